@@ -1,0 +1,142 @@
+"""Input validation shared by every public numeric function of :mod:`bounds`.
+
+Every check raises :class:`ValueError` (or :class:`TypeError` for non-numeric input) whose message names the
+parameter, shows the offending value and states the valid range. Nothing is clipped: a value outside its domain is
+an error, never silently moved inside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+__all__ = [
+    "as_real",
+    "broadcast",
+    "check_closed",
+    "check_integer",
+    "check_open",
+    "check_probability_vector",
+    "finish",
+]
+
+
+def _show(x: np.ndarray) -> str:
+    """A short rendering of the first offending value(s)."""
+    flat = np.asarray(x).ravel()
+    if flat.size == 1:
+        return repr(float(flat[0]))
+    head = ", ".join(repr(float(v)) for v in flat[:3])
+    more = f", ... ({flat.size} values)" if flat.size > 3 else ""
+    return f"[{head}{more}]"
+
+
+def as_real(name: str, x: object, *, allow_inf: bool = False) -> np.ndarray:
+    """Convert ``x`` to a float64 array; reject non-numeric, complex, NaN and (unless allowed) infinite values.
+
+    The finiteness check is one reduction over the array (``np.add.reduce``) in the common case; only when the sum is
+    not finite does it fall back to an element-wise scan to tell overflow of the sum from a bad element.
+    """
+    if isinstance(x, (str, bytes)) or x is None:
+        raise TypeError(f"{name} must be a real number or array of real numbers, got {type(x).__name__} {x!r}")
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # pragma: no cover - numpy raises many kinds here
+        raise TypeError(f"{name} must be a real number or array of real numbers, got {x!r}") from exc
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name} must be real, got complex value {_show(arr)}")
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real number or array of real numbers, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64, copy=False)
+    if arr.size and not np.isfinite(np.add.reduce(arr, axis=None)):
+        bad_nan = np.isnan(arr)
+        if bad_nan.any():
+            raise ValueError(f"{name} must not be NaN, got {_show(arr[bad_nan])}")
+        if not allow_inf:
+            bad = ~np.isfinite(arr)
+            if bad.any():
+                raise ValueError(f"{name} must be finite, got {_show(arr[bad])}")
+    return arr
+
+
+def check_open(name: str, arr: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Require ``lo < arr < hi`` element-wise (use ``±inf`` for a one-sided interval)."""
+    bad = ~((arr > lo) & (arr < hi))
+    if bad.any():
+        raise ValueError(f"{name} must lie in the open interval ({_fmt(lo)}, {_fmt(hi)}), got {_show(arr[bad])}")
+    return arr
+
+
+def check_closed(name: str, arr: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Require ``lo <= arr <= hi`` element-wise (use ``±inf`` for a one-sided interval)."""
+    bad = ~((arr >= lo) & (arr <= hi))
+    if bad.any():
+        raise ValueError(f"{name} must lie in the closed interval [{_fmt(lo)}, {_fmt(hi)}], got {_show(arr[bad])}")
+    return arr
+
+
+def check_integer(name: str, x: object, lo: int) -> int:
+    """A Python/numpy integer (bools rejected) with ``x >= lo``."""
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer >= {lo}, got {type(x).__name__} {x!r}")
+    if x < lo:
+        raise ValueError(f"{name} must be an integer >= {lo}, got {x!r}")
+    return int(x)
+
+
+def _fmt(v: float) -> str:
+    if v == np.inf:
+        return "inf"
+    if v == -np.inf:
+        return "-inf"
+    return repr(v)
+
+
+def broadcast(arrays: Mapping[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Broadcast named arrays together; the error names every parameter with its shape."""
+    try:
+        return tuple(np.broadcast_arrays(*arrays.values()))
+    except ValueError as exc:
+        shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in arrays.items())
+        raise ValueError(f"parameters do not broadcast together: {shapes}") from exc
+
+
+def broadcast_shape(arrays: Mapping[str, np.ndarray]) -> tuple[int, ...]:
+    """The broadcast shape of named arrays (no copies); the error names every parameter with its shape."""
+    try:
+        return np.broadcast_shapes(*(np.shape(v) for v in arrays.values()))
+    except ValueError as exc:
+        shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in arrays.items())
+        raise ValueError(f"parameters do not broadcast together: {shapes}") from exc
+
+
+def finish(out: np.ndarray) -> float | np.ndarray:
+    """Scalars in, scalar (Python ``float``) out; arrays stay arrays."""
+    out = np.asarray(out)
+    if out.ndim == 0:
+        return float(out)
+    return out
+
+
+def check_probability_vector(name: str, p: object, *, atol: float = 1e-8) -> np.ndarray:
+    """``p`` with a last axis that is a probability distribution: finite, ``>= 0``, summing to 1 within ``atol``.
+
+    The sum tolerance is absolute (default ``1e-8``); ``p`` is never renormalised.
+    """
+    arr = as_real(name, p)
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must have a last axis over the vocabulary (ndim >= 1), got a scalar {float(arr)!r}")
+    if arr.shape[-1] == 0:
+        raise ValueError(f"{name} must have at least one token on its last axis, got shape {arr.shape}")
+    neg = arr < 0
+    if neg.any():
+        raise ValueError(f"{name} must be a probability distribution: entries in [0, 1], got {_show(arr[neg])}")
+    total = arr.sum(axis=-1)
+    off = np.abs(total - 1.0) > atol
+    if off.any():
+        raise ValueError(
+            f"{name} must be a probability distribution: entries summing to 1 (within {atol:g}) along its last "
+            f"axis, got sums {_show(total[off])}"
+        )
+    return arr

@@ -1,0 +1,3 @@
+"""Placeholder: filled by its issue-2 work package."""
+
+STATEMENTS: list = []

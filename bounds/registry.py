@@ -1,0 +1,64 @@
+"""The ordered registry of every statement of THEORY.md (ids of THEORY §0).
+
+It drives the ``steering-bounds theory`` table, the generated ``docs/theory.md`` and the parametrised tests.
+"""
+
+from __future__ import annotations
+
+from .statement import Statement
+
+#: THEORY §0 order.
+ORDER: tuple[str, ...] = (
+    "definition-behavior",
+    "definition-helpfulness",
+    "assumption-1",
+    "assumption-2",
+    "assumption-3",
+    "assumption-4",
+    "theorem-1",
+    "corollary-1",
+    "theorem-2",
+    "corollary-2",
+    "theorem-3",
+    "theorem-4",
+    "theorem-5",
+    "theorem-6",
+    "corollary-3",
+    "proposition-1",
+    "theorem-2-jensen",
+    "theorem-2-event",
+    "theorem-2-expectation",
+    "theorem-4-corrected",
+    "theorem-6-corrected",
+    "proposition-1-corrected",
+)
+
+
+def _collect() -> dict[str, Statement]:
+    from . import alignment, definitions, helpfulness, multitoken, preference
+
+    found: dict[str, Statement] = {}
+    for module in (definitions, alignment, helpfulness, multitoken, preference):
+        for st in getattr(module, "STATEMENTS", []):
+            if st.id in found:
+                raise RuntimeError(f"statement id {st.id} defined twice")
+            found[st.id] = st
+    return found
+
+
+def statements() -> list[Statement]:
+    """All statements, in THEORY §0 order (ids not yet encoded are skipped; ``tests/test_registry.py`` forbids that)."""
+    found = _collect()
+    extra = set(found) - set(ORDER)
+    if extra:
+        raise RuntimeError(f"statements not in the THEORY §0 order: {sorted(extra)}")
+    return [found[i] for i in ORDER if i in found]
+
+
+def get(statement_id: str) -> Statement:
+    """The statement with this id; ``KeyError`` lists the valid ids."""
+    found = _collect()
+    try:
+        return found[statement_id]
+    except KeyError:
+        raise KeyError(f"unknown statement id {statement_id!r}; valid ids: {', '.join(ORDER)}") from None

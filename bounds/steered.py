@@ -1,0 +1,118 @@
+r"""The exact steered next-token distribution (THEORY §1): the ground truth every bound is checked against.
+
+With :math:`P(s\mid q)` the unsteered distribution, :math:`z_s=\langle u_s,\hat\delta\rangle` the projection of the
+answer representation of token :math:`s` on the steering direction and :math:`\|\delta\|` the norm of the change of
+the final hidden state,
+
+.. math::
+
+    P_{\lambda}(s\mid q)=\frac{P(s\mid q)\,e^{\|\delta\| z_s}}{\sum_t P(t\mid q)\,e^{\|\delta\| z_t}} .
+
+Steering with a negative coefficient is steering towards the other side: pass ``-z`` with ``norm = α|λ|``
+(:func:`signed_tilt` does exactly this). Everything is computed in log space, so probabilities down to ``1e-300``
+and norms of ``1e6`` neither underflow to NaN nor overflow.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._check import as_real, broadcast_shape, check_closed, check_probability_vector, finish
+
+__all__ = [
+    "behavior_expectation",
+    "helpfulness",
+    "log_steered_distribution",
+    "signed_tilt",
+    "steered_distribution",
+]
+
+
+def _inputs(p: object, z: object, norm: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    pa = check_probability_vector("p", p)
+    za = as_real("z", z)
+    na = check_closed("norm", as_real("norm", norm), 0.0, np.inf)
+    if za.ndim == 0:
+        raise ValueError(f"z must have a last axis over the vocabulary like p {pa.shape}, got a scalar")
+    shape = broadcast_shape({"p": pa, "z": za, "norm[..., None]": na[..., None]})
+    return np.broadcast_to(pa, shape), np.broadcast_to(za, shape), na
+
+
+def log_steered_distribution(p: object, z: object, norm: object) -> np.ndarray:
+    r"""``log P_λ(s|q)`` on the last axis: ``log p_s + ‖δ‖ z_s - logsumexp_t(log p_t + ‖δ‖ z_t)``.
+
+    Args:
+        p: unsteered next-token distribution, shape ``(..., V)``; entries ``>= 0`` summing to 1 (within 1e-8).
+        z: projections ``z_s``, broadcastable to ``p``; finite reals.
+        norm: ``‖δ‖ >= 0``, broadcastable to ``p.shape[:-1]``.
+
+    Returns:
+        array of the broadcast shape; ``-inf`` exactly where ``p_s = 0``.
+    """
+    pa, za, na = _inputs(p, z, norm)
+    with np.errstate(divide="ignore"):
+        logp = np.log(pa)
+    tilt = na[..., None] * za
+    if not np.isfinite(tilt).all():
+        raise ValueError("norm * z overflows float64; reduce norm (valid: norm * |z| < 1.7e308)")
+    a = logp + tilt
+    m = np.max(a, axis=-1, keepdims=True)
+    return a - (m + np.log(np.sum(np.exp(a - m), axis=-1, keepdims=True)))
+
+
+def steered_distribution(p: object, z: object, norm: object) -> np.ndarray:
+    r"""The exact steered distribution :math:`P_\lambda(s|q)\propto P(s|q)\,e^{\|\delta\| z_s}` (THEORY §1).
+
+    Args:
+        p: unsteered next-token distribution, shape ``(..., V)``.
+        z: projections of the answer representations on the steering direction, broadcastable to ``p``.
+        norm: ``‖δ‖ >= 0`` (``α|λ|`` under Assumption 1), broadcastable to ``p.shape[:-1]``.
+
+    Returns:
+        the steered distribution, same shape as ``p`` and ``z`` broadcast.
+
+    Raises:
+        ValueError: ``p`` not a distribution, NaN/inf anywhere, negative ``norm``, shapes that do not broadcast.
+
+    >>> steered_distribution([0.5, 0.5], [1.0, 0.0], 0.0)
+    array([0.5, 0.5])
+    """
+    return np.exp(log_steered_distribution(p, z, norm))
+
+
+def signed_tilt(z: object, lam_norm: object) -> tuple[np.ndarray, np.ndarray]:
+    """Map a signed ``α λ`` to ``(z', ‖δ‖)`` with ``z' = sign(αλ) z`` and ``‖δ‖ = |αλ|`` (THEORY §0, sign of λ)."""
+    za = as_real("z", z)
+    t = as_real("lam_norm", lam_norm)
+    sign = np.where(t < 0, -1.0, 1.0)
+    return sign[..., None] * za, np.abs(t)
+
+
+def behavior_expectation(p: object, z: object, norm: object, scores: object) -> float | np.ndarray:
+    r"""Definition 1 under steering: :math:`B_{P_\lambda}(q)=\sum_s P_\lambda(s\mid q)\,B(s)`.
+
+    Args:
+        p, z, norm: as in :func:`steered_distribution`.
+        scores: the score ``B(s)`` of every token, in ``[-1, 1]``, broadcastable to ``p``.
+    """
+    sc = check_closed("scores", as_real("scores", scores), -1.0, 1.0)
+    logq = log_steered_distribution(p, z, norm)
+    return finish(np.sum(np.exp(logq) * sc, axis=-1))
+
+
+def helpfulness(p: object, z: object, norm: object, answer: object) -> float | np.ndarray:
+    r"""Eq. (4) under steering: :math:`H_{P_\lambda}(q)=P_\lambda(a^*\mid q)`.
+
+    Args:
+        p, z, norm: as in :func:`steered_distribution`.
+        answer: index of the correct token ``a*`` on the last axis (an int, or an int array over the batch).
+    """
+    logq = log_steered_distribution(p, z, norm)
+    idx = np.asarray(answer)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"answer must be an integer token index, got {answer!r}")
+    V = logq.shape[-1]
+    if ((idx < 0) | (idx >= V)).any():
+        raise ValueError(f"answer must be a token index in [0, {V - 1}], got {answer!r}")
+    idx = np.broadcast_to(idx, logq.shape[:-1])
+    return finish(np.exp(np.take_along_axis(logq, idx[..., None], axis=-1)[..., 0]))

@@ -1,0 +1,11 @@
+# Sourced by run.sh and test.sh: create .venv at the repository root (once) and install the project into it.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+PY=${PYTHON:-$(command -v python3.11 || command -v python3)}
+if [ ! -x .venv/bin/python ]; then
+    "$PY" -m venv .venv
+    .venv/bin/python -m pip install -q --upgrade pip
+fi
+install_project() {  # $1: extras, e.g. "test"
+    .venv/bin/python -m pip install -q -e ".[$1]"
+}
