@@ -26,7 +26,7 @@ __all__ = [
 # Theorem 1
 # ---------------------------------------------------------------------------------------------------------------
 def alignment_lower(alpha: object, B0: object, lam: object, delta: object) -> float | np.ndarray:
-    r"""Theorem 1 (eq. 5): the alignment bound :math:`\tanh\big(\tfrac{\alpha\lambda\Delta}{2}+\operatorname{artanh}B_0\big)`.
+    r"""Theorem 1 (eq. 5): :math:`\tanh\big(\tfrac{\alpha\lambda\Delta}{2}+\operatorname{artanh}B_0\big)`.
 
     For :math:`\lambda \ge 0` (steering towards the aligned set) it is a **lower** bound on the steered behavior
     expectation :math:`B_{P_\lambda}(q)`; for :math:`\lambda < 0` the same expression is an **upper** bound (THEORY §0).

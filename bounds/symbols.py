@@ -44,7 +44,7 @@ domains: dict[str, str] = {
     "lambda": "real; lambda >= 0 steers towards the aligned set, lambda < 0 towards the misaligned set (THEORY §0)",
     "norm": "||delta|| >= 0, finite",
     "alpha": "alpha > 0 (Assumption 1: ||delta|| = alpha |lambda|); 0 allowed where stated",
-    "Delta": "Delta > 0, the full gap between aligned and misaligned projections (Assumption 2); 0 allowed where stated",
+    "Delta": "Delta > 0, full gap between aligned and misaligned projections (Assumption 2); 0 allowed where stated",
     "Delta_M": "real, >= the depth max_M z - min_{A+} z of the misclassified set (Assumption 4)",
     "B_0": "-1 < B_0 < 1 (unsteered behavior expectation)",
     "b": "-1 <= b <= 1 (score threshold of Theorem 5)",
