@@ -52,7 +52,8 @@ def log_steered_distribution(p: object, z: object, norm: object) -> np.ndarray:
     pa, za, na = _inputs(p, z, norm)
     with np.errstate(divide="ignore"):
         logp = np.log(pa)
-    tilt = na[..., None] * za
+    with np.errstate(over="ignore", invalid="ignore"):
+        tilt = na[..., None] * za
     if not np.isfinite(tilt).all():
         raise ValueError("norm * z overflows float64; reduce norm (valid: norm * |z| < 1.7e308)")
     a = logp + tilt
