@@ -110,3 +110,283 @@ def hard_margin_instances(
     scores = np.concatenate([np.ones(n_plus), -np.ones(n_minus)])
     norm = draw(st.floats(0.0, max_norm, allow_nan=False))
     return HardMarginInstance(p=p, z=z, scores=scores, delta=delta, norm=norm)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Theorems 3-5: soft margin (Assumption 4), trinary scores, graded scores with a threshold
+# ---------------------------------------------------------------------------------------------------------------
+__all__ += [  # appended by the Theorems 3-6 work package
+    "GradedInstance",
+    "SoftMarginBoundInstance",
+    "TrinaryInstance",
+    "graded_instances",
+    "soft_margin_bound_instances",
+    "trinary_instances",
+]
+
+
+def _logsumexp(x: np.ndarray) -> float:
+    return float(np.logaddexp.reduce(x)) if x.size else -np.inf
+
+
+def _norms(max_norm: float) -> st.SearchStrategy[float]:
+    """``‖δ‖`` in ``[0, max_norm]``, with the small-norm regime (where the bounds bite) drawn often."""
+    return st.one_of(st.floats(0.0, 2.0), st.floats(0.0, max_norm))
+
+
+@dataclass(frozen=True)
+class SoftMarginBoundInstance:
+    """A query satisfying Assumption 4 (eqs. 46-50) with binary scores.
+
+    Attributes:
+        p: unsteered distribution over the answer tokens (strictly positive, sums to 1).
+        z: projections of every token on the steering direction.
+        scores: ``+1`` aligned (``A+``), ``-1`` misaligned (``A-``).
+        delta: ``Δ >= 0``; the misclassified set ``M`` is *defined* from it (eq. 46).
+        delta_M: a real ``>= depth = max_M z - min_{A+} z`` (eq. 48; any real when ``M`` is empty).
+        rho: ``P(M) <= rho <= 1`` (eq. 47).
+        norm: ``‖δ‖ >= 0`` at which to evaluate.
+    """
+
+    p: np.ndarray
+    z: np.ndarray
+    scores: np.ndarray
+    delta: float
+    delta_M: float
+    rho: float
+    norm: float
+
+    @property
+    def misclassified(self) -> np.ndarray:
+        """Mask of ``M``: misaligned tokens ``s-`` with ``z_{s+} - z_{s-} < Δ`` for some aligned ``s+`` (eq. 46)."""
+        zp = self.z[self.scores > 0]
+        gap_too_small = (zp[:, None] - self.z[None, :] < self.delta).any(axis=0)
+        return (self.scores < 0) & gap_too_small
+
+    @property
+    def P_M(self) -> float:
+        return float(self.p[self.misclassified].sum())
+
+    @property
+    def depth(self) -> float:
+        """``max_M z - min_{A+} z`` (``-inf`` when ``M`` is empty)."""
+        m = self.misclassified
+        return float(self.z[m].max() - self.z[self.scores > 0].min()) if m.any() else -np.inf
+
+    @property
+    def P_plus(self) -> float:
+        return float(self.p[self.scores > 0].sum())
+
+    @property
+    def B0(self) -> float:
+        return float(np.sum(self.p * self.scores))
+
+    @property
+    def log_P_plus(self) -> float:
+        return _logsumexp(np.log(self.p[self.scores > 0]))
+
+    @property
+    def artanh_B0(self) -> float:
+        """``½ log(P+/P-)`` in log space (exact even when ``B0`` rounds to ±1)."""
+        return 0.5 * (self.log_P_plus - _logsumexp(np.log(self.p[self.scores < 0])))
+
+    def behavior(self, norm: float) -> float:
+        """Exact steered behavior expectation at ``‖δ‖ = norm`` towards ``A+`` (``norm < 0``: towards ``A-``)."""
+        z = self.z if norm >= 0 else -self.z
+        return float(behavior_expectation(self.p, z, abs(norm), self.scores))
+
+
+@st.composite
+def soft_margin_bound_instances(
+    draw: st.DrawFn, max_aligned: int = 4, max_misaligned: int = 6, max_norm: float = 1e3
+) -> SoftMarginBoundInstance:
+    """Instances of Theorem 3's hypotheses (Assumption 4, eqs. 46-50), and nothing narrower.
+
+    Each restriction and the hypothesis it encodes:
+
+    * at least one aligned and one misaligned token with positive mass, scores in ``{-1, +1}``: a binary behavior
+      score with ``-1 < B0 < 1`` (Theorem 3's domain; ``B0 = P+ - P-`` over *all* tokens);
+    * ``M`` is **defined** from the realised float projections by eq. (46) -- the misaligned tokens with
+      ``z_{s+} - z_{s-} < Δ`` for some aligned ``s+`` -- so every other pair is separated by ``>= Δ`` (eq. 49) by
+      construction, in the arithmetic the checks use. Misaligned tokens are drawn either below ``min_{A+} z - Δ``
+      (meant to be separated) or anywhere above it up to 30 beyond the aligned minimum (meant to be misclassified);
+      which set a token lands in is decided by eq. (46) on the realised floats, not by that intent;
+    * ``rho`` anywhere in ``[P(M), 1]`` (eq. 47; ``P(M)`` summed as :attr:`SoftMarginBoundInstance.P_M` does; when that
+      float sum exceeds 1 by rounding, ``rho = 1`` undershoots it by at most an ulp);
+    * ``delta_M = depth + slack`` with slack in ``[0, 10]`` (eq. 48: any real ``>= depth``; ``depth + slack >= depth``
+      holds in float64 because rounding is monotone); any real in ``[-50, 50]`` when ``M`` is empty (eq. 48 vacuous);
+    * ``0 <= norm <= max_norm`` (the theorem is stated for steering towards ``A+``).
+    """
+    n_plus = draw(st.integers(1, max_aligned))
+    n_minus = draw(st.integers(1, max_misaligned))
+    logw = draw(log_weights(n_plus + n_minus))
+    w = np.exp(logw - logw.max())
+    p = w / w.sum()
+    z_plus = np.asarray(draw(st.lists(_Z, min_size=n_plus, max_size=n_plus)))
+    delta = draw(st.floats(0.0, 20.0, allow_nan=False))
+    lo = z_plus.min() - delta
+    z_minus = []
+    for _ in range(n_minus):
+        if draw(st.booleans()):
+            z_minus.append(lo - draw(st.floats(0.0, 50.0)))
+        else:
+            z_minus.append(lo + draw(st.floats(0.0, delta + 30.0)))
+    z = np.concatenate([z_plus, np.asarray(z_minus)])
+    scores = np.concatenate([np.ones(n_plus), -np.ones(n_minus)])
+    probe = SoftMarginBoundInstance(p=p, z=z, scores=scores, delta=delta, delta_M=0.0, rho=0.0, norm=0.0)
+    P_M, depth = probe.P_M, probe.depth
+    rho = min(1.0, P_M + draw(st.floats(0.0, 1.0)) * max(0.0, 1.0 - P_M))
+    if np.isfinite(depth):
+        delta_M = depth + draw(st.floats(0.0, 10.0))
+    else:
+        delta_M = draw(st.floats(-50.0, 50.0))
+    norm = draw(_norms(max_norm))
+    return SoftMarginBoundInstance(p=p, z=z, scores=scores, delta=delta, delta_M=float(delta_M), rho=rho, norm=norm)
+
+
+@dataclass(frozen=True)
+class TrinaryInstance:
+    """A query with scores in ``{-1, 0, +1}`` whose ``A+`` is separated from ``A- ∪ A0`` with margin ``delta``.
+
+    Attributes:
+        p, z: unsteered distribution and projections (as in :class:`HardMarginInstance`).
+        scores: ``+1`` aligned, ``-1`` misaligned, ``0`` neutral/irrelevant.
+        delta: a margin that holds: ``min_{A+} z - max_{A- ∪ A0} z >= delta`` (Theorem 4's hypothesis).
+        norm: ``‖δ‖ >= 0``.
+    """
+
+    p: np.ndarray
+    z: np.ndarray
+    scores: np.ndarray
+    delta: float
+    norm: float
+
+    @property
+    def P_plus(self) -> float:
+        return float(self.p[self.scores > 0].sum())
+
+    @property
+    def P_minus(self) -> float:
+        return float(self.p[self.scores < 0].sum())
+
+    @property
+    def P_zero(self) -> float:
+        return float(self.p[self.scores == 0].sum())
+
+    @property
+    def B0(self) -> float:
+        return float(np.sum(self.p * self.scores))
+
+    @property
+    def margin(self) -> float:
+        return float(self.z[self.scores > 0].min() - self.z[self.scores <= 0].max())
+
+    def behavior(self, norm: float) -> float:
+        """Exact steered trinary behavior expectation at ``‖δ‖ = norm >= 0``."""
+        return float(behavior_expectation(self.p, self.z, norm, self.scores))
+
+
+def _separated_above(draw: st.DrawFn, z_low: np.ndarray, n_high: int) -> tuple[np.ndarray, float]:
+    """Projections of ``n_high`` tokens at least ``delta`` above every entry of ``z_low``, and that ``delta``."""
+    delta = draw(st.floats(0.0, 20.0, allow_nan=False))
+    extra = np.asarray(draw(st.lists(st.floats(0.0, 50.0), min_size=n_high, max_size=n_high)))
+    if draw(st.booleans()):
+        extra[0] = 0.0  # the closest pair at exactly the margin: the bounds are tightest there
+    else:
+        extra = extra + draw(st.floats(0.0, 10.0))
+    z_high = z_low.max() + delta + extra
+    # float64 rounding can make the realised gap smaller than the drawn delta (e.g. 1 + 1e-100 == 1): state the margin
+    # that actually holds, so the hypothesis is true in the arithmetic the checks use.
+    return z_high, float(min(delta, z_high.min() - z_low.max()))
+
+
+@st.composite
+def trinary_instances(
+    draw: st.DrawFn, max_aligned: int = 4, max_other: int = 6, max_norm: float = 1e3
+) -> TrinaryInstance:
+    """Instances of Theorem 4's hypotheses, and nothing narrower.
+
+    * at least one aligned token (``P+ > 0``, the statement's domain) and at least one non-aligned token (with none,
+      ``B ≡ 1`` and every bound is trivially met; the margin is then undefined);
+    * the non-aligned tokens are misaligned (``-1``) or neutral (``0``) in any mix, at any projections in
+      ``[-50, 50]``: the hypothesis separates ``A+`` from ``A- ∪ A0`` only, and says nothing about where the neutral
+      answers lie relative to the misaligned ones;
+    * ``min_{A+} z - max_{A- ∪ A0} z >= delta >= 0`` (the margin, with the float fix of
+      :func:`hard_margin_instances`);
+    * ``0 <= norm <= max_norm``. Masses down to about 1e-300.
+    """
+    n_plus = draw(st.integers(1, max_aligned))
+    n_other = draw(st.integers(1, max_other))
+    other = np.asarray(draw(st.lists(st.sampled_from([-1.0, 0.0]), min_size=n_other, max_size=n_other)))
+    logw = draw(log_weights(n_plus + n_other))
+    w = np.exp(logw - logw.max())
+    p = w / w.sum()
+    z_other = np.asarray(draw(st.lists(_Z, min_size=n_other, max_size=n_other)))
+    z_plus, delta = _separated_above(draw, z_other, n_plus)
+    z = np.concatenate([z_plus, z_other])
+    scores = np.concatenate([np.ones(n_plus), other])
+    return TrinaryInstance(p=p, z=z, scores=scores, delta=delta, norm=draw(_norms(max_norm)))
+
+
+@dataclass(frozen=True)
+class GradedInstance:
+    """A query with scores in ``[-1, 1]`` whose answers with score ``>= b`` lie ``>= delta`` above the others.
+
+    Attributes:
+        p, z: unsteered distribution and projections.
+        scores: scores in ``[-1, 1]``.
+        b: the threshold, ``-1 <= b <= 1``.
+        delta: a margin that holds: ``min_{score >= b} z - max_{score < b} z >= delta`` (vacuous if none is ``< b``).
+        norm: ``‖δ‖ >= 0``.
+    """
+
+    p: np.ndarray
+    z: np.ndarray
+    scores: np.ndarray
+    b: float
+    delta: float
+    norm: float
+
+    @property
+    def P_ge(self) -> float:
+        return float(self.p[self.scores >= self.b].sum())
+
+    @property
+    def P_lt(self) -> float:
+        return float(self.p[self.scores < self.b].sum())
+
+    def behavior(self, norm: float) -> float:
+        """Exact steered behavior expectation at ``‖δ‖ = norm >= 0``."""
+        return float(behavior_expectation(self.p, self.z, norm, self.scores))
+
+
+@st.composite
+def graded_instances(draw: st.DrawFn, max_ge: int = 4, max_lt: int = 4, max_norm: float = 1e3) -> GradedInstance:
+    """Instances of Theorem 5's hypotheses, and nothing narrower.
+
+    * a threshold ``b`` in ``[-1, 1]`` and scores in ``[-1, 1]``: the general scoring function of §10;
+    * at least one answer with score ``>= b`` (``P_ge > 0``, the statement's domain), any number (0 included, always
+      0 when ``b = -1``) with score ``< b``; scores within each side are arbitrary (``b`` itself and ``-1`` come from
+      shrinking);
+    * ``min_{score >= b} z - max_{score < b} z >= delta >= 0`` (the margin, with the float fix of
+      :func:`hard_margin_instances`); projections otherwise free in ``[-50, 50]`` (plus the gap);
+    * ``0 <= norm <= max_norm``. Masses down to about 1e-300.
+    """
+    b = draw(st.floats(-1.0, 1.0))
+    n_ge = draw(st.integers(1, max_ge))
+    n_lt = draw(st.integers(0, max_lt)) if b > -1.0 else 0
+    s_ge = draw(st.lists(st.floats(b, 1.0), min_size=n_ge, max_size=n_ge))
+    s_lt = draw(st.lists(st.floats(-1.0, b, exclude_max=True), min_size=n_lt, max_size=n_lt)) if n_lt else []
+    logw = draw(log_weights(n_ge + n_lt))
+    w = np.exp(logw - logw.max())
+    p = w / w.sum()
+    if n_lt:
+        z_lt = np.asarray(draw(st.lists(_Z, min_size=n_lt, max_size=n_lt)))
+        z_ge, delta = _separated_above(draw, z_lt, n_ge)
+    else:
+        z_lt = np.zeros(0)
+        z_ge = np.asarray(draw(st.lists(_Z, min_size=n_ge, max_size=n_ge)))
+        delta = draw(st.floats(0.0, 20.0))
+    z = np.concatenate([z_ge, z_lt])
+    scores = np.asarray(s_ge + s_lt, dtype=float)
+    return GradedInstance(p=p, z=z, scores=scores, b=b, delta=delta, norm=draw(_norms(max_norm)))

@@ -1,0 +1,99 @@
+r"""Strategies for the multi-token statements (Theorem 6 and its correction): response trees with a per-step margin.
+
+An instance is a :class:`bounds.multitoken.ResponseTree` -- responses of at most :math:`\ell` tokens, each step a
+next-token distribution over aligned and misaligned tokens with the step's own projections -- together with
+:math:`\ell` and a margin :math:`\Delta` that holds at every step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import strategies as st
+
+from ..multitoken import ResponseTree
+from ._common import log_weights
+
+__all__ = ["ResponseTreeInstance", "response_tree_instances"]
+
+_Z = st.floats(-50.0, 50.0, allow_nan=False, allow_infinity=False)
+
+
+@dataclass(frozen=True)
+class ResponseTreeInstance:
+    """A response model satisfying Theorem 6's hypotheses.
+
+    Attributes:
+        tree: the response tree (depth ``<= ell``).
+        ell: the maximal response length ``ℓ >= 1`` the statement is applied with.
+        delta: a margin that holds at every reachable step: ``min_{aligned} z - max_{misaligned} z >= delta >= 0``.
+    """
+
+    tree: ResponseTree
+    ell: int
+    delta: float
+
+    @property
+    def B0(self) -> float:
+        """Response-level unsteered behavior expectation."""
+        return self.tree.behavior(0.0)
+
+    def behavior(self, norm: float) -> float:
+        """Exact steered response-level behavior with ``‖δ‖ = norm >= 0`` at every step."""
+        return self.tree.behavior(norm)
+
+
+def _step(draw: st.DrawFn, depth: int, ell: int, delta: float, max_aligned: int, max_misaligned: int) -> ResponseTree:
+    n_al = draw(st.integers(1, max_aligned))
+    n_mis = draw(st.integers(1, max_misaligned))
+    logw = draw(log_weights(n_al + n_mis))
+    w = np.exp(logw - logw.max())
+    p = w / w.sum()
+    z_mis = np.asarray(draw(st.lists(_Z, min_size=n_mis, max_size=n_mis)))
+    extra = np.asarray(draw(st.lists(st.floats(0.0, 50.0), min_size=n_al, max_size=n_al)))
+    if draw(st.booleans()):
+        extra[0] = 0.0  # the closest pair at exactly the margin
+    else:
+        extra = extra + draw(st.floats(0.0, 10.0))
+    z_al = z_mis.max() + delta + extra
+    children: list[ResponseTree | None] = []
+    for _ in range(n_al):
+        # an aligned token either ends the response or leads to the next step (only while fewer than ell tokens)
+        go_on = depth < ell and draw(st.booleans())
+        children.append(_step(draw, depth + 1, ell, delta, max_aligned, max_misaligned) if go_on else None)
+    children += [None] * n_mis
+    return ResponseTree(
+        p=p,
+        z=np.concatenate([z_al, z_mis]),
+        aligned=np.concatenate([np.ones(n_al, dtype=bool), np.zeros(n_mis, dtype=bool)]),
+        children=tuple(children),
+    )
+
+
+@st.composite
+def response_tree_instances(
+    draw: st.DrawFn, max_len: int = 3, max_aligned: int = 3, max_misaligned: int = 2
+) -> ResponseTreeInstance:
+    """Instances of Theorem 6's hypotheses, and nothing narrower.
+
+    Each restriction and the hypothesis it encodes:
+
+    * ``1 <= ell <= max_len`` and every response has at most ``ell`` tokens: "the model's reply contains at most
+      ``ℓ`` tokens". Each aligned token either **ends** the response or leads to a next step (hypothesis chooses), so
+      lengths vary between 1 and ``ell``;
+    * every step has at least one aligned and one misaligned token with positive mass: Theorem 1's domain
+      ``-1 < B0^(i) < 1`` at every step ("the assumption of theorem 1 holding in every decoding step");
+    * every step has its own projections ``z`` (its own steering direction) with
+      ``min_{aligned} z - max_{misaligned} z >= delta``, the same ``delta`` at every step (Theorem 1's margin at
+      every step); ``delta`` is lowered to the smallest realised margin when float64 rounding shrinks a gap (the fix
+      of :func:`hard_margin_instances`);
+    * misaligned tokens carry no subtree: a response is aligned iff all its tokens are, so whatever follows a
+      misaligned token does not change ``B``.
+
+    Masses range down to about 1e-300 at every step.
+    """
+    ell = draw(st.integers(1, max_len))
+    delta = draw(st.floats(0.0, 20.0, allow_nan=False))
+    tree = _step(draw, 1, ell, delta, max_aligned, max_misaligned)
+    return ResponseTreeInstance(tree=tree, ell=ell, delta=float(min(delta, tree.min_margin())))
