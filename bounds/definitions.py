@@ -1,3 +1,886 @@
-"""Placeholder: filled by its issue-2 work package."""
+r"""Definition 1 (behavior expectation, eq. 3), helpfulness (eq. 4) and Assumptions 1--4 as predicates (THEORY §2--§3).
 
-STATEMENTS: list = []
+The definitions are functionals of a next-token distribution; under steering they are evaluated on the exact steered
+distribution of THEORY §1 by :func:`bounds.steered.behavior_expectation` and :func:`bounds.steered.helpfulness`
+(reused here, not duplicated). This module adds the unsteered quantities :math:`B_0`, :math:`P^\pm`,
+:math:`\operatorname{artanh}B_0` and :math:`p_0`.
+
+The assumptions are **predicates** on one instance of the exact parametrisation :math:`(P(\cdot\mid q), z, \|\delta\|)`
+(THEORY §1): each ``assumption_*`` function returns a :class:`PredicateResult` (truthy iff the assumption holds) with
+the measured quantity (the margin, the slope, the misclassified mass, ...) and a list of what failed. They never
+clip: out-of-domain input raises :class:`ValueError` naming the parameter and its valid range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import symbols as S
+from ._check import as_real, broadcast_shape, check_closed, check_integer, check_probability_vector, finish
+from .statement import Statement
+from .steered import behavior_expectation, helpfulness
+
+__all__ = [
+    "STATEMENTS",
+    "PredicateResult",
+    "artanh_behavior",
+    "assumption_1",
+    "assumption_2",
+    "assumption_3",
+    "assumption_3_sample",
+    "assumption_4",
+    "behavior_unsteered",
+    "binary_masses",
+    "helpfulness_unsteered",
+]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Definition 1 and eq. (4): unsteered quantities
+# ---------------------------------------------------------------------------------------------------------------
+def _scores(scores: object, *, binary: bool) -> np.ndarray:
+    sc = as_real("scores", scores)
+    if binary:
+        bad = ~((sc == 1.0) | (sc == -1.0))
+        if bad.any():
+            raise ValueError(
+                f"scores must be binary behavior scores, each exactly -1 or +1 (Definition 1), got {sc[bad][:3]}"
+            )
+    else:
+        check_closed("scores", sc, -1.0, 1.0)
+    return sc
+
+
+def _p_and_scores(p: object, scores: object, *, binary: bool) -> tuple[np.ndarray, np.ndarray]:
+    pa = check_probability_vector("p", p)
+    sc = _scores(scores, binary=binary)
+    if sc.ndim == 0:
+        raise ValueError(f"scores must have a last axis over the vocabulary like p {pa.shape}, got a scalar")
+    shape = broadcast_shape({"p": pa, "scores": sc})
+    return np.broadcast_to(pa, shape), np.broadcast_to(sc, shape)
+
+
+def behavior_unsteered(p: object, scores: object) -> float | np.ndarray:
+    r"""Definition 1 (eq. 3) for the unsteered model: :math:`B_0(q)=B_P(q)=\sum_s P(s\mid q)\,B(s)\in[-1,1]`.
+
+    For binary scores this is :math:`P^+-P^-`. The steered value :math:`B_{P_\lambda}(q)` is
+    :func:`bounds.steered.behavior_expectation` (which equals this function at ``norm = 0``).
+
+    Args:
+        p: next-token distribution, shape ``(..., V)``; entries ``>= 0`` summing to 1 (within 1e-8).
+        scores: behavior score of every token, in ``[-1, 1]`` (Definition 1 uses ``{-1, +1}``; graded scores in
+            ``[-1, 1]`` as in Theorem 5 are accepted), broadcastable to ``p``.
+
+    Returns:
+        :math:`B_0`, a float for a single distribution, else an array over the leading axes.
+
+    Raises:
+        ValueError: ``p`` not a distribution, a score outside ``[-1, 1]``, shapes that do not broadcast.
+    """
+    pa, sc = _p_and_scores(p, scores, binary=False)
+    return finish(np.sum(pa * sc, axis=-1))
+
+
+def binary_masses(p: object, scores: object) -> tuple[float | np.ndarray, float | np.ndarray]:
+    r"""The unsteered masses :math:`P^\pm=P(A^\pm\mid q)` with :math:`A^\pm=\{s:B(s)=\pm1\}` (THEORY §2).
+
+    :math:`P^++P^-=1` and :math:`B_0=P^+-P^-`.
+
+    Args:
+        p: next-token distribution, shape ``(..., V)``.
+        scores: binary scores, each exactly ``-1`` or ``+1``, broadcastable to ``p``.
+
+    Returns:
+        ``(P_plus, P_minus)``.
+
+    Raises:
+        ValueError: ``p`` not a distribution, a score other than ``±1``.
+    """
+    pa, sc = _p_and_scores(p, scores, binary=True)
+    return finish(np.sum(np.where(sc > 0, pa, 0.0), axis=-1)), finish(np.sum(np.where(sc < 0, pa, 0.0), axis=-1))
+
+
+def artanh_behavior(p: object, scores: object) -> float | np.ndarray:
+    r""":math:`\operatorname{artanh}B_0=\tfrac12\log(P^+/P^-)` in log space (exact when :math:`B_0` rounds to ±1).
+
+    This is the offset of Theorem 1's tanh law. It is :math:`+\infty` when :math:`P^-=0` and :math:`-\infty` when
+    :math:`P^+=0` (the value of :math:`\operatorname{artanh}(\pm1)`, not a clipping).
+
+    Args:
+        p: next-token distribution, shape ``(..., V)``; probabilities down to 1e-300 are handled.
+        scores: binary scores, each exactly ``-1`` or ``+1``, broadcastable to ``p``.
+
+    Raises:
+        ValueError: ``p`` not a distribution, a score other than ``±1``.
+    """
+    pa, sc = _p_and_scores(p, scores, binary=True)
+    with np.errstate(divide="ignore"):
+        lp = np.log(pa)
+    lpos = np.logaddexp.reduce(np.where(sc > 0, lp, -np.inf), axis=-1)
+    lneg = np.logaddexp.reduce(np.where(sc < 0, lp, -np.inf), axis=-1)
+    with np.errstate(invalid="ignore"):
+        return finish(0.5 * (lpos - lneg))
+
+
+def helpfulness_unsteered(p: object, answer: object) -> float | np.ndarray:
+    r"""Eq. (4) for the unsteered model: :math:`p_0=H_P(q)=P(a^*\mid q)\in[0,1]`.
+
+    The steered value :math:`H_{P_\lambda}(q)` is :func:`bounds.steered.helpfulness`.
+
+    Args:
+        p: next-token distribution, shape ``(..., V)``.
+        answer: index of the correct token :math:`a^*` in ``[0, V-1]`` (an int, or an int array over the batch).
+
+    Raises:
+        ValueError: ``p`` not a distribution, ``answer`` out of range; TypeError: ``answer`` not an integer.
+    """
+    pa = check_probability_vector("p", p)
+    idx = np.asarray(answer)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"answer must be an integer token index, got {answer!r}")
+    V = pa.shape[-1]
+    if ((idx < 0) | (idx >= V)).any():
+        raise ValueError(f"answer must be a token index in [0, {V - 1}], got {answer!r}")
+    idx = np.broadcast_to(idx, pa.shape[:-1])
+    return finish(np.take_along_axis(pa, idx[..., None], axis=-1)[..., 0])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Assumptions as predicates
+# ---------------------------------------------------------------------------------------------------------------
+#: absolute tolerance when a sum of probabilities is compared with a mass bound (float rounding of the sum only)
+MASS_ATOL = 1e-12
+
+
+@dataclass(frozen=True)
+class PredicateResult:
+    """The value of an assumption on one instance.
+
+    Attributes:
+        assumption: the statement id (``"assumption-2"``, ...).
+        holds: whether the assumption holds on the instance (the object is truthy exactly when it holds).
+        measured: the measured quantities (margin, slope, mass, depth, p-values, ...), documented per function.
+        failures: one human-readable line per violated condition (empty when ``holds``).
+    """
+
+    assumption: str
+    holds: bool
+    measured: Mapping[str, Any] = field(default_factory=dict)
+    failures: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "holds", bool(self.holds))
+        object.__setattr__(self, "failures", tuple(self.failures))
+
+    def __bool__(self) -> bool:
+        return self.holds
+
+
+def _vector(name: str, x: object) -> np.ndarray:
+    arr = as_real(name, x)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array (one query), got shape {arr.shape}")
+    return arr
+
+
+def _same_length(names: Sequence[str], arrays: Sequence[np.ndarray]) -> None:
+    if len({a.shape for a in arrays}) != 1:
+        shapes = ", ".join(f"{n} {a.shape}" for n, a in zip(names, arrays, strict=True))
+        raise ValueError(f"parameters must have the same length (one entry per token / point): {shapes}")
+
+
+def _scalar(name: str, x: object, lo: float, hi: float) -> float:
+    arr = as_real(name, x)
+    if arr.ndim != 0:
+        raise ValueError(f"{name} must be a scalar in [{lo}, {hi}], got shape {arr.shape}")
+    check_closed(name, arr, lo, hi)
+    return float(arr)
+
+
+# -- Assumption 1 -----------------------------------------------------------------------------------------------
+def assumption_1(
+    lam: object,
+    norms: object,
+    *,
+    rtol: float = 0.05,
+    atol: float = 0.0,
+    min_points: int = 2,
+    weak: bool = False,
+) -> PredicateResult:
+    r"""Assumption 1 (eq. 7), :math:`\|\delta_\lambda(q)\|=\alpha|\lambda|` for small :math:`|\lambda|`, on data.
+
+    Points are ordered by :math:`|\lambda|` (points with equal :math:`|\lambda|`, e.g. :math:`\pm\lambda`, are
+    taken together). For every such prefix :math:`|\lambda|\le L` the slope is fitted by least squares through the
+    origin, :math:`\hat\alpha_L=\sum|\lambda_i|\,n_i/\sum\lambda_i^2`, and the prefix is *linear* when every point
+    satisfies :math:`\big|n_i-\hat\alpha_L|\lambda_i|\big|\le \mathrm{rtol}\,\hat\alpha_L|\lambda_i|+\mathrm{atol}`
+    (so a point at :math:`\lambda=0` needs :math:`n\le\mathrm{atol}`). The assumption holds when some linear prefix
+    contains at least ``min_points`` distinct values :math:`|\lambda|>0` and its slope is :math:`\hat\alpha>0`.
+    One point can never show linearity (any slope fits it), hence ``min_points >= 2``.
+
+    ``weak=True`` checks A.2's weaker form instead: :math:`\|\delta\|` grows monotonically with :math:`|\lambda|`
+    (non-decreasing within ``atol``, separately for :math:`\lambda>0` and :math:`\lambda<0`, and not constant), with
+    :math:`\|\delta_0\|\le\mathrm{atol}` at :math:`\lambda=0` when that point is given.
+
+    Args:
+        lam: steering coefficients, 1-D, finite reals (both signs allowed; A1 is symmetric in the sign).
+        norms: measured :math:`\|\delta_\lambda\|\ge0` at each coefficient, same length as ``lam``.
+        rtol: relative tolerance of linearity, ``0 <= rtol < 1``.
+        atol: absolute tolerance, ``atol >= 0``.
+        min_points: integer ``>= 2``, the fewest distinct non-zero :math:`|\lambda|` the linear range must contain.
+        weak: check the monotone form of A.2 instead of linearity.
+
+    Returns:
+        :class:`PredicateResult` with ``measured``: ``alpha`` (slope over the largest linear range, ``nan`` if none),
+        ``linear_up_to`` (that range's largest :math:`|\lambda|`, 0 if none), ``n_linear`` (its distinct non-zero
+        :math:`|\lambda|`),
+        ``relative_residual`` (:math:`\|n-\hat\alpha|\lambda|\|/\|n\|` on it), ``alpha_all`` and
+        ``relative_residual_all`` (the same over all points) and ``monotone`` (A.2's form).
+
+    Raises:
+        ValueError: lengths differ, a negative or non-finite norm, a tolerance out of range, ``min_points < 2``.
+    """
+    lm = _vector("lam", lam)
+    nm = check_closed("norms", _vector("norms", norms), 0.0, np.inf)
+    _same_length(("lam", "norms"), (lm, nm))
+    rtol = _scalar("rtol", rtol, 0.0, np.nextafter(1.0, 0.0))
+    atol = _scalar("atol", atol, 0.0, np.inf)
+    min_points = check_integer("min_points", min_points, 2)
+
+    a = np.abs(lm)
+    order = np.argsort(a, kind="stable")
+    a, n = a[order], nm[order]
+    # prefix ends: last index of each group of equal |λ|
+    ends = np.flatnonzero(np.append(a[1:] != a[:-1], True))
+    sxy, sxx = np.cumsum(a * n), np.cumsum(a * a)
+    # distinct non-zero |λ| values up to each point (±λ is one value: a line through the origin needs two)
+    n_nonzero = np.cumsum(np.append(a[:1] > 0, (a[1:] != a[:-1]) & (a[1:] > 0)))
+    best = -1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        alphas = np.where(sxx > 0, sxy / sxx, 0.0)
+        for e in ends:
+            if n_nonzero[e] < min_points or alphas[e] <= 0:
+                continue
+            dev = np.abs(n[: e + 1] - alphas[e] * a[: e + 1])
+            if np.all(dev <= rtol * alphas[e] * a[: e + 1] + atol):
+                best = e
+
+    def rel_resid(alpha: float, m: int) -> float:
+        den = float(np.linalg.norm(n[:m]))
+        num = float(np.linalg.norm(n[:m] - alpha * a[:m]))
+        return num / den if den > 0 else (0.0 if num == 0 else float("inf"))
+
+    alpha_all = float(alphas[-1])
+    monotone, mono_fail = _monotone(lm, nm, atol)
+    measured: dict[str, Any] = {
+        "alpha": float(alphas[best]) if best >= 0 else float("nan"),
+        "linear_up_to": float(a[best]) if best >= 0 else 0.0,
+        "n_linear": int(n_nonzero[best]) if best >= 0 else 0,
+        "relative_residual": rel_resid(float(alphas[best]), best + 1) if best >= 0 else float("nan"),
+        "alpha_all": alpha_all,
+        "relative_residual_all": rel_resid(alpha_all, a.size),
+        "monotone": monotone,
+    }
+    if weak:
+        return PredicateResult("assumption-1", monotone, measured, tuple(mono_fail))
+    failures: list[str] = []
+    if best < 0:
+        if int(n_nonzero[-1]) < min_points:
+            failures.append(
+                f"only {int(n_nonzero[-1])} distinct |lambda| > 0; linearity needs min_points = {min_points}"
+            )
+        elif alpha_all <= 0 and np.all(n <= atol):
+            failures.append("alpha = 0: the norm does not grow with |lambda| (Assumption 1 needs alpha > 0)")
+        else:
+            failures.append(
+                f"no range |lambda| <= L with >= {min_points} distinct |lambda| > 0 has ||delta|| = alpha |lambda| "
+                f"within rtol = {rtol:g}, atol = {atol:g} (smallest points: |lambda| = {a[:3].tolist()}, "
+                f"||delta|| = {n[:3].tolist()})"
+            )
+    return PredicateResult("assumption-1", best >= 0, measured, tuple(failures))
+
+
+def _monotone(lm: np.ndarray, nm: np.ndarray, atol: float) -> tuple[bool, list[str]]:
+    failures: list[str] = []
+    zero = nm[lm == 0]
+    if zero.size and np.any(zero > atol):
+        failures.append(f"||delta|| = {float(zero.max())} > atol = {atol:g} at lambda = 0")
+    for side, mask in (("lambda > 0", lm > 0), ("lambda < 0", lm < 0)):
+        a, n = np.abs(lm[mask]), nm[mask]
+        if a.size < 2:
+            continue
+        o = np.argsort(a, kind="stable")
+        a, n = a[o], n[o]
+        drop = np.flatnonzero((np.diff(n) < -atol) & (np.diff(a) > 0))
+        if drop.size:
+            i = int(drop[0])
+            failures.append(
+                f"{side}: ||delta|| decreases from {n[i]} at |lambda| = {a[i]} to {n[i + 1]} at |lambda| = {a[i + 1]}"
+            )
+    if nm.size and float(nm.max() - nm.min()) <= atol and np.any(lm != 0):
+        failures.append("||delta|| does not grow: it is constant over the given coefficients")
+    return not failures, failures
+
+
+# -- Assumption 2 -----------------------------------------------------------------------------------------------
+def assumption_2(z: object, scores: object, delta: object = None, *, p: object = None) -> PredicateResult:
+    r"""Assumption 2 (eq. 8): :math:`\min_{s^+\in A^+}z_{s^+}-\max_{s^-\in A^-}z_{s^-}\ge\Delta` (full-gap hard margin).
+
+    Here :math:`z_s=\langle U^Te_s,\hat\delta\rangle` and :math:`A^\pm=\{s:B(s)=\pm1\}`; the margin is the
+    **full gap** between the classes (THEORY §3), for the sign of :math:`\lambda` that points :math:`\delta` towards
+    :math:`A^+` (for the other sign pass ``-z``). With one class empty the condition is vacuous (margin ``+inf``).
+
+    ``measured["mean_gap_not_margin"]`` is :math:`\operatorname{mean}_{A^+}z-\operatorname{mean}_{A^-}z`, the
+    quantity the paper's check (A.3) plots "with mean instead of min" (THEORY §13.2). It is **not** the margin: it
+    can be large while the margin is negative.
+
+    Args:
+        z: projections of every token on the steering direction, 1-D, finite.
+        scores: binary scores, each exactly ``-1`` or ``+1``, same length as ``z``.
+        delta: the margin :math:`\Delta\ge0` to check, or ``None`` to check strict separability (margin ``> 0``).
+        p: optional distribution over the same tokens; when given, only tokens with :math:`P(s\mid q)>0` are
+            constrained (zero-mass tokens stay at zero mass under steering and play no role in Theorem 1).
+
+    Returns:
+        :class:`PredicateResult` with ``measured``: ``margin``, ``mean_gap_not_margin`` (``nan`` if a class is
+        empty), ``closest_pair`` (``(s+, s-)`` token indices attaining the margin, or ``None``) and
+        ``violating_pairs`` (the number of pairs with :math:`z_{s^+}-z_{s^-}<\Delta`).
+
+    Raises:
+        ValueError: lengths differ, non-binary scores, ``delta < 0``, ``p`` not a distribution.
+    """
+    za = _vector("z", z)
+    sc = _scores(_vector("scores", scores), binary=True)
+    arrays, names = [za, sc], ["z", "scores"]
+    keep = np.ones(za.shape, dtype=bool)
+    if p is not None:
+        pa = check_probability_vector("p", p)
+        arrays.append(pa)
+        names.append("p")
+        keep = pa > 0
+    _same_length(names, arrays)
+    d = None if delta is None else _scalar("delta", delta, 0.0, np.inf)
+    ip, im = np.flatnonzero((sc > 0) & keep), np.flatnonzero((sc < 0) & keep)
+    if ip.size == 0 or im.size == 0:
+        measured = {"margin": float("inf"), "mean_gap_not_margin": float("nan"), "closest_pair": None}
+        return PredicateResult("assumption-2", True, measured | {"violating_pairs": 0}, ())
+    sp_, sm = ip[np.argmin(za[ip])], im[np.argmax(za[im])]
+    margin = float(za[sp_] - za[sm])
+    gaps = za[ip][:, None] - za[im][None, :]
+    threshold = 0.0 if d is None else d
+    violating = int(np.sum(gaps <= 0)) if d is None else int(np.sum(gaps < d))
+    holds = margin > 0 if d is None else margin >= d
+    measured = {
+        "margin": margin,
+        "mean_gap_not_margin": float(za[ip].mean() - za[im].mean()),
+        "closest_pair": (int(sp_), int(sm)),
+        "violating_pairs": violating,
+    }
+    failures = ()
+    if not holds:
+        rel = "<=" if d is None else "<"
+        failures = (
+            f"margin min_(A+) z - max_(A-) z = {margin!r} {rel} Delta = {threshold!r} at the pair (s+ = {int(sp_)}, "
+            f"s- = {int(sm)}); {violating} violating pair(s)",
+        )
+    return PredicateResult("assumption-2", bool(holds), measured, failures)
+
+
+# -- Assumption 3 -----------------------------------------------------------------------------------------------
+def assumption_3(p: object, z: object, answer: object, *, eps: object, k: object = None) -> PredicateResult:
+    r"""Assumption 3 (eq. 9), the part that one query can show: the top-:math:`k` set and the noise it carries.
+
+    :math:`T_k(q)` is the set of the :math:`k` most probable tokens (ties broken in favour of :math:`a^*`, then by
+    index). The structural conditions checked are :math:`\sum_{s\in T_k}P(s\mid q)\ge1-\epsilon` and
+    :math:`a^*\in T_k` (masses compared within ``MASS_ATOL`` = 1e-12, the rounding of a sum of probabilities). With
+    ``k=None`` the smallest :math:`k` meeting both is used (one always exists, :math:`k=V`: the structural part only
+    has content for a given :math:`k`; larger :math:`k` put more tokens under the noise hypothesis). Measured: the
+    differences :math:`z_b-z_{a^*}` for :math:`b\in T_k\setminus\{a^*\}` (what the authors' code records) and the
+    within-query spread :math:`\hat\sigma` = sample standard deviation (ddof 1) of :math:`\{z_s\}_{s\in T_k}`
+    (equivalently of the differences, which share :math:`z_{a^*}`; THEORY §6.1).
+
+    **What one instance cannot show.** "i.i.d. from a continuous :math:`D` with variance :math:`\sigma^2`" is a
+    statement about the process that generates :math:`z` across queries: any :math:`k` distinct numbers are a
+    possible draw of any continuous law, so no single query can confirm or refute it (a tie between two
+    :math:`z_s` is a probability-zero event under a continuous law and is reported in ``measured["ties"]``, but does
+    not fail the predicate). Test the distributional part over many queries with :func:`assumption_3_sample`.
+
+    Args:
+        p: next-token distribution, 1-D.
+        z: projections :math:`z_s`, same length as ``p``.
+        answer: index of the correct token :math:`a^*` in ``[0, V-1]``.
+        eps: :math:`0\le\epsilon<1`, the mass allowed outside :math:`T_k`.
+        k: integer in ``[1, V]`` or ``None``.
+
+    Returns:
+        :class:`PredicateResult` with ``measured``: ``k``, ``top_k`` (indices, most probable first), ``top_k_mass``,
+        ``answer_in_top_k``, ``differences`` (array, in ``top_k`` order without :math:`a^*`), ``sigma_within``
+        (``nan`` when :math:`k<2`) and ``ties`` (number of tied pairs of :math:`z` inside :math:`T_k`).
+
+    Raises:
+        ValueError: ``p`` not a distribution, lengths differ, ``answer`` or ``k`` or ``eps`` out of range.
+    """
+    pa = check_probability_vector("p", p)
+    if pa.ndim != 1:
+        raise ValueError(f"p must be a 1-D distribution (one query), got shape {pa.shape}")
+    za = _vector("z", z)
+    _same_length(("p", "z"), (pa, za))
+    V = pa.size
+    if isinstance(answer, bool) or not isinstance(answer, (int, np.integer)):
+        raise TypeError(f"answer must be an integer token index in [0, {V - 1}], got {answer!r}")
+    if not 0 <= answer < V:
+        raise ValueError(f"answer must be a token index in [0, {V - 1}], got {answer!r}")
+    e = _scalar("eps", eps, 0.0, 1.0)
+    if e >= 1.0:
+        raise ValueError(f"eps must lie in [0, 1), got {e!r}")
+    is_answer = np.arange(V) == answer
+    order = np.lexsort((np.arange(V), ~is_answer, -pa))  # p descending, then a* first, then index
+    mass = np.cumsum(pa[order])
+    if k is None:
+        hit = np.flatnonzero(mass >= 1.0 - e - MASS_ATOL)
+        k_mass = int(hit[0]) + 1 if hit.size else V
+        kk = max(k_mass, int(np.flatnonzero(order == answer)[0]) + 1)
+    else:
+        kk = check_integer("k", k, 1)
+        if kk > V:
+            raise ValueError(f"k must be an integer in [1, V = {V}], got {kk}")
+    top = order[:kk]
+    top_mass = float(mass[kk - 1])
+    in_top = bool(answer in top)
+    zt = za[top]
+    others = top[top != answer]
+    diffs = za[others] - za[answer]
+    ties = int(np.sum(zt[:, None] == zt[None, :]) - kk) // 2
+    measured = {
+        "k": kk,
+        "top_k": top.tolist(),
+        "top_k_mass": top_mass,
+        "answer_in_top_k": in_top,
+        "differences": diffs,
+        "sigma_within": float(np.std(zt, ddof=1)) if kk >= 2 else float("nan"),
+        "ties": ties,
+    }
+    failures = []
+    if top_mass < 1.0 - e - MASS_ATOL:
+        failures.append(f"top-{kk} mass {top_mass!r} < 1 - eps = {1.0 - e!r}")
+    if not in_top:
+        failures.append(f"the correct answer {answer} (p = {float(pa[answer])!r}) is not in the top-{kk} set")
+    return PredicateResult("assumption-3", not failures, measured, tuple(failures))
+
+
+def _helmert(x: np.ndarray) -> np.ndarray:
+    r"""The :math:`k-1` Helmert contrasts of :math:`k` values: i.i.d. :math:`N(0,\sigma^2)` if the values are."""
+    j = np.arange(1, x.size)
+    return (np.cumsum(x)[:-1] - j * x[1:]) / np.sqrt(j * (j + 1.0))
+
+
+def assumption_3_sample(
+    z_top: Sequence[object], *, law: str | None = "normal", sigma: object = None, level: object = 0.01
+) -> PredicateResult:
+    r"""Assumption 3's distributional part over many queries: :math:`\{z_s\}_{s\in T_k(q)}\overset{iid}{\sim}D`.
+
+    ``z_top[q]`` holds the projections of query :math:`q`'s top-:math:`k` tokens (:math:`k_q\ge2`, any order). Only
+    differences within a query carry information (the mean of :math:`D` is irrelevant, THEORY §3), so each query's
+    values are reduced to their :math:`k_q-1` Helmert contrasts, which remove the query's mean and are i.i.d.
+    :math:`N(0,\sigma^2)` when the values are i.i.d. normal. The pooled within-query spread
+    :math:`\hat\sigma^2=\sum_q\sum_{s}(z_{qs}-\bar z_q)^2/\sum_q(k_q-1)` is THEORY §6.1's :math:`\sigma` (pooling the
+    raw differences :math:`z_b-z_{a^*}` across queries would give :math:`\sqrt2\,\sigma` instead).
+
+    Tests (the assumption is rejected when any p-value is below ``level``):
+
+    * same law in every query: Bartlett's test of equal variances (``law="normal"``) or Levene's (``law=None``);
+    * ``law="normal"``: normality of the pooled contrasts (Shapiro--Wilk up to 5000 contrasts, D'Agostino above);
+    * ``sigma`` given (``law="normal"`` only): :math:`\sum c^2/\sigma^2\sim\chi^2_N`, two-sided;
+    * continuity of :math:`D`: any tie inside a query fails the predicate (a probability-zero event).
+
+    A passing result means "not rejected at this level", never a proof; independence of the tokens within a query
+    is not tested beyond what these tests are sensitive to.
+
+    Args:
+        z_top: a sequence of 1-D arrays (or a 2-D array, one row per query), each with at least 2 finite values; at
+            least 2 queries.
+        law: ``"normal"`` or ``None`` (any continuous law).
+        sigma: the claimed :math:`\sigma>0`, or ``None``.
+        level: significance level, ``0 < level < 1``.
+
+    Returns:
+        :class:`PredicateResult` with ``measured``: ``n_queries``, ``n_contrasts``, ``sigma_pooled``,
+        ``p_equal_variance``, ``p_normality`` (``nan`` when ``law=None``), ``p_sigma`` (``nan`` unless ``sigma``),
+        ``ties``.
+
+    Raises:
+        ValueError: fewer than 2 queries, a query with fewer than 2 values, ``law``/``sigma``/``level`` invalid.
+    """
+    from scipy import stats
+
+    if law not in ("normal", None):
+        raise ValueError(f"law must be 'normal' or None (any continuous law), got {law!r}")
+    groups = [as_real(f"z_top[{i}]", g) for i, g in enumerate(z_top)]
+    if len(groups) < 2:
+        raise ValueError(f"z_top must hold at least 2 queries, got {len(groups)}")
+    for i, g in enumerate(groups):
+        if g.ndim != 1 or g.size < 2:
+            raise ValueError(f"z_top[{i}] must be a 1-D array of at least 2 projections, got shape {g.shape}")
+    lv = _scalar("level", level, 0.0, 1.0)
+    if not 0.0 < lv < 1.0:
+        raise ValueError(f"level must lie in the open interval (0, 1), got {lv!r}")
+    sg = None
+    if sigma is not None:
+        if law != "normal":
+            raise ValueError("sigma can only be tested with law='normal' (valid: sigma=None when law is None)")
+        sg = _scalar("sigma", sigma, 0.0, np.inf)
+        if sg <= 0:
+            raise ValueError(f"sigma must lie in (0, inf), got {sg!r}")
+    contrasts = np.concatenate([_helmert(g) for g in groups])
+    n = contrasts.size
+    sigma_pooled = float(np.sqrt(np.mean(contrasts**2)))
+    ties = sum(int(np.sum(g[:, None] == g[None, :]) - g.size) // 2 for g in groups)
+    failures: list[str] = []
+    if ties:
+        failures.append(f"{ties} tied pair(s) of projections inside a query: impossible under a continuous law D")
+    constant = all(float(np.ptp(g)) == 0.0 for g in groups)
+    if constant:
+        p_var = p_norm = p_sig = float("nan")
+        failures.append("every query's projections are constant: sigma = 0, not a continuous law")
+    else:
+        with np.errstate(all="ignore"):
+            p_var = float((stats.bartlett if law == "normal" else stats.levene)(*groups).pvalue)
+            if law == "normal":
+                test = stats.shapiro if n <= 5000 else stats.normaltest
+                p_norm = float(test(contrasts).pvalue) if n >= 3 else float("nan")
+            else:
+                p_norm = float("nan")
+            if sg is not None:
+                chi = float(np.sum(contrasts**2) / sg**2)
+                p_sig = float(min(1.0, 2 * min(stats.chi2.cdf(chi, n), stats.chi2.sf(chi, n))))
+            else:
+                p_sig = float("nan")
+        for name, pv in (("equal variance across queries", p_var), ("normality", p_norm), ("sigma", p_sig)):
+            if pv < lv:
+                failures.append(f"{name} rejected: p = {pv:.3g} < level = {lv:g}")
+    measured = {
+        "n_queries": len(groups),
+        "n_contrasts": n,
+        "sigma_pooled": sigma_pooled,
+        "p_equal_variance": p_var,
+        "p_normality": p_norm,
+        "p_sigma": p_sig,
+        "ties": ties,
+    }
+    return PredicateResult("assumption-3", not failures, measured, tuple(failures))
+
+
+# -- Assumption 4 -----------------------------------------------------------------------------------------------
+def assumption_4(
+    p: object, z: object, scores: object, *, delta: object, rho: object, delta_M: object
+) -> PredicateResult:
+    r"""Assumption 4 (eqs. 46--50), the soft margin.
+
+    With :math:`z_{\min}^+=\min_{A^+}z`, the misclassified set (46) is
+    :math:`M=\{s^-\in A^-:\exists s^+\in A^+,\ z_{s^+}-z_{s^-}<\Delta\}=\{s^-\in A^-: z_{\min}^+-z_{s^-}<\Delta\}`.
+    The predicate is (49) every pair :math:`s^+\in A^+, s^-\in A^-\setminus M` has
+    :math:`z_{s^+}-z_{s^-}\ge\Delta`, (47) :math:`P(M\mid q)\le\rho` and (48) the depth
+    :math:`\max_M z-z_{\min}^+\le\Delta_M` (vacuous when :math:`M=\varnothing`); masses are compared within
+    ``MASS_ATOL`` = 1e-12 (a sum of probabilities can exceed 1 by rounding). With :math:`M` defined by (46), (49)
+    holds by construction; it is still measured (``rest_margin``) as a consistency check. :math:`M` is a set of
+    tokens: zero-mass tokens of :math:`A^-` belong to it when they violate the margin (they add nothing to the mass
+    but count in the depth).
+
+    Args:
+        p: next-token distribution, 1-D.
+        z: projections, same length.
+        scores: binary scores, each exactly ``-1`` or ``+1``, same length.
+        delta: margin :math:`\Delta\ge0`.
+        rho: mass bound, :math:`0\le\rho\le1`.
+        delta_M: depth bound :math:`\Delta_M`, finite real.
+
+    Returns:
+        :class:`PredicateResult` with ``measured``: ``misclassified`` (indices of :math:`M`), ``mass``
+        (:math:`P(M\mid q)`), ``depth`` (``-inf`` when :math:`M=\varnothing`) and ``rest_margin``
+        (:math:`\min_{A^+}z-\max_{A^-\setminus M}z`, ``+inf`` when either set is empty).
+
+    Raises:
+        ValueError: ``p`` not a distribution, lengths differ, non-binary scores, a parameter out of range.
+    """
+    pa = check_probability_vector("p", p)
+    za = _vector("z", z)
+    sc = _scores(_vector("scores", scores), binary=True)
+    _same_length(("p", "z", "scores"), (pa, za, sc))
+    d = _scalar("delta", delta, 0.0, np.inf)
+    r = _scalar("rho", rho, 0.0, 1.0)
+    dm = _scalar("delta_M", delta_M, -np.inf, np.inf)
+    ip, im = np.flatnonzero(sc > 0), np.flatnonzero(sc < 0)
+    if ip.size == 0 or im.size == 0:
+        M = np.array([], dtype=int)
+        rest = np.array([], dtype=int)
+        zmin = float("inf")
+    else:
+        zmin = float(za[ip].min())
+        in_M = (zmin - za[im]) < d
+        M, rest = im[in_M], im[~in_M]
+    mass = float(np.sum(pa[M]))
+    depth = float(za[M].max() - zmin) if M.size else float("-inf")
+    rest_margin = float(zmin - za[rest].max()) if rest.size and ip.size else float("inf")
+    failures = []
+    if rest_margin < d:
+        failures.append(f"(49) fails outside M: margin {rest_margin!r} < Delta = {d!r}")
+    if mass > r + MASS_ATOL:
+        failures.append(f"(47) misclassified mass P(M|q) = {mass!r} > rho = {r!r} (M = {M.tolist()})")
+    if depth > dm:
+        failures.append(f"(48) depth max_M z - min_(A+) z = {depth!r} > Delta_M = {dm!r}")
+    measured = {"misclassified": M.tolist(), "mass": mass, "depth": depth, "rest_margin": rest_margin}
+    return PredicateResult("assumption-4", not failures, measured, tuple(failures))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Statements
+# ---------------------------------------------------------------------------------------------------------------
+def _q() -> Any:
+    import sympy as sp
+
+    return sp.Symbol("q")
+
+
+def _fn(name: str) -> Any:
+    import sympy as sp
+
+    return lambda: sp.Function(name)(_q())
+
+
+def _sym(name: str, **assumptions: bool) -> Any:
+    import sympy as sp
+
+    return sp.Symbol(name, **assumptions)
+
+
+def _behavior_expr() -> Any:
+    return S.P_plus - S.P_minus
+
+
+def _helpfulness_expr() -> Any:
+    import sympy as sp
+
+    return sp.Function("P")(_sym("a^*"), _q())
+
+
+def _a1_expr() -> Any:
+    import sympy as sp
+
+    return sp.Eq(S.norm, S.alpha * sp.Abs(S.lam))
+
+
+def _a2_expr() -> Any:
+    import sympy as sp
+
+    return sp.Ge(_sym("z_min^+", real=True) - _sym("z_max^-", real=True), S.Delta)
+
+
+def _a3_expr() -> Any:
+    import sympy as sp
+
+    return sp.And(
+        sp.Ge(_sym("P(T_k|q)", nonnegative=True), 1 - S.eps),
+        sp.Eq(_sym("Var_D(z_s)", nonnegative=True), S.sigma**2),
+    )
+
+
+def _a4_expr() -> Any:
+    import sympy as sp
+
+    zmin = _sym("z_min^+", real=True)
+    return sp.And(
+        sp.Ge(zmin - _sym("z_max^-\\M", real=True), S.Delta),
+        sp.Le(_sym("P(M|q)", nonnegative=True), S.rho),
+        sp.Le(_sym("z_max^M", real=True) - zmin, S.Delta_M),
+    )
+
+
+_DEF_NOT_CLOSED = (
+    "a definition: a functional of the next-token distribution, not a function of lambda; under steering it is "
+    "evaluated on P_lambda(.|q), which depends on lambda only through the whole vector (P(s|q), z_s) (THEORY §1)"
+)
+_PRED_NOT_CLOSED = "a predicate on one instance (P(.|q), z, ||delta||), not a function of lambda"
+
+DEFINITION_BEHAVIOR = Statement(
+    id="definition-behavior",
+    name="Behavior expectation (Definition 1)",
+    kind="definition",
+    section="§2 (eq. 3)",
+    provenance=("VERBATIM-PROSE", "RECONSTRUCTED-H"),
+    statement=(
+        "For a binary behavior scoring function B with values in {-1,+1}, the behavior of a prompted model is "
+        "B_P(q) = E_{s~P(.|q)}[B(s)] in [-1, 1]; for single-token answers B_0 = P^+ - P^- with P^+ + P^- = 1."
+    ),
+    hypotheses=("B(s) in {-1, +1}",),
+    lhs=_fn("B_P"),
+    relation="=",
+    build=_behavior_expr,
+    parameters={
+        "P^+": "0 <= P^+ <= 1, mass of the aligned answers A+ = {s: B(s) = +1}",
+        "P^-": "0 <= P^- <= 1, mass of the misaligned answers A- = {s: B(s) = -1}; P^+ + P^- = 1",
+    },
+    numeric=behavior_expectation,
+    not_closed_form=_DEF_NOT_CLOSED,
+    evidence=(
+        "tests/test_definitions.py::test_behavior_definitions_agree_with_direct_sums",
+        "tests/test_definitions.py::test_behavior_in_range_and_binary_form",
+        "tests/test_definitions.py::test_definition_sympy_forms_match_numeric",
+    ),
+)
+
+DEFINITION_HELPFULNESS = Statement(
+    id="definition-helpfulness",
+    name="Helpfulness (eq. 4)",
+    kind="definition",
+    section="§2 (eq. 4)",
+    provenance=("VERBATIM-PROSE", "RECONSTRUCTED-H"),
+    statement=(
+        "The helpfulness of a model on query q is the likelihood of outputting the correct answer a*(q): "
+        "H_P(q) = P(a*(q)|q) in [0, 1]; p_0 denotes its unsteered value."
+    ),
+    hypotheses=("a single correct answer token a*",),
+    lhs=_fn("H_P"),
+    relation="=",
+    build=_helpfulness_expr,
+    parameters={"a^*": "index of the correct answer token, in [0, V-1]", "q": "the query"},
+    numeric=helpfulness,
+    not_closed_form=_DEF_NOT_CLOSED,
+    evidence=(
+        "tests/test_definitions.py::test_helpfulness_definitions_agree_with_direct_sums",
+        "tests/test_definitions.py::test_definition_sympy_forms_match_numeric",
+    ),
+)
+
+ASSUMPTION_1 = Statement(
+    id="assumption-1",
+    name="Linear change of the last layer",
+    kind="assumption",
+    section="§3 (eq. 7)",
+    provenance=("RECONSTRUCTED-H",),
+    statement=(
+        "||delta_lambda(q)|| = alpha |lambda| for small |lambda|, with a query-dependent alpha > 0 (eq. 7); A.2: it "
+        "suffices that ||delta_lambda|| grows monotonically with |lambda| (assumption_1(..., weak=True))."
+    ),
+    lhs=_fn("A_1"),
+    relation="pred",
+    build=_a1_expr,
+    parameters={
+        "norm": S.domains["norm"],
+        "alpha": "alpha > 0",
+        "lambda": "real, small |lambda| (the predicate finds the largest linear range)",
+    },
+    numeric=assumption_1,
+    not_closed_form=_PRED_NOT_CLOSED + " (a condition on measured norms over a range of lambda)",
+    evidence=(
+        "tests/test_definitions.py::test_assumption_1_accepts_linear_curves",
+        "tests/test_definitions.py::test_assumption_1_rejects_nonlinear_curves",
+        "tests/test_definitions.py::test_assumption_1_weak_form",
+        "tests/test_definitions.py::test_assumption_1_edge_cases",
+    ),
+)
+
+ASSUMPTION_2 = Statement(
+    id="assumption-2",
+    name="Linear classification with margin (hard margin)",
+    kind="assumption",
+    section="§3 (eq. 8)",
+    provenance=("VERBATIM-PROSE", "RECONSTRUCTED-H"),
+    statement=(
+        "For all s+ in A+ and s- in A-: <U^T(e_{s+} - e_{s-}), delta/||delta||> >= Delta, i.e. "
+        "min_{A+} z - max_{A-} z >= Delta with Delta the full gap (eq. 8); the paper's check uses class means "
+        "instead of the minimum (THEORY §13.2), which is not the margin."
+    ),
+    lhs=_fn("A_2"),
+    relation="pred",
+    build=_a2_expr,
+    parameters={
+        "z_min^+": "real, min over aligned tokens of z_s",
+        "z_max^-": "real, max over misaligned tokens of z_s",
+        "Delta": "Delta >= 0, the full gap",
+    },
+    numeric=assumption_2,
+    not_closed_form=_PRED_NOT_CLOSED + " (independent of lambda: only the direction of delta enters)",
+    evidence=(
+        "tests/test_definitions.py::test_assumption_2_accepts_margin_instances",
+        "tests/test_definitions.py::test_assumption_2_rejects_violating_instances",
+        "tests/test_definitions.py::test_assumption_2_edge_cases",
+        "tests/test_definitions.py::test_assumption_predicates_match_sympy",
+    ),
+)
+
+ASSUMPTION_3 = Statement(
+    id="assumption-3",
+    name="Random logit noise on the top-k tokens",
+    kind="assumption",
+    section="§3 (eq. 9)",
+    provenance=("VERBATIM-PROSE", "RECONSTRUCTED-H", "RECONSTRUCTED-M"),
+    statement=(
+        "On the k most probable tokens T_k(q), which carry mass >= 1 - eps and contain a*, the projections "
+        "z_s = <U^T e_s, delta/||delta||> are i.i.d. from a continuous law D with variance sigma^2 (eq. 9). One query "
+        "shows only the structural part (assumption_3); the i.i.d. law is testable over many queries "
+        "(assumption_3_sample)."
+    ),
+    lhs=_fn("A_3"),
+    relation="pred",
+    build=_a3_expr,
+    parameters={
+        "P(T_k|q)": "0 <= P(T_k|q) <= 1, mass of the top-k tokens",
+        "epsilon": "0 <= epsilon < 1",
+        "Var_D(z_s)": "variance of the law D of each z_s on T_k",
+        "sigma": S.domains["sigma"],
+    },
+    numeric=assumption_3,
+    not_closed_form=_PRED_NOT_CLOSED + " (a distributional hypothesis on z, independent of lambda)",
+    evidence=(
+        "tests/test_definitions.py::test_assumption_3_structural_accepts_and_rejects",
+        "tests/test_definitions.py::test_assumption_3_sample_accepts_iid_normal",
+        "tests/test_definitions.py::test_assumption_3_sample_rejects_violations",
+        "tests/test_definitions.py::test_assumption_3_sample_level_is_calibrated",
+        "tests/test_definitions.py::test_assumption_3_edge_cases",
+    ),
+)
+
+ASSUMPTION_4 = Statement(
+    id="assumption-4",
+    name="Soft margin",
+    kind="assumption",
+    section="§3 (eqs. 46-50)",
+    provenance=("RECONSTRUCTED-L",),
+    statement=(
+        "The misclassified set M = {s- in A-: exists s+ in A+ with z_{s+} - z_{s-} < Delta} (46) has mass "
+        "P(M|q) <= rho (47) and depth max_M z - min_{A+} z <= Delta_M (48), and every other pair has margin >= Delta "
+        "(49). The names rho and Delta_M are THEORY's."
+    ),
+    lhs=_fn("A_4"),
+    relation="pred",
+    build=_a4_expr,
+    parameters={
+        "z_min^+": "real, min over aligned tokens of z_s",
+        "z_max^-\\M": "real, max over correctly classified misaligned tokens of z_s",
+        "z_max^M": "real, max over the misclassified set M of z_s",
+        "P(M|q)": "0 <= P(M|q) <= 1",
+        "Delta": "Delta >= 0, the full gap",
+        "rho": S.domains["rho"],
+        "Delta_M": S.domains["Delta_M"],
+    },
+    numeric=assumption_4,
+    not_closed_form=_PRED_NOT_CLOSED + " (independent of lambda: only the direction of delta enters)",
+    evidence=(
+        "tests/test_definitions.py::test_assumption_4_accepts_soft_margin_instances",
+        "tests/test_definitions.py::test_assumption_4_rejects_violating_instances",
+        "tests/test_definitions.py::test_assumption_4_edge_cases",
+        "tests/test_definitions.py::test_assumption_predicates_match_sympy",
+    ),
+)
+
+STATEMENTS: list[Statement] = [
+    DEFINITION_BEHAVIOR,
+    DEFINITION_HELPFULNESS,
+    ASSUMPTION_1,
+    ASSUMPTION_2,
+    ASSUMPTION_3,
+    ASSUMPTION_4,
+]
