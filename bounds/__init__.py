@@ -11,7 +11,12 @@ Main entry points:
 * :func:`alignment_guarantee_norm` -- Corollary 1, the smallest :math:`\lambda` reaching :math:`1-\epsilon`.
 * :func:`helpfulness_upper` -- Theorem 2 as stated (eq. 6; status ``fails``, kept for fitting).
 * :func:`helpfulness_limit` -- Corollary 2, :math:`1/n`.
-* :func:`steered_distribution` -- the exact steered next-token distribution (ground truth).
+* :func:`steered_distribution` -- the exact steered next-token distribution (ground truth);
+  :func:`behavior_expectation` and :func:`steered_helpfulness` evaluate Definition 1 and eq. (4) on it.
+* Theorems 3-6 (:func:`soft_margin_lower`, :func:`trinary_lower`, :func:`graded_lower`, :func:`multitoken_threshold`)
+  and the corrected replacements (:func:`trinary_lower_corrected`, :func:`multitoken_threshold_corrected`,
+  :func:`helpfulness_jensen`, :func:`helpfulness_event`, :func:`helpfulness_expectation`).
+* Assumptions 1-4 as predicates on an instance (:func:`assumption_1` ... :func:`assumption_4`).
 * :mod:`bounds.registry` -- every statement with its sympy form, expansions, provenance and status.
 * :mod:`bounds.strategies` -- hypothesis strategies for each statement's hypotheses (imports hypothesis).
 
@@ -20,26 +25,81 @@ Main entry points:
 
 from __future__ import annotations
 
-from .alignment import alignment_guarantee_norm, alignment_lower, alignment_lower_norm
-from .helpfulness import helpfulness_limit, helpfulness_upper
+from .alignment import (
+    alignment_guarantee_norm,
+    alignment_lower,
+    alignment_lower_norm,
+    graded_lower,
+    soft_margin_lower,
+    soft_margin_range,
+    trinary_lower,
+    trinary_lower_corrected,
+)
+from .definitions import (
+    PredicateResult,
+    assumption_1,
+    assumption_2,
+    assumption_3,
+    assumption_3_sample,
+    assumption_4,
+    behavior_unsteered,
+    binary_masses,
+)
+from .helpfulness import (
+    helpfulness_at_infinity,
+    helpfulness_event,
+    helpfulness_expectation,
+    helpfulness_expectation_p,
+    helpfulness_jensen,
+    helpfulness_limit,
+    helpfulness_quantities,
+    helpfulness_upper,
+    helpfulness_upper_product,
+)
+from .multitoken import ResponseTree, multitoken_threshold, multitoken_threshold_corrected, response_behavior
 from .registry import get as statement
 from .registry import statements
 from .statement import NotClosedForm, Statement
-from .steered import behavior_expectation, helpfulness, steered_distribution
+from .steered import behavior_expectation, steered_distribution
+from .steered import helpfulness as steered_helpfulness
 
 __version__ = "0.1.0"
 
 __all__ = [
     "NotClosedForm",
+    "PredicateResult",
+    "ResponseTree",
     "Statement",
     "alignment_guarantee_norm",
     "alignment_lower",
     "alignment_lower_norm",
+    "assumption_1",
+    "assumption_2",
+    "assumption_3",
+    "assumption_3_sample",
+    "assumption_4",
     "behavior_expectation",
-    "helpfulness",
+    "behavior_unsteered",
+    "binary_masses",
+    "graded_lower",
+    "helpfulness_at_infinity",
+    "helpfulness_event",
+    "helpfulness_expectation",
+    "helpfulness_expectation_p",
+    "helpfulness_jensen",
     "helpfulness_limit",
+    "helpfulness_quantities",
     "helpfulness_upper",
+    "helpfulness_upper_product",
+    "multitoken_threshold",
+    "multitoken_threshold_corrected",
+    "response_behavior",
+    "soft_margin_lower",
+    "soft_margin_range",
     "statement",
     "statements",
     "steered_distribution",
+    "steered_helpfulness",
+    "trinary_lower",
+    "trinary_lower_corrected",
 ]

@@ -5,7 +5,12 @@ It drives the ``steering-bounds theory`` table, the generated ``docs/theory.md``
 
 from __future__ import annotations
 
+import importlib
+
 from .statement import Statement
+
+#: the modules that define statements (each has a module-level ``STATEMENTS`` list)
+FAMILIES = ("definitions", "alignment", "helpfulness", "multitoken", "preference")
 
 #: THEORY §0 order.
 ORDER: tuple[str, ...] = (
@@ -35,11 +40,11 @@ ORDER: tuple[str, ...] = (
 
 
 def _collect() -> dict[str, Statement]:
-    from . import alignment, definitions, helpfulness, multitoken, preference
-
     found: dict[str, Statement] = {}
-    for module in (definitions, alignment, helpfulness, multitoken, preference):
-        for st in getattr(module, "STATEMENTS", []):
+    for name in FAMILIES:
+        # import_module, not attribute access: a package attribute may be shadowed by a same-named function
+        module = importlib.import_module(f"bounds.{name}")
+        for st in module.STATEMENTS:
             if st.id in found:
                 raise RuntimeError(f"statement id {st.id} defined twice")
             found[st.id] = st

@@ -74,3 +74,8 @@ latex_names: dict[sp.Symbol, str] = {
     P_lt: r"P_{<b}",
     S2: r"\sum_{b\neq a^*}P(b\mid q)^2",
 }
+
+# -- appended for Theorem 6 (corrected): the smallest unsteered per-step behavior over reachable aligned prefixes --
+B0_min = sp.Symbol("B_0^min", real=True)
+domains["B_0^min"] = "-1 < B_0^min <= 1: min over steps i and reachable aligned prefixes s_<i of B_0^(i)(s_<i)"
+latex_names[B0_min] = r"\min_{i,s_{<i}}B_0^{(i)}(s_{<i})"

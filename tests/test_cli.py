@@ -45,7 +45,8 @@ def test_theory_bad_order_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -
 
 def test_docs_theory_is_generated_from_registry() -> None:
     page = (ROOT / "docs" / "theory.md").read_text(encoding="utf-8")
-    assert page == render_markdown(), "docs/theory.md is stale: run `steering-bounds theory --markdown > docs/theory.md`"
+    stale = "docs/theory.md is stale: run `steering-bounds theory --markdown > docs/theory.md`"
+    assert page == render_markdown(), stale
 
 
 def test_import_bounds_pulls_no_heavy_or_test_dependency() -> None:

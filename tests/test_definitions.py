@@ -134,8 +134,8 @@ def test_helpfulness_definitions_agree_with_direct_sums(inst: tuple, data: st.Da
     a = data.draw(st.integers(0, p.size - 1))
     p0 = D.helpfulness_unsteered(p, a)
     assert p0 == p[a]
-    assert bounds.helpfulness(p, z, 0.0, a) == pytest.approx(p[a], rel=1e-12, abs=1e-300)
-    h = bounds.helpfulness(p, z, norm, a)
+    assert bounds.steered_helpfulness(p, z, 0.0, a) == pytest.approx(p[a], rel=1e-12, abs=1e-300)
+    h = bounds.steered_helpfulness(p, z, norm, a)
     assert h == pytest.approx(_direct_steered(p, z, norm)[a], rel=1e-9, abs=1e-300)
     assert 0.0 <= h <= 1.0 + 1e-15
 

@@ -63,7 +63,7 @@ def test_broadcasting_over_a_batch_of_norms() -> None:
     q = bounds.steered_distribution(p, [1.0, 0.0], np.array([0.0, 1.0, 2.0]))
     assert q.shape == (3, 2)
     assert bounds.behavior_expectation(p, [1.0, 0.0], np.array([0.0, 1.0]), [1.0, -1.0]).shape == (2,)
-    assert bounds.helpfulness(p, [1.0, 0.0], 0.0, 1) == pytest.approx(0.75)
+    assert bounds.steered_helpfulness(p, [1.0, 0.0], 0.0, 1) == pytest.approx(0.75)
 
 
 def test_signed_tilt_flips_direction_for_negative_lambda() -> None:
@@ -95,6 +95,6 @@ def test_bad_scores_and_answers() -> None:
     with pytest.raises(ValueError, match="scores must lie in the closed interval"):
         bounds.behavior_expectation([0.5, 0.5], [0, 0], 1.0, [2.0, -1.0])
     with pytest.raises(ValueError, match=r"answer must be a token index in \[0, 1\]"):
-        bounds.helpfulness([0.5, 0.5], [0, 0], 1.0, 2)
+        bounds.steered_helpfulness([0.5, 0.5], [0, 0], 1.0, 2)
     with pytest.raises(TypeError, match="answer must be an integer"):
-        bounds.helpfulness([0.5, 0.5], [0, 0], 1.0, 0.5)
+        bounds.steered_helpfulness([0.5, 0.5], [0, 0], 1.0, 0.5)
