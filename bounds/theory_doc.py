@@ -74,13 +74,22 @@ def _section(s: Statement) -> str:
             f"Counterexample found by search (pinned; violation {v:.6g} > 0):",
             "",
             "```json",
-            json.dumps(dict(s.counterexample), indent=1, sort_keys=True),
+            _compact_json(dict(s.counterexample)),
             "```",
             "",
         ]
     for note in s.notes:
         out += [f"> {note}", ""]
     return "\n".join(out)
+
+
+def _compact_json(value: object, indent: int = 0) -> str:
+    """JSON with one line per dictionary key and every list on one line (valid JSON, readable in the page)."""
+    if isinstance(value, dict) and value:
+        pad = " " * (indent + 2)
+        items = [f"{pad}{json.dumps(k)}: {_compact_json(v, indent + 2)}" for k, v in sorted(value.items())]
+        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
+    return json.dumps(value, separators=(", ", ": "))
 
 
 def render_markdown() -> str:
