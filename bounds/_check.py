@@ -15,6 +15,7 @@ __all__ = [
     "as_real",
     "broadcast",
     "check_closed",
+    "check_index",
     "check_integer",
     "check_open",
     "check_probability_vector",
@@ -83,6 +84,16 @@ def check_integer(name: str, x: object, lo: int) -> int:
     if x < lo:
         raise ValueError(f"{name} must be an integer >= {lo}, got {x!r}")
     return int(x)
+
+
+def check_index(name: str, x: object, size: int) -> np.ndarray:
+    """Integer token index (or integer array of indices) in ``[0, size - 1]``; bools rejected."""
+    idx = np.asarray(x)
+    if isinstance(x, bool) or idx.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be an integer token index in [0, {size - 1}] (or an int array), got {x!r}")
+    if ((idx < 0) | (idx >= size)).any():
+        raise ValueError(f"{name} must be a token index in [0, {size - 1}], got {x!r}")
+    return idx.astype(np.intp)
 
 
 def _fmt(v: float) -> str:

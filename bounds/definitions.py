@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import symbols as S
-from ._check import as_real, broadcast_shape, check_closed, check_integer, check_probability_vector, finish
+from ._check import as_real, broadcast_shape, check_closed, check_index, check_integer, check_probability_vector, finish
 from .statement import Statement
 from .steered import behavior_expectation, helpfulness
 
@@ -139,13 +139,7 @@ def helpfulness_unsteered(p: object, answer: object) -> float | np.ndarray:
         ValueError: ``p`` not a distribution, ``answer`` out of range; TypeError: ``answer`` not an integer.
     """
     pa = check_probability_vector("p", p)
-    idx = np.asarray(answer)
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"answer must be an integer token index, got {answer!r}")
-    V = pa.shape[-1]
-    if ((idx < 0) | (idx >= V)).any():
-        raise ValueError(f"answer must be a token index in [0, {V - 1}], got {answer!r}")
-    idx = np.broadcast_to(idx, pa.shape[:-1])
+    idx = np.broadcast_to(check_index("answer", answer, pa.shape[-1]), pa.shape[:-1])
     return finish(np.take_along_axis(pa, idx[..., None], axis=-1)[..., 0])
 
 
@@ -429,10 +423,9 @@ def assumption_3(p: object, z: object, answer: object, *, eps: object, k: object
     za = _vector("z", z)
     _same_length(("p", "z"), (pa, za))
     V = pa.size
-    if isinstance(answer, bool) or not isinstance(answer, (int, np.integer)):
-        raise TypeError(f"answer must be an integer token index in [0, {V - 1}], got {answer!r}")
-    if not 0 <= answer < V:
-        raise ValueError(f"answer must be a token index in [0, {V - 1}], got {answer!r}")
+    if np.ndim(answer) != 0:
+        raise TypeError(f"answer must be one integer token index in [0, {V - 1}], got {answer!r}")
+    answer = int(check_index("answer", answer, V))
     e = _scalar("eps", eps, 0.0, 1.0)
     if e >= 1.0:
         raise ValueError(f"eps must lie in [0, 1), got {e!r}")

@@ -43,6 +43,7 @@ from ._check import (
     as_real,
     broadcast_shape,
     check_closed,
+    check_index,
     check_integer,
     check_open,
     check_probability_vector,
@@ -238,12 +239,7 @@ class HelpfulnessQuantities:
 
 
 def _answer_index(answer: object, V: int) -> np.ndarray:
-    idx = np.asarray(answer)
-    if idx.dtype.kind not in "iu" or isinstance(answer, bool):
-        raise TypeError(f"answer must be an integer token index (or an int array), got {answer!r}")
-    if ((idx < 0) | (idx >= V)).any():
-        raise ValueError(f"answer must be a token index in [0, {V - 1}], got {answer!r}")
-    return idx.astype(np.intp)
+    return check_index("answer", answer, V)
 
 
 def _top_mask(top_k: object, p: np.ndarray) -> np.ndarray:

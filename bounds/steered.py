@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._check import as_real, broadcast_shape, check_closed, check_probability_vector, finish
+from ._check import as_real, broadcast_shape, check_closed, check_index, check_probability_vector, finish
 
 __all__ = [
     "behavior_expectation",
@@ -112,11 +112,5 @@ def helpfulness(p: object, z: object, norm: object, answer: object) -> float | n
         answer: index of the correct token ``a*`` on the last axis (an int, or an int array over the batch).
     """
     logq = log_steered_distribution(p, z, norm)
-    idx = np.asarray(answer)
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"answer must be an integer token index, got {answer!r}")
-    V = logq.shape[-1]
-    if ((idx < 0) | (idx >= V)).any():
-        raise ValueError(f"answer must be a token index in [0, {V - 1}], got {answer!r}")
-    idx = np.broadcast_to(idx, logq.shape[:-1])
+    idx = np.broadcast_to(check_index("answer", answer, logq.shape[-1]), logq.shape[:-1])
     return finish(np.exp(np.take_along_axis(logq, idx[..., None], axis=-1)[..., 0]))

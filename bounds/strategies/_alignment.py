@@ -20,14 +20,14 @@ _Z = st.floats(-50.0, 50.0, allow_nan=False, allow_infinity=False)
 
 
 @dataclass(frozen=True)
-class HardMarginInstance:
-    """A query satisfying Assumption 2 with full-gap margin ``delta`` along the steering direction.
+class ScoredInstance:
+    """One query in the exact parametrisation of THEORY §1: ``p``, ``z``, token scores, a margin and a norm.
 
     Attributes:
         p: unsteered distribution over the answer tokens (strictly positive, sums to 1).
         z: projections ``z_s`` of every token on the steering direction.
-        scores: ``+1`` for aligned tokens (``A+``), ``-1`` for misaligned ones (``A-``).
-        delta: a margin that holds: ``min_{A+} z - max_{A-} z >= delta`` (Assumption 2, eq. 8).
+        scores: the score ``B(s)`` of every token.
+        delta: a margin that holds for the statement's token classes (see the subclasses).
         norm: ``‖δ‖ >= 0`` at which to evaluate.
     """
 
@@ -47,8 +47,22 @@ class HardMarginInstance:
 
     @property
     def B0(self) -> float:
-        """Unsteered behavior expectation ``P+ - P-`` (may round to ±1 in float64 for extreme masses)."""
+        """Unsteered behavior expectation ``Σ p_s B(s)`` (may round to ±1 in float64 for extreme masses)."""
         return float(np.sum(self.p * self.scores))
+
+    def behavior(self, norm: float) -> float:
+        """Exact steered behavior expectation at ``‖δ‖ = |norm|``, towards ``A+`` (``norm < 0``: away from it)."""
+        z = self.z if norm >= 0 else -self.z
+        return float(behavior_expectation(self.p, z, abs(norm), self.scores))
+
+
+@dataclass(frozen=True)
+class HardMarginInstance(ScoredInstance):
+    """A query satisfying Assumption 2 with full-gap margin ``delta`` along the steering direction.
+
+    ``scores`` are ``+1`` for aligned tokens (``A+``) and ``-1`` for misaligned ones (``A-``), and
+    ``min_{A+} z - max_{A-} z >= delta`` (Assumption 2, eq. 8).
+    """
 
     @property
     def artanh_B0(self) -> float:
@@ -62,10 +76,25 @@ class HardMarginInstance:
         """The realised margin ``min_{A+} z - max_{A-} z`` (at least ``delta``)."""
         return float(self.z[self.scores > 0].min() - self.z[self.scores < 0].max())
 
-    def behavior(self, norm: float) -> float:
-        """Exact steered behavior expectation at ``‖δ‖ = norm`` towards ``A+`` (``norm < 0``: towards ``A-``)."""
-        z = self.z if norm >= 0 else -self.z
-        return float(behavior_expectation(self.p, z, abs(norm), self.scores))
+
+def _separated_above(
+    draw: st.DrawFn, z_low: np.ndarray, n_high: int, exact: bool | None = None
+) -> tuple[np.ndarray, float]:
+    """Projections of ``n_high`` tokens at least ``delta`` above every entry of ``z_low``, and that ``delta``.
+
+    ``exact=True`` puts the closest pair at exactly the margin, ``False`` adds a common positive slack, ``None`` lets
+    hypothesis choose.
+    """
+    delta = draw(st.floats(0.0, 20.0, allow_nan=False))
+    extra = np.asarray(draw(st.lists(st.floats(0.0, 50.0), min_size=n_high, max_size=n_high)))
+    if draw(st.booleans()) if exact is None else exact:
+        extra[0] = 0.0  # the closest pair at exactly the margin: the bounds are tightest there
+    else:
+        extra = extra + draw(st.floats(0.0, 10.0))
+    z_high = z_low.max() + delta + extra
+    # float64 rounding can make the realised gap smaller than the drawn delta (e.g. 1 + 1e-100 == 1): state the margin
+    # that actually holds, so the hypothesis is true in the arithmetic the checks use.
+    return z_high, float(min(delta, z_high.min() - z_low.max()))
 
 
 @st.composite
@@ -95,17 +124,7 @@ def hard_margin_instances(
     w = np.exp(logw - logw.max())
     p = w / w.sum()
     z_minus = np.asarray(draw(st.lists(_Z, min_size=n_minus, max_size=n_minus)))
-    delta = draw(st.floats(0.0, 20.0, allow_nan=False))
-    exact = draw(st.booleans()) if exact_margin is None else exact_margin
-    extra = np.asarray(draw(st.lists(st.floats(0.0, 50.0), min_size=n_plus, max_size=n_plus)))
-    if exact:
-        extra[0] = 0.0
-    else:
-        extra = extra + draw(st.floats(0.0, 10.0))
-    z_plus = z_minus.max() + delta + extra
-    # float64 rounding can make the realised gap smaller than the drawn delta (e.g. 1 + 1e-100 == 1): the instance
-    # then states the margin that actually holds, so Assumption 2 is true in the arithmetic the checks use.
-    delta = float(min(delta, z_plus.min() - z_minus.max()))
+    z_plus, delta = _separated_above(draw, z_minus, n_plus, exact_margin)
     z = np.concatenate([z_plus, z_minus])
     scores = np.concatenate([np.ones(n_plus), -np.ones(n_minus)])
     norm = draw(st.floats(0.0, max_norm, allow_nan=False))
@@ -245,59 +264,17 @@ def soft_margin_bound_instances(
 
 
 @dataclass(frozen=True)
-class TrinaryInstance:
-    """A query with scores in ``{-1, 0, +1}`` whose ``A+`` is separated from ``A- ∪ A0`` with margin ``delta``.
-
-    Attributes:
-        p, z: unsteered distribution and projections (as in :class:`HardMarginInstance`).
-        scores: ``+1`` aligned, ``-1`` misaligned, ``0`` neutral/irrelevant.
-        delta: a margin that holds: ``min_{A+} z - max_{A- ∪ A0} z >= delta`` (Theorem 4's hypothesis).
-        norm: ``‖δ‖ >= 0``.
-    """
-
-    p: np.ndarray
-    z: np.ndarray
-    scores: np.ndarray
-    delta: float
-    norm: float
-
-    @property
-    def P_plus(self) -> float:
-        return float(self.p[self.scores > 0].sum())
-
-    @property
-    def P_minus(self) -> float:
-        return float(self.p[self.scores < 0].sum())
+class TrinaryInstance(ScoredInstance):
+    """A query with scores in ``{-1, 0, +1}`` whose ``A+`` is separated from ``A- ∪ A0`` with margin ``delta``:
+    ``min_{A+} z - max_{A- ∪ A0} z >= delta`` (Theorem 4's hypothesis)."""
 
     @property
     def P_zero(self) -> float:
         return float(self.p[self.scores == 0].sum())
 
     @property
-    def B0(self) -> float:
-        return float(np.sum(self.p * self.scores))
-
-    @property
     def margin(self) -> float:
         return float(self.z[self.scores > 0].min() - self.z[self.scores <= 0].max())
-
-    def behavior(self, norm: float) -> float:
-        """Exact steered trinary behavior expectation at ``‖δ‖ = norm >= 0``."""
-        return float(behavior_expectation(self.p, self.z, norm, self.scores))
-
-
-def _separated_above(draw: st.DrawFn, z_low: np.ndarray, n_high: int) -> tuple[np.ndarray, float]:
-    """Projections of ``n_high`` tokens at least ``delta`` above every entry of ``z_low``, and that ``delta``."""
-    delta = draw(st.floats(0.0, 20.0, allow_nan=False))
-    extra = np.asarray(draw(st.lists(st.floats(0.0, 50.0), min_size=n_high, max_size=n_high)))
-    if draw(st.booleans()):
-        extra[0] = 0.0  # the closest pair at exactly the margin: the bounds are tightest there
-    else:
-        extra = extra + draw(st.floats(0.0, 10.0))
-    z_high = z_low.max() + delta + extra
-    # float64 rounding can make the realised gap smaller than the drawn delta (e.g. 1 + 1e-100 == 1): state the margin
-    # that actually holds, so the hypothesis is true in the arithmetic the checks use.
-    return z_high, float(min(delta, z_high.min() - z_low.max()))
 
 
 @st.composite
