@@ -34,8 +34,8 @@ def _inputs(p: object, z: object, norm: object) -> tuple[np.ndarray, np.ndarray,
     na = check_closed("norm", as_real("norm", norm), 0.0, np.inf)
     if za.ndim == 0:
         raise ValueError(f"z must have a last axis over the vocabulary like p {pa.shape}, got a scalar")
-    shape = broadcast_shape({"p": pa, "z": za, "norm[..., None]": na[..., None]})
-    return np.broadcast_to(pa, shape), np.broadcast_to(za, shape), na
+    broadcast_shape({"p": pa, "z": za, "norm[..., None]": na[..., None]})
+    return pa, za, na
 
 
 def log_steered_distribution(p: object, z: object, norm: object) -> np.ndarray:
@@ -59,7 +59,7 @@ def log_steered_distribution(p: object, z: object, norm: object) -> np.ndarray:
         tilt = na[..., None] * zc
     if not np.isfinite(tilt).all():
         raise ValueError("norm * z overflows float64; reduce norm (valid: norm * |z_s - z_t| < 1.7e308)")
-    a = logp + tilt
+    a = logp + tilt  # logs taken before broadcasting: a batch of norms costs one log per token, not per norm
     shifted = a - np.max(a, axis=-1, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
 
