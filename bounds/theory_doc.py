@@ -23,7 +23,7 @@ Statement ids, provenance tags and statuses follow THEORY.md §0. A claim's **st
 `holds` -- property tests over thousands of generated instances of exactly the statement's hypotheses (or Monte-Carlo
 checks for probability, expectation and limit claims) pass; `fails` -- a test finds a counterexample by search
 (hypothesis, derandomized in CI) and a regression test pins the simplest one found, shown below.
-Run the evidence of one statement with `pytest "<test id>"`; heavier searches with `pytest -m slow`.
+Run the evidence of one statement with `pytest "<test id>"`; a longer random search with `HYPOTHESIS_PROFILE=dev`.
 
 """
 
