@@ -78,14 +78,16 @@ class HardMarginInstance(ScoredInstance):
 
 
 def _separated_above(
-    draw: st.DrawFn, z_low: np.ndarray, n_high: int, exact: bool | None = None
+    draw: st.DrawFn, z_low: np.ndarray, n_high: int, exact: bool | None = None, delta: float | None = None
 ) -> tuple[np.ndarray, float]:
     """Projections of ``n_high`` tokens at least ``delta`` above every entry of ``z_low``, and that ``delta``.
 
     ``exact=True`` puts the closest pair at exactly the margin, ``False`` adds a common positive slack, ``None`` lets
-    hypothesis choose.
+    hypothesis choose. ``delta=None`` draws the margin in [0, 20]; a given ``delta`` is used as drawn (e.g. one margin
+    shared by every step of a response tree).
     """
-    delta = draw(st.floats(0.0, 20.0, allow_nan=False))
+    if delta is None:
+        delta = draw(st.floats(0.0, 20.0, allow_nan=False))
     extra = np.asarray(draw(st.lists(st.floats(0.0, 50.0), min_size=n_high, max_size=n_high)))
     if draw(st.booleans()) if exact is None else exact:
         extra[0] = 0.0  # the closest pair at exactly the margin: the bounds are tightest there

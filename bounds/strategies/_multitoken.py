@@ -13,6 +13,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..multitoken import ResponseTree
+from ._alignment import _separated_above
 from ._common import log_weights
 
 __all__ = ["ResponseTreeInstance", "response_tree_instances"]
@@ -51,12 +52,8 @@ def _step(draw: st.DrawFn, depth: int, ell: int, delta: float, max_aligned: int,
     w = np.exp(logw - logw.max())
     p = w / w.sum()
     z_mis = np.asarray(draw(st.lists(_Z, min_size=n_mis, max_size=n_mis)))
-    extra = np.asarray(draw(st.lists(st.floats(0.0, 50.0), min_size=n_al, max_size=n_al)))
-    if draw(st.booleans()):
-        extra[0] = 0.0  # the closest pair at exactly the margin
-    else:
-        extra = extra + draw(st.floats(0.0, 10.0))
-    z_al = z_mis.max() + delta + extra
+    # the tree's one margin at this step; float64 rounding of the gap is handled by tree.min_margin() below
+    z_al, _ = _separated_above(draw, z_mis, n_al, delta=delta)
     children: list[ResponseTree | None] = []
     for _ in range(n_al):
         # an aligned token either ends the response or leads to the next step (only while fewer than ell tokens)
