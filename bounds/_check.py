@@ -63,6 +63,8 @@ def as_real(name: str, x: object, *, allow_inf: bool = False) -> np.ndarray:
 
 def check_open(name: str, arr: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """Require ``lo < arr < hi`` element-wise (use ``±inf`` for a one-sided interval)."""
+    if arr.size and lo < arr.min() and arr.max() < hi:  # fast path: two reductions, no temporaries
+        return arr
     bad = ~((arr > lo) & (arr < hi))
     if bad.any():
         raise ValueError(f"{name} must lie in the open interval ({_fmt(lo)}, {_fmt(hi)}), got {_show(arr[bad])}")
@@ -71,6 +73,8 @@ def check_open(name: str, arr: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 def check_closed(name: str, arr: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """Require ``lo <= arr <= hi`` element-wise (use ``±inf`` for a one-sided interval)."""
+    if arr.size and lo <= arr.min() and arr.max() <= hi:  # fast path: two reductions, no temporaries
+        return arr
     bad = ~((arr >= lo) & (arr <= hi))
     if bad.any():
         raise ValueError(f"{name} must lie in the closed interval [{_fmt(lo)}, {_fmt(hi)}], got {_show(arr[bad])}")

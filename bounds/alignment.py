@@ -55,9 +55,13 @@ def alignment_lower(alpha: object, B0: object, lam: object, delta: object) -> fl
     lm = as_real("lam", lam)
     if a.ndim or b0.ndim or d.ndim:
         broadcast_shape({"alpha": a, "B0": b0, "lam": lm, "delta": d})
-    # (α Δ / 2) is formed first so that the common scalar-parameter case costs one multiply-add and one tanh per λ.
-    out = np.tanh(lm * (0.5 * a * d) + np.arctanh(b0))
-    return finish(out)
+    # (α Δ / 2) is formed first so that the common scalar-parameter case costs one multiply-add and one tanh per λ,
+    # all in one output buffer (no temporaries of the size of λ).
+    out = np.multiply(lm, 0.5 * a * d)
+    if out.ndim and out.shape == np.broadcast_shapes(out.shape, b0.shape):
+        out += np.arctanh(b0)
+        return finish(np.tanh(out, out=out))
+    return finish(np.tanh(out + np.arctanh(b0)))
 
 
 def alignment_lower_norm(B0: object, norm: object, delta: object) -> float | np.ndarray:

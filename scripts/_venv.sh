@@ -6,6 +6,9 @@ if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
     .venv/bin/python -m pip install -q --upgrade pip
 fi
+install_torch() {  # the CPU build, pinned: a bare `torch` or a range may resolve to a multi-GB CUDA build
+    .venv/bin/python -m pip install -q "torch==2.13.0"
+}
 install_project() {  # $1: extras, e.g. "test"
     .venv/bin/python -m pip install -q -e ".[$1]"
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, tests: set up .venv (idempotent), lint, and run the test suite (hypothesis "ci" profile: derandomized).
 source "$(dirname "$0")/_venv.sh"
-install_project test
+install_torch
+install_project test,validation
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/python -m pytest -n 2 "$@"
