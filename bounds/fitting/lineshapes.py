@@ -1,0 +1,243 @@
+r"""The fitted laws as plain numpy functions of :math:`\lambda` (lmfit ``lineshapes`` style; no lmfit import).
+
+Every function takes the independent variable ``lam`` (the steering coefficient :math:`\lambda`, THEORY's
+:math:`r_e`) first and its parameters as keywords with defaults, so :class:`lmfit.Model` can wrap it directly
+(:mod:`bounds.fitting.models`). They validate their inputs (a parameter outside its domain raises
+:class:`ValueError` naming it) and return a Python ``float`` for scalar inputs, else an array.
+
+=========================  ===========================================================================  ==========
+function                   form                                                                         THEORY
+=========================  ===========================================================================  ==========
+:func:`tanh_law`           :math:`\tanh(a\lambda+b_0)`                                                  §4, §13.3
+:func:`theorem_2_form`     :math:`1/\big(1+a(1+b^2\lambda^2/2)\big)`                                    §6.1
+:func:`restricted_form`    :math:`(1-2/k)\,T(\lambda)+1/k`, :math:`T` = :func:`theorem_2_form`          §7
+:func:`expectation_form`   :math:`p_0(1-c\lambda^2)`                                                    §12.2(c)
+:func:`linear_form`        :math:`c_0+c_1\lambda`                                                       comparison
+:func:`quadratic_form`     :math:`c_0+c_1\lambda+c_2\lambda^2`                                          comparison
+:func:`flat_form`          :math:`c_0`                                                                  comparison
+=========================  ===========================================================================  ==========
+
+``functions`` lists the names (it drives the parametrised tests, as in lmfit).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._check import as_real, broadcast_shape, check_closed, check_integer, finish
+
+__all__ = [
+    "expectation_form",
+    "flat_form",
+    "functions",
+    "linear_form",
+    "quadratic_form",
+    "restricted_form",
+    "tanh_law",
+    "theorem_2_form",
+]
+
+#: the public forms, by name (drives the parametrised tests)
+functions = (
+    "tanh_law",
+    "theorem_2_form",
+    "restricted_form",
+    "expectation_form",
+    "linear_form",
+    "quadratic_form",
+    "flat_form",
+)
+
+
+def _reals(**named: object) -> list[np.ndarray]:
+    """Each keyword as a finite float array (error names it); shapes must broadcast together."""
+    arrays = {name: as_real(name, value) for name, value in named.items()}
+    if any(arr.ndim for arr in arrays.values()):
+        broadcast_shape(arrays)
+    return list(arrays.values())
+
+
+def tanh_law(lam: object, a: object = 1.0, b0: object = 0.0) -> float | np.ndarray:
+    r"""The alignment law :math:`f(\lambda)=\tanh(a\lambda+b_0)` (the authors' fit of Theorem 1, THEORY §13.3).
+
+    Under Theorem 1 (eq. 5, with the ½ and :math:`\Delta` the full gap, THEORY §4) the bound is
+    :math:`\tanh(\alpha\Delta\lambda/2+\operatorname{artanh}B_0)`, so :math:`a=\alpha\Delta/2` and
+    :math:`b_0=\operatorname{artanh}B_0`. Any finite real :math:`a` is accepted here (:class:`AlignmentModel`
+    constrains :math:`a\ge0`).
+
+    Args:
+        lam: steering coefficient :math:`\lambda`, finite.
+        a: slope in the argument, finite real.
+        b0: offset :math:`b_0`, finite real.
+
+    Returns:
+        a float for scalar inputs, else the broadcast array, in :math:`(-1, 1)` (rounding to :math:`\pm1` for
+        :math:`|a\lambda+b_0|\gtrsim19`).
+
+    Raises:
+        ValueError: NaN or infinite input, or shapes that do not broadcast.
+
+    >>> round(tanh_law(2.0, a=0.5, b0=0.0), 6)
+    0.761594
+    """
+    lm, av, bv = _reals(lam=lam, a=a, b0=b0)
+    return finish(np.tanh(av * lm + bv))
+
+
+def theorem_2_form(lam: object, a: object = 1.0, b: object = 1.0) -> float | np.ndarray:
+    r"""Theorem 2's functional form :math:`T(\lambda)=\dfrac{1}{1+a\big(1+\tfrac12b^2\lambda^2\big)}` (eq. 6).
+
+    Eq. (6) reads :math:`p_0/\big(p_0+\gamma(1-p_0)(1+\tfrac12(\alpha\beta\sigma\lambda)^2)\big)`, i.e. this form
+    with :math:`a=\gamma(1-p_0)/p_0` and :math:`b=\alpha\beta\sigma` (THEORY §6.1; the authors fit
+    ``1/(1 + a + a b² λ²/2)``). Even in :math:`\lambda` and in :math:`b`; equals :math:`1/(1+a)` at :math:`\lambda=0`
+    and decays like :math:`2/(ab^2\lambda^2)`. Theorem 2 as a *bound* fails (THEORY §6.3); the form is kept for
+    fitting.
+
+    Args:
+        lam: :math:`\lambda`, finite.
+        a: :math:`a\ge0`.
+        b: :math:`b`, finite real (only :math:`b^2` enters).
+
+    Returns:
+        a float for scalar inputs, else the broadcast array, in :math:`[0, 1]`.
+
+    Raises:
+        ValueError: ``a < 0``, NaN or infinite input, or shapes that do not broadcast.
+
+    >>> theorem_2_form(0.0, a=1.0, b=0.5)
+    0.5
+    """
+    lm, av, bv = _reals(lam=lam, a=a, b=b)
+    check_closed("a", av, 0.0, np.inf)
+    with np.errstate(
+        over="ignore", invalid="ignore"
+    ):  # (bλ)² may overflow to inf: the form is then 0 (its limit), or 1 when a = 0
+        quad = 1.0 + 0.5 * (bv * lm) ** 2
+        out = 1.0 / (1.0 + np.where(av == 0.0, 0.0, av * quad))
+    return finish(out)
+
+
+def restricted_form(lam: object, a: object = 1.0, b: object = 1.0, k: int = 4) -> float | np.ndarray:
+    r"""The restricted-choice form :math:`(1-\tfrac2k)\,T(\lambda)+\tfrac1k` (Corollary 2's average, THEORY §7).
+
+    With :math:`T` = :func:`theorem_2_form`: the weighted average of the three cases of Corollary 2's proof,
+    :math:`(1-2/k)T+\tfrac1k(S_++S_-)` with the two sigmoids together contributing about :math:`1/k`. The authors'
+    fit over the four letters A–D, ``0.5 T + 0.25``, is exactly this with :math:`k=4`. It tends to :math:`1/k` as
+    :math:`|\lambda|\to\infty`. At :math:`k=2` it is the constant ½.
+
+    Args:
+        lam: :math:`\lambda`, finite.
+        a: :math:`a\ge0` of :math:`T`.
+        b: :math:`b` of :math:`T`.
+        k: number of answer options, an integer :math:`\ge2` (not a fitted parameter).
+
+    Returns:
+        a float for scalar inputs, else the broadcast array, in :math:`[1/k, 1-1/k]`.
+
+    Raises:
+        ValueError: ``a < 0``, ``k < 2``, NaN or infinite input, or shapes that do not broadcast.
+        TypeError: non-integer ``k``.
+
+    >>> restricted_form(0.0, a=1.0, b=0.5, k=4)
+    0.5
+    """
+    kk = check_integer("k", k, 2)
+    t = np.asarray(theorem_2_form(lam, a, b))
+    return finish((1.0 - 2.0 / kk) * t + 1.0 / kk)
+
+
+def expectation_form(lam: object, p0: object = 0.5, c: object = 0.0) -> float | np.ndarray:
+    r"""The second-order expected helpfulness of THEORY §12.2(c): :math:`f(\lambda)=p_0\,(1-c\lambda^2)`.
+
+    §12.2(c) gives :math:`\mathbb E_z[H_{P_\lambda}]=p_0-p_0\alpha^2\sigma^2\lambda^2\big[p_0(1-p_0)-S_2\big]
+    +O(\lambda^4)`, :math:`S_2=\sum_{b\ne a^*}P(b\mid q)^2`, so
+    :math:`c=\alpha^2\sigma^2\big[p_0(1-p_0)-S_2\big]`. :math:`c>0` when the correct answer is the model's top
+    answer; :math:`c<0` (expected helpfulness *rises*) for confidently wrong models. A small-:math:`\lambda`
+    approximation, not a bound: it leaves :math:`[0,1]` for large :math:`|\lambda|`.
+
+    Args:
+        lam: :math:`\lambda`, finite.
+        p0: :math:`0\le p_0\le1`.
+        c: curvature coefficient :math:`c`, any finite real.
+
+    Returns:
+        a float for scalar inputs, else the broadcast array.
+
+    Raises:
+        ValueError: ``p0`` outside :math:`[0,1]`, NaN or infinite input, shapes that do not broadcast, or
+        :math:`c\lambda^2` beyond the float64 range.
+
+    >>> expectation_form(2.0, p0=0.5, c=0.1)
+    0.3
+    """
+    lm, pv, cv = _reals(lam=lam, p0=p0, c=c)
+    check_closed("p0", pv, 0.0, 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = pv * (1.0 - cv * lm**2)
+    if not np.all(np.isfinite(out)):
+        raise ValueError("expectation_form: c * lam**2 overflows float64; lam or c is far outside the small-λ range")
+    return finish(out)
+
+
+def linear_form(lam: object, c0: object = 0.0, c1: object = 1.0) -> float | np.ndarray:
+    r"""Linear comparison law :math:`f(\lambda)=c_0+c_1\lambda`.
+
+    The null model of :func:`~bounds.fitting.compare_alignment` (no saturation) and the first-order alternative of
+    :func:`~bounds.fitting.compare_helpfulness_near_zero` (a non-zero slope at :math:`\lambda=0`, which Theorem 2's
+    even form excludes).
+
+    Args:
+        lam: :math:`\lambda`, finite.
+        c0: intercept, finite.
+        c1: slope, finite.
+
+    Returns:
+        a float for scalar inputs, else the broadcast array.
+
+    Raises:
+        ValueError: NaN or infinite input, or shapes that do not broadcast.
+    """
+    lm, v0, v1 = _reals(lam=lam, c0=c0, c1=c1)
+    return finish(v0 + v1 * lm)
+
+
+def quadratic_form(lam: object, c0: object = 0.0, c1: object = 0.0, c2: object = 1.0) -> float | np.ndarray:
+    r"""Quadratic comparison law :math:`f(\lambda)=c_0+c_1\lambda+c_2\lambda^2`.
+
+    Near :math:`\lambda=0` Theorem 2's form is :math:`T_0-\kappa\lambda^2` (THEORY §6.1) and §12.2(c)'s expectation
+    is :math:`p_0-p_0c\lambda^2`: a parabola with :math:`c_1=0`. The linear term is kept free so that the comparison
+    with :func:`linear_form` tests the curvature and the fitted :math:`c_1` tests the symmetry.
+
+    Args:
+        lam: :math:`\lambda`, finite.
+        c0: value at 0, finite.
+        c1: slope at 0, finite.
+        c2: half the second derivative, finite.
+
+    Returns:
+        a float for scalar inputs, else the broadcast array.
+
+    Raises:
+        ValueError: NaN or infinite input, or shapes that do not broadcast.
+    """
+    lm, v0, v1, v2 = _reals(lam=lam, c0=c0, c1=c1, c2=c2)
+    with np.errstate(over="ignore"):
+        out = v0 + lm * (v1 + v2 * lm)
+    return finish(out)
+
+
+def flat_form(lam: object, c0: object = 0.0) -> float | np.ndarray:
+    r"""Flat comparison law :math:`f(\lambda)=c_0` (no effect of steering), with the shape of ``lam``.
+
+    Args:
+        lam: :math:`\lambda`, finite (only its shape is used).
+        c0: the constant, finite.
+
+    Returns:
+        a float for scalar inputs, else an array of the broadcast shape.
+
+    Raises:
+        ValueError: NaN or infinite input, or shapes that do not broadcast.
+    """
+    lm, v0 = _reals(lam=lam, c0=c0)
+    return finish(v0 + np.zeros_like(lm))

@@ -1,0 +1,1165 @@
+r"""Tradeoff analysis between alignment and helpfulness along the steering coefficient :math:`\lambda`.
+
+A **law** is a function of :math:`\lambda` with its derivative, built from parameters (given, fitted or measured) and
+an explicit choice of statement:
+
+* behavior (on its own scale :math:`B\in[-1,1]`): Theorem 1 (:func:`alignment_theorem_1`, eq. 5) or a fitted
+  :math:`\tanh(a\lambda+b_0)` (:func:`alignment_fitted`);
+* helpfulness (on its own scale :math:`H\in[0,1]`): any fitted curve (:func:`helpfulness_fitted`), the expectation
+  form of THEORY §12.2(c) (:func:`helpfulness_expectation`, second order, valid for small :math:`\alpha\sigma\lambda`)
+  or eq. (6) (:func:`helpfulness_theorem_2`, **status fails**: warns, usable only as the authors' fitting form).
+
+The analysis functions take two laws ``B`` and ``H`` and a finite range of :math:`\lambda`:
+
+* :func:`efficient_regime` -- the :math:`\lambda` where :math:`dB/d\lambda > -dH/d\lambda`;
+* :func:`best_lambda` -- the :math:`\lambda` maximising :math:`B(\lambda)+wH(\lambda)`;
+* :func:`max_lambda_keeping_helpfulness` -- the largest :math:`\lambda` with :math:`H\ge(1-\tau)p_0` on
+  :math:`[0,\lambda]`;
+* :func:`pareto_frontier` / :func:`plot_pareto` -- the non-dominated :math:`(B,H)` pairs along :math:`\lambda`;
+* :func:`analyse` -- all of the above in one JSON-serialisable :class:`TradeoffSummary`.
+
+``B`` and ``H`` are compared on their own scales (no rescaling): one unit of :math:`B` (whose range has length 2)
+is traded against one unit of :math:`H` (range of length 1), times the user weight :math:`w` where there is one.
+
+**Sign of λ (THEORY §0).** The theorems are stated for steering towards the aligned set (:math:`\lambda\ge0`); for
+:math:`\lambda<0` Theorem 1's expression bounds the *other* side (it is an upper bound on :math:`B`). The analysis is
+plain calculus on the two laws and accepts any finite range; the laws record which side they bound.
+
+matplotlib is imported inside :func:`plot_pareto` only; lmfit is never imported here (fitted laws take an lmfit
+``ModelResult`` produced elsewhere, e.g. by :mod:`bounds.fitting`).
+"""
+
+from __future__ import annotations
+
+import textwrap
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from scipy.optimize import brentq, minimize_scalar
+
+from ._check import as_real, check_closed, check_integer
+from .alignment import alignment_lower
+from .helpfulness import helpfulness_expectation as _helpfulness_expectation
+from .helpfulness import helpfulness_upper
+
+__all__ = [
+    "FD_STEP",
+    "BestLambda",
+    "HelpfulnessLimit",
+    "Law",
+    "ParetoFrontier",
+    "Theorem2Warning",
+    "TradeoffSummary",
+    "alignment_fitted",
+    "alignment_theorem_1",
+    "analyse",
+    "best_lambda",
+    "efficient_regime",
+    "helpfulness_expectation",
+    "helpfulness_fitted",
+    "helpfulness_theorem_2",
+    "law_from_callable",
+    "max_lambda_keeping_helpfulness",
+    "pareto_frontier",
+    "plot_pareto",
+]
+
+#: relative step of the central differences, :math:`h=\text{FD\_STEP}\cdot\max(1,|\lambda|)`: the cube root of the
+#: float64 machine epsilon (about 6.06e-6), which balances the :math:`O(h^2)` truncation error against the
+#: :math:`O(\varepsilon/h)` rounding error, so the derivative is accurate to about 1e-10 relative for smooth laws.
+FD_STEP = float(np.finfo(np.float64).eps ** (1.0 / 3.0))
+
+#: default number of grid points of the analysis functions (the grid is refined by root finding / optimisation)
+N_GRID = 2001
+
+#: THEORY §6.1 caution on β, reported whenever a fitted :math:`b=\alpha\beta\sigma` is mentioned
+BETA_CAUTION = (
+    "THEORY §6.1: b = αβσ; β = min(Y+, Y-) is about 0.47 (k=4), 0.54 (k=10), 0.58 (k=50) for Gaussian noise, "
+    "not the paper's 0.8 (the mean of one |N(0,1)|). Any σ inferred from b must state the β it used; σ is the "
+    "within-query spread of the projections."
+)
+
+Kind = Literal["behavior", "helpfulness"]
+_SCALES: dict[str, tuple[float, float]] = {"behavior": (-1.0, 1.0), "helpfulness": (0.0, 1.0)}
+
+
+class Theorem2Warning(UserWarning):
+    """Emitted when eq. (6) (Theorem 2 as stated, status ``fails``) is used as a helpfulness law."""
+
+
+def _central_difference(f: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    r"""Central difference :math:`(f(\lambda+h)-f(\lambda-h))/(2h)`, :math:`h=\text{FD\_STEP}\max(1,|\lambda|)`."""
+
+    def d(lam: np.ndarray) -> np.ndarray:
+        x = np.asarray(lam, dtype=np.float64)
+        h = FD_STEP * np.maximum(1.0, np.abs(x))
+        # (x + h) - (x - h) is the step actually taken once rounded: dividing by it removes the representation error
+        hi, lo = x + h, x - h
+        return (np.asarray(f(hi), dtype=np.float64) - np.asarray(f(lo), dtype=np.float64)) / (hi - lo)
+
+    return d
+
+
+@dataclass(frozen=True)
+class Law:
+    r"""A behavior or helpfulness law :math:`\lambda\mapsto L(\lambda)` with its derivative and provenance.
+
+    Attributes:
+        name: short display name (used in plots and reports).
+        kind: ``"behavior"`` (:math:`B`, scale :math:`[-1,1]`) or ``"helpfulness"`` (:math:`H`, scale :math:`[0,1]`).
+        value: vectorised callable :math:`\lambda\mapsto L(\lambda)` (float64 array in, array out).
+        derivative: vectorised callable :math:`\lambda\mapsto dL/d\lambda`.
+        derivative_method: ``"analytic"`` or a description of the central difference used (:data:`FD_STEP`).
+        provenance: which statement or fit the law comes from (e.g. ``"theorem-1"``, ``"fitted tanh"``).
+        params: the parameter values the law was built from (for reports).
+        warning: a caution the user must see (e.g. eq. (6)'s failure), or ``None``.
+        note: a further remark that is not a warning (e.g. which side of :math:`B` Theorem 1 bounds for
+            :math:`\lambda<0`).
+    """
+
+    name: str
+    kind: Kind
+    value: Callable[[np.ndarray], np.ndarray]
+    derivative: Callable[[np.ndarray], np.ndarray]
+    derivative_method: str
+    provenance: str
+    params: Mapping[str, float] = field(default_factory=dict)
+    warning: str | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in _SCALES:
+            raise ValueError(f"kind must be 'behavior' or 'helpfulness', got {self.kind!r}")
+
+    @property
+    def scale(self) -> tuple[float, float]:
+        """The range of the quantity the law describes: :math:`[-1,1]` for :math:`B`, :math:`[0,1]` for :math:`H`."""
+        return _SCALES[self.kind]
+
+    def __call__(self, lam: object) -> float | np.ndarray:
+        """:math:`L(\\lambda)`; a float for a scalar :math:`\\lambda`. Raises ValueError if the law is not finite."""
+        return self._eval(self.value, lam, "value")
+
+    def d(self, lam: object) -> float | np.ndarray:
+        """:math:`dL/d\\lambda`; a float for a scalar :math:`\\lambda`."""
+        return self._eval(self.derivative, lam, "derivative")
+
+    def _eval(self, f: Callable[[np.ndarray], np.ndarray], lam: object, what: str) -> float | np.ndarray:
+        x = as_real("lam", lam)
+        out = np.asarray(f(x), dtype=np.float64)
+        if out.shape != x.shape:
+            out = np.broadcast_to(out, x.shape).copy()
+        if not np.isfinite(out).all():
+            bad = x[~np.isfinite(out)] if x.ndim else x
+            raise ValueError(f"law {self.name!r}: {what} is not finite at lam = {float(np.ravel(bad)[0])!r}")
+        return float(out) if out.ndim == 0 else out
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable description (no callables)."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "scale": list(self.scale),
+            "provenance": self.provenance,
+            "derivative": self.derivative_method,
+            "params": {k: float(v) for k, v in self.params.items()},
+            "warning": self.warning,
+            "note": self.note,
+        }
+
+
+def _fd_method() -> str:
+    return f"central difference, h = {FD_STEP:.3g}·max(1, |λ|)"
+
+
+def law_from_callable(
+    name: str,
+    kind: Kind,
+    f: Callable[[np.ndarray], object],
+    *,
+    derivative: Callable[[np.ndarray], object] | None = None,
+    provenance: str = "user-supplied",
+    params: Mapping[str, float] | None = None,
+    warning: str | None = None,
+) -> Law:
+    r"""Wrap a vectorised function of :math:`\lambda` as a :class:`Law`.
+
+    Without ``derivative`` the derivative is the central difference
+    :math:`\big(f(\lambda+h)-f(\lambda-h)\big)/(2h)` with :math:`h=` :data:`FD_STEP` :math:`\cdot\max(1,|\lambda|)`.
+
+    Args:
+        name: display name.
+        kind: ``"behavior"`` or ``"helpfulness"``.
+        f: :math:`\lambda\mapsto L(\lambda)`, accepting float64 arrays.
+        derivative: :math:`\lambda\mapsto L'(\lambda)`, analytic, or ``None`` for central differences.
+        provenance: where the law comes from.
+        params: parameter values for reports.
+        warning: a caution to show with every result that uses the law.
+
+    Raises:
+        TypeError: ``f`` or ``derivative`` is not callable.
+        ValueError: ``kind`` is not one of the two kinds.
+    """
+    if not callable(f):
+        raise TypeError(f"f must be callable (a function of lam), got {type(f).__name__}")
+    if derivative is not None and not callable(derivative):
+        raise TypeError(f"derivative must be callable or None, got {type(derivative).__name__}")
+
+    def value(lam: np.ndarray) -> np.ndarray:
+        return np.asarray(f(lam), dtype=np.float64)
+
+    def exact(lam: np.ndarray) -> np.ndarray:
+        return np.asarray(derivative(lam), dtype=np.float64)  # type: ignore[misc]
+
+    d = exact if derivative is not None else None
+    return Law(
+        name=name,
+        kind=kind,
+        value=value,
+        derivative=d if d is not None else _central_difference(value),
+        derivative_method="analytic" if derivative is not None else _fd_method(),
+        provenance=provenance,
+        params=dict(params or {}),
+        warning=warning,
+    )
+
+
+def _scalar(name: str, x: object, lo: float, hi: float) -> float:
+    arr = as_real(name, x)
+    if arr.ndim != 0:
+        raise ValueError(f"{name} must be a scalar, got an array of shape {arr.shape}")
+    return float(check_closed(name, arr, lo, hi))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Law constructors
+# ---------------------------------------------------------------------------------------------------------------
+def alignment_theorem_1(alpha: object, delta: object, B0: object) -> Law:
+    r"""Theorem 1 (eq. 5) as a behavior law: :math:`B(\lambda)=\tanh(\alpha\Delta\lambda/2+\operatorname{artanh}B_0)`.
+
+    Derivative (analytic): :math:`B'(\lambda)=\tfrac{\alpha\Delta}{2}\big(1-B(\lambda)^2\big)`, so
+    :math:`B'(0)=\alpha\Delta(1-B_0^2)/2`. For :math:`\lambda\ge0` the expression is a **lower** bound on the
+    steered behavior expectation, for :math:`\lambda<0` an **upper** bound (THEORY §0): an analysis built on it is
+    conservative for :math:`\lambda\ge0`.
+
+    Args:
+        alpha: :math:`\alpha\ge0` (Assumption 1).
+        delta: the full-gap margin :math:`\Delta\ge0` (Assumption 2).
+        B0: unsteered behavior expectation, :math:`-1<B_0<1`.
+
+    Raises:
+        ValueError: a parameter outside its domain (checked by :func:`bounds.alignment_lower`) or not a scalar.
+    """
+    a = _scalar("alpha", alpha, 0.0, np.inf)
+    d = _scalar("delta", delta, 0.0, np.inf)
+    b0 = _scalar("B0", B0, -np.inf, np.inf)
+    alignment_lower(a, b0, 0.0, d)  # domain checks (B0 in the open interval (-1, 1)) with the package's messages
+    half_slope = 0.5 * a * d
+
+    def value(lam: np.ndarray) -> np.ndarray:
+        return np.asarray(alignment_lower(a, b0, lam, d))
+
+    def derivative(lam: np.ndarray) -> np.ndarray:
+        return half_slope * (1.0 - value(lam) ** 2)
+
+    return Law(
+        name=f"Theorem 1 (αΔ={a * d:.3g}, B0={b0:.3g})",
+        kind="behavior",
+        value=value,
+        derivative=derivative,
+        derivative_method="analytic",
+        provenance="theorem-1",
+        params={"alpha": a, "delta": d, "B0": b0},
+        note="Theorem 1 is a lower bound on B for λ ≥ 0 and an upper bound for λ < 0 (THEORY §0).",
+    )
+
+
+def _param(result: Any, name: str) -> float:
+    try:
+        return float(result.params[name].value)
+    except (KeyError, AttributeError, TypeError) as exc:
+        raise ValueError(f"result must be an lmfit ModelResult with a parameter {name!r}") from exc
+
+
+def _eval_result(result: Any) -> Callable[[np.ndarray], np.ndarray]:
+    if not hasattr(result, "eval") or not hasattr(result, "params"):
+        raise TypeError(f"result must be an lmfit ModelResult (with .eval and .params), got {type(result).__name__}")
+
+    def value(lam: np.ndarray) -> np.ndarray:
+        x = np.asarray(lam, dtype=np.float64)
+        return np.broadcast_to(np.asarray(result.eval(lam=x), dtype=np.float64), x.shape)
+
+    return value
+
+
+def _func_name(result: Any) -> str:
+    model = getattr(result, "model", None)
+    func = getattr(model, "func", None)
+    return getattr(func, "__name__", "") if func is not None else ""
+
+
+def _model_name(result: Any) -> str:
+    model = getattr(result, "model", None)
+    return str(getattr(model, "name", type(model).__name__))
+
+
+def _fixed_or_opt(result: Any, name: str) -> float | None:
+    """A function argument that is a parameter (fixed or not) or a model option (``Model(func, k=4)``)."""
+    if name in result.params:
+        return float(result.params[name].value)
+    opts = getattr(getattr(result, "model", None), "opts", {}) or {}
+    if name in opts:
+        return float(opts[name])
+    return None
+
+
+def alignment_fitted(result: Any) -> Law:
+    r"""A fitted :math:`\tanh(a\lambda+b_0)` (lmfit ``ModelResult`` of ``bounds.fitting.AlignmentModel``) as a law.
+
+    Value: ``result.eval(lam=λ)``. Derivative (analytic): :math:`a\big(1-\tanh^2(a\lambda+b_0)\big)`. Under
+    Theorem 1 with the full-gap margin, :math:`a=\alpha\Delta/2` (THEORY §4, §14.1) -- the fit is descriptive, not a
+    bound.
+
+    Args:
+        result: an lmfit ``ModelResult`` with parameters ``a`` and ``b0`` (``b0`` may be fixed).
+
+    Raises:
+        TypeError: ``result`` is not a ModelResult.
+        ValueError: the parameters ``a``/``b0`` are missing.
+    """
+    value = _eval_result(result)
+    a, b0 = _param(result, "a"), _param(result, "b0")
+
+    def derivative(lam: np.ndarray) -> np.ndarray:
+        return a * (1.0 - np.tanh(a * np.asarray(lam, dtype=np.float64) + b0) ** 2)
+
+    fixed = "b0" in result.params and not result.params["b0"].vary
+    return Law(
+        name=f"fitted tanh (a={a:.3g}, b0={b0:.3g}{', fixed' if fixed else ''})",
+        kind="behavior",
+        value=value,
+        derivative=derivative,
+        derivative_method="analytic",
+        provenance="fitted tanh" + (" (b0 fixed)" if fixed else ""),
+        params={"a": a, "b0": b0},
+    )
+
+
+def _theorem_2_form(lam: np.ndarray, a: float, b: float) -> np.ndarray:
+    return 1.0 / (1.0 + a * (1.0 + 0.5 * (b * lam) ** 2))
+
+
+#: display names of the fitted forms of :mod:`bounds.fitting`
+_LABELS = {
+    "theorem_2_form": "eq. (6) form",
+    "restricted_form": "restricted form",
+    "expectation_form": "§12.2c expectation form",
+    "linear_form": "linear",
+    "quadratic_form": "quadratic",
+    "flat_form": "flat",
+}
+
+
+def helpfulness_fitted(result: Any) -> Law:
+    r"""Any fitted helpfulness curve (an lmfit ``ModelResult``) as a law.
+
+    Value: ``result.eval(lam=λ)``. The derivative is analytic for the forms of :mod:`bounds.fitting`:
+
+    * ``theorem_2_form`` :math:`T=1/(1+a(1+b^2\lambda^2/2))`: :math:`T'=-T^2ab^2\lambda` (eq. (6)'s functional form,
+      used as a *fit*, not as a bound);
+    * ``restricted_form`` :math:`(1-2/k)T+1/k`: :math:`(1-2/k)T'`;
+    * ``expectation_form`` :math:`p_0(1-c\lambda^2)`: :math:`-2p_0c\lambda` (THEORY §12.2c, second order: valid for
+      small :math:`|\lambda|`);
+    * ``linear_form``/``quadratic_form``/``flat_form`` polynomials: their polynomial derivative;
+
+    and a central difference (:data:`FD_STEP`) for any other model.
+
+    Args:
+        result: an lmfit ``ModelResult`` whose independent variable is ``lam``.
+
+    Raises:
+        TypeError: ``result`` is not a ModelResult.
+    """
+    value = _eval_result(result)
+    fname = _func_name(result)
+    params = {n: float(p.value) for n, p in result.params.items()}
+    derivative: Callable[[np.ndarray], np.ndarray] | None = None
+    note = None
+    if fname == "theorem_2_form":
+        a, b = params["a"], params["b"]
+        provenance = "fitted theorem-2 form 1/(1+a(1+b²λ²/2)) (eq. (6)'s functional form as a fit, not a bound)"
+
+        def derivative(lam: np.ndarray) -> np.ndarray:
+            x = np.asarray(lam, dtype=np.float64)
+            return -(_theorem_2_form(x, a, b) ** 2) * a * b * b * x
+
+        note = BETA_CAUTION
+    elif fname == "restricted_form" and (k := _fixed_or_opt(result, "k")) is not None:
+        a, b = params["a"], params["b"]
+        provenance = f"fitted restricted-choice form (1-2/k)T+1/k, k={k:g} (eq. (6)'s form as a fit, not a bound)"
+
+        def derivative(lam: np.ndarray) -> np.ndarray:
+            x = np.asarray(lam, dtype=np.float64)
+            return -(1.0 - 2.0 / k) * _theorem_2_form(x, a, b) ** 2 * a * b * b * x
+
+        note = BETA_CAUTION
+    elif fname == "expectation_form":
+        p0, c = params["p0"], params["c"]
+        provenance = "fitted expectation form p0(1-cλ²) (theorem-2-expectation, second order, valid for small |λ|)"
+
+        def derivative(lam: np.ndarray) -> np.ndarray:
+            return -2.0 * p0 * c * np.asarray(lam, dtype=np.float64)
+
+    else:
+        provenance = f"fitted {_model_name(result)}"
+        derivative = _poly_derivative(fname, params)
+    return Law(
+        name=f"fitted {_LABELS.get(fname, fname or _model_name(result))} ("
+        + ", ".join(f"{k}={v:.3g}" for k, v in params.items() if k != "k")
+        + ")",
+        kind="helpfulness",
+        value=value,
+        derivative=derivative if derivative is not None else _central_difference(value),
+        derivative_method="analytic" if derivative is not None else _fd_method(),
+        provenance=provenance,
+        params=params,
+        note=note,
+    )
+
+
+def _poly_derivative(fname: str, params: Mapping[str, float]) -> Callable[[np.ndarray], np.ndarray] | None:
+    """Analytic derivatives of the comparison polynomials of :mod:`bounds.fitting` (flat, linear, quadratic)."""
+    if fname == "flat_form":
+        return lambda lam: np.zeros_like(np.asarray(lam, dtype=np.float64))
+    if fname == "linear_form":
+        c1 = params["c1"]
+        return lambda lam: np.full_like(np.asarray(lam, dtype=np.float64), c1)
+    if fname == "quadratic_form":
+        c1, c2 = params["c1"], params["c2"]
+        return lambda lam: c1 + 2.0 * c2 * np.asarray(lam, dtype=np.float64)
+    return None
+
+
+def helpfulness_expectation(p0: object, S2: object, alpha: object, sigma: object) -> Law:
+    r"""THEORY §12.2(c) as a helpfulness law: :math:`H(\lambda)=p_0-p_0\alpha^2\sigma^2\lambda^2[p_0(1-p_0)-S_2]`.
+
+    The second-order expansion of :math:`\mathbb E_z[H_{P_\lambda}(q)]` (:func:`bounds.helpfulness_expectation`):
+    valid for small :math:`\alpha\sigma\lambda` only -- it is a polynomial that leaves :math:`[0,1]` for large
+    :math:`|\lambda|` (:func:`analyse` reports where). Derivative (analytic):
+    :math:`H'(\lambda)=-2p_0\alpha^2\sigma^2\lambda[p_0(1-p_0)-S_2]`, so :math:`H'(0)=0`.
+
+    Args:
+        p0: :math:`0<p_0\le1`.
+        S2: :math:`S_2=\sum_{b\ne a^*}P(b\mid q)^2\in[0,(1-p_0)^2]`.
+        alpha: :math:`\alpha\ge0`.
+        sigma: :math:`\sigma\ge0` (within-query standard deviation of the projections).
+
+    Raises:
+        ValueError: a parameter outside its domain (checked by :func:`bounds.helpfulness_expectation`).
+    """
+    p = _scalar("p0", p0, 0.0, 1.0)
+    s2 = _scalar("S2", S2, 0.0, 1.0)
+    a = _scalar("alpha", alpha, 0.0, np.inf)
+    s = _scalar("sigma", sigma, 0.0, np.inf)
+    _helpfulness_expectation(p, s2, a, s, 0.0)  # the package's own domain checks (p0 > 0, S2 <= (1-p0)^2)
+    curvature = p * (1.0 - p) - s2
+
+    def value(lam: np.ndarray) -> np.ndarray:
+        return np.asarray(_helpfulness_expectation(p, s2, a, s, lam))
+
+    def derivative(lam: np.ndarray) -> np.ndarray:
+        return -2.0 * p * (a * s) ** 2 * curvature * np.asarray(lam, dtype=np.float64)
+
+    return Law(
+        name=f"§12.2c expectation (p0={p:.3g}, ασ={a * s:.3g})",
+        kind="helpfulness",
+        value=value,
+        derivative=derivative,
+        derivative_method="analytic",
+        provenance="theorem-2-expectation (second order, valid for small ασλ)",
+        params={"p0": p, "S2": s2, "alpha": a, "sigma": s},
+        note="An expectation over the noise, not a per-query bound; a polynomial that leaves [0, 1] for large ασλ.",
+    )
+
+
+def _theorem_2_failure_note() -> str:
+    from .registry import get
+
+    status = get("theorem-2").status
+    return (
+        f"Theorem 2 (eq. 6) has status '{status}' in bounds.registry: it does not hold with probability 1-2/k "
+        "(THEORY §6.3); it is not a valid bound and is used here only as the authors' fitting form. Use "
+        "theorem-2-expectation (§12.2c) or a fitted curve for conclusions."
+    )
+
+
+def helpfulness_theorem_2(p0: object, gamma: object, alpha: object, beta: object, sigma: object) -> Law:
+    r"""Eq. (6) (Theorem 2 as stated, **status fails**) as a helpfulness law, with a warning.
+
+    .. math::
+
+        T(\lambda)=\frac{1}{1+A\,(1+\tfrac12(\alpha\beta\sigma\lambda)^2)},\quad A=\gamma\frac{1-p_0}{p_0},\qquad
+        T'(\lambda)=-T(\lambda)^2\,A\,(\alpha\beta\sigma)^2\lambda .
+
+    Emits a :class:`Theorem2Warning` and sets :attr:`Law.warning`: the inequality fails (THEORY §6.3) and the form is
+    only the authors' *fitting* form. β carries the §6.1 caution (about 0.47-0.58, not 0.8).
+
+    Args:
+        p0, gamma, alpha, beta, sigma: as in :func:`bounds.helpfulness_upper` (scalars).
+
+    Raises:
+        ValueError: a parameter outside its domain.
+    """
+    p = _scalar("p0", p0, 0.0, 1.0)
+    g = _scalar("gamma", gamma, 0.0, 1.0)
+    a = _scalar("alpha", alpha, 0.0, np.inf)
+    bt = _scalar("beta", beta, 0.0, np.inf)
+    s = _scalar("sigma", sigma, 0.0, np.inf)
+    helpfulness_upper(p, g, a, bt, s, 0.0)  # domain checks (p0 in (0, 1]) with the package's messages
+    msg = _theorem_2_failure_note()
+    warnings.warn(msg, Theorem2Warning, stacklevel=2)
+    big_a = g * (1.0 - p) / p
+    b2 = (a * bt * s) ** 2
+
+    def value(lam: np.ndarray) -> np.ndarray:
+        return np.asarray(helpfulness_upper(p, g, a, bt, s, lam))
+
+    def derivative(lam: np.ndarray) -> np.ndarray:
+        return -(value(lam) ** 2) * big_a * b2 * np.asarray(lam, dtype=np.float64)
+
+    return Law(
+        name=f"eq. (6) [fails] (p0={p:.3g}, γ={g:.3g}, αβσ={a * bt * s:.3g})",
+        kind="helpfulness",
+        value=value,
+        derivative=derivative,
+        derivative_method="analytic",
+        provenance="theorem-2 eq. (6) — status fails: not a valid bound, use only as the authors' fitting form",
+        params={"p0": p, "gamma": g, "alpha": a, "beta": bt, "sigma": s},
+        warning=msg,
+        note=BETA_CAUTION,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Input checks shared by the analysis functions
+# ---------------------------------------------------------------------------------------------------------------
+def _as_law(name: str, law: object, kind: Kind) -> Law:
+    if isinstance(law, Law):
+        if law.kind != kind:
+            raise ValueError(f"{name} must be a {kind} law, got the {law.kind} law {law.name!r} (arguments swapped?)")
+        return law
+    if callable(law):
+        return law_from_callable(getattr(law, "__name__", name), kind, law)
+    raise TypeError(f"{name} must be a Law or a callable of lam, got {type(law).__name__}")
+
+
+def _check_range(lam_range: object) -> tuple[float, float]:
+    try:
+        lo_hi = as_real("lam_range", lam_range)
+    except TypeError as exc:
+        raise TypeError(f"lam_range must be a pair (lo, hi) of finite reals, got {lam_range!r}") from exc
+    if lo_hi.shape != (2,):
+        raise ValueError(f"lam_range must be a pair (lo, hi) of finite reals, got shape {lo_hi.shape}")
+    lo, hi = float(lo_hi[0]), float(lo_hi[1])
+    if not lo < hi:
+        raise ValueError(f"lam_range must satisfy lo < hi, got ({lo!r}, {hi!r})")
+    return lo, hi
+
+
+def _check_grid(n_grid: object) -> int:
+    return check_integer("n_grid", n_grid, 3)
+
+
+def _brentq(f: Callable[[float], float], a: float, b: float, fa: float, fb: float) -> float:
+    """A root of ``f`` in ``[a, b]`` given ``fa = f(a)`` and ``fb = f(b)`` of opposite signs (or one of them zero)."""
+    if fa == 0.0:
+        return a
+    if fb == 0.0:
+        return b
+    return float(brentq(f, a, b, xtol=1e-12 * max(1.0, abs(a), abs(b)), rtol=4 * np.finfo(float).eps))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Analysis
+# ---------------------------------------------------------------------------------------------------------------
+def efficient_regime(
+    B: Law | Callable, H: Law | Callable, lam_range: Sequence[float], *, n_grid: int = N_GRID
+) -> list[tuple[float, float]]:
+    r"""The efficient regime :math:`\{\lambda\in[\lambda_{lo},\lambda_{hi}]:\ B'(\lambda) > -H'(\lambda)\}`.
+
+    Where the gain in behavior per unit of :math:`\lambda` exceeds the loss of helpfulness, both on their own
+    scales (:math:`B\in[-1,1]`, :math:`H\in[0,1]`, no rescaling); equivalently where :math:`B+H` increases. Under
+    Theorem 1 and §12.2(c), near :math:`\lambda=0`: :math:`B'(0)=\alpha\Delta(1-B_0^2)/2>0` while :math:`H'(0)=0`, so
+    small :math:`\lambda>0` is always efficient.
+
+    Method: :math:`g=B'+H'` on a uniform grid of ``n_grid`` points; each sign change of :math:`g` between grid
+    points is refined by Brent's method (:func:`scipy.optimize.brentq`, ``xtol`` 1e-12 relative). A pair of
+    crossings inside one grid cell (a tangency) can be missed: refine ``n_grid`` if that matters.
+
+    Args:
+        B: behavior law (a :class:`Law` of kind ``"behavior"``, or a callable wrapped with central differences).
+        H: helpfulness law.
+        lam_range: ``(lo, hi)``, finite, ``lo < hi``.
+        n_grid: grid points, ``>= 3``.
+
+    Returns:
+        disjoint, sorted intervals ``(lo_i, hi_i)`` (closed at the range ends) where :math:`g>0`; empty if none.
+
+    Raises:
+        ValueError/TypeError: bad laws, range or grid (the message names the parameter).
+    """
+    b_law, h_law = _as_law("B", B, "behavior"), _as_law("H", H, "helpfulness")
+    lo, hi = _check_range(lam_range)
+    n = _check_grid(n_grid)
+    grid = np.linspace(lo, hi, n)
+    g = np.asarray(b_law.d(grid)) + np.asarray(h_law.d(grid))
+
+    def gf(x: float) -> float:
+        return float(b_law.d(x)) + float(h_law.d(x))
+
+    pos = g > 0
+    out: list[tuple[float, float]] = []
+    i = 0
+    while i < n:
+        if not pos[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and pos[j + 1]:
+            j += 1
+        left = lo if i == 0 else _brentq(gf, grid[i - 1], grid[i], g[i - 1], g[i])
+        right = hi if j == n - 1 else _brentq(gf, grid[j], grid[j + 1], g[j], g[j + 1])
+        out.append((float(left), float(right)))
+        i = j + 1
+    return out
+
+
+@dataclass(frozen=True)
+class BestLambda:
+    r"""The maximiser of :math:`B(\lambda)+wH(\lambda)` on a range.
+
+    Attributes:
+        lam: the maximising :math:`\lambda`.
+        objective: :math:`B+wH` there.
+        B, H: the two laws' values there.
+        w: the weight.
+        boundary: ``"lower"``/``"upper"`` when the maximum is at an end of the range (the optimum may lie beyond
+            it), else ``None``.
+    """
+
+    lam: float
+    objective: float
+    B: float
+    H: float
+    w: float
+    boundary: Literal["lower", "upper"] | None
+
+    @property
+    def at_boundary(self) -> bool:
+        """Whether the maximum is at an end of the range."""
+        return self.boundary is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable fields (plus ``at_boundary``)."""
+        return {
+            "lam": self.lam,
+            "objective": self.objective,
+            "B": self.B,
+            "H": self.H,
+            "w": self.w,
+            "at_boundary": self.at_boundary,
+            "boundary": self.boundary,
+        }
+
+
+def _check_weight(w: object) -> float:
+    return _scalar("w", w, 0.0, np.inf)
+
+
+def best_lambda(
+    B: Law | Callable, H: Law | Callable, w: float, lam_range: Sequence[float], *, n_grid: int = N_GRID
+) -> BestLambda:
+    r""":math:`\lambda^\star=\arg\max_{\lambda\in[\lambda_{lo},\lambda_{hi}]} B(\lambda)+w\,H(\lambda)`, :math:`w\ge0`.
+
+    :math:`w` is the user's exchange rate: one unit of helpfulness (scale :math:`[0,1]`) is worth :math:`w` units of
+    behavior (scale :math:`[-1,1]`). :math:`w=0` maximises :math:`B` alone (the upper end for an increasing
+    :math:`B`); a large :math:`w` approaches the maximiser of :math:`H`. At an interior maximum
+    :math:`B'(\lambda^\star)=-wH'(\lambda^\star)`; with :math:`w=1` it is where the efficient regime ends.
+
+    Method: the best point of a uniform grid of ``n_grid`` points, then, in the two neighbouring grid cells, the root
+    of :math:`B'+wH'` (:func:`scipy.optimize.brentq`) when it changes sign there, else a bounded Brent search
+    (:func:`scipy.optimize.minimize_scalar`); the refined point replaces the grid point unless the objective is
+    worse there (by more than 1e-12 relative). A maximum at an end of the range is reported exactly at that end. Ties
+    on a flat objective go to the smallest :math:`\lambda`. With several local maxima in one grid cell the global one
+    may be missed (refine ``n_grid``).
+
+    Args:
+        B: behavior law.
+        H: helpfulness law.
+        w: weight :math:`w\ge0`, finite.
+        lam_range: ``(lo, hi)``, finite, ``lo < hi``.
+        n_grid: grid points, ``>= 3``.
+
+    Returns:
+        a :class:`BestLambda` (``boundary`` says whether the maximum is at an end of the range).
+
+    Raises:
+        ValueError/TypeError: bad laws, weight, range or grid.
+    """
+    b_law, h_law = _as_law("B", B, "behavior"), _as_law("H", H, "helpfulness")
+    wt = _check_weight(w)
+    lo, hi = _check_range(lam_range)
+    n = _check_grid(n_grid)
+    grid = np.linspace(lo, hi, n)
+    f = np.asarray(b_law(grid)) + wt * np.asarray(h_law(grid))
+    i = int(np.argmax(f))
+    best_x, best_f = float(grid[i]), float(f[i])
+    a, b = float(grid[max(i - 1, 0)]), float(grid[min(i + 1, n - 1)])
+    res = minimize_scalar(
+        lambda x: -(float(b_law(x)) + wt * float(h_law(x))),
+        bounds=(a, b),
+        method="bounded",
+        options={"xatol": 1e-12 * max(1.0, abs(a), abs(b))},
+    )
+    cand = float(res.x)
+    # an interior maximum is a root of B' + wH': Brent's root finder locates it to ~1e-12, where the flat top of the
+    # objective only pins it to ~sqrt(eps)
+    ga, gb = float(b_law.d(a)) + wt * float(h_law.d(a)), float(b_law.d(b)) + wt * float(h_law.d(b))
+    if ga > 0.0 > gb:
+        cand = _brentq(lambda x: float(b_law.d(x)) + wt * float(h_law.d(x)), a, b, ga, gb)
+    f_cand = float(b_law(cand)) + wt * float(h_law(cand))
+    if f_cand >= best_f - 1e-12 * max(1.0, abs(best_f)) and cand not in (lo, hi):
+        best_x, best_f = cand, f_cand
+    boundary: Literal["lower", "upper"] | None = "lower" if best_x == lo else "upper" if best_x == hi else None
+    return BestLambda(
+        lam=best_x,
+        objective=best_f,
+        B=float(b_law(best_x)),
+        H=float(h_law(best_x)),
+        w=wt,
+        boundary=boundary,
+    )
+
+
+@dataclass(frozen=True)
+class HelpfulnessLimit:
+    r"""The largest :math:`|\lambda|` keeping :math:`H\ge(1-\tau)p_0` on :math:`[0,\lambda]` (first crossing).
+
+    Attributes:
+        lam: the limit, or ``None`` when :math:`H(0)` is already below the threshold.
+        threshold: :math:`(1-\tau)p_0`.
+        p0: the reference helpfulness.
+        tau: the tolerated relative loss.
+        side: ``"positive"`` (search :math:`\lambda\ge0`) or ``"negative"``.
+        crossed: ``True`` when :math:`H` crosses the threshold inside the range; ``False`` when it never does and
+            ``lam`` is the range end (the true limit lies beyond it).
+        reason: one sentence saying which case applies.
+    """
+
+    lam: float | None
+    threshold: float
+    p0: float
+    tau: float
+    side: Literal["positive", "negative"]
+    crossed: bool
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable fields."""
+        return {
+            "lam": self.lam,
+            "threshold": self.threshold,
+            "p0": self.p0,
+            "tau": self.tau,
+            "side": self.side,
+            "crossed": self.crossed,
+            "reason": self.reason,
+        }
+
+
+def max_lambda_keeping_helpfulness(
+    H: Law | Callable,
+    tau: float,
+    lam_range: Sequence[float],
+    *,
+    p0: float | None = None,
+    side: Literal["positive", "negative"] = "positive",
+    n_grid: int = N_GRID,
+) -> HelpfulnessLimit:
+    r"""The largest :math:`\lambda` in range with :math:`H\ge(1-\tau)p_0` on **all** of :math:`[0,\lambda]`.
+
+    This is the **first** crossing of the threshold going out from :math:`\lambda=0`, not the last: a law that dips
+    below :math:`(1-\tau)p_0` and comes back (e.g. a confidently wrong model, THEORY §12.2c) stops at the dip. For
+    :math:`H=p_0(1-c\lambda^2)` the answer is :math:`\sqrt{\tau/c}`; for eq. (6)'s form with :math:`p_0=T(0)` it is
+    :math:`\frac{\sqrt2}{b}\sqrt{\frac{\tau(1+a)}{a(1-\tau)}}`.
+    With ``side="negative"`` the search goes towards negative :math:`\lambda` (steering towards the misaligned set,
+    THEORY §0) and returns the most negative :math:`\lambda` with the property on :math:`[\lambda,0]`.
+
+    Method: a uniform grid of ``n_grid`` points on :math:`[0,\lambda_{hi}]` (resp. :math:`[\lambda_{lo},0]`); the first
+    grid point below the threshold brackets the crossing, refined by :func:`scipy.optimize.brentq`.
+
+    Args:
+        H: helpfulness law.
+        tau: tolerated relative loss, :math:`0\le\tau\le1`.
+        lam_range: ``(lo, hi)``, finite, ``lo < hi``, containing 0, with room on the searched side.
+        p0: reference helpfulness in :math:`[0,1]`; default :math:`H(0)`.
+        side: ``"positive"`` or ``"negative"``.
+        n_grid: grid points, ``>= 3``.
+
+    Returns:
+        a :class:`HelpfulnessLimit`; ``lam`` is ``None`` when :math:`H(0)<(1-\tau)p_0` (possible only with an explicit
+        ``p0``), and the range end with ``crossed=False`` when :math:`H` never falls below the threshold.
+
+    Raises:
+        ValueError/TypeError: bad law, ``tau``, ``p0``, ``side``, range (not containing 0) or grid.
+    """
+    h_law = _as_law("H", H, "helpfulness")
+    t = _scalar("tau", tau, 0.0, 1.0)
+    lo, hi = _check_range(lam_range)
+    n = _check_grid(n_grid)
+    if side not in ("positive", "negative"):
+        raise ValueError(f"side must be 'positive' or 'negative', got {side!r}")
+    if not lo <= 0.0 <= hi:
+        raise ValueError(f"lam_range must contain 0 (the search starts at λ = 0), got ({lo!r}, {hi!r})")
+    end = hi if side == "positive" else lo
+    if end == 0.0:
+        raise ValueError(f"lam_range ({lo!r}, {hi!r}) has no {side} λ to search")
+    h0 = float(h_law(0.0))
+    if p0 is None:
+        if not 0.0 <= h0 <= 1.0:
+            raise ValueError(f"H(0) = {h0!r} is outside [0, 1]: pass p0 explicitly (law {h_law.name!r})")
+        ref = h0
+    else:
+        ref = _scalar("p0", p0, 0.0, 1.0)
+    thr = (1.0 - t) * ref
+    if h0 < thr:
+        return HelpfulnessLimit(
+            None, thr, ref, t, side, True, f"H(0) = {h0:.6g} is already below (1-τ)p0 = {thr:.6g}: no λ qualifies"
+        )
+    grid = np.linspace(0.0, end, n)
+    dev = np.asarray(h_law(grid)) - thr
+    below = np.flatnonzero(dev < 0)
+    if below.size == 0:
+        return HelpfulnessLimit(
+            float(end),
+            thr,
+            ref,
+            t,
+            side,
+            False,
+            f"H stays >= (1-τ)p0 = {thr:.6g} on the whole {side} side of the range: the limit lies beyond {end:g}",
+        )
+    i = int(below[0])
+    lam = _brentq(lambda x: float(h_law(x)) - thr, float(grid[i - 1]), float(grid[i]), dev[i - 1], dev[i])
+    return HelpfulnessLimit(
+        lam, thr, ref, t, side, True, f"first crossing of H = (1-τ)p0 = {thr:.6g} going out from λ = 0"
+    )
+
+
+@dataclass(frozen=True)
+class ParetoFrontier:
+    r"""Points :math:`(\lambda_i,B(\lambda_i),H(\lambda_i))` and the mask of the non-dominated ones.
+
+    Point :math:`i` is dominated when some :math:`j` has :math:`B_j\ge B_i`, :math:`H_j\ge H_i` and one of the two
+    strictly; ``mask[i]`` is ``True`` for the non-dominated points (the Pareto frontier).
+    """
+
+    lam: np.ndarray
+    B: np.ndarray
+    H: np.ndarray
+    mask: np.ndarray
+
+    def lam_intervals(self) -> list[tuple[float, float]]:
+        """Maximal runs of consecutive frontier points (in the given order of ``lam``) as ``(first, last)`` pairs."""
+        out: list[tuple[float, float]] = []
+        m = self.mask
+        i = 0
+        while i < m.size:
+            if not m[i]:
+                i += 1
+                continue
+            j = i
+            while j + 1 < m.size and m[j + 1]:
+                j += 1
+            out.append((float(self.lam[i]), float(self.lam[j])))
+            i = j + 1
+        return out
+
+
+def _non_dominated(b: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Mask of Pareto-optimal points (maximising both ``b`` and ``h``) by one sweep in decreasing ``b``."""
+    order = np.lexsort((-h, -b))  # by b descending, ties by h descending
+    mask = np.zeros(b.size, dtype=bool)
+    best_h_above = -np.inf  # the largest h among points with strictly larger b
+    k = 0
+    while k < order.size:
+        group = [order[k]]
+        while k + len(group) < order.size and b[order[k + len(group)]] == b[order[k]]:
+            group.append(order[k + len(group)])
+        top = h[group[0]]  # the group's largest h (sorted)
+        for idx in group:
+            mask[idx] = h[idx] == top and h[idx] > best_h_above
+        best_h_above = max(best_h_above, top)
+        k += len(group)
+    return mask
+
+
+def pareto_frontier(B: Law | Callable, H: Law | Callable, lam: object) -> ParetoFrontier:
+    r"""The Pareto frontier of :math:`(B(\lambda),H(\lambda))` over the given :math:`\lambda` values.
+
+    A :math:`\lambda_i` is on the frontier when no :math:`\lambda_j` in the set gives at least as much behavior
+    **and** helpfulness with one of them strictly more:
+    :math:`\nexists j:\ B_j\ge B_i,\ H_j\ge H_i,\ (B_j,H_j)\ne(B_i,H_i)`. Equal points are all kept. Computed by one
+    sweep in decreasing :math:`B` (:math:`O(n\log n)`).
+
+    Args:
+        B: behavior law.
+        H: helpfulness law.
+        lam: 1-D array of finite :math:`\lambda` values (any order, at least one).
+
+    Returns:
+        a :class:`ParetoFrontier` with the points in the given order and the boolean ``mask``.
+
+    Raises:
+        ValueError/TypeError: bad laws or ``lam``.
+    """
+    b_law, h_law = _as_law("B", B, "behavior"), _as_law("H", H, "helpfulness")
+    x = as_real("lam", lam)
+    if x.ndim != 1 or x.size == 0:
+        raise ValueError(f"lam must be a non-empty 1-D array of λ values, got shape {x.shape}")
+    b = np.asarray(b_law(x), dtype=np.float64)
+    h = np.asarray(h_law(x), dtype=np.float64)
+    return ParetoFrontier(lam=x.copy(), B=b, H=h, mask=_non_dominated(b, h))
+
+
+def _marks(mark: object) -> dict[str, float]:
+    if mark is None:
+        return {}
+    if isinstance(mark, Mapping):
+        return {str(k): _scalar(f"mark[{k!r}]", v, -np.inf, np.inf) for k, v in mark.items()}
+    arr = as_real("mark", mark)
+    return {f"λ = {v:.3g}": float(v) for v in np.atleast_1d(arr)}
+
+
+def plot_pareto(
+    B: Law | Callable,
+    H: Law | Callable,
+    lam_range: Sequence[float],
+    *,
+    ax: Any = None,
+    mark: Mapping[str, float] | Sequence[float] | float | None = None,
+    n_grid: int = 401,
+    extra_warnings: Sequence[str] = (),
+) -> Any:
+    r"""Plot the curve :math:`\lambda\mapsto(B(\lambda),H(\lambda))` with its Pareto frontier; return the Figure.
+
+    x axis "behavior expectation B(λ)", y axis "helpfulness H(λ)"; points coloured by :math:`\lambda` (colorbar),
+    the non-dominated points (:func:`pareto_frontier`) highlighted, the marked :math:`\lambda` values drawn as stars,
+    the laws' names in the title and every warning (the laws' and ``extra_warnings``) under it. Uses the Agg canvas
+    (no display, no pyplot global state) unless an existing ``ax`` is given.
+
+    Args:
+        B: behavior law.
+        H: helpfulness law.
+        lam_range: ``(lo, hi)``, finite, ``lo < hi``.
+        ax: a matplotlib Axes to draw into, or ``None`` for a new Figure.
+        mark: λ values to mark: a mapping ``label -> λ``, a sequence of λ, or one λ.
+        n_grid: points along the curve, ``>= 3``.
+        extra_warnings: more warnings to print on the figure.
+
+    Returns:
+        the :class:`matplotlib.figure.Figure`.
+
+    Raises:
+        ValueError/TypeError: bad laws, range, marks or grid.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    b_law, h_law = _as_law("B", B, "behavior"), _as_law("H", H, "helpfulness")
+    lo, hi = _check_range(lam_range)
+    n = _check_grid(n_grid)
+    marks = _marks(mark)
+    pf = pareto_frontier(b_law, h_law, np.linspace(lo, hi, n))
+    if ax is None:
+        fig = Figure(figsize=(7.0, 5.2), dpi=120)
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot(1, 1, 1)
+    else:
+        fig = ax.figure
+    ax.plot(pf.B, pf.H, color="0.75", lw=1.0, zorder=1)
+    sc = ax.scatter(pf.B, pf.H, c=pf.lam, cmap="viridis", s=10, zorder=2, label="(B, H) along λ")
+    for r, (first, last) in enumerate(pf.lam_intervals()):
+        run = (pf.lam >= first) & (pf.lam <= last)
+        ax.plot(
+            pf.B[run],
+            pf.H[run],
+            color="crimson",
+            lw=7,
+            alpha=0.35,
+            solid_capstyle="round",
+            zorder=1.5,
+            label="Pareto frontier (non-dominated)" if r == 0 else None,
+        )
+    for k, (label, lm) in enumerate(marks.items()):
+        ax.scatter(
+            [b_law(lm)],
+            [h_law(lm)],
+            marker="*",
+            s=180,
+            color=f"C{(k + 1) % 10}",
+            edgecolors="black",
+            zorder=4,
+            label=label,
+        )
+    fig.colorbar(sc, ax=ax, label="steering coefficient λ")
+    ax.set_xlabel("behavior expectation B(λ)")
+    ax.set_ylabel("helpfulness H(λ)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
+    warns = [w for w in (b_law.warning, h_law.warning) if w] + [w for w in extra_warnings if w]
+    title = f"B: {b_law.name}\nH: {h_law.name}"
+    if warns:
+        wrapped = "\n".join(textwrap.fill("⚠ " + w, width=95) for w in dict.fromkeys(warns))
+        title = f"{title}\n{wrapped}"
+    ax.set_title(title, fontsize=7, loc="left")
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Everything at once
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TradeoffSummary:
+    """The results of :func:`analyse` (JSON-serialisable through :meth:`to_dict`; the laws are kept for plotting)."""
+
+    B: Law
+    H: Law
+    lam_range: tuple[float, float]
+    w: float
+    tau: float
+    slopes_at_zero: dict[str, float] | None
+    efficient_regime: list[tuple[float, float]]
+    best: BestLambda
+    helpfulness_limit: HelpfulnessLimit | None
+    helpfulness_limit_negative: HelpfulnessLimit | None
+    pareto: ParetoFrontier
+    warnings: list[str]
+
+    def marks(self) -> dict[str, float]:
+        """The λ values worth marking on a plot: the best λ and the helpfulness limits."""
+        out = {f"best λ for B + {self.w:g}·H": self.best.lam}
+        for lim in (self.helpfulness_limit, self.helpfulness_limit_negative):
+            if lim is not None and lim.lam is not None:
+                out[f"max |λ| with H ≥ (1-{self.tau:g})p0 ({lim.side})"] = lim.lam
+        return out
+
+    def plot(self, ax: Any = None) -> Any:
+        """:func:`plot_pareto` with :meth:`marks` and the summary's warnings."""
+        return plot_pareto(self.B, self.H, self.lam_range, ax=ax, mark=self.marks(), extra_warnings=self.warnings)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types only: laws as descriptions, intervals as lists, the frontier as λ-intervals."""
+        return {
+            "B": self.B.to_dict(),
+            "H": self.H.to_dict(),
+            "lam_range": list(self.lam_range),
+            "w": self.w,
+            "tau": self.tau,
+            "slopes_at_zero": self.slopes_at_zero,
+            "efficient_regime": [list(iv) for iv in self.efficient_regime],
+            "best": self.best.to_dict(),
+            "helpfulness_limit": None if self.helpfulness_limit is None else self.helpfulness_limit.to_dict(),
+            "helpfulness_limit_negative": None
+            if self.helpfulness_limit_negative is None
+            else self.helpfulness_limit_negative.to_dict(),
+            "pareto_frontier_lam_intervals": [list(iv) for iv in self.pareto.lam_intervals()],
+            "pareto_grid_points": int(self.pareto.lam.size),
+            "warnings": list(self.warnings),
+        }
+
+
+def _out_of_scale(law: Law, grid: np.ndarray) -> str | None:
+    lo, hi = law.scale
+    v = np.asarray(law(grid))
+    bad = (v < lo - 1e-12) | (v > hi + 1e-12)
+    if not bad.any():
+        return None
+    where = grid[bad]
+    return (
+        f"{law.kind} law {law.name!r} leaves its scale [{lo:g}, {hi:g}] for λ in [{where.min():.4g}, {where.max():.4g}]"
+        " (within the range): outside the law's validity there"
+    )
+
+
+def analyse(
+    B: Law | Callable,
+    H: Law | Callable,
+    *,
+    w: float = 1.0,
+    tau: float = 0.1,
+    lam_range: Sequence[float],
+    p0: float | None = None,
+    n_grid: int = N_GRID,
+) -> TradeoffSummary:
+    r"""Run the whole tradeoff analysis of two laws on one range.
+
+    Bundles :func:`efficient_regime` (:math:`B'>-H'`), :func:`best_lambda` (:math:`\max B+wH`),
+    :func:`max_lambda_keeping_helpfulness` (first crossing of :math:`(1-\tau)p_0`, on each side of 0 that the range
+    covers; ``None`` when the range does not contain 0), :func:`pareto_frontier` on the grid, the slopes
+    :math:`B'(0)`, :math:`H'(0)` (when 0 is in range) and every warning: the laws' own (eq. (6)'s failure) and any
+    place where a law leaves its scale (e.g. §12.2c's polynomial for large :math:`\alpha\sigma\lambda`).
+
+    Args:
+        B: behavior law.
+        H: helpfulness law.
+        w: weight :math:`w\ge0` of :math:`H` in :math:`B+wH`.
+        tau: tolerated relative helpfulness loss, :math:`0\le\tau\le1`.
+        lam_range: ``(lo, hi)``, finite, ``lo < hi``.
+        p0: reference helpfulness for the :math:`\tau` criterion; default :math:`H(0)`.
+        n_grid: grid points, ``>= 3``.
+
+    Returns:
+        a :class:`TradeoffSummary`.
+
+    Raises:
+        ValueError/TypeError: any bad input, named.
+    """
+    b_law, h_law = _as_law("B", B, "behavior"), _as_law("H", H, "helpfulness")
+    wt = _check_weight(w)
+    t = _scalar("tau", tau, 0.0, 1.0)
+    lo, hi = _check_range(lam_range)
+    n = _check_grid(n_grid)
+    if p0 is not None:
+        _scalar("p0", p0, 0.0, 1.0)
+    grid = np.linspace(lo, hi, n)
+    notes = [w_ for w_ in (b_law.warning, h_law.warning) if w_]
+    notes += [m for m in (_out_of_scale(b_law, grid), _out_of_scale(h_law, grid)) if m]
+    has_zero = lo <= 0.0 <= hi
+    limit = limit_neg = None
+    if has_zero and hi > 0:
+        limit = max_lambda_keeping_helpfulness(h_law, t, (lo, hi), p0=p0, side="positive", n_grid=n)
+    if has_zero and lo < 0:
+        limit_neg = max_lambda_keeping_helpfulness(h_law, t, (lo, hi), p0=p0, side="negative", n_grid=n)
+    if not has_zero:
+        notes.append(f"lam_range ({lo:g}, {hi:g}) does not contain 0: no helpfulness limit relative to λ = 0")
+    # "+ 0.0" turns an exact -0.0 (e.g. -2 p0 c · 0) into 0.0 in reports
+    slopes = {"dB/dλ": float(b_law.d(0.0)) + 0.0, "dH/dλ": float(h_law.d(0.0)) + 0.0} if has_zero else None
+    return TradeoffSummary(
+        B=b_law,
+        H=h_law,
+        lam_range=(lo, hi),
+        w=wt,
+        tau=t,
+        slopes_at_zero=slopes,
+        efficient_regime=efficient_regime(b_law, h_law, (lo, hi), n_grid=n),
+        best=best_lambda(b_law, h_law, wt, (lo, hi), n_grid=n),
+        helpfulness_limit=limit,
+        helpfulness_limit_negative=limit_neg,
+        pareto=pareto_frontier(b_law, h_law, grid),
+        warnings=notes,
+    )
