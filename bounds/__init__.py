@@ -17,14 +17,21 @@ Main entry points:
   and the corrected replacements (:func:`trinary_lower_corrected`, :func:`multitoken_threshold_corrected`,
   :func:`helpfulness_jensen`, :func:`helpfulness_event`, :func:`helpfulness_expectation`).
 * Assumptions 1-4 as predicates on an instance (:func:`assumption_1` ... :func:`assumption_4`).
+* :mod:`bounds.synthetic`, :mod:`bounds.simulate`, :mod:`bounds.coverage` -- synthetic queries and behavior
+  instances, the Monte-Carlo simulator of Assumption 3 (numpy and torch backends, every estimate with its standard
+  error) and the coverage study of the paper's probability claims (``steering-bounds simulate``).
+* :mod:`bounds.fitting` -- lmfit models of the alignment and helpfulness laws, confidence intervals, bootstrap over
+  queries and model comparison; :mod:`bounds.tradeoff` -- the efficient regime, the best λ for :math:`B+wH`, the
+  largest λ keeping :math:`H\ge(1-\tau)p_0` and the Pareto frontier (``steering-bounds fit``).
 * :mod:`bounds.registry` -- every statement with its sympy form, expansions, provenance and status.
 * :mod:`bounds.strategies` -- hypothesis strategies for each statement's hypotheses (imports hypothesis).
 
-``import bounds`` never imports torch or transformers.
+``import bounds`` never imports torch, transformers, lmfit or hypothesis (each is imported where it is used).
 """
 
 from __future__ import annotations
 
+from . import fitting, tradeoff
 from .alignment import (
     alignment_guarantee_norm,
     alignment_lower,
@@ -81,6 +88,7 @@ __all__ = [
     "behavior_expectation",
     "behavior_unsteered",
     "binary_masses",
+    "fitting",
     "graded_lower",
     "helpfulness_at_infinity",
     "helpfulness_event",
@@ -100,6 +108,7 @@ __all__ = [
     "statements",
     "steered_distribution",
     "steered_helpfulness",
+    "tradeoff",
     "trinary_lower",
     "trinary_lower_corrected",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +67,60 @@ def test_console_script_runs() -> None:
     res = subprocess.run([str(exe), "theory", "--json"], capture_output=True, text=True, cwd=ROOT)
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)[0]["id"] == "definition-behavior"
+
+
+def _write_curves(path: Path, *, a: float = 0.6, b0: float = -0.3, ha: float = 1.1, hb: float = 0.5) -> None:
+    """Curves of 12 queries simulated from known laws plus small additive noise: B = tanh(a λ + b0), H = eq. (6)."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    lam = np.round(np.arange(-3.0, 5.01, 0.5), 2)
+    rows = ["query,lam,behavior,helpfulness"]
+    for q in range(12):
+        for x in lam:
+            B = np.tanh(a * x + b0) + 0.002 * rng.normal()
+            H = 1 / (1 + ha * (1 + (hb * x) ** 2 / 2)) + 0.01 * rng.normal()
+            rows.append(f"q{q},{x},{B:.6f},{H:.6f}")
+    path.write_text("\n".join(rows) + "\n")
+
+
+def test_fit_command_recovers_laws_and_writes_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    curves = tmp_path / "curves.csv"
+    _write_curves(curves)
+    out = tmp_path / "out"
+    assert main(["fit", str(curves), "--out", str(out), "--n-boot", "100", "--w", "0.5"]) == 0
+    text = capsys.readouterr().out
+    assert "behavior: law tanh" in text and "tradeoff: argmax B + 0.5 H" in text
+    report = json.loads((out / "fit.json").read_text())
+    for quantity, name, truth in (("behavior", "a", 0.6), ("behavior", "b0", -0.3), ("helpfulness", "b", 0.5)):
+        par = report[quantity]["params"][name]
+        assert abs(par["value"] - truth) < 4 * par["bootstrap_std"], (quantity, name, par)
+    assert (out / "curves.png").stat().st_size > 10_000 and (out / "pareto.png").stat().st_size > 10_000
+
+
+def test_fit_command_malformed_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("lam,behavior\n0.0,0.1\nzero,0.2\n")
+    assert main(["fit", str(bad), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:3" in err and "lam" in err
+
+
+def test_simulate_command_quick_study_writes_table_and_figures_and_resumes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "sim"
+    assert main(["simulate", "--quick", "--out", str(out), "--seed", "3"]) == 0
+    first = capsys.readouterr()
+    assert "theorem-2-jensen: min frequency 1.0000" in first.out
+    assert "[   1/" in first.err  # progress lines
+    rows = json.loads((out / "coverage.json").read_text())
+    for name in ("coverage.csv", "theorem2_coverage.png", "expected_helpfulness.png", "theorem1_tightness.png"):
+        assert (out / name).stat().st_size > 0
+    # a rerun with the same arguments recomputes nothing and gives the same table
+    assert main(["simulate", "--quick", "--out", str(out), "--seed", "3"]) == 0
+    second = capsys.readouterr()
+    n = re.search(r"coverage study: (\d+) configurations \((\d+) resumed\)", second.out)
+    assert n is not None and int(n.group(1)) == int(n.group(2)) > 0
+    assert "(0 resumed)" in first.out
+    assert json.loads((out / "coverage.json").read_text()) == rows

@@ -2,6 +2,10 @@
 
 ``steering-bounds theory`` prints every statement of THEORY.md (id, name, status, formula, small-λ expansion);
 ``--json`` prints them as a JSON list; ``--markdown`` prints the generated ``docs/theory.md``.
+``steering-bounds simulate`` runs the Monte-Carlo coverage study of the paper's probability claims
+(:func:`bounds.coverage.run_study`) and writes a table (CSV/JSON) and figures; it resumes an interrupted run.
+``steering-bounds fit CURVES`` fits the alignment and helpfulness laws to measured curves and analyses the tradeoff
+(:func:`bounds.fit_workflow.run_fit`).
 """
 
 from __future__ import annotations
@@ -42,6 +46,92 @@ def _theory(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fit(args: argparse.Namespace) -> int:
+    from bounds.fit_workflow import CurvesFormatError, run_fit
+
+    try:
+        out = run_fit(
+            args.curves,
+            out_dir=args.out,
+            alignment_law=args.alignment_law,
+            helpfulness_law=args.helpfulness_law,
+            k=args.k,
+            w=args.w,
+            tau=args.tau,
+            lam_range=args.lam_range,
+            B0=args.B0,
+            window=args.window,
+            alpha=args.alpha,
+            beta=args.beta,
+            n_boot=args.n_boot,
+            level=args.level,
+            seed=args.seed,
+        )
+    except (CurvesFormatError, FileNotFoundError, ValueError) as exc:
+        print(f"steering-bounds fit: error: {exc}", file=sys.stderr)
+        return 2
+    print(_fit_summary(out))
+    print(f"wrote {args.out}/fit.json, curves.png, pareto.png")
+    return 0
+
+
+def _fit_summary(out: dict) -> str:
+    """A few lines from ``fit.json``: fitted parameters with their intervals and the tradeoff."""
+    lines = []
+    for quantity in ("behavior", "helpfulness"):
+        q = out.get(quantity)
+        if not isinstance(q, dict) or "params" not in q:
+            continue
+        lines.append(f"{quantity}: law {q.get('law')}, {q.get('method', '')}")
+        for name, par in q["params"].items():
+            text = f"  {name} = {par['value']:.4g}"
+            if par.get("stderr") is not None:
+                text += f" ± {par['stderr']:.2g}"
+            if par.get("ci"):
+                text += f", {par.get('ci_method', '')} CI [{par['ci'][0]:.4g}, {par['ci'][1]:.4g}]"
+            if par.get("bootstrap_ci"):
+                text += f", bootstrap CI [{par['bootstrap_ci'][0]:.4g}, {par['bootstrap_ci'][1]:.4g}]"
+            lines.append(text)
+    if any(
+        "bootstrap_ci" in p for q in ("behavior", "helpfulness") for p in (out.get(q) or {}).get("params", {}).values()
+    ):
+        lines.append(
+            "  (several queries: quote the bootstrap CI; the profile CI treats the lambda points of the average "
+            "curve as independent, but each query's effect is correlated across lambda)"
+        )
+    t = out.get("tradeoff")
+    if isinstance(t, dict) and "best" in t:
+        b = t["best"]
+        best = f"lambda = {b['lam']:.4g} (B = {b['B']:.3f}, H = {b['H']:.3f})"
+        lines.append(f"tradeoff: argmax B + {b['w']:g} H at {best}")
+        lines.append(f"  efficient regime (dB/dlam > -dH/dlam): {t['efficient_regime']}")
+        h = t.get("helpfulness_limit") or {}
+        if h:
+            lines.append(f"  largest lambda keeping H >= (1 - {h['tau']:g}) p0: {h['lam']} ({h['reason']})")
+    for warning in out.get("warnings", []):
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from bounds.coverage import run_study
+
+    def progress(message: object) -> None:  # a bounds.coverage.StudyProgress; str() is its progress line
+        print(message, file=sys.stderr, flush=True)
+
+    result = run_study(
+        args.out,
+        seed=args.seed,
+        n_draws=args.n_draws,
+        quick=args.quick,
+        backend=args.backend,
+        device=args.device,
+        progress=progress,
+    )
+    print(result.summary())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="steering-bounds", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -51,6 +141,41 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--markdown", action="store_true", help="print the generated docs/theory.md")
     th.add_argument("--order", type=int, default=2, help="order of the small-lambda expansion (default 2)")
     th.set_defaults(func=_theory)
+
+    sm = sub.add_parser(
+        "simulate",
+        help="Monte-Carlo coverage study of the probability claims (Theorem 2, corrected bounds, Corollary 2, "
+        "Theorem 1 tightness); writes coverage.csv/.json and figures; resumes an interrupted run",
+    )
+    sm.add_argument("--out", default="simulate-out", help="output directory (default: simulate-out)")
+    sm.add_argument("--seed", type=int, default=0, help="root seed of the study (default 0)")
+    sm.add_argument("--n-draws", type=int, default=None, help="noise draws per configuration (default: the study's)")
+    sm.add_argument("--quick", action="store_true", help="a small study (seconds): fewer configurations and draws")
+    sm.add_argument("--backend", choices=("numpy", "torch"), default="numpy", help="simulation backend")
+    sm.add_argument("--device", default=None, help="torch device (cpu, cuda; default: cuda when available)")
+    sm.set_defaults(func=_simulate)
+
+    ft = sub.add_parser(
+        "fit",
+        help="fit the alignment and helpfulness laws to measured curves (CSV/JSON/JSONL: lam, behavior, "
+        "helpfulness[, query, *_se]) and analyse the tradeoff; writes fit.json, curves.png, pareto.png",
+    )
+    ft.add_argument("curves", help="curve file: CSV, JSON or JSON Lines with columns lam, behavior and/or helpfulness")
+    ft.add_argument("--out", default="fit-out", help="output directory (default: fit-out)")
+    ft.add_argument("--alignment-law", choices=("tanh", "tanh-fixed-b0"), default="tanh")
+    ft.add_argument("--helpfulness-law", choices=("theorem-2", "restricted", "expectation"), default="theorem-2")
+    ft.add_argument("--k", type=int, default=4, help="answer options of the restricted law (default 4)")
+    ft.add_argument("--w", type=float, default=1.0, help="weight of helpfulness in B + w H (default 1)")
+    ft.add_argument("--tau", type=float, default=0.1, help="tolerated relative helpfulness loss (default 0.1)")
+    ft.add_argument("--lam-range", type=float, nargs=2, metavar=("LO", "HI"), default=None)
+    ft.add_argument("--B0", type=float, default=None, help="measured B0 for --alignment-law tanh-fixed-b0")
+    ft.add_argument("--window", type=float, default=None, help="|lambda| window of the expectation law and tests")
+    ft.add_argument("--alpha", type=float, default=None, help="measured alpha, to map b = alpha beta sigma to sigma")
+    ft.add_argument("--beta", type=float, default=None, help="beta used to map b to sigma (see THEORY 6.1)")
+    ft.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples over queries (default 1000)")
+    ft.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
+    ft.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    ft.set_defaults(func=_fit)
     return parser
 
 
