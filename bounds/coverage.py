@@ -540,12 +540,15 @@ class StudyResult:
             )
         ev = [abs(r["event_freq"] - 0.5) / r["event_se"] for r in rows if r["event_se"]]
         c2 = [abs(r["cor2_limit_z"]) for r in rows if r["cor2_limit_z"] is not None]
+        departs = [r["second_order_departs_at"] for r in rows if r["second_order_departs_at"] is not None]
         lines += [
             f"theorem-2-jensen: min frequency {min(r['jensen_freq'] for r in rows):.4f} (must be 1)",
             f"theorem-2-event: min frequency on E_q {min(r['event_bound_freq'] or 0.0 for r in rows):.4f} (must be "
             f"1); max |P[E_q] - 1/2| / SE = {max(ev, default=float('nan')):.2f}",
             f"theorem-2-expectation: max |MC - formula| / SE at 0 < alpha sigma lambda <= {SMALL_LAMBDA:g}: "
-            f"{max(r['second_order_max_z'] for r in rows):.2f}",
+            f"{max(r['second_order_max_z'] for r in rows):.2f} (max abs "
+            f"{max(r['second_order_max_abs'] for r in rows):.1e}); an expansion with an O(lambda^4) remainder, it "
+            f"first departs by > 4 SE at alpha sigma lambda = {min(departs, default=float('nan')):g}",
             f"corollary-2: max |E[lim H] - 1/n| / SE = {max(c2, default=float('nan')):.2f}",
             f"theorem-1: min (B - bound) = {min(r['thm1_min_gap'] for r in rows):.2e}, extremal max |B - bound| = "
             f"{max(r['thm1_extremal_gap'] for r in rows):.2e}",
