@@ -92,7 +92,20 @@ def _guess_theorem_2(t: np.ndarray, lam: np.ndarray) -> tuple[float, float]:
     return a, max(float(b), _START_FRACTION / scale)
 
 
-class AlignmentModel(lmfit.Model):
+class _LamModel(lmfit.Model):
+    """Base of the models of this module: the law ``_law`` of :mod:`bounds.fitting.lineshapes` as an
+    :class:`lmfit.Model` in the independent variable ``lam``, with the parameter hints of
+    :meth:`_set_paramhints_prefix` (which lmfit's constructor does not apply by itself)."""
+
+    _law: Any = None
+
+    def __init__(self, *, prefix: str = "", nan_policy: str = "raise", **kwargs: Any):
+        kwargs.update({"prefix": prefix, "nan_policy": nan_policy, "independent_vars": ["lam"]})
+        super().__init__(self._law, **kwargs)
+        self._set_paramhints_prefix()
+
+
+class AlignmentModel(_LamModel):
     r"""The alignment law :math:`B(\lambda)=\tanh(a\lambda+b_0)` (:func:`~bounds.fitting.lineshapes.tanh_law`).
 
     .. math::
@@ -125,6 +138,8 @@ class AlignmentModel(lmfit.Model):
         ValueError: ``b0`` NaN or infinite (the message explains the :math:`B_0=\pm1` case).
     """
 
+    _law = staticmethod(tanh_law)
+
     def __init__(self, b0: float | None = None, *, prefix: str = "", nan_policy: str = "raise", **kwargs: Any):
         if b0 is not None:
             value = as_real("b0", b0, allow_inf=True)
@@ -138,9 +153,7 @@ class AlignmentModel(lmfit.Model):
                 )
             b0 = float(value)
         self.b0 = b0
-        kwargs.update({"prefix": prefix, "nan_policy": nan_policy, "independent_vars": ["lam"]})
-        super().__init__(tanh_law, **kwargs)
-        self._set_paramhints_prefix()
+        super().__init__(prefix=prefix, nan_policy=nan_policy, **kwargs)
 
     @classmethod
     def from_B0(cls, B0: float, **kwargs: Any) -> AlignmentModel:
@@ -208,7 +221,7 @@ class AlignmentModel(lmfit.Model):
         return update_param_vals(pars, self.prefix, **kwargs)
 
 
-class Theorem2Model(lmfit.Model):
+class Theorem2Model(_LamModel):
     r"""Theorem 2's form :math:`T(\lambda)=1/\big(1+a(1+b^2\lambda^2/2)\big)` (:func:`theorem_2_form`).
 
     .. math::
@@ -236,10 +249,7 @@ class Theorem2Model(lmfit.Model):
         **kwargs: passed to :class:`lmfit.Model`.
     """
 
-    def __init__(self, *, prefix: str = "", nan_policy: str = "raise", **kwargs: Any):
-        kwargs.update({"prefix": prefix, "nan_policy": nan_policy, "independent_vars": ["lam"]})
-        super().__init__(theorem_2_form, **kwargs)
-        self._set_paramhints_prefix()
+    _law = staticmethod(theorem_2_form)
 
     def _set_paramhints_prefix(self) -> None:
         self.set_param_hint("a", min=0.0)
@@ -266,7 +276,7 @@ class Theorem2Model(lmfit.Model):
         return update_param_vals(self.make_params(a=a, b=b), self.prefix, **kwargs)
 
 
-class RestrictedModel(lmfit.Model):
+class RestrictedModel(_LamModel):
     r"""The restricted-choice form :math:`(1-2/k)\,T(\lambda)+1/k` (:func:`restricted_form`), :math:`k` fixed.
 
     .. math::
@@ -293,6 +303,8 @@ class RestrictedModel(lmfit.Model):
         ValueError: ``k < 3``.
     """
 
+    _law = staticmethod(restricted_form)
+
     def __init__(self, k: int, *, prefix: str = "", nan_policy: str = "raise", **kwargs: Any):
         kk = check_integer("k", k, 2)
         if kk == 2:
@@ -301,9 +313,7 @@ class RestrictedModel(lmfit.Model):
                 "constant 1/2, so a and b cannot be fitted"
             )
         self.k = kk
-        kwargs.update({"prefix": prefix, "nan_policy": nan_policy, "independent_vars": ["lam"]})
-        super().__init__(restricted_form, param_names=["a", "b"], k=kk, **kwargs)
-        self._set_paramhints_prefix()
+        super().__init__(prefix=prefix, nan_policy=nan_policy, param_names=["a", "b"], k=kk, **kwargs)
 
     def _set_paramhints_prefix(self) -> None:
         self.set_param_hint("a", min=0.0)
@@ -329,7 +339,7 @@ class RestrictedModel(lmfit.Model):
         return update_param_vals(self.make_params(a=a, b=b), self.prefix, **kwargs)
 
 
-class ExpectationModel(lmfit.Model):
+class ExpectationModel(_LamModel):
     r"""The expectation form of THEORY §12.2(c), :math:`p_0(1-c\lambda^2)` (:func:`expectation_form`).
 
     .. math::
@@ -351,10 +361,7 @@ class ExpectationModel(lmfit.Model):
         **kwargs: passed to :class:`lmfit.Model`.
     """
 
-    def __init__(self, *, prefix: str = "", nan_policy: str = "raise", **kwargs: Any):
-        kwargs.update({"prefix": prefix, "nan_policy": nan_policy, "independent_vars": ["lam"]})
-        super().__init__(expectation_form, **kwargs)
-        self._set_paramhints_prefix()
+    _law = staticmethod(expectation_form)
 
     def _set_paramhints_prefix(self) -> None:
         self.set_param_hint("p0", min=0.0, max=1.0)
@@ -386,7 +393,7 @@ class ExpectationModel(lmfit.Model):
         return update_param_vals(pars, self.prefix, **kwargs)
 
 
-class LinearModel(lmfit.Model):
+class LinearModel(_LamModel):
     r"""Linear comparison law :math:`c_0+c_1\lambda` in ``lam`` (:func:`linear_form`).
 
     .. math::
@@ -405,9 +412,7 @@ class LinearModel(lmfit.Model):
         **kwargs: passed to :class:`lmfit.Model`.
     """
 
-    def __init__(self, *, prefix: str = "", nan_policy: str = "raise", **kwargs: Any):
-        kwargs.update({"prefix": prefix, "nan_policy": nan_policy, "independent_vars": ["lam"]})
-        super().__init__(linear_form, **kwargs)
+    _law = staticmethod(linear_form)
 
     def guess(self, data: object, lam: object = None, **kwargs: Any) -> lmfit.Parameters:
         """Starting values: the ordinary least-squares line (the fit then converges at once).
@@ -420,7 +425,7 @@ class LinearModel(lmfit.Model):
         return update_param_vals(self.make_params(c0=c0, c1=c1), self.prefix, **kwargs)
 
 
-class QuadraticModel(lmfit.Model):
+class QuadraticModel(_LamModel):
     r"""Quadratic comparison law :math:`c_0+c_1\lambda+c_2\lambda^2` in ``lam`` (:func:`quadratic_form`).
 
     .. math::
@@ -440,9 +445,7 @@ class QuadraticModel(lmfit.Model):
         **kwargs: passed to :class:`lmfit.Model`.
     """
 
-    def __init__(self, *, prefix: str = "", nan_policy: str = "raise", **kwargs: Any):
-        kwargs.update({"prefix": prefix, "nan_policy": nan_policy, "independent_vars": ["lam"]})
-        super().__init__(quadratic_form, **kwargs)
+    _law = staticmethod(quadratic_form)
 
     def guess(self, data: object, lam: object = None, **kwargs: Any) -> lmfit.Parameters:
         """Starting values: the ordinary least-squares parabola (a Vandermonde solve).
@@ -457,7 +460,7 @@ class QuadraticModel(lmfit.Model):
         return update_param_vals(pars, self.prefix, **kwargs)
 
 
-class FlatModel(lmfit.Model):
+class FlatModel(_LamModel):
     r"""Flat comparison law :math:`c_0` in ``lam`` (:func:`flat_form`): steering has no effect.
 
     .. math::
@@ -472,9 +475,7 @@ class FlatModel(lmfit.Model):
         **kwargs: passed to :class:`lmfit.Model`.
     """
 
-    def __init__(self, *, prefix: str = "", nan_policy: str = "raise", **kwargs: Any):
-        kwargs.update({"prefix": prefix, "nan_policy": nan_policy, "independent_vars": ["lam"]})
-        super().__init__(flat_form, **kwargs)
+    _law = staticmethod(flat_form)
 
     def guess(self, data: object, lam: object = None, **kwargs: Any) -> lmfit.Parameters:
         """Starting value: the mean of the data.
