@@ -446,7 +446,7 @@ def _fit_one(
             method = "dataset average, unweighted (zero spread across queries at some λ; noise from residuals)"
             warnings_.append(f"{q}: {exc}; fitted the unweighted mean instead")
         if n_boot > 0:
-            boot = bootstrap(model, lam, Y, n_boot=n_boot, rng=rng, level=level, weighted=weighted)
+            boot = bootstrap(model, lam, Y, n_boot=n_boot, rng=rng, level=level, weighted=weighted, full=result)
         per_query = _per_query(model, lam, Y)
     else:
         se = None if curves.se is None else curves.se[0, columns]

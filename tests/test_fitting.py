@@ -413,6 +413,23 @@ def test_bootstrap_over_queries() -> None:
     assert_allclose(again.samples["a"], boot.samples["a"])
 
 
+def test_bootstrap_reuses_a_given_full_fit() -> None:
+    """Passing the caller's dataset-average fit gives the same bootstrap as fitting it inside, and a fit of another
+    model or weighting is refused."""
+    lam, Y = _queries(seed=23)
+    model = F.AlignmentModel()
+    full = F.fit_dataset_average(model, lam, Y)
+    given = F.bootstrap(model, lam, Y, n_boot=50, rng=8, full=full)
+    inside = F.bootstrap(model, lam, Y, n_boot=50, rng=8)
+    assert given.full is full
+    for name in ("a", "b0"):
+        assert_allclose(given.samples[name], inside.samples[name])
+    with pytest.raises(ValueError, match="full must be"):
+        F.bootstrap(model, lam, Y, n_boot=5, rng=8, full=F.fit_dataset_average(model, lam, Y, weighted=False))
+    with pytest.raises(ValueError, match="full must be"):
+        F.bootstrap(F.AlignmentModel(), lam, Y, n_boot=5, rng=8, full=full)
+
+
 def test_zero_standard_error_needs_an_unweighted_fit() -> None:
     lam = np.linspace(-1, 1, 9)
     Y = np.tile(F.tanh_law(lam, 1.0, 0.0), (5, 1))

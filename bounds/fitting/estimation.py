@@ -495,6 +495,7 @@ def bootstrap(
     level: float = 0.95,
     params: lmfit.Parameters | None = None,
     weighted: bool = True,
+    full: ModelResult | None = None,
 ) -> BootstrapResult:
     r"""Nonparametric bootstrap over queries of the dataset-average fit, with percentile intervals.
 
@@ -514,6 +515,9 @@ def bootstrap(
         level: confidence level, :math:`0<\text{level}<1`.
         params: starting Parameters of the full-data fit (``None``: guess).
         weighted: as in :func:`fit_dataset_average`.
+        full: the full-data fit when the caller already has it -- the result of
+            ``fit_dataset_average(model, lam, Y, weighted=weighted)`` -- so that it is not computed twice;
+            ``None``: fit it here (from ``params``).
 
     Returns:
         :class:`BootstrapResult`.
@@ -525,7 +529,13 @@ def bootstrap(
     n_b = check_integer("n_boot", n_boot, 1)
     gen = as_generator(rng)
     lv = float(check_open("level", as_real("level", level), 0.0, 1.0))
-    full = fit_dataset_average(model, lam, Y, params=params, weighted=weighted)
+    if full is None:
+        full = fit_dataset_average(model, lam, Y, params=params, weighted=weighted)
+    elif full.model is not model or (full.weights is not None) != weighted:
+        raise ValueError(
+            "full must be fit_dataset_average(model, lam, Y, weighted=weighted) of this model and weighting, got a "
+            f"fit of {full.model.name} ({'weighted' if full.weights is not None else 'unweighted'})"
+        )
     lm = np.asarray(full.userkws["lam"])
     Yv = as_real("Y", Y)
     n = Yv.shape[0]
