@@ -1,0 +1,170 @@
+r"""Shared pieces of :mod:`validation.measure`: input checks, across-query statistics, verdicts and JSON output.
+
+Conventions used by every measurement:
+
+* **Layout.** Per-query measurements over a λ grid are arrays of shape ``(n_queries, G)`` (queries first, grid
+  last); per-token quantities add a trailing token axis. A 1-D input where a 2-D one is expected is *not*
+  reshaped silently: the error names the parameter and the expected shape.
+* **Uncertainty across queries.** The mean over queries comes with its standard error :math:`s/\sqrt n`
+  (``ddof=1``) and a Student-t confidence interval with :math:`n-1` degrees of freedom. With a single query the
+  SE and the interval are ``nan`` (there is no spread to estimate), never zero.
+* **JSON.** Every result has ``to_dict()`` returning plain Python objects: numpy arrays become lists and
+  non-finite floats (``nan``, ``±inf``) become ``None`` (strict JSON has no NaN/Infinity); where an infinity
+  carries meaning the result also carries an explicit flag or reason string.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bounds._check import as_real
+
+__all__ = [
+    "AcrossQueries",
+    "Verdict",
+    "across_queries",
+    "check_level",
+    "check_matrix",
+    "check_unit_interval",
+    "jsonable",
+]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The pass/fail decision on one assumption, with the rule that produced it.
+
+    Attributes:
+        assumption: statement id (``"assumption-1"`` ...).
+        statistic: name of the statistic the rule looks at.
+        value: its measured value.
+        threshold: the threshold it is compared with.
+        passed: ``True``/``False``, or ``None`` when the data cannot decide (e.g. too few points).
+        rule: the documented rule, in words, including the reason for the threshold.
+        evidence: what was measured, in words (numbers with their uncertainties).
+    """
+
+    assumption: str
+    statistic: str
+    value: Any
+    threshold: Any
+    passed: bool | None
+    rule: str
+    evidence: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dictionary (see the module docstring)."""
+        return jsonable(dataclasses.asdict(self))
+
+
+def jsonable(obj: Any) -> Any:
+    """Convert ``obj`` to JSON-safe Python objects: arrays to lists, numpy scalars to Python, non-finite to ``None``.
+
+    Dataclasses with a ``to_dict`` method are converted through it; other dataclasses field by field.
+    """
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        if hasattr(obj, "to_dict"):
+            return obj.to_dict()
+        return {f.name: jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, np.ndarray):
+        return [jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    return obj
+
+
+def check_matrix(
+    name: str, x: object, *, ndim: int = 2, what: str = "(n_queries, G)", allow_inf: bool = False
+) -> np.ndarray:
+    """``x`` as a finite float array with exactly ``ndim`` dimensions and no empty axis.
+
+    Raises:
+        ValueError: wrong number of dimensions, an empty axis, NaN or (unless allowed) infinite values.
+        TypeError: non-numeric input.
+    """
+    arr = as_real(name, x, allow_inf=allow_inf)
+    if arr.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-D array of shape {what}, got shape {arr.shape}")
+    if 0 in arr.shape:
+        raise ValueError(f"{name} must not have an empty axis (expected shape {what}), got shape {arr.shape}")
+    return arr
+
+
+def check_level(name: str, level: object) -> float:
+    """A confidence or significance level strictly inside ``(0, 1)``."""
+    arr = as_real(name, level)
+    if arr.ndim != 0 or not 0.0 < float(arr) < 1.0:
+        raise ValueError(f"{name} must be a number in the open interval (0, 1), got {level!r}")
+    return float(arr)
+
+
+def check_unit_interval(name: str, x: np.ndarray, *, atol: float = 1e-9) -> np.ndarray:
+    """Probabilities in ``[0, 1]`` (within ``atol``, then clipped to the interval: only rounding is absorbed)."""
+    bad = (x < -atol) | (x > 1.0 + atol)
+    if bad.any():
+        vals = x[bad].ravel()[:3].tolist()
+        raise ValueError(f"{name} must hold probabilities in [0, 1], got {vals}")
+    return np.clip(x, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class AcrossQueries:
+    """Mean over queries (axis 0) with its standard error, spread and Student-t confidence interval.
+
+    ``mean``, ``se``, ``sd``, ``ci_low`` and ``ci_high`` have the shape of the input without its first axis
+    (floats for a 1-D input). ``n`` is the number of queries; ``level`` the confidence level.
+    """
+
+    mean: Any
+    se: Any
+    sd: Any
+    ci_low: Any
+    ci_high: Any
+    n: int
+    level: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dictionary."""
+        return jsonable({f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
+
+
+def across_queries(values: np.ndarray, level: float = 0.95) -> AcrossQueries:
+    r"""Mean of ``values`` over axis 0 with :math:`\mathrm{SE}=s/\sqrt n` and the t interval :math:`\bar x\pm
+    t_{n-1,(1+\ell)/2}\,\mathrm{SE}`; NaN entries (undefined per-query values) are left out column by column.
+
+    With fewer than two defined values in a column its ``se``/``sd``/interval are ``nan``.
+    """
+    from scipy import stats
+
+    v = np.asarray(values, dtype=float)
+    ok = ~np.isnan(v)
+    n_col = ok.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = np.where(ok, v, 0.0).sum(axis=0)
+        mean = np.where(n_col > 0, total / np.maximum(n_col, 1), np.nan)
+        dev2 = np.where(ok, (v - mean) ** 2, 0.0).sum(axis=0)
+        sd = np.where(n_col > 1, np.sqrt(dev2 / np.maximum(n_col - 1, 1)), np.nan)
+        se = sd / np.sqrt(np.maximum(n_col, 1))
+        t = np.where(n_col > 1, stats.t.ppf(0.5 + level / 2.0, np.maximum(n_col - 1, 1)), np.nan)
+    lo, hi = mean - t * se, mean + t * se
+
+    def out(a: np.ndarray) -> Any:
+        a = np.asarray(a, dtype=float)
+        return float(a) if a.ndim == 0 else a
+
+    return AcrossQueries(out(mean), out(se), out(sd), out(lo), out(hi), int(v.shape[0]), float(level))
