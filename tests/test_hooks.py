@@ -14,8 +14,9 @@ transformers = pytest.importorskip(
     "transformers", reason="needs transformers: pip install 'steering-bounds[validation]'"
 )
 
-from transformers import LlamaConfig, LlamaForCausalLM  # noqa: E402
+from transformers import LlamaForCausalLM  # noqa: E402
 
+from tests._tiny import tiny_llama  # noqa: E402
 from validation.hooks import (  # noqa: E402
     LAYER_CONVENTION,
     last_real_token_index,
@@ -27,25 +28,6 @@ from validation.hooks import (  # noqa: E402
 
 L = 4
 D = 32
-
-
-def tiny_llama(seed: int = 0, dtype=torch.float32) -> LlamaForCausalLM:
-    torch.manual_seed(seed)
-    cfg = LlamaConfig(
-        vocab_size=128,
-        hidden_size=D,
-        intermediate_size=64,
-        num_hidden_layers=L,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        max_position_embeddings=128,
-        initializer_range=0.1,
-        pad_token_id=0,
-        bos_token_id=1,
-        eos_token_id=2,
-        tie_word_embeddings=False,
-    )
-    return LlamaForCausalLM(cfg).to(dtype).eval()
 
 
 @pytest.fixture(scope="module")

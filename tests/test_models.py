@@ -22,6 +22,8 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
+from tests._tiny import tiny_llama as _tiny_llama  # noqa: E402
+from tests._tiny import tiny_tokenizer  # noqa: E402
 from validation import data as vdata  # noqa: E402
 from validation import models  # noqa: E402
 from validation.models import (  # noqa: E402
@@ -42,32 +44,8 @@ VOCAB = 128
 
 
 def tiny_llama(seed: int = 0) -> transformers.LlamaForCausalLM:
-    torch.manual_seed(seed)
-    cfg = transformers.LlamaConfig(
-        vocab_size=VOCAB,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=4,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        max_position_embeddings=64,
-        bos_token_id=2,
-        eos_token_id=1,
-        pad_token_id=None,
-    )
-    return transformers.LlamaForCausalLM(cfg).eval()
-
-
-def tiny_tokenizer():
-    """A word-level tokenizer over 128 tokens, built offline; it has eos/bos/unk but NO pad token."""
-    from tokenizers import Tokenizer, pre_tokenizers
-    from tokenizers import models as tmodels
-
-    vocab = {"<unk>": 0, "<eos>": 1, "<bos>": 2, **{f"w{i}": i for i in range(3, VOCAB)}}
-    tok = Tokenizer(tmodels.WordLevel(vocab=vocab, unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    return transformers.PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="<unk>", eos_token="<eos>", bos_token="<bos>"
+    return _tiny_llama(
+        seed, max_position_embeddings=64, initializer_range=0.02, bos_token_id=2, eos_token_id=1, pad_token_id=None
     )
 
 

