@@ -474,7 +474,7 @@ def analyse(
         chance["piqa"] = at_chance(p0_interval(cl.p_correct[:, zero], level), 2).to_dict()
 
     # fits
-    fits = _fits(grid, b1.B_binary, curves, {"mmlu": locals().get("hc"), "piqa": locals().get("cl")}, alpha, a2)
+    fits = _fits(grid, b1.B_binary, {"mmlu": locals().get("hc"), "piqa": locals().get("cl")}, alpha, a2, parameters)
 
     for name in ("assumption_1", "assumption_2", "assumption_3", "assumption_4"):
         v = assumptions.get(name, {}).get("verdict")
@@ -564,8 +564,11 @@ def _linear_range(fit: dict[str, Any]) -> list[float] | None:
     return None if lo == hi == 0.0 else [lo, hi]
 
 
-def _fits(grid: np.ndarray, B_binary: np.ndarray, curves: dict[str, Any], h: dict[str, Any], alpha: float, a2: Any):
-    """lmfit fits of the dataset-average curves: the tanh law on B and Theorem 2's form on H."""
+def _fits(
+    grid: np.ndarray, B_binary: np.ndarray, h: dict[str, Any], alpha: float, a2: Any, parameters: dict[str, Any]
+) -> dict[str, Any]:
+    """lmfit fits of the dataset-average curves (tanh law on the binary B, Theorem 2's form on H), each with the
+    measured counterparts of its parameters under the theorem's mapping (same parameter names)."""
     try:
         from bounds.fitting import AlignmentModel, Theorem2Model, fit_dataset_average
     except ImportError as e:  # lmfit missing
@@ -592,17 +595,44 @@ def _fits(grid: np.ndarray, B_binary: np.ndarray, curves: dict[str, Any], h: dic
             "measured_counterpart": counterpart,
         }
 
-    delta = float(a2.delta.mean) if a2.delta is not None else float("nan")
+    def est(name: str) -> float:
+        p = parameters.get(name)
+        return float(p["estimate"]) if isinstance(p, dict) and p.get("estimate") is not None else float("nan")
+
+    delta = est("Delta")
+    gap = float(np.nanmean(a2.mean_gap))
+    b0 = est("B0_single_binary")
     run(
         "behavior",
         AlignmentModel(),
         B_binary,
-        {"alpha_Delta_measured": alpha * delta, "mapping": "a = alpha Delta / 2 (Theorem 1)", "B0": "b0 = artanh B0"},
+        {
+            "a": alpha * delta / 2.0,
+            "a (alpha x authors' mean gap / 2)": alpha * gap / 2.0,
+            "b0": float(np.arctanh(b0)) if abs(b0) < 1 else float("nan"),
+            "mapping": "Theorem 1: a = alpha Delta / 2 (Delta: hard margin), b0 = artanh B0 (mean binary B0)",
+        },
     )
+    sigma, beta, gamma = est("sigma"), est("beta"), est("gamma")
     if h.get("mmlu") is not None:
-        run("helpfulness", Theorem2Model(), h["mmlu"].full, {"mapping": "a = gamma (1 - p0)/p0, b = alpha beta sigma"})
+        p0 = est("p0_mmlu_full")
+        run(
+            "helpfulness",
+            Theorem2Model(),
+            h["mmlu"].full,
+            {
+                "a": gamma * (1 - p0) / p0 if p0 > 0 else float("nan"),
+                "b": alpha * beta * sigma,
+                "mapping": "Theorem 2's form: a = gamma (1 - p0) / p0, b = alpha beta sigma (means over queries)",
+            },
+        )
     if h.get("piqa") is not None:
-        run("helpfulness_piqa", Theorem2Model(), h["piqa"].p_correct, {"mapping": "Theorem 2 form on a multi-token H"})
+        run(
+            "helpfulness_piqa",
+            Theorem2Model(),
+            h["piqa"].p_correct,
+            {"mapping": "Theorem 2's form fitted to a multi-token H (Corollary 3's regime): no per-token mapping"},
+        )
     return out
 
 

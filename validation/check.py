@@ -177,6 +177,9 @@ class _Store:
         self.dir = out / "cache"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.log = log
+        timings = self.dir / "timings.json"
+        #: wall seconds each cached stage took when it was computed (kept across resumed runs)
+        self.timings: dict[str, float] = json.loads(timings.read_text(encoding="utf-8")) if timings.exists() else {}
         manifest = self.dir / "manifest.json"
         if manifest.exists():
             old = json.loads(manifest.read_text(encoding="utf-8")).get("fingerprint", {})
@@ -200,10 +203,12 @@ class _Store:
             self.log(f"{stage}: reusing finished results ({path})")
             with np.load(path) as z:
                 return {k: z[k] for k in z.files}
+        t0 = time.perf_counter()
         arrays = compute()
         tmp = path.with_suffix(".tmp.npz")
         np.savez(tmp, **arrays)
         os.replace(tmp, path)
+        self._timed(stage, t0)
         return arrays
 
     def json(self, stage: str, compute: Callable[[], Any]) -> Any:
@@ -211,9 +216,15 @@ class _Store:
         if path.exists():
             self.log(f"{stage}: reusing finished results ({path})")
             return json.loads(path.read_text(encoding="utf-8"))
+        t0 = time.perf_counter()
         value = compute()
         _atomic_write(path, json.dumps(value))
+        self._timed(stage, t0)
         return value
+
+    def _timed(self, stage: str, t0: float) -> None:
+        self.timings[stage] = round(time.perf_counter() - t0, 2)
+        _atomic_write(self.dir / "timings.json", json.dumps(self.timings, indent=1))
 
 
 def _flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
@@ -646,6 +657,7 @@ def run_check(
     G_check = len(report["lambda_grid"]["values"])
     assert G_check == G
     report["runtime_seconds"] = {**ctx.timings, "total": round(time.perf_counter() - t_start, 2)}
+    report["stage_seconds_when_computed"] = dict(store.timings)
     report["command"] = command or "validation.check.run_check"
     from .measure import jsonable
     from .report import write_report
