@@ -271,6 +271,10 @@ def analyse(
         "margin_min": full_grid(a2.margin_min),
         "mean_gap_mean": full_grid(a2.mean_gap_summary.mean),
         "fraction_positive_margin": full_grid(a2.fraction_positive_margin),
+        "z_aligned_mean": full_grid(z_a.mean(axis=(0, 2))),
+        "z_misaligned_mean": full_grid(z_m.mean(axis=(0, 2))),
+        "z_aligned_min_mean": full_grid(z_a.min(axis=2).mean(axis=0)),
+        "z_misaligned_max_mean": full_grid(z_m.max(axis=2).mean(axis=0)),
         "details": a2d,
     }
     assumptions["assumption_4"] = {
@@ -410,6 +414,18 @@ def analyse(
             "details": {k: v for k, v in a3d.items() if k not in ("differences", "qq_theoretical", "qq_sample")},
         }
         sigma = a3.sigma
+        # spread of the logit changes of the top-k tokens vs ||delta|| (Fig. 10): log-probability changes differ
+        # from logit changes by one constant per (query, lambda), so their within-query SD is the logit-change SD
+        changes = ms.top_logprobs.astype(float) - ms.top_logprobs[:, zero : zero + 1].astype(float)
+        sd_changes = changes.std(axis=2, ddof=1)  # (n, G)
+        norms_m = np.linalg.norm(ms.delta("post"), axis=-1)
+        assumptions["assumption_3"]["spread_by_lambda"] = {
+            "lam": grid,
+            "delta_norm": curve_summary(norms_m, "||delta|| on MMLU"),
+            "logit_change_sd": curve_summary(sd_changes, "within-query SD of the top-k logit changes"),
+            "sigma_times_norm": sigma * norms_m.mean(axis=0),
+            "note": "Assumption 3 with a fixed direction predicts SD = sigma ||delta|| (sigma at lambda_ref)",
+        }
         parameters["sigma"] = {"estimate": sigma, "definition": "within-query spread of z over the top-k (THEORY 6.1)"}
         parameters["beta"] = _aq(a3.beta_summary)
         parameters["gamma"] = _aq(a3.gamma_summary)
