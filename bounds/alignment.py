@@ -118,7 +118,7 @@ def alignment_guarantee_norm(eps: object, B0: object, alpha: object, delta: obje
 
     Raises:
         ValueError: a parameter outside its domain, or :math:`\alpha\Delta` so small that :math:`\lambda^*`
-        exceeds the float64 range.
+            exceeds the float64 range.
     """
     e = check_open("eps", as_real("eps", eps), 0.0, 2.0)
     b0 = check_open("B0", as_real("B0", B0), -1.0, 1.0)
@@ -333,7 +333,7 @@ def soft_margin_range(eps: object, B0: object, rho: object, alpha: object, delta
 
     Raises:
         ValueError: a parameter outside its domain, or :math:`\alpha\Delta_M` so small that :math:`\bar\lambda`
-        leaves the float64 range.
+            leaves the float64 range.
     """
     e = check_open("eps", as_real("eps", eps), 0.0, np.inf)
     b0 = check_open("B0", as_real("B0", B0), -1.0, 1.0)

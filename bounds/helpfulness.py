@@ -448,7 +448,7 @@ def helpfulness_expectation(p0: object, S2: object, alpha: object, sigma: object
 
     Raises:
         ValueError: a parameter outside its domain, shapes that do not broadcast, or :math:`(\alpha\sigma\lambda)^2`
-        beyond the float64 range.
+            beyond the float64 range.
     """
     p = _check_p0(p0)
     s2 = check_closed("S2", as_real("S2", S2), 0.0, 1.0)

@@ -232,8 +232,8 @@ def multitoken_threshold(eps: object, B0: object, ell: object, alpha: object, de
         delta: :math:`\Delta>0`, the per-step margin.
 
     Raises:
-        ValueError: a parameter outside its domain, or a threshold beyond the float64 range. TypeError: non-numeric
-        input or a non-integer ``ell``.
+        ValueError: a parameter outside its domain, or a threshold beyond the float64 range.
+        TypeError: non-numeric input or a non-integer ``ell``.
     """
     e, n, a, d = _common(eps, ell, alpha, delta)
     b0 = check_open("B0", as_real("B0", B0), -1.0, 1.0)
@@ -274,7 +274,7 @@ def multitoken_threshold_corrected(
 
     Raises:
         ValueError: a parameter outside its domain; a tree deeper than ``ell``; a reachable step without aligned mass
-        (no steering strength can then guarantee anything); an empty prefix axis; a threshold beyond float64.
+            (no steering strength can then guarantee anything); an empty prefix axis; a threshold beyond float64.
         TypeError: non-numeric input or a non-integer ``ell``.
     """
     e, n, a, d = _common(eps, ell, alpha, delta)

@@ -36,6 +36,7 @@ def _one_thread():
         ("n_piqa", -1, "n_piqa"),
         ("top_k", 1, "top_k"),
         ("batch_size", 0, "batch_size"),
+        ("batch_size", "big", "batch_size"),
         ("method", "svd", "method"),
         ("level", 1.0, "level"),
         ("lambdas", [1.0, 2.0], "lambdas: the grid must contain 0"),
@@ -151,7 +152,6 @@ SMALL = {
     "max_new_tokens": 4,
     "top_k": 8,
     "lambdas": [-4.0, 0.0, 2.0, 4.0, 8.0],
-    "batch_size": 16,
 }
 
 
@@ -163,6 +163,7 @@ def test_check_end_to_end_on_smollm2(smollm2, tmp_path, capsys):
     assert saved["schema"] == check.SCHEMA and saved["schema_version"] == check.SCHEMA_VERSION
     assert saved["layers"] == [12, 13, 14, 15, 16, 17] and saved["lambda_grid"]["values"] == SMALL["lambdas"]
     assert saved["model"]["sha256"] == smollm2.sha256
+    assert saved["config"]["batch_size"] == "auto" and saved["config"]["batch_size_resolved"] % 5 == 0
     G = len(SMALL["lambdas"])
     for key in ("delta_norm_post", "B_single", "B_single_binary", "B_generated", "H_mmlu_full", "H_piqa"):
         assert len(saved["curves"][key]["mean"]) == G, key

@@ -124,3 +124,30 @@ def test_simulate_command_quick_study_writes_table_and_figures_and_resumes(
     assert n is not None and int(n.group(1)) == int(n.group(2)) > 0
     assert "(0 resumed)" in first.out
     assert json.loads((out / "coverage.json").read_text()) == rows
+
+
+def test_figures_command_builds_the_requested_theory_figure(tmp_path, capsys):
+    from validation.cli import main
+
+    assert main(["figures", "--only", "fig2b", "--out", str(tmp_path), "--quiet"]) == 0
+    assert (tmp_path / "fig2b_theorem1.png").stat().st_size > 10_000
+    assert main(["figures", "--only", "fig99", "--out", str(tmp_path)]) == 2
+    assert "only: unknown figure ids ['fig99']" in capsys.readouterr().err
+
+
+def test_figures_command_draws_report_figures_from_a_given_report(tmp_path):
+    from pathlib import Path
+
+    from validation.cli import main
+
+    report = Path(__file__).parent / "data" / "sample_check_report.json"
+    assert main(["figures", "--only", "fig6-8", "--report", str(report), "--out", str(tmp_path), "--quiet"]) == 0
+    assert (tmp_path / "fig6_8_delta_norm.png").exists()
+
+
+def test_check_accepts_a_negative_first_lambda_without_equals_sign(tmp_path, capsys):
+    from validation.cli import main
+
+    # parsed (no "expected one argument" error); stopped by the grid check before any model is loaded
+    assert main(["check", "--lambdas", "-4,-2,1", "--layers", "-3,-2", "--out", str(tmp_path)]) == 2
+    assert "lambdas: the grid must contain 0" in capsys.readouterr().err

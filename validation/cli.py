@@ -9,6 +9,7 @@
 ``steering-bounds check`` measures a real model against the theory's assumptions and bounds
 (:func:`validation.check.run_check`) and writes ``report.json``, ``report.md`` and figures; it resumes an interrupted
 run.
+``steering-bounds figures`` regenerates the paper's figures (``paper_figures``).
 """
 
 from __future__ import annotations
@@ -190,6 +191,27 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _figures(args: argparse.Namespace) -> int:
+    from paper_figures.build import build_all
+    from validation.check import ResumeMismatchError
+    from validation.data import MissingPackageError
+
+    try:
+        paths = build_all(
+            args.out,
+            model=args.model,
+            report_path=args.report,
+            only=args.only,
+            progress=not args.quiet,
+        )
+    except (ResumeMismatchError, MissingPackageError, FileNotFoundError, ValueError) as exc:
+        print(f"steering-bounds figures: error: {exc}", file=sys.stderr)
+        return 2
+    for p in paths:
+        print(p)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="steering-bounds", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -255,7 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--top-k", type=int, default=20, help="top-k tokens per MMLU query for Assumption 3 (default 20)")
     ck.add_argument("--mmlu-subjects", nargs="+", default=None, help="MMLU topics (default: all)")
     ck.add_argument("--seed", type=int, default=0)
-    ck.add_argument("--batch-size", type=int, default=48, help="rows (prompt x lambda) per forward (default 48)")
+    ck.add_argument(
+        "--batch-size",
+        type=lambda t: t if t == "auto" else int(t),
+        default="auto",
+        help="rows (prompt x lambda) per forward, or auto: chosen once per run and recorded (default auto)",
+    )
     ck.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32")
     ck.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: the loader's)")
     ck.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
@@ -263,12 +290,41 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--fresh", action="store_true", help="discard cached partial results in --out first")
     ck.add_argument("--quiet", action="store_true", help="no progress on stderr")
     ck.set_defaults(func=_check)
+
+    fg = sub.add_parser(
+        "figures",
+        help="regenerate the paper's figures (theory from bounds; empirical from a check report, computed when "
+        "--report is not given)",
+    )
+    fg.add_argument("--model", default="smollm2-135m-instruct", help="model of the empirical figures")
+    fg.add_argument("--report", default=None, help="a report.json of steering-bounds check to draw from")
+    fg.add_argument("--out", default="figures", help="output directory (default: figures)")
+    fg.add_argument("--only", nargs="+", default=None, help="figure ids (default: all; see paper_figures/README.md)")
+    fg.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    fg.set_defaults(func=_figures)
     return parser
+
+
+def _join_negative_lists(argv: Sequence[str]) -> list[str]:
+    """``--lambdas -4,0,2`` as ``--lambdas=-4,0,2``: argparse would take a value starting with ``-`` for an option."""
+    out: list[str] = []
+    items = list(argv)
+    i = 0
+    while i < len(items):
+        a = items[i]
+        nxt = items[i + 1] if i + 1 < len(items) else None
+        if a in ("--lambdas", "--layers") and nxt is not None and nxt[:1] == "-" and nxt[1:2].isdigit():
+            out.append(f"{a}={nxt}")
+            i += 2
+            continue
+        out.append(a)
+        i += 1
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_lists(sys.argv[1:] if argv is None else argv))
     if getattr(args, "order", 0) < 0:
         parser.error(f"--order must be an integer >= 0, got {args.order}")
     return int(args.func(args))

@@ -25,10 +25,12 @@ optional callback ``progress(done_rows, total_rows)``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from torch import nn
 
 from .hooks import _as_module, record, steer
 
@@ -201,6 +203,117 @@ def _last_logits(model: Any, ids: torch.Tensor, mask: torch.Tensor, keep: int) -
     return out.logits[:, -keep:]
 
 
+class _Skip:
+    """Stand-in for a decoder block below the first steered one during a λ pass: returns its input unchanged
+    (``inject is None``) or the cached output of that block (the last block below the first steered one)."""
+
+    def __init__(self, inject: Any, tuple_output: bool) -> None:
+        self.inject, self.tuple_output = inject, tuple_output
+
+    def __call__(self, hidden_states: Any, *args: Any, **kwargs: Any) -> Any:
+        out = hidden_states if self.inject is None else self.inject
+        return (out,) if self.tuple_output else out
+
+
+class _SkipModule(nn.Module):
+    def __init__(self, skip: _Skip, original: Any) -> None:
+        super().__init__()
+        self.skip = skip
+        # attributes some stacks read from their blocks (e.g. the attention type of a layer)
+        for name in ("attention_type", "layer_idx", "layer_type", "is_sliding"):
+            if hasattr(original, name):
+                setattr(self, name, getattr(original, name))
+
+    def forward(self, hidden_states: Any, *args: Any, **kwargs: Any) -> Any:
+        return self.skip(hidden_states, *args, **kwargs)
+
+
+def _lambda_rows(
+    module: Any, unique: Sequence[Sequence[int]], G: int, pad_id: int, device: Any, first: int
+) -> tuple[torch.Tensor, torch.Tensor, AbstractContextManager[Any]]:
+    """Input ids and mask of the λ pass (each unique row repeated ``G`` times, consecutively) and the context that
+    reuses the unsteered prefix (blocks below ``first``) when ``first > 0``."""
+    import torch
+
+    ids_u, mask_u = _left_pad(unique, pad_id, device)
+    ids_t, mask = ids_u.repeat_interleave(G, dim=0), mask_u.repeat_interleave(G, dim=0)
+    if first <= 0:
+        return ids_t, mask, nullcontext()
+    prefix = _PrefixReuse(module, first)
+    with torch.inference_mode():
+        prefix.run(ids_u, mask_u)
+    return ids_t, mask, prefix.active(G)
+
+
+def _first_steered(module: Any, vectors: Any) -> int:
+    """Lowest decoder block that ``vectors`` steers (resolved index)."""
+    from .hooks import resolve_layers
+
+    keys = vectors.layers if hasattr(vectors, "layers") and not isinstance(vectors, dict) else list(vectors.keys())
+    return min(resolve_layers(list(keys), len(_as_layers(module)), name="vectors"))
+
+
+class _PrefixReuse:
+    r"""Compute decoder blocks :math:`0..f-1` (below the first steered block :math:`f`) once per distinct row, and
+    let the λ pass start at block :math:`f` from that cached state.
+
+    Exact: those blocks see no steering, so their output does not depend on λ. ``run(unique_ids, unique_mask)``
+    runs the prefix pass (stopping after block :math:`f-1`); inside ``active(repeat)`` blocks :math:`0..f-2` are
+    replaced by identities and block :math:`f-1` by the cached output repeated ``repeat`` times per row (rows of the
+    λ pass are ``[row0 λ0, row0 λ1, ..., row1 λ0, ...]``). The embedding and the rotary tables are still computed
+    for the λ pass (cheap); padding and positions are those of the λ pass, which must use the same padding as the
+    prefix pass.
+    """
+
+    def __init__(self, module: Any, first: int) -> None:
+        self.module, self.first = module, first
+        self.blocks = _as_layers(module)
+        self.cached: Any = None
+        self.tuple_output = False
+
+    def run(self, ids: torch.Tensor, mask: torch.Tensor) -> None:
+        from .vectors import _StopForward
+
+        captured: dict[str, Any] = {}
+
+        def stop(mod: Any, args: Any, output: Any) -> None:
+            captured["out"] = output
+            raise _StopForward
+
+        handle = self.blocks[self.first - 1].register_forward_hook(stop)
+        try:
+            self.module(input_ids=ids, attention_mask=mask, use_cache=False, logits_to_keep=1)
+        except _StopForward:
+            pass
+        finally:
+            handle.remove()
+        out = captured["out"]
+        self.tuple_output = isinstance(out, tuple)
+        self.cached = out[0] if self.tuple_output else out
+
+    def active(self, repeat: int) -> _Swap:
+        inject = self.cached.repeat_interleave(repeat, dim=0)
+        return _Swap(self.blocks, self.first, inject, self.tuple_output)
+
+
+class _Swap:
+    """Context manager that swaps blocks ``0..first-1`` for :class:`_SkipModule` stand-ins and restores them."""
+
+    def __init__(self, blocks: Any, first: int, inject: Any, tuple_output: bool) -> None:
+        self.blocks, self.first, self.inject, self.tuple_output = blocks, first, inject, tuple_output
+        self.saved: list[Any] = []
+
+    def __enter__(self) -> None:
+        self.saved = [self.blocks[j] for j in range(self.first)]
+        for j in range(self.first):
+            skip = _Skip(self.inject if j == self.first - 1 else None, self.tuple_output)
+            self.blocks[j] = _SkipModule(skip, self.saved[j])
+
+    def __exit__(self, *exc: object) -> None:
+        for j, block in enumerate(self.saved):
+            self.blocks[j] = block
+
+
 def prompt_sweep(
     model: Any,
     prompts: Sequence[Sequence[int]],
@@ -212,6 +325,7 @@ def prompt_sweep(
     batch_size: int = 32,
     pad_id: int | None = None,
     progress: Progress | None = None,
+    reuse_prefix: bool = True,
 ) -> PromptSweep:
     r"""Run every λ of the grid on every prompt and read the last prompt token (module docstring).
 
@@ -226,6 +340,8 @@ def prompt_sweep(
             runs with all its λ values together.
         pad_id: Padding token id (default: the tokenizer's pad, else eos).
         progress: ``progress(done_rows, total_rows)`` after each forward.
+        reuse_prefix: compute the blocks below the first steered one once per prompt and start every λ row from
+            that state (exact; see :class:`_PrefixReuse`); ``False`` runs the whole model on every row.
 
     Returns:
         :class:`PromptSweep`.
@@ -257,11 +373,16 @@ def prompt_sweep(
     last = len(_as_layers(module)) - 1
     done = 0
     id_t = torch.as_tensor(id_arr, device=device)
+    first = _first_steered(module, vectors) if reuse_prefix else 0
     for group in _groups([len(p) for p in prompts], max(1, batch_size // G)):
-        rows = [prompts[i] for i in group for _ in range(G)]
         lam_rows = torch.as_tensor(np.tile(grid, len(group)), dtype=torch.float32)
-        ids_t, mask = _left_pad(rows, pad_id, device)
-        with torch.inference_mode(), steer(module, vectors, lam_rows), record(module, [last], keep="last_real") as rec:
+        ids_t, mask, swap = _lambda_rows(module, [prompts[i] for i in group], G, pad_id, device, first)
+        with (
+            torch.inference_mode(),
+            steer(module, vectors, lam_rows),
+            record(module, [last], keep="last_real") as rec,
+            swap,
+        ):
             logits = _last_logits(module, ids_t, mask, 1)[:, -1]
         lp = torch.log_softmax(logits.float(), dim=-1).view(len(group), G, -1)
         h_post = rec.final_norm[0].view(len(group), G, -1).numpy()
@@ -277,7 +398,7 @@ def prompt_sweep(
             top = torch.topk(lp[:, zero], top_k, dim=-1).indices  # (g, k), decreasing
             top_ids[sl] = top.cpu().numpy()
             top_lp[sl] = torch.gather(lp, 2, top[:, None, :].expand(-1, G, -1)).cpu().numpy()
-        done += len(rows)
+        done += ids_t.shape[0]
         if progress is not None:
             progress(done, n * G)
     assert post is not None and pre is not None
@@ -361,6 +482,7 @@ def choice_sweep(
     batch_size: int = 32,
     pad_id: int | None = None,
     progress: Progress | None = None,
+    reuse_prefix: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Summed log-probability :math:`\sum_t\log P_\lambda(c_t\mid x, c_{<t})` of each continuation at each λ.
 
@@ -369,7 +491,7 @@ def choice_sweep(
         contexts: Token ids of each item's context (question/goal), ``n`` items.
         continuations: ``continuations[i][c]``: token ids of choice ``c`` of item ``i`` (same number of choices for
             every item, each non-empty).
-        vectors, lam, batch_size, pad_id, progress: As in :func:`prompt_sweep`.
+        vectors, lam, batch_size, pad_id, progress, reuse_prefix: As in :func:`prompt_sweep`.
 
     Returns:
         ``(logprob_sums, lengths)``: shapes ``(n, G, C)`` and ``(n, C)`` (continuation lengths in tokens).
@@ -398,16 +520,18 @@ def choice_sweep(
     lengths = np.array([[len(c) for c in cs] for cs in continuations], dtype=np.int64)
     done = 0
     totals = [len(contexts[i]) + max(len(c) for c in continuations[i]) for i in range(n)]
+    first = _first_steered(module, vectors) if reuse_prefix else 0
     for group in _groups(totals, max(1, batch_size // (G * C))):
         keys = [(i, c, g) for i in group for c in range(C) for g in range(G)]
-        rows = [list(contexts[i]) + list(continuations[i][c]) for i, c, _ in keys]
+        unique = [list(contexts[i]) + list(continuations[i][c]) for i in group for c in range(C)]
         lam_rows = torch.as_tensor([grid[g] for _, _, g in keys], dtype=torch.float32)
-        ids_t, mask = _left_pad(rows, pad_id, device)
+        ids_t, mask, swap = _lambda_rows(module, unique, G, pad_id, device, first)
         T = ids_t.shape[1]
         with (
             torch.inference_mode(),
             steer(module, vectors, lam_rows, positions="all"),
             record(module, [-1], keep="all") as rec,
+            swap,
         ):
             _last_logits(module, ids_t, mask, 1)
             # logits only where a continuation token is predicted: position t predicts token t + 1
@@ -421,7 +545,7 @@ def choice_sweep(
         tok_sums = np.add.reduceat(tok_lp.astype(np.float64), bounds_[:-1])
         for r, (i, c, g) in enumerate(keys):
             sums[i, g, c] = float(tok_sums[r])
-        done += len(rows)
+        done += ids_t.shape[0]
         if progress is not None:
             progress(done, n * G * C)
     return sums, lengths

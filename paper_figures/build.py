@@ -1,0 +1,86 @@
+"""Regenerate the paper's figures: ``steering-bounds figures [--model …] [--report report.json] [--out DIR]``.
+
+Theory figures come from :mod:`bounds` alone. Empirical figures come from a ``steering-bounds check`` report: the
+one given with ``--report`` (reused as it is), or one computed first into ``OUT/check`` (resumable, like
+``steering-bounds check``). Figures that need more model computation (sampled answers, HumanEval) reuse that
+report's vectors, layers and λ grid.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import FIGURES
+
+__all__ = ["build_all"]
+
+
+def _log(message: str, progress: bool) -> None:
+    if progress:
+        print(f"[figures] {message}", file=sys.stderr, flush=True)
+
+
+def build_all(
+    out_dir: str | Path,
+    *,
+    model: str = "smollm2-135m-instruct",
+    report_path: str | Path | None = None,
+    only: Sequence[str] | None = None,
+    model_kwargs: dict[str, Any] | None = None,
+    progress: bool = True,
+) -> list[Path]:
+    """Write every figure of :data:`paper_figures.FIGURES` (or those in ``only``) into ``out_dir``.
+
+    Args:
+        out_dir: output folder.
+        model: the model of the empirical figures when no report is given.
+        report_path: a ``report.json`` of ``steering-bounds check`` to draw from (its model is then used).
+        only: figure ids to build (default: all).
+        model_kwargs: extra keyword arguments of the model-computed figures (sample sizes).
+        progress: log to stderr.
+
+    Raises:
+        ValueError: an unknown figure id.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    ids = list(FIGURES) if only is None else list(only)
+    unknown = [i for i in ids if i not in FIGURES]
+    if unknown:
+        raise ValueError(f"only: unknown figure ids {unknown}; valid: {', '.join(FIGURES)}")
+    written: list[Path] = []
+    kinds = {FIGURES[i][1] for i in ids}
+    report = loaded = None
+    if kinds & {"report", "model"}:
+        from ._common import load_report
+
+        if report_path is not None:
+            report = load_report(report_path)
+            model = report.get("config", {}).get("model", model)
+        if "model" in kinds or report is None:
+            from validation.models import load_model
+
+            loaded = load_model(model)
+        if report is None:
+            from validation.check import CheckConfig, run_check
+
+            _log(f"no --report: running steering-bounds check on {model} into {out / 'check'}", progress)
+            report = run_check(CheckConfig(model=model), out / "check", loaded=loaded, progress=progress)
+    for fid in ids:
+        module_name, kind = FIGURES[fid]
+        t0 = time.perf_counter()
+        module = importlib.import_module(module_name)
+        if kind == "theory":
+            paths = module.render(out)
+        elif kind == "report":
+            paths = module.render(report, out)
+        else:
+            paths = module.render(out, loaded=loaded, report=report, **(model_kwargs or {}))
+        written += [Path(p) for p in paths]
+        _log(f"{fid}: {', '.join(Path(p).name for p in paths)} ({time.perf_counter() - t0:.1f} s)", progress)
+    return written

@@ -1,0 +1,41 @@
+"""Rows per forward: the CPU token budget and the CUDA out-of-memory back-off (with a fake probe)."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from validation.batching import CPU_TOKEN_BUDGET, choose_batch_size  # noqa: E402
+
+
+def test_cpu_rows_follow_the_token_budget_in_whole_lambda_groups():
+    assert choose_batch_size(None, [1] * 100, 12) == (CPU_TOKEN_BUDGET // 100) // 12 * 12
+    assert choose_batch_size(None, [1] * 10_000, 12) == 12  # never less than one lambda group
+    assert choose_batch_size(None, [1] * 64, 1) == CPU_TOKEN_BUDGET // 64
+
+
+def test_cuda_backs_off_on_out_of_memory_and_returns_the_first_size_that_fits():
+    tried = []
+
+    def probe(module, prompt, rows, device):
+        tried.append(rows)
+        if rows > 96:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (fake)")
+
+    assert choose_batch_size(None, [1] * 200, 41, device="cuda", start=1000, probe=probe) == 64
+    assert tried == [512, 256, 128, 64]
+
+
+def test_cuda_error_when_even_one_row_does_not_fit():
+    def probe(module, prompt, rows, device):
+        raise torch.cuda.OutOfMemoryError("fake")
+
+    with pytest.raises(RuntimeError, match="batch_size: even one row"):
+        choose_batch_size(None, [1] * 5, 3, device="cuda", start=4, probe=probe)
+
+
+@pytest.mark.parametrize(("longest", "group", "start"), [([], 1, 8), ([1], 0, 8), ([1], 1, 0)])
+def test_bad_arguments(longest, group, start):
+    with pytest.raises(ValueError, match=r"longest|group"):
+        choose_batch_size(None, longest, group, start=start)
