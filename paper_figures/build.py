@@ -80,7 +80,13 @@ def build_all(
         elif kind == "report":
             paths = module.render(report, out)
         else:
-            paths = module.render(out, loaded=loaded, report=report, **(model_kwargs or {}))
+            kwargs = dict(model_kwargs or {})
+            vec = Path(str((report.get("vectors") or {}).get("path", "")))
+            if not vec.is_file() and report_path is not None:  # a report moved with its folder: vectors beside it
+                beside = Path(report_path).parent / "vectors.safetensors"
+                if beside.is_file():
+                    kwargs.setdefault("vectors_path", beside)
+            paths = module.render(out, loaded=loaded, report=report, **kwargs)
         written += [Path(p) for p in paths]
         _log(f"{fid}: {', '.join(Path(p).name for p in paths)} ({time.perf_counter() - t0:.1f} s)", progress)
     return written

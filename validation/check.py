@@ -199,6 +199,20 @@ class _Store:
     def _path(self, stage: str, ext: str) -> Path:
         return self.dir / f"{stage}.{ext}"
 
+    def groups(self, stage: str) -> Any:
+        """The :class:`validation.sweep.ChunkStore` of a sweep stage's finished groups (resume inside a stage)."""
+        from .sweep import ChunkStore
+
+        chunks = ChunkStore(self.dir / f"{stage}.groups")
+        if chunks.count():
+            self.log(f"{stage}: resuming, {chunks.count()} finished groups on disk")
+        return chunks
+
+    def _done(self, stage: str) -> None:
+        import shutil
+
+        shutil.rmtree(self.dir / f"{stage}.groups", ignore_errors=True)  # the stage file now holds everything
+
     def arrays(self, stage: str, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
         path = self._path(stage, "npz")
         if path.exists():
@@ -211,6 +225,7 @@ class _Store:
         np.savez(tmp, **arrays)
         os.replace(tmp, path)
         self._timed(stage, t0)
+        self._done(stage)
         return arrays
 
     def json(self, stage: str, compute: Callable[[], Any]) -> Any:
@@ -222,6 +237,7 @@ class _Store:
         value = compute()
         _atomic_write(path, json.dumps(value))
         self._timed(stage, t0)
+        self._done(stage)
         return value
 
     def _timed(self, stage: str, t0: float) -> None:
@@ -582,6 +598,7 @@ def run_check(
                     ids=a_ids + m_ids,
                     batch_size=batch,
                     progress=ctx.progress.rows("behavior prompts"),
+                    store=store.groups("behavior_sweep"),
                 ).arrays(),
             )
         )
@@ -599,6 +616,7 @@ def run_check(
                     max_new_tokens=cfg.max_new_tokens,
                     batch_size=batch,
                     progress=ctx.progress.rows("generation"),
+                    store=store.groups("generation"),
                 ),
             )
     # ---- MMLU
@@ -617,6 +635,7 @@ def run_check(
                         top_k=cfg.top_k,
                         batch_size=batch,
                         progress=ctx.progress.rows("MMLU prompts"),
+                        store=store.groups("mmlu_sweep"),
                     ).arrays(),
                 )
             )
@@ -637,6 +656,7 @@ def run_check(
                             grid,
                             batch_size=batch,
                             progress=ctx.progress.rows("PIQA choices"),
+                            store=store.groups("piqa_sweep"),
                         ),
                         strict=True,
                     )

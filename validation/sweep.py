@@ -24,9 +24,11 @@ optional callback ``progress(done_rows, total_rows)``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,7 +39,7 @@ from .hooks import _as_module, record, steer
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["PromptSweep", "check_grid", "choice_sweep", "encode", "generate_sweep", "prompt_sweep"]
+__all__ = ["ChunkStore", "PromptSweep", "check_grid", "choice_sweep", "encode", "generate_sweep", "prompt_sweep"]
 
 Progress = Callable[[int, int], None]
 
@@ -87,6 +89,54 @@ def encode(tokenizer: Any, texts: Sequence[str], *, chat: bool = True, system: s
             raise ValueError(f"texts: a text encodes to no token: {text!r}")
         out.append(list(ids))
     return out
+
+
+class ChunkStore:
+    """Finished groups of a sweep on disk, one file per group, so that a killed run resumes without recomputing them.
+
+    Each group is written atomically (a temporary file, then :func:`os.replace`): a file is either complete or
+    absent, whatever moment the process dies (``kill -9`` included). A group's file records the item indices it
+    holds; a rerun with different grouping (another batch size or other prompts) is refused, never mixed.
+
+    Args:
+        directory: folder of the group files (created).
+    """
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, index: int) -> Path:
+        return self.dir / f"group-{index:06d}.npz"
+
+    def load(self, index: int, items: np.ndarray) -> dict[str, np.ndarray] | None:
+        """The arrays of group ``index`` if it was finished, else ``None``.
+
+        Raises:
+            ValueError: the stored group holds other items than ``items`` (a different run in the same folder).
+        """
+        path = self._path(index)
+        if not path.exists():
+            return None
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        if not np.array_equal(arrays.pop("_items"), items):
+            raise ValueError(
+                f"store: {path} holds a group of other items (a run with other prompts or batch size); use a new "
+                "folder or delete it"
+            )
+        return arrays
+
+    def save(self, index: int, items: np.ndarray, arrays: dict[str, np.ndarray]) -> None:
+        """Write group ``index`` atomically."""
+        path = self._path(index)
+        tmp = path.with_name(path.stem + ".tmp.npz")
+        np.savez(tmp, _items=np.asarray(items), **arrays)
+        os.replace(tmp, path)
+
+    def count(self) -> int:
+        """Number of finished groups on disk."""
+        return len(list(self.dir.glob("group-*.npz"))) - len(list(self.dir.glob("group-*.tmp.npz")))
 
 
 @dataclass
@@ -314,6 +364,46 @@ class _Swap:
             self.blocks[j] = block
 
 
+def _prompt_group(
+    module: Any,
+    rows: list[Sequence[int]],
+    vectors: Any,
+    grid: np.ndarray,
+    G: int,
+    zero: int,
+    pad_id: int,
+    device: Any,
+    first: int,
+    last: int,
+    id_t: torch.Tensor,
+    top_k: int,
+) -> dict[str, np.ndarray]:
+    """One forward of ``len(rows) * G`` rows: the readings of :func:`prompt_sweep` for these prompts."""
+    import torch
+
+    g = len(rows)
+    lam_rows = torch.as_tensor(np.tile(grid, g), dtype=torch.float32)
+    ids_t, mask, swap = _lambda_rows(module, rows, G, pad_id, device, first)
+    with (
+        torch.inference_mode(),
+        steer(module, vectors, lam_rows),
+        record(module, [last], keep="last_real") as rec,
+        swap,
+    ):
+        logits = _last_logits(module, ids_t, mask, 1)[:, -1]
+    lp = torch.log_softmax(logits.float(), dim=-1).view(g, G, -1)
+    out = {
+        "post": rec.final_norm[0].view(g, G, -1).numpy(),
+        "pre": rec.layer(last).view(g, G, -1).numpy(),
+        "logprobs": lp[:, :, id_t].cpu().numpy(),
+    }
+    if top_k:
+        top = torch.topk(lp[:, zero], top_k, dim=-1).indices  # (g, k), decreasing
+        out["top_ids"] = top.cpu().numpy()
+        out["top_lp"] = torch.gather(lp, 2, top[:, None, :].expand(-1, G, -1)).cpu().numpy()
+    return out
+
+
 def prompt_sweep(
     model: Any,
     prompts: Sequence[Sequence[int]],
@@ -326,6 +416,7 @@ def prompt_sweep(
     pad_id: int | None = None,
     progress: Progress | None = None,
     reuse_prefix: bool = True,
+    store: ChunkStore | None = None,
 ) -> PromptSweep:
     r"""Run every λ of the grid on every prompt and read the last prompt token (module docstring).
 
@@ -342,6 +433,7 @@ def prompt_sweep(
         progress: ``progress(done_rows, total_rows)`` after each forward.
         reuse_prefix: compute the blocks below the first steered one once per prompt and start every λ row from
             that state (exact; see :class:`_PrefixReuse`); ``False`` runs the whole model on every row.
+        store: a :class:`ChunkStore`: finished groups are written there and reused by a rerun (resume after a kill).
 
     Returns:
         :class:`PromptSweep`.
@@ -374,31 +466,23 @@ def prompt_sweep(
     done = 0
     id_t = torch.as_tensor(id_arr, device=device)
     first = _first_steered(module, vectors) if reuse_prefix else 0
-    for group in _groups([len(p) for p in prompts], max(1, batch_size // G)):
-        lam_rows = torch.as_tensor(np.tile(grid, len(group)), dtype=torch.float32)
-        ids_t, mask, swap = _lambda_rows(module, [prompts[i] for i in group], G, pad_id, device, first)
-        with (
-            torch.inference_mode(),
-            steer(module, vectors, lam_rows),
-            record(module, [last], keep="last_real") as rec,
-            swap,
-        ):
-            logits = _last_logits(module, ids_t, mask, 1)[:, -1]
-        lp = torch.log_softmax(logits.float(), dim=-1).view(len(group), G, -1)
-        h_post = rec.final_norm[0].view(len(group), G, -1).numpy()
-        h_pre = rec.layer(last).view(len(group), G, -1).numpy()
+    for gi, group in enumerate(_groups([len(p) for p in prompts], max(1, batch_size // G))):
+        part = store.load(gi, group) if store is not None else None
+        if part is None:
+            part = _prompt_group(
+                module, [prompts[i] for i in group], vectors, grid, G, zero, pad_id, device, first, last, id_t, top_k
+            )
+            if store is not None:
+                store.save(gi, group, part)
         if post is None:
-            d = h_post.shape[-1]
+            d = part["post"].shape[-1]
             post, pre = np.zeros((n, G, d), np.float32), np.zeros((n, G, d), np.float32)
-        sl = group
-        post[sl], pre[sl] = h_post, h_pre
+        post[group], pre[group] = part["post"], part["pre"]
         if id_arr.size:
-            logprobs[sl] = lp[:, :, id_t].cpu().numpy()
+            logprobs[group] = part["logprobs"]
         if top_k:
-            top = torch.topk(lp[:, zero], top_k, dim=-1).indices  # (g, k), decreasing
-            top_ids[sl] = top.cpu().numpy()
-            top_lp[sl] = torch.gather(lp, 2, top[:, None, :].expand(-1, G, -1)).cpu().numpy()
-        done += ids_t.shape[0]
+            top_ids[group], top_lp[group] = part["top_ids"], part["top_lp"]
+        done += len(group) * G
         if progress is not None:
             progress(done, n * G)
     assert post is not None and pre is not None
@@ -421,6 +505,7 @@ def generate_sweep(
     batch_size: int = 32,
     pad_id: int | None = None,
     progress: Progress | None = None,
+    store: ChunkStore | None = None,
 ) -> list[list[str]]:
     """Greedy continuation of every prompt at every λ, steered at every position (prompt and generated tokens).
 
@@ -428,6 +513,7 @@ def generate_sweep(
         model: A ``LoadedModel`` (or a model, then its tokenizer must be reachable as ``model.tokenizer``).
         prompts, vectors, lam, batch_size, pad_id, progress: As in :func:`prompt_sweep`.
         max_new_tokens: Tokens to generate, integer ``>= 1``.
+        store: as in :func:`prompt_sweep`.
 
     Returns:
         ``texts[i][g]``: the decoded continuation of prompt ``i`` at ``lam[g]`` (special tokens removed).
@@ -449,27 +535,72 @@ def generate_sweep(
     device = _device(module)
     texts: list[list[str]] = [["" for _ in range(G)] for _ in range(n)]
     done = 0
-    for group in _groups([len(p) for p in prompts], max(1, batch_size // G)):
-        rows = [prompts[i] for i in group for _ in range(G)]
-        lam_rows = torch.as_tensor(np.tile(grid, len(group)), dtype=torch.float32)
-        ids_t, mask = _left_pad(rows, pad_id, device)
-        with torch.inference_mode(), steer(module, vectors, lam_rows, positions="all"):
-            out = module.generate(
-                input_ids=ids_t,
-                attention_mask=mask,
-                max_new_tokens=max_new_tokens,
-                do_sample=False,
-                pad_token_id=pad_id,
-                use_cache=True,
-            )
-        new = out[:, ids_t.shape[1] :].cpu()
-        for r, seq in enumerate(new):
-            i, g = int(group[r // G]), r % G
-            texts[i][g] = tokenizer.decode(seq, skip_special_tokens=True)
-        done += len(rows)
+    for gi, group in enumerate(_groups([len(p) for p in prompts], max(1, batch_size // G))):
+        part = store.load(gi, group) if store is not None else None
+        if part is None:
+            rows = [prompts[i] for i in group for _ in range(G)]
+            lam_rows = torch.as_tensor(np.tile(grid, len(group)), dtype=torch.float32)
+            ids_t, mask = _left_pad(rows, pad_id, device)
+            with torch.inference_mode(), steer(module, vectors, lam_rows, positions="all"):
+                out = module.generate(
+                    input_ids=ids_t,
+                    attention_mask=mask,
+                    max_new_tokens=max_new_tokens,
+                    do_sample=False,
+                    pad_token_id=pad_id,
+                    use_cache=True,
+                )
+            new = out[:, ids_t.shape[1] :].cpu()
+            decoded = [tokenizer.decode(seq, skip_special_tokens=True) for seq in new]
+            part = {"texts": np.array(decoded, dtype=str).reshape(len(group), G)}
+            if store is not None:
+                store.save(gi, group, part)
+        for r, i in enumerate(group):
+            texts[int(i)] = [str(t) for t in part["texts"][r]]
+        done += len(group) * G
         if progress is not None:
             progress(done, n * G)
     return texts
+
+
+def _choice_group(
+    module: Any,
+    contexts: Sequence[Sequence[int]],
+    continuations: Sequence[Sequence[Sequence[int]]],
+    keys: list[tuple[int, int, int]],
+    group: np.ndarray,
+    C: int,
+    G: int,
+    grid: np.ndarray,
+    lengths: np.ndarray,
+    vectors: Any,
+    pad_id: int,
+    device: Any,
+    first: int,
+) -> np.ndarray:
+    """Summed continuation log-probabilities of one forward, one value per ``keys`` row."""
+    import torch
+
+    unique = [list(contexts[i]) + list(continuations[i][c]) for i in group for c in range(C)]
+    lam_rows = torch.as_tensor([grid[g] for _, _, g in keys], dtype=torch.float32)
+    ids_t, mask, swap = _lambda_rows(module, unique, G, pad_id, device, first)
+    T = ids_t.shape[1]
+    with (
+        torch.inference_mode(),
+        steer(module, vectors, lam_rows, positions="all"),
+        record(module, [-1], keep="all") as rec,
+        swap,
+    ):
+        _last_logits(module, ids_t, mask, 1)
+        # logits only where a continuation token is predicted: position t predicts token t + 1
+        h = rec.final_norm[0]
+        rows_idx = torch.cat([torch.full((int(lengths[i, c]),), r) for r, (i, c, _) in enumerate(keys)])
+        pos_idx = torch.cat([torch.arange(T - 1 - int(lengths[i, c]), T - 1) for i, c, _ in keys])
+        logits = _unembed(module, h[rows_idx, pos_idx].to(device))
+        lp = torch.log_softmax(logits.float(), dim=-1)
+        tok_lp = lp.gather(1, ids_t[rows_idx, pos_idx + 1].to(lp.device)[:, None])[:, 0].cpu().numpy()
+    starts = np.cumsum([0] + [int(lengths[i, c]) for i, c, _ in keys])
+    return np.add.reduceat(tok_lp.astype(np.float64), starts[:-1])
 
 
 def choice_sweep(
@@ -483,6 +614,7 @@ def choice_sweep(
     pad_id: int | None = None,
     progress: Progress | None = None,
     reuse_prefix: bool = True,
+    store: ChunkStore | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Summed log-probability :math:`\sum_t\log P_\lambda(c_t\mid x, c_{<t})` of each continuation at each λ.
 
@@ -491,12 +623,11 @@ def choice_sweep(
         contexts: Token ids of each item's context (question/goal), ``n`` items.
         continuations: ``continuations[i][c]``: token ids of choice ``c`` of item ``i`` (same number of choices for
             every item, each non-empty).
-        vectors, lam, batch_size, pad_id, progress, reuse_prefix: As in :func:`prompt_sweep`.
+        vectors, lam, batch_size, pad_id, progress, reuse_prefix, store: As in :func:`prompt_sweep`.
 
     Returns:
         ``(logprob_sums, lengths)``: shapes ``(n, G, C)`` and ``(n, C)`` (continuation lengths in tokens).
     """
-    import torch
 
     grid = check_grid(lam)
     _check_ids("contexts", contexts)
@@ -521,31 +652,20 @@ def choice_sweep(
     done = 0
     totals = [len(contexts[i]) + max(len(c) for c in continuations[i]) for i in range(n)]
     first = _first_steered(module, vectors) if reuse_prefix else 0
-    for group in _groups(totals, max(1, batch_size // (G * C))):
+    for gi, group in enumerate(_groups(totals, max(1, batch_size // (G * C)))):
         keys = [(i, c, g) for i in group for c in range(C) for g in range(G)]
-        unique = [list(contexts[i]) + list(continuations[i][c]) for i in group for c in range(C)]
-        lam_rows = torch.as_tensor([grid[g] for _, _, g in keys], dtype=torch.float32)
-        ids_t, mask, swap = _lambda_rows(module, unique, G, pad_id, device, first)
-        T = ids_t.shape[1]
-        with (
-            torch.inference_mode(),
-            steer(module, vectors, lam_rows, positions="all"),
-            record(module, [-1], keep="all") as rec,
-            swap,
-        ):
-            _last_logits(module, ids_t, mask, 1)
-            # logits only where a continuation token is predicted: position t predicts token t + 1
-            h = rec.final_norm[0]
-            rows_idx = torch.cat([torch.full((int(lengths[i, c]),), r) for r, (i, c, _) in enumerate(keys)])
-            pos_idx = torch.cat([torch.arange(T - 1 - int(lengths[i, c]), T - 1) for i, c, _ in keys])
-            logits = _unembed(module, h[rows_idx, pos_idx].to(device))
-            lp = torch.log_softmax(logits.float(), dim=-1)
-            tok_lp = lp.gather(1, ids_t[rows_idx, pos_idx + 1].to(lp.device)[:, None])[:, 0].cpu().numpy()
-        bounds_ = np.cumsum([0] + [int(lengths[i, c]) for i, c, _ in keys])
-        tok_sums = np.add.reduceat(tok_lp.astype(np.float64), bounds_[:-1])
+        part = store.load(gi, group) if store is not None else None
+        if part is None:
+            part = {
+                "sums": _choice_group(
+                    module, contexts, continuations, keys, group, C, G, grid, lengths, vectors, pad_id, device, first
+                )
+            }
+            if store is not None:
+                store.save(gi, group, part)
         for r, (i, c, g) in enumerate(keys):
-            sums[i, g, c] = float(tok_sums[r])
-        done += ids_t.shape[0]
+            sums[i, g, c] = float(part["sums"][r])
+        done += len(keys)
         if progress is not None:
             progress(done, n * G * C)
     return sums, lengths

