@@ -32,6 +32,7 @@ def build_all(
     report_path: str | Path | None = None,
     only: Sequence[str] | None = None,
     model_kwargs: dict[str, Any] | None = None,
+    paper_sizes: bool = False,
     progress: bool = True,
 ) -> list[Path]:
     """Write every figure of :data:`paper_figures.FIGURES` (or those in ``only``) into ``out_dir``.
@@ -42,6 +43,7 @@ def build_all(
         report_path: a ``report.json`` of ``steering-bounds check`` to draw from (its model is then used).
         only: figure ids to build (default: all).
         model_kwargs: extra keyword arguments of the model-computed figures (sample sizes).
+        paper_sizes: the model-computed figures use their ``PAPER_SIZES`` (the paper's sample sizes; hours on CPU).
         progress: log to stderr.
 
     Raises:
@@ -80,7 +82,7 @@ def build_all(
         elif kind == "report":
             paths = module.render(report, out)
         else:
-            kwargs = dict(model_kwargs or {})
+            kwargs = {**(getattr(module, "PAPER_SIZES", {}) if paper_sizes else {}), **(model_kwargs or {})}
             vec = Path(str((report.get("vectors") or {}).get("path", "")))
             if not vec.is_file() and report_path is not None:  # a report moved with its folder: vectors beside it
                 beside = Path(report_path).parent / "vectors.safetensors"

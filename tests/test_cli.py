@@ -151,3 +151,30 @@ def test_check_accepts_a_negative_first_lambda_without_equals_sign(tmp_path, cap
     # parsed (no "expected one argument" error); stopped by the grid check before any model is loaded
     assert main(["check", "--lambdas", "-4,-2,1", "--layers", "-3,-2", "--out", str(tmp_path)]) == 2
     assert "lambdas: the grid must contain 0" in capsys.readouterr().err
+
+
+def test_figures_paper_sizes_reach_the_model_figures(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    import paper_figures
+    from paper_figures import build
+
+    seen = {}
+    fake = types.ModuleType("fake_model_figure")
+    fake.PAPER_SIZES = {"n_items": 100}
+
+    def render(out_dir, *, loaded, report, **sizes):
+        seen.update(sizes)
+        return []
+
+    fake.render = render
+    monkeypatch.setitem(sys.modules, "fake_model_figure", fake)
+    monkeypatch.setitem(paper_figures.FIGURES, "fake", ("fake_model_figure", "model"))
+    monkeypatch.setattr(build, "FIGURES", paper_figures.FIGURES)
+    import validation.models
+
+    monkeypatch.setattr(validation.models, "load_model", lambda *a, **k: object())
+    report = __import__("pathlib").Path(__file__).parent / "data" / "sample_check_report.json"
+    build.build_all(tmp_path, report_path=report, only=["fake"], paper_sizes=True, progress=False)
+    assert seen["n_items"] == 100

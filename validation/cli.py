@@ -202,6 +202,7 @@ def _figures(args: argparse.Namespace) -> int:
             model=args.model,
             report_path=args.report,
             only=args.only,
+            paper_sizes=args.paper_sizes,
             progress=not args.quiet,
         )
     except (ResumeMismatchError, MissingPackageError, FileNotFoundError, ValueError) as exc:
@@ -300,6 +301,11 @@ def build_parser() -> argparse.ArgumentParser:
     fg.add_argument("--report", default=None, help="a report.json of steering-bounds check to draw from")
     fg.add_argument("--out", default="figures", help="output directory (default: figures)")
     fg.add_argument("--only", nargs="+", default=None, help="figure ids (default: all; see paper_figures/README.md)")
+    fg.add_argument(
+        "--paper-sizes",
+        action="store_true",
+        help="the paper's sample sizes for the sampled-answer and HumanEval figures (hours on a CPU)",
+    )
     fg.add_argument("--quiet", action="store_true", help="no progress on stderr")
     fg.set_defaults(func=_figures)
     return parser
