@@ -1,9 +1,8 @@
 """How many rows (prompt × λ) one forward pass takes: chosen once at the start of a run, then fixed and recorded.
 
 * **CPU**: a token budget per forward (:data:`CPU_TOKEN_BUDGET` = 9216: 48 rows for the default SmolLM2 check, whose
-  longest prompt has 189 tokens): ``budget // longest_prompt`` rows, at least one
-  full λ group. On 2 cores the throughput of SmolLM2 is flat from about 2k tokens per forward on; larger batches only
-  hold more memory.
+  longest prompt has 189 tokens, the configuration whose run time docs/check.md reports): ``budget //
+  longest_prompt`` rows, rounded down to whole λ groups, at least one group.
 * **CUDA**: the largest power of two (from ``start`` down) for which a probe forward of the longest prompt succeeds;
   on ``torch.cuda.OutOfMemoryError`` the cache is emptied and the size halved (back-off), down to one row.
 
