@@ -482,3 +482,133 @@ def test_prefix_reuse_restores_blocks_after_an_error(model):
     finally:
         handle.remove()
     assert list(_decoder_layers(model)) == blocks
+
+
+# generation: the prompt's KV cache below the first steered block is computed once per prompt
+
+
+@pytest.fixture(scope="module")
+def generate_reference_upper(model):
+    def one(prompt, lam):
+        ids = torch.tensor([prompt])
+        with torch.no_grad(), steer(model, UPPER, float(lam)):
+            out = model.generate(
+                input_ids=ids,
+                attention_mask=torch.ones_like(ids),
+                max_new_tokens=NEW,
+                do_sample=False,
+                pad_token_id=0,
+                use_cache=True,
+            )
+        return " ".join(map(str, out[0, len(prompt) :].tolist()))
+
+    return [[one(p, lam) for lam in GEN_LAM] for p in GEN_PROMPTS]
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 100])
+def test_generate_sweep_prefix_reuse_equals_per_row_generate(model, generate_reference_upper, batch_size):
+    hooks_before = hook_snapshot(model)
+    wrapped = SimpleNamespace(model=model, tokenizer=StubTokenizer())
+    kw = {"max_new_tokens": NEW, "batch_size": batch_size}
+    fast = generate_sweep(wrapped, GEN_PROMPTS, UPPER, GEN_LAM, reuse_prefix=True, **kw)
+    full = generate_sweep(wrapped, GEN_PROMPTS, UPPER, GEN_LAM, reuse_prefix=False, **kw)
+    assert fast == full == generate_reference_upper
+    assert any(len(set(row)) > 1 for row in generate_reference_upper), "steering changed nothing"
+    from validation.hooks import _decoder_layers
+
+    assert all(type(b).__name__ == "LlamaDecoderLayer" for b in _decoder_layers(model))
+    assert hook_snapshot(model) == hooks_before
+
+
+def test_generate_prefix_reuse_runs_the_prompt_once_per_prompt_below_the_first_steered_block(model):
+    """Block 0 reads each prompt once (not once per λ); block 2 (steered) reads it once per λ row."""
+    from validation.hooks import _decoder_layers
+
+    blocks = _decoder_layers(model)
+    seen: dict[int, list[tuple[int, int]]] = {0: [], 2: []}
+    handles = [
+        blocks[j].register_forward_hook(
+            lambda m, a, o, j=j: seen[j].append(tuple((o[0] if isinstance(o, tuple) else o).shape[:2]))
+        )
+        for j in seen
+    ]
+    wrapped = SimpleNamespace(model=model, tokenizer=StubTokenizer())
+    try:
+        generate_sweep(wrapped, GEN_PROMPTS[:2], UPPER, GEN_LAM, max_new_tokens=3, batch_size=100)
+    finally:
+        for h in handles:
+            h.remove()
+    T = max(len(p) for p in GEN_PROMPTS[:2])
+    G = len(GEN_LAM)
+    # block 0: the prompt minus its last token for the 2 distinct prompts, then one token per step for 2 G rows
+    assert seen[0] == [(2, T - 1), (2 * G, 1), (2 * G, 1), (2 * G, 1)]
+    assert seen[2] == [(2 * G, T - 1), (2 * G, 1), (2 * G, 1), (2 * G, 1)]
+
+
+def test_generate_prefix_reuse_cache_equals_the_full_models_cache(model):
+    """The λ rows' KV cache built with prefix reuse equals that of a plain steered forward (every block, ≤ 1e-5)."""
+    from transformers import DynamicCache
+
+    from validation.sweep import _generation_positions, _lambda_cache, _left_pad, _prefilled_cache
+
+    rows, G = GEN_PROMPTS, len(GEN_LAM)
+    ids_u, mask_u = _left_pad(rows, 0, "cpu")
+    ids_t, mask = ids_u.repeat_interleave(G, 0), mask_u.repeat_interleave(G, 0)
+    lam_rows = torch.as_tensor(np.tile(GEN_LAM, len(rows)), dtype=torch.float32)
+    T = ids_t.shape[1]
+    with torch.inference_mode():
+        prefilled = _prefilled_cache(model, ids_u, mask_u, G, 2)
+        with steer(model, UPPER, lam_rows, positions="all"):
+            fast = _lambda_cache(model, prefilled, ids_t, mask, 2)
+            full = DynamicCache(config=model.config)
+            m = mask[:, : T - 1]
+            model(
+                input_ids=ids_t[:, : T - 1],
+                attention_mask=m,
+                position_ids=_generation_positions(m),
+                past_key_values=full,
+                use_cache=True,
+            )
+    real = mask[:, : T - 1].bool()[:, None, :, None]  # padded positions hold values no real token attends to
+    for j, (a, b) in enumerate(zip(fast.layers, full.layers, strict=True)):
+        assert a.keys.shape == b.keys.shape == (len(rows) * G, *b.keys.shape[1:]), j
+        for x, y in ((a.keys, b.keys), (a.values, b.values)):
+            torch.testing.assert_close(x * real, y * real, atol=1e-5, rtol=0)
+
+
+def _batch_sizes_seen(model, blocks_idx, fn) -> dict[int, list[int]]:
+    from validation.hooks import _decoder_layers
+
+    blocks = _decoder_layers(model)
+    seen: dict[int, list[int]] = {j: [] for j in blocks_idx}
+
+    def hook(m, a, o, j):
+        seen[j].append((o[0] if isinstance(o, tuple) else o).shape[0])
+
+    handles = [blocks[j].register_forward_hook(lambda m, a, o, j=j: hook(m, a, o, j)) for j in blocks_idx]
+    try:
+        fn()
+    finally:
+        for h in handles:
+            h.remove()
+    return seen
+
+
+def test_prompt_and_choice_prefix_reuse_run_blocks_below_the_first_steered_one_once_per_distinct_row(model):
+    """Prefix reuse really skips the blocks below the first steered one in the λ pass (not merely equal results)."""
+    G = len(LAM)
+    seen = _batch_sizes_seen(
+        model, [0, 1, 2], lambda: prompt_sweep(model, PROMPTS, UPPER, LAM, batch_size=100, pad_id=0)
+    )
+    assert seen == {0: [len(PROMPTS)], 1: [len(PROMPTS)], 2: [len(PROMPTS) * G]}
+    seen = _batch_sizes_seen(
+        model, [0, 2], lambda: prompt_sweep(model, PROMPTS, UPPER, LAM, batch_size=100, pad_id=0, reuse_prefix=False)
+    )
+    assert seen == {0: [len(PROMPTS) * G], 2: [len(PROMPTS) * G]}
+    C, Gc = 3, len(CHOICE_LAM)
+    seen = _batch_sizes_seen(
+        model,
+        [0, 2],
+        lambda: choice_sweep(model, CONTEXTS, CONTINUATIONS, UPPER, CHOICE_LAM, batch_size=1000, pad_id=0),
+    )
+    assert seen == {0: [len(CONTEXTS) * C], 2: [len(CONTEXTS) * C * Gc]}

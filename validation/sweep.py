@@ -14,7 +14,8 @@ What is read (the layer convention of :mod:`validation.hooks`):
   vocabulary**, and of each prompt's top-:math:`k` tokens at :math:`\lambda = 0`. Only the last position's logits
   are computed (``logits_to_keep=1``).
 * :func:`generate_sweep` -- greedy continuations under steering at every position (``positions="all"``, with the
-  KV cache: the prompt and each fed-back generated token are steered).
+  KV cache: the prompt and each fed-back generated token are steered); the prompt's keys and values below the
+  first steered block are computed once per prompt and shared by its λ rows.
 * :func:`choice_sweep` -- the summed log-probability of each answer continuation given its context (the
   choice-likelihood measure; steering at every position, as when the steered model writes the answer).
 
@@ -321,7 +322,9 @@ class _PrefixReuse:
         self.cached: Any = None
         self.tuple_output = False
 
-    def run(self, ids: torch.Tensor, mask: torch.Tensor) -> None:
+    def run(self, ids: torch.Tensor, mask: torch.Tensor, **forward: Any) -> None:
+        """The prefix pass over the distinct rows; ``forward`` overrides keyword arguments of the model's forward
+        (e.g. ``past_key_values`` and ``use_cache=True`` to keep the prefix blocks' keys and values)."""
         from .vectors import _StopForward
 
         captured: dict[str, Any] = {}
@@ -332,7 +335,7 @@ class _PrefixReuse:
 
         handle = self.blocks[self.first - 1].register_forward_hook(stop)
         try:
-            self.module(input_ids=ids, attention_mask=mask, use_cache=False, logits_to_keep=1)
+            self.module(input_ids=ids, attention_mask=mask, **({"use_cache": False, "logits_to_keep": 1} | forward))
         except _StopForward:
             pass
         finally:
@@ -490,9 +493,117 @@ def prompt_sweep(
 
 
 def _as_layers(module: Any) -> Any:
-    from .hooks import _decoder_layers
+    """The model's own ``ModuleList`` of decoder blocks (not a copy: :class:`_Swap` replaces entries in it)."""
+    from .models import decoder_layers
 
-    return _decoder_layers(module)
+    return decoder_layers(module)
+
+
+def _generation_positions(mask: torch.Tensor) -> torch.Tensor:
+    """Position ids of left-padded rows as ``generate`` forms them: ``cumsum(mask) - 1`` (0 on padding, which no
+    real token attends to)."""
+    return (mask.long().cumsum(-1) - 1).clamp_min(0)
+
+
+def _prefilled_cache(
+    module: Any, ids_u: torch.Tensor, mask_u: torch.Tensor, G: int, first: int
+) -> tuple[Any, AbstractContextManager[Any]] | None:
+    """The KV cache of the λ rows for all prompt tokens but the last, blocks below ``first`` filled from one
+    unsteered pass over the distinct rows, and the context in which the λ pass fills the blocks from ``first`` on.
+
+    Returns ``None`` (the caller then runs plain ``generate``) for a prompt of one token or a cache without
+    per-layer objects (a transformers version before ``Cache.layers``).
+    """
+    try:
+        from transformers import DynamicCache
+    except ImportError:  # pragma: no cover - transformers is a dependency of validation
+        return None
+    T = ids_u.shape[1]
+    n_layers = len(_as_layers(module))
+    prefix_cache = DynamicCache(config=module.config)
+    if T < 2 or len(getattr(prefix_cache, "layers", ())) != n_layers:
+        return None
+    m = mask_u[:, : T - 1]
+    prefix = _PrefixReuse(module, first)
+    prefix.run(
+        ids_u[:, : T - 1],
+        m,
+        position_ids=_generation_positions(m),
+        past_key_values=prefix_cache,
+        use_cache=True,
+    )
+    for j in range(first):
+        prefix_cache.layers[j].batch_repeat_interleave(G)  # row r of the λ pass is distinct row r // G
+    return prefix_cache, prefix.active(G)
+
+
+def _lambda_cache(
+    module: Any, prefilled: tuple[Any, AbstractContextManager[Any]], ids_t: torch.Tensor, mask: torch.Tensor, first: int
+) -> Any:
+    """Run the λ rows' prompt minus its last token through blocks ``first..L-1`` (under the caller's steering) and
+    return their KV cache with the blocks below ``first`` taken from the prefix pass of :func:`_prefilled_cache`."""
+    from transformers import DynamicCache
+
+    prefix_cache, swap = prefilled
+    cache = DynamicCache(config=module.config)
+    T = ids_t.shape[1]
+    m = mask[:, : T - 1]
+    with swap:  # blocks below `first` are stand-ins: they leave their cache layers empty
+        module(
+            input_ids=ids_t[:, : T - 1],
+            attention_mask=m,
+            position_ids=_generation_positions(m),
+            past_key_values=cache,
+            use_cache=True,
+            logits_to_keep=1,
+        )
+    for j in range(first):
+        cache.layers[j] = prefix_cache.layers[j]
+    return cache
+
+
+def _generate_group(
+    module: Any,
+    rows: Sequence[Sequence[int]],
+    vectors: Any,
+    grid: np.ndarray,
+    pad_id: int,
+    device: Any,
+    first: int,
+    **generate: Any,
+) -> torch.Tensor:
+    r"""Greedy steered continuations of ``rows`` at every λ of ``grid`` (rows ``[row0 λ0, row0 λ1, ...]``): the new
+    token ids, shape ``(len(rows) * G, new)``, on the CPU.
+
+    With ``first > 0`` (the lowest steered block) the prompt minus its last token is read in two passes before
+    ``generate`` continues from the cache: blocks :math:`0..f-1` once per distinct prompt (their keys, values and
+    output do not depend on λ), then blocks :math:`f..L-1` once per λ row from that output; the cached keys and values
+    of blocks below :math:`f` are repeated for the λ rows. ``generate`` then reads the last prompt token and
+    generates as usual (transformers continues a generation from a given cache when ``input_ids`` hold the whole
+    sequence). Position ids are those ``generate`` uses for left padding, so the cache equals the one a plain
+    ``generate`` builds up to floating-point summation order.
+    """
+    import torch
+
+    G = grid.size
+    lam_rows = torch.as_tensor(np.tile(grid, len(rows)), dtype=torch.float32)
+    ids_u, mask_u = _left_pad(rows, pad_id, device)
+    ids_t, mask = ids_u.repeat_interleave(G, dim=0), mask_u.repeat_interleave(G, dim=0)
+    T = ids_t.shape[1]
+    with torch.inference_mode():
+        prefilled = _prefilled_cache(module, ids_u, mask_u, G, first) if first > 0 else None
+        with steer(module, vectors, lam_rows, positions="all"):
+            cache = _lambda_cache(module, prefilled, ids_t, mask, first) if prefilled is not None else None
+            out = module.generate(
+                input_ids=ids_t,
+                attention_mask=mask,
+                past_key_values=cache,
+                do_sample=False,
+                pad_token_id=pad_id,
+                use_cache=True,
+                **generate,
+            )
+    return out[:, T:].cpu()
 
 
 def generate_sweep(
@@ -505,20 +616,26 @@ def generate_sweep(
     batch_size: int = 32,
     pad_id: int | None = None,
     progress: Progress | None = None,
+    reuse_prefix: bool = True,
     store: ChunkStore | None = None,
 ) -> list[list[str]]:
     """Greedy continuation of every prompt at every λ, steered at every position (prompt and generated tokens).
+
+    With ``reuse_prefix`` the prompt's keys and values in the blocks below the first steered one are computed once
+    per prompt and shared by its λ rows (exact: those blocks see no steering while the prompt is read); see
+    :func:`_generate_group`. The generated tokens themselves differ between λ rows and run through every block.
 
     Args:
         model: A ``LoadedModel`` (or a model, then its tokenizer must be reachable as ``model.tokenizer``).
         prompts, vectors, lam, batch_size, pad_id, progress: As in :func:`prompt_sweep`.
         max_new_tokens: Tokens to generate, integer ``>= 1``.
+        reuse_prefix: share the unsteered prompt's KV cache below the first steered block (``False``: every row
+            runs its prompt through the whole model).
         store: as in :func:`prompt_sweep`.
 
     Returns:
         ``texts[i][g]``: the decoded continuation of prompt ``i`` at ``lam[g]`` (special tokens removed).
     """
-    import torch
 
     grid = check_grid(lam)
     _check_ids("prompts", prompts)
@@ -535,22 +652,12 @@ def generate_sweep(
     device = _device(module)
     texts: list[list[str]] = [["" for _ in range(G)] for _ in range(n)]
     done = 0
+    first = _first_steered(module, vectors) if reuse_prefix else 0
     for gi, group in enumerate(_groups([len(p) for p in prompts], max(1, batch_size // G))):
         part = store.load(gi, group) if store is not None else None
         if part is None:
-            rows = [prompts[i] for i in group for _ in range(G)]
-            lam_rows = torch.as_tensor(np.tile(grid, len(group)), dtype=torch.float32)
-            ids_t, mask = _left_pad(rows, pad_id, device)
-            with torch.inference_mode(), steer(module, vectors, lam_rows, positions="all"):
-                out = module.generate(
-                    input_ids=ids_t,
-                    attention_mask=mask,
-                    max_new_tokens=max_new_tokens,
-                    do_sample=False,
-                    pad_token_id=pad_id,
-                    use_cache=True,
-                )
-            new = out[:, ids_t.shape[1] :].cpu()
+            rows = [prompts[i] for i in group]
+            new = _generate_group(module, rows, vectors, grid, pad_id, device, first, max_new_tokens=max_new_tokens)
             decoded = [tokenizer.decode(seq, skip_special_tokens=True) for seq in new]
             part = {"texts": np.array(decoded, dtype=str).reshape(len(group), G)}
             if store is not None:

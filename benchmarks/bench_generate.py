@@ -1,0 +1,168 @@
+"""Benchmark: a steered greedy-generation sweep over λ, the paper's per-prompt pattern vs `validation.sweep` (side by
+side).
+
+Workload: greedy continuations (``--max-new-tokens``, default 24 as in ``steering-bounds check``) of AdvBench prompts
+(chat template) under steering at every position, for every (prompt, λ). Steered blocks: ``--layers band`` is the
+paper's band (blocks 8–15 of 40 for Llama-2-13B) scaled to the model's depth; ``--layers check`` is the default of
+``steering-bounds check`` (the middle fifth); random unit vectors (the cost does not depend on them).
+
+* **baseline** (the paper's code pattern): one prompt per ``generate`` call, the hooks installed and removed again
+  for every λ.
+* **sweep, no prefix reuse**: :func:`validation.sweep.generate_sweep` with λ along the batch (prompts grouped by
+  length, left padding), every row reading its prompt through every block.
+* **sweep**: the same with the prompt's keys and values below the first steered block computed once per prompt and
+  shared by its λ rows (the generated tokens run through every block in both).
+
+The generated token ids of both sweeps are compared with the baseline's (rows that differ are counted; greedy
+decoding can only differ where two logits tie within float rounding).
+
+Run: ``.venv/bin/python benchmarks/bench_generate.py [--n-prompts 8] [--n-lambdas 11] [--layers band|check]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+class _IdTokenizer:
+    """Decodes to the token ids themselves, so that the comparison is on ids, not on text."""
+
+    def __init__(self, pad_token_id: int, eos_token_id: object) -> None:
+        self.pad_token_id, self.eos_token_id = pad_token_id, eos_token_id
+
+    def decode(self, ids: object, skip_special_tokens: bool = True) -> str:
+        return " ".join(str(int(i)) for i in ids)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="smollm2-135m-instruct")
+    ap.add_argument("--n-prompts", type=int, default=8)
+    ap.add_argument("--n-lambdas", type=int, default=11)
+    ap.add_argument("--max-new-tokens", type=int, default=24)
+    ap.add_argument("--layers", choices=("band", "check"), default="check")
+    ap.add_argument("--batch-size", type=int, default=48, help="rows per generate call of the sweeps")
+    ap.add_argument("--json", help="also write the results to this JSON file")
+    args = ap.parse_args(argv)
+
+    import torch
+    from bench_alignment import machine  # same folder
+    from bench_sweep import paper_band
+
+    from validation import data, sweep
+    from validation.check import default_layers
+    from validation.hooks import _as_module, steer
+    from validation.models import load_model
+
+    lm = load_model(args.model)
+    module = _as_module(lm)
+    L = module.config.num_hidden_layers
+    layers = paper_band(L) if args.layers == "band" else default_layers(L)
+    gen = torch.Generator().manual_seed(0)
+    vectors = {l: torch.randn(module.config.hidden_size, generator=gen) for l in layers}
+    grid = np.round(np.linspace(-20.0, 20.0, args.n_lambdas), 6)
+    if 0.0 not in grid:
+        grid = np.sort(np.append(grid, 0.0))
+    items = data.advbench()
+    prompts = sweep.encode(lm.tokenizer, [items[i].text for i in data.seeded_order(len(items), 0)[: args.n_prompts]])
+    n, G = len(prompts), grid.size
+    pad = sweep._pad_id(lm.tokenizer)
+    print(f"machine: {machine()}; torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(
+        f"workload: {lm.name}, {n} AdvBench prompts ({min(map(len, prompts))}-{max(map(len, prompts))} tokens) x "
+        f"{G} lambdas = {n * G} rows, {args.max_new_tokens} new tokens; steered blocks {layers} of {L} "
+        f"({args.layers}); {args.batch_size} rows per generate call"
+    )
+    results: dict[str, dict] = {}
+
+    def timed(name: str, fn) -> object:
+        t0 = time.perf_counter()
+        out = fn()
+        results[name] = {"seconds": time.perf_counter() - t0}
+        print(f"  {name:<24} {results[name]['seconds']:9.2f} s", flush=True)
+        return out
+
+    def baseline() -> list[list[str]]:
+        out = []
+        with torch.inference_mode():
+            for p in prompts:
+                x = torch.as_tensor([p])
+                row = []
+                for lam in grid:
+                    with steer(module, vectors, float(lam), positions="all"):
+                        y = module.generate(
+                            input_ids=x,
+                            attention_mask=torch.ones_like(x),
+                            max_new_tokens=args.max_new_tokens,
+                            do_sample=False,
+                            pad_token_id=pad,
+                        )
+                    new = y[0, len(p) :].tolist()
+                    while new and new[-1] == pad:  # the batched sweeps pad finished rows; compare the real tokens
+                        new.pop()
+                    row.append(" ".join(map(str, new)))
+                out.append(row)
+        return out
+
+    wrapped = SimpleNamespace(model=module, tokenizer=_IdTokenizer(pad, lm.tokenizer.eos_token_id))
+
+    def run_sweep(reuse: bool) -> list[list[str]]:
+        texts = sweep.generate_sweep(
+            wrapped,
+            prompts,
+            vectors,
+            grid,
+            max_new_tokens=args.max_new_tokens,
+            batch_size=args.batch_size,
+            pad_id=pad,
+            reuse_prefix=reuse,
+        )
+        strip = [[" ".join(t.split()) for t in row] for row in texts]
+        for row in strip:  # trailing pad ids of finished rows
+            for g, t in enumerate(row):
+                ids = t.split()
+                while ids and ids[-1] == str(pad):
+                    ids.pop()
+                row[g] = " ".join(ids)
+        return strip
+
+    base = timed("baseline (paper pattern)", baseline)
+    noreuse = timed("sweep, no prefix reuse", lambda: run_sweep(False))
+    fast = timed("sweep (prefix reuse)", lambda: run_sweep(True))
+    tb = results["baseline (paper pattern)"]["seconds"]
+    for name, texts in (("sweep, no prefix reuse", noreuse), ("sweep (prefix reuse)", fast)):
+        results[name]["rows_differing_from_baseline"] = sum(
+            a != b for ra, rb in zip(texts, base, strict=True) for a, b in zip(ra, rb, strict=True)
+        )
+    for r in results.values():
+        r["speedup_vs_baseline"] = tb / r["seconds"]
+    ratio = results["sweep, no prefix reuse"]["seconds"] / results["sweep (prefix reuse)"]["seconds"]
+    results["prefix_reuse_speedup"] = ratio
+    print(f"\nresults ({n} prompts x {G} lambdas):")
+    for name in ("sweep, no prefix reuse", "sweep (prefix reuse)"):
+        r = results[name]
+        print(
+            f"  {name:<24} {r['speedup_vs_baseline']:5.2f}x baseline, "
+            f"{r['rows_differing_from_baseline']}/{n * G} rows differ from the baseline"
+        )
+    print(f"  prefix reuse vs no reuse: {ratio:.2f}x")
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps({"machine": machine(), "layers": layers, "grid": grid.tolist(), "results": results}, indent=1)
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
