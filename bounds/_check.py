@@ -14,21 +14,26 @@ import numpy as np
 __all__ = [
     "as_real",
     "broadcast",
+    "broadcast_index",
     "check_closed",
     "check_index",
     "check_integer",
     "check_open",
     "check_probability_vector",
+    "check_vocabulary_axis",
+    "divide_by_product",
     "finish",
+    "product",
 ]
 
 
 def _show(x: np.ndarray) -> str:
     """A short rendering of the first offending value(s)."""
     flat = np.asarray(x).ravel()
+    one = complex if np.iscomplexobj(flat) else float  # float() of a complex value warns and drops its imaginary part
     if flat.size == 1:
-        return repr(float(flat[0]))
-    head = ", ".join(repr(float(v)) for v in flat[:3])
+        return repr(one(flat[0]))
+    head = ", ".join(repr(one(v)) for v in flat[:3])
     more = f", ... ({flat.size} values)" if flat.size > 3 else ""
     return f"[{head}{more}]"
 
@@ -50,7 +55,9 @@ def as_real(name: str, x: object, *, allow_inf: bool = False) -> np.ndarray:
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a real number or array of real numbers, got dtype {arr.dtype}")
     arr = arr.astype(np.float64, copy=False)
-    if arr.size and not np.isfinite(np.add.reduce(arr, axis=None)):
+    with np.errstate(over="ignore"):  # a sum beyond float64 only sends us to the element-wise scan
+        total = np.add.reduce(arr, axis=None) if arr.size else 0.0
+    if not np.isfinite(total):
         bad_nan = np.isnan(arr)
         if bad_nan.any():
             raise ValueError(f"{name} must not be NaN, got {_show(arr[bad_nan])}")
@@ -105,7 +112,7 @@ def _fmt(v: float) -> str:
         return "inf"
     if v == -np.inf:
         return "-inf"
-    return repr(v)
+    return repr(float(v))  # not numpy's repr ("np.float64(0.99...)")
 
 
 def broadcast(arrays: Mapping[str, np.ndarray]) -> tuple[np.ndarray, ...]:
@@ -124,6 +131,28 @@ def broadcast_shape(arrays: Mapping[str, np.ndarray]) -> tuple[int, ...]:
     except ValueError as exc:
         shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in arrays.items())
         raise ValueError(f"parameters do not broadcast together: {shapes}") from exc
+
+
+def check_vocabulary_axis(name: str, arr: np.ndarray, V: int) -> None:
+    """``arr``'s last axis runs over the ``V`` tokens of ``p`` (or has length 1: one value for every token).
+
+    Broadcasting alone would also stretch a one-token ``p`` over a longer ``arr``, which is not a distribution.
+    """
+    if arr.ndim and arr.shape[-1] not in (1, V):
+        raise ValueError(
+            f"{name} must have a last axis of length {V} (the vocabulary of p) or 1, got shape {arr.shape}"
+        )
+
+
+def broadcast_index(name: str, idx: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``np.broadcast_to(idx, shape)`` for a token index over a batch, with an error naming the parameter."""
+    try:
+        return np.broadcast_to(idx, shape)
+    except ValueError as exc:
+        raise ValueError(
+            f"{name} must be one index or an array of indices broadcastable to the batch shape {shape}, got shape "
+            f"{np.shape(idx)}"
+        ) from exc
 
 
 def finish(out: np.ndarray) -> float | np.ndarray:
@@ -155,3 +184,57 @@ def check_probability_vector(name: str, p: object, *, atol: float = 1e-8) -> np.
             f"axis, got sums {_show(total[off])}"
         )
     return arr
+
+
+#: smallest positive normal float64 (below it a denominator has lost precision or underflowed)
+_TINY = np.finfo(np.float64).tiny
+_HUGE = np.finfo(np.float64).max
+
+
+def product(*factors: np.ndarray) -> np.ndarray:
+    r"""The product of finite factors without spurious overflow, underflow or NaN.
+
+    The plain left-to-right product is kept where it is a normal float64 (bitwise the same as ``f1 * f2 * ...``).
+    Elsewhere it is recomputed as ``sign * exp(sum log|f_i|)``: ``(a * b) * c`` with ``a * b`` beyond float64 is
+    ``inf`` (or ``inf * 0 = NaN``) although the true product may be small or exactly 0 (e.g. ``alpha * delta * lam``
+    at ``lam = 0``, or ``1e200 * 1e200 * 1e-300 = 1e100``). The result is ``±inf`` only where the true product exceeds
+    the float64 range, and exactly 0 where a factor is 0.
+    """
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        out = np.asarray(factors[0], dtype=np.float64)
+        for f in factors[1:]:
+            out = out * f
+    out = np.asarray(out)
+    bad = ~(np.abs(out) >= _TINY) | np.isinf(out)  # NaN, 0, subnormal or inf: recomputed (only those elements)
+    if bad.any():
+        fs = [np.broadcast_to(np.asarray(f, dtype=np.float64), out.shape)[bad] for f in factors]
+        with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+            log_abs = np.sum([np.log(np.abs(f)) for f in fs], axis=0)
+            alt = np.prod([np.sign(f) for f in fs], axis=0) * np.exp(log_abs)
+        alt[np.any([f == 0 for f in fs], axis=0)] = 0.0
+        out = out.copy()
+        out[bad] = alt
+    return out
+
+
+def divide_by_product(num: np.ndarray, *dens: np.ndarray) -> np.ndarray:
+    r"""``num / (d_1 d_2 ...)`` for positive finite denominators, in log space where plain division would mislead.
+
+    ``num / d_1 / d_2`` is used where the product of the denominators is a normal float64 and the quotient is
+    finite; elsewhere (a denominator product that underflows or overflows, a quotient that overflows) the value is
+    ``sign(num) exp(log|num| - sum_i log d_i)``, so e.g. ``1 / 1e-310 / 1e300 = 1e10`` instead of ``inf``. The
+    result is ``±inf`` only where the true quotient exceeds the float64 range (or ``num`` is infinite).
+    """
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        out = np.asarray(num, dtype=np.float64)
+        den = np.asarray(1.0)
+        for d in dens:
+            out = out / d
+            den = den * d
+    irregular = ~np.isfinite(out) | (den < _TINY) | (den > _HUGE)
+    if irregular.any():
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore", under="ignore"):
+            log_den = sum(np.log(d) for d in dens)
+            alt = np.sign(num) * np.exp(np.log(np.abs(num)) - log_den)
+        out = np.where(irregular, np.where(num == 0, 0.0, alt), out)
+    return out

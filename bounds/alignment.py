@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import symbols as S
-from ._check import as_real, broadcast_shape, check_closed, check_open, finish
+from ._check import as_real, broadcast_shape, check_closed, check_open, divide_by_product, finish, product
 from .statement import Statement, symbol_domains
 
 __all__ = [
@@ -25,6 +25,24 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------------------------
 # Theorem 1
 # ---------------------------------------------------------------------------------------------------------------
+_TINY = np.finfo(np.float64).tiny
+
+
+def _half_tilt(lm: np.ndarray, a: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """``λ αΔ/2``, formed as ``λ (αΔ/2)`` so that a scalar ``(α, Δ)`` costs one multiply per λ.
+
+    When ``αΔ/2`` itself leaves the normal float64 range (``α = Δ = 2e154``), ``λ (αΔ/2)`` would be ``inf`` for
+    ``λ = 5e-324`` (true value 2e-15) and ``0 * inf = NaN`` for ``λ = 0``; :func:`bounds._check.product` then forms
+    the three-factor product without spurious overflow.
+    """
+    with np.errstate(over="ignore", under="ignore"):
+        coef = 0.5 * a * d
+    if np.isfinite(coef).all() and ((coef >= _TINY) | (a == 0) | (d == 0)).all():
+        with np.errstate(over="ignore"):  # ±inf only where the true λαΔ/2 exceeds float64: tanh gives ±1
+            return np.multiply(lm, coef)
+    return product(lm, 0.5 * a, d)
+
+
 def alignment_lower(alpha: object, B0: object, lam: object, delta: object) -> float | np.ndarray:
     r"""Theorem 1 (eq. 5): :math:`\tanh\big(\tfrac{\alpha\lambda\Delta}{2}+\operatorname{artanh}B_0\big)`.
 
@@ -57,7 +75,7 @@ def alignment_lower(alpha: object, B0: object, lam: object, delta: object) -> fl
         broadcast_shape({"alpha": a, "B0": b0, "lam": lm, "delta": d})
     # (α Δ / 2) is formed first so that the common scalar-parameter case costs one multiply-add and one tanh per λ,
     # all in one output buffer (no temporaries of the size of λ).
-    out = np.multiply(lm, 0.5 * a * d)
+    out = _half_tilt(lm, a, d)
     if out.ndim and out.shape == np.broadcast_shapes(out.shape, b0.shape):
         out += np.arctanh(b0)
         return finish(np.tanh(out, out=out))
@@ -79,7 +97,8 @@ def alignment_lower_norm(B0: object, norm: object, delta: object) -> float | np.
     nm = check_closed("norm", as_real("norm", norm), 0.0, np.inf)
     d = check_closed("delta", as_real("delta", delta), 0.0, np.inf)
     broadcast_shape({"B0": b0, "norm": nm, "delta": d})
-    return finish(np.tanh(0.5 * d * nm + np.arctanh(b0)))
+    with np.errstate(over="ignore"):  # Δ‖δ‖/2 beyond float64 is +inf: tanh gives 1, the limit
+        return finish(np.tanh(0.5 * d * nm + np.arctanh(b0)))
 
 
 def _theorem_1_violation(ce: dict) -> float:
@@ -126,8 +145,7 @@ def alignment_guarantee_norm(eps: object, B0: object, alpha: object, delta: obje
     d = check_open("delta", as_real("delta", delta), 0.0, np.inf)
     broadcast_shape({"eps": e, "B0": b0, "alpha": a, "delta": d})
     log_ratio = np.log(2.0 - e) - np.log(e) + np.log1p(-b0) - np.log1p(b0)
-    with np.errstate(over="ignore"):
-        out = np.maximum(0.0, log_ratio / a / d)
+    out = np.maximum(0.0, divide_by_product(log_ratio, a, d))  # log space where α Δ under/overflows
     if not np.isfinite(out).all():
         raise ValueError(
             "alpha * delta is too small: lambda* = log(...)/(alpha*delta) exceeds the float64 range (1.8e308); "
@@ -276,8 +294,10 @@ def soft_margin_lower(
     on the steering axis form the misclassified set :math:`M`; every other aligned/misaligned pair is separated by
     at least :math:`\Delta`; :math:`P(M)\le\rho`; and the depth :math:`\max_M z-\min_{A^+}z\le\Delta_M`. Binary
     scores, :math:`B_0=P^+-P^-` over all tokens. The slack term is evaluated as
-    ``exp(log(4ρ) - log1p(B0) + αΔ_Mλ)``: no overflow before the bound itself leaves the float64 range, where it is
-    returned as ``-inf`` (the bound is then vacuous); ``ρ = 0`` gives exactly Theorem 1.
+    ``exp(log(4ρ) - log1p(B0) + αΔ_Mλ)``; ``ρ = 0`` gives exactly Theorem 1. The value is the formula's, also where
+    it is below :math:`-1` (vacuous, since :math:`B\ge-1`): nothing is clipped. Where the slack
+    :math:`(2\rho/P^+)e^{\alpha\Delta_M\lambda}` exceeds the float64 range (e.g. ``λ = 1e6`` with
+    :math:`\alpha\Delta_M = 1`) the bound is not representable and a ``ValueError`` says so (it was ``-inf``).
 
     Args:
         alpha: :math:`\alpha \ge 0` (Assumption 1).
@@ -288,10 +308,12 @@ def soft_margin_lower(
         rho: :math:`0 \le \rho \le 1`, at least the mass :math:`P(M\mid q)` (eq. 47).
 
     Returns:
-        a Python float for scalar inputs, else the broadcast array.
+        a Python float for scalar inputs, else the broadcast array (values in :math:`(-\infty, 1]`).
 
     Raises:
-        ValueError: a parameter outside its domain (including :math:`\lambda<0`), NaN, infinite, or shapes that do
+        ValueError: the slack beyond the float64 range (:math:`\alpha\Delta_M\lambda > \ln(1.8\cdot10^{308}
+            P^+/(2\rho))`, names ``lam``); a parameter outside its domain (including :math:`\lambda<0`), NaN,
+            infinite, or shapes that do
         not broadcast. TypeError: non-numeric input.
     """
     a = check_closed("alpha", as_real("alpha", alpha), 0.0, np.inf)
@@ -301,10 +323,18 @@ def soft_margin_lower(
     dm = as_real("delta_M", delta_M)
     r = check_closed("rho", as_real("rho", rho), 0.0, 1.0)
     broadcast_shape({"alpha": a, "B0": b0, "lam": lm, "delta": d, "delta_M": dm, "rho": r})
-    theorem_1 = np.tanh(lm * (0.5 * a * d) + np.arctanh(b0))
+    # The Theorem 1 term is formed exactly as in `alignment_lower` (λ (αΔ/2)), so ρ = 0 gives bitwise Theorem 1;
+    # `product`: α Δ_M beyond float64 times λ = 0 is 0, not NaN (and no spurious overflow).
+    theorem_1 = np.tanh(_half_tilt(lm, a, d) + np.arctanh(b0))
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        log_slack = np.log(4.0 * r) - np.log1p(b0) + a * dm * lm
+        log_slack = np.log(4.0 * r) - np.log1p(b0) + product(a, dm, lm)
         slack = np.where(r == 0, 0.0, np.exp(log_slack))
+    if not np.isfinite(slack).all():
+        raise ValueError(
+            "lam: the slack (2 rho/P+) exp(alpha*delta_M*lam) exceeds the float64 range (1.8e308), so the (vacuous) "
+            "bound is not representable; valid: alpha*delta_M*lam < log(1.8e308 * (1 + B0) / (4 rho)) (about 709.8 "
+            "+ log((1 + B0) / (4 rho)))"
+        )
     return finish(theorem_1 - slack)
 
 
@@ -341,9 +371,9 @@ def soft_margin_range(eps: object, B0: object, rho: object, alpha: object, delta
     a = check_open("alpha", as_real("alpha", alpha), 0.0, np.inf)
     dm = check_open("delta_M", as_real("delta_M", delta_M), 0.0, np.inf)
     broadcast_shape({"eps": e, "B0": b0, "rho": r, "alpha": a, "delta_M": dm})
-    with np.errstate(divide="ignore", over="ignore"):
+    with np.errstate(divide="ignore"):
         log_ratio = np.log(e) + np.log1p(b0) - np.log(4.0 * r)
-        out = log_ratio / a / dm
+    out = divide_by_product(log_ratio, a, dm)  # log space where α Δ_M under/overflows
     if not np.isfinite(out[np.broadcast_to(r, out.shape) > 0]).all():
         raise ValueError(
             "alpha * delta_M is too small: lambda_bar = log(...)/(alpha*delta_M) exceeds the float64 range; valid: "
@@ -358,6 +388,7 @@ def _trinary_masses(B0: object, P_plus: object) -> tuple[np.ndarray, np.ndarray]
     pp = check_closed("P_plus", as_real("P_plus", P_plus), 0.0, 1.0 + _MASS_ATOL)
     if (pp == 0).any():
         raise ValueError("P_plus must lie in the half-open interval (0, 1] (some aligned mass), got 0.0")
+    broadcast_shape({"B0": b0, "P_plus": pp})  # before P^- = P^+ - B0 (numpy's error would not name them)
     pm = pp - b0
     bad = (pm < -_MASS_ATOL) | (pm > 1.0 - pp + _MASS_ATOL)
     if bad.any():
@@ -405,7 +436,7 @@ def trinary_lower(alpha: object, B0: object, P_plus: object, lam: object, delta:
     lm = _nonneg_lam(lam)
     d = check_closed("delta", as_real("delta", delta), 0.0, np.inf)
     broadcast_shape({"alpha": a, "B0": b0, "P_plus": pp, "lam": lm, "delta": d})
-    x = np.exp(-(lm * (a * d)))
+    x = np.exp(-product(lm, a, d))  # α Δ beyond float64 at λ = 0: exponent 0, not NaN
     return finish((pp - (pp - b0) * x) / (pp + (1.0 - pp) * x))
 
 
@@ -438,7 +469,7 @@ def trinary_lower_corrected(
     lm = _nonneg_lam(lam)
     d = check_closed("delta", as_real("delta", delta), 0.0, np.inf)
     broadcast_shape({"alpha": a, "B0": b0, "P_plus": pp, "lam": lm, "delta": d})
-    x = np.exp(-(lm * (a * d)))
+    x = np.exp(-product(lm, a, d))
     pmx = (pp - b0) * x
     num = pp - pmx
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -486,7 +517,7 @@ def graded_lower(
     off = np.abs(total - 1.0) > _MASS_ATOL
     if off.any():
         raise ValueError(f"P_ge + P_lt must equal 1 (within {_MASS_ATOL:g}), got {float(total[off].ravel()[0])!r}")
-    y = pl * np.exp(-(lm * (a * d)))
+    y = pl * np.exp(-product(lm, a, d))
     return finish((bb * pg - y) / (pg + y))
 
 

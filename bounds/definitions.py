@@ -13,6 +13,8 @@ clip: out-of-domain input raises :class:`ValueError` naming the parameter and it
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +22,17 @@ from typing import Any
 import numpy as np
 
 from . import symbols as S
-from ._check import as_real, broadcast_shape, check_closed, check_index, check_integer, check_probability_vector, finish
+from ._check import (
+    as_real,
+    broadcast_index,
+    broadcast_shape,
+    check_closed,
+    check_index,
+    check_integer,
+    check_probability_vector,
+    check_vocabulary_axis,
+    finish,
+)
 from .statement import Statement
 from .steered import behavior_expectation, helpfulness
 
@@ -61,6 +73,7 @@ def _p_and_scores(p: object, scores: object, *, binary: bool) -> tuple[np.ndarra
     if sc.ndim == 0:
         raise ValueError(f"scores must have a last axis over the vocabulary like p {pa.shape}, got a scalar")
     shape = broadcast_shape({"p": pa, "scores": sc})
+    check_vocabulary_axis("scores", sc, pa.shape[-1])
     return np.broadcast_to(pa, shape), np.broadcast_to(sc, shape)
 
 
@@ -139,7 +152,7 @@ def helpfulness_unsteered(p: object, answer: object) -> float | np.ndarray:
         ValueError: ``p`` not a distribution, ``answer`` out of range; TypeError: ``answer`` not an integer.
     """
     pa = check_probability_vector("p", p)
-    idx = np.broadcast_to(check_index("answer", answer, pa.shape[-1]), pa.shape[:-1])
+    idx = broadcast_index("answer", check_index("answer", answer, pa.shape[-1]), pa.shape[:-1])
     return finish(np.take_along_axis(pa, idx[..., None], axis=-1)[..., 0])
 
 
@@ -235,7 +248,8 @@ def assumption_1(
         ``relative_residual_all`` (the same over all points) and ``monotone`` (A.2's form).
 
     Raises:
-        ValueError: lengths differ, a negative or non-finite norm, a tolerance out of range, ``min_points < 2``.
+        ValueError: lengths differ, a negative or non-finite norm, a tolerance out of range, ``min_points < 2``, or a
+            slope ``norms / |lam|`` beyond the float64 range.
     """
     lm = _vector("lam", lam)
     nm = check_closed("norms", _vector("norms", norms), 0.0, np.inf)
@@ -249,33 +263,48 @@ def assumption_1(
     a, n = a[order], nm[order]
     # prefix ends: last index of each group of equal |λ|
     ends = np.flatnonzero(np.append(a[1:] != a[:-1], True))
-    sxy, sxx = np.cumsum(a * n), np.cumsum(a * a)
+    # Everything is computed in units 2^ea of |λ| and 2^en of ‖δ‖ (powers of two near the maxima: the rescaling is
+    # exact), so that |λ|‖δ‖ and λ² near 1e308 neither overflow to inf nor give inf/inf = NaN slopes; slopes are
+    # scaled back by 2^(en - ea) at the end.
+    ea, en = _pow2_exponent(a), _pow2_exponent(n)
+    a_s, n_s = np.ldexp(a, -ea), np.ldexp(n, -en)
+    with np.errstate(over="ignore"):
+        atol_s = float(np.ldexp(atol, -en))  # inf when atol dwarfs every norm: then every point is within it
+    sxy, sxx = np.cumsum(a_s * n_s), np.cumsum(a_s * a_s)
     # distinct non-zero |λ| values up to each point (±λ is one value: a line through the origin needs two)
     n_nonzero = np.cumsum(np.append(a[:1] > 0, (a[1:] != a[:-1]) & (a[1:] > 0)))
     best = -1
     with np.errstate(invalid="ignore", divide="ignore"):
-        alphas = np.where(sxx > 0, sxy / sxx, 0.0)
+        alphas = np.where(sxx > 0, sxy / sxx, 0.0)  # in units 2^(en - ea)
+    with np.errstate(over="ignore", under="ignore"):
+        slopes = np.ldexp(alphas, en - ea)  # a slope below 5e-324 is 0: not a positive alpha
+    with np.errstate(invalid="ignore", divide="ignore"):
         for e in ends:
-            if n_nonzero[e] < min_points or alphas[e] <= 0:
+            if n_nonzero[e] < min_points or slopes[e] <= 0:
                 continue
-            dev = np.abs(n[: e + 1] - alphas[e] * a[: e + 1])
-            if np.all(dev <= rtol * alphas[e] * a[: e + 1] + atol):
+            dev = np.abs(n_s[: e + 1] - alphas[e] * a_s[: e + 1])
+            if np.all(dev <= rtol * alphas[e] * a_s[: e + 1] + atol_s):
                 best = e
 
     def rel_resid(alpha: float, m: int) -> float:
-        den = float(np.linalg.norm(n[:m]))
-        num = float(np.linalg.norm(n[:m] - alpha * a[:m]))
+        den = float(np.linalg.norm(n_s[:m]))
+        num = float(np.linalg.norm(n_s[:m] - alpha * a_s[:m]))
         return num / den if den > 0 else (0.0 if num == 0 else float("inf"))
 
-    alpha_all = float(alphas[-1])
+    if not np.isfinite(slopes[[-1, best]]).all():
+        raise ValueError(
+            "lam, norms: the slope ||delta|| / |lambda| exceeds the float64 range (1.8e308); valid: norms / |lam| "
+            "below 1.8e308 (rescale lam or norms)"
+        )
+    alpha_all = float(slopes[-1])
     monotone, mono_fail = _monotone(lm, nm, atol)
     measured: dict[str, Any] = {
-        "alpha": float(alphas[best]) if best >= 0 else float("nan"),
+        "alpha": float(slopes[best]) if best >= 0 else float("nan"),
         "linear_up_to": float(a[best]) if best >= 0 else 0.0,
         "n_linear": int(n_nonzero[best]) if best >= 0 else 0,
         "relative_residual": rel_resid(float(alphas[best]), best + 1) if best >= 0 else float("nan"),
         "alpha_all": alpha_all,
-        "relative_residual_all": rel_resid(alpha_all, a.size),
+        "relative_residual_all": rel_resid(float(alphas[-1]), a.size),
         "monotone": monotone,
     }
     if weak:
@@ -295,6 +324,12 @@ def assumption_1(
                 f"||delta|| = {n[:3].tolist()})"
             )
     return PredicateResult("assumption-1", best >= 0, measured, tuple(failures))
+
+
+def _pow2_exponent(x: np.ndarray) -> int:
+    """``e`` with ``2^e <= max|x| < 2^(e+1)`` (0 for an all-zero or empty ``x``): scaling by ``2^-e`` is exact."""
+    m = float(np.max(np.abs(x), initial=0.0))
+    return math.frexp(m)[1] - 1 if m > 0 else 0
 
 
 def _monotone(lm: np.ndarray, nm: np.ndarray, atol: float) -> tuple[bool, list[str]]:
@@ -445,7 +480,10 @@ def assumption_3(p: object, z: object, answer: object, *, eps: object, k: object
     in_top = bool(answer in top)
     zt = za[top]
     others = top[top != answer]
-    diffs = za[others] - za[answer]
+    with np.errstate(over="ignore"):  # diagnostics: a difference or spread beyond float64 is reported as inf
+        diffs = za[others] - za[answer]
+        ez = _pow2_exponent(zt)  # std in units 2^ez: no spurious overflow of the squares near 1e308
+        sigma_within = float(np.ldexp(np.std(np.ldexp(zt, -ez), ddof=1), ez)) if kk >= 2 else float("nan")
     ties = int(np.sum(zt[:, None] == zt[None, :]) - kk) // 2
     measured = {
         "k": kk,
@@ -453,7 +491,7 @@ def assumption_3(p: object, z: object, answer: object, *, eps: object, k: object
         "top_k_mass": top_mass,
         "answer_in_top_k": in_top,
         "differences": diffs,
-        "sigma_within": float(np.std(zt, ddof=1)) if kk >= 2 else float("nan"),
+        "sigma_within": sigma_within,
         "ties": ties,
     }
     failures = []
@@ -499,18 +537,29 @@ def assumption_3_sample(
         sigma: the claimed :math:`\sigma>0`, or ``None``.
         level: significance level, ``0 < level < 1``.
 
+    The tests run on the projections divided by a power of two near their largest magnitude (exact, and every test is
+    scale-invariant), so projections near 1e308 or 1e-300 neither overflow nor underflow. A query with constant
+    projections next to non-constant ones has sample variance exactly 0, which rejects equal variances under a
+    normal law (Bartlett's statistic is infinite; ``p_equal_variance = 0``); when Levene's statistic is ``0/0``
+    (every query's absolute deviations from its median are constant, e.g. two values per query) nothing
+    distinguishes the variances and ``p_equal_variance = 1``.
+
     Returns:
         :class:`PredicateResult` with ``measured``: ``n_queries``, ``n_contrasts``, ``sigma_pooled``,
-        ``p_equal_variance``, ``p_normality`` (``nan`` when ``law=None``), ``p_sigma`` (``nan`` unless ``sigma``),
-        ``ties``.
+        ``p_equal_variance``, ``p_normality`` (``nan`` when ``law=None`` or fewer than 3 contrasts), ``p_sigma``
+        (``nan`` unless ``sigma``), ``ties``; the p-values are all ``nan`` when every query is constant.
 
     Raises:
-        ValueError: fewer than 2 queries, a query with fewer than 2 values, ``law``/``sigma``/``level`` invalid.
+        ValueError: fewer than 2 queries, a query with fewer than 2 values, ``law``/``sigma``/``level`` invalid, or
+            a pooled spread ``sigma_pooled`` beyond the float64 range.
+        TypeError: ``z_top`` is not a sequence of arrays, or holds non-numeric values.
     """
     from scipy import stats
 
     if law not in ("normal", None):
         raise ValueError(f"law must be 'normal' or None (any continuous law), got {law!r}")
+    if isinstance(z_top, (str, bytes)) or not hasattr(z_top, "__iter__"):
+        raise TypeError(f"z_top must be a sequence of 1-D arrays (one per query), got {type(z_top).__name__}")
     groups = [as_real(f"z_top[{i}]", g) for i, g in enumerate(z_top)]
     if len(groups) < 2:
         raise ValueError(f"z_top must hold at least 2 queries, got {len(groups)}")
@@ -527,9 +576,15 @@ def assumption_3_sample(
         sg = _scalar("sigma", sigma, 0.0, np.inf)
         if sg <= 0:
             raise ValueError(f"sigma must lie in (0, inf), got {sg!r}")
-    contrasts = np.concatenate([_helmert(g) for g in groups])
+    # exact rescaling by a power of two near max|z|: no overflow (|z| near 1e308) or underflow (1e-300) in the tests
+    e = _pow2_exponent(np.concatenate(groups))
+    groups_s = [np.ldexp(g, -e) for g in groups]
+    contrasts = np.concatenate([_helmert(g) for g in groups_s])  # in units 2^e
     n = contrasts.size
-    sigma_pooled = float(np.sqrt(np.mean(contrasts**2)))
+    with np.errstate(over="ignore"):
+        sigma_pooled = float(np.ldexp(np.sqrt(np.mean(contrasts**2)), e))
+    if not math.isfinite(sigma_pooled):
+        raise ValueError("z_top: the pooled within-query spread exceeds the float64 range (1.8e308); rescale z_top")
     ties = sum(int(np.sum(g[:, None] == g[None, :]) - g.size) // 2 for g in groups)
     failures: list[str] = []
     if ties:
@@ -539,15 +594,21 @@ def assumption_3_sample(
         p_var = p_norm = p_sig = float("nan")
         failures.append("every query's projections are constant: sigma = 0, not a continuous law")
     else:
-        with np.errstate(all="ignore"):
-            p_var = float((stats.bartlett if law == "normal" else stats.levene)(*groups).pvalue)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # scipy's warnings on degenerate samples; the cases are handled below
+            if law == "normal" and any(float(np.ptp(g)) == 0.0 for g in groups):
+                p_var = 0.0  # a sample variance of exactly 0 next to positive ones: unequal variances
+            else:
+                p_var = float((stats.bartlett if law == "normal" else stats.levene)(*groups_s).pvalue)
+                if math.isnan(p_var):  # Levene's 0/0: constant absolute deviations in every query
+                    p_var = 1.0
             if law == "normal":
                 test = stats.shapiro if n <= 5000 else stats.normaltest
                 p_norm = float(test(contrasts).pvalue) if n >= 3 else float("nan")
             else:
                 p_norm = float("nan")
             if sg is not None:
-                chi = float(np.sum(contrasts**2) / sg**2)
+                chi = float(np.sum(contrasts**2) / np.ldexp(sg, -e) ** 2)
                 p_sig = float(min(1.0, 2 * min(stats.chi2.cdf(chi, n), stats.chi2.sf(chi, n))))
             else:
                 p_sig = float("nan")

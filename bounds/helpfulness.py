@@ -41,13 +41,16 @@ from scipy.special import expit
 from . import symbols as S
 from ._check import (
     as_real,
+    broadcast_index,
     broadcast_shape,
     check_closed,
     check_index,
     check_integer,
     check_open,
     check_probability_vector,
+    check_vocabulary_axis,
     finish,
+    product,
 )
 from ._montecarlo import Estimate, as_generator, frequency, mean_estimate, noise_law, sample_projections
 from .statement import Statement, symbol_domains
@@ -96,11 +99,22 @@ def _check_p0(p0: object, name: str = "p0") -> np.ndarray:
     return p
 
 
-def _log_factor_6(p: np.ndarray, g: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``log`` of eq. (6)'s right side: ``-log(1 + γ(1-p0)/p0 (1 + x²/2))``, stable in log space."""
+def _log_rest_6(p: np.ndarray, g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``log(γ(1-p0)/p0 (1 + x²/2))``, the log-odds against a* in eq. (6); ``-inf`` when ``γ = 0`` or ``p0 = 1``.
+
+    That ``-inf`` holds even where ``x = αβσλ`` overflowed to ``inf`` (``0 * inf``: the true ``x`` is finite, the term
+    is 0), so the bound is then exactly 1 instead of NaN.
+    """
     with np.errstate(divide="ignore"):
         log_odds_wrong = np.log(g) + np.log1p(-p) - np.log(p)  # log(γ (1-p0)/p0); -inf when γ = 0 or p0 = 1
-    return -np.logaddexp(0.0, log_odds_wrong + _log1p_half_square(x))
+    with np.errstate(invalid="ignore"):
+        out = log_odds_wrong + _log1p_half_square(x)
+    return np.where(log_odds_wrong == -np.inf, -np.inf, out)
+
+
+def _log_factor_6(p: np.ndarray, g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``log`` of eq. (6)'s right side: ``-log(1 + γ(1-p0)/p0 (1 + x²/2))``, stable in log space."""
+    return -np.logaddexp(0.0, _log_rest_6(p, g, x))
 
 
 def helpfulness_upper(
@@ -149,11 +163,10 @@ def helpfulness_upper(
     s = check_closed("sigma", as_real("sigma", sigma), 0.0, np.inf)
     lm = as_real("lam", lam)
     broadcast_shape({"p0": p, "gamma": g, "alpha": a, "beta": bt, "sigma": s, "lam": lm})
-    with np.errstate(over="ignore"):
-        x = a * bt * s * lm  # may overflow to inf for absurd inputs: log(1 + inf²/2) = inf, bound 0 (the limit)
-    with np.errstate(divide="ignore"):
-        log_odds_wrong = np.log(g) + np.log1p(-p) - np.log(p)
-    return finish(expit(-(log_odds_wrong + _log1p_half_square(x))))
+    # x overflows to inf only where the true αβσλ exceeds float64: log(1 + inf²/2) = inf, bound 0 (the limit); a zero
+    # factor gives 0, never inf * 0 = NaN (bounds._check.product)
+    x = product(a, bt, s, lm)
+    return finish(expit(-_log_rest_6(p, g, x)))
 
 
 def helpfulness_upper_product(
@@ -191,10 +204,10 @@ def helpfulness_upper_product(
     bt = check_closed("beta", as_real("beta", beta), 0.0, np.inf)
     s = check_closed("sigma", as_real("sigma", sigma), 0.0, np.inf)
     lm = as_real("lam", lam)
-    broadcast_shape({"p0": p, "gamma": g, "beta": bt, "sigma": s, "alpha[..., None]": a[..., None]})
-    broadcast_shape({"p0": p, "lam[..., None]": lm[..., None]})
-    with np.errstate(over="ignore"):
-        x = a[..., None] * bt * s * lm[..., None]
+    broadcast_shape(
+        {"p0": p, "gamma": g, "beta": bt, "sigma": s, "alpha[..., None]": a[..., None], "lam[..., None]": lm[..., None]}
+    )
+    x = product(a[..., None], bt, s, lm[..., None])  # overflow -> inf (true value); a zero factor -> 0, not NaN
     return finish(np.exp(np.sum(_log_factor_6(p, g, x), axis=-1)))
 
 
@@ -280,7 +293,9 @@ def helpfulness_quantities(
         :class:`HelpfulnessQuantities` (float fields for a single realisation, arrays for a batch).
 
     Raises:
-        ValueError: bad distribution, :math:`p_0=1`, :math:`a^*\notin T_k`, bad shapes or values.
+        ValueError: bad distribution, :math:`p_0=1`, :math:`a^*\notin T_k`, bad shapes or values, or
+            :math:`X^\pm` or :math:`Y^\pm` beyond the float64 range (``|lam_norm| * |z_b - z_a*|`` or
+            ``|z_b - z_a*| / sigma`` above 1.8e308: they are never returned as ``inf``).
         TypeError: non-integer ``answer``, ``top_k`` neither int nor boolean mask.
     """
     pa = check_probability_vector("p", p)
@@ -298,7 +313,13 @@ def helpfulness_quantities(
     batch = shape[:-1]
     pa, za, mask = (np.broadcast_to(x, shape) for x in (pa, za, mask))
     idx, t = np.broadcast_to(idx, batch), np.broadcast_to(t, batch)
-    s = np.broadcast_to(s, batch) if s.ndim else s
+    if s.ndim:
+        try:
+            s = np.broadcast_to(s, batch)
+        except ValueError as exc:
+            raise ValueError(
+                f"sigma must be a scalar or broadcast to the batch shape {batch}, got shape {s.shape}"
+            ) from exc
     is_a = np.arange(V) == idx[..., None]
     if not (mask & is_a).any(axis=-1).all():
         raise ValueError("answer must belong to the top-k set T_k (Assumption 3: a* in T_k)")
@@ -322,14 +343,26 @@ def helpfulness_quantities(
     norm = np.abs(t)
     # γ <= (P+ + P-)/(1 - p0) <= 1 exactly; float sums taken in different orders can exceed 1 by an ulp
     gamma = np.minimum(2.0 * np.minimum(P_plus, P_minus) / others, 1.0)
-    Y_plus, Y_minus = D_plus / s, D_minus / s
+    with np.errstate(over="ignore"):
+        Y_plus, Y_minus = D_plus / s, D_minus / s
+        X_plus, X_minus = norm * D_plus, norm * D_minus
+    if not (np.isfinite(X_plus) & np.isfinite(X_minus)).all():
+        raise ValueError(
+            "lam_norm * (z_b - z_a*) overflows float64: X+- would be infinite; valid: |lam_norm| * |z_b - z_a*| "
+            "< 1.8e308 (reduce lam_norm)"
+        )
+    if not (np.isfinite(Y_plus) & np.isfinite(Y_minus)).all():
+        raise ValueError(
+            "sigma is too small: Y+- = (mean of z_b - z_a*) / sigma overflows float64; valid: sigma > "
+            "|z_b - z_a*| / 1.8e308"
+        )
     out = HelpfulnessQuantities(
         p0=p0,
         top_mass=np.sum(np.where(mask, pa, 0.0), axis=-1),
         P_plus=P_plus,
         P_minus=P_minus,
-        X_plus=norm * D_plus,
-        X_minus=norm * D_minus,
+        X_plus=X_plus,
+        X_minus=X_minus,
         Y_plus=Y_plus,
         Y_minus=Y_minus,
         gamma=gamma,
@@ -383,8 +416,9 @@ def helpfulness_jensen(
         )
     with np.errstate(divide="ignore"):
         lp, lpp, lpm = np.log(p), np.log(pp), np.log(pm)
-    log_rest = np.logaddexp(lpp + xp, lpm - xm) - lp  # log((P+ e^X+ + P- e^-X-)/p0)
-    return finish(np.exp(-np.logaddexp(0.0, log_rest)))
+    with np.errstate(over="ignore"):  # log_rest = +inf where X+ is huge: the bound is 0, the limit
+        log_rest = np.logaddexp(lpp + xp, lpm - xm) - lp  # log((P+ e^X+ + P- e^-X-)/p0)
+        return finish(np.exp(-np.logaddexp(0.0, log_rest)))
 
 
 def helpfulness_event(p0: object, one_minus_eps: object, P_plus: object, X_plus: object) -> float | np.ndarray:
@@ -407,7 +441,9 @@ def helpfulness_event(p0: object, one_minus_eps: object, P_plus: object, X_plus:
         X_plus: :math:`X^+\ge0`.
 
     Raises:
-        ValueError: a parameter outside its domain or shapes that do not broadcast.
+        ValueError: a parameter outside its domain, shapes that do not broadcast, or ``one_minus_eps`` so small
+            (below :math:`p_0/1.8\cdot10^{308}`, with :math:`P^+X_+^2` as small) that the bound exceeds the
+            float64 range.
     """
     p = _check_p0(p0)
     m = check_closed("one_minus_eps", as_real("one_minus_eps", one_minus_eps), 0.0, 1.0)
@@ -420,7 +456,14 @@ def helpfulness_event(p0: object, one_minus_eps: object, P_plus: object, X_plus:
         raise ValueError(f"p0 + P_plus must be <= 1 (disjoint token sets), got {float(np.max(p + pp))!r}")
     with np.errstate(divide="ignore"):
         log_quad = np.log(pp) + 2.0 * np.log(xp) - np.log(2.0)  # log(½ P+ X+²); -inf when P+ = 0 or X+ = 0
-    return finish(np.exp(np.log(p) - np.logaddexp(np.log(m), log_quad)))
+    with np.errstate(over="ignore"):
+        out = np.exp(np.log(p) - np.logaddexp(np.log(m), log_quad))
+    if not np.isfinite(out).all():
+        raise ValueError(
+            "one_minus_eps is too small: p0 / (one_minus_eps + P_plus * X_plus**2 / 2) exceeds the float64 range "
+            f"(1.8e308); valid: one_minus_eps > p0 / 1.8e308, got one_minus_eps={_first(m)}, p0={_first(p)}"
+        )
+    return finish(out)
 
 
 def helpfulness_expectation(p0: object, S2: object, alpha: object, sigma: object, lam: object) -> float | np.ndarray:
@@ -452,15 +495,15 @@ def helpfulness_expectation(p0: object, S2: object, alpha: object, sigma: object
     """
     p = _check_p0(p0)
     s2 = check_closed("S2", as_real("S2", S2), 0.0, 1.0)
-    if (s2 > (1.0 - p) ** 2 + 1e-12).any():
-        raise ValueError(f"S2 must be <= (1 - p0)**2 (a sum of squares of the wrong masses), got {_first(s2)}")
     a = check_closed("alpha", as_real("alpha", alpha), 0.0, np.inf)
     s = check_closed("sigma", as_real("sigma", sigma), 0.0, np.inf)
     lm = as_real("lam", lam)
     broadcast_shape({"p0": p, "S2": s2, "alpha": a, "sigma": s, "lam": lm})
+    if (s2 > (1.0 - p) ** 2 + 1e-12).any():
+        raise ValueError(f"S2 must be <= (1 - p0)**2 (a sum of squares of the wrong masses), got {_first(s2)}")
     curvature = p * (1.0 - p) - s2
     with np.errstate(over="ignore", invalid="ignore"):
-        t2 = (a * s * lm) ** 2
+        t2 = product(a, s, lm) ** 2  # λ = 0 (or α, σ = 0) gives 0 even when the other factors overflow
         out = np.where(curvature == 0, p, p - p * t2 * curvature)
     if not np.isfinite(out).all():
         raise ValueError("(alpha*sigma*lam)**2 exceeds the float64 range; valid: |alpha*sigma*lam| < 1e154")
@@ -478,8 +521,12 @@ def helpfulness_expectation_p(
         alpha, sigma, lam: as in :func:`helpfulness_expectation` (broadcast with the batch shape).
     """
     pa = check_probability_vector("p", p)
-    idx = np.broadcast_to(_answer_index(answer, pa.shape[-1]), pa.shape[:-1])
+    idx = broadcast_index("answer", _answer_index(answer, pa.shape[-1]), pa.shape[:-1])
     p0 = np.take_along_axis(pa, idx[..., None], axis=-1)[..., 0]
+    if (p0 == 0).any():
+        raise ValueError("p[answer] must be > 0 (p0 = P(a*|q) lies in the half-open interval (0, 1]), got 0.0")
+    # p sums to 1 within 1e-8, so p[answer] may exceed 1 by that rounding: p0 <= 1 exactly
+    p0 = np.minimum(p0, 1.0)
     is_a = np.arange(pa.shape[-1]) == idx[..., None]
     s2 = np.sum(np.where(is_a, 0.0, pa * pa), axis=-1)
     s2 = np.minimum(s2, (1.0 - p0) ** 2)  # S2 <= (1-p0)^2 exactly; float rounding of the two sums can exceed it
@@ -503,7 +550,7 @@ def helpfulness_limit(n: object) -> float:
     Args:
         n: number of possible answers per query, an integer :math:`n \ge 1`.
     """
-    return 1.0 / check_integer("n", n, 1)
+    return 1 / check_integer("n", n, 1)  # int / int: exact rounding, no OverflowError for n beyond 1.8e308
 
 
 def helpfulness_at_infinity(p: object, z: object, answer: object) -> float | np.ndarray:
@@ -523,8 +570,9 @@ def helpfulness_at_infinity(p: object, z: object, answer: object) -> float | np.
     pa = check_probability_vector("p", p)
     za = as_real("z", z)
     shape = broadcast_shape({"p": pa, "z": za})
+    check_vocabulary_axis("z", za, pa.shape[-1])
     pa, za = np.broadcast_to(pa, shape), np.broadcast_to(za, shape)
-    idx = np.broadcast_to(_answer_index(answer, shape[-1]), shape[:-1])
+    idx = broadcast_index("answer", _answer_index(answer, shape[-1]), shape[:-1])
     live = pa > 0
     m = np.max(np.where(live, za, -np.inf), axis=-1, keepdims=True)
     top = live & (za == m)
@@ -532,7 +580,8 @@ def helpfulness_at_infinity(p: object, z: object, answer: object) -> float | np.
     if (pa_ans == 0).any():
         raise ValueError("p[answer] must be > 0")
     at_top = np.take_along_axis(top, idx[..., None], axis=-1)[..., 0]
-    return finish(np.where(at_top, pa_ans / np.sum(np.where(top, pa, 0.0), axis=-1), 0.0))
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # only rows with a* at the top are kept
+        return finish(np.where(at_top, pa_ans / np.sum(np.where(top, pa, 0.0), axis=-1), 0.0))
 
 
 # ---------------------------------------------------------------------------------------------------------------

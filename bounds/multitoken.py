@@ -16,6 +16,7 @@ carry no subtree.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,16 @@ from typing import Any
 import numpy as np
 
 from . import symbols as S
-from ._check import as_real, broadcast_shape, check_closed, check_integer, check_open, check_probability_vector, finish
+from ._check import (
+    as_real,
+    broadcast_shape,
+    check_closed,
+    check_integer,
+    check_open,
+    check_probability_vector,
+    divide_by_product,
+    finish,
+)
 from .statement import Statement, symbol_domains
 from .steered import log_steered_distribution
 
@@ -67,10 +77,19 @@ class ResponseTree:
         z = as_real("z", self.z)
         if z.shape != p.shape:
             raise ValueError(f"z must have the shape of p {p.shape}, got {z.shape}")
-        al = np.asarray(self.aligned)
+        try:
+            al = np.asarray(self.aligned)
+        except ValueError as exc:  # a ragged sequence
+            msg = f"aligned must be a boolean array of the shape of p {p.shape}, got {self.aligned!r}"
+            raise ValueError(msg) from exc
         if al.dtype != bool or al.shape != p.shape:
             raise ValueError(f"aligned must be a boolean array of the shape of p {p.shape}, got {al.dtype} {al.shape}")
-        children = tuple(self.children) if len(self.children) else (None,) * p.size
+        try:
+            children = tuple(self.children) if len(self.children) else (None,) * p.size
+        except TypeError as exc:  # not a sequence
+            raise TypeError(
+                f"children must be a sequence of one ResponseTree or None per token, got {type(self.children).__name__}"
+            ) from exc
         if len(children) != p.size:
             raise ValueError(f"children must have one entry per token ({p.size}), got {len(children)}")
         for i, c in enumerate(children):
@@ -188,8 +207,10 @@ def response_behavior(tree: ResponseTree, norm: object) -> float | np.ndarray:
 # ---------------------------------------------------------------------------------------------------------------
 def _threshold(log_odds: np.ndarray, e: np.ndarray, ell: int, a: np.ndarray, d: np.ndarray) -> np.ndarray:
     """``max(0, (log_odds + log(ℓ/ε - 1)) / (αΔ))`` in log space, refusing a result beyond the float64 range."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = np.maximum(0.0, (log_odds + np.log(ell - e) - np.log(e)) / a / d)
+    # ℓ beyond float64 (a Python int): log(ℓ - ε) = log ℓ to float64 precision, without converting ℓ to float
+    log_ell_minus_e = np.log(ell - e) if ell < 2**1000 else np.full(np.shape(e), math.log(ell))
+    # log space where α Δ under/overflows (e.g. α = 1e-310, Δ = 1e300 is α Δ = 1e-10, not a float64 overflow)
+    out = np.maximum(0.0, divide_by_product(log_odds + log_ell_minus_e - np.log(e), a, d))
     if not np.isfinite(out).all():
         raise ValueError(
             "alpha * delta is too small: the threshold log(...)/(alpha*delta) exceeds the float64 range (1.8e308); "

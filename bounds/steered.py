@@ -17,7 +17,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._check import as_real, broadcast_shape, check_closed, check_index, check_probability_vector, finish
+from ._check import (
+    as_real,
+    broadcast_index,
+    broadcast_shape,
+    check_closed,
+    check_index,
+    check_probability_vector,
+    check_vocabulary_axis,
+    finish,
+    product,
+)
 
 __all__ = [
     "behavior_expectation",
@@ -35,6 +45,7 @@ def _inputs(p: object, z: object, norm: object) -> tuple[np.ndarray, np.ndarray,
     if za.ndim == 0:
         raise ValueError(f"z must have a last axis over the vocabulary like p {pa.shape}, got a scalar")
     broadcast_shape({"p": pa, "z": za, "norm[..., None]": na[..., None]})
+    check_vocabulary_axis("z", za, pa.shape[-1])
     return pa, za, na
 
 
@@ -54,11 +65,17 @@ def log_steered_distribution(p: object, z: object, norm: object) -> np.ndarray:
         logp = np.log(pa)
     # Only differences of projections matter (THEORY §1): centring z before multiplying by the norm keeps the
     # exponents small, so rounding does not scale with |‖δ‖ z| (e.g. z = (24, 24), ‖δ‖ = 683 stays exact).
-    zc = za - np.max(za, axis=-1, keepdims=True)
+    zmax = np.max(za, axis=-1, keepdims=True)
     with np.errstate(over="ignore", invalid="ignore"):
+        zc = za - zmax
         tilt = na[..., None] * zc
     if not np.isfinite(tilt).all():
-        raise ValueError("norm * z overflows float64; reduce norm (valid: norm * |z_s - z_t| < 1.7e308)")
+        # z_s - z_t itself may overflow (|z| near 1e308) while norm * (z_s - z_t) does not (norm = 0, or norm < 1):
+        # halve before subtracting (exact for normal floats), 0 * inf counts as 0.
+        with np.errstate(over="ignore"):
+            tilt = 2.0 * product(na[..., None], 0.5 * za - 0.5 * zmax)
+        if not np.isfinite(tilt).all():
+            raise ValueError("norm * z overflows float64; reduce norm (valid: norm * |z_s - z_t| < 1.7e308)")
     a = logp + tilt  # logs taken before broadcasting: a batch of norms costs one log per token, not per norm
     shifted = a - np.max(a, axis=-1, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
@@ -101,6 +118,8 @@ def behavior_expectation(p: object, z: object, norm: object, scores: object) -> 
     """
     sc = check_closed("scores", as_real("scores", scores), -1.0, 1.0)
     logq = log_steered_distribution(p, z, norm)
+    broadcast_shape({"P_lambda (from p, z, norm)": logq, "scores": sc})
+    check_vocabulary_axis("scores", sc, logq.shape[-1])
     return finish(np.sum(np.exp(logq) * sc, axis=-1))
 
 
@@ -112,5 +131,5 @@ def helpfulness(p: object, z: object, norm: object, answer: object) -> float | n
         answer: index of the correct token ``a*`` on the last axis (an int, or an int array over the batch).
     """
     logq = log_steered_distribution(p, z, norm)
-    idx = np.broadcast_to(check_index("answer", answer, logq.shape[-1]), logq.shape[:-1])
+    idx = broadcast_index("answer", check_index("answer", answer, logq.shape[-1]), logq.shape[:-1])
     return finish(np.exp(np.take_along_axis(logq, idx[..., None], axis=-1)[..., 0]))

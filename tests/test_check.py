@@ -4,6 +4,7 @@ end-to-end run on the embedded SmolLM2 (integration)."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -197,3 +198,28 @@ def test_check_cli_reports_bad_grid_without_loading(tmp_path, capsys):
 
     assert main(["check", "--lambdas", "1,2", "--out", str(tmp_path)]) == 2
     assert "lambdas: the grid must contain 0" in capsys.readouterr().err
+
+
+@pytest.mark.integration
+def test_check_is_bitwise_reproducible_on_cpu(smollm2, tmp_path):
+    """Two fresh runs with the same settings (and seed) write the same report.json, byte for byte apart from the
+    creation time and the wall-clock timings, the same report.md apart from those rows, and the same figures."""
+    cfg = check.CheckConfig(**SMALL)
+    for name in "ab":  # the same output folder (the report records its paths), moved aside after each run
+        check.run_check(cfg, tmp_path / "run", loaded=smollm2, progress=False)
+        (tmp_path / "run").rename(tmp_path / name)
+    a, b = (json.loads((tmp_path / d / "report.json").read_text()) for d in "ab")
+    clock = ("runtime_seconds", "stage_seconds_when_computed", "created")  # wall-clock readings
+    for r in (a, b):
+        for key in clock:
+            r.pop(key)
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    md_a, md_b = ((tmp_path / d / "report.md").read_text().splitlines() for d in "ab")
+    assert len(md_a) == len(md_b)
+    differing = [(x, y) for x, y in zip(md_a, md_b, strict=True) if x != y]
+    timing_or_created = re.compile(r"\| [\w ]+ \| [\d.]+ \||.*Created.*")
+    assert all(timing_or_created.fullmatch(x) for x, _ in differing), differing
+    pngs = sorted(p.name for p in (tmp_path / "a").glob("*.png"))
+    assert pngs and pngs == sorted(p.name for p in (tmp_path / "b").glob("*.png"))
+    for name in pngs:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
