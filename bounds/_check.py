@@ -55,7 +55,7 @@ def as_real(name: str, x: object, *, allow_inf: bool = False) -> np.ndarray:
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a real number or array of real numbers, got dtype {arr.dtype}")
     arr = arr.astype(np.float64, copy=False)
-    with np.errstate(over="ignore"):  # a sum beyond float64 only sends us to the element-wise scan
+    with np.errstate(over="ignore", invalid="ignore"):  # a non-finite sum only sends us to the element-wise scan
         total = np.add.reduce(arr, axis=None) if arr.size else 0.0
     if not np.isfinite(total):
         bad_nan = np.isnan(arr)

@@ -397,14 +397,17 @@ def assumption_2(z: object, scores: object, delta: object = None, *, p: object =
         measured = {"margin": float("inf"), "mean_gap_not_margin": float("nan"), "closest_pair": None}
         return PredicateResult("assumption-2", True, measured | {"violating_pairs": 0}, ())
     sp_, sm = ip[np.argmin(za[ip])], im[np.argmax(za[im])]
-    margin = float(za[sp_] - za[sm])
-    gaps = za[ip][:, None] - za[im][None, :]
+    e = _pow2_exponent(za[keep])  # the mean gap in units 2^e: no spurious overflow of the sums near 1e308
+    with np.errstate(over="ignore"):  # a difference beyond float64 is +-inf, which compares correctly with d
+        margin = float(za[sp_] - za[sm])
+        gaps = za[ip][:, None] - za[im][None, :]
+        mean_gap = float(np.ldexp(np.mean(np.ldexp(za[ip], -e)) - np.mean(np.ldexp(za[im], -e)), e))
     threshold = 0.0 if d is None else d
     violating = int(np.sum(gaps <= 0)) if d is None else int(np.sum(gaps < d))
     holds = margin > 0 if d is None else margin >= d
     measured = {
         "margin": margin,
-        "mean_gap_not_margin": float(za[ip].mean() - za[im].mean()),
+        "mean_gap_not_margin": mean_gap,
         "closest_pair": (int(sp_), int(sm)),
         "violating_pairs": violating,
     }
@@ -673,11 +676,13 @@ def assumption_4(
         zmin = float("inf")
     else:
         zmin = float(za[ip].min())
-        in_M = (zmin - za[im]) < d
+        with np.errstate(over="ignore"):  # a difference beyond float64 is +-inf, which compares correctly with d
+            in_M = (zmin - za[im]) < d
         M, rest = im[in_M], im[~in_M]
     mass = float(np.sum(pa[M]))
-    depth = float(za[M].max() - zmin) if M.size else float("-inf")
-    rest_margin = float(zmin - za[rest].max()) if rest.size and ip.size else float("inf")
+    with np.errstate(over="ignore"):
+        depth = float(za[M].max() - zmin) if M.size else float("-inf")
+        rest_margin = float(zmin - za[rest].max()) if rest.size and ip.size else float("inf")
     failures = []
     if rest_margin < d:
         failures.append(f"(49) fails outside M: margin {rest_margin!r} < Delta = {d!r}")
