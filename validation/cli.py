@@ -261,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     ck = sub.add_parser(
         "check",
         help="check a real model against the theory's assumptions and bounds (default: the embedded SmolLM2, "
-        "about 10 minutes on 2 CPU cores); writes report.json, report.md and figures; resumes an interrupted run",
+        "about 4 minutes on 2 CPU cores); writes report.json, report.md and figures; resumes an interrupted run",
     )
     ck.add_argument("--model", default="smollm2-135m-instruct", help="embedded name, GGUF file, HF directory or id")
     ck.add_argument("--behavior", default="harmless", help="harmless, harmful, bias, or a behavior JSON file")
