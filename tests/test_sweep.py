@@ -216,9 +216,10 @@ GEN_LAM = [-5.0, 0.0, 8.0]
 NEW = 6
 
 
-def _reference_generate(model, prompt, lam) -> list[int]:
+def _reference_generate(model, prompt, lam, vectors=VECS) -> list[int]:
+    """One prompt at one λ through ``model.generate`` (the per-row pattern the sweeps must reproduce)."""
     ids = torch.tensor([prompt])
-    with torch.no_grad(), steer(model, VECS, float(lam)):
+    with torch.no_grad(), steer(model, vectors, float(lam)):
         out = model.generate(
             input_ids=ids,
             attention_mask=torch.ones_like(ids),
@@ -489,20 +490,7 @@ def test_prefix_reuse_restores_blocks_after_an_error(model):
 
 @pytest.fixture(scope="module")
 def generate_reference_upper(model):
-    def one(prompt, lam):
-        ids = torch.tensor([prompt])
-        with torch.no_grad(), steer(model, UPPER, float(lam)):
-            out = model.generate(
-                input_ids=ids,
-                attention_mask=torch.ones_like(ids),
-                max_new_tokens=NEW,
-                do_sample=False,
-                pad_token_id=0,
-                use_cache=True,
-            )
-        return " ".join(map(str, out[0, len(prompt) :].tolist()))
-
-    return [[one(p, lam) for lam in GEN_LAM] for p in GEN_PROMPTS]
+    return [[" ".join(map(str, _reference_generate(model, p, lam, UPPER))) for lam in GEN_LAM] for p in GEN_PROMPTS]
 
 
 @pytest.mark.parametrize("batch_size", [1, 7, 100])
