@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import symbols as S
-from ._check import as_real, broadcast_shape, check_closed, check_open, divide_by_product, finish, product
+from ._check import _TINY, as_real, broadcast_shape, check_closed, check_open, divide_by_product, finish, product
 from .statement import Statement, symbol_domains
 
 __all__ = [
@@ -25,9 +25,6 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------------------------
 # Theorem 1
 # ---------------------------------------------------------------------------------------------------------------
-_TINY = np.finfo(np.float64).tiny
-
-
 def _half_tilt(lm: np.ndarray, a: np.ndarray, d: np.ndarray) -> np.ndarray:
     """``λ αΔ/2``, formed as ``λ (αΔ/2)`` so that a scalar ``(α, Δ)`` costs one multiply per λ.
 
