@@ -15,13 +15,7 @@ from tests._tiny import tiny_llama  # noqa: E402
 from validation import analysis, check, sweep  # noqa: E402
 from validation.measure import assumption_1, assumption_2, assumption_3  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # ----------------------------------------------------------------------------------------------------------------------

@@ -59,13 +59,7 @@ class Boom(Exception):
 INTERRUPTS = [KeyboardInterrupt, SystemExit, RuntimeError, ValueError, MemoryError, Boom]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """One intra-op thread (tiny forwards; thread start-up dominates on a loaded machine), restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _fresh_model(seed: int = 0):

@@ -56,18 +56,11 @@ class StubTokenizer:
         return " ".join(str(int(i)) for i in ids)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """One intra-op thread: these forwards are tiny, and thread start-up dominates (10x slower on a loaded 2-core
-    machine); restored afterwards so other modules keep their setting."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
-def model(_one_thread):
+def model(one_thread):
     m = tiny_llama(seed=0)
     m.generation_config.eos_token_id = None  # generation never stops early: every row has max_new_tokens tokens
     with torch.no_grad():  # install transformers' lazy output-capturing hooks once, before any hook snapshot
@@ -508,24 +501,34 @@ def test_generate_sweep_prefix_reuse_equals_per_row_generate(model, generate_ref
     assert hook_snapshot(model) == hooks_before
 
 
-def test_generate_prefix_reuse_runs_the_prompt_once_per_prompt_below_the_first_steered_block(model):
-    """Block 0 reads each prompt once (not once per λ); block 2 (steered) reads it once per λ row."""
+def _shapes_seen(model, blocks_idx, fn) -> dict[int, list[tuple[int, int]]]:
+    """``(rows, positions)`` of every output of the given decoder blocks while ``fn()`` runs."""
     from validation.hooks import _decoder_layers
 
     blocks = _decoder_layers(model)
-    seen: dict[int, list[tuple[int, int]]] = {0: [], 2: []}
-    handles = [
-        blocks[j].register_forward_hook(
-            lambda m, a, o, j=j: seen[j].append(tuple((o[0] if isinstance(o, tuple) else o).shape[:2]))
-        )
-        for j in seen
-    ]
-    wrapped = SimpleNamespace(model=model, tokenizer=StubTokenizer())
+    seen: dict[int, list[tuple[int, int]]] = {j: [] for j in blocks_idx}
+
+    def hook(j, output):
+        seen[j].append(tuple((output[0] if isinstance(output, tuple) else output).shape[:2]))
+
+    handles = [blocks[j].register_forward_hook(lambda m, a, o, j=j: hook(j, o)) for j in blocks_idx]
     try:
-        generate_sweep(wrapped, GEN_PROMPTS[:2], UPPER, GEN_LAM, max_new_tokens=3, batch_size=100)
+        fn()
     finally:
         for h in handles:
             h.remove()
+    return seen
+
+
+def _batch_sizes_seen(model, blocks_idx, fn) -> dict[int, list[int]]:
+    return {j: [rows for rows, _ in shapes] for j, shapes in _shapes_seen(model, blocks_idx, fn).items()}
+
+
+def test_generate_prefix_reuse_runs_the_prompt_once_per_prompt_below_the_first_steered_block(model):
+    """Block 0 reads each prompt once (not once per λ); block 2 (steered) reads it once per λ row."""
+    wrapped = SimpleNamespace(model=model, tokenizer=StubTokenizer())
+    kw = {"max_new_tokens": 3, "batch_size": 100}
+    seen = _shapes_seen(model, [0, 2], lambda: generate_sweep(wrapped, GEN_PROMPTS[:2], UPPER, GEN_LAM, **kw))
     T = max(len(p) for p in GEN_PROMPTS[:2])
     G = len(GEN_LAM)
     # block 0: the prompt minus its last token for the 2 distinct prompts, then one token per step for 2 G rows
@@ -562,24 +565,6 @@ def test_generate_prefix_reuse_cache_equals_the_full_models_cache(model):
         assert a.keys.shape == b.keys.shape == (len(rows) * G, *b.keys.shape[1:]), j
         for x, y in ((a.keys, b.keys), (a.values, b.values)):
             torch.testing.assert_close(x * real, y * real, atol=1e-5, rtol=0)
-
-
-def _batch_sizes_seen(model, blocks_idx, fn) -> dict[int, list[int]]:
-    from validation.hooks import _decoder_layers
-
-    blocks = _decoder_layers(model)
-    seen: dict[int, list[int]] = {j: [] for j in blocks_idx}
-
-    def hook(m, a, o, j):
-        seen[j].append((o[0] if isinstance(o, tuple) else o).shape[0])
-
-    handles = [blocks[j].register_forward_hook(lambda m, a, o, j=j: hook(m, a, o, j)) for j in blocks_idx]
-    try:
-        fn()
-    finally:
-        for h in handles:
-            h.remove()
-    return seen
 
 
 def test_prompt_and_choice_prefix_reuse_run_blocks_below_the_first_steered_one_once_per_distinct_row(model):

@@ -154,12 +154,7 @@ VECS = {0: torch.linspace(-1, 1, D), 2: torch.cos(torch.arange(D, dtype=torch.fl
 WORDS = ["<unk>", "<eos>", "<bos>", "A", "B", "C", "D", ".", "(", ")", "the", "answer", "is", "cat", "dog", "bird"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +172,7 @@ def letter_tokenizer():
 
 
 @pytest.fixture(scope="module")
-def lm(letter_tokenizer, _one_thread):
+def lm(letter_tokenizer, one_thread):
     m = tiny_llama(seed=0)
     m.generation_config.eos_token_id = None
     return SimpleNamespace(model=m, tokenizer=letter_tokenizer)
