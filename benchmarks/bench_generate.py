@@ -36,13 +36,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 class _IdTokenizer:
-    """Decodes to the token ids themselves, so that the comparison is on ids, not on text."""
+    """Decodes to the token ids themselves, so that the comparison is on ids, not on text; the trailing padding of a
+    row that finished early in a batch is dropped (a single-prompt ``generate`` has none)."""
 
     def __init__(self, pad_token_id: int, eos_token_id: object) -> None:
         self.pad_token_id, self.eos_token_id = pad_token_id, eos_token_id
 
     def decode(self, ids: object, skip_special_tokens: bool = True) -> str:
-        return " ".join(str(int(i)) for i in ids)
+        out = [int(i) for i in ids]
+        while out and out[-1] == self.pad_token_id:
+            out.pop()
+        return " ".join(map(str, out))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:<24} {results[name]['seconds']:9.2f} s", flush=True)
         return out
 
+    ids_tokenizer = _IdTokenizer(pad, lm.tokenizer.eos_token_id)
+
     def baseline() -> list[list[str]]:
         out = []
         with torch.inference_mode():
@@ -108,17 +114,14 @@ def main(argv: list[str] | None = None) -> int:
                             do_sample=False,
                             pad_token_id=pad,
                         )
-                    new = y[0, len(p) :].tolist()
-                    while new and new[-1] == pad:  # the batched sweeps pad finished rows; compare the real tokens
-                        new.pop()
-                    row.append(" ".join(map(str, new)))
+                    row.append(ids_tokenizer.decode(y[0, len(p) :]))
                 out.append(row)
         return out
 
-    wrapped = SimpleNamespace(model=module, tokenizer=_IdTokenizer(pad, lm.tokenizer.eos_token_id))
+    wrapped = SimpleNamespace(model=module, tokenizer=ids_tokenizer)
 
     def run_sweep(reuse: bool) -> list[list[str]]:
-        texts = sweep.generate_sweep(
+        return sweep.generate_sweep(
             wrapped,
             prompts,
             vectors,
@@ -128,14 +131,6 @@ def main(argv: list[str] | None = None) -> int:
             pad_id=pad,
             reuse_prefix=reuse,
         )
-        strip = [[" ".join(t.split()) for t in row] for row in texts]
-        for row in strip:  # trailing pad ids of finished rows
-            for g, t in enumerate(row):
-                ids = t.split()
-                while ids and ids[-1] == str(pad):
-                    ids.pop()
-                row[g] = " ".join(ids)
-        return strip
 
     base = timed("baseline (paper pattern)", baseline)
     noreuse = timed("sweep, no prefix reuse", lambda: run_sweep(False))
