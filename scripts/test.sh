@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Quick start, tests: set up .venv (idempotent), lint, and run the test suite (hypothesis "ci" profile: derandomized).
+# Quick start, tests: set up .venv from the lock (idempotent), lint, and run the test suite (hypothesis "ci" profile:
+# derandomized). Extra arguments go to pytest.
 source "$(dirname "$0")/_venv.sh"
-install_torch
-install_project test,validation,docs
+install_locked
+install_project
 install_data
-.venv/bin/ruff check .
-.venv/bin/ruff format --check .
-.venv/bin/python -m pytest -n 2 "$@"
+"$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
+export HF_HUB_OFFLINE=1
+"$VENV/bin/python" -m pytest -n 2 "$@"

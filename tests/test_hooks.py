@@ -462,6 +462,64 @@ def test_generate_positions_match_manual_full_forward(model, positions):
     assert first_changed == (positions != "generated")
 
 
+@pytest.mark.parametrize("keyword", ["past_key_values", "cache"])
+@pytest.mark.parametrize("positions", ["generated", "prompt"])
+def test_cached_pass_is_detected_whatever_keyword_carries_the_cache(model, keyword, positions):
+    """The hook counts the cached positions from the cache object, not from one keyword's name: a cached step with
+    the cache passed as ``past_key_values`` (every declared release; deprecated from transformers 5.25) or as
+    ``cache`` (5.25 on) is a cached pass, steered exactly at its one new position under ``"generated"`` and not at
+    all under ``"prompt"``. A release on which the keyword does not reach the model skips its case."""
+    import warnings
+
+    from validation.kvcache import new_cache
+
+    prompt = torch.tensor([[5, 9, 17, 33, 64]])
+    step = torch.tensor([[71]])
+    layer, lam, v = 1, 3.0, unit(23)
+    cache = new_cache(model)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # this test passes the deprecated name on purpose
+        model(prompt, use_cache=True, **{keyword: cache})
+        if cache.get_seq_length() == 0:
+            pytest.skip(f"transformers {transformers.__version__} does not take the cache as {keyword!r}")
+        with steer(model, {layer: v}, lam, positions=positions) as handle:
+            out = model(step, attention_mask=torch.ones(1, 6, dtype=torch.long), use_cache=True, **{keyword: cache})
+    assert handle.calls == [(layer, 5, 1, positions == "generated")]
+    seq = torch.cat([prompt, step], dim=1)
+    sel = torch.zeros(1, 6, dtype=torch.bool)
+    sel[0, 5] = positions == "generated"
+    ref = _ReferenceSteer(model, layer, v, lam, sel)
+    try:
+        with torch.no_grad():
+            expected = model(seq, use_cache=False).logits[:, -1]
+    finally:
+        ref.remove()
+    torch.testing.assert_close(out.logits[:, -1], expected, atol=1e-5, rtol=1e-5)
+
+
+def test_cached_positions_and_cache_parameter_go_by_type_not_name(model):
+    """validation.kvcache finds the cache among any values and the forward parameter by its Cache annotation."""
+    import inspect
+
+    from validation.kvcache import cache_parameter, cached_positions, new_cache
+
+    cache = new_cache(model)
+    with torch.no_grad():
+        model(torch.tensor([[5, 9, 17]]), use_cache=True, **{cache_parameter(model): cache})
+    assert cached_positions([None, 3, torch.ones(2), cache]) == 3
+    assert cached_positions([None, (torch.ones(1),)]) == 0
+    name = cache_parameter(model)
+    assert name in inspect.signature(model.forward).parameters
+    assert cache_parameter(model.model) == name  # the decoder stack takes it under the same name
+
+    class NoCache(torch.nn.Module):
+        def forward(self, x: torch.Tensor, past: object = None) -> torch.Tensor:
+            return x
+
+    with pytest.raises(TypeError, match="KV cache"):
+        cache_parameter(NoCache())
+
+
 def test_generate_without_cache_treats_every_pass_as_prompt(model):
     ids = torch.tensor([[5, 9, 17, 33]])
     v = unit(20)

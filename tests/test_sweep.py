@@ -538,8 +538,7 @@ def test_generate_prefix_reuse_runs_the_prompt_once_per_prompt_below_the_first_s
 
 def test_generate_prefix_reuse_cache_equals_the_full_models_cache(model):
     """The λ rows' KV cache built with prefix reuse equals that of a plain steered forward (every block, ≤ 1e-5)."""
-    from transformers import DynamicCache
-
+    from validation.kvcache import cache_kwargs, new_cache
     from validation.sweep import _generation_positions, _lambda_cache, _left_pad, _prefilled_cache
 
     rows, G = GEN_PROMPTS, len(GEN_LAM)
@@ -551,14 +550,14 @@ def test_generate_prefix_reuse_cache_equals_the_full_models_cache(model):
         prefilled = _prefilled_cache(model, ids_u, mask_u, G, 2)
         with steer(model, UPPER, lam_rows, positions="all"):
             fast = _lambda_cache(model, prefilled, ids_t, mask, 2)
-            full = DynamicCache(config=model.config)
+            full = new_cache(model)
             m = mask[:, : T - 1]
             model(
                 input_ids=ids_t[:, : T - 1],
                 attention_mask=m,
                 position_ids=_generation_positions(m),
-                past_key_values=full,
                 use_cache=True,
+                **cache_kwargs(model, full),
             )
     real = mask[:, : T - 1].bool()[:, None, :, None]  # padded positions hold values no real token attends to
     for j, (a, b) in enumerate(zip(fast.layers, full.layers, strict=True)):

@@ -39,7 +39,9 @@ the decoder stack's forward receives (read by a forward pre-hook), or the explic
 
 Generation with ``use_cache=True``: a forward pass is a *prompt pass* when its KV cache is empty on entry (no past
 tokens), and a *cached pass* otherwise (during ``generate`` these are the single-token steps that feed back the
-tokens generated so far). ``positions`` selects
+tokens generated so far). The cache is recognised by its type (``transformers.Cache``), not by the keyword that
+carries it, so a release that renames the keyword (``past_key_values`` became ``cache`` in transformers 5.25) changes
+nothing here. ``positions`` selects
 
 * ``"all"``: every position of every pass;
 * ``"prompt"``: every position of the prompt pass only. The first generated token is therefore steered (its logits
@@ -64,6 +66,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from .kvcache import cached_positions
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -282,17 +286,6 @@ def last_real_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-def _cache_length(cache: Any) -> int:
-    if cache is None:
-        return 0
-    get = getattr(cache, "get_seq_length", None)
-    if callable(get):
-        return int(get())
-    if isinstance(cache, tuple | list) and cache and isinstance(cache[0], tuple | list) and cache[0]:
-        return int(cache[0][0].shape[-2])  # legacy tuple cache: (key, value) per layer, key (B, H, T, D)
-    return 0
-
-
 @dataclass
 class _PassState:
     past: int = 0
@@ -300,7 +293,10 @@ class _PassState:
 
 
 class _PassTracker:
-    """Forward pre-hook on the decoder stack recording, for each pass, the number of cached tokens and the 2-D mask."""
+    """Forward pre-hook on the decoder stack recording, for each pass, the number of cached tokens and the 2-D mask.
+
+    The number of cached tokens is that of the ``transformers.Cache`` among the stack's arguments, whatever keyword
+    carries it (:func:`validation.kvcache.cached_positions`); 0 when there is none."""
 
     def __init__(self, owner: nn.Module):
         self.owner = owner
@@ -323,7 +319,8 @@ class _PassTracker:
         mask = values.get("attention_mask")
         if not (isinstance(mask, torch.Tensor) and mask.ndim == 2):
             mask = None  # 4-D custom masks carry no simple padding information
-        self.state = _PassState(past=_cache_length(values.get("past_key_values")), mask=mask)
+        # The cache is found by its type, not by the keyword that carries it (renamed by transformers 5.25).
+        self.state = _PassState(past=cached_positions(values.values()), mask=mask)
 
     def remove(self) -> None:
         self.handle.remove()

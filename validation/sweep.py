@@ -36,6 +36,7 @@ import numpy as np
 from torch import nn
 
 from .hooks import _as_module, record, steer
+from .kvcache import cache_kwargs, new_cache
 
 if TYPE_CHECKING:
     import torch
@@ -324,7 +325,8 @@ class _PrefixReuse:
 
     def run(self, ids: torch.Tensor, mask: torch.Tensor, **forward: Any) -> None:
         """The prefix pass over the distinct rows; ``forward`` overrides keyword arguments of the model's forward
-        (e.g. ``past_key_values`` and ``use_cache=True`` to keep the prefix blocks' keys and values)."""
+        (e.g. a KV cache from :func:`validation.kvcache.cache_kwargs` and ``use_cache=True`` to keep the prefix
+        blocks' keys and values)."""
         from .vectors import _StopForward
 
         captured: dict[str, Any] = {}
@@ -514,13 +516,9 @@ def _prefilled_cache(
     Returns ``None`` (the caller then runs plain ``generate``) for a prompt of one token or a cache without
     per-layer objects (a transformers version before ``Cache.layers``).
     """
-    try:
-        from transformers import DynamicCache
-    except ImportError:  # pragma: no cover - transformers is a dependency of validation
-        return None
     T = ids_u.shape[1]
     n_layers = len(_as_layers(module))
-    prefix_cache = DynamicCache(config=module.config)
+    prefix_cache = new_cache(module)
     if T < 2 or len(getattr(prefix_cache, "layers", ())) != n_layers:
         return None
     m = mask_u[:, : T - 1]
@@ -529,8 +527,8 @@ def _prefilled_cache(
         ids_u[:, : T - 1],
         m,
         position_ids=_generation_positions(m),
-        past_key_values=prefix_cache,
         use_cache=True,
+        **cache_kwargs(module, prefix_cache),
     )
     for j in range(first):
         prefix_cache.layers[j].batch_repeat_interleave(G)  # row r of the λ pass is distinct row r // G
@@ -542,10 +540,8 @@ def _lambda_cache(
 ) -> Any:
     """Run the λ rows' prompt minus its last token through blocks ``first..L-1`` (under the caller's steering) and
     return their KV cache with the blocks below ``first`` taken from the prefix pass of :func:`_prefilled_cache`."""
-    from transformers import DynamicCache
-
     prefix_cache, swap = prefilled
-    cache = DynamicCache(config=module.config)
+    cache = new_cache(module)
     T = ids_t.shape[1]
     m = mask[:, : T - 1]
     with swap:  # blocks below `first` are stand-ins: they leave their cache layers empty
@@ -553,9 +549,9 @@ def _lambda_cache(
             input_ids=ids_t[:, : T - 1],
             attention_mask=m,
             position_ids=_generation_positions(m),
-            past_key_values=cache,
             use_cache=True,
             logits_to_keep=1,
+            **cache_kwargs(module, cache),
         )
     for j in range(first):
         cache.layers[j] = prefix_cache.layers[j]
@@ -597,10 +593,10 @@ def _generate_group(
             out = module.generate(
                 input_ids=ids_t,
                 attention_mask=mask,
-                past_key_values=cache,
                 do_sample=False,
                 pad_token_id=pad_id,
                 use_cache=True,
+                **({} if cache is None else cache_kwargs(module, cache)),
                 **generate,
             )
     return out[:, T:].cpu()

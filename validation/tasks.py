@@ -49,6 +49,7 @@ import numpy as np
 
 from .check import LETTERS, _mmlu_text
 from .hooks import _as_module, steer
+from .kvcache import cache_kwargs, new_cache
 from .sweep import _check_batch, _device, _groups, _left_pad, _pad_id, check_grid, encode
 
 __all__ = [
@@ -224,9 +225,16 @@ def _decode(
     pos = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 0)
     lam_t = torch.as_tensor(np.asarray(lam, dtype=np.float32))
     with torch.inference_mode():
+        cache = new_cache(module)  # filled in place by each forward; passed under the installed release's keyword
         with steer(module, vectors, lam_t, positions="all"):
-            out = module(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1)
-        cache = out.past_key_values
+            out = module(
+                input_ids=ids,
+                attention_mask=mask,
+                position_ids=pos,
+                use_cache=True,
+                logits_to_keep=1,
+                **cache_kwargs(module, cache),
+            )
         logits = out.logits[:, -1].float()
         if repeats > 1:
             cache.batch_repeat_interleave(repeats)
@@ -269,11 +277,10 @@ def _decode(
                     input_ids=next_tok[:, None].to(device),
                     attention_mask=mask,
                     position_ids=pos,
-                    past_key_values=cache,
                     use_cache=True,
                     logits_to_keep=1,
+                    **cache_kwargs(module, cache),
                 )
-            cache = out.past_key_values
             logits = out.logits[:, -1].float()
     return outputs
 
