@@ -1,8 +1,8 @@
 """Input validation shared by every public numeric function of :mod:`bounds`.
 
-Every check raises :class:`ValueError` (or :class:`TypeError` for non-numeric input) whose message names the
-parameter, shows the offending value and states the valid range. Nothing is clipped: a value outside its domain is
-an error, never silently moved inside it.
+Every check raises :class:`~bounds.errors.ParameterError` (a :class:`ValueError`; :class:`TypeError` for
+non-numeric input) whose message names the parameter, shows the offending value and states the valid range. Nothing
+is clipped: a value outside its domain is an error, never silently moved inside it.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+
+from .errors import ParameterError
 
 __all__ = [
     "as_real",
@@ -60,11 +62,11 @@ def as_real(name: str, x: object, *, allow_inf: bool = False) -> np.ndarray:
     if not np.isfinite(total):
         bad_nan = np.isnan(arr)
         if bad_nan.any():
-            raise ValueError(f"{name} must not be NaN, got {_show(arr[bad_nan])}")
+            raise ParameterError(f"{name} must not be NaN, got {_show(arr[bad_nan])}")
         if not allow_inf:
             bad = ~np.isfinite(arr)
             if bad.any():
-                raise ValueError(f"{name} must be finite, got {_show(arr[bad])}")
+                raise ParameterError(f"{name} must be finite, got {_show(arr[bad])}")
     return arr
 
 
@@ -74,7 +76,7 @@ def check_open(name: str, arr: np.ndarray, lo: float, hi: float) -> np.ndarray:
         return arr
     bad = ~((arr > lo) & (arr < hi))
     if bad.any():
-        raise ValueError(f"{name} must lie in the open interval ({_fmt(lo)}, {_fmt(hi)}), got {_show(arr[bad])}")
+        raise ParameterError(f"{name} must lie in the open interval ({_fmt(lo)}, {_fmt(hi)}), got {_show(arr[bad])}")
     return arr
 
 
@@ -84,7 +86,7 @@ def check_closed(name: str, arr: np.ndarray, lo: float, hi: float) -> np.ndarray
         return arr
     bad = ~((arr >= lo) & (arr <= hi))
     if bad.any():
-        raise ValueError(f"{name} must lie in the closed interval [{_fmt(lo)}, {_fmt(hi)}], got {_show(arr[bad])}")
+        raise ParameterError(f"{name} must lie in the closed interval [{_fmt(lo)}, {_fmt(hi)}], got {_show(arr[bad])}")
     return arr
 
 
@@ -93,7 +95,7 @@ def check_integer(name: str, x: object, lo: int) -> int:
     if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
         raise TypeError(f"{name} must be an integer >= {lo}, got {type(x).__name__} {x!r}")
     if x < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {x!r}")
+        raise ParameterError(f"{name} must be an integer >= {lo}, got {x!r}")
     return int(x)
 
 
@@ -103,7 +105,7 @@ def check_index(name: str, x: object, size: int) -> np.ndarray:
     if isinstance(x, bool) or idx.dtype.kind not in "iu":
         raise TypeError(f"{name} must be an integer token index in [0, {size - 1}] (or an int array), got {x!r}")
     if ((idx < 0) | (idx >= size)).any():
-        raise ValueError(f"{name} must be a token index in [0, {size - 1}], got {x!r}")
+        raise ParameterError(f"{name} must be a token index in [0, {size - 1}], got {x!r}")
     return idx.astype(np.intp)
 
 
@@ -121,7 +123,7 @@ def broadcast(arrays: Mapping[str, np.ndarray]) -> tuple[np.ndarray, ...]:
         return tuple(np.broadcast_arrays(*arrays.values()))
     except ValueError as exc:
         shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in arrays.items())
-        raise ValueError(f"parameters do not broadcast together: {shapes}") from exc
+        raise ParameterError(f"parameters do not broadcast together: {shapes}") from exc
 
 
 def broadcast_shape(arrays: Mapping[str, np.ndarray]) -> tuple[int, ...]:
@@ -130,7 +132,7 @@ def broadcast_shape(arrays: Mapping[str, np.ndarray]) -> tuple[int, ...]:
         return np.broadcast_shapes(*(np.shape(v) for v in arrays.values()))
     except ValueError as exc:
         shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in arrays.items())
-        raise ValueError(f"parameters do not broadcast together: {shapes}") from exc
+        raise ParameterError(f"parameters do not broadcast together: {shapes}") from exc
 
 
 def check_vocabulary_axis(name: str, arr: np.ndarray, V: int) -> None:
@@ -139,7 +141,7 @@ def check_vocabulary_axis(name: str, arr: np.ndarray, V: int) -> None:
     Broadcasting alone would also stretch a one-token ``p`` over a longer ``arr``, which is not a distribution.
     """
     if arr.ndim and arr.shape[-1] not in (1, V):
-        raise ValueError(
+        raise ParameterError(
             f"{name} must have a last axis of length {V} (the vocabulary of p) or 1, got shape {arr.shape}"
         )
 
@@ -149,7 +151,7 @@ def broadcast_index(name: str, idx: np.ndarray, shape: tuple[int, ...]) -> np.nd
     try:
         return np.broadcast_to(idx, shape)
     except ValueError as exc:
-        raise ValueError(
+        raise ParameterError(
             f"{name} must be one index or an array of indices broadcastable to the batch shape {shape}, got shape "
             f"{np.shape(idx)}"
         ) from exc
@@ -170,16 +172,18 @@ def check_probability_vector(name: str, p: object, *, atol: float = 1e-8) -> np.
     """
     arr = as_real(name, p)
     if arr.ndim == 0:
-        raise ValueError(f"{name} must have a last axis over the vocabulary (ndim >= 1), got a scalar {float(arr)!r}")
+        raise ParameterError(
+            f"{name} must have a last axis over the vocabulary (ndim >= 1), got a scalar {float(arr)!r}"
+        )
     if arr.shape[-1] == 0:
-        raise ValueError(f"{name} must have at least one token on its last axis, got shape {arr.shape}")
+        raise ParameterError(f"{name} must have at least one token on its last axis, got shape {arr.shape}")
     neg = arr < 0
     if neg.any():
-        raise ValueError(f"{name} must be a probability distribution: entries in [0, 1], got {_show(arr[neg])}")
+        raise ParameterError(f"{name} must be a probability distribution: entries in [0, 1], got {_show(arr[neg])}")
     total = arr.sum(axis=-1)
     off = np.abs(total - 1.0) > atol
     if off.any():
-        raise ValueError(
+        raise ParameterError(
             f"{name} must be a probability distribution: entries summing to 1 (within {atol:g}) along its last "
             f"axis, got sums {_show(total[off])}"
         )

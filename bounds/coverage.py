@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from ._check import as_real, check_integer
+from .errors import ParameterError, SteeringBoundsError
 from .simulate import BACKENDS, resolve_device, simulate_helpfulness
 from .synthetic import SHAPE_DEFAULTS, WRONG_SHAPES, hard_margin_instance, synthetic_query, two_token_extremal
 
@@ -97,7 +98,7 @@ LAWS: dict[str, tuple[str, dict[str, float]]] = {
 }
 
 
-class StudyMismatchError(ValueError):
+class StudyMismatchError(SteeringBoundsError, ValueError):
     """The output directory holds rows of a study with a different fingerprint."""
 
 
@@ -132,7 +133,7 @@ class CoverageConfig:
     def __post_init__(self) -> None:
         check_integer("k", self.k, 2)
         if self.shape not in WRONG_SHAPES:
-            raise ValueError(f"shape must be one of {WRONG_SHAPES}, got {self.shape!r}")
+            raise ParameterError(f"shape must be one of {WRONG_SHAPES}, got {self.shape!r}")
         object.__setattr__(self, "law_params", tuple(sorted((str(a), float(b)) for a, b in self.law_params)))
         object.__setattr__(self, "shape_params", tuple(sorted((str(a), float(b)) for a, b in self.shape_params)))
         for name in ("p0", "eps", "alpha", "sigma"):
@@ -421,9 +422,13 @@ def evaluate_config(
 def _check_grid(grid: object) -> np.ndarray:
     g = as_real("grid", grid)
     if g.ndim != 1 or g.size < 2:
-        raise ValueError(f"grid must be a 1-d array of at least 2 values of alpha sigma lambda, got shape {g.shape}")
+        raise ParameterError(
+            f"grid must be a 1-d array of at least 2 values of alpha sigma lambda, got shape {g.shape}"
+        )
     if (g < 0).any():
-        raise ValueError(f"grid must hold alpha sigma lambda >= 0 (Theorem 2 is stated for lambda >= 0), got {g.min()}")
+        raise ParameterError(
+            f"grid must hold alpha sigma lambda >= 0 (Theorem 2 is stated for lambda >= 0), got {g.min()}"
+        )
     return g
 
 
@@ -627,12 +632,12 @@ def run_study(
     t0 = time.perf_counter()
     seed = check_integer("seed", seed, 0)
     if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        raise ParameterError(f"backend must be one of {BACKENDS}, got {backend!r}")
     n = check_integer("n_draws", (QUICK_N_DRAWS if quick else DEFAULT_N_DRAWS) if n_draws is None else n_draws, 2)
     g = _check_grid((QUICK_GRID if quick else DEFAULT_GRID) if grid is None else grid)
     cfgs = list(default_configs(quick) if configs is None else configs)
     if not cfgs:
-        raise ValueError("configs must hold at least one configuration")
+        raise ParameterError("configs must hold at least one configuration")
     for c in cfgs:
         if not isinstance(c, CoverageConfig):
             raise TypeError(f"configs must hold CoverageConfig objects, got {type(c).__name__}")

@@ -47,6 +47,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ._check import as_real, check_closed, check_integer
+from .errors import MissingFileError, ParameterError, SteeringBoundsError
 
 __all__ = [
     "ALIGNMENT_LAWS",
@@ -80,7 +81,7 @@ _RANGES = {"behavior": (-1.0, 1.0), "helpfulness": (0.0, 1.0)}
 SINGLE_QUERY = "all"
 
 
-class CurvesFormatError(ValueError):
+class CurvesFormatError(SteeringBoundsError, ValueError):
     """Malformed curve file; the message starts with ``path:line:`` (or ``path:`` for file-level problems)."""
 
 
@@ -366,10 +367,12 @@ def load_curves(path: str | Path) -> Curves:
     Raises:
         CurvesFormatError: (a ``ValueError``) malformed input; the message starts with ``path:line:`` (or
             ``path:`` for a problem with the whole file).
-        FileNotFoundError: no such file.
+        MissingFileError: (a ``FileNotFoundError``) no such file.
     """
     p = Path(path)
     suffix = p.suffix.lower()
+    if not p.is_file():
+        raise MissingFileError(f"curves: no such file {str(p)!r}")
     if suffix not in (".csv", ".json", ".jsonl", ".ndjson"):
         raise _fail(p, None, f"unknown format {suffix!r}: use .csv, .json, .jsonl or .ndjson")
     try:
@@ -578,14 +581,14 @@ def _value_at_zero(curves: CurveSet) -> tuple[float, float | None] | None:
 # ---------------------------------------------------------------------------------------------------------------
 def _check_choice(name: str, value: object, allowed: Sequence[str]) -> str:
     if value not in allowed:
-        raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
+        raise ParameterError(f"{name} must be one of {list(allowed)}, got {value!r}")
     return str(value)
 
 
 def _scalar(name: str, x: object, lo: float, hi: float) -> float:
     arr = as_real(name, x)
     if arr.ndim:
-        raise ValueError(f"{name} must be a scalar, got shape {arr.shape}")
+        raise ParameterError(f"{name} must be a scalar, got shape {arr.shape}")
     return float(check_closed(name, arr, lo, hi))
 
 
@@ -670,7 +673,6 @@ def run_fit(
         sigma_from_theorem_2,
     )
 
-    data = curves if isinstance(curves, Curves) else load_curves(curves)
     a_law = _check_choice("alignment_law", alignment_law, ALIGNMENT_LAWS)
     h_law = _check_choice("helpfulness_law", helpfulness_law, HELPFULNESS_LAWS)
     kk = check_integer("k", k, 3) if h_law == "restricted" else check_integer("k", k, 2)
@@ -678,18 +680,19 @@ def run_fit(
     tu = _scalar("tau", tau, 0.0, 1.0)
     nb = check_integer("n_boot", n_boot, 0)
     sd = check_integer("seed", seed, 0)
-    lv = _scalar("level", level, 0.0, 1.0)
+    lv = _scalar("level", level, -np.inf, np.inf)
     if not 0.0 < lv < 1.0:
-        raise ValueError(f"level must lie in the open interval (0, 1), got {lv!r}")
+        raise ParameterError(f"level must lie in the open interval (0, 1), got {lv!r}")
     b0_given = None if B0 is None else _scalar("B0", B0, -1.0, 1.0)
     alpha_v = None if alpha is None else _scalar("alpha", alpha, 0.0, np.inf)
     beta_v = None if beta is None else _scalar("beta", beta, 0.0, np.inf)
     if alpha_v == 0.0:
-        raise ValueError("alpha must be > 0, got 0.0")
+        raise ParameterError("alpha must be > 0, got 0.0")
     if beta_v == 0.0:
-        raise ValueError("beta must be > 0, got 0.0")
+        raise ParameterError("beta must be > 0, got 0.0")
     if lam_range is not None:
         lam_range = tradeoff._check_range(lam_range)
+    data = curves if isinstance(curves, Curves) else load_curves(curves)  # options are checked first
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(sd)
@@ -732,7 +735,7 @@ def run_fit(
                 b0_source = "measured (mean behavior at λ = 0)"
                 b0_fixed = b0_from_B0(measured[0])
             else:
-                raise ValueError(
+                raise ParameterError(
                     "alignment_law 'tanh-fixed-b0' needs B0: pass B0 or include λ = 0 in the behavior data"
                 )
             model = AlignmentModel(b0=b0_fixed)
@@ -775,7 +778,7 @@ def run_fit(
         max_abs = float(np.max(np.abs(cs.lam)))
         win = 0.5 * max_abs if window is None else _scalar("window", window, 0.0, np.inf)
         if win <= 0:
-            raise ValueError(f"window must be > 0, got {win!r}")
+            raise ParameterError(f"window must be > 0, got {win!r}")
         if h_law == "theorem-2":
             model = Theorem2Model()
         elif h_law == "restricted":
@@ -784,7 +787,7 @@ def run_fit(
             model = ExpectationModel()
         columns = np.abs(cs.lam) <= win if h_law == "expectation" else np.ones(cs.lam.size, bool)
         if h_law == "expectation" and columns.sum() < 3:
-            raise ValueError(f"window = {win:g} keeps {int(columns.sum())} helpfulness λ values; at least 3 needed")
+            raise ParameterError(f"window = {win:g} keeps {int(columns.sum())} helpfulness λ values; at least 3 needed")
         fitted_h = _fit_one(cs, model, columns=columns, n_boot=nb, rng=rng, level=lv, warnings_=warns)
         rep = fitted_h.report
         rep["law"] = h_law
@@ -853,7 +856,7 @@ def run_fit(
         hi = min(float(fitted_b.lam.max()), float(fitted_h.lam.max()))
         if lam_range is None:
             if not lo < hi:
-                raise ValueError(
+                raise ParameterError(
                     f"the behavior and helpfulness fits share no λ range ([{lo:g}, {hi:g}]): pass lam_range"
                 )
             rng_used: tuple[float, float] = (lo, hi)

@@ -51,6 +51,7 @@ import numpy as np
 
 from ._check import as_real, check_integer, check_open
 from ._montecarlo import Estimate, _check_law, as_generator, sample_noise
+from .errors import MissingPackageError, ParameterError
 from .helpfulness import RTOL, ProbabilityStudy, helpfulness_expectation_p
 from .synthetic import SyntheticQuery, as_noise_law, law_label
 
@@ -100,24 +101,30 @@ def resolve_device(backend: str, device: object = None) -> str:
     ``"cuda"`` if available else ``"cpu"``.
 
     Raises:
-        ValueError: unknown backend, a non-CPU device for numpy, an unavailable CUDA device.
-        ModuleNotFoundError: ``backend="torch"`` without torch installed.
+        bounds.errors.ParameterError: (a ``ValueError``) unknown backend, a non-CPU device for numpy, a malformed
+            device string, an unavailable CUDA device.
+        bounds.errors.MissingPackageError: (a ``ModuleNotFoundError``) ``backend="torch"`` without torch installed.
     """
     if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        raise ParameterError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if backend == "numpy":
         if device not in (None, "cpu"):
-            raise ValueError(f"device must be None or 'cpu' for the numpy backend, got {device!r}")
+            raise ParameterError(f"device must be None or 'cpu' for the numpy backend, got {device!r}")
         return "cpu"
     try:
         import torch
     except ImportError as exc:
-        raise ModuleNotFoundError("backend='torch' needs torch (pip install torch); use backend='numpy'") from exc
+        raise MissingPackageError("backend='torch' needs torch (pip install torch); use backend='numpy'") from exc
     if device is None:
         return "cuda" if torch.cuda.is_available() else "cpu"
-    dev = torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:  # torch's message for a malformed device string
+        raise ParameterError(
+            f"device must be a torch device such as 'cpu', 'cuda' or 'cuda:0', got {device!r}"
+        ) from exc
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} requested but CUDA is not available (valid: 'cpu' or None)")
+        raise ParameterError(f"device {device!r} requested but CUDA is not available (valid: 'cpu' or None)")
     return str(dev)
 
 
@@ -234,7 +241,7 @@ def _prepare(query: SyntheticQuery, noise: str) -> _Prepared:
     if not isinstance(query, SyntheticQuery):
         raise TypeError(f"query must be a bounds.synthetic.SyntheticQuery, got {type(query).__name__}")
     if noise not in NOISE_MODES:
-        raise ValueError(f"noise must be one of {NOISE_MODES}, got {noise!r}")
+        raise ParameterError(f"noise must be one of {NOISE_MODES}, got {noise!r}")
     keep = query.p > 0
     p = query.p[keep]
     answer = int(np.sum(keep[: query.answer]))
@@ -323,7 +330,7 @@ def _verdicts(xp: Any, q: dict[str, Any]) -> dict[str, Any]:
 def _grid(lam: object) -> np.ndarray:
     g = as_real("lam", lam)
     if g.ndim != 1 or g.size == 0:
-        raise ValueError(f"lam must be a non-empty 1-d grid of steering coefficients, got shape {g.shape}")
+        raise ParameterError(f"lam must be a non-empty 1-d grid of steering coefficients, got shape {g.shape}")
     return g
 
 

@@ -42,6 +42,7 @@ from scipy.optimize import brentq, minimize_scalar
 
 from ._check import as_real, check_closed, check_integer
 from .alignment import alignment_lower
+from .errors import ParameterError
 from .helpfulness import helpfulness_expectation as _helpfulness_expectation
 from .helpfulness import helpfulness_upper
 
@@ -132,7 +133,7 @@ class Law:
 
     def __post_init__(self) -> None:
         if self.kind not in _SCALES:
-            raise ValueError(f"kind must be 'behavior' or 'helpfulness', got {self.kind!r}")
+            raise ParameterError(f"kind must be 'behavior' or 'helpfulness', got {self.kind!r}")
 
     @property
     def scale(self) -> tuple[float, float]:
@@ -230,7 +231,7 @@ def law_from_callable(
 def _scalar(name: str, x: object, lo: float, hi: float) -> float:
     arr = as_real(name, x)
     if arr.ndim != 0:
-        raise ValueError(f"{name} must be a scalar, got an array of shape {arr.shape}")
+        raise ParameterError(f"{name} must be a scalar, got an array of shape {arr.shape}")
     return float(check_closed(name, arr, lo, hi))
 
 
@@ -562,10 +563,10 @@ def _check_range(lam_range: object) -> tuple[float, float]:
     except TypeError as exc:
         raise TypeError(f"lam_range must be a pair (lo, hi) of finite reals, got {lam_range!r}") from exc
     if lo_hi.shape != (2,):
-        raise ValueError(f"lam_range must be a pair (lo, hi) of finite reals, got shape {lo_hi.shape}")
+        raise ParameterError(f"lam_range must be a pair (lo, hi) of finite reals, got shape {lo_hi.shape}")
     lo, hi = float(lo_hi[0]), float(lo_hi[1])
     if not lo < hi:
-        raise ValueError(f"lam_range must satisfy lo < hi, got ({lo!r}, {hi!r})")
+        raise ParameterError(f"lam_range must satisfy lo < hi, got ({lo!r}, {hi!r})")
     return lo, hi
 
 
@@ -821,12 +822,12 @@ def max_lambda_keeping_helpfulness(
     lo, hi = _check_range(lam_range)
     n = _check_grid(n_grid)
     if side not in ("positive", "negative"):
-        raise ValueError(f"side must be 'positive' or 'negative', got {side!r}")
+        raise ParameterError(f"side must be 'positive' or 'negative', got {side!r}")
     if not lo <= 0.0 <= hi:
-        raise ValueError(f"lam_range must contain 0 (the search starts at λ = 0), got ({lo!r}, {hi!r})")
+        raise ParameterError(f"lam_range must contain 0 (the search starts at λ = 0), got ({lo!r}, {hi!r})")
     end = hi if side == "positive" else lo
     if end == 0.0:
-        raise ValueError(f"lam_range ({lo!r}, {hi!r}) has no {side} λ to search")
+        raise ParameterError(f"lam_range ({lo!r}, {hi!r}) has no {side} λ to search")
     h0 = float(h_law(0.0))
     if p0 is None:
         if not 0.0 <= h0 <= 1.0:

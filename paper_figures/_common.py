@@ -51,13 +51,26 @@ def load_report(path: str | Path) -> dict[str, Any]:
     """A ``steering-bounds check`` report (``report.json``), schema-checked.
 
     Raises:
-        FileNotFoundError: no such file.
-        ValueError: not a check report, or an unsupported schema version.
+        bounds.errors.MissingFileError: (a ``FileNotFoundError``) no such file.
+        bounds.errors.ParameterError: (a ``ValueError``) not JSON, not a check report, or an unsupported schema
+            version.
     """
+    from bounds.errors import MissingFileError, ParameterError
     from validation.report import check_schema
 
-    report = json.loads(Path(path).read_text(encoding="utf-8"))
-    check_schema(report)
+    p = Path(path)
+    if not p.is_file():
+        raise MissingFileError(f"report: no such file {str(p)!r} (a report.json of steering-bounds check)")
+    try:
+        report = json.loads(p.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ParameterError(f"report: {str(p)!r} is not a JSON check report ({exc})") from exc
+    if not isinstance(report, dict):
+        raise ParameterError(f"report: {str(p)!r} holds a JSON {type(report).__name__}, not a check report object")
+    try:
+        check_schema(report)
+    except ParameterError as exc:
+        raise ParameterError(f"report: {str(p)!r}: {exc}") from exc
     return report
 
 

@@ -34,6 +34,7 @@ def build_all(
     model_kwargs: dict[str, Any] | None = None,
     paper_sizes: bool = False,
     progress: bool = True,
+    device_map: str | dict[str, Any] | None = None,
 ) -> list[Path]:
     """Write every figure of :data:`paper_figures.FIGURES` (or those in ``only``) into ``out_dir``.
 
@@ -45,16 +46,25 @@ def build_all(
         model_kwargs: extra keyword arguments of the model-computed figures (sample sizes).
         paper_sizes: the model-computed figures use their ``PAPER_SIZES`` (the paper's sample sizes; hours on CPU).
         progress: log to stderr.
+        device_map: passed to :func:`validation.models.load_model` (e.g. ``"auto"``: accelerate places the model;
+            needs ``accelerate``) and recorded in the check run's settings; ``None``: the loader's default (CPU).
 
     Raises:
-        ValueError: an unknown figure id.
+        bounds.errors.ParameterError: (a ``ValueError``) an unknown figure id, a bad ``device_map``, a bad report.
+        bounds.errors.MissingFileError: (a ``FileNotFoundError``) ``report_path`` names no file.
     """
+    from bounds.errors import ParameterError
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ids = list(FIGURES) if only is None else list(only)
     unknown = [i for i in ids if i not in FIGURES]
     if unknown:
-        raise ValueError(f"only: unknown figure ids {unknown}; valid: {', '.join(FIGURES)}")
+        raise ParameterError(f"only: unknown figure ids {unknown}; valid: {', '.join(FIGURES)}")
+    if device_map is not None and not (
+        (isinstance(device_map, str) and device_map.strip()) or isinstance(device_map, dict)
+    ):
+        raise ParameterError(f"device_map: expected a non-empty string such as 'auto' or a dict, got {device_map!r}")
     written: list[Path] = []
     kinds = {FIGURES[i][1] for i in ids}
     report = loaded = None
@@ -64,15 +74,21 @@ def build_all(
         if report_path is not None:
             report = load_report(report_path)
             model = report.get("config", {}).get("model", model)
-        if "model" in kinds or report is None:
-            from validation.models import load_model
-
-            loaded = load_model(model)
+        cfg = None
         if report is None:
-            from validation.check import CheckConfig, run_check
+            from validation.check import CheckConfig
+
+            cfg = CheckConfig(model=model, device_map=device_map).validate()  # before the model loads
+        if "model" in kinds or report is None:
+            from validation.models import load_model, model_kind
+
+            model_kind(model, name="model")  # a model path that does not exist fails here, before any loading
+            loaded = load_model(model, device_map=device_map)
+        if cfg is not None:
+            from validation.check import run_check
 
             _log(f"no --report: running steering-bounds check on {model} into {out / 'check'}", progress)
-            report = run_check(CheckConfig(model=model), out / "check", loaded=loaded, progress=progress)
+            report = run_check(cfg, out / "check", loaded=loaded, progress=progress)
     for fid in ids:
         module_name, kind = FIGURES[fid]
         t0 = time.perf_counter()

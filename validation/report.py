@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from bounds.errors import ParameterError
 from validation.analysis import SCHEMA, SCHEMA_VERSION
 from validation.measure import jsonable
 
@@ -114,17 +115,17 @@ def check_schema(report: object) -> None:
 
     Raises:
         TypeError: ``report`` is not a mapping.
-        ValueError: ``report["schema"]`` is not :data:`SCHEMA`, or ``report["schema_version"]`` is not one of
-            :data:`SUPPORTED_SCHEMA_VERSIONS`.
+        ParameterError: (a ``ValueError``) ``report["schema"]`` is not :data:`SCHEMA`, or
+            ``report["schema_version"]`` is not one of :data:`SUPPORTED_SCHEMA_VERSIONS`.
     """
     if not isinstance(report, Mapping):
         raise TypeError(f"report must be a dict (the check report), got {type(report).__name__}")
     schema = report.get("schema")
     if schema != SCHEMA:
-        raise ValueError(f"report['schema'] must be {SCHEMA!r}, got {schema!r}")
+        raise ParameterError(f"report['schema'] must be {SCHEMA!r}, got {schema!r}")
     version = report.get("schema_version")
     if isinstance(version, bool) or version not in SUPPORTED_SCHEMA_VERSIONS:
-        raise ValueError(
+        raise ParameterError(
             f"report['schema_version'] = {version!r} is not supported (supported: {list(SUPPORTED_SCHEMA_VERSIONS)})"
         )
 

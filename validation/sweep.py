@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from torch import nn
 
+from bounds.errors import ParameterError
+
 from .hooks import _as_module, record, steer
 from .kvcache import cache_kwargs, new_cache
 
@@ -50,17 +52,20 @@ def check_grid(lam: object) -> np.ndarray:
     """The λ grid as a float array: 1-D, finite, no repeats, and containing 0 (the unsteered reference).
 
     Raises:
-        ValueError: naming ``lambdas`` and what is wrong.
+        bounds.errors.ParameterError: (a ``ValueError``) naming ``lambdas`` and what is wrong.
     """
-    grid = np.asarray(lam, dtype=float)
+    try:
+        grid = np.asarray(lam, dtype=float)
+    except (TypeError, ValueError):
+        raise ParameterError(f"lambdas: expected a 1-D grid of numbers, got {lam!r}") from None
     if grid.ndim != 1 or grid.size < 2:
-        raise ValueError(f"lambdas: expected at least 2 values in a 1-D grid, got shape {grid.shape}")
+        raise ParameterError(f"lambdas: expected at least 2 values in a 1-D grid, got shape {grid.shape}")
     if not np.all(np.isfinite(grid)):
-        raise ValueError(f"lambdas: every value must be finite, got {grid.tolist()}")
+        raise ParameterError(f"lambdas: every value must be finite, got {grid.tolist()}")
     if np.unique(grid).size != grid.size:
-        raise ValueError(f"lambdas: values must not repeat, got {grid.tolist()}")
+        raise ParameterError(f"lambdas: values must not repeat, got {grid.tolist()}")
     if not np.any(grid == 0.0):
-        raise ValueError(
+        raise ParameterError(
             f"lambdas: the grid must contain 0 (B0, p0 and delta are measured against lambda = 0), got {grid.tolist()}"
         )
     return grid
@@ -88,7 +93,7 @@ def encode(tokenizer: Any, texts: Sequence[str], *, chat: bool = True, system: s
         else:
             ids = tokenizer(text, add_special_tokens=True)["input_ids"]
         if not ids:
-            raise ValueError(f"texts: a text encodes to no token: {text!r}")
+            raise ParameterError(f"texts: a text encodes to no token: {text!r}")
         out.append(list(ids))
     return out
 
@@ -123,7 +128,7 @@ class ChunkStore:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
         if not np.array_equal(arrays.pop("_items"), items):
-            raise ValueError(
+            raise ParameterError(
                 f"store: {path} holds a group of other items (a run with other prompts or batch size); use a new "
                 "folder or delete it"
             )
@@ -192,7 +197,7 @@ def _pad_id(tokenizer: Any) -> int:
     if pad is None:
         pad = getattr(tokenizer, "eos_token_id", None)
     if pad is None:
-        raise ValueError("tokenizer: has neither a pad nor an eos token id to pad with")
+        raise ParameterError("tokenizer: has neither a pad nor an eos token id to pad with")
     return int(pad)
 
 
@@ -211,15 +216,15 @@ def _left_pad(rows: Sequence[Sequence[int]], pad_id: int, device: Any) -> tuple[
 
 def _check_ids(name: str, rows: Sequence[Sequence[int]]) -> None:
     if len(rows) == 0:
-        raise ValueError(f"{name}: no prompt given")
+        raise ParameterError(f"{name}: no prompt given")
     for i, r in enumerate(rows):
         if len(r) == 0:
-            raise ValueError(f"{name}: prompt {i} has no token")
+            raise ParameterError(f"{name}: prompt {i} has no token")
 
 
 def _check_batch(batch_size: object) -> int:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size: expected an integer >= 1, got {batch_size!r}")
+        raise ParameterError(f"batch_size: expected an integer >= 1, got {batch_size!r}")
     return batch_size
 
 
@@ -449,7 +454,7 @@ def prompt_sweep(
     _check_ids("prompts", prompts)
     batch_size = _check_batch(batch_size)
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0:
-        raise ValueError(f"top_k: expected an integer >= 0, got {top_k!r}")
+        raise ParameterError(f"top_k: expected an integer >= 0, got {top_k!r}")
     tokenizer = getattr(model, "tokenizer", None)
     module = _as_module(model)
     if pad_id is None:
@@ -457,9 +462,9 @@ def prompt_sweep(
     vocab = module.get_output_embeddings().weight.shape[0]
     id_arr = np.asarray(list(ids), dtype=np.int64)
     if id_arr.size and (id_arr.min() < 0 or id_arr.max() >= vocab):
-        raise ValueError(f"ids: token ids must lie in [0, {vocab - 1}], got {id_arr.tolist()}")
+        raise ParameterError(f"ids: token ids must lie in [0, {vocab - 1}], got {id_arr.tolist()}")
     if top_k > vocab:
-        raise ValueError(f"top_k: at most the vocabulary size {vocab}, got {top_k}")
+        raise ParameterError(f"top_k: at most the vocabulary size {vocab}, got {top_k}")
     n, G = len(prompts), grid.size
     zero = int(np.flatnonzero(grid == 0.0)[0])
     device = _device(module)
@@ -637,10 +642,10 @@ def generate_sweep(
     _check_ids("prompts", prompts)
     batch_size = _check_batch(batch_size)
     if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
-        raise ValueError(f"max_new_tokens: expected an integer >= 1, got {max_new_tokens!r}")
+        raise ParameterError(f"max_new_tokens: expected an integer >= 1, got {max_new_tokens!r}")
     tokenizer = getattr(model, "tokenizer", None)
     if tokenizer is None:
-        raise ValueError("model: generate_sweep needs the tokenizer (pass a validation.models.LoadedModel)")
+        raise ParameterError("model: generate_sweep needs the tokenizer (pass a validation.models.LoadedModel)")
     module = _as_module(model)
     if pad_id is None:
         pad_id = _pad_id(tokenizer)
@@ -736,14 +741,14 @@ def choice_sweep(
     _check_ids("contexts", contexts)
     batch_size = _check_batch(batch_size)
     if len(continuations) != len(contexts):
-        raise ValueError(f"continuations: {len(continuations)} items for {len(contexts)} contexts")
+        raise ParameterError(f"continuations: {len(continuations)} items for {len(contexts)} contexts")
     C = len(continuations[0]) if continuations else 0
     for i, cs in enumerate(continuations):
         if len(cs) != C or C < 2:
-            raise ValueError(f"continuations: item {i} has {len(cs)} choices, expected the same number >= 2")
+            raise ParameterError(f"continuations: item {i} has {len(cs)} choices, expected the same number >= 2")
         for c, toks in enumerate(cs):
             if len(toks) == 0:
-                raise ValueError(f"continuations: choice {c} of item {i} has no token")
+                raise ParameterError(f"continuations: choice {c} of item {i} has no token")
     tokenizer = getattr(model, "tokenizer", None)
     module = _as_module(model)
     if pad_id is None:

@@ -47,6 +47,8 @@ from typing import Any
 
 import numpy as np
 
+from bounds.errors import MissingFileError, ParameterError
+
 from .check import LETTERS, _mmlu_text
 from .hooks import _as_module, steer
 from .kvcache import cache_kwargs, new_cache
@@ -81,7 +83,7 @@ HUMANEVAL_STOP: tuple[str, ...] = ("\ndef ", "\nclass ", "\nif ", "\nprint(", "\
 
 def _int_at_least(name: str, value: object, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+        raise ParameterError(f"{name}: expected an integer >= {minimum}, got {value!r}")
     return int(value)
 
 
@@ -89,17 +91,18 @@ def _positive_float(name: str, value: object) -> float:
     try:
         x = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected a finite number > 0, got {value!r}") from None
+        raise ParameterError(f"{name}: expected a finite number > 0, got {value!r}") from None
     if isinstance(value, bool) or not np.isfinite(x) or x <= 0:
-        raise ValueError(f"{name}: expected a finite number > 0, got {value!r}")
+        raise ParameterError(f"{name}: expected a finite number > 0, got {value!r}")
     return x
 
 
 def _tokenizer_of(loaded: Any) -> Any:
     tok = getattr(loaded, "tokenizer", None)
     if tok is None:
-        raise ValueError("loaded: needs a tokenizer (pass a validation.models.LoadedModel or an object with .model and "
-                         ".tokenizer)")  # fmt: skip
+        raise ParameterError(
+            "loaded: needs a tokenizer (pass a validation.models.LoadedModel or an object with .model and .tokenizer)"
+        )
     return tok
 
 
@@ -142,7 +145,7 @@ def lambda_subset(grid: object, n: int) -> np.ndarray:
     g = np.sort(check_grid(grid))
     n = _int_at_least("n_lambdas", n, 0)
     if n == 1:
-        raise ValueError("n_lambdas: expected 0 (the whole grid) or an integer >= 2, got 1")
+        raise ParameterError("n_lambdas: expected 0 (the whole grid) or an integer >= 2, got 1")
     if n == 0 or n >= g.size:
         return g
     idx = np.unique(np.round(np.linspace(0, g.size - 1, n)).astype(int))
@@ -171,20 +174,20 @@ def report_steering(
 
     layers = [int(x) for x in (report.get("layers") or [])]
     if not layers:
-        raise ValueError("report: has no 'layers' (a steering-bounds check report is needed)")
+        raise ParameterError("report: has no 'layers' (a steering-bounds check report is needed)")
     grid = check_grid((report.get("lambda_grid") or {}).get("values") or [])
     path = vectors_path if vectors_path is not None else (report.get("vectors") or {}).get("path")
     if not path:
-        raise ValueError("report: has no vectors.path; pass vectors_path")
+        raise ParameterError("report: has no vectors.path; pass vectors_path")
     if not Path(path).is_file():
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"vectors_path: the steering-vectors file {path} does not exist (the report records where the check "
             "wrote it); pass the file explicitly (vectors_path=..., --vectors FILE)"
         )
     sv = SteeringVectors.load(path)
     missing = sorted(set(layers) - set(sv.layers))
     if missing:
-        raise ValueError(f"vectors_path: {path} has no vector for the report's layers {missing}")
+        raise ParameterError(f"vectors_path: {path} has no vector for the report's layers {missing}")
     return {layer: sv[layer] for layer in layers}, layers, grid
 
 
@@ -334,7 +337,7 @@ def parse_letter(text: str, n_choices: int = 4) -> str | None:
     """
     n = _int_at_least("n_choices", n_choices, 1)
     if n > len(LETTERS):
-        raise ValueError(f"n_choices: at most {len(LETTERS)} (letters A-D), got {n_choices!r}")
+        raise ParameterError(f"n_choices: at most {len(LETTERS)} (letters A-D), got {n_choices!r}")
     return _scan_letter(str(text), n)[0]
 
 
@@ -445,13 +448,13 @@ def sampled_answers(
     seed = _int_at_least("seed", seed, 0)
     batch_size = _check_batch(batch_size)
     if len(items) == 0:
-        raise ValueError("items: no item given")
+        raise ParameterError("items: no item given")
     for i, it in enumerate(items):
         k = len(getattr(it, "choices", ()))
         if not 2 <= k <= len(LETTERS):
-            raise ValueError(f"items: item {i} has {k} options, expected 2 to {len(LETTERS)} (letters A-D)")
+            raise ParameterError(f"items: item {i} has {k} options, expected 2 to {len(LETTERS)} (letters A-D)")
         if not 0 <= int(it.answer) < k:
-            raise ValueError(f"items: item {i} has answer index {it.answer} outside its {k} options")
+            raise ParameterError(f"items: item {i} has answer index {it.answer} outside its {k} options")
     tok = _tokenizer_of(loaded)
     module = _as_module(loaded)
     pad_id, eos = _pad_id(tok), _eos_ids(tok, module)
@@ -596,7 +599,7 @@ def run_completion(task: Any, completion: str, *, timeout: float = 5.0) -> Execu
     """
     timeout = _positive_float("timeout", timeout)
     if not isinstance(completion, str):
-        raise ValueError(f"completion: expected a string, got {type(completion).__name__}")
+        raise ParameterError(f"completion: expected a string, got {type(completion).__name__}")
     program = humaneval_program(task, completion)
     posix = os.name == "posix"
     t0 = time.perf_counter()
@@ -716,11 +719,11 @@ def humaneval_pass(
     batch_size = _check_batch(batch_size)
     timeout = _positive_float("timeout", timeout)
     if len(tasks) == 0:
-        raise ValueError("tasks: no task given")
+        raise ParameterError("tasks: no task given")
     for i, t in enumerate(tasks):
         for attr in ("prompt", "test", "entry_point", "task_id"):
             if not isinstance(getattr(t, attr, None), str):
-                raise ValueError(f"tasks: task {i} has no string attribute {attr!r} (expected CodeTask items)")
+                raise ParameterError(f"tasks: task {i} has no string attribute {attr!r} (expected CodeTask items)")
     tok = _tokenizer_of(loaded)
     module = _as_module(loaded)
     pad_id, eos = _pad_id(tok), _eos_ids(tok, module)

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from bounds.errors import MissingFileError, ParameterError
 from validation.hooks import (
     LAYER_CONVENTION,
     _as_module,
@@ -675,23 +676,32 @@ class SteeringVectors:
             The vectors (CPU tensors) with their metadata.
 
         Raises:
-            ValueError: If the file is not a steering-bounds vectors file, has a newer format version, or its
-                tensors do not match the metadata's layers.
+            MissingFileError: (a ``FileNotFoundError``) If there is no such file.
+            ParameterError: (a ``ValueError``) If the file is not a safetensors file, not a steering-bounds vectors
+                file, has a newer format version, or its tensors do not match the metadata's layers.
         """
-        from safetensors import safe_open
+        from safetensors import SafetensorError, safe_open
 
         path = Path(path)
-        with safe_open(str(path), framework="pt", device="cpu") as f:
+        if not path.is_file():
+            raise MissingFileError(f"path: no such vectors file {str(path)!r}")
+        try:
+            opened = safe_open(str(path), framework="pt", device="cpu")
+        except SafetensorError as exc:
+            raise ParameterError(f"path: {path} is not a safetensors file ({exc})") from exc
+        with opened as f:
             header = f.metadata() or {}
             if header.get("format") != FORMAT or "steering_bounds" not in header:
-                raise ValueError(f"path: {path} is not a steering-bounds vectors file (no {FORMAT!r} metadata)")
+                raise ParameterError(f"path: {path} is not a steering-bounds vectors file (no {FORMAT!r} metadata)")
             meta = json.loads(header["steering_bounds"])
             if int(meta.get("format_version", 0)) > _FORMAT_VERSION:
-                raise ValueError(f"path: format version {meta['format_version']} is newer than {_FORMAT_VERSION}")
+                raise ParameterError(f"path: format version {meta['format_version']} is newer than {_FORMAT_VERSION}")
             names = set(f.keys())
             expected = {f"layer.{k}" for k in meta["layers"]}
             if names != expected:
-                raise ValueError(f"path: tensors {sorted(names)} do not match the metadata's layers {meta['layers']}")
+                raise ParameterError(
+                    f"path: tensors {sorted(names)} do not match the metadata's layers {meta['layers']}"
+                )
             vectors = {int(k): f.get_tensor(f"layer.{k}") for k in meta["layers"]}
         return cls(
             vectors=vectors,
