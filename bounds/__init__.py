@@ -1,14 +1,18 @@
 r"""steering-bounds: the alignment/helpfulness bounds of steering, computed, expanded and property-tested.
 
 The theory of Wolf et al., "Tradeoffs Between Alignment and Helpfulness in Language Models with Steering Methods"
-(arXiv 2401.16332), as reconstructed in THEORY.md. Every bound is at heart a function of :math:`\|\delta\|`, the norm
-of the change of the final hidden state; the public API takes :math:`(\alpha, \lambda)` with
-:math:`\|\delta\| = \alpha|\lambda|` (Assumption 1) and ``*_norm`` forms take :math:`\|\delta\|` directly.
+(arXiv 2401.16332), as reconstructed in the project's specification, ``docs/specification.md``. Every bound is at
+heart a function of :math:`\|\delta\|`, the norm of the change of the final hidden state. The bounds take
+:math:`(\alpha, \lambda)` and depend on them only through the product :math:`\alpha\lambda`, with
+:math:`\|\delta\| = \alpha|\lambda|` (Assumption 1), so ``alpha=1, lam=‖δ‖`` evaluates a bound at a given norm (and a
+threshold such as :func:`alignment_guarantee` then returns a norm). :func:`alignment_lower_norm`, Theorem 1 without
+Assumption 1, and the functions of the exact steered distribution take ``norm`` :math:`=\|\delta\|` directly;
+:func:`helpfulness_jensen` and :func:`helpfulness_event` take the realised :math:`X^\pm`, which contain it.
 
 Main entry points:
 
 * :func:`alignment_lower` -- Theorem 1, :math:`\tanh(\alpha\lambda\Delta/2 + \operatorname{artanh} B_0)`.
-* :func:`alignment_guarantee_norm` -- Corollary 1, the smallest :math:`\lambda` reaching :math:`1-\epsilon`.
+* :func:`alignment_guarantee` -- Corollary 1, the smallest :math:`\lambda` reaching :math:`1-\epsilon`.
 * :func:`helpfulness_upper` -- Theorem 2 as stated (eq. 6; status ``fails``, kept for fitting).
 * :func:`helpfulness_limit` -- Corollary 2, :math:`1/n`.
 * :func:`steered_distribution` -- the exact steered next-token distribution (ground truth);
@@ -33,7 +37,7 @@ from __future__ import annotations
 
 from . import fitting, tradeoff
 from .alignment import (
-    alignment_guarantee_norm,
+    alignment_guarantee,
     alignment_lower,
     alignment_lower_norm,
     graded_lower,
@@ -77,7 +81,7 @@ __all__ = [
     "PredicateResult",
     "ResponseTree",
     "Statement",
-    "alignment_guarantee_norm",
+    "alignment_guarantee",
     "alignment_lower",
     "alignment_lower_norm",
     "assumption_1",

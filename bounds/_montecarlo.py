@@ -6,8 +6,8 @@ Every sampler takes an explicit :class:`numpy.random.Generator` (or an integer s
 
 Noise laws are :mod:`scipy.stats` *continuous* laws with finite variance. Samples are **standardised** --
 ``(X - E X) / sd(X) * sigma`` -- so ``sigma`` is always the standard deviation of each projection :math:`z_s`
-(THEORY §6.1: the toolkit's σ is the within-query spread, the σ of eq. (9)); the mean of :math:`D` is irrelevant
-because only differences :math:`z_b - z_{a^*}` enter.
+(docs/specification.md §6.1: the toolkit's σ is the within-query spread, the σ of eq. (9)); the mean of :math:`D` is
+irrelevant because only differences :math:`z_b - z_{a^*}` enter.
 """
 
 from __future__ import annotations

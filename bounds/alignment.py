@@ -1,9 +1,9 @@
-r"""Alignment bounds: Theorem 1 (eq. 5) and Corollary 1 (THEORY §4–§5), plus Theorems 3–5 (§8–§10).
+r"""Alignment bounds: Theorem 1 (eq. 5) and Corollary 1 (docs/specification.md §4–§5), plus Theorems 3–5 (§8–§10).
 
-Conventions (THEORY §0, §3): :math:`\Delta` is the **full gap** between aligned and misaligned projections on the
-steering direction (Assumption 2, eq. 8), :math:`\|\delta\| = \alpha|\lambda|` (Assumption 1), and the bounds are
-stated for steering towards the aligned set (:math:`\lambda \ge 0`). For :math:`\lambda < 0` the same expression of
-Theorem 1 is an **upper** bound on the behavior expectation.
+Conventions (docs/specification.md §0, §3): :math:`\Delta` is the **full gap** between aligned and misaligned
+projections on the steering direction (Assumption 2, eq. 8), :math:`\|\delta\| = \alpha|\lambda|` (Assumption 1), and
+the bounds are stated for steering towards the aligned set (:math:`\lambda \ge 0`). For :math:`\lambda < 0` the same
+expression of Theorem 1 is an **upper** bound on the behavior expectation.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from .statement import Statement, symbol_domains
 
 __all__ = [
     "STATEMENTS",
-    "alignment_guarantee_norm",
+    "alignment_guarantee",
     "alignment_lower",
     "alignment_lower_norm",
 ]
@@ -44,10 +44,10 @@ def alignment_lower(alpha: object, B0: object, lam: object, delta: object) -> fl
     r"""Theorem 1 (eq. 5): :math:`\tanh\big(\tfrac{\alpha\lambda\Delta}{2}+\operatorname{artanh}B_0\big)`.
 
     For :math:`\lambda \ge 0` (steering towards the aligned set) it is a **lower** bound on the steered behavior
-    expectation :math:`B_{P_\lambda}(q)`; for :math:`\lambda < 0` the same expression is an **upper** bound (THEORY §0).
-    It equals :math:`B_0` at :math:`\lambda=0`, has slope :math:`\alpha\Delta(1-B_0^2)/2` there and tends to
-    :math:`\pm1` as :math:`\lambda\to\pm\infty`. Tight: a two-token model whose projections differ by exactly
-    :math:`\Delta` attains it.
+    expectation :math:`B_{P_\lambda}(q)`; for :math:`\lambda < 0` the same expression is an **upper** bound
+    (docs/specification.md §0). It equals :math:`B_0` at :math:`\lambda=0`, has slope :math:`\alpha\Delta(1-B_0^2)/2`
+    there and tends to :math:`\pm1` as :math:`\lambda\to\pm\infty`. Tight: a two-token model whose projections
+    differ by exactly :math:`\Delta` attains it.
 
     Args:
         alpha: :math:`\alpha \ge 0`, the slope of Assumption 1 (:math:`\|\delta\| = \alpha|\lambda|`).
@@ -82,8 +82,9 @@ def alignment_lower(alpha: object, B0: object, lam: object, delta: object) -> fl
 def alignment_lower_norm(B0: object, norm: object, delta: object) -> float | np.ndarray:
     r"""Theorem 1 as a function of :math:`\|\delta\|` alone: :math:`\tanh(\Delta\|\delta\|/2+\operatorname{artanh}B_0)`.
 
-    This is the form that holds without Assumption 1 (THEORY §4): a lower bound on :math:`B_{P_\lambda}(q)` for every
-    :math:`\|\delta\|\ge0` when :math:`\hat\delta` separates the answers with full-gap margin :math:`\Delta`.
+    This is the form that holds without Assumption 1 (docs/specification.md §4): a lower bound on
+    :math:`B_{P_\lambda}(q)` for every :math:`\|\delta\|\ge0` when :math:`\hat\delta` separates the answers with
+    full-gap margin :math:`\Delta`.
 
     Args:
         B0: :math:`-1 < B_0 < 1`.
@@ -109,7 +110,7 @@ def _theorem_1_violation(ce: dict) -> float:
 # ---------------------------------------------------------------------------------------------------------------
 # Corollary 1
 # ---------------------------------------------------------------------------------------------------------------
-def alignment_guarantee_norm(eps: object, B0: object, alpha: object, delta: object) -> float | np.ndarray:
+def alignment_guarantee(eps: object, B0: object, alpha: object, delta: object) -> float | np.ndarray:
     r"""Corollary 1: the smallest :math:`\lambda \ge 0` at which Theorem 1's bound reaches :math:`1-\epsilon`.
 
     .. math::
@@ -156,7 +157,7 @@ def _first(x: np.ndarray) -> float:
 
 
 def _corollary_1_violation(ce: dict) -> float:  # pragma: no cover - Corollary 1 holds; kept for symmetry
-    lam = alignment_guarantee_norm(ce["eps"], ce["B0"], ce["alpha"], ce["delta"])
+    lam = alignment_guarantee(ce["eps"], ce["B0"], ce["alpha"], ce["delta"])
     return (1.0 - ce["eps"]) - alignment_lower(ce["alpha"], ce["B0"], lam, ce["delta"])
 
 
@@ -200,6 +201,28 @@ THEOREM_1 = Statement(
         "lambda < 0 the same expression bounds it from above. The constant 1/2 goes with the full-gap Delta and is "
         "tight (RECONSTRUCTED-M)."
     ),
+    paper=r"""
+"Let [$P$] be a model prompted with query [$q$] and injected with representations of coefficient [$r_e$]. Let [$B$] be
+a behavior scoring function. … Assume the representations of aligned and misaligned answers w.r.t. [$B$] are linearly
+separable, and [$\delta r_e^{(L)}(q)$] linearly classifies them with margin [$\Delta$]. Then, the behavior expectation
+of the model conditioned on the query satisfies:" eq. (5), "Where [$B_0$] is the behavior expectation without steering
+and [$\alpha$] is a model dependent coefficient relating between [$r_e$] and the corresponding final hidden state
+norm." The prose says the bound equals $B_0$ without steering, grows linearly near it and tends to 1.
+""",
+    reconstruction=r"""
+Eq. (5) is reconstructed as $B_{P_{r_e}}(q)\ge\tanh(\alpha\Delta r_e/2+\operatorname{artanh}B_0)$ for $r_e\ge0$. The
+form is high confidence (`RECONSTRUCTED-H`): it follows from the proof of App. B (eqs. 12–27), every step of which is
+valid, and has every property the prose lists. The constant ½ is medium confidence (`RECONSTRUCTED-M`): the published
+constant is not visible. With $\Delta$ the full gap (eq. 8) the ½ is necessary, since a two-token model attains the
+bound with equality, and the authors' fit $\tanh(ar_e+b_0)$ then means $a=\alpha\Delta/2$. Without the ½,
+random instances violate the bound about a third of the time.
+""",
+    decision=r"""
+The project implements the ½ with the full-gap $\Delta$ (`alignment_lower`) and, as the form that needs no Assumption
+1, $\tanh(\Delta\|\delta\|/2+\operatorname{artanh}B_0)$ (`alignment_lower_norm`). Both signs of $\lambda$ are
+accepted: steering with $-\lambda$ is steering towards the misaligned set, so for $\lambda<0$ the same expression is
+an **upper** bound on $B$ (specification §0). A test also pins that the form without the ½ fails.
+""",
     hypotheses=("assumption-2 (hard margin, full gap Delta)", "binary scores B in {-1,+1}", "assumption-1"),
     lhs=_B_steered,
     relation=">=",
@@ -213,6 +236,14 @@ THEOREM_1 = Statement(
         "tests/test_alignment.py::test_theorem_1_upper_bound_for_negative_lambda",
         "tests/test_alignment.py::test_theorem_1_tight_on_two_token_model",
     ),
+    nondegenerate=(
+        "Delta ||delta|| >= 1e-6 (the bound moves off B0, so it says more than B >= B0) and the bound is not vacuous "
+        "(above -1 + 1e-9 as a lower bound; below 1 - 1e-9 as the upper bound of steering with -lambda)"
+    ),
+    min_instances={
+        "tests/test_alignment.py::test_theorem_1_holds_on_hard_margin_instances": 1500,
+        "tests/test_alignment.py::test_theorem_1_upper_bound_for_negative_lambda": 750,
+    },
     notes=(
         "With Delta the full gap, the published-looking form tanh(alpha*Delta*lambda + artanh B0) (no 1/2) overstates "
         "the bound: the two-token model violates it for every lambda > 0 (tests/test_alignment.py::"
@@ -230,28 +261,48 @@ COROLLARY_1 = Statement(
         "Under the conditions of Theorem 1, steering with lambda >= lambda* = max(0, 2/(alpha*Delta) * "
         "(artanh(1-eps) - artanh B0)) gives behavior expectation >= 1 - eps (0 < eps < 2, -1 < B0 < 1)."
     ),
+    paper=r"""
+"Let [$\epsilon>0$], a language model and a prompt that induces negative behavior without steering [$B_0<0$]. Under
+the conditions of theorem 1, using an injected vector norm of [$r_e\ge r_e^*$] leads to behavior expectation
+[$\ge1-\epsilon$]."
+""",
+    reconstruction=r"""
+Solving Theorem 1's bound gives
+$r_e^*=\frac{2}{\alpha\Delta}(\operatorname{artanh}(1-\epsilon)+\operatorname{artanh}|B_0|)=\frac{1}{\alpha\Delta}\ln\frac{(2-\epsilon)(1+|B_0|)}{\epsilon(1-|B_0|)}$
+for $B_0<0$; the two forms are identical (sympy). High confidence (`RECONSTRUCTED-H`).
+""",
+    decision=r"""
+The project states it for every $-1<B_0<1$ and $0<\epsilon<2$:
+$\lambda^*=\max(0,\frac{2}{\alpha\Delta}(\operatorname{artanh}(1-\epsilon)-\operatorname{artanh}B_0))$, which is 0
+when the unsteered model already meets the target; that is the answer, not a clipping. `alignment_guarantee` evaluates
+it in log space; with `alpha=1` it returns the threshold on $\|\delta\|$. $\lambda$ is the per-layer injected norm
+(unit vectors times $\lambda$).
+""",
     hypotheses=("the hypotheses of theorem-1",),
     lhs=_lambda_star,
     relation="=",
     build=_corollary_1_expr,
     parameters=symbol_domains("epsilon", "B_0", "alpha", "Delta"),
     status="holds",
-    numeric=alignment_guarantee_norm,
+    numeric=alignment_guarantee,
     not_closed_form="a threshold on lambda (max(0, ...)), not a function of lambda",
     evidence=(
         "tests/test_alignment.py::test_corollary_1_holds_at_and_beyond_threshold",
         "tests/test_alignment.py::test_corollary_1_threshold_is_smallest",
     ),
+    nondegenerate="lambda* > 0, i.e. B0 < 1 - eps: the unsteered model misses the target, so the threshold does work",
+    min_instances={"tests/test_alignment.py::test_corollary_1_holds_at_and_beyond_threshold": 1000},
 )
 
 STATEMENTS: list[Statement] = [THEOREM_1, COROLLARY_1]
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Theorems 3-5 (THEORY §8-§10) and the corrected Theorem 4. All are stated for steering towards the aligned side
-# (lambda >= 0) only; THEORY states nothing for lambda < 0, and the soft-margin expression is then no bound on either
-# side (tests/test_alignment_extensions.py::test_theorem_3_expression_is_no_bound_for_negative_lambda), so lambda < 0
-# is rejected rather than given a meaning the statements do not have.
+# Theorems 3-5 (docs/specification.md §8-§10) and the corrected Theorem 4. All are stated for steering towards the
+# aligned side (lambda >= 0) only; the specification states nothing for lambda < 0, and the soft-margin expression is
+# then no bound on either side (tests/test_alignment_extensions.py::
+# test_theorem_3_expression_is_no_bound_for_negative_lambda), so lambda < 0 is rejected rather than given a meaning the
+# statements do not have.
 # ---------------------------------------------------------------------------------------------------------------
 __all__ += [  # appended by the Theorems 3-6 work package
     "graded_lower",
@@ -272,7 +323,7 @@ def _nonneg_lam(lam: object) -> np.ndarray:
     if bad.any():
         raise ValueError(
             "lam must lie in the closed interval [0.0, inf] (the statement is made for steering towards the aligned "
-            f"side only; THEORY states no bound for lambda < 0), got {float(lm[bad].ravel()[0])!r}"
+            f"side only; the paper states no bound for lambda < 0), got {float(lm[bad].ravel()[0])!r}"
         )
     return lm
 
@@ -280,7 +331,8 @@ def _nonneg_lam(lam: object) -> np.ndarray:
 def soft_margin_lower(
     alpha: object, B0: object, lam: object, delta: object, delta_M: object, rho: object
 ) -> float | np.ndarray:
-    r"""Theorem 3 (soft margin, THEORY §8, eq. 51 as reconstructed): a lower bound on :math:`B_{P_\lambda}(q)`.
+    r"""Theorem 3 (soft margin, docs/specification.md §8, eq. 51 as reconstructed): a lower bound on
+    :math:`B_{P_\lambda}(q)`.
 
     .. math::
 
@@ -336,7 +388,8 @@ def soft_margin_lower(
 
 
 def soft_margin_range(eps: object, B0: object, rho: object, alpha: object, delta_M: object) -> float | np.ndarray:
-    r"""Theorem 3, threshold form: the largest :math:`\bar\lambda` with slack at most :math:`\epsilon` (THEORY §8).
+    r"""Theorem 3, threshold form: the largest :math:`\bar\lambda` with slack at most :math:`\epsilon`
+    (docs/specification.md §8).
 
     .. math::
 
@@ -399,7 +452,7 @@ def _trinary_masses(B0: object, P_plus: object) -> tuple[np.ndarray, np.ndarray]
 
 
 def trinary_lower(alpha: object, B0: object, P_plus: object, lam: object, delta: object) -> float | np.ndarray:
-    r"""Theorem 4 **as stated** (trinary scores, eq. 66, THEORY §9) -- status ``fails``.
+    r"""Theorem 4 **as stated** (trinary scores, eq. 66, docs/specification.md §9) -- status ``fails``.
 
     .. math::
 
@@ -440,7 +493,7 @@ def trinary_lower(alpha: object, B0: object, P_plus: object, lam: object, delta:
 def trinary_lower_corrected(
     alpha: object, B0: object, P_plus: object, lam: object, delta: object
 ) -> float | np.ndarray:
-    r"""Theorem 4, corrected (THEORY §9 [CORRECTED]): a lower bound that holds for trinary scores.
+    r"""Theorem 4, corrected (docs/specification.md §9 [CORRECTED]): a lower bound that holds for trinary scores.
 
     With :math:`P^-=P^+-B_0` and :math:`x=e^{-\alpha\Delta\lambda}`,
 
@@ -477,7 +530,8 @@ def trinary_lower_corrected(
 def graded_lower(
     alpha: object, b: object, P_ge: object, P_lt: object, lam: object, delta: object
 ) -> float | np.ndarray:
-    r"""Theorem 5 (general scores in :math:`[-1,1]`, eq. 67, THEORY §10): a lower bound tending to :math:`b`.
+    r"""Theorem 5 (general scores in :math:`[-1,1]`, eq. 67, docs/specification.md §10): a lower bound tending to
+    :math:`b`.
 
     .. math::
 
@@ -534,8 +588,8 @@ def _theorem_4_violation(ce: dict) -> float:
 def _theorem_3_expr() -> object:
     import sympy as sp
 
-    P_plus = (1 + S.B0) / 2
-    return sp.tanh(S.alpha * S.Delta * S.lam / 2 + sp.atanh(S.B0)) - 2 * S.rho / P_plus * sp.exp(
+    # 2 rho / P^+ with P^+ = (1 + B_0)/2, written 4 rho / (1 + B_0) so that it prints without nested fractions
+    return sp.tanh(S.alpha * S.Delta * S.lam / 2 + sp.atanh(S.B0)) - 4 * S.rho / (1 + S.B0) * sp.exp(
         S.alpha * S.Delta_M * S.lam
     )
 
@@ -587,6 +641,24 @@ THEOREM_3 = Statement(
         "lambda) with P+ = (1+B0)/2; hence B >= tanh(...) - eps for 0 <= lambda <= ln(eps P+/(2 rho))/(alpha*"
         "Delta_M) (Delta_M > 0)."
     ),
+    paper=r"""
+"Let [$\epsilon>0$] and let [$P$] be a model prompted with query [$q$] and injected with representations of
+coefficient [$r_e$]. Let [$B$] be a behavior scoring function. Under assumption 4, for [$r_e\le\bar r$] the behavior
+expectation of the model conditioned on the query satisfies:" eq. (51). The proof follows Theorem 1's "up to equation
+22" and then introduces "the misclassified tokens' contributions".
+""",
+    reconstruction=r"""
+Low confidence (`RECONSTRUCTED-L`): the paper's exact slack term and range condition are not recoverable. What
+survives is the structure: Theorem 1's bound, minus an exponentially growing contribution of the misclassified tokens,
+valid up to a maximal $r_e$. The reconstruction, derived and checked numerically, is $B\ge\tanh(\frac{\alpha\Delta
+r_e}{2}+\operatorname{artanh}B_0)-\frac{2\rho}{P^+}e^{\alpha\Delta_Mr_e}$ with $P^+=(1+B_0)/2$, hence a loss of at
+most $\epsilon$ for $r_e\le\frac{1}{\alpha\Delta_M}\ln\frac{\epsilon P^+}{2\rho}$.
+""",
+    decision=r"""
+The project implements this reconstruction (`soft_margin_lower`, and the range as `soft_margin_range`) for
+$\lambda\ge0$ only: a search found that for $\lambda<0$ the expression bounds $B$ on neither side. Its status `holds`
+is that of the reconstruction, not of the paper's lost inequality.
+""",
     hypotheses=(
         "assumption-4: M defined from z by eq. (46); P(M) <= rho (47); depth <= Delta_M (48); margin Delta off M (49)",
         "binary scores B in {-1,+1}; B0 = P+ - P- over all tokens",
@@ -606,6 +678,14 @@ THEOREM_3 = Statement(
         _T + "test_theorem_3_threshold_form_holds",
         _T + "test_theorem_3_reduces_to_theorem_1_without_misclassified_mass",
     ),
+    nondegenerate=(
+        "the bound (51): misclassified mass P(M) > 0 (else it is Theorem 1), ||delta|| > 0 and the bound above "
+        "-1 + 1e-9 (not vacuous); the threshold form: rho > 0 and a finite, non-empty range, lambda-bar > 0"
+    ),
+    min_instances={
+        _T + "test_theorem_3_holds_on_soft_margin_instances": 250,
+        _T + "test_theorem_3_threshold_form_holds": 200,
+    },
     notes=(
         "No large-lambda expansion: for Delta_M > 0 the slack grows like exp(alpha*Delta_M*lambda) and the bound is "
         "vacuous beyond the range of the threshold form.",
@@ -625,6 +705,25 @@ THEOREM_4 = Statement(
         "B >= (P+ - (P+ - B0) e^{-alpha Delta lambda}) / (P+ + (1 - P+) e^{-alpha Delta lambda}). FAILS: when "
         "P+ < P- e^{-alpha Delta lambda} the proof enlarges the denominator of a negative number."
     ),
+    paper=r"""
+Scores are $B\in\{-1,0,+1\}$, with 0 meaning "irrelevant/neutral". "Assume that the representations of aligned and
+misaligned/irrelevant answers … are linearly separable, and that [$\delta$] linearly classifies them with margin
+[$\Delta$]. Then …" eq. (66), where "[$B_0$] and [$P^+$] are the behavior expectation and probability of aligned
+answer without steering". The prose says that "for [$r_e=0$] it coincides with [$B_0$], around it is linear, and for
+[$r_e\to\infty$] it approaches 1".
+""",
+    reconstruction=r"""
+Medium confidence (`RECONSTRUCTED-M`): with $P^-=P^+-B_0$, $P^0=1-P^+-P^-$ and $x=e^{-\alpha\Delta r_e}$, eq. (66) is
+$B\ge\frac{P^+-(P^+-B_0)x}{P^++(1-P^+)x}$. It has every property the prose lists and matches the proof's hints
+(68–70): the numerator is $P^+-P^-x$, the denominator $P^++(P^-+P^0)x$, and the proof uses "$P^++P^-+P^0=1$,
+$B_0=P^+-P^-$".
+""",
+    decision=r"""
+The project ships (66) as stated (`trinary_lower`) with status `fails`: enlarging the denominator by the neutral mass
+lowers $B$ only when the numerator is non-negative, and a search finds instances where neutral mass lying far on the
+negative side moves onto the misaligned answers, so that steering first lowers $B$. The corrected piecewise form is
+`theorem-4-corrected`.
+""",
     hypotheses=(
         "scores in {-1, 0, +1}",
         "margin Delta between A+ and A- u A0 (A- and A0 placed freely)",
@@ -644,6 +743,8 @@ THEOREM_4 = Statement(
     evidence=(
         _T + "test_theorem_4_counterexample_found_by_search",
         _T + "test_theorem_4_regression_counterexample",
+        _T + "test_theorem_4_nondegenerate_counterexample_found_by_search",
+        _T + "test_theorem_4_regression_nondegenerate_counterexample",
         _T + "test_theorem_4_holds_when_no_neutral_mass",
     ),
     # the simplest counterexample found by tests/test_alignment_extensions.py::
@@ -660,6 +761,27 @@ THEOREM_4 = Statement(
         "norm": 1.0,
     },
     violation=_theorem_4_violation,
+    # found by tests/test_alignment_extensions.py::test_theorem_4_nondegenerate_counterexample_found_by_search (ci
+    # profile), whose predicate excludes the degenerate edge:
+    # Delta >= 1 (so (66) is not B >= B0) and a violation of at least 0.1, over instances with one aligned and at
+    # most three other answers
+    further_counterexamples=(
+        {
+            "what": (
+                "Beyond the degenerate edge (Delta > 0): an aligned answer at z = 2, a neutral one at z = -1 and a "
+                "misaligned one at z = 1, masses proportional to (e^-2, 1, 1) = (0.063, 0.468, 0.468): margin "
+                "Delta = 1 between A+ and A- u A0, ||delta|| = 1 (Delta ||delta|| = 1). Steering moves the neutral "
+                "mass, which lies below, onto the misaligned answer: B = -0.4205, below even the unsteered "
+                "B0 = -0.4049, while (66) claims B >= -0.2670, so (66) exceeds the true B by 0.1536 (37 % of |B|). "
+                "The corrected bound is -0.4621 <= B"
+            ),
+            "p": [0.06337893833303762, 0.4683105308334812, 0.4683105308334812],
+            "z": [2.0, -1.0, 1.0],
+            "scores": [1.0, 0.0, -1.0],
+            "delta": 1.0,
+            "norm": 1.0,
+        },
+    ),
 )
 
 THEOREM_4_CORRECTED = Statement(
@@ -672,6 +794,19 @@ THEOREM_4_CORRECTED = Statement(
         "Under the hypotheses of theorem-4, with P- = P+ - B0 and x = e^{-alpha Delta lambda}, for lambda >= 0: "
         "B >= (P+ - P- x)/(P+ + (1 - P+) x) (eq. 66) when P+ >= P- x, and B >= (P+ - P- x)/(P+ + P- x) otherwise."
     ),
+    paper=r"""
+The paper has no such statement: this is the project's replacement for Theorem 4 (eq. 66).
+""",
+    reconstruction=r"""
+`CORRECTED`: derived for this project. With $x=e^{-\alpha\Delta\lambda}$: if $P^+\ge P^-x$, (66) is valid; otherwise
+$B\ge\frac{P^+-P^-x}{P^++P^-x}$, valid because $\frac{1-a}{1+a+b}\ge\frac{1-a}{1+a}$ when $1-a<0$. 80,000 random
+checks found no violation (smallest gap $+9.7\cdot10^{-5}$).
+""",
+    decision=r"""
+The project keeps the paper's (66) wherever its proof step is valid and drops the neutral term where it is not, so the
+replacement agrees with the paper whenever the paper is right (`trinary_lower_corrected`). Being piecewise in
+$\lambda$, it has no expansion.
+""",
     hypotheses=("the hypotheses of theorem-4",),
     lhs=_B_steered,
     relation=">=",
@@ -690,6 +825,11 @@ THEOREM_4_CORRECTED = Statement(
         _T + "test_theorem_4_corrected_holds_on_the_pinned_counterexample",
         _T + "test_trinary_corrected_matches_sympy",
     ),
+    nondegenerate=(
+        "neutral mass P0 > 0 (else it is Theorem 1), Delta ||delta|| >= 1e-6 and the bound above -1 + 1e-9 "
+        "(not vacuous)"
+    ),
+    min_instances={_T + "test_theorem_4_corrected_holds_on_trinary_instances": 750},
 )
 
 THEOREM_5 = Statement(
@@ -703,6 +843,24 @@ THEOREM_5 = Statement(
         "score < b with margin Delta, then for lambda >= 0: B >= (b P_ge - P_lt e^{-alpha Delta lambda}) / "
         "(P_ge + P_lt e^{-alpha Delta lambda}), which tends to b as lambda -> infinity."
     ),
+    paper=r"""
+Scores in $[-1,1]$: "Assume that the representations of answers with behavior score [$\ge b$] and those with score
+[$<b$] … are linearly separable, and that [$\delta$] linearly classifies them with margin [$\Delta$]." The proof
+replaces "the scores in the numerator … with [$b$] and [$-1$] (for worst case)", and "the behavior expectation
+converges to the maximal score [$b$], for which [$\delta$] can classify answers below and above the score … without
+the tightness on behavior expectation at [$r_e=0$]".
+""",
+    reconstruction=r"""
+Medium confidence (`RECONSTRUCTED-M`): eq. (67) is $B\ge\frac{bP_{\ge b}-P_{<b}e^{-\alpha\Delta r_e}}{P_{\ge
+b}+P_{<b}e^{-\alpha\Delta r_e}}\to b$, with $P_{\ge b}$ and $P_{<b}$ the unsteered masses. It is valid because
+$(b-x)/(1+x)$ decreases in $x$ for $b\ge-1$; about 100,000 random checks found no violation (smallest gap
+$+1.3\cdot10^{-4}$).
+""",
+    decision=r"""
+The project implements (67) as reconstructed (`graded_lower`). As the prose says, the bound is not tight without
+steering: at $\lambda=0$ it is $bP_{\ge b}-P_{<b}$, never above $B_0$, and equal to it only when every answer scores
+exactly $b$ or $-1$.
+""",
     hypotheses=(
         "scores in [-1, 1], threshold -1 <= b <= 1",
         "margin Delta between {score >= b} and {score < b} (scores within each side placed freely)",
@@ -725,6 +883,11 @@ THEOREM_5 = Statement(
         _T + "test_theorem_5_asymptotic_tends_to_b",
         _T + "test_graded_lower_matches_sympy",
     ),
+    nondegenerate=(
+        "answers below the threshold, P_lt > 0 (else B >= b is immediate), Delta ||delta|| >= 1e-6 and the bound "
+        "above -1 + 1e-9 (not vacuous)"
+    ),
+    min_instances={_T + "test_theorem_5_holds_on_graded_instances": 1000},
 )
 
 STATEMENTS.extend([THEOREM_3, THEOREM_4, THEOREM_4_CORRECTED, THEOREM_5])

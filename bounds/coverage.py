@@ -1,4 +1,5 @@
-r"""Coverage study of the paper's probability and expectation claims (THEORY §4, §6, §7, §12.2), by Monte Carlo.
+r"""Coverage study of the paper's probability and expectation claims, by Monte Carlo (docs/specification.md §4, §6,
+§7, §12.2).
 
 For each configuration (:class:`CoverageConfig`: :math:`k`, the wrong-answer shape, the noise law :math:`D`,
 :math:`p_0`, the tail mass :math:`\epsilon`) one synthetic query is drawn (:func:`bounds.synthetic.synthetic_query`)
@@ -235,7 +236,7 @@ ROW_FIELDS: dict[str, str] = {
     "event_se": "its standard error",
     "event_bound_freq": "frequency that the event bound (§12.2b) holds wherever the draw is on E_q (must be 1)",
     "event_bound_se": "its standard error",
-    "beta_mean": "mean of beta = min(Y+, Y-) (not the 0.8 of a half-normal mean, THEORY §6.1)",
+    "beta_mean": "mean of beta = min(Y+, Y-) (not the 0.8 of a half-normal mean, docs/specification.md §6.1)",
     "beta_se": "its standard error",
     "gamma_mean": "mean of gamma = 2 min(P+, P-)/(1 - p0)",
     "gamma_se": "its standard error",

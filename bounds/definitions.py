@@ -1,14 +1,15 @@
-r"""Definition 1 (behavior expectation, eq. 3), helpfulness (eq. 4) and Assumptions 1--4 as predicates (THEORY §2--§3).
+r"""Definition 1 (behavior expectation, eq. 3), helpfulness (eq. 4) and Assumptions 1--4 as predicates
+(docs/specification.md §2--§3).
 
 The definitions are functionals of a next-token distribution; under steering they are evaluated on the exact steered
-distribution of THEORY §1 by :func:`bounds.steered.behavior_expectation` and :func:`bounds.steered.helpfulness`
-(reused here, not duplicated). This module adds the unsteered quantities :math:`B_0`, :math:`P^\pm`,
-:math:`\operatorname{artanh}B_0` and :math:`p_0`.
+distribution of docs/specification.md §1 by :func:`bounds.steered.behavior_expectation` and
+:func:`bounds.steered.helpfulness` (reused here, not duplicated). This module adds the unsteered quantities :math:`B_0`,
+:math:`P^\pm`, :math:`\operatorname{artanh}B_0` and :math:`p_0`.
 
 The assumptions are **predicates** on one instance of the exact parametrisation :math:`(P(\cdot\mid q), z, \|\delta\|)`
-(THEORY §1): each ``assumption_*`` function returns a :class:`PredicateResult` (truthy iff the assumption holds) with
-the measured quantity (the margin, the slope, the misclassified mass, ...) and a list of what failed. They never
-clip: out-of-domain input raises :class:`ValueError` naming the parameter and its valid range.
+(docs/specification.md §1): each ``assumption_*`` function returns a :class:`PredicateResult` (truthy iff the assumption
+holds) with the measured quantity (the margin, the slope, the misclassified mass, ...) and a list of what failed. They
+never clip: out-of-domain input raises :class:`ValueError` naming the parameter and its valid range.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ def behavior_unsteered(p: object, scores: object) -> float | np.ndarray:
 
 
 def binary_masses(p: object, scores: object) -> tuple[float | np.ndarray, float | np.ndarray]:
-    r"""The unsteered masses :math:`P^\pm=P(A^\pm\mid q)` with :math:`A^\pm=\{s:B(s)=\pm1\}` (THEORY §2).
+    r"""The unsteered masses :math:`P^\pm=P(A^\pm\mid q)` with :math:`A^\pm=\{s:B(s)=\pm1\}` (docs/specification.md §2).
 
     :math:`P^++P^-=1` and :math:`B_0=P^+-P^-`.
 
@@ -359,12 +360,13 @@ def assumption_2(z: object, scores: object, delta: object = None, *, p: object =
     r"""Assumption 2 (eq. 8): :math:`\min_{s^+\in A^+}z_{s^+}-\max_{s^-\in A^-}z_{s^-}\ge\Delta` (full-gap hard margin).
 
     Here :math:`z_s=\langle U^Te_s,\hat\delta\rangle` and :math:`A^\pm=\{s:B(s)=\pm1\}`; the margin is the
-    **full gap** between the classes (THEORY §3), for the sign of :math:`\lambda` that points :math:`\delta` towards
-    :math:`A^+` (for the other sign pass ``-z``). With one class empty the condition is vacuous (margin ``+inf``).
+    **full gap** between the classes (docs/specification.md §3), for the sign of :math:`\lambda` that points
+    :math:`\delta` towards :math:`A^+` (for the other sign pass ``-z``). With one class empty the condition is vacuous
+    (margin ``+inf``).
 
     ``measured["mean_gap_not_margin"]`` is :math:`\operatorname{mean}_{A^+}z-\operatorname{mean}_{A^-}z`, the
-    quantity the paper's check (A.3) plots "with mean instead of min" (THEORY §13.2). It is **not** the margin: it
-    can be large while the margin is negative.
+    quantity the paper's check (A.3) plots "with mean instead of min" (docs/specification.md §13.2). It is **not** the
+    margin: it can be large while the margin is negative.
 
     Args:
         z: projections of every token on the steering direction, 1-D, finite.
@@ -432,7 +434,7 @@ def assumption_3(p: object, z: object, answer: object, *, eps: object, k: object
     has content for a given :math:`k`; larger :math:`k` put more tokens under the noise hypothesis). Measured: the
     differences :math:`z_b-z_{a^*}` for :math:`b\in T_k\setminus\{a^*\}` (what the authors' code records) and the
     within-query spread :math:`\hat\sigma` = sample standard deviation (ddof 1) of :math:`\{z_s\}_{s\in T_k}`
-    (equivalently of the differences, which share :math:`z_{a^*}`; THEORY §6.1).
+    (equivalently of the differences, which share :math:`z_{a^*}`; docs/specification.md §6.1).
 
     **What one instance cannot show.** "i.i.d. from a continuous :math:`D` with variance :math:`\sigma^2`" is a
     statement about the process that generates :math:`z` across queries: any :math:`k` distinct numbers are a
@@ -517,11 +519,11 @@ def assumption_3_sample(
     r"""Assumption 3's distributional part over many queries: :math:`\{z_s\}_{s\in T_k(q)}\overset{iid}{\sim}D`.
 
     ``z_top[q]`` holds the projections of query :math:`q`'s top-:math:`k` tokens (:math:`k_q\ge2`, any order). Only
-    differences within a query carry information (the mean of :math:`D` is irrelevant, THEORY §3), so each query's
-    values are reduced to their :math:`k_q-1` Helmert contrasts, which remove the query's mean and are i.i.d.
-    :math:`N(0,\sigma^2)` when the values are i.i.d. normal. The pooled within-query spread
-    :math:`\hat\sigma^2=\sum_q\sum_{s}(z_{qs}-\bar z_q)^2/\sum_q(k_q-1)` is THEORY §6.1's :math:`\sigma` (pooling the
-    raw differences :math:`z_b-z_{a^*}` across queries would give :math:`\sqrt2\,\sigma` instead).
+    differences within a query carry information (the mean of :math:`D` is irrelevant, docs/specification.md §3), so
+    each query's values are reduced to their :math:`k_q-1` Helmert contrasts, which remove the query's mean and are
+    i.i.d. :math:`N(0,\sigma^2)` when the values are i.i.d. normal. The pooled within-query spread
+    :math:`\hat\sigma^2=\sum_q\sum_{s}(z_{qs}-\bar z_q)^2/\sum_q(k_q-1)` is docs/specification.md §6.1's :math:`\sigma`
+    (pooling the raw differences :math:`z_b-z_{a^*}` across queries would give :math:`\sqrt2\,\sigma` instead).
 
     Tests (the assumption is rejected when any p-value is below ``level``):
 
@@ -759,7 +761,8 @@ def _a4_expr() -> Any:
 
 _DEF_NOT_CLOSED = (
     "a definition: a functional of the next-token distribution, not a function of lambda; under steering it is "
-    "evaluated on P_lambda(.|q), which depends on lambda only through the whole vector (P(s|q), z_s) (THEORY §1)"
+    "evaluated on P_lambda(.|q), which depends on lambda only through the whole vector (P(s|q), z_s) "
+    "(docs/specification.md §1)"
 )
 _PRED_NOT_CLOSED = "a predicate on one instance (P(.|q), z, ||delta||), not a function of lambda"
 
@@ -773,6 +776,21 @@ DEFINITION_BEHAVIOR = Statement(
         "For a binary behavior scoring function B with values in {-1,+1}, the behavior of a prompted model is "
         "B_P(q) = E_{s~P(.|q)}[B(s)] in [-1, 1]; for single-token answers B_0 = P^+ - P^- with P^+ + P^- = 1."
     ),
+    paper=r"""
+Definition 1: "Let [$B:\Sigma^*\to\{-1,+1\}$] be a binary behavior scoring function, the behavior of a prompted model
+is defined as:" eq. (3), the expectation of $B$ over the model's answers to the query.
+""",
+    reconstruction=r"""
+Eq. (3) is reconstructed as $B_P(q)=\mathbb E_{s\sim P(\cdot\mid q)}[B(s)]\in[-1,1]$, the definition of Wolf et al.
+2023 (arXiv 2304.11082) that the paper builds on. High confidence (`RECONSTRUCTED-H`); the words around it are the
+paper's (`VERBATIM-PROSE`).
+""",
+    decision=r"""
+For a single-token answer the project writes $B_0=P^+-P^-$, with $P^\pm=P(A^\pm\mid q)$ the unsteered masses of the
+aligned and misaligned answers, and states every alignment bound in terms of this $B_0$. The definition is evaluated
+on the exact steered distribution of specification §1, the ground truth every bound is checked against. Scores are
+$\pm1$ here; Theorems 4 and 5 widen them to $\{-1,0,+1\}$ and $[-1,1]$.
+""",
     hypotheses=("B(s) in {-1, +1}",),
     lhs=_fn("B_P"),
     relation="=",
@@ -800,6 +818,19 @@ DEFINITION_HELPFULNESS = Statement(
         "The helpfulness of a model on query q is the likelihood of outputting the correct answer a*(q): "
         "H_P(q) = P(a*(q)|q) in [0, 1]; p_0 denotes its unsteered value."
     ),
+    paper=r"""
+Helpfulness is "the likelihood of outputting a correct answer to a query" (eq. 4); $p_0$ is "the probability of
+answering correctly without steering".
+""",
+    reconstruction=r"""
+Eq. (4) is reconstructed as $H_P(q)=P(a^*(q)\mid q)\in[0,1]$, with $a^*(q)$ the correct answer: a direct reading of
+the paper's words (high confidence, `RECONSTRUCTED-H`).
+""",
+    decision=r"""
+The project evaluates it on the exact steered distribution with one correct answer token $a^*$; an answer of several
+tokens is the chain-rule product of Corollary 3. The paper's experiments measure it as the probability of the correct
+letter of an MMLU question, over the full vocabulary and renormalised over A–D (specification §14.2).
+""",
     hypotheses=("a single correct answer token a*",),
     lhs=_fn("H_P"),
     relation="=",
@@ -823,6 +854,27 @@ ASSUMPTION_1 = Statement(
         "||delta_lambda(q)|| = alpha |lambda| for small |lambda|, with a query-dependent alpha > 0 (eq. 7); A.2: it "
         "suffices that ||delta_lambda|| grows monotonically with |lambda| (assumption_1(..., weak=True))."
     ),
+    paper=r"""
+"The change to the last hidden layer representation due to steering with coefficient [$r_e$], denoted by
+[$\delta_{r_e}(q)$] satisfies:" eq. (7) "For a constant [$\alpha=\alpha(q)>0$] that is query dependent." Appendix A.2
+adds that "it suffices to assume [$\|\delta_{r_e}\|$] grows monotonically with [$r_e$]". The paper checks the
+assumption (A.3) on the norm of the logit change $\|U\delta\|$.
+""",
+    reconstruction=r"""
+Eq. (7) is reconstructed as $\|\delta_{r_e}(q)\|=\alpha|r_e|$ for small $|r_e|$ (high confidence, `RECONSTRUCTED-H`):
+$\alpha$ is "a model dependent coefficient relating between [$r_e$] and the corresponding final hidden state norm",
+and the authors' code multiplies unit vectors by the coefficient. The paper's check does not establish it:
+$\|U\delta\|$ is linear in $\|\delta\|$ only if the direction of $\delta$ is fixed, and in Llama the final RMSNorm
+sits between the residual stream and $U$ (specification §13.1).
+""",
+    decision=r"""
+Every theorem is really a statement about $\|\delta\|$, so the project treats Assumption 1 only as the map
+$\|\delta\|=\alpha|\lambda|$: each bound depends on $(\alpha,\lambda)$ through $\|\delta\|$ alone, and `alpha=1,
+lam=‖δ‖` evaluates it at a given norm. The predicate `assumption_1` finds the largest range on which measured norms
+are linear within a tolerance; `weak=True` checks the monotone form of A.2. `steering-bounds check` measures
+$\|\delta\|$ after the final norm (the vector the unembedding multiplies) and reports the pre-norm change and
+$\|U\delta\|$ beside it.
+""",
     lhs=_fn("A_1"),
     relation="pred",
     build=_a1_expr,
@@ -850,8 +902,26 @@ ASSUMPTION_2 = Statement(
     statement=(
         "For all s+ in A+ and s- in A-: <U^T(e_{s+} - e_{s-}), delta/||delta||> >= Delta, i.e. "
         "min_{A+} z - max_{A-} z >= Delta with Delta the full gap (eq. 8); the paper's check uses class means "
-        "instead of the minimum (THEORY §13.2), which is not the margin."
+        "instead of the minimum (docs/specification.md §13.2), which is not the margin."
     ),
+    paper=r"""
+"the change to the last hidden layer … [$\delta_{r_e}(q)$], linearly classifies the representations of positive and
+negative answers to a query with margin [$\Delta$] … on the axis defined by [$\delta_{r_e}(q)$], positive and negative
+representations can be separated, and the minimal distance between representations of positive and negative answers on
+it is [$\Delta$]." The paper's check (A.3, eqs. 10–11) uses class means, "with mean instead of min".
+""",
+    reconstruction=r"""
+Eq. (8) is reconstructed as $\langle U^T(e_{s^+}-e_{s^-}),\hat\delta\rangle\ge\Delta$ for every aligned $s^+$ and
+misaligned $s^-$ (high confidence, `RECONSTRUCTED-H`). "The minimal distance … is [$\Delta$]" makes $\Delta$ the
+**full gap** between the two classes, not half of it, and the authors' code plots the class-mean gap against the line
+$\|\delta\|\cdot\Delta$.
+""",
+    decision=r"""
+The project fixes $\Delta$ as the full gap, which makes the ½ of Theorem 1 necessary. The predicate `assumption_2`
+checks the minimum over pairs, the margin the theorems need; the class-mean gap the paper plotted is reported beside
+it as what it is, an average gap that is not the margin and can be positive when no margin exists (specification
+§13.2). For $\lambda<0$ the roles of $A^+$ and $A^-$ swap.
+""",
     lhs=_fn("A_2"),
     relation="pred",
     build=_a2_expr,
@@ -882,6 +952,25 @@ ASSUMPTION_3 = Statement(
         "shows only the structural part (assumption_3); the i.i.d. law is testable over many queries "
         "(assumption_3_sample)."
     ),
+    paper=r"""
+"When sampling an answer to a query that is unrelated to the behavior of steering, the vector [$\delta_{r_e}(q)$] … is
+random with the following coordinate-wise distribution on the [$k$] highest probability tokens making [$1-\epsilon$]
+of the probability mass: … Where [$D$] is some continuous distribution with variance [$\sigma^2$]."
+""",
+    reconstruction=r"""
+Eq. (9) is reconstructed as: on the top-$k$ tokens $T_k(q)$ (mass $\ge1-\epsilon$, $a^*\in T_k$) the projections
+$z_s=\langle U^Te_s,\hat\delta\rangle$ are i.i.d. from $D$ with variance $\sigma^2$, and tokens outside $T_k$ are
+unconstrained. The structure is high confidence (`RECONSTRUCTED-H`), the exact form of the distribution medium
+(`RECONSTRUCTED-M`). Appendix A.3 uses the unnormalised form, with standard deviation $\alpha\sigma r_e$; the mean of
+$D$ is irrelevant, because only the differences $z_b-z_{a^*}$ enter.
+""",
+    decision=r"""
+The project defines $\sigma$ as the **within-query** spread of $z$ (pooled over queries after removing each query's
+mean); pooled across queries the differences spread by $\sqrt2\,\sigma$, and every measurement says which it reports
+(specification §6.1). One query shows only the structural part (`assumption_3`); the i.i.d. law is tested over many
+queries (`assumption_3_sample`). The simulators (`bounds.synthetic`, `bounds.simulate`) generate exactly this
+parametrisation, with any continuous noise law of finite variance.
+""",
     lhs=_fn("A_3"),
     relation="pred",
     build=_a3_expr,
@@ -911,8 +1000,24 @@ ASSUMPTION_4 = Statement(
     statement=(
         "The misclassified set M = {s- in A-: exists s+ in A+ with z_{s+} - z_{s-} < Delta} (46) has mass "
         "P(M|q) <= rho (47) and depth max_M z - min_{A+} z <= Delta_M (48), and every other pair has margin >= Delta "
-        "(49). The names rho and Delta_M are THEORY's."
+        "(49). The names rho and Delta_M are this project's (the paper's symbols are lost)."
     ),
+    paper=r"""
+Appendix H relaxes Assumption 2 to a soft margin (eqs. 46–50): the margin may fail for some pairs of answers, provided
+the misclassified answers carry little probability mass and do not reach far into the aligned cluster. The prose also
+allows aligned answers to be misclassified the other way.
+""",
+    reconstruction=r"""
+Low confidence (`RECONSTRUCTED-L`): the misclassified set $M=\{s^-\in A^-:\exists s^+\in A^+,\
+z_{s^+}-z_{s^-}<\Delta\}$ (46), its mass $P(M\mid q)\le\rho$ (47), its depth $\max_{s\in M}z_s-\min_{s^+\in
+A^+}z_{s^+}\le\Delta_M$ (48), and the margin $\Delta$ for every other pair (49). The names $\rho$ and $\Delta_M$ were
+chosen by this project; the paper's symbols are lost.
+""",
+    decision=r"""
+The project encodes (46)–(49) as the predicate `assumption_4`, states Theorem 3 under it, and generates soft-margin
+instances that satisfy it for Theorem 3's property test. Whether the paper's own soft margin had this form cannot be
+checked: its equations are lost.
+""",
     lhs=_fn("A_4"),
     relation="pred",
     build=_a4_expr,

@@ -11,7 +11,7 @@ Columns / keys:
 =================  =========  ===================================================================================
 name               required   meaning
 =================  =========  ===================================================================================
-``lam``            yes        steering coefficient :math:`\lambda` (THEORY's :math:`r_e`), finite
+``lam``            yes        steering coefficient :math:`\lambda` (the paper's :math:`r_e`), finite
 ``behavior``       one of     behavior expectation :math:`B_{P_\lambda}(q)\in[-1,1]` (Definition 1)
 ``helpfulness``    the two    helpfulness :math:`H_{P_\lambda}(q)\in[0,1]` (eq. 4), e.g. P(correct letter)
 ``query``          no         query id (string); several ids = several per-query curves
@@ -28,8 +28,8 @@ confidence intervals, a query bootstrap (:func:`bounds.fitting.bootstrap`) and p
 one query, the single curve is fitted (weighted by its ``*_se`` when given). Model comparison (AIC/BIC): linear vs
 tanh for behavior, quadratic vs linear vs flat near :math:`\lambda=0` for helpfulness. Fitted parameters are mapped
 to the theory's quantities (:math:`\alpha\Delta=2a`, :math:`\gamma=ap_0/(1-p_0)`, :math:`\alpha\sigma=b/\beta` for
-stated β, with THEORY §6.1's caution on β). Then the tradeoff analysis of :mod:`bounds.tradeoff` on the two fitted
-laws. Writes ``fit.json``, ``curves.png`` and ``pareto.png``.
+stated β, with docs/specification.md §6.1's caution on β). Then the tradeoff analysis of :mod:`bounds.tradeoff` on the
+two fitted laws. Writes ``fit.json``, ``curves.png`` and ``pareto.png``.
 
 Importing this module imports neither lmfit nor matplotlib (they are imported inside :func:`run_fit`).
 """
@@ -65,8 +65,8 @@ ALIGNMENT_LAWS = ("tanh", "tanh-fixed-b0")
 #: the helpfulness laws :func:`run_fit` can fit
 HELPFULNESS_LAWS = ("theorem-2", "restricted", "expectation")
 
-#: reference values of β = min(Y+, Y-) (THEORY §6.1) used to turn a fitted b = αβσ into ασ = b/β; the last is the
-#: paper's A.3 value, the mean of one |N(0, 1)|, which overstates β
+#: reference values of β = min(Y+, Y-) (docs/specification.md §6.1) used to turn a fitted b = αβσ into ασ = b/β; the
+#: last is the paper's A.3 value, the mean of one |N(0, 1)|, which overstates β
 BETA_REFERENCE: dict[str, float] = {
     "k=4: simulated min(Y+,Y-) ~ 0.47": 0.47,
     "k=10: simulated min(Y+,Y-) ~ 0.54": 0.54,
@@ -624,8 +624,8 @@ def run_fit(
     ``level``, a bootstrap over queries (``n_boot`` resamples, ``seed``) and per-query fits (median, quartiles).
     One query: the curve's own fit (weighted by ``*_se`` when given) with profile intervals.
 
-    **Mapping** (THEORY §4, §6.1): :math:`\alpha\Delta=2a`; :math:`\gamma=ap_0/(1-p_0)` with :math:`p_0` the
-    measured helpfulness at :math:`\lambda=0`; :math:`\alpha\sigma=b/\beta` for each reference β of
+    **Mapping** (docs/specification.md §4, §6.1): :math:`\alpha\Delta=2a`; :math:`\gamma=ap_0/(1-p_0)` with :math:`p_0`
+    the measured helpfulness at :math:`\lambda=0`; :math:`\alpha\sigma=b/\beta` for each reference β of
     :data:`BETA_REFERENCE` (and :math:`\sigma=b/(\alpha\beta)` when ``alpha`` is given, with ``beta`` or each
     reference β). The §6.1 caution on β is written next to every such number.
 
@@ -768,7 +768,7 @@ def run_fit(
         if a_par.value <= 1e-9:
             warns.append(
                 "behavior: fitted a is at its bound 0: the behavior does not increase with λ, which tanh(aλ+b0) with "
-                "a ≥ 0 cannot describe; if the curve falls with λ, fit -λ (THEORY §0)"
+                "a ≥ 0 cannot describe; if the curve falls with λ, fit -λ (docs/specification.md §0)"
             )
         summary["behavior"] = rep
 
@@ -826,15 +826,16 @@ def run_fit(
                     "formula": "γ = a p0 / (1 - p0), p0 = measured helpfulness at λ = 0"
                     + (
                         " (the restricted-choice value: T inside the mixture is eq. (6) with the unsteered p0, "
-                        "THEORY §7)"
+                        "docs/specification.md §7)"
                         if h_law == "restricted"
                         else ""
                     )
                 }
                 if mapped["gamma"]["value"] is not None and mapped["gamma"]["value"] > 1.0:
                     warns.append(
-                        f"helpfulness: γ = {mapped['gamma']['value']:.3g} > 1, outside its range (THEORY §6.1): the "
-                        "form or the p0 used (a dataset average) does not describe the data"
+                        f"helpfulness: γ = {mapped['gamma']['value']:.3g} > 1, outside its range "
+                        "(docs/specification.md §6.1): the form or the p0 used (a dataset average) does not describe "
+                        "the data"
                     )
             else:
                 mapped["gamma"] = None
@@ -843,7 +844,9 @@ def run_fit(
             mapped["c"] = {
                 "value": _f(params["c"].value),
                 "stderr": _f(params["c"].stderr),
-                "formula": "c = α²σ²[p0(1-p0) - S2], S2 = Σ_{b≠a*} P(b|q)² (THEORY §12.2c); needs S2 to give ασ",
+                "formula": (
+                    "c = α²σ²[p0(1-p0) - S2], S2 = Σ_{b≠a*} P(b|q)² (docs/specification.md §12.2c); needs S2 to give ασ"
+                ),
             }
         rep["mapped"] = mapped
         summary["helpfulness"] = rep

@@ -1,4 +1,4 @@
-r"""Multi-token alignment: Theorem 6 as stated (eq. 72) and its corrected replacement (THEORY §11).
+r"""Multi-token alignment: Theorem 6 as stated (eq. 72) and its corrected replacement (docs/specification.md §11).
 
 A response of at most :math:`\ell` tokens is generated one token at a time. At every decoding step the next-token
 distribution is steered with the same :math:`\|\delta\|=\alpha\lambda` along a step-dependent direction, and the
@@ -183,7 +183,7 @@ class ResponseTree:
 def response_behavior(tree: ResponseTree, norm: object) -> float | np.ndarray:
     r"""Exact steered response-level behavior :math:`B_{P_\lambda}(q)` of a :class:`ResponseTree`.
 
-    Every step is steered with the same :math:`\|\delta\|` (along its own direction, THEORY §1):
+    Every step is steered with the same :math:`\|\delta\|` (along its own direction, docs/specification.md §1):
     :math:`P(\text{misaligned}\mid\text{node})=\sum_{s\in A^-}P_\lambda(s)+\sum_{s\in A^+}P_\lambda(s)\,
     P(\text{misaligned}\mid\text{child}_s)` (0 for tokens that end the response), and :math:`B=1-2P(\text{misaligned})`
     -- computed this way (not as :math:`2P(\text{aligned})-1`) so values close to 1 keep their precision.
@@ -229,7 +229,8 @@ def _common(eps: object, ell: object, alpha: object, delta: object) -> tuple[np.
 
 
 def multitoken_threshold(eps: object, B0: object, ell: object, alpha: object, delta: object) -> float | np.ndarray:
-    r"""Theorem 6 **as stated** (eq. 72, THEORY §11) -- status ``fails``: the claimed guarantee threshold.
+    r"""Theorem 6 **as stated** (eq. 72, docs/specification.md §11) -- status ``fails``: the claimed guarantee
+    threshold.
 
     .. math::
 
@@ -265,7 +266,7 @@ def multitoken_threshold(eps: object, B0: object, ell: object, alpha: object, de
 def multitoken_threshold_corrected(
     eps: object, step_B0: object, ell: object, alpha: object, delta: object
 ) -> float | np.ndarray:
-    r"""Theorem 6, corrected (THEORY §11): a threshold that guarantees :math:`B\ge1-2\epsilon`.
+    r"""Theorem 6, corrected (docs/specification.md §11): a threshold that guarantees :math:`B\ge1-2\epsilon`.
 
     .. math::
 
@@ -330,10 +331,15 @@ def multitoken_threshold_corrected(
 # Statements
 # ---------------------------------------------------------------------------------------------------------------
 def _theorem_6_violation(ce: Mapping[str, Any]) -> float:
-    """``(1 - 2ε) - B`` at ``λ = λ^{(ℓ)} + extra``: how far the claimed guarantee misses on the exact model."""
+    """``(1 - 2ε) - B`` at ``λ = λ^{(ℓ)} + extra``: how far the claimed guarantee misses on the exact model.
+
+    With ``extra_max`` in ``ce``: the smallest miss over ``λ = λ^{(ℓ)} + x`` for 65 evenly spaced ``x`` in
+    ``[extra, extra_max]`` (``> 0``: the guarantee fails at every one of them, not only at the threshold).
+    """
     tree = ResponseTree.from_dict(ce["tree"])
     lam = float(multitoken_threshold(ce["eps"], tree.behavior(0.0), ce["ell"], ce["alpha"], ce["delta"]))
-    return (1.0 - 2.0 * ce["eps"]) - tree.behavior(ce["alpha"] * (lam + ce["extra"]))
+    extras = np.linspace(ce["extra"], ce["extra_max"], 65) if "extra_max" in ce else [ce["extra"]]
+    return min((1.0 - 2.0 * ce["eps"]) - tree.behavior(ce["alpha"] * (lam + float(x))) for x in extras)
 
 
 def _lhs(name: str):
@@ -372,6 +378,25 @@ THEOREM_6 = Statement(
         "response-level unsteered behavior expectation. FAILS for ell >= 2: the step B0 <= B0^(i)(s_<i) is false "
         "for individual prefixes."
     ),
+    paper=r"""
+"Let [$\epsilon>0$], a language model, [$B$] behavior scoring function and [$q$] a query, and suppose the model's
+reply contains at most [$\ell$] tokens. Under the assumption of theorem 1 holding in every decoding step, for [$r_e\ge
+r_e^{(\ell)}$], then:" eq. (72), behavior at least $1-2\epsilon$. The proof takes a union bound over the $\ell$ steps
+and uses the claim that "the behavior expectation of the entire response is no larger than the behavior expectation of
+each decoding step, [$B_0\le B_0^{(i)}$]".
+""",
+    reconstruction=r"""
+Medium confidence (`RECONSTRUCTED-M`): the threshold is
+$r_e^{(\ell)}=\frac{1}{\alpha\Delta}\ln(\frac{1-B_0}{1+B_0}(\frac{\ell}{\epsilon}-1))$ with $B_0$ the response-level
+unsteered behavior, from the proof's steps (73–78); inverting it gives the "sigmoid-like" form
+$B\ge1-\frac{2\ell}{1+\frac{1+B_0}{1-B_0}e^{\alpha\Delta r_e}}$.
+""",
+    decision=r"""
+The project ships the threshold as stated (`multitoken_threshold`) with status `fails`: $B_0\le B_0^{(i)}(s_{<i})$ is
+false for individual prefixes (only an average over prefixes relates to $B_0$), and a search finds a response tree in
+which an aligned first token leads to a likely misaligned continuation. The replacement `theorem-6-corrected` takes
+the maximum over the reachable aligned prefixes.
+""",
     hypotheses=(
         "a response tree of depth <= ell; a response is aligned iff all its tokens are aligned",
         "assumption-2 with margin Delta at every step (own projections per step); both kinds of token at every step",
@@ -387,6 +412,8 @@ THEOREM_6 = Statement(
     evidence=(
         _T + "test_theorem_6_counterexample_found_by_search",
         _T + "test_theorem_6_regression_counterexample",
+        _T + "test_theorem_6_nondegenerate_counterexample_found_by_search",
+        _T + "test_theorem_6_regression_nondegenerate_counterexample",
         _T + "test_theorem_6_holds_for_single_token_responses",
     ),
     # the simplest counterexample found by tests/test_multitoken.py::test_theorem_6_counterexample_found_by_search
@@ -420,6 +447,44 @@ THEOREM_6 = Statement(
         "extra": 0.0,
     },
     violation=_theorem_6_violation,
+    # found by tests/test_multitoken.py::test_theorem_6_nondegenerate_counterexample_found_by_search (ci profile), whose
+    # predicate excludes the degenerate cases: Delta >= 1, |B0| <= 1 - 1e-6, eps = 0.1, and B below 1 - 2 eps by at
+    # least 0.1 over two units of lambda beyond the threshold, not only at it
+    further_counterexamples=(
+        {
+            "what": (
+                "Beyond the degenerate edge: ell = 2, eps = 0.1 (claimed B >= 0.8), Delta = 1, alpha = 1. The first "
+                "step has two aligned tokens (z = 1) and a misaligned one (z = 0), 1/3 each; after the first aligned "
+                "token the second step is 1/2 aligned, 1/2 misaligned; after the second one its misaligned token has "
+                "mass 1/(1 + e^-6) = 0.9975. Response-level B0 = -0.665 gives the claimed threshold lambda* = 4.548. "
+                "B stays far below 0.8 on the whole range lambda* to lambda* + 2: it rises from 0.173 to 0.631, so "
+                "with the odds grown e^2 = 7.4-fold beyond the claimed threshold the guarantee still misses by "
+                "0.169 (21 % of the claim); the violation is the smallest miss over that range. The corrected "
+                "threshold (8.944) gives B = 0.950"
+            ),
+            "tree": {
+                "p": [1 / 3, 1 / 3, 1 / 3],
+                "z": [1.0, 1.0, 0.0],
+                "aligned": [True, True, False],
+                "children": [
+                    {"p": [0.5, 0.5], "z": [1.0, 0.0], "aligned": [True, False], "children": [None, None]},
+                    {
+                        "p": [0.0024726231566347748, 0.9975273768433653],
+                        "z": [1.0, 0.0],
+                        "aligned": [True, False],
+                        "children": [None, None],
+                    },
+                    None,
+                ],
+            },
+            "ell": 2,
+            "delta": 1.0,
+            "eps": 0.1,
+            "alpha": 1.0,
+            "extra": 0.0,
+            "extra_max": 2.0,
+        },
+    ),
 )
 
 THEOREM_6_CORRECTED = Statement(
@@ -433,6 +498,20 @@ THEOREM_6_CORRECTED = Statement(
         "B0^(i)(s_<i)) (ell/eps - 1)), the maximum over steps i <= ell and reachable aligned prefixes s_<i, implies "
         "B >= 1 - 2 eps. The maximum is attained at the smallest per-prefix B0^(i) (B_0^min)."
     ),
+    paper=r"""
+The paper has no such statement: this is the project's replacement for Theorem 6 (eq. 72).
+""",
+    reconstruction=r"""
+`CORRECTED`: derived for this project from the valid part of the paper's proof, the per-step bound (73–75) and the
+union bound (76). The response-level score is binary, and a response is aligned iff each of its at most $\ell$ tokens
+is aligned at its step.
+""",
+    decision=r"""
+The threshold takes the maximum, over the steps $i\le\ell$ and the aligned prefixes $s_{<i}$ the steered model can
+reach (the union bound needs only those), of the per-step threshold with the unsteered per-step behavior
+$B_0^{(i)}(s_{<i})$; the maximum is attained at the smallest $B_0^{(i)}$. `multitoken_threshold_corrected` takes a
+`ResponseTree` or the per-prefix values. As a threshold with a maximum over prefixes it has no expansion in $\lambda$.
+""",
     hypotheses=("the hypotheses of theorem-6",),
     lhs=_lhs("lambda^(ell)_corr"),
     relation="=",
@@ -447,6 +526,11 @@ THEOREM_6_CORRECTED = Statement(
         _T + "test_theorem_6_corrected_holds_on_the_pinned_counterexample",
         _T + "test_theorem_6_corrected_per_step_guarantee_holds",
     ),
+    nondegenerate="a response of at least two tokens (tree depth >= 2) and a positive threshold, lambda_corr > 0",
+    min_instances={
+        _T + "test_theorem_6_corrected_holds_at_and_beyond_threshold": 600,
+        _T + "test_theorem_6_corrected_per_step_guarantee_holds": 150,
+    },
 )
 
 STATEMENTS: list[Statement] = [THEOREM_6, THEOREM_6_CORRECTED]

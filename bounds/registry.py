@@ -1,4 +1,4 @@
-"""The ordered registry of every statement of THEORY.md (ids of THEORY §0).
+"""The ordered registry of every statement of the specification (ids of docs/specification.md §0).
 
 It drives the ``steering-bounds theory`` table, the generated ``docs/theory.md`` and the parametrised tests.
 """
@@ -12,7 +12,7 @@ from .statement import Statement
 #: the modules that define statements (each has a module-level ``STATEMENTS`` list)
 FAMILIES = ("definitions", "alignment", "helpfulness", "multitoken", "preference")
 
-#: THEORY §0 order.
+#: docs/specification.md §0 order.
 ORDER: tuple[str, ...] = (
     "definition-behavior",
     "definition-helpfulness",
@@ -52,11 +52,12 @@ def _collect() -> dict[str, Statement]:
 
 
 def statements() -> list[Statement]:
-    """All statements, in THEORY §0 order (ids not yet encoded are skipped; ``tests/test_registry.py`` forbids that)."""
+    """All statements, in docs/specification.md §0 order (ids not yet encoded are skipped; ``tests/test_registry.py``
+    forbids that)."""
     found = _collect()
     extra = set(found) - set(ORDER)
     if extra:
-        raise RuntimeError(f"statements not in the THEORY §0 order: {sorted(extra)}")
+        raise RuntimeError(f"statements not in the docs/specification.md §0 order: {sorted(extra)}")
     return [found[i] for i in ORDER if i in found]
 
 

@@ -1,9 +1,9 @@
-r"""Monte-Carlo engine for Assumption 3 (THEORY §6, §7, §12.2): numpy and torch backends.
+r"""Monte-Carlo engine for Assumption 3 (docs/specification.md §6, §7, §12.2): numpy and torch backends.
 
 One **realisation** draws the projections :math:`z_s` of the noised tokens i.i.d. from a law :math:`D` (standardised
 to mean 0 and standard deviation :math:`\sigma`; the other tokens keep the query's fixed projections) and evaluates,
 on a whole grid of steering coefficients :math:`\lambda` (with :math:`\|\delta\|=\alpha|\lambda|`, and :math:`z`
-flipped for :math:`\lambda<0`, THEORY §0), exactly in log space:
+flipped for :math:`\lambda<0`, docs/specification.md §0), exactly in log space:
 
 * :math:`\log H_\lambda=-\log\sum_s \frac{P(s)}{p_0}e^{\alpha\lambda(z_s-z_{a^*})}` (the exact steered helpfulness);
 * eq. (6) with **that realisation's** :math:`\gamma=2\min(P^+,P^-)/(1-p_0)` and :math:`\beta=\min(Y^+,Y^-)` (both
@@ -222,7 +222,7 @@ def _ops(backend: str, device: object) -> _NumpyOps | _TorchOps:
 # ---------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Prepared:
-    """The query restricted to tokens of positive mass (zero-mass tokens play no role: THEORY §1)."""
+    """The query restricted to tokens of positive mass (zero-mass tokens play no role: docs/specification.md §1)."""
 
     keep: np.ndarray  # (V,) tokens with p > 0
     p: np.ndarray  # (W,)
@@ -603,8 +603,8 @@ class HelpfulnessSimulation:
         )
 
     def second_order(self) -> np.ndarray:
-        r"""THEORY §12.2(c)'s :math:`p_0-p_0\alpha^2\sigma^2\lambda^2[p_0(1-p_0)-S_2]` on the grid (its hypothesis:
-        ``noise == "all"`` and a symmetric law)."""
+        r"""docs/specification.md §12.2(c)'s :math:`p_0-p_0\alpha^2\sigma^2\lambda^2[p_0(1-p_0)-S_2]` on the grid (its
+        hypothesis: ``noise == "all"`` and a symmetric law)."""
         return np.asarray(helpfulness_expectation_p(self.query.p, self.query.answer, self.alpha, self.sigma, self.lam))
 
     @property

@@ -1,4 +1,5 @@
-r"""The exact steered next-token distribution (THEORY §1): the ground truth every bound is checked against.
+r"""The exact steered next-token distribution (docs/specification.md §1): the ground truth every bound is checked
+against.
 
 With :math:`P(s\mid q)` the unsteered distribution, :math:`z_s=\langle u_s,\hat\delta\rangle` the projection of the
 answer representation of token :math:`s` on the steering direction and :math:`\|\delta\|` the norm of the change of
@@ -63,8 +64,8 @@ def log_steered_distribution(p: object, z: object, norm: object) -> np.ndarray:
     pa, za, na = _inputs(p, z, norm)
     with np.errstate(divide="ignore"):
         logp = np.log(pa)
-    # Only differences of projections matter (THEORY §1): centring z before multiplying by the norm keeps the
-    # exponents small, so rounding does not scale with |‖δ‖ z| (e.g. z = (24, 24), ‖δ‖ = 683 stays exact).
+    # Only differences of projections matter (docs/specification.md §1): centring z before multiplying by the norm keeps
+    # the exponents small, so rounding does not scale with |‖δ‖ z| (e.g. z = (24, 24), ‖δ‖ = 683 stays exact).
     zmax = np.max(za, axis=-1, keepdims=True)
     with np.errstate(over="ignore", invalid="ignore"):
         zc = za - zmax
@@ -82,7 +83,8 @@ def log_steered_distribution(p: object, z: object, norm: object) -> np.ndarray:
 
 
 def steered_distribution(p: object, z: object, norm: object) -> np.ndarray:
-    r"""The exact steered distribution :math:`P_\lambda(s|q)\propto P(s|q)\,e^{\|\delta\| z_s}` (THEORY §1).
+    r"""The exact steered distribution :math:`P_\lambda(s|q)\propto P(s|q)\,e^{\|\delta\| z_s}` (docs/specification.md
+    §1).
 
     Args:
         p: unsteered next-token distribution, shape ``(..., V)``.
@@ -102,7 +104,8 @@ def steered_distribution(p: object, z: object, norm: object) -> np.ndarray:
 
 
 def signed_tilt(z: object, lam_norm: object) -> tuple[np.ndarray, np.ndarray]:
-    """Map a signed ``α λ`` to ``(z', ‖δ‖)`` with ``z' = sign(αλ) z`` and ``‖δ‖ = |αλ|`` (THEORY §0, sign of λ)."""
+    """Map a signed ``α λ`` to ``(z', ‖δ‖)`` with ``z' = sign(αλ) z`` and ``‖δ‖ = |αλ|`` (docs/specification.md §0, sign
+    of λ)."""
     za = as_real("z", z)
     t = as_real("lam_norm", lam_norm)
     sign = np.where(t < 0, -1.0, 1.0)

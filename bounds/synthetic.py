@@ -1,4 +1,4 @@
-r"""Synthetic queries and behavior instances in the exact parametrisation of THEORY §1.
+r"""Synthetic queries and behavior instances in the exact parametrisation of docs/specification.md §1.
 
 Everything the bounds depend on is the pair :math:`(P(s\mid q), z_s)` per token and the norm :math:`\|\delta\|`
 (:math:`=\alpha|\lambda|` under Assumption 1), so a synthetic query is a distribution ``p`` over a small vocabulary,
@@ -258,7 +258,7 @@ class SyntheticQuery:
 
     @property
     def S2(self) -> float:
-        """:math:`S_2=\\sum_{b\\ne a^*}P(b\\mid q)^2` (the curvature term of THEORY §12.2c)."""
+        """:math:`S_2=\\sum_{b\\ne a^*}P(b\\mid q)^2` (the curvature term of docs/specification.md §12.2c)."""
         others = np.delete(self.p, self.answer)
         return float(np.sum(others * others))
 
@@ -567,7 +567,7 @@ def hard_margin_instance(
 
 
 def two_token_extremal(B0: float, delta: float) -> BehaviorInstance:
-    r"""The two-token instance that attains Theorem 1 with equality (THEORY §4, "About the ½").
+    r"""The two-token instance that attains Theorem 1 with equality (docs/specification.md §4, "About the ½").
 
     :math:`p=\big(\tfrac{1+B_0}2,\tfrac{1-B_0}2\big)`, :math:`z=(\Delta,0)`, scores :math:`(+1,-1)`: then
     :math:`B_{P}(q)=\tanh(\Delta\|\delta\|/2+\operatorname{artanh}B_0)` exactly for every :math:`\|\delta\|\ge0`.

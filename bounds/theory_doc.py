@@ -3,9 +3,12 @@ r"""Render the theory part of the documentation from the statement registry.
 * :func:`render_markdown` -- ``docs/theory.md``, the index: one row per statement (status, the test that settles it,
   provenance) linking to its page. ``steering-bounds theory --markdown > docs/theory.md`` prints it too.
 * :func:`render_page` / :func:`render_pages` -- ``docs/theory/<id>.md``, one page per statement: the statement and
-  its formula, the symbols, provenance and status, a proof sketch (claims), notes, the test that settles it and the
-  other evidence, and for a failing claim the pinned counterexample (values) and its figure
-  ``docs/figures/counterexample_<id>.png`` (drawn by ``paper_figures/fig_counterexamples.py``).
+  its formula, the symbols, provenance and status, what the paper says, what was reconstructed and how confidently,
+  what the project decided and why, a proof sketch (claims), notes, the test that settles it and the other
+  evidence, and for a failing claim the pinned counterexample (values) and its figure
+  ``docs/figures/counterexample_<id>.png`` (drawn by ``paper_figures/fig_counterexamples.py``). Each page links to
+  its section of ``docs/specification.md``, the specification the package implements (written for this project
+  from the paper; not generated).
 
 Regenerate everything with::
 
@@ -33,7 +36,7 @@ import sympy as sp
 
 from . import registry
 from . import symbols as S
-from .statement import Statement
+from .statement import Statement, collected_latex, short_latex
 
 INDEX_COMMAND = "python -m bounds.theory_doc --pages docs/theory --index docs/theory.md"
 FIGURES_COMMAND = "steering-bounds figures --out docs/figures"
@@ -87,8 +90,8 @@ SETTLED_BY: dict[str, Settlement] = {
     "corollary-2": Settlement(
         "tests/test_helpfulness.py::test_corollary_2_holds_monte_carlo_at_large_steering",
         "property",
-        "on generated noisy queries, the Monte-Carlo mean helpfulness at large ασλ is within standard errors of "
-        "at most 1/n",
+        "on generated noisy queries, the Monte-Carlo mean of the λ → ∞ limit of the helpfulness is at most 1/n "
+        "plus 4 binomial standard errors (20,000 draws: detects an excess of about 0.01)",
     ),
     "theorem-3": Settlement(
         "tests/test_alignment_extensions.py::test_theorem_3_holds_on_soft_margin_instances",
@@ -161,13 +164,15 @@ SETTLED_BY: dict[str, Settlement] = {
     ),
 }
 
-#: claim id -> proof sketch (Markdown with $…$ math), following THEORY.md; where the proof breaks, the sketch says so.
+#: claim id -> proof sketch (Markdown with $…$ math), following docs/specification.md; where the proof breaks, the
+#: sketch says so.
 PROOF_SKETCHES: dict[str, str] = {
     "theorem-1": r"""
 Write $S^\pm=\sum_{s\in A^\pm}P(s\mid q)e^{\langle u_s,\delta\rangle}$, so that the steered behavior is
-$B=(S^+-S^-)/(S^++S^-)=(1-x)/(1+x)$ with $x=S^-/S^+$ (THEORY §1: the steered distribution is exact). Bound $S^-$ by
-$P^-\max_{A^-}e^{\langle u_{s^-},\delta\rangle}$ and $S^+$ by $P^+\min_{A^+}e^{\langle u_{s^+},\delta\rangle}$; the
-margin (Assumption 2) gives $x\le\frac{P^-}{P^+}e^{-\Delta\|\delta\|}$. Since $(1-x)/(1+x)$ decreases in $x$ and
+$B=(S^+-S^-)/(S^++S^-)=(1-x)/(1+x)$ with $x=S^-/S^+$ (the steered distribution is exact, [§1](../specification.md#s1)).
+Bound $S^-$ by $P^-\max_{A^-}e^{\langle u_{s^-},\delta\rangle}$ and $S^+$ by
+$P^+\min_{A^+}e^{\langle u_{s^+},\delta\rangle}$; the margin (Assumption 2) gives
+$x\le\frac{P^-}{P^+}e^{-\Delta\|\delta\|}$. Since $(1-x)/(1+x)$ decreases in $x$ and
 $P^-/P^+=e^{-2\operatorname{artanh}B_0}$, $B\ge\tanh(\Delta\|\delta\|/2+\operatorname{artanh}B_0)$; Assumption 1 turns
 $\|\delta\|$ into $\alpha\lambda$. Every step is valid; with $\Delta$ the full gap the ½ is necessary (a two-token
 model attains the bound). For $\lambda<0$ the same expression is an upper bound (steering towards $A^-$).
@@ -186,8 +191,9 @@ Jensen's inequality on the wrong answers above and below $a^*$ give $H\le p_0/(p
 and kept as `theorem-2-jensen`. The proof then substitutes $X^\pm\ge\alpha\beta\sigma\lambda$, which goes the wrong
 way for the decreasing term $P^-e^{-X^-}$, and claims the result holds surely when both $B^\pm$ are non-empty
 (probability $1-2/k$). **Both steps fail**: the first derivative of $H$ at $\lambda=0$ has a random sign, so $H$ rises
-above $p_0$ for about half of the noise draws while (6) starts at $p_0$ and decreases. The quadratic decrease holds in
-expectation and on a probability-½ event (the replacements).
+above $p_0$ for about half of the noise draws, while (6) starts at $p_0/(p_0+\gamma(1-p_0))$ (which is $p_0$ only when
+$\gamma=1$) and decreases: a draw on which $H$ first rises above that starting value violates it. The quadratic
+decrease holds in expectation and on a probability-½ event (the replacements).
 """,
     "corollary-2": r"""
 As $\lambda\to\infty$ with i.i.d. continuous noise on the $n$ answers, the steered distribution concentrates on the
@@ -253,9 +259,10 @@ probability exactly ½; for $\lambda<0$ the event flips sign.
     "theorem-2-expectation": r"""
 With i.i.d. noise of variance $\sigma^2$ on every token, expand $H=p_0/\sum_sP(s\mid q)e^{\alpha\lambda(z_s-z_{a^*})}$
 in $\lambda$ and take expectations term by term: odd orders vanish by symmetry, and the second-order term is
-$-p_0\alpha^2\sigma^2\lambda^2[p_0(1-p_0)-\sum_{b\ne a^*}P(b\mid q)^2]$ (derived by sympy). The curvature is negative
-when $a^*$ is the model's top answer and positive for a confidently wrong model — the regression towards $1/n$ of
-Corollary 2.
+$-p_0\alpha^2\sigma^2\lambda^2[p_0(1-p_0)-\sum_{b\ne a^*}P(b\mid q)^2]$ (derived by sympy). The bracket (the
+curvature term $p_0(1-p_0)-S_2$, $S_2=\sum_{b\ne a^*}P(b\mid q)^2$) is positive when $a^*$ is the model's top answer,
+so $\mathbb E[H]$ falls quadratically; it is negative for a confidently wrong model, whose expected helpfulness rises
+— the regression towards $1/n$ of Corollary 2.
 """,
     "theorem-4-corrected": r"""
 If $P^+\ge P^-x$ ($x=e^{-\alpha\Delta\lambda}$) the paper's (66) is valid. Otherwise the numerator $P^+-P^-x$ is
@@ -310,8 +317,13 @@ def _test_name(node: str) -> str:
 
 
 def _symbol_latex(s: Statement) -> dict[str, str]:
+    """Plain name -> LaTeX of every symbol of the statement, ``symbol = definition`` for an abbreviation."""
     syms = {str(x): x for x in (s.expr.free_symbols | s.lhs().free_symbols)}
-    return {name: sp.latex(sym, symbol_names=S.latex_names) for name, sym in syms.items()}
+    out = {name: S.latex(sym) for name, sym in syms.items()}
+    for name, definition in S.latex_definitions.items():
+        if name in out:
+            out[name] += f" = {definition}"
+    return out
 
 
 def _compact_json(value: object, indent: int = 0) -> str:
@@ -344,18 +356,26 @@ def counterexample_figure(statement_id: str) -> str:
 # ---------------------------------------------------------------------------------------------------------------------
 # the index: docs/theory.md
 # ---------------------------------------------------------------------------------------------------------------------
-HEADER = f"""# Theory: every statement of THEORY.md, settled by the test suite
+HEADER = f"""# Theory: every statement of the specification, settled by the test suite
+
+The [specification](specification.md) is the paper's theory as this project reconstructs it (the paper's displayed
+equations are lost; the specification was written for this project from the paper's prose, public reviews and the
+authors' public fitting code). Its notation, conventions and protocol are there; each of its statements is also on a
+page of its own, listed below.
 
 Generated from the statement registry (`bounds.registry`) by `{INDEX_COMMAND}` (this index alone:
 `steering-bounds theory --markdown > docs/theory.md`); `tests/test_cli.py::test_docs_theory_is_generated_from_registry`
 and `tests/test_docs.py::test_theory_pages_are_generated_from_registry` fail when a page is stale.
 
-Each statement has its own page: the statement and its formula, the symbols, provenance and status, a proof sketch,
-notes, the test that settles it and, for a claim that fails, the counterexample found by search and its figure.
-Statement ids, provenance tags and statuses follow THEORY.md §0. A claim's **status** is what its tests find:
-`holds` -- a property test over generated instances of exactly the statement's hypotheses (or a Monte-Carlo check
-for probability, expectation and limit claims) passes; `fails` -- a test finds a counterexample by search
-(hypothesis, derandomized in CI) and a regression test pins the simplest one found.
+Each statement has its own page: the statement and its formula, the symbols, provenance and status, what the paper
+says, what was reconstructed and how confidently, what the project decided and why, a proof sketch, notes, the test
+that settles it and, for a claim that fails, the counterexample found by search and its figure. Statement ids,
+provenance tags and statuses follow [specification §0](specification.md#s0). In "What the paper says", quotes are the
+paper's words and math in square brackets inside them was reconstructed by this project; the paper's $r_e$ is the
+code's λ. A claim's **status** is what its tests find: `holds` -- a property test over generated instances of exactly
+the statement's hypotheses (or a Monte-Carlo check for probability, expectation and limit claims) passes; `fails` --
+a test finds a counterexample by search (hypothesis, derandomized in CI) and a regression test pins the simplest one
+found.
 Run the evidence of one statement with `pytest "<test id>"`; a longer random search with `HYPOTHESIS_PROFILE=dev`.
 
 """
@@ -393,8 +413,17 @@ def render_markdown() -> str:
 # ---------------------------------------------------------------------------------------------------------------------
 # one page per statement: docs/theory/<id>.md
 # ---------------------------------------------------------------------------------------------------------------------
+def spec_anchor(section: str) -> str:
+    """The anchor of a statement's section in ``docs/specification.md``: ``"§12.2(a)"`` -> ``"s12-2"``."""
+    m = re.match(r"§(\d+(?:\.\d+)?)", section)
+    if m is None:
+        raise ValueError(f"a section starts with §<number>, got {section!r}")
+    return "s" + m.group(1).replace(".", "-")
+
+
 def _facts(s: Statement, replaced_by: Mapping[str, list[str]]) -> list[str]:
-    rows = ["| | |", "|---|---|", f"| kind | {s.kind} |", f"| THEORY.md | {_prose(s.section, table=True)} |"]
+    where = f"[{_prose(s.section, table=True)}](../specification.md#{spec_anchor(s.section)})"
+    rows = ["| | |", "|---|---|", f"| kind | {s.kind} |", f"| specification | {where} |"]
     tags = "; ".join(f"`{t}` ({PROVENANCE_MEANING[t]})" for t in s.provenance)
     rows.append(f"| provenance | {tags} |")
     rows.append(f"| status | **{s.status}** |" if s.status else "| status | none (not a claim) |")
@@ -424,12 +453,33 @@ def _expansions(s: Statement) -> list[str]:
     out = ["## Expansions", ""]
     if not s.closed_form_in_lambda:
         return [*out, f"None: {_prose(str(s.not_closed_form))}.", ""]
-    ser = sp.latex(s.series(2), symbol_names=S.latex_names)
-    out += ["Small-λ expansion (sympy, order 2):", "", "$$", ser + r" + O(\lambda^3)", "$$", ""]
+    order = 2
+    coefficients = s.series_coefficients(order)
+    terms = [(f"c_{{{j}}}", j) for j, c in enumerate(coefficients) if c != 0]
+    series = collected_latex(terms, r"\lambda") + rf" + O(\lambda^{{{order + 1}}})"
+    out += [
+        f"Small-λ expansion of the right-hand side (sympy, order {order}), collected by powers of λ:",
+        "",
+        *_display(series, [(f"c_{{{j}}}", c) for j, c in enumerate(coefficients)]),
+    ]
     if s.gauge is not None:
-        asy = sp.latex(s.asymptotic(2), symbol_names=S.latex_names)
-        out += ["Large-λ expansion (sympy, λ → +∞):", "", "$$", asy, "$$", ""]
+        terms_at_infinity = 2
+        g = s.gauge()
+        coefficients = s.asymptotic_coefficients(terms_at_infinity)
+        named = [S.latex(sp.Symbol(f"a_{j}") * g**j) for j, c in enumerate(coefficients) if c != 0]
+        asy = " + ".join(named) + rf" + O\left({S.latex(g**terms_at_infinity)}\right)"
+        out += [
+            f"Large-λ expansion of the right-hand side (sympy, λ → +∞), in powers of ${S.latex(g)}$:",
+            "",
+            *_display(asy, [(f"a_{{{j}}}", c) for j, c in enumerate(coefficients)]),
+        ]
     return out
+
+
+def _display(expansion: str, coefficients: Sequence[tuple[str, sp.Expr]]) -> list[str]:
+    """Display math of an expansion in named coefficients, then the coefficients (aligned, one per line)."""
+    rows = " \\\\\n".join(f"{name} &= {short_latex(c)}" for name, c in coefficients)
+    return ["$$", expansion, "$$", "", "with", "", "$$", "\\begin{aligned}", rows, "\\end{aligned}", "$$", ""]
 
 
 def _settlement(s: Statement) -> list[str]:
@@ -442,6 +492,14 @@ def _settlement(s: Statement) -> list[str]:
     if s.evidence:
         out += ["All evidence (tests):" if s.is_claim else "Tests exercising it:", ""]
         out += [f"- `{e}`" for e in s.evidence] + [""]
+    if s.min_instances:
+        out += [
+            f"Non-degenerate instances: {_prose(s.nondegenerate)}. Each of these property tests counts the "
+            "instances it checks and fails unless at least the stated number of them are non-degenerate (draws "
+            "outside the hypotheses are rejected, not counted as passes):",
+            "",
+        ]
+        out += [f"- `{t}`: at least {n}" for t, n in s.min_instances.items()] + [""]
     return out
 
 
@@ -473,6 +531,54 @@ def _counterexample(s: Statement) -> list[str]:
         f"*Figure: the counterexample, drawn by `paper_figures/fig_counterexamples.py` (`{FIGURES_COMMAND}`).*",
         "",
     ]
+    for further in s.further_counterexamples:
+        ce = dict(further)
+        found = [e for e in s.evidence if "nondegenerate_counterexample_found_by_search" in e]
+        out += ["## Counterexample away from the degenerate cases", ""]
+        if isinstance(ce.get("what"), str):
+            out += [_prose(ce["what"]), ""]
+        origin = (
+            f"Found by a search whose own predicate excludes the degenerate cases (`{found[0]}`); pinned"
+            if found
+            else "Pinned"
+        )
+        out += [
+            f"{origin} in the regression tests. The statement's violation function gives **{s.violation(ce):.6g}** "
+            "(> 0 means violated).",
+            "",
+        ]
+        values = {k: val for k, val in ce.items() if k not in ("what", "shows")}
+        out += ["```json", _compact_json(values), "```", ""]
+    return out
+
+
+#: shown under "What the paper says" when it quotes the paper with reconstructed math
+QUOTE_NOTE = (
+    "*Quotes are the paper's words; math in square brackets inside them was reconstructed by this project (the "
+    "paper's displayed equations are lost), and the paper's $r_e$ is the code's $\\lambda$.*"
+)
+
+#: the prose sections of a page: (Statement attribute, heading)
+BACKGROUND: tuple[tuple[str, str], ...] = (
+    ("paper", "What the paper says"),
+    ("reconstruction", "What was reconstructed, and how confidently"),
+    ("decision", "What the project decided, and why"),
+)
+
+
+def _background(s: Statement) -> list[str]:
+    """The page's prose sections (Markdown with $…$ math, as written in the registry), then where the specification
+    states it."""
+    out: list[str] = []
+    for attr, heading in BACKGROUND:
+        text = getattr(s, attr)
+        if text:
+            out += [f"## {heading}", "", text.strip(), ""]
+            if attr == "paper" and "[$" in text:
+                out += [QUOTE_NOTE, ""]
+    if out:
+        link = f"[{_prose(s.section)}](../specification.md#{spec_anchor(s.section)})"
+        out += [f"The specification states it in {link}.", ""]
     return out
 
 
@@ -484,6 +590,7 @@ def render_page(s: Statement, items: Sequence[Statement] | None = None) -> str:
     out += ["## Statement", "", _prose(s.statement), "", "$$", s.latex(), "$$", ""]
     if s.hypotheses:
         out += ["Hypotheses:", ""] + [f"- {_prose(h)}" for h in s.hypotheses] + [""]
+    out += _background(s)
     out += _symbols(s)
     out += _expansions(s)
     if s.id in PROOF_SKETCHES:

@@ -6,8 +6,9 @@ an explicit choice of statement:
 * behavior (on its own scale :math:`B\in[-1,1]`): Theorem 1 (:func:`alignment_theorem_1`, eq. 5) or a fitted
   :math:`\tanh(a\lambda+b_0)` (:func:`alignment_fitted`);
 * helpfulness (on its own scale :math:`H\in[0,1]`): any fitted curve (:func:`helpfulness_fitted`), the expectation
-  form of THEORY §12.2(c) (:func:`helpfulness_expectation`, second order, valid for small :math:`\alpha\sigma\lambda`)
-  or eq. (6) (:func:`helpfulness_theorem_2`, **status fails**: warns, usable only as the authors' fitting form).
+  form of docs/specification.md §12.2(c) (:func:`helpfulness_expectation`, second order, valid for small
+  :math:`\alpha\sigma\lambda`) or eq. (6) (:func:`helpfulness_theorem_2`, **status fails**: warns, usable only as the
+  authors' fitting form).
 
 The analysis functions take two laws ``B`` and ``H`` and a finite range of :math:`\lambda`:
 
@@ -21,7 +22,8 @@ The analysis functions take two laws ``B`` and ``H`` and a finite range of :math
 ``B`` and ``H`` are compared on their own scales (no rescaling): one unit of :math:`B` (whose range has length 2)
 is traded against one unit of :math:`H` (range of length 1), times the user weight :math:`w` where there is one.
 
-**Sign of λ (THEORY §0).** The theorems are stated for steering towards the aligned set (:math:`\lambda\ge0`); for
+**Sign of λ (docs/specification.md §0).** The theorems are stated for steering towards the aligned set
+(:math:`\lambda\ge0`); for
 :math:`\lambda<0` Theorem 1's expression bounds the *other* side (it is an upper bound on :math:`B`). The analysis is
 plain calculus on the two laws and accepts any finite range; the laws record which side they bound.
 
@@ -76,11 +78,11 @@ FD_STEP = float(np.finfo(np.float64).eps ** (1.0 / 3.0))
 #: default number of grid points of the analysis functions (the grid is refined by root finding / optimisation)
 N_GRID = 2001
 
-#: THEORY §6.1 caution on β, reported whenever a fitted :math:`b=\alpha\beta\sigma` is mentioned
+#: docs/specification.md §6.1 caution on β, reported whenever a fitted :math:`b=\alpha\beta\sigma` is mentioned
 BETA_CAUTION = (
-    "THEORY §6.1: b = αβσ; β = min(Y+, Y-) is about 0.47 (k=4), 0.54 (k=10), 0.58 (k=50) for Gaussian noise, "
-    "not the paper's 0.8 (the mean of one |N(0,1)|). Any σ inferred from b must state the β it used; σ is the "
-    "within-query spread of the projections."
+    "docs/specification.md §6.1: b = αβσ; β = min(Y+, Y-) is about 0.47 (k=4), 0.54 (k=10), 0.58 (k=50) for "
+    "Gaussian noise, not the paper's 0.8 (the mean of one |N(0,1)|). Any σ inferred from b must state the β it "
+    "used; σ is the within-query spread of the projections."
 )
 
 Kind = Literal["behavior", "helpfulness"]
@@ -243,8 +245,8 @@ def alignment_theorem_1(alpha: object, delta: object, B0: object) -> Law:
 
     Derivative (analytic): :math:`B'(\lambda)=\tfrac{\alpha\Delta}{2}\big(1-B(\lambda)^2\big)`, so
     :math:`B'(0)=\alpha\Delta(1-B_0^2)/2`. For :math:`\lambda\ge0` the expression is a **lower** bound on the
-    steered behavior expectation, for :math:`\lambda<0` an **upper** bound (THEORY §0): an analysis built on it is
-    conservative for :math:`\lambda\ge0`.
+    steered behavior expectation, for :math:`\lambda<0` an **upper** bound (docs/specification.md §0): an analysis built
+    on it is conservative for :math:`\lambda\ge0`.
 
     Args:
         alpha: :math:`\alpha\ge0` (Assumption 1).
@@ -274,7 +276,7 @@ def alignment_theorem_1(alpha: object, delta: object, B0: object) -> Law:
         derivative_method="analytic",
         provenance="theorem-1",
         params={"alpha": a, "delta": d, "B0": b0},
-        note="Theorem 1 is a lower bound on B for λ ≥ 0 and an upper bound for λ < 0 (THEORY §0).",
+        note="Theorem 1 is a lower bound on B for λ ≥ 0 and an upper bound for λ < 0 (docs/specification.md §0).",
     )
 
 
@@ -321,8 +323,8 @@ def alignment_fitted(result: Any) -> Law:
     r"""A fitted :math:`\tanh(a\lambda+b_0)` (lmfit ``ModelResult`` of ``bounds.fitting.AlignmentModel``) as a law.
 
     Value: ``result.eval(lam=λ)``. Derivative (analytic): :math:`a\big(1-\tanh^2(a\lambda+b_0)\big)`. Under
-    Theorem 1 with the full-gap margin, :math:`a=\alpha\Delta/2` (THEORY §4, §14.1) -- the fit is descriptive, not a
-    bound.
+    Theorem 1 with the full-gap margin, :math:`a=\alpha\Delta/2` (docs/specification.md §4, §14.1) -- the fit is
+    descriptive, not a bound.
 
     Args:
         result: an lmfit ``ModelResult`` with parameters ``a`` and ``b0`` (``b0`` may be fixed).
@@ -372,8 +374,8 @@ def helpfulness_fitted(result: Any) -> Law:
     * ``theorem_2_form`` :math:`T=1/(1+a(1+b^2\lambda^2/2))`: :math:`T'=-T^2ab^2\lambda` (eq. (6)'s functional form,
       used as a *fit*, not as a bound);
     * ``restricted_form`` :math:`(1-2/k)T+1/k`: :math:`(1-2/k)T'`;
-    * ``expectation_form`` :math:`p_0(1-c\lambda^2)`: :math:`-2p_0c\lambda` (THEORY §12.2c, second order: valid for
-      small :math:`|\lambda|`);
+    * ``expectation_form`` :math:`p_0(1-c\lambda^2)`: :math:`-2p_0c\lambda` (docs/specification.md §12.2c, second order:
+      valid for small :math:`|\lambda|`);
     * ``linear_form``/``quadratic_form``/``flat_form`` polynomials: their polynomial derivative;
 
     and a central difference (:data:`FD_STEP`) for any other model.
@@ -445,7 +447,8 @@ def _poly_derivative(fname: str, params: Mapping[str, float]) -> Callable[[np.nd
 
 
 def helpfulness_expectation(p0: object, S2: object, alpha: object, sigma: object) -> Law:
-    r"""THEORY §12.2(c) as a helpfulness law: :math:`H(\lambda)=p_0-p_0\alpha^2\sigma^2\lambda^2[p_0(1-p_0)-S_2]`.
+    r"""docs/specification.md §12.2(c) as a helpfulness law:
+    :math:`H(\lambda)=p_0-p_0\alpha^2\sigma^2\lambda^2[p_0(1-p_0)-S_2]`.
 
     The second-order expansion of :math:`\mathbb E_z[H_{P_\lambda}(q)]` (:func:`bounds.helpfulness_expectation`):
     valid for small :math:`\alpha\sigma\lambda` only -- it is a polynomial that leaves :math:`[0,1]` for large
@@ -492,7 +495,7 @@ def _theorem_2_failure_note() -> str:
     status = get("theorem-2").status
     return (
         f"Theorem 2 (eq. 6) has status '{status}' in bounds.registry: it does not hold with probability 1-2/k "
-        "(THEORY §6.3); it is not a valid bound and is used here only as the authors' fitting form. Use "
+        "(docs/specification.md §6.3); it is not a valid bound and is used here only as the authors' fitting form. Use "
         "theorem-2-expectation (§12.2c) or a fitted curve for conclusions."
     )
 
@@ -505,8 +508,8 @@ def helpfulness_theorem_2(p0: object, gamma: object, alpha: object, beta: object
         T(\lambda)=\frac{1}{1+A\,(1+\tfrac12(\alpha\beta\sigma\lambda)^2)},\quad A=\gamma\frac{1-p_0}{p_0},\qquad
         T'(\lambda)=-T(\lambda)^2\,A\,(\alpha\beta\sigma)^2\lambda .
 
-    Emits a :class:`Theorem2Warning` and sets :attr:`Law.warning`: the inequality fails (THEORY §6.3) and the form is
-    only the authors' *fitting* form. β carries the §6.1 caution (about 0.47-0.58, not 0.8).
+    Emits a :class:`Theorem2Warning` and sets :attr:`Law.warning`: the inequality fails (docs/specification.md §6.3) and
+    the form is only the authors' *fitting* form. β carries the §6.1 caution (about 0.47-0.58, not 0.8).
 
     Args:
         p0, gamma, alpha, beta, sigma: as in :func:`bounds.helpfulness_upper` (scalars).
@@ -793,11 +796,12 @@ def max_lambda_keeping_helpfulness(
     r"""The largest :math:`\lambda` in range with :math:`H\ge(1-\tau)p_0` on **all** of :math:`[0,\lambda]`.
 
     This is the **first** crossing of the threshold going out from :math:`\lambda=0`, not the last: a law that dips
-    below :math:`(1-\tau)p_0` and comes back (e.g. a confidently wrong model, THEORY §12.2c) stops at the dip. For
+    below :math:`(1-\tau)p_0` and comes back (e.g. a confidently wrong model, docs/specification.md §12.2c) stops at the
+    dip. For
     :math:`H=p_0(1-c\lambda^2)` the answer is :math:`\sqrt{\tau/c}`; for eq. (6)'s form with :math:`p_0=T(0)` it is
     :math:`\frac{\sqrt2}{b}\sqrt{\frac{\tau(1+a)}{a(1-\tau)}}`.
     With ``side="negative"`` the search goes towards negative :math:`\lambda` (steering towards the misaligned set,
-    THEORY §0) and returns the most negative :math:`\lambda` with the property on :math:`[\lambda,0]`.
+    docs/specification.md §0) and returns the most negative :math:`\lambda` with the property on :math:`[\lambda,0]`.
 
     Method: a uniform grid of ``n_grid`` points on :math:`[0,\lambda_{hi}]` (resp. :math:`[\lambda_{lo},0]`); the first
     grid point below the threshold brackets the crossing, refined by :func:`scipy.optimize.brentq`.

@@ -1,7 +1,7 @@
 """Figs. 13–15 of the paper: helpfulness on *sampled* answers (accuracy and probability) against λ.
 
-The paper (App. G; THEORY §14) also measured helpfulness on full answers sampled at temperature 1.0. This figure
-recomputes it on a model with the steering setup of a ``steering-bounds check`` report (its vectors, layers and λ
+The paper (App. G; docs/specification.md §14) also measured helpfulness on full answers sampled at temperature 1.0. This
+figure recomputes it on a model with the steering setup of a ``steering-bounds check`` report (its vectors, layers and λ
 grid) through :func:`validation.tasks.sampled_answers`: every question is asked in the chat template with the
 check's MMLU prompt (lettered options, "Answer with the letter of the correct option."), ``n_samples`` answers are
 sampled per (question, λ) at temperature ``T`` plus one greedy answer, and the chosen letter is parsed by

@@ -3,7 +3,8 @@
 Uses only the public API of :mod:`bounds`. Run ``python paper_figures/fig2b_theorem1.py [--out DIR]``; it writes
 ``fig2b_theorem1.png``. The curves are :func:`bounds.alignment_lower`,
 :math:`\\tanh(\\alpha\\Delta\\lambda/2+\\operatorname{artanh}B_0)`: a lower bound on the steered behavior expectation
-for :math:`\\lambda\\ge0` and, by the sign convention of THEORY §0, an upper bound for :math:`\\lambda<0`.
+for :math:`\\lambda\\ge0` and, by the sign convention of docs/specification.md §0, an upper bound for
+:math:`\\lambda<0`.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def make_figure(alpha_delta: float = 1.0) -> Any:
         f"Source: bounds.alignment_lower, statement {st.id} ({st.name}; status {st.status}; provenance "
         f"{', '.join(st.provenance)}): {st.text()}. Parameters: αΔ = {ad:g}, B0 ∈ {{{b0s}}}, "
         f"{LAM.size} values of λ from {LAM[0]:g} to {LAM[-1]:g}. For λ < 0 the same expression is an upper bound "
-        "(THEORY §0). Theory only: no model is involved.",
+        "(docs/specification.md §0). Theory only: no model is involved.",
     )
     return fig
 

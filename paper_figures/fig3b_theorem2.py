@@ -5,7 +5,7 @@ Drawn from :mod:`bounds` alone: :func:`bounds.helpfulness_upper`,
 ``fails``** in the registry (it does not hold with the claimed probability :math:`1-2/k`; see
 ``counterexample_theorem-2.png`` of :mod:`paper_figures.fig_counterexamples`): the curves are the paper's functional
 form (the one the authors fit), not a valid bound. β is not the paper's 0.8 by default but the Monte-Carlo mean of
-:math:`\\beta=\\min(Y^+,Y^-)` for a stated synthetic query (THEORY §6.1's caution), from
+:math:`\\beta=\\min(Y^+,Y^-)` for a stated synthetic query (docs/specification.md §6.1's caution), from
 :func:`bounds.simulate.simulate_helpfulness`.
 
 Run ``python paper_figures/fig3b_theorem2.py [--out DIR]``; it writes ``fig3b_theorem2.png``.
@@ -81,7 +81,7 @@ def make_figure(
                 f"β = {float(est.value):.3g} ± {float(est.se):.1g} (SE) is the Monte-Carlo mean of min(Y+, Y-) over "
                 f"{est.n} draws of {BETA_QUERY['law']} noise on a synthetic query (k = {BETA_QUERY['k']}, "
                 f"p0 = {BETA_QUERY['p0']:g}, {BETA_QUERY['shape']} wrong answers, seed {BETA_QUERY['seed']}), not the "
-                "paper's √(2/π) ≈ 0.8 (THEORY §6.1)"
+                "paper's √(2/π) ≈ 0.8 (docs/specification.md §6.1)"
             ),
         )
     else:

@@ -50,7 +50,7 @@ N_DENSE = 301
 
 
 def failing_statements() -> list[bounds.Statement]:
-    """The statements of the registry whose status is ``fails`` (THEORY §0 order)."""
+    """The statements of the registry whose status is ``fails`` (docs/specification.md §0 order)."""
     return [st for st in bounds.statements() if st.status == "fails"]
 
 

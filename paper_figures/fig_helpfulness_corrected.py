@@ -1,4 +1,5 @@
-"""The corrected helpfulness statements (THEORY §12.2) against a Monte-Carlo simulation of a synthetic query.
+"""The corrected helpfulness statements (docs/specification.md §12.2) against a Monte-Carlo simulation of a synthetic
+query.
 
 Theorem 2 as stated (eq. 6, status ``fails``) is replaced by three statements that hold:
 

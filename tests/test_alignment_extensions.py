@@ -1,4 +1,5 @@
-"""Theorems 3-5 and the corrected Theorem 4, settled against the exact steered distribution (THEORY §8-§10)."""
+"""Theorems 3-5 and the corrected Theorem 4, settled against the exact steered distribution (docs/specification.md
+§8-§10)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import functools
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given
+from hypothesis import assume, given, reject
 from hypothesis import strategies as st
 
 import bounds
@@ -23,7 +24,7 @@ from bounds.strategies import (
     soft_margin_bound_instances,
     trinary_instances,
 )
-from tests._hyp import many, search
+from tests._hyp import checked, counted, many, search
 
 TOL = 1e-10
 
@@ -55,12 +56,18 @@ def _well_conditioned(B0: float) -> bool:
     return abs(B0) < 1 - 1e-6
 
 
+@counted("theorem-3")
 @many(2000)
 @given(soft_margin_bound_instances())
 def test_theorem_3_holds_on_soft_margin_instances(inst: SoftMarginBoundInstance) -> None:
-    """B >= tanh(αΔλ/2 + artanh B0) - (2ρ/P+) e^{αΔ_M λ} on every instance of Assumption 4 (α = 1, λ = ‖δ‖)."""
+    """B >= tanh(αΔλ/2 + artanh B0) - (2ρ/P+) e^{αΔ_M λ} on every instance of Assumption 4 (α = 1, λ = ‖δ‖).
+
+    Non-degenerate (``theorem-3``'s ``nondegenerate``): misclassified mass P(M) > 0 (else it is Theorem 1),
+    ‖δ‖ > 0 and the bound above -1 + 1e-9 (not vacuous)."""
     B = inst.behavior(inst.norm)
-    assert B >= _t3_exact(inst, inst.norm) - TOL
+    bound = _t3_exact(inst, inst.norm)
+    assert B >= bound - TOL
+    checked(inst.P_M > 0 and inst.norm > 0 and bound > -1 + 1e-9)
     if _well_conditioned(inst.B0):  # the public function, which takes B0 (so P+ = (1+B0)/2 carries B0's rounding)
         try:
             got = A.soft_margin_lower(1.0, inst.B0, inst.norm, inst.delta, inst.delta_M, inst.rho)
@@ -70,19 +77,31 @@ def test_theorem_3_holds_on_soft_margin_instances(inst: SoftMarginBoundInstance)
         assert B >= got - 1e-9
 
 
+@counted("theorem-3")
 @many(1000)
-@given(soft_margin_bound_instances(max_norm=0.0), st.floats(1e-6, 2.0), st.floats(0.0, 1.0), st.floats(0.05, 5.0))
+@given(
+    soft_margin_bound_instances(max_norm=0.0, positive_delta_M=True, min_log_weight=-12.0),
+    st.one_of(st.floats(1e-6, 2.0), st.floats(0.05, 2.0)),  # ε in (0, 2]; half the draws at least 0.05
+    st.floats(0.0, 1.0),
+    st.floats(0.05, 5.0),
+)
 def test_theorem_3_threshold_form_holds(inst: SoftMarginBoundInstance, eps: float, u: float, alpha: float) -> None:
-    """For 0 <= λ <= λ̄ = ln(εP+/(2ρ))/(αΔ_M): B >= tanh(αΔλ/2 + artanh B0) - ε, at λ̄ and inside the range."""
-    if inst.delta_M <= 0 or not _well_conditioned(inst.B0):
-        return  # the threshold form's domain (Δ_M > 0, slack growing in λ); B0 conditioning as above
+    """For 0 <= λ <= λ̄ = ln(εP+/(2ρ))/(αΔ_M): B >= tanh(αΔλ/2 + artanh B0) - ε, at λ̄ and inside the range.
+
+    The threshold form's hypotheses, generated: Δ_M > 0 (``positive_delta_M``: the slack grows in λ), masses within
+    e^-12 of each other (so B0 is at least ~1e-6 from ±1: the public function takes B0, whose float rounding would
+    otherwise move P+ = (1+B0)/2 by more than 1e-10 relative). Rejected (``assume``), not passed: what is still
+    ill-conditioned, and λ̄ beyond float64 (a subnormal αΔ_M). Non-degenerate: ρ > 0 and λ̄ > 0 (a finite,
+    non-empty range)."""
+    assume(_well_conditioned(inst.B0))
     try:
         lam_bar = A.soft_margin_range(eps, inst.B0, inst.rho, alpha, inst.delta_M)
     except ValueError as exc:  # αΔ_M subnormal: λ̄ is not representable, and the function says so
         assert "float64 range" in str(exc)
-        return
-    if lam_bar < 0:  # no λ >= 0 qualifies: the slack already exceeds ε at λ = 0
+        reject()
+    if lam_bar < 0:  # no λ >= 0 qualifies: the slack already exceeds ε at λ = 0 (the claim is empty)
         assert 4 * inst.rho / (1 + inst.B0) > eps * (1 - 1e-12)
+        checked(False)
         return
     for lam in {min(lam_bar, 1e4 / alpha), u * min(lam_bar, 1e4 / alpha)}:
         tanh_part = A.alignment_lower(alpha, inst.B0, lam, inst.delta)
@@ -91,6 +110,7 @@ def test_theorem_3_threshold_form_holds(inst: SoftMarginBoundInstance, eps: floa
         if lam == lam_bar:
             slack = tanh_part - A.soft_margin_lower(alpha, inst.B0, lam, inst.delta, inst.delta_M, inst.rho)
             assert slack == pytest.approx(eps, rel=1e-9)
+    checked(inst.rho > 0 and lam_bar > 0)
 
 
 @many(300)
@@ -147,6 +167,10 @@ def test_soft_margin_lower_matches_sympy(
 ) -> None:
     f = _lambdified("theorem-3", (S.alpha, S.B0, S.lam, S.Delta, S.Delta_M, S.rho))
     want = float(f(alpha, B0, lam, delta, delta_M, rho))
+    if not np.isfinite(want):  # the slack overflows float64: the function says so instead of returning -inf
+        with pytest.raises(ValueError, match="float64 range"):
+            A.soft_margin_lower(alpha, B0, lam, delta, delta_M, rho)
+        return
     got = A.soft_margin_lower(alpha, B0, lam, delta, delta_M, rho)
     assert got == pytest.approx(want, rel=1e-10, abs=1e-12)
 
@@ -232,10 +256,43 @@ def test_theorem_4_counterexample_found_by_search() -> None:
     assert ce.P_plus < ce.P_minus * np.exp(-ce.delta * ce.norm)
 
 
-def test_theorem_4_counterexample_with_positive_margin_found_by_search() -> None:
-    """A positive margin (Δ >= 1) does not rescue (66): search finds a violation there too."""
-    ce = search(trinary_instances(), lambda i: i.delta >= 1.0 and _t4_violated(i))
-    assert ce.delta >= 1.0 and _t4_violated(ce)
+def _t4_violation(inst: TrinaryInstance) -> float:
+    """How far (66) exceeds the exact behavior (the registry's violation function on the instance)."""
+    return A.trinary_lower(1.0, *_t4_args(inst), inst.norm, inst.delta) - inst.behavior(inst.norm)
+
+
+def test_theorem_4_nondegenerate_counterexample_found_by_search() -> None:
+    """Search with the degenerate edge excluded from its own predicate: Δ >= 1 (at Δ = 0, (66) reads B >= B0) and a
+    violation of at least 0.1, over instances of one aligned and at most three other answers. It finds the
+    counterexample pinned in ``further_counterexamples`` (B = -0.4205 < (66) = -0.2670)."""
+    ce = search(
+        trinary_instances(max_aligned=1, max_other=3),
+        lambda i: i.delta >= 1.0 and _t4_violation(i) >= 0.1,
+        max_examples=5000,  # such instances come up about once in 200 to 1600 draws
+    )
+    print("theorem-4 non-degenerate counterexample:", ce.p.tolist(), ce.z.tolist(), ce.scores.tolist(), ce.norm)
+    assert ce.delta >= 1.0 and ce.margin >= ce.delta and _t4_violation(ce) >= 0.1
+    assert ce.behavior(ce.norm) >= A.trinary_lower_corrected(1.0, *_t4_args(ce), ce.norm, ce.delta) - TOL
+
+
+def test_theorem_4_regression_nondegenerate_counterexample() -> None:
+    """The pinned non-degenerate example: masses ∝ (e^-2, 1, 1), z = (2, -1, 1), scores (+, 0, -), Δ = ‖δ‖ = 1.
+    The exact steered behavior falls below B0 and (66) overstates it by 0.1536; the corrected bound holds."""
+    st4 = _stmt("theorem-4")
+    (ce,) = (dict(c) for c in st4.further_counterexamples)
+    p, z, scores = np.array(ce["p"]), np.array(ce["z"]), np.array(ce["scores"])
+    np.testing.assert_allclose(p, np.array([np.exp(-2.0), 1.0, 1.0]) / (np.exp(-2.0) + 2.0), rtol=1e-15)
+    inst = TrinaryInstance(p=p, z=z, scores=scores, delta=ce["delta"], norm=ce["norm"])
+    assert inst.margin >= inst.delta == 1.0 and inst.P_zero > 0  # Theorem 4's hypothesis, Δ > 0, neutral mass
+    B = float(behavior_expectation(p, z, ce["norm"], scores))
+    assert B == pytest.approx(-0.4205124847200241, abs=1e-12)
+    assert B < inst.B0 == pytest.approx(-0.4049315925004435, abs=1e-12)  # steering towards A+ lowered B
+    assert A.trinary_lower(1.0, inst.B0, inst.P_plus, ce["norm"], ce["delta"]) == pytest.approx(
+        -0.2669563947545546, abs=1e-12
+    )
+    assert st4.violation(ce) == pytest.approx(0.1535560899654695, abs=1e-12)
+    corrected = A.trinary_lower_corrected(1.0, inst.B0, inst.P_plus, ce["norm"], ce["delta"])
+    assert corrected == pytest.approx(-0.4621171572600098, abs=1e-12) and B >= corrected
 
 
 def test_theorem_4_regression_counterexample() -> None:
@@ -256,17 +313,21 @@ def test_theorem_4_regression_counterexample() -> None:
 @given(hard_margin_instances())
 def test_theorem_4_holds_when_no_neutral_mass(inst) -> None:
     """Without neutral answers (P0 = 0) eq. (66) is Theorem 1's bound, and holds: the failure needs neutral mass."""
-    if not -1 < inst.B0 < 1:
-        return  # B0 rounded to ±1 by extreme masses (outside the statement's float domain)
+    assume(-1 < inst.B0 < 1)  # B0 rounded to ±1 by extreme masses: outside the statement's float domain, rejected
     P_plus = inst.P_plus
     B0 = min(inst.B0, P_plus)  # rounding guard: B0 = P+ - P- <= P+ mathematically
     assert inst.behavior(inst.norm) >= A.trinary_lower(1.0, B0, P_plus, inst.norm, inst.delta) - 1e-9
 
 
+@counted("theorem-4-corrected")
 @many(2000)
 @given(trinary_instances())
 def test_theorem_4_corrected_holds_on_trinary_instances(inst: TrinaryInstance) -> None:
-    assert inst.behavior(inst.norm) >= A.trinary_lower_corrected(1.0, *_t4_args(inst), inst.norm, inst.delta) - TOL
+    """Non-degenerate (``theorem-4-corrected``'s ``nondegenerate``): neutral mass P0 > 0 (else it is Theorem 1),
+    Δ‖δ‖ >= 1e-6 and the bound above -1 + 1e-9 (not vacuous)."""
+    bound = A.trinary_lower_corrected(1.0, *_t4_args(inst), inst.norm, inst.delta)
+    assert inst.behavior(inst.norm) >= bound - TOL
+    checked(inst.P_zero > 0 and inst.delta * inst.norm >= 1e-6 and bound > -1 + 1e-9)
 
 
 def test_theorem_4_corrected_holds_on_the_pinned_counterexample() -> None:
@@ -313,7 +374,7 @@ def test_theorem_4_series_matches_hand_derivation() -> None:
     """With t = αΔλ, x = 1 - t + t²/2: (66) = B0 + P+(1-B0) t + P+(1-B0)(1/2 - P+) t² + O(t³)."""
     c0, c1, c2 = _stmt("theorem-4").series_coefficients(2)
     ad, pp, b0 = S.alpha * S.Delta, S.P_plus, S.B0
-    assert sp.simplify(c0 - b0) == 0  # equals B0 at λ = 0 (THEORY §9)
+    assert sp.simplify(c0 - b0) == 0  # equals B0 at λ = 0 (docs/specification.md §9)
     assert sp.simplify(c1 - ad * pp * (1 - b0)) == 0  # the slope
     assert sp.simplify(c2 - ad**2 * pp * (1 - b0) * (sp.Rational(1, 2) - pp)) == 0
     # with no neutral mass (P+ = (1+B0)/2) the slope is Theorem 1's αΔ(1-B0²)/2
@@ -358,11 +419,15 @@ def test_trinary_lower_scalars_and_broadcast() -> None:
 # =================================================================================================================
 # Theorem 5 (general scores with a threshold b)
 # =================================================================================================================
+@counted("theorem-5")
 @many(2000)
 @given(graded_instances())
 def test_theorem_5_holds_on_graded_instances(inst: GradedInstance) -> None:
+    """Non-degenerate (``theorem-5``'s ``nondegenerate``): answers below the threshold, P_lt > 0 (else B >= b is
+    immediate), Δ‖δ‖ >= 1e-6 and the bound above -1 + 1e-9 (not vacuous)."""
     bound = A.graded_lower(1.0, inst.b, inst.P_ge, inst.P_lt, inst.norm, inst.delta)
     assert inst.behavior(inst.norm) >= bound - TOL
+    checked(inst.P_lt > 0 and inst.delta * inst.norm >= 1e-6 and bound > -1 + 1e-9)
 
 
 @many(500)
@@ -370,8 +435,7 @@ def test_theorem_5_holds_on_graded_instances(inst: GradedInstance) -> None:
 def test_theorem_5_reduces_to_theorem_1_for_binary_scores(inst) -> None:
     """b = 1 with binary scores: eq. (67) is Theorem 1's bound (P+ vs P-)."""
     P_plus, P_minus = inst.P_plus, inst.P_minus
-    if not (-1 < inst.B0 < 1):
-        return
+    assume(-1 < inst.B0 < 1)  # B0 rounded to ±1 by extreme masses: outside alignment_lower's float domain, rejected
     got = A.graded_lower(1.0, 1.0, P_plus, P_minus, inst.norm, inst.delta)
     # alignment_lower sees B0 = P+ - P- rounded to ~1e-16 absolute, i.e. ~1e-16/(1 - |B0|) relative on 1 ± B0
     tol = 1e-9 + 1e-15 / (1 - abs(inst.B0))

@@ -99,7 +99,7 @@ def test_missing_file_in_installed_package(monkeypatch, tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# Loaders on the installed packages (counts: DATA.md §2.1)
+# Loaders on the installed packages (counts: as the pinned packages of requirements/data.txt ship them)
 # ---------------------------------------------------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""Definition 1, helpfulness (eq. 4) and Assumptions 1-4 as predicates (THEORY §2-§3)."""
+"""Definition 1, helpfulness (eq. 4) and Assumptions 1-4 as predicates (docs/specification.md §2-§3)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def scored_queries(draw: st.DrawFn, binary: bool = True) -> tuple[np.ndarray, np
 
 
 def _direct_steered(p: np.ndarray, z: np.ndarray, norm: float) -> np.ndarray:
-    """P_λ by the direct formula of THEORY §1 (no log space; fine for |norm z| <= 50)."""
+    """P_λ by the direct formula of docs/specification.md §1 (no log space; fine for |norm z| <= 50)."""
     w = p * np.exp(norm * z)
     return w / w.sum()
 
@@ -202,7 +202,8 @@ def test_assumption_1_edge_cases() -> None:
     assert not r and "distinct" in r.failures[0]
     # a single point
     assert not D.assumption_1([1.0], [1.0])
-    # asymmetric slopes (45 vs 36 per unit, THEORY §14.1) break the symmetric form but not A.2's monotone form
+    # asymmetric slopes (45 vs 36 per unit, docs/specification.md §14.1) break the symmetric form but not A.2's monotone
+    # form
     lam = np.array([-2.0, -1.0, 1.0, 2.0])
     norms = np.where(lam > 0, 45.0, 36.0) * np.abs(lam)
     assert not D.assumption_1(lam, norms, rtol=0.05)
@@ -211,7 +212,8 @@ def test_assumption_1_edge_cases() -> None:
     # zero slope
     r = D.assumption_1([1.0, 2.0], [0.0, 0.0])
     assert not r and "alpha = 0" in r.failures[0]
-    # linear then saturating (THEORY §13.1: 228 at 5, 379 at 10): linear range found, and stops before saturation
+    # linear then saturating (docs/specification.md §13.1: 228 at 5, 379 at 10): linear range found, and stops before
+    # saturation
     lam = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 10.0])
     norms = np.array([45.6, 91.2, 136.8, 182.4, 228.0, 379.0])
     r = D.assumption_1(lam, norms)
@@ -276,7 +278,7 @@ def test_assumption_2_edge_cases() -> None:
     z, sc = np.array([1.0, 0.0, 2.0]), np.array([1.0, -1.0, -1.0])
     assert not D.assumption_2(z, sc, 0.5)
     assert D.assumption_2(z, sc, 0.5, p=[0.5, 0.5, 0.0])
-    # the mean gap is positive while the margin is negative (THEORY §13.2): not the margin
+    # the mean gap is positive while the margin is negative (docs/specification.md §13.2): not the margin
     z, sc = np.array([10.0, 0.0, -10.0, 1.0]), np.array([1.0, 1.0, -1.0, -1.0])
     r = D.assumption_2(z, sc, 0.0)
     assert not r and r.measured["margin"] == -1.0 and r.measured["mean_gap_not_margin"] == 9.5

@@ -337,3 +337,80 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
     assert 'id="bounds.alignment_lower"' in api
     assert ":math:`" not in api and ".. math::" not in api  # reST of the docstrings is translated
     assert '<span class="arithmatex">' in api and '<div class="arithmatex">' in api
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# the repository stands alone: the specification is carried in docs/, and nothing points outside the repository
+# ---------------------------------------------------------------------------------------------------------------------
+SPECIFICATION = DOCS / "specification.md"
+#: the files outside the repository the project once cited (their content now lives in docs/), and absolute paths to
+#: the machine the project was written on; spelled in pieces so that this file does not match itself
+OUTSIDE = re.compile(
+    "|".join(
+        [
+            "THEORY" + r"\.md",
+            "THEORY" + " §",
+            r"\bTHEORY" + r" \d",
+            "DATA" + r"\.md",
+            "/work/" + "shared",
+            r"\.\./" + "shared",
+        ]
+    )
+)
+TEXT_SUFFIXES = {".py", ".md", ".yml", ".yaml", ".toml", ".txt", ".in", ".sh", ".json", ".cfg", ".js", ".css"}
+NOT_OURS = {".git", ".venv", "site", ".hypothesis", ".ruff_cache", ".pytest_cache", "__pycache__", "node_modules"}
+
+
+def _repository_text_files() -> list[Path]:
+    out = []
+    for dirpath, dirnames, filenames in os.walk(ROOT):
+        dirnames[:] = [d for d in dirnames if d not in NOT_OURS and not d.endswith(".egg-info")]
+        out += [Path(dirpath) / f for f in filenames if Path(f).suffix in TEXT_SUFFIXES]
+    return out
+
+
+def test_no_file_of_the_repository_refers_to_a_file_outside_it() -> None:
+    hits = []
+    for path in _repository_text_files():
+        for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            if OUTSIDE.search(line):
+                hits.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()[:100]}")
+    assert not hits, "references to files outside the repository (cite docs/specification.md §N):\n" + "\n".join(hits)
+
+
+def _specification_anchors() -> set[str]:
+    return set(re.findall(r"\{ #(s[\d-]+) \}", SPECIFICATION.read_text(encoding="utf-8")))
+
+
+def test_specification_says_where_it_comes_from_and_keeps_its_section_numbers() -> None:
+    text = SPECIFICATION.read_text(encoding="utf-8")
+    assert "written for this project" in text and "2401.16332" in text
+    anchors = _specification_anchors()
+    assert {f"s{n}" for n in range(16)} <= anchors, sorted({f"s{n}" for n in range(16)} - anchors)
+    assert {"s6-1", "s6-2", "s6-3", "s12-1", "s12-2", "s14-1", "s14-2"} <= anchors
+    assert "specification.md" in _nav_files(_nav())
+
+
+def test_every_section_the_code_cites_exists_in_the_specification() -> None:
+    anchors = _specification_anchors()
+    cited = re.compile(r"specification(?:\.md)? §(\d+)(?:\.(\d+))?")
+    missing = []
+    for path in _repository_text_files():
+        for m in cited.finditer(path.read_text(encoding="utf-8", errors="replace")):
+            major = f"s{m.group(1)}"
+            if major not in anchors:
+                missing.append(f"{path.relative_to(ROOT)}: §{m.group(1)}")
+    assert not missing, missing
+
+
+def test_every_statement_page_says_what_the_paper_says_what_was_reconstructed_and_what_was_decided() -> None:
+    anchors = _specification_anchors()
+    for s in registry.statements():
+        page = (DOCS / theory_doc.page_path(s.id)).read_text(encoding="utf-8")
+        for attr, heading in theory_doc.BACKGROUND:
+            assert getattr(s, attr).strip(), f"{s.id} has no {attr!r} prose"
+            assert f"## {heading}" in page, f"{s.id}: page lacks {heading!r}"
+        assert theory_doc.spec_anchor(s.section) in anchors, s.section
+        assert f"../specification.md#{theory_doc.spec_anchor(s.section)}" in page
+        if s.kind == "replacement":
+            assert "CORRECTED" in s.reconstruction and "no such statement" in s.paper, s.id

@@ -67,7 +67,7 @@ def test_theorem_2_form_is_eq_6_and_restricted_form_is_the_mixture() -> None:
     a, b = gamma * (1 - p0) / p0, alpha * beta * sigma
     eq6 = helpfulness_upper(p0, gamma, alpha, beta, sigma, lam)
     assert_allclose(F.theorem_2_form(lam, a=a, b=b), eq6, rtol=1e-13)
-    # the authors' 0.5 T + 0.25 over A-D is k = 4 (THEORY §7)
+    # the authors' 0.5 T + 0.25 over A-D is k = 4 (docs/specification.md §7)
     assert_allclose(F.restricted_form(lam, a=a, b=b, k=4), 0.5 * eq6 + 0.25, rtol=1e-13)
     assert_allclose(F.restricted_form(lam, a=a, b=b, k=10), 0.8 * eq6 + 0.1, rtol=1e-13)
     assert_allclose(F.theorem_2_form(lam, a=a, b=-b), eq6, rtol=1e-13)  # only b² enters
@@ -529,7 +529,7 @@ def test_alpha_delta_from_tanh_values_and_errors() -> None:
 
 
 def test_gamma_from_theorem_2_with_propagation() -> None:
-    # THEORY §14.1: a in [0.63, 3.42] with p0 in the 0.22-0.57 range gives gamma near 1
+    # docs/specification.md §14.1: a in [0.63, 3.42] with p0 in the 0.22-0.57 range gives gamma near 1
     assert F.gamma_from_theorem_2(1.0, 0.5) == pytest.approx(1.0)
     value, se = F.gamma_from_theorem_2((2.0, 0.1), (0.3, 0.02))
     assert value == pytest.approx(2.0 * 0.3 / 0.7)

@@ -614,8 +614,8 @@ SPECS: dict[str, Spec] = {
     "alignment_lower_norm": Spec(
         bounds.alignment_lower_norm, {"B0": OPEN_SIGNED_UNIT, "norm": NONNEG, "delta": NONNEG}, (-1.0, 1.0)
     ),
-    "alignment_guarantee_norm": Spec(
-        bounds.alignment_guarantee_norm,
+    "alignment_guarantee": Spec(
+        bounds.alignment_guarantee,
         {"eps": Dom(0.0, 2.0, True, True), "B0": OPEN_SIGNED_UNIT, "alpha": POS, "delta": POS},
         (0.0, MAX),
         joint=_joint_guarantee,
@@ -1757,7 +1757,7 @@ VALUE_REGRESSIONS = [
     # (α σ λ)² = 0 at λ = 0 (was a ValueError "exceeds the float64 range")
     (bounds.helpfulness_expectation, (0.5, 0.1, 1e200, 1e200, 0.0), 0.5),
     # α Δ = 1e-10 is not small: log(...)/α/Δ overflowed in α's division (was a ValueError)
-    (bounds.alignment_guarantee_norm, (0.1, 0.1, 1e-310, 1e300), 2 / 1e-10 * (math.atanh(0.9) - math.atanh(0.1))),
+    (bounds.alignment_guarantee, (0.1, 0.1, 1e-310, 1e300), 2 / 1e-10 * (math.atanh(0.9) - math.atanh(0.1))),
     (bounds.multitoken_threshold, (0.1, 0.1, 2, 1e-310, 1e300), math.log(0.9 / 1.1 * (2 / 0.1 - 1)) / 1e-10),
     (bounds.soft_margin_range, (0.5, 0.1, 0.01, 1e-310, 1e300), math.log(0.5 * 0.55 / 0.02) / 1e-10),
     # integers beyond float64 (was OverflowError)

@@ -1,4 +1,5 @@
-"""Theorem 6 (multi-token alignment) as stated and corrected, settled on exact response trees (THEORY §11)."""
+"""Theorem 6 (multi-token alignment) as stated and corrected, settled on exact response trees (docs/specification.md
+§11)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import bounds
@@ -17,7 +18,7 @@ from bounds import symbols as S
 from bounds.multitoken import ResponseTree, multitoken_threshold, multitoken_threshold_corrected
 from bounds.steered import steered_distribution
 from bounds.strategies import ResponseTreeInstance, response_tree_instances
-from tests._hyp import many, search
+from tests._hyp import checked, counted, many, search
 
 EPS = st.floats(1e-6, 1 - 1e-6)
 ALPHA = st.floats(0.05, 5.0)
@@ -150,49 +151,108 @@ def test_theorem_6_regression_counterexample() -> None:
     assert min(n.step_B0 for n in tree.nodes()) < B0
 
 
+def _t6_range_deficit(case: tuple[ResponseTreeInstance, float], width: float = 2.0, n: int = 9) -> float:
+    """The smallest miss ``(1 - 2ε) - B`` over ``λ = λ* + x``, ``x`` in ``[0, width/(αΔ)]`` (``n`` points, α = 1), on
+    instances away from the degenerate edge (``-1.0`` elsewhere): Δ >= 1 and ``|B0| <= 1 - 1e-6`` (a B0 near ±1 makes
+    λ* a float artefact: its rounding enters through ``log((1 - B0)/(1 + B0))``)."""
+    inst, eps = case
+    if inst.delta < 1.0 or not abs(inst.B0) <= 1 - 1e-6:
+        return -1.0
+    lam = multitoken_threshold(eps, inst.B0, inst.ell, 1.0, inst.delta)
+    return min((1 - 2 * eps) - inst.behavior(lam + x) for x in np.linspace(0.0, width / inst.delta, n))
+
+
+def test_theorem_6_nondegenerate_counterexample_found_by_search() -> None:
+    """Search with the degenerate cases excluded from its own predicate: Δ >= 1, a well-conditioned B0, ε = 0.1
+    (claimed B >= 0.8), and B below 0.8 by at least 0.1 over two units of αλ beyond the claimed threshold (the odds
+    grown e² = 7.4-fold), not only at it. It finds the tree pinned in ``further_counterexamples``."""
+    ce = search(st.tuples(response_tree_instances(), st.just(0.1)), lambda c: _t6_range_deficit(c) >= 0.1)
+    inst, eps = ce
+    print("theorem-6 non-degenerate counterexample:", json.dumps(inst.tree.to_dict()), inst.ell, inst.delta)
+    assert _t6_range_deficit(ce) >= 0.1 and inst.tree.depth >= 2
+    lam = _corrected_threshold(inst, eps, 1.0)
+    assert lam is not None and inst.behavior(lam) >= 1 - 2 * eps - _tol(inst, lam)
+
+
+def test_theorem_6_regression_nondegenerate_counterexample() -> None:
+    """The pinned non-degenerate tree: ε = 0.1, Δ = 1; B stays between 0.173 and 0.631 (claimed: >= 0.8) for λ from
+    the claimed threshold 4.548 to 6.548, rising monotonically; the corrected threshold (8.944) gives 0.950."""
+    st6 = _stmt("theorem-6")
+    (ce,) = (dict(c) for c in st6.further_counterexamples)
+    json.dumps(ce)
+    tree = ResponseTree.from_dict(ce["tree"])
+    assert tree.depth == ce["ell"] == 2 and tree.min_margin() >= ce["delta"] == 1.0
+    np.testing.assert_allclose(tree.children[1].p, [1 / (1 + np.exp(6.0)), 1 / (1 + np.exp(-6.0))], rtol=1e-15)
+    B0 = tree.behavior(0.0)
+    assert B0 == pytest.approx(-0.6650182512289102, abs=1e-12)
+    lam = multitoken_threshold(ce["eps"], B0, ce["ell"], ce["alpha"], ce["delta"])
+    assert lam == pytest.approx(4.547954294159372, rel=1e-12)
+    B = np.array([tree.behavior(lam + x) for x in np.linspace(ce["extra"], ce["extra_max"], 65)])
+    assert B[0] == pytest.approx(0.1729986844516923, abs=1e-12)
+    assert B[-1] == pytest.approx(0.631061156645738, abs=1e-12)
+    assert (np.diff(B) > 0).all()  # monotone: the largest B of the range is at its end, so the grid misses no peak
+    assert st6.violation(ce) == pytest.approx(0.8 - 0.631061156645738, abs=1e-12)
+    lam_c = multitoken_threshold_corrected(ce["eps"], tree, ce["ell"], ce["alpha"], ce["delta"])
+    assert lam_c == pytest.approx(8.94443897916644, rel=1e-12)
+    assert tree.behavior(lam_c) == pytest.approx(0.9497423740570491, abs=1e-12)
+
+
+@counted("theorem-6", minimum=750)
 @many(1500)
-@given(response_tree_instances(max_len=1), EPS, ALPHA, EXTRA)
+@given(response_tree_instances(max_len=1, positive_margin=True, min_log_weight=-34.0), EPS, ALPHA, EXTRA)
 def test_theorem_6_holds_for_single_token_responses(
     inst: ResponseTreeInstance, eps: float, alpha: float, extra: float
 ) -> None:
-    """ℓ = 1: the response is one step and the stated threshold is sound (the failure needs ℓ >= 2)."""
+    """ℓ = 1: the response is one step and the stated threshold is sound (the failure needs ℓ >= 2).
+
+    The threshold's hypotheses, generated: Δ > 0 (``positive_margin``) and -1 < B0 < 1 in float64 (masses within e^-34
+    of each other; the threshold takes B0). Rejected (``assume``), not passed: what float64 still cannot check
+    (:func:`_stated_threshold`). Non-degenerate: λ* > 0."""
     lam = _stated_threshold(inst, eps, alpha)
-    if lam is None:
-        return
+    assume(lam is not None)
     # B0 = P+ - P- carries ~1e-16 absolute rounding, i.e. ~1e-16/(1-|B0|) relative on 1 ± B0, which enters the
     # threshold through log1p(±B0): the tolerance scales with that conditioning (as in Corollary 1's test).
     cond = 1e-15 / (1 - abs(inst.B0))
     for x in (0.0, extra):
         assert inst.behavior(alpha * (lam + x)) >= 1 - 2 * eps - _tol(inst, alpha * (lam + x)) - cond
+    checked(lam > 0)
 
 
 # =================================================================================================================
 # Theorem 6 corrected
 # =================================================================================================================
+@counted("theorem-6-corrected")
 @many(2000)
-@given(response_tree_instances(), EPS, ALPHA, EXTRA)
+@given(response_tree_instances(positive_margin=True), EPS, ALPHA, EXTRA)
 def test_theorem_6_corrected_holds_at_and_beyond_threshold(
     inst: ResponseTreeInstance, eps: float, alpha: float, extra: float
 ) -> None:
-    """At λ = λ_corr and beyond, the exact steered response-level B is >= 1 - 2ε."""
+    """At λ = λ_corr and beyond, the exact steered response-level B is >= 1 - 2ε.
+
+    The threshold's hypotheses, generated: Δ > 0 (``positive_margin``). Rejected (``assume``), not passed: a
+    threshold beyond float64 (a subnormal αΔ). Non-degenerate (``theorem-6-corrected``'s ``nondegenerate``): a
+    response of at least two tokens (tree depth >= 2) and λ_corr > 0."""
     lam = _corrected_threshold(inst, eps, alpha)
-    if lam is None:
-        return
+    assume(lam is not None)
     for x in (0.0, extra):
         norm = alpha * (lam + x)
         assert inst.behavior(norm) >= 1 - 2 * eps - _tol(inst, norm)
+    checked(inst.tree.depth >= 2 and lam > 0)
 
 
+@counted("theorem-6-corrected")
 @many(500)
-@given(response_tree_instances(), EPS, ALPHA)
+@given(response_tree_instances(positive_margin=True), EPS, ALPHA)
 def test_theorem_6_corrected_per_step_guarantee_holds(inst: ResponseTreeInstance, eps: float, alpha: float) -> None:
-    """The proof's per-step claim: at λ_corr every reachable step emits a misaligned token with probability <= ε/ℓ."""
+    """The proof's per-step claim: at λ_corr every reachable step emits a misaligned token with probability <= ε/ℓ.
+
+    Hypotheses and non-degenerate instances as in :func:`test_theorem_6_corrected_holds_at_and_beyond_threshold`."""
     lam = _corrected_threshold(inst, eps, alpha)
-    if lam is None:
-        return
+    assume(lam is not None)
     for node in inst.tree.nodes():
         q = steered_distribution(node.p, node.z, alpha * lam)
         assert q[~node.aligned].sum() <= eps / inst.ell * (1 + 1e-9) + _tol(inst, alpha * lam)
+    checked(inst.tree.depth >= 2 and lam > 0)
 
 
 def test_theorem_6_corrected_holds_on_the_pinned_counterexample() -> None:
@@ -205,13 +265,12 @@ def test_theorem_6_corrected_holds_on_the_pinned_counterexample() -> None:
 
 
 @many(500)
-@given(response_tree_instances(), EPS, ALPHA)
+@given(response_tree_instances(positive_margin=True), EPS, ALPHA)
 def test_corrected_array_interface_matches_tree_interface(inst: ResponseTreeInstance, eps: float, alpha: float) -> None:
     """Per-prefix B0^(i) values (array) give the tree's threshold when no B0^(i) is ill-conditioned."""
     b = np.array([n.step_B0 for n in inst.tree.nodes()])
     lam = _corrected_threshold(inst, eps, alpha)
-    if lam is None or (np.abs(b) > 1 - 1e-6).any():
-        return
+    assume(lam is not None and not (np.abs(b) > 1 - 1e-6).any())  # outside the float domain: rejected, not passed
     got = multitoken_threshold_corrected(eps, b, inst.ell, alpha, inst.delta)
     assert got == pytest.approx(lam, rel=1e-8, abs=1e-8 / (alpha * inst.delta))
     # a one-step tree: the only prefix is the empty one and its B0^(i) is the response-level B0 -- both forms agree
@@ -284,7 +343,8 @@ def test_thresholds_match_sympy(eps: float, B0: float, ell: int, alpha: float, d
 
 
 def test_stated_threshold_inverts_the_sigmoid_form() -> None:
-    """THEORY §11: inverting (72) gives B >= 1 - 2ℓ/(1 + (1+B0)/(1-B0) e^{αΔλ}); at the threshold that is 1 - 2ε."""
+    """docs/specification.md §11: inverting (72) gives B >= 1 - 2ℓ/(1 + (1+B0)/(1-B0) e^{αΔλ}); at the threshold that is
+    1 - 2ε."""
     for eps, B0, ell in ((0.1, -0.3, 3), (0.01, 0.2, 10), (0.4, -0.9, 2)):
         lam = multitoken_threshold(eps, B0, ell, 1.3, 0.7)
         sig = 1 - 2 * ell / (1 + (1 + B0) / (1 - B0) * np.exp(1.3 * 0.7 * lam))

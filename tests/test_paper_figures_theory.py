@@ -119,7 +119,7 @@ def test_fig3b_estimated_beta_is_the_simulated_mean() -> None:
     est = fig3b_theorem2.estimate_beta(k=6, p0=0.5, n_draws=200, seed=3)
     q = synthetic_query(6, 0.5, "uniform", 3)
     assert est.value == pytest.approx(simulate_helpfulness(q, "normal", np.zeros(1), 3, n_draws=200).beta.value)
-    assert 0.0 < est.value < np.sqrt(2 / np.pi)  # below the paper's 0.8 (THEORY §6.1)
+    assert 0.0 < est.value < np.sqrt(2 / np.pi)  # below the paper's 0.8 (docs/specification.md §6.1)
 
 
 def test_fig3b_render_with_the_monte_carlo_beta(tmp_path: Path) -> None:

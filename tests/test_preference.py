@@ -1,4 +1,5 @@
-"""Proposition 1 and its corrected form (THEORY §12.1): one GD step on small numpy models vs the predictions."""
+"""Proposition 1 and its corrected form (docs/specification.md §12.1): one GD step on small numpy models vs the
+predictions."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from bounds import preference as P
 from bounds import symbols as S
 from bounds.statement import NotClosedForm
 from bounds.strategies import preference_problems
-from tests._hyp import many, search
+from tests._hyp import checked, counted, many, search
 
 EPS = np.finfo(float).eps
 
@@ -177,8 +178,57 @@ def test_proposition_1_regression_pinned_counterexample() -> None:
     assert np.linalg.norm(actual - p1) / np.linalg.norm(p1) == pytest.approx(1.0)
 
 
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a.ravel() @ b.ravel() / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def _moves_at_an_angle(pr: P.PreferenceProblem) -> bool:
+    """Proposition 1 failing in direction, away from the degenerate cases: the predicted and the actual change are
+    both resolved (norms >= 1e-8), the step is in its first-order regime (its O(η²) remainder at most 1 % of it) and
+    the cosine between ``δh`` and ``-η∇ₕL`` is at most 0.5."""
+    actual, p1, pk = pr.actual(), pr.proposition_1(), pr.corrected()
+    na, n1 = float(np.linalg.norm(actual)), float(np.linalg.norm(p1))
+    if na < 1e-8 or n1 < 1e-8 or np.linalg.norm(actual - pk) > 0.01 * na:
+        return False
+    return _cosine(actual, p1) <= 0.5
+
+
+def test_proposition_1_nondegenerate_counterexample_found_by_search() -> None:
+    """Search with the degenerate cases excluded from its own predicate (:func:`_moves_at_an_angle`), over two-layer
+    models of width <= 2 with one prompt (no mixing across a batch), the loss of eq. (63), entries in [-3, 3] and
+    η <= 0.01 (the first-order regime; such instances are found within about 1000 examples). It finds the model
+    pinned in ``further_counterexamples``."""
+    problems = preference_problems(
+        kind="TwoLayerModel", max_dim=2, max_batch=1, loss="difference", bound=3.0, max_eta=0.01
+    )
+    ce = search(problems, _moves_at_an_angle)
+    print("proposition-1 non-degenerate counterexample:", json.dumps(ce.to_dict()))
+    assert _moves_at_an_angle(ce) and P.proposition_1_violation(ce.to_dict()) > 0
+
+
+def test_proposition_1_regression_nondegenerate_counterexample() -> None:
+    """The pinned two-layer model: δh = η J Jᵀ U^T(e+ - e-) + O(η²) with J Jᵀ = I + (|x|² + 1) W2 W2^T = diag(1, 41),
+    far from parallel to Proposition 1's η U^T(e+ - e-): cosine 0.491 (45/sqrt(8425) to first order), 18.2 times
+    longer."""
+    s = bounds.statement("proposition-1")
+    (ce,) = (dict(c) for c in s.further_counterexamples)
+    json.dumps(ce)
+    pr = P.PreferenceProblem.from_dict(ce)
+    assert isinstance(pr.model, P.TwoLayerModel) and pr.X.shape[0] == 1
+    actual, p1, pk = pr.actual(), pr.proposition_1(), pr.corrected()
+    np.testing.assert_allclose(p1[0], [-0.015625, -0.0078125], atol=1e-15)  # eta U^T(e+ - e-) = eta (-2, -1)
+    np.testing.assert_allclose(actual[0], [-0.015625, -0.317793960743247], atol=1e-12)
+    # first order: eta K g with K = J J^T = diag(1, 41) and g = (-2, -1)
+    np.testing.assert_allclose(pk[0], np.array([-2.0, -41.0]) / 128, atol=1e-15)
+    assert np.linalg.norm(actual - pk) <= 0.008 * np.linalg.norm(actual)  # the first-order regime
+    assert _cosine(actual, p1) == pytest.approx(0.4905973382701409, abs=1e-12)
+    assert _cosine(pk, p1) == pytest.approx(45 / np.sqrt(8425), abs=1e-14)  # the η -> 0 direction
+    assert np.linalg.norm(actual) / np.linalg.norm(p1) == pytest.approx(18.213562728517893, rel=1e-12)
+    assert s.violation(ce) == pytest.approx(16.302678225038537, rel=1e-12)
+
+
 def test_proposition_1_regression_linear_layer_coefficient() -> None:
-    """THEORY §12.1: one linear layer h = W x, eta = 0.01, ||x||^2 = 2.2275: the hidden state moves by
+    """docs/specification.md §12.1: one linear layer h = W x, eta = 0.01, ||x||^2 = 2.2275: the hidden state moves by
     0.022275 U^T(e+ - e-) = eta ||x||^2 U^T(e+ - e-), not eta U^T(e+ - e-)."""
     x = np.array([1.05, 1.05, 0.15])
     assert float(x @ x) == pytest.approx(2.2275, abs=1e-15)
@@ -194,18 +244,30 @@ def test_proposition_1_regression_linear_layer_coefficient() -> None:
 
 
 # -- the corrected statement holds -----------------------------------------------------------------------------------
+def _resolved(pr: P.PreferenceProblem, pk: np.ndarray, layer: int, eta: float | None = None) -> bool:
+    """``proposition-1-corrected``'s ``nondegenerate``: the predicted first-order step is resolved, ``‖-η J Jᵀ ∇ₕL‖``
+    at least 1e4 times the float floor of the step (:func:`_floor`), so the relative checks are not met by rounding
+    alone (a zero gradient, a zero Jacobian -- e.g. the prompt x = 0 of a linear layer -- or a lost step is not)."""
+    return float(np.linalg.norm(pk)) >= 1e4 * _floor(pr, layer, eta)
+
+
+@counted("proposition-1-corrected")
 @many(2000)
 @given(preference_problems(min_eta=1e-4, max_eta=1e-3))
 def test_proposition_1_corrected_holds_first_order_coefficient(pr: P.PreferenceProblem) -> None:
     r"""The first-order coefficient of the actual step, (4 dh(eta/2) - dh(eta)) / eta (Richardson: O(eta^2) error),
     is -J J^T grad_h L, at every layer and for every prompt of the batch."""
+    resolved = True
     for layer in range(pr.model.n_layers):
         a1, a2 = pr.actual(pr.eta, layer), pr.actual(pr.eta / 2, layer)
         pk = pr.corrected(pr.eta, layer)
         err = np.linalg.norm(4 * a2 - a1 - pk)
         assert err <= 1e-3 * np.linalg.norm(pk) + 5 * _floor(pr, layer)
+        resolved = resolved and _resolved(pr, pk, layer)
+    checked(resolved)
 
 
+@counted("proposition-1-corrected")
 @many(1000)
 @given(preference_problems(min_eta=1e-3, max_eta=1e-2))
 def test_proposition_1_corrected_holds_error_is_second_order(pr: P.PreferenceProblem) -> None:
@@ -216,6 +278,7 @@ def test_proposition_1_corrected_holds_error_is_second_order(pr: P.PreferencePro
     exceed 1.5 times the largest earlier value (robust to a cancellation c2 + c3 eta = 0 at one eta). A first-order
     error c1 eta (Proposition 1's kind) doubles e/eta^2 at every halving, 16-fold over the sequence, and fails."""
     etas = pr.eta / 2.0 ** np.arange(5)
+    resolved = True
     for layer in range(pr.model.n_layers):
         r = []
         for eta in etas:
@@ -223,6 +286,8 @@ def test_proposition_1_corrected_holds_error_is_second_order(pr: P.PreferencePro
             r.append(float(np.linalg.norm(pr.actual(eta, layer) - pk)) / eta**2)
         slack = (5 * _floor(pr, layer, etas[0]) + 1e-10 * float(np.linalg.norm(pk))) / etas[-1] ** 2
         assert r[-1] <= 1.5 * max(r[:-1]) + slack, r
+        resolved = resolved and _resolved(pr, pk, layer, etas[-1])
+    checked(resolved)
 
 
 @many(500)

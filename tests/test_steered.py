@@ -1,4 +1,4 @@
-"""The exact steered distribution of THEORY §1 (the ground truth of every property test)."""
+"""The exact steered distribution of docs/specification.md §1 (the ground truth of every property test)."""
 
 from __future__ import annotations
 

@@ -95,7 +95,7 @@ def test_theorem_2_law_warns_and_carries_the_failure_note() -> None:
     lam = np.linspace(-3, 3, 13)
     assert_allclose(law(lam), bounds.helpfulness_upper(0.4, 0.9, 1.0, 0.5, 0.8, lam), rtol=0, atol=0)
     assert_allclose(law.d(lam), T._central_difference(law.value)(lam), rtol=1e-8, atol=1e-10)
-    assert "β" in (law.note or "")  # THEORY §6.1 caution travels with the law
+    assert "β" in (law.note or "")  # docs/specification.md §6.1 caution travels with the law
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@ r"""From raw sweep arrays to the report's measurements: curves, assumptions, par
 :func:`analyse` turns the arrays of :mod:`validation.sweep` (behavior prompts, generated responses, MMLU, PIQA)
 into the report dictionary of :mod:`validation.check`, through the pure functions of :mod:`validation.measure`:
 
-* **Assumption 1** from :math:`\lVert\delta_\lambda(q)\rVert` after the final norm (THEORY's δ, what the
+* **Assumption 1** from :math:`\lVert\delta_\lambda(q)\rVert` after the final norm (the specification's δ, what the
   unembedding multiplies), with the pre-norm residual change and :math:`\lVert U\delta\rVert` reported beside it
   (:func:`steering_norms`);
 * **Assumptions 2 and 4** from the projections :math:`z_s=\langle u_s,\hat\delta_\lambda(q)\rangle` of the
@@ -426,7 +426,10 @@ def analyse(
             "sigma_times_norm": sigma * norms_m.mean(axis=0),
             "note": "Assumption 3 with a fixed direction predicts SD = sigma ||delta|| (sigma at lambda_ref)",
         }
-        parameters["sigma"] = {"estimate": sigma, "definition": "within-query spread of z over the top-k (THEORY 6.1)"}
+        parameters["sigma"] = {
+            "estimate": sigma,
+            "definition": "within-query spread of z over the top-k (docs/specification.md §6.1)",
+        }
         parameters["beta"] = _aq(a3.beta_summary)
         parameters["gamma"] = _aq(a3.gamma_summary)
         # Theorem 2 as stated, and the corrected second-order expectation, per query
@@ -460,12 +463,13 @@ def analyse(
             "upper",
             _status("theorem-2"),
             "Per query with measured p0, gamma, beta, the across-query alpha and sigma. The statement fails as a "
-            "probability-(1-2/k) bound (THEORY), so violations are expected evidence, not a bug.",
+            "probability-(1-2/k) bound (docs/specification.md §6.3), so violations are expected evidence, not a bug.",
         )
         rows_e, excl_e = _per_query_bound(bounds.helpfulness_expectation, grid, params_e)
         used_e = np.array([not isinstance(p, str) and str(i) not in excl_e for i, p in enumerate(params_e)])
         bound_entries["helpfulness_expectation"] = _bound_entry(
-            "Second-order expectation (THEORY 12.2c): p0 - p0 alpha^2 sigma^2 lambda^2 [p0 (1 - p0) - S2]",
+            "Second-order expectation (docs/specification.md §12.2c): "
+            "p0 - p0 alpha^2 sigma^2 lambda^2 [p0 (1 - p0) - S2]",
             "H_mmlu_full",
             grid,
             hc.full,

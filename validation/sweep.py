@@ -9,8 +9,8 @@ the last position of every row is its last real token; the steering hook leaves 
 What is read (the layer convention of :mod:`validation.hooks`):
 
 * :func:`prompt_sweep` -- at the last prompt token, for every (prompt, λ): the output of the final norm (the
-  vector :math:`h` the unembedding multiplies; THEORY's :math:`\delta_\lambda = h_\lambda - h_0`), the output of
-  the last decoder block (pre-norm residual stream), the log-probabilities of chosen token ids over the **full
+  vector :math:`h` the unembedding multiplies; the specification's :math:`\delta_\lambda = h_\lambda - h_0`), the output
+  of the last decoder block (pre-norm residual stream), the log-probabilities of chosen token ids over the **full
   vocabulary**, and of each prompt's top-:math:`k` tokens at :math:`\lambda = 0`. Only the last position's logits
   are computed (``logits_to_keep=1``).
 * :func:`generate_sweep` -- greedy continuations under steering at every position (``positions="all"``, with the

@@ -1,7 +1,7 @@
 r"""Task-level helpfulness under steering: sampled multiple-choice answers and HumanEval pass rates.
 
-The paper's appendix (THEORY §14, "full answers sampled at temperature 1.0 (accuracy and probability) and HumanEval
-for code") measures helpfulness on what the steered model *writes*, not only on next-token probabilities. Two
+The paper's appendix (docs/specification.md §14, "full answers sampled at temperature 1.0 (accuracy and probability) and
+HumanEval for code") measures helpfulness on what the steered model *writes*, not only on next-token probabilities. Two
 measurements, both with :math:`\lambda` along the batch dimension as in :mod:`validation.sweep` (one coefficient per
 row through :func:`validation.hooks.steer` with ``positions="all"``: the prompt and every fed-back generated token
 are steered) and left padding:

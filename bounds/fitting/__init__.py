@@ -1,4 +1,5 @@
-r"""Fitting the alignment and helpfulness laws to steering curves with lmfit (THEORY §4, §6.1, §7, §12.2c, §13.3).
+r"""Fitting the alignment and helpfulness laws to steering curves with lmfit (docs/specification.md §4, §6.1, §7,
+§12.2c, §13.3).
 
 Layout (one job per module, after lmfit's own):
 
@@ -16,7 +17,7 @@ Layout (one job per module, after lmfit's own):
 * :mod:`~bounds.fitting.mapping` -- fitted parameters to theory quantities with error propagation:
   :func:`alpha_delta_from_tanh` (:math:`\alpha\Delta=2a`), :func:`gamma_from_theorem_2`
   (:math:`\gamma=ap_0/(1-p_0)`), :func:`sigma_from_theorem_2` (:math:`\sigma=b/(\alpha\beta)`, β required; see the
-  caution of THEORY §6.1), :func:`b0_from_B0`.
+  caution of docs/specification.md §6.1), :func:`b0_from_B0`.
 
 Example::
 
@@ -26,7 +27,8 @@ Example::
     ci = confidence_intervals(result)                         # {'a': (lo, hi), 'b0': (lo, hi)}
     alpha_delta = alpha_delta_from_tanh(result.params["a"])   # (2a, 2 se(a)) under Theorem 1's ½, full-gap Δ
 
-No parameter is rescaled after a fit: the authors' plotted ``b/2.5`` (THEORY §13.3) is a plotting quirk, not theory.
+No parameter is rescaled after a fit: the authors' plotted ``b/2.5`` (docs/specification.md §13.3) is a plotting quirk,
+not theory.
 
 Names are loaded lazily: ``import bounds.fitting`` and the pure functions of ``lineshapes`` and ``mapping`` do not
 import lmfit; the models, fits and comparisons do.

@@ -203,9 +203,9 @@ def compare_helpfulness_near_zero(lam: object, y: object, *, window: float, y_er
     r"""Helpfulness near :math:`\lambda=0`: ``"quadratic"`` vs ``"linear"`` vs ``"flat"`` on :math:`|\lambda|\le w`.
 
     Theorem 2's form and §12.2(c)'s expectation are even in :math:`\lambda` near 0 (a parabola, no linear term);
-    a single query's helpfulness has a random first-order term (THEORY §6.3); flat means no effect of steering.
-    Only points with :math:`|\lambda|\le` ``window`` are used; the quadratic candidate keeps its linear term free,
-    so a fitted :math:`c_1` near 0 confirms the symmetry.
+    a single query's helpfulness has a random first-order term (docs/specification.md §6.3); flat means no effect of
+    steering. Only points with :math:`|\lambda|\le` ``window`` are used; the quadratic candidate keeps its linear term
+    free, so a fitted :math:`c_1` near 0 confirms the symmetry.
 
     Args:
         lam: steering coefficients, 1-D.

@@ -11,8 +11,8 @@ y_{\mathrm{err},g}\big)^2` is a :math:`-2\log` likelihood and the parameter cova
 ``y_err`` the noise scale is unknown and estimated from the residuals (``scale_covar=True``: the covariance is
 multiplied by :math:`\chi^2/\nu`, :math:`\nu` = ``nfree``). Either default can be overridden with ``scale_covar``.
 
-**Per query vs dataset average (THEORY §13.3).** :math:`\gamma,\beta,p_0` of Theorem 2 and :math:`B_0` of Theorem 1
-are per query; the authors fit dataset averages. :func:`fit_per_query` fits each query's curve;
+**Per query vs dataset average (docs/specification.md §13.3).** :math:`\gamma,\beta,p_0` of Theorem 2 and :math:`B_0` of
+Theorem 1 are per query; the authors fit dataset averages. :func:`fit_per_query` fits each query's curve;
 :func:`fit_dataset_average` fits the mean curve with the standard error across queries; :func:`bootstrap` resamples
 queries to give confidence intervals for the dataset-average fit that do not rely on the form describing the mean
 exactly. A law that holds per query need not hold for the average (an average of tanh curves is not a tanh).
@@ -380,7 +380,8 @@ def fit_per_query(
     params: lmfit.Parameters | None = None,
     scale_covar: bool | None = None,
 ) -> list[ModelResult]:
-    r"""Fit ``model`` to each query's curve separately (the per-query reading of the theory, THEORY §13.3).
+    r"""Fit ``model`` to each query's curve separately (the per-query reading of the theory, docs/specification.md
+    §13.3).
 
     Args:
         model: an :class:`lmfit.Model` in ``lam``.

@@ -1,12 +1,12 @@
 r"""The fitted laws as plain numpy functions of :math:`\lambda` (lmfit ``lineshapes`` style; no lmfit import).
 
-Every function takes the independent variable ``lam`` (the steering coefficient :math:`\lambda`, THEORY's
+Every function takes the independent variable ``lam`` (the steering coefficient :math:`\lambda`, the paper's
 :math:`r_e`) first and its parameters as keywords with defaults, so :class:`lmfit.Model` can wrap it directly
 (:mod:`bounds.fitting.models`). They validate their inputs (a parameter outside its domain raises
 :class:`ValueError` naming it) and return a Python ``float`` for scalar inputs, else an array.
 
 =========================  ===========================================================================  ==========
-function                   form                                                                         THEORY
+function                   form                                                                         section
 =========================  ===========================================================================  ==========
 :func:`tanh_law`           :math:`\tanh(a\lambda+b_0)`                                                  §4, §13.3
 :func:`theorem_2_form`     :math:`1/\big(1+a(1+b^2\lambda^2/2)\big)`                                    §6.1
@@ -17,7 +17,8 @@ function                   form                                                 
 :func:`flat_form`          :math:`c_0`                                                                  comparison
 =========================  ===========================================================================  ==========
 
-``functions`` lists the names (it drives the parametrised tests, as in lmfit).
+The last column is the section of ``docs/specification.md`` that states the law. ``functions`` lists the names (it
+drives the parametrised tests, as in lmfit).
 """
 
 from __future__ import annotations
@@ -58,9 +59,10 @@ def _reals(**named: object) -> list[np.ndarray]:
 
 
 def tanh_law(lam: object, a: object = 1.0, b0: object = 0.0) -> float | np.ndarray:
-    r"""The alignment law :math:`f(\lambda)=\tanh(a\lambda+b_0)` (the authors' fit of Theorem 1, THEORY §13.3).
+    r"""The alignment law :math:`f(\lambda)=\tanh(a\lambda+b_0)` (the authors' fit of Theorem 1, docs/specification.md
+    §13.3).
 
-    Under Theorem 1 (eq. 5, with the ½ and :math:`\Delta` the full gap, THEORY §4) the bound is
+    Under Theorem 1 (eq. 5, with the ½ and :math:`\Delta` the full gap, docs/specification.md §4) the bound is
     :math:`\tanh(\alpha\Delta\lambda/2+\operatorname{artanh}B_0)`, so :math:`a=\alpha\Delta/2` and
     :math:`b_0=\operatorname{artanh}B_0`. Any finite real :math:`a` is accepted here (:class:`AlignmentModel`
     constrains :math:`a\ge0`).
@@ -88,10 +90,10 @@ def theorem_2_form(lam: object, a: object = 1.0, b: object = 1.0) -> float | np.
     r"""Theorem 2's functional form :math:`T(\lambda)=\dfrac{1}{1+a\big(1+\tfrac12b^2\lambda^2\big)}` (eq. 6).
 
     Eq. (6) reads :math:`p_0/\big(p_0+\gamma(1-p_0)(1+\tfrac12(\alpha\beta\sigma\lambda)^2)\big)`, i.e. this form
-    with :math:`a=\gamma(1-p_0)/p_0` and :math:`b=\alpha\beta\sigma` (THEORY §6.1; the authors fit
+    with :math:`a=\gamma(1-p_0)/p_0` and :math:`b=\alpha\beta\sigma` (docs/specification.md §6.1; the authors fit
     ``1/(1 + a + a b² λ²/2)``). Even in :math:`\lambda` and in :math:`b`; equals :math:`1/(1+a)` at :math:`\lambda=0`
-    and decays like :math:`2/(ab^2\lambda^2)`. Theorem 2 as a *bound* fails (THEORY §6.3); the form is kept for
-    fitting.
+    and decays like :math:`2/(ab^2\lambda^2)`. Theorem 2 as a *bound* fails (docs/specification.md §6.3); the form is
+    kept for fitting.
 
     Args:
         lam: :math:`\lambda`, finite.
@@ -118,7 +120,8 @@ def theorem_2_form(lam: object, a: object = 1.0, b: object = 1.0) -> float | np.
 
 
 def restricted_form(lam: object, a: object = 1.0, b: object = 1.0, k: int = 4) -> float | np.ndarray:
-    r"""The restricted-choice form :math:`(1-\tfrac2k)\,T(\lambda)+\tfrac1k` (Corollary 2's average, THEORY §7).
+    r"""The restricted-choice form :math:`(1-\tfrac2k)\,T(\lambda)+\tfrac1k` (Corollary 2's average,
+    docs/specification.md §7).
 
     With :math:`T` = :func:`theorem_2_form`: the weighted average of the three cases of Corollary 2's proof,
     :math:`(1-2/k)T+\tfrac1k(S_++S_-)` with the two sigmoids together contributing about :math:`1/k`. The authors'
@@ -147,7 +150,7 @@ def restricted_form(lam: object, a: object = 1.0, b: object = 1.0, k: int = 4) -
 
 
 def expectation_form(lam: object, p0: object = 0.5, c: object = 0.0) -> float | np.ndarray:
-    r"""The second-order expected helpfulness of THEORY §12.2(c): :math:`f(\lambda)=p_0\,(1-c\lambda^2)`.
+    r"""The second-order expected helpfulness of docs/specification.md §12.2(c): :math:`f(\lambda)=p_0\,(1-c\lambda^2)`.
 
     §12.2(c) gives :math:`\mathbb E_z[H_{P_\lambda}]=p_0-p_0\alpha^2\sigma^2\lambda^2\big[p_0(1-p_0)-S_2\big]
     +O(\lambda^4)`, :math:`S_2=\sum_{b\ne a^*}P(b\mid q)^2`, so
@@ -204,9 +207,9 @@ def linear_form(lam: object, c0: object = 0.0, c1: object = 1.0) -> float | np.n
 def quadratic_form(lam: object, c0: object = 0.0, c1: object = 0.0, c2: object = 1.0) -> float | np.ndarray:
     r"""Quadratic comparison law :math:`f(\lambda)=c_0+c_1\lambda+c_2\lambda^2`.
 
-    Near :math:`\lambda=0` Theorem 2's form is :math:`T_0-\kappa\lambda^2` (THEORY §6.1) and §12.2(c)'s expectation
-    is :math:`p_0-p_0c\lambda^2`: a parabola with :math:`c_1=0`. The linear term is kept free so that the comparison
-    with :func:`linear_form` tests the curvature and the fitted :math:`c_1` tests the symmetry.
+    Near :math:`\lambda=0` Theorem 2's form is :math:`T_0-\kappa\lambda^2` (docs/specification.md §6.1) and §12.2(c)'s
+    expectation is :math:`p_0-p_0c\lambda^2`: a parabola with :math:`c_1=0`. The linear term is kept free so that the
+    comparison with :func:`linear_form` tests the curvature and the fitted :math:`c_1` tests the symmetry.
 
     Args:
         lam: :math:`\lambda`, finite.

@@ -1,10 +1,12 @@
-r"""From fitted parameters to the theory's quantities (THEORY §4, §6.1), with first-order error propagation.
+r"""From fitted parameters to the theory's quantities (docs/specification.md §4, §6.1), with first-order error
+propagation.
 
 Every helper takes each input either as a plain value (float or array), as a ``(value, stderr)`` pair, or as an
 :class:`lmfit.Parameter` (its ``value`` and ``stderr`` are used). It returns a plain value when no input carries an
 uncertainty, else a ``(value, stderr)`` pair, propagated to first order (delta method) with the inputs taken as
 independent; an input without a stderr counts as exact. These are exact reparametrisations, never rescalings: the
-authors' ``b/2.5`` in their plotted curves (THEORY §13.3) is a plotting quirk, not theory, and is not applied here.
+authors' ``b/2.5`` in their plotted curves (docs/specification.md §13.3) is a plotting quirk, not theory, and is not
+applied here.
 
 Imports no lmfit.
 """
@@ -70,14 +72,14 @@ def b0_from_B0(B0: object) -> Any:
 
     Raises:
         ValueError: :math:`|B_0|\ge1`: :math:`\operatorname{artanh}(\pm1)=\pm\infty`, so a saturated unsteered
-            behavior (e.g. the chat models of THEORY §13.3) cannot fix :math:`b_0`; fit it free instead.
+            behavior (e.g. the chat models of docs/specification.md §13.3) cannot fix :math:`b_0`; fit it free instead.
     """
     v, se = _value_se("B0", B0)
     if np.any(np.abs(v) >= 1.0):
         raise ValueError(
             f"B0 must lie in the open interval (-1, 1), got {float(v.ravel()[np.argmax(np.abs(v.ravel()))])}: "
-            "artanh(B0) is infinite at B0 = ±1 (a saturated unsteered behavior, e.g. the chat models of THEORY "
-            "§13.3), so b0 cannot be fixed to it; fit b0 free with AlignmentModel()"
+            "artanh(B0) is infinite at B0 = ±1 (a saturated unsteered behavior, e.g. the chat models of "
+            "docs/specification.md §13.3), so b0 cannot be fixed to it; fit b0 free with AlignmentModel()"
         )
     return _out(np.arctanh(v), [_term(1.0 / (1.0 - v**2), se)])
 
@@ -85,10 +87,11 @@ def b0_from_B0(B0: object) -> Any:
 def alpha_delta_from_tanh(a: object) -> Any:
     r""":math:`\alpha\Delta=2a` from the slope :math:`a` of :math:`\tanh(a\lambda+b_0)`.
 
-    Theorem 1 (eq. 5) as reconstructed in THEORY §4 has :math:`\tanh(\alpha\Delta\lambda/2+\operatorname{artanh}B_0)`
-    with :math:`\Delta` the **full** gap between aligned and misaligned projections, so :math:`a=\alpha\Delta/2`.
-    (If the published constant lacked the ½, the same fit would read :math:`\alpha\Delta=a`; THEORY §4 shows the ½
-    is necessary with the full-gap :math:`\Delta`.) Stderr: :math:`2\,\mathrm{se}(a)`.
+    Theorem 1 (eq. 5) as reconstructed in docs/specification.md §4 has
+    :math:`\tanh(\alpha\Delta\lambda/2+\operatorname{artanh}B_0)` with :math:`\Delta` the **full** gap between aligned
+    and misaligned projections, so :math:`a=\alpha\Delta/2`. (If the published constant lacked the ½, the same fit would
+    read :math:`\alpha\Delta=a`; docs/specification.md §4 shows the ½ is necessary with the full-gap :math:`\Delta`.)
+    Stderr: :math:`2\,\mathrm{se}(a)`.
 
     Args:
         a: fitted :math:`a\ge0` (value, ``(value, stderr)`` or Parameter).
@@ -107,10 +110,10 @@ def alpha_delta_from_tanh(a: object) -> Any:
 def gamma_from_theorem_2(a: object, p0: object) -> Any:
     r""":math:`\gamma=a\,p_0/(1-p_0)` from Theorem 2's fitted :math:`a=\gamma(1-p_0)/p_0` and a measured :math:`p_0`.
 
-    THEORY §6.1: :math:`\gamma=2\min(P^+,P^-)/(1-p_0)\le1`. A value above 1 is returned as is: it says the form
-    (or the :math:`p_0` used) does not describe the data, e.g. a fit to a dataset average with an average
-    :math:`p_0` (THEORY §13.3).
-    Stderr: :math:`\sqrt{(p_0\,\mathrm{se}_a/(1-p_0))^2+(a\,\mathrm{se}_{p_0}/(1-p_0)^2)^2}`.
+    docs/specification.md §6.1: :math:`\gamma=2\min(P^+,P^-)/(1-p_0)\le1`. A value above 1 is returned as is: it says
+    the form (or the :math:`p_0` used) does not describe the data, e.g. a fit to a dataset average with an average
+    :math:`p_0` (docs/specification.md §13.3). Stderr:
+    :math:`\sqrt{(p_0\,\mathrm{se}_a/(1-p_0))^2+(a\,\mathrm{se}_{p_0}/(1-p_0)^2)^2}`.
 
     Args:
         a: fitted :math:`a\ge0` (value, ``(value, stderr)`` or Parameter).
@@ -136,13 +139,13 @@ def sigma_from_theorem_2(b: object, alpha: object, beta: object) -> Any:
 
     .. warning::
 
-        **β must be given, and chosen with care (THEORY §6.1).** :math:`\beta=\min(Y^+,Y^-)` is the minimum of two
-        weighted means of half-normal-like variables: about 0.47 at :math:`k=4`, 0.54 at :math:`k=10` and 0.58 at
-        :math:`k=50` for Gaussian noise and Dirichlet :math:`p`, **well below** the paper's
+        **β must be given, and chosen with care (docs/specification.md §6.1).** :math:`\beta=\min(Y^+,Y^-)` is the
+        minimum of two weighted means of half-normal-like variables: about 0.47 at :math:`k=4`, 0.54 at :math:`k=10` and
+        0.58 at :math:`k=50` for Gaussian noise and Dirichlet :math:`p`, **well below** the paper's
         :math:`\sqrt{2/\pi}\approx0.8` (the mean of a single :math:`|\mathcal N(0,1)|`). Using 0.8 understates σ by
         a factor of about 1.4–1.7. Report which β was used. The σ obtained is the **within-query** standard
         deviation of each projection :math:`z_s` (pooled across queries the differences spread by
-        :math:`\sqrt2\sigma`), and a fit to a dataset average mixes queries' β and σ (THEORY §13.3).
+        :math:`\sqrt2\sigma`), and a fit to a dataset average mixes queries' β and σ (docs/specification.md §13.3).
 
     Stderr: :math:`\sigma\sqrt{(\mathrm{se}_b/b)^2+(\mathrm{se}_\alpha/\alpha)^2+(\mathrm{se}_\beta/\beta)^2}`
     (written with derivatives, so :math:`b=0` is fine).

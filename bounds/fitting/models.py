@@ -4,9 +4,9 @@ Each model wraps one pure function of :mod:`bounds.fitting.lineshapes` with the 
 (:math:`\lambda`), sets the bounds the mathematics requires as parameter hints, and has
 ``guess(data, lam=..., **kwargs)`` returning :class:`lmfit.Parameters` (keyword arguments override single guessed
 values, as in lmfit). The docstring of each model states the law and how its parameters map to the theory's
-:math:`\alpha, \Delta, \beta, \sigma, \gamma, p_0` (THEORY §4, §6.1, §7, §12.2c); :mod:`bounds.fitting.mapping`
-turns fitted values into those quantities. Nothing here rescales a fitted parameter (the authors' plotted
-``b/2.5`` is a plotting quirk of their notebooks, THEORY §13.3, not theory).
+:math:`\alpha, \Delta, \beta, \sigma, \gamma, p_0` (docs/specification.md §4, §6.1, §7, §12.2c);
+:mod:`bounds.fitting.mapping` turns fitted values into those quantities. Nothing here rescales a fitted parameter (the
+authors' plotted ``b/2.5`` is a plotting quirk of their notebooks, docs/specification.md §13.3, not theory).
 
 Importing this module imports :mod:`lmfit`.
 """
@@ -112,21 +112,22 @@ class AlignmentModel(_LamModel):
 
         f(\lambda; a, b_0) = \tanh(a\lambda + b_0), \qquad a \ge 0 .
 
-    **Mapping.** Theorem 1 (eq. 5, THEORY §4) with the ½ and :math:`\Delta` the *full* gap between aligned and
-    misaligned projections gives the bound :math:`\tanh(\alpha\Delta\lambda/2+\operatorname{artanh}B_0)`, so
+    **Mapping.** Theorem 1 (eq. 5, docs/specification.md §4) with the ½ and :math:`\Delta` the *full* gap between
+    aligned and misaligned projections gives the bound :math:`\tanh(\alpha\Delta\lambda/2+\operatorname{artanh}B_0)`, so
 
     * :math:`a = \alpha\Delta/2`, i.e. :math:`\alpha\Delta = 2a` (:func:`~bounds.fitting.alpha_delta_from_tanh`);
       without the ½ (a half-gap :math:`\Delta`) it would be :math:`\alpha\Delta=a`;
     * :math:`b_0 = \operatorname{artanh}B_0`, with :math:`B_0` the unsteered behavior expectation.
 
-    **b0 free or fixed.** ``AlignmentModel()`` leaves :math:`b_0` free, as the authors did (THEORY §13.3); a free
-    :math:`b_0` need not equal :math:`\operatorname{artanh}B_0` (e.g. −8.35 for the chat model, whose
+    **b0 free or fixed.** ``AlignmentModel()`` leaves :math:`b_0` free, as the authors did (docs/specification.md
+    §13.3); a free :math:`b_0` need not equal :math:`\operatorname{artanh}B_0` (e.g. −8.35 for the chat model, whose
     :math:`B_0=-1`). ``AlignmentModel(b0=np.arctanh(B0))`` (or :meth:`from_B0`) fixes :math:`b_0`
     (``vary=False``) at the measured value, as Theorem 1 prescribes, and fits :math:`a` alone. A measured
     :math:`B_0=\pm1` has :math:`\operatorname{artanh}B_0=\pm\infty` and cannot be fixed: leave :math:`b_0` free.
 
     Parameters: ``a`` (hint ``min=0``), ``b0`` (finite; fixed when given). The bound :math:`a\ge0` encodes steering
-    *towards* the aligned set; for a curve that falls with :math:`\lambda`, fit :math:`-\lambda` (THEORY §0).
+    *towards* the aligned set; for a curve that falls with :math:`\lambda`, fit :math:`-\lambda` (docs/specification.md
+    §0).
 
     Args:
         b0: ``None`` (free :math:`b_0`) or the finite value to fix :math:`b_0` at.
@@ -148,8 +149,8 @@ class AlignmentModel(_LamModel):
             if np.isinf(value):
                 raise ValueError(
                     f"b0 must be finite, got {float(value)}: b0 = artanh(B0) is infinite for a measured B0 = ±1 "
-                    "(a saturated unsteered behavior, e.g. the chat models of THEORY §13.3), so it cannot be fixed; "
-                    "leave b0 free with AlignmentModel() (the authors' free fit found b0 ≈ -8.3 there)"
+                    "(a saturated unsteered behavior, e.g. the chat models of docs/specification.md §13.3), so it "
+                    "cannot be fixed; leave b0 free with AlignmentModel() (the authors' free fit found b0 ≈ -8.3 there)"
                 )
             b0 = float(value)
         self.b0 = b0
@@ -230,16 +231,16 @@ class Theorem2Model(_LamModel):
         = \frac{p_0}{p_0+\gamma(1-p_0)\big(1+\tfrac12(\alpha\beta\sigma\lambda)^2\big)},
         \qquad a\ge0,\ b\ge0 .
 
-    **Mapping** (eq. 6, THEORY §6.1): :math:`a=\gamma(1-p_0)/p_0` and :math:`b=\alpha\beta\sigma`. Hence
+    **Mapping** (eq. 6, docs/specification.md §6.1): :math:`a=\gamma(1-p_0)/p_0` and :math:`b=\alpha\beta\sigma`. Hence
     :math:`\gamma=a\,p_0/(1-p_0)` given a measured :math:`p_0` (:func:`~bounds.fitting.gamma_from_theorem_2`)
     and :math:`\sigma=b/(\alpha\beta)` given :math:`\alpha` and :math:`\beta`
     (:func:`~bounds.fitting.sigma_from_theorem_2`).
-    **Caution (THEORY §6.1):** :math:`\beta=\min(Y^+,Y^-)` is about 0.47/0.54/0.58 at :math:`k=4/10/50`, well below
-    the :math:`\sqrt{2/\pi}\approx0.8` of the paper's A.3; say which β is used. :math:`\gamma,\beta,p_0` are per
-    query, so a fit to a dataset average (as the authors did, §13.3) estimates no single query's values.
+    **Caution (docs/specification.md §6.1):** :math:`\beta=\min(Y^+,Y^-)` is about 0.47/0.54/0.58 at :math:`k=4/10/50`,
+    well below the :math:`\sqrt{2/\pi}\approx0.8` of the paper's A.3; say which β is used. :math:`\gamma,\beta,p_0` are
+    per query, so a fit to a dataset average (as the authors did, §13.3) estimates no single query's values.
 
-    Theorem 2 as a bound fails (THEORY §6.3); this is the functional form researchers fit. The fitted :math:`b` is
-    reported as fitted: the authors' ``b/2.5`` in their plots is not part of the theory.
+    Theorem 2 as a bound fails (docs/specification.md §6.3); this is the functional form researchers fit. The fitted
+    :math:`b` is reported as fitted: the authors' ``b/2.5`` in their plots is not part of the theory.
 
     Parameters: ``a`` (hint ``min=0``), ``b`` (hint ``min=0``; the form depends on :math:`b^2` only).
 
@@ -284,10 +285,10 @@ class RestrictedModel(_LamModel):
         f(\lambda; a, b) = \Big(1-\frac2k\Big)\frac{1}{1+a\big(1+\tfrac12b^2\lambda^2\big)} + \frac1k,
         \qquad a\ge0,\ b\ge0,\ k\in\{3,4,\dots\}\ \text{fixed}.
 
-    **Mapping** (THEORY §7): Corollary 2's average over the three noise cases, with :math:`k` the number of answer
-    options (:math:`k=n` for multiple choice); the authors' ``0.5 T + 0.25`` over A–D is :math:`k=4`. :math:`a` and
-    :math:`b` map as in :class:`Theorem2Model` (:math:`a=\gamma(1-p_0)/p_0`, :math:`b=\alpha\beta\sigma`, with the
-    same caution on β). :math:`k` is not fitted: it is the number of options, an integer.
+    **Mapping** (docs/specification.md §7): Corollary 2's average over the three noise cases, with :math:`k` the number
+    of answer options (:math:`k=n` for multiple choice); the authors' ``0.5 T + 0.25`` over A–D is :math:`k=4`.
+    :math:`a` and :math:`b` map as in :class:`Theorem2Model` (:math:`a=\gamma(1-p_0)/p_0`, :math:`b=\alpha\beta\sigma`,
+    with the same caution on β). :math:`k` is not fitted: it is the number of options, an integer.
 
     Parameters: ``a`` (hint ``min=0``), ``b`` (hint ``min=0``).
 
@@ -340,7 +341,7 @@ class RestrictedModel(_LamModel):
 
 
 class ExpectationModel(_LamModel):
-    r"""The expectation form of THEORY §12.2(c), :math:`p_0(1-c\lambda^2)` (:func:`expectation_form`).
+    r"""The expectation form of docs/specification.md §12.2(c), :math:`p_0(1-c\lambda^2)` (:func:`expectation_form`).
 
     .. math::
 
@@ -433,9 +434,9 @@ class QuadraticModel(_LamModel):
         f(\lambda; c_0, c_1, c_2) = c_0 + c_1\lambda + c_2\lambda^2 .
 
     Near :math:`\lambda=0` Theorem 2's form is :math:`T_0-\kappa\lambda^2` with
-    :math:`\kappa=\tfrac{p_0\gamma(1-p_0)(\alpha\beta\sigma)^2}{2(p_0+\gamma(1-p_0))^2}` (THEORY §6.1), and §12.2(c)
-    gives :math:`c_2=-p_0c`; both predict :math:`c_1=0`. :math:`c_1` is left free so that a fitted non-zero slope
-    (the per-query first-order term of THEORY §6.3) shows up.
+    :math:`\kappa=\tfrac{p_0\gamma(1-p_0)(\alpha\beta\sigma)^2}{2(p_0+\gamma(1-p_0))^2}` (docs/specification.md §6.1),
+    and §12.2(c) gives :math:`c_2=-p_0c`; both predict :math:`c_1=0`. :math:`c_1` is left free so that a fitted non-zero
+    slope (the per-query first-order term of docs/specification.md §6.3) shows up.
 
     Parameters: ``c0``, ``c1``, ``c2`` (free).
 

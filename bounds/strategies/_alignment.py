@@ -1,7 +1,8 @@
 r"""Strategies for the alignment statements (Theorem 1, Corollary 1): binary scores and a hard margin.
 
-An instance is one query in the exact parametrisation of THEORY §1: the unsteered distribution ``p`` over the answer
-tokens, their projections ``z`` on the steering direction, and binary scores (``+1`` aligned, ``-1`` misaligned).
+An instance is one query in the exact parametrisation of docs/specification.md §1: the unsteered distribution ``p`` over
+the answer tokens, their projections ``z`` on the steering direction, and binary scores (``+1`` aligned, ``-1``
+misaligned).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..steered import behavior_expectation
-from ._common import log_weights
+from ._common import MIN_LOG_WEIGHT, TYPICAL_LOW_LOG_WEIGHT, TYPICAL_MIN, log_weights, typical_draw
 
 __all__ = ["HardMarginInstance", "hard_margin_instances"]
 
@@ -21,7 +22,8 @@ _Z = st.floats(-50.0, 50.0, allow_nan=False, allow_infinity=False)
 
 @dataclass(frozen=True)
 class ScoredInstance:
-    """One query in the exact parametrisation of THEORY §1: ``p``, ``z``, token scores, a margin and a norm.
+    """One query in the exact parametrisation of docs/specification.md §1: ``p``, ``z``, token scores, a margin and a
+    norm.
 
     Attributes:
         p: unsteered distribution over the answer tokens (strictly positive, sums to 1).
@@ -77,26 +79,49 @@ class HardMarginInstance(ScoredInstance):
         return float(self.z[self.scores > 0].min() - self.z[self.scores < 0].max())
 
 
+#: the smallest positive margin drawn for a threshold statement (``positive=True``): below it the thresholds
+#: ``~1/(αΔ)`` put ``‖δ‖ z`` beyond float64, where the steered distribution cannot be evaluated
+MIN_POSITIVE_MARGIN = 1e-100
+
+
+def _margins(typical: bool, positive: bool = False) -> st.SearchStrategy[float]:
+    """A margin ``Δ`` in ``[0, 20]`` (``[1e-100, 20]`` when ``positive``; ``[1e-3, 20]`` in the typical half)."""
+    if typical:
+        return st.floats(TYPICAL_MIN, 20.0)
+    return st.floats(MIN_POSITIVE_MARGIN if positive else 0.0, 20.0, allow_nan=False)
+
+
 def _separated_above(
-    draw: st.DrawFn, z_low: np.ndarray, n_high: int, exact: bool | None = None, delta: float | None = None
+    draw: st.DrawFn,
+    z_low: np.ndarray,
+    n_high: int,
+    exact: bool | None = None,
+    delta: float | None = None,
+    margins: st.SearchStrategy[float] | None = None,
 ) -> tuple[np.ndarray, float]:
     """Projections of ``n_high`` tokens at least ``delta`` above every entry of ``z_low``, and that ``delta``.
 
     ``exact=True`` puts the closest pair at exactly the margin, ``False`` adds a common positive slack, ``None`` lets
-    hypothesis choose. ``delta=None`` draws the margin in [0, 20]; a given ``delta`` is used as drawn (e.g. one margin
-    shared by every step of a response tree).
+    hypothesis choose. ``delta=None`` draws the margin from ``margins`` (default: ``[0, 20]``); a given ``delta`` is
+    used as drawn (e.g. one margin shared by every step of a response tree).
     """
     if delta is None:
-        delta = draw(st.floats(0.0, 20.0, allow_nan=False))
+        delta = draw(margins if margins is not None else _margins(False))
     extra = np.asarray(draw(st.lists(st.floats(0.0, 50.0), min_size=n_high, max_size=n_high)))
     if draw(st.booleans()) if exact is None else exact:
         extra[0] = 0.0  # the closest pair at exactly the margin: the bounds are tightest there
     else:
         extra = extra + draw(st.floats(0.0, 10.0))
-    z_high = z_low.max() + delta + extra
-    # float64 rounding can make the realised gap smaller than the drawn delta (e.g. 1 + 1e-100 == 1): state the margin
-    # that actually holds, so the hypothesis is true in the arithmetic the checks use.
-    return z_high, float(min(delta, z_high.min() - z_low.max()))
+    top = z_low.max()
+    z_high = top + delta + extra
+    # float64 rounding can make the realised gap smaller than the drawn delta (e.g. 1 + 1e-100 == 1): raise each such
+    # projection to the next float until the gap is at least delta, so the drawn margin holds in the arithmetic the
+    # checks use (a positive delta stays positive: it does not collapse to a margin of 0)
+    short = z_high - top < delta
+    while short.any():
+        z_high[short] = np.nextafter(z_high[short], np.inf)
+        short = z_high - top < delta
+    return z_high, float(delta)
 
 
 @st.composite
@@ -106,6 +131,8 @@ def hard_margin_instances(
     max_misaligned: int = 5,
     max_norm: float = 1e3,
     exact_margin: bool | None = None,
+    positive_margin: bool = False,
+    min_log_weight: float = MIN_LOG_WEIGHT,
 ) -> HardMarginInstance:
     """Instances of Theorem 1's hypotheses, and nothing narrower.
 
@@ -116,21 +143,36 @@ def hard_margin_instances(
     * ``min_{A+} z - max_{A-} z >= delta >= 0``: Assumption 2 with full-gap margin ``delta`` (eq. 8); the slack
       above ``delta`` is free (``exact_margin=True`` forces it to 0 at the closest pair, ``None`` lets hypothesis
       choose), misaligned projections and the spread of aligned ones are arbitrary in ``[-50, 50]``;
-    * ``0 <= norm <= max_norm``: any steering strength (Theorem 1 holds exactly for every ``‖δ‖``, THEORY §13.5).
+      ``positive_margin=True`` draws ``delta >= 1e-100`` (the hypothesis ``αΔ > 0`` of Corollary 1's threshold, within
+      float64: a smaller margin puts the threshold's ``‖δ‖ z`` beyond float64);
+    * ``0 <= norm <= max_norm``: any steering strength (Theorem 1 holds exactly for every ``‖δ‖``, docs/specification.md
+      §13.5).
 
-    Masses range down to about 1e-300.
+    Masses range down to about 1e-300 (log-weights down to ``min_log_weight``: e.g. -34 keeps every mass above
+    ~1e-15 of the largest, so ``B0`` is not rounded to ±1 in float64, the domain of functions that take ``B0``). About
+    half the instances are *typical* (:func:`typical_draw`): masses within
+    ``e^-30`` of each other, ``delta`` and ``norm`` at least 1e-3 (the range where the bound says more than
+    ``B >= B0``); the others range over the whole domain above.
     """
+    typical = typical_draw(draw)
     n_plus = draw(st.integers(1, max_aligned))
     n_minus = draw(st.integers(1, max_misaligned))
-    logw = draw(log_weights(n_plus + n_minus))
+    logw = draw(
+        log_weights(n_plus + n_minus, max(TYPICAL_LOW_LOG_WEIGHT, min_log_weight) if typical else min_log_weight)
+    )
     w = np.exp(logw - logw.max())
     p = w / w.sum()
     z_minus = np.asarray(draw(st.lists(_Z, min_size=n_minus, max_size=n_minus)))
-    z_plus, delta = _separated_above(draw, z_minus, n_plus, exact_margin)
+    z_plus, delta = _separated_above(draw, z_minus, n_plus, exact_margin, margins=_margins(typical, positive_margin))
     z = np.concatenate([z_plus, z_minus])
     scores = np.concatenate([np.ones(n_plus), -np.ones(n_minus)])
-    norm = draw(st.floats(0.0, max_norm, allow_nan=False))
+    norm = draw(_norm_range(typical, max_norm))
     return HardMarginInstance(p=p, z=z, scores=scores, delta=delta, norm=norm)
+
+
+def _norm_range(typical: bool, max_norm: float) -> st.SearchStrategy[float]:
+    """``‖δ‖`` in ``[0, max_norm]`` (``[min(1e-3, max_norm), max_norm]`` in the typical half)."""
+    return st.floats(min(TYPICAL_MIN, max_norm) if typical else 0.0, max_norm, allow_nan=False)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -150,9 +192,11 @@ def _logsumexp(x: np.ndarray) -> float:
     return float(np.logaddexp.reduce(x)) if x.size else -np.inf
 
 
-def _norms(max_norm: float) -> st.SearchStrategy[float]:
-    """``‖δ‖`` in ``[0, max_norm]``, with the small-norm regime (where the bounds bite) drawn often."""
-    return st.one_of(st.floats(0.0, 2.0), st.floats(0.0, max_norm))
+def _norms(max_norm: float, typical: bool = False) -> st.SearchStrategy[float]:
+    """``‖δ‖`` in ``[0, max_norm]``, with the small-norm regime (where the bounds bite) drawn often; at least
+    ``min(1e-3, max_norm)`` in the typical half."""
+    lo = min(TYPICAL_MIN, max_norm) if typical else 0.0
+    return st.one_of(st.floats(lo, max(lo, min(2.0, max_norm))), st.floats(lo, max_norm))
 
 
 @dataclass(frozen=True)
@@ -219,7 +263,12 @@ class SoftMarginBoundInstance:
 
 @st.composite
 def soft_margin_bound_instances(
-    draw: st.DrawFn, max_aligned: int = 4, max_misaligned: int = 6, max_norm: float = 1e3
+    draw: st.DrawFn,
+    max_aligned: int = 4,
+    max_misaligned: int = 6,
+    max_norm: float = 1e3,
+    positive_delta_M: bool = False,
+    min_log_weight: float = MIN_LOG_WEIGHT,
 ) -> SoftMarginBoundInstance:
     """Instances of Theorem 3's hypotheses (Assumption 4, eqs. 46-50), and nothing narrower.
 
@@ -236,32 +285,50 @@ def soft_margin_bound_instances(
       float sum exceeds 1 by rounding, ``rho = 1`` undershoots it by at most an ulp);
     * ``delta_M = depth + slack`` with slack in ``[0, 10]`` (eq. 48: any real ``>= depth``; ``depth + slack >= depth``
       holds in float64 because rounding is monotone); any real in ``[-50, 50]`` when ``M`` is empty (eq. 48 vacuous);
-    * ``0 <= norm <= max_norm`` (the theorem is stated for steering towards ``A+``).
+      ``positive_delta_M=True`` draws ``delta_M > 0`` (the threshold form's domain ``Δ_M > 0``): ``depth + slack``
+      when ``depth > 0``, else any real in ``(0, 10]`` (``>= depth`` still);
+    * ``0 <= norm <= max_norm`` (the theorem is stated for steering towards ``A+``);
+    * log-weights down to ``min_log_weight`` (default -690: masses down to about 1e-300).
+
+    About half the instances are *typical* (:func:`typical_draw`): masses within ``e^-30`` of each other, ``delta`` at
+    least 1e-3, ``norm`` in ``[1e-3, 2]``, misaligned tokens meant to be misclassified at most 2 beyond the aligned
+    minimum and up to ``e^10`` times rarer than the others, ``rho`` between ``P(M)`` and ``P(M) + max(P(M), 1e-3)``
+    and the slack of ``delta_M`` in ``[0, 1]`` (where the bound is above -1, i.e. not vacuous, more often); the others
+    range over the whole domain.
     """
+    typical = typical_draw(draw)
     n_plus = draw(st.integers(1, max_aligned))
     n_minus = draw(st.integers(1, max_misaligned))
-    logw = draw(log_weights(n_plus + n_minus))
-    w = np.exp(logw - logw.max())
-    p = w / w.sum()
+    logw = draw(
+        log_weights(n_plus + n_minus, max(TYPICAL_LOW_LOG_WEIGHT, min_log_weight) if typical else min_log_weight)
+    )
     z_plus = np.asarray(draw(st.lists(_Z, min_size=n_plus, max_size=n_plus)))
-    delta = draw(st.floats(0.0, 20.0, allow_nan=False))
+    delta = draw(_margins(typical))
     lo = z_plus.min() - delta
     z_minus = []
-    for _ in range(n_minus):
+    for j in range(n_minus):
         if draw(st.booleans()):
             z_minus.append(lo - draw(st.floats(0.0, 50.0)))
         else:
-            z_minus.append(lo + draw(st.floats(0.0, delta + 30.0)))
+            z_minus.append(lo + draw(st.floats(0.0, delta + (2.0 if typical else 30.0))))
+            if typical:  # a typical misclassified token is rarer than the others by a factor up to e^-10
+                logw[n_plus + j] -= draw(st.floats(0.0, 10.0))
+    w = np.exp(logw - logw.max())
+    p = w / w.sum()
     z = np.concatenate([z_plus, np.asarray(z_minus)])
     scores = np.concatenate([np.ones(n_plus), -np.ones(n_minus)])
     probe = SoftMarginBoundInstance(p=p, z=z, scores=scores, delta=delta, delta_M=0.0, rho=0.0, norm=0.0)
     P_M, depth = probe.P_M, probe.depth
-    rho = min(1.0, P_M + draw(st.floats(0.0, 1.0)) * max(0.0, 1.0 - P_M))
-    if np.isfinite(depth):
-        delta_M = depth + draw(st.floats(0.0, 10.0))
+    room = max(0.0, 1.0 - P_M)
+    rho = min(1.0, P_M + draw(st.floats(0.0, 1.0)) * (min(max(P_M, 1e-3), room) if typical else room))
+    hi = 1.0 if typical else 10.0
+    if positive_delta_M and not depth > 0:
+        delta_M = draw(st.floats(0.0, hi, exclude_min=True))
+    elif np.isfinite(depth):
+        delta_M = depth + draw(st.floats(0.0, hi))
     else:
-        delta_M = draw(st.floats(-50.0, 50.0))
-    norm = draw(_norms(max_norm))
+        delta_M = draw(st.floats(-1.0 if typical else -50.0, 1.0 if typical else 50.0))
+    norm = draw(st.floats(min(TYPICAL_MIN, max_norm), min(2.0, max_norm)) if typical else _norms(max_norm))
     return SoftMarginBoundInstance(p=p, z=z, scores=scores, delta=delta, delta_M=float(delta_M), rho=rho, norm=norm)
 
 
@@ -293,18 +360,22 @@ def trinary_instances(
     * ``min_{A+} z - max_{A- ∪ A0} z >= delta >= 0`` (the margin, with the float fix of
       :func:`hard_margin_instances`);
     * ``0 <= norm <= max_norm``. Masses down to about 1e-300.
+
+    About half the instances are *typical* (:func:`typical_draw`): masses within ``e^-30`` of each other, ``delta`` and
+    ``norm`` at least 1e-3; the others range over the whole domain.
     """
+    typical = typical_draw(draw)
     n_plus = draw(st.integers(1, max_aligned))
     n_other = draw(st.integers(1, max_other))
     other = np.asarray(draw(st.lists(st.sampled_from([-1.0, 0.0]), min_size=n_other, max_size=n_other)))
-    logw = draw(log_weights(n_plus + n_other))
+    logw = draw(log_weights(n_plus + n_other, TYPICAL_LOW_LOG_WEIGHT if typical else MIN_LOG_WEIGHT))
     w = np.exp(logw - logw.max())
     p = w / w.sum()
     z_other = np.asarray(draw(st.lists(_Z, min_size=n_other, max_size=n_other)))
-    z_plus, delta = _separated_above(draw, z_other, n_plus)
+    z_plus, delta = _separated_above(draw, z_other, n_plus, margins=_margins(typical))
     z = np.concatenate([z_plus, z_other])
     scores = np.concatenate([np.ones(n_plus), other])
-    return TrinaryInstance(p=p, z=z, scores=scores, delta=delta, norm=draw(_norms(max_norm)))
+    return TrinaryInstance(p=p, z=z, scores=scores, delta=delta, norm=draw(_norms(max_norm, typical)))
 
 
 @dataclass(frozen=True)
@@ -350,22 +421,26 @@ def graded_instances(draw: st.DrawFn, max_ge: int = 4, max_lt: int = 4, max_norm
     * ``min_{score >= b} z - max_{score < b} z >= delta >= 0`` (the margin, with the float fix of
       :func:`hard_margin_instances`); projections otherwise free in ``[-50, 50]`` (plus the gap);
     * ``0 <= norm <= max_norm``. Masses down to about 1e-300.
+
+    About half the instances are *typical* (:func:`typical_draw`): ``b >= -0.99`` with at least one answer below it,
+    masses within ``e^-30`` of each other, ``delta`` and ``norm`` at least 1e-3; the others range over the whole domain.
     """
-    b = draw(st.floats(-1.0, 1.0))
+    typical = typical_draw(draw)
+    b = draw(st.floats(-0.99, 1.0) if typical else st.floats(-1.0, 1.0))
     n_ge = draw(st.integers(1, max_ge))
-    n_lt = draw(st.integers(0, max_lt)) if b > -1.0 else 0
+    n_lt = draw(st.integers(1 if typical else 0, max_lt)) if b > -1.0 else 0
     s_ge = draw(st.lists(st.floats(b, 1.0), min_size=n_ge, max_size=n_ge))
     s_lt = draw(st.lists(st.floats(-1.0, b, exclude_max=True), min_size=n_lt, max_size=n_lt)) if n_lt else []
-    logw = draw(log_weights(n_ge + n_lt))
+    logw = draw(log_weights(n_ge + n_lt, TYPICAL_LOW_LOG_WEIGHT if typical else MIN_LOG_WEIGHT))
     w = np.exp(logw - logw.max())
     p = w / w.sum()
     if n_lt:
         z_lt = np.asarray(draw(st.lists(_Z, min_size=n_lt, max_size=n_lt)))
-        z_ge, delta = _separated_above(draw, z_lt, n_ge)
+        z_ge, delta = _separated_above(draw, z_lt, n_ge, margins=_margins(typical))
     else:
         z_lt = np.zeros(0)
         z_ge = np.asarray(draw(st.lists(_Z, min_size=n_ge, max_size=n_ge)))
-        delta = draw(st.floats(0.0, 20.0))
+        delta = draw(_margins(typical))
     z = np.concatenate([z_ge, z_lt])
     scores = np.asarray(s_ge + s_lt, dtype=float)
-    return GradedInstance(p=p, z=z, scores=scores, b=b, delta=delta, norm=draw(_norms(max_norm)))
+    return GradedInstance(p=p, z=z, scores=scores, b=b, delta=delta, norm=draw(_norms(max_norm, typical)))

@@ -1,4 +1,5 @@
-r"""Strategies for Assumptions 1--4 (THEORY §3): instances that satisfy each predicate, and instances that violate it.
+r"""Strategies for Assumptions 1--4 (docs/specification.md §3): instances that satisfy each predicate, and instances
+that violate it.
 
 Each strategy builds its instance from the assumption's *structure* (a line through the origin, points placed on
 either side of a margin, i.i.d. draws from a law), not by evaluating the predicate, so the tests of

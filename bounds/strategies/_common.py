@@ -5,23 +5,41 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-__all__ = ["log_weights", "probability_vectors", "split_masses"]
+__all__ = ["log_weights", "probability_vectors", "split_masses", "typical_draw"]
 
 #: smallest log-weight generated: probabilities down to about 1e-300 (the numeric functions' documented range)
 MIN_LOG_WEIGHT = -690.0
 
 
-def log_weights(n: int | st.SearchStrategy[int]) -> st.SearchStrategy[np.ndarray]:
-    """``n`` log-weights in ``[-690, 0]``: after normalisation, probabilities from about 1e-300 to 1.
+def log_weights(n: int | st.SearchStrategy[int], low: float = MIN_LOG_WEIGHT) -> st.SearchStrategy[np.ndarray]:
+    """``n`` log-weights in ``[low, 0]`` (default ``[-690, 0]``): after normalisation, probabilities from about 1e-300
+    to 1. A caller passes a higher ``low`` (e.g. -30) for the *typical* half of its draws (:func:`typical_draw`).
 
     Edge values (all equal, one dominant, tiny masses) come from hypothesis' float shrinking towards 0 and bounds.
     """
     ns = st.just(n) if isinstance(n, int) else n
     return ns.flatmap(
-        lambda m: st.lists(
-            st.floats(MIN_LOG_WEIGHT, 0.0, allow_nan=False, allow_infinity=False), min_size=m, max_size=m
-        ).map(np.asarray)
+        lambda m: st.lists(st.floats(low, 0.0, allow_nan=False, allow_infinity=False), min_size=m, max_size=m).map(
+            np.asarray
+        )
     )
+
+
+#: the typical half of the draws (:func:`typical_draw`): log-weights within this of each other (masses >= 1e-13 of the
+#: largest, so ``B0`` is far from ±1 in float64), margins and norms at least :data:`TYPICAL_MIN`
+TYPICAL_LOW_LOG_WEIGHT = -30.0
+TYPICAL_MIN = 1e-3
+
+
+def typical_draw(draw: st.DrawFn) -> bool:
+    """Whether this instance draws its parameters from the *typical* range, where a statement says more than a
+    triviality (moderate masses, margins and norms ``>= 1e-3``) -- about half the instances -- or from the statement's
+    full domain (the other half). The full domain is the shrinking target (``False``), so counterexample searches still
+    shrink to the edges (``Δ = 0``, masses of 1e-300). Nothing is narrowed: the union of the two ranges is the full
+    domain; the mix only keeps degenerate instances (``Δ = 0``, ``‖δ‖ = 0``, ``B0`` rounded to ±1) from crowding out
+    the ones that test the statement (hypothesis draws the edges of a float range often).
+    """
+    return draw(st.booleans())
 
 
 def _normalise(logw: np.ndarray) -> np.ndarray:

@@ -1,4 +1,5 @@
-r"""Strategies for the helpfulness statements: Assumption 3 noise (Theorem 2, Corollaries 2–3, THEORY §12.2).
+r"""Strategies for the helpfulness statements: Assumption 3 noise (Theorem 2, Corollaries 2–3, docs/specification.md
+§12.2).
 
 Two kinds of instances:
 
@@ -21,7 +22,14 @@ from scipy.special import expit
 
 from .._montecarlo import noise_law
 from ..steered import helpfulness
-from ._common import log_weights, probability_vectors
+from ._common import (
+    MIN_LOG_WEIGHT,
+    TYPICAL_LOW_LOG_WEIGHT,
+    TYPICAL_MIN,
+    _normalise,
+    log_weights,
+    typical_draw,
+)
 
 __all__ = [
     "SHAPES",
@@ -208,7 +216,7 @@ def noisy_queries(
     max_tail: int = 4,
     laws: st.SearchStrategy[tuple[str, dict[str, float]]] | None = None,
 ) -> NoisyQuery:
-    """Configurations of Theorem 2's hypotheses (THEORY §6.1, Assumption 3), and nothing narrower.
+    """Configurations of Theorem 2's hypotheses (docs/specification.md §6.1, Assumption 3), and nothing narrower.
 
     Each restriction and the hypothesis it encodes:
 
@@ -222,7 +230,7 @@ def noisy_queries(
       caller passes ``laws``), standardised to sd ``sigma``; tail projections are fixed values in
       ``[-10σ, 10σ]`` (unconstrained by Assumption 3);
     * the bound is checked on a grid of 17 coefficients ``0 <= α σ λ <= t_max``, ``t_max`` in [0.1, 20]: steering
-      towards the aligned side (THEORY §0), any strength.
+      towards the aligned side (docs/specification.md §0), any strength.
     """
     k = draw(st.integers(min_k, max_k))
     shared = draw(_shared(laws))
@@ -289,17 +297,27 @@ def helpfulness_realisations(
     * any strictly positive distribution over ``2..max_vocab`` tokens (masses down to about 1e-300);
     * ``T_k``: the ``k >= 2`` most probable tokens (ties broken by index), ``a*`` any of them (eq. 9's ``a* in T_k``);
     * any projections ``z`` in ``[-max_abs_z, max_abs_z]`` (every realisation, no distributional assumption);
-    * any signed ``αλ`` in ``[-max_norm, max_norm]`` (both steering directions, THEORY §0).
+    * any signed ``αλ`` in ``[-max_norm, max_norm]`` (both steering directions, docs/specification.md §0).
+
+    About half the realisations are *typical* (:func:`typical_draw`): masses within ``e^-30`` of each other,
+    projections in ``[-5, 5]`` and ``1e-3 <= |αλ| <= 10`` (where the bounds are neither ``H <= 1`` nor underflowed);
+    the others range over the whole domain.
     """
+    typical = typical_draw(draw)
     V = draw(st.integers(2, max_vocab))
-    p = draw(probability_vectors(V))
+    p = draw(log_weights(V, TYPICAL_LOW_LOG_WEIGHT if typical else MIN_LOG_WEIGHT).map(_normalise))
     k = draw(st.integers(2, V))
     order = np.argsort(-p, kind="stable")
     top = np.zeros(V, dtype=bool)
     top[order[:k]] = True
     answer = int(order[draw(st.integers(0, k - 1))])
-    z = np.asarray(draw(st.lists(st.floats(-max_abs_z, max_abs_z), min_size=V, max_size=V)), dtype=float)
-    lam_norm = draw(st.floats(-max_norm, max_norm))
+    z_max = min(5.0, max_abs_z) if typical else max_abs_z
+    z = np.asarray(draw(st.lists(st.floats(-z_max, z_max), min_size=V, max_size=V)), dtype=float)
+    if typical:
+        lo = min(TYPICAL_MIN, max_norm)
+        lam_norm = draw(st.floats(lo, max(lo, min(10.0, max_norm)))) * draw(st.sampled_from([1.0, -1.0]))
+    else:
+        lam_norm = draw(st.floats(-max_norm, max_norm))
     return HelpfulnessRealisation(p=p, answer=answer, top=top, z=z, lam_norm=lam_norm)
 
 
@@ -345,11 +363,18 @@ def all_noised_queries(
     * a symmetric law with finite fourth moment (default ``noise_laws(symmetric=True, finite_fourth_moment=True)``):
       the statement's ``O(λ⁴)`` remainder rests on vanishing odd moments and a finite fourth moment;
     * a small ``α σ λ`` in ``[0.01, max_t]`` (the expansion is a small-λ statement), any ``σ`` in [0.1, 10].
+
+    About half the queries are *typical* (:func:`typical_draw`): masses within ``e^-3`` of each other, the answer's
+    log-mass moved off the others' by 0.5 to 2, and ``α σ λ`` in ``[max_t/2, max_t]``, where the ``λ²`` term is large
+    enough for a Monte-Carlo check to see; the others range over the whole domain.
     """
+    typical = typical_draw(draw)
     V = draw(st.integers(2, max_vocab))
-    p = draw(probability_vectors(V))
+    logw = draw(log_weights(V, -3.0 if typical else MIN_LOG_WEIGHT))
     answer = draw(st.integers(0, V - 1))
+    if typical:  # the answer's mass off the others' (equal masses make the λ² coefficient vanish)
+        logw[answer] += draw(st.floats(0.5, 2.0)) * draw(st.sampled_from([1.0, -1.0]))
+    p = _normalise(logw)
     law, params = draw(laws if laws is not None else noise_laws(symmetric=True, finite_fourth_moment=True))
-    return AllNoisedQuery(
-        p=p, answer=answer, law=law, law_params=params, sigma=draw(st.floats(0.1, 10.0)), t=draw(st.floats(0.01, max_t))
-    )
+    t = draw(st.floats(max(0.01, max_t / 2) if typical else 0.01, max_t))
+    return AllNoisedQuery(p=p, answer=answer, law=law, law_params=params, sigma=draw(st.floats(0.1, 10.0)), t=t)

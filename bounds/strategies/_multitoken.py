@@ -13,8 +13,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..multitoken import ResponseTree
-from ._alignment import _separated_above
-from ._common import log_weights
+from ._alignment import _margins, _separated_above
+from ._common import MIN_LOG_WEIGHT, TYPICAL_LOW_LOG_WEIGHT, log_weights, typical_draw
 
 __all__ = ["ResponseTreeInstance", "response_tree_instances"]
 
@@ -45,20 +45,31 @@ class ResponseTreeInstance:
         return self.tree.behavior(norm)
 
 
-def _step(draw: st.DrawFn, depth: int, ell: int, delta: float, max_aligned: int, max_misaligned: int) -> ResponseTree:
+def _step(
+    draw: st.DrawFn,
+    depth: int,
+    ell: int,
+    delta: float,
+    max_aligned: int,
+    max_misaligned: int,
+    typical: bool = False,
+    low: float = MIN_LOG_WEIGHT,
+) -> ResponseTree:
     n_al = draw(st.integers(1, max_aligned))
     n_mis = draw(st.integers(1, max_misaligned))
-    logw = draw(log_weights(n_al + n_mis))
+    logw = draw(log_weights(n_al + n_mis, max(TYPICAL_LOW_LOG_WEIGHT, low) if typical else low))
     w = np.exp(logw - logw.max())
     p = w / w.sum()
     z_mis = np.asarray(draw(st.lists(_Z, min_size=n_mis, max_size=n_mis)))
     # the tree's one margin at this step; float64 rounding of the gap is handled by tree.min_margin() below
     z_al, _ = _separated_above(draw, z_mis, n_al, delta=delta)
     children: list[ResponseTree | None] = []
-    for _ in range(n_al):
-        # an aligned token either ends the response or leads to the next step (only while fewer than ell tokens)
-        go_on = depth < ell and draw(st.booleans())
-        children.append(_step(draw, depth + 1, ell, delta, max_aligned, max_misaligned) if go_on else None)
+    for i in range(n_al):
+        # an aligned token either ends the response or leads to the next step (only while fewer than ell tokens); in
+        # the typical half the first aligned token of the first step always goes on (a genuinely multi-token response)
+        go_on = depth < ell and ((typical and depth == 1 and i == 0) or draw(st.booleans()))
+        child = _step(draw, depth + 1, ell, delta, max_aligned, max_misaligned, typical, low) if go_on else None
+        children.append(child)
     children += [None] * n_mis
     return ResponseTree(
         p=p,
@@ -70,7 +81,12 @@ def _step(draw: st.DrawFn, depth: int, ell: int, delta: float, max_aligned: int,
 
 @st.composite
 def response_tree_instances(
-    draw: st.DrawFn, max_len: int = 3, max_aligned: int = 3, max_misaligned: int = 2
+    draw: st.DrawFn,
+    max_len: int = 3,
+    max_aligned: int = 3,
+    max_misaligned: int = 2,
+    positive_margin: bool = False,
+    min_log_weight: float = MIN_LOG_WEIGHT,
 ) -> ResponseTreeInstance:
     """Instances of Theorem 6's hypotheses, and nothing narrower.
 
@@ -83,14 +99,19 @@ def response_tree_instances(
       ``-1 < B0^(i) < 1`` at every step ("the assumption of theorem 1 holding in every decoding step");
     * every step has its own projections ``z`` (its own steering direction) with
       ``min_{aligned} z - max_{misaligned} z >= delta``, the same ``delta`` at every step (Theorem 1's margin at
-      every step); ``delta`` is lowered to the smallest realised margin when float64 rounding shrinks a gap (the fix
-      of :func:`hard_margin_instances`);
+      every step); the drawn ``delta`` holds in float64 at every step (the float fix of
+      :func:`hard_margin_instances`); ``positive_margin=True`` draws ``delta >= 1e-100`` (the thresholds' hypothesis
+      ``αΔ > 0``: with ``Δ = 0`` they are infinite; below 1e-100 they are beyond what float64 steering evaluates);
     * misaligned tokens carry no subtree: a response is aligned iff all its tokens are, so whatever follows a
       misaligned token does not change ``B``.
 
-    Masses range down to about 1e-300 at every step.
+    Masses range down to about 1e-300 at every step (log-weights down to ``min_log_weight``, as in
+    :func:`hard_margin_instances`). About half the instances are *typical* (:func:`typical_draw`):
+    masses within ``e^-30`` of each other at every step, ``delta >= 1e-3``, and (when ``ell >= 2``) the first aligned
+    token of the first step leads to a second step; the others range over the whole domain.
     """
+    typical = typical_draw(draw)
     ell = draw(st.integers(1, max_len))
-    delta = draw(st.floats(0.0, 20.0, allow_nan=False))
-    tree = _step(draw, 1, ell, delta, max_aligned, max_misaligned)
+    delta = draw(_margins(typical, positive_margin))
+    tree = _step(draw, 1, ell, delta, max_aligned, max_misaligned, typical, min_log_weight)
     return ResponseTreeInstance(tree=tree, ell=ell, delta=float(min(delta, tree.min_margin())))

@@ -1,4 +1,5 @@
-r"""Strategies for Proposition 1 (THEORY §12.1): small differentiable models, prompts, preference pairs, step sizes.
+r"""Strategies for Proposition 1 (docs/specification.md §12.1): small differentiable models, prompts, preference pairs,
+step sizes.
 
 Proposition 1's hypotheses are "an LLM" (any differentiable model mapping a prompt to a final hidden state and then to
 logits through an unembedding), the preference loss (eq. 63, or DPO's :math:`-\log\sigma`) and one gradient step with

@@ -5,7 +5,7 @@ Three jobs:
 * **reST in docstrings.** The modules' docstrings are Google style with reST markup, which mkdocstrings would show
   verbatim. A Markdown extension (added to every Markdown instance, so also to the one mkdocstrings renders
   docstrings with) translates it: an inline pattern turns ``:math:`x``` into the inline math of
-  ``pymdownx.arithmatex`` (typeset by MathJax) and the Python roles (:func:`...`, :class:`...`, :mod:`...`, ...)
+  ``pymdownx.arithmatex`` (typeset by KaTeX) and the Python roles (:func:`...`, :class:`...`, :mod:`...`, ...)
   into code spans showing the target's name (``~a.b.c`` shows ``c``, as in Sphinx) -- inline patterns never touch
   code blocks, so examples stay verbatim; a preprocessor turns ``.. math::`` blocks into display math,
   ``.. warning::``/``.. note::`` into admonitions and reST simple tables (``====  ====`` borders) into Markdown

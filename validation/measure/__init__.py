@@ -5,8 +5,8 @@ projections and probabilities, and hands arrays to these functions, which are un
 a planted truth. Layout (one job per module):
 
 * :mod:`~validation.measure.assumption1` -- :func:`assumption_1`: :math:`\|\delta\|=\alpha|\lambda|` per query,
-  for the post-norm :math:`\delta` (THEORY's), the pre-norm residual change and :math:`\|U\delta\|`; α with its SE
-  across queries, :math:`R^2`, the detected linear range, curvature, verdict.
+  for the post-norm :math:`\delta` (the specification's), the pre-norm residual change and :math:`\|U\delta\|`; α with
+  its SE across queries, :math:`R^2`, the detected linear range, curvature, verdict.
 * :mod:`~validation.measure.assumption2` -- :func:`projections` (:math:`z_s=\langle u_s,\hat\delta\rangle`) and
   :func:`assumption_2`: hard margin :math:`\Delta`, the authors' mean gap, soft margin (:math:`M`, :math:`\rho`,
   depth :math:`\Delta_M`), verdicts for Assumptions 2 and 4.

@@ -1,11 +1,11 @@
 r"""Assumption 1 on measured data: :math:`\|\delta_\lambda(q)\|=\alpha\,|\lambda|` for small :math:`|\lambda|`
-(THEORY §3, eq. 7).
+(docs/specification.md §3, eq. 7).
 
-Three quantities can be supplied, each labelled in the result (THEORY §13.1 explains why they differ):
+Three quantities can be supplied, each labelled in the result (docs/specification.md §13.1 explains why they differ):
 
 * ``delta_final`` -- :math:`\|\delta\|` with :math:`\delta=h^{(L)}_\lambda-h^{(L)}_0` the change of the final hidden
-  state **after the final norm**, the vector the unembedding multiplies, at the last prompt token. This is THEORY's
-  :math:`\delta` and the only one the verdict uses.
+  state **after the final norm**, the vector the unembedding multiplies, at the last prompt token. This is the
+  specification's :math:`\delta` and the only one the verdict uses.
 * ``delta_residual`` -- the same change measured on the residual stream **before** the final norm. In Llama the
   RMSNorm sits between it and :math:`U`, so its linearity does not imply that of ``delta_final``.
 * ``U_delta`` -- :math:`\|U\delta\|`, the norm of the logit change (what the authors' A.3 check plots). It is linear
@@ -37,8 +37,8 @@ Three quantities can be supplied, each labelled in the result (THEORY §13.1 exp
 :math:`\|\delta\|` by :math:`\alpha|\lambda|` with a relative error :math:`\tau` moves the bound's argument by the
 same fraction, i.e. it acts like a :math:`\tau` error on :math:`\alpha\Delta`. 10 % is below the spread of the
 slopes the authors themselves report for one model (45–54 per unit :math:`r_e` across subsets, 36–45 for
-:math:`r_e<0`, THEORY §14.1), so a range that passes is linear to better precision than the paper's own estimates
-of :math:`\alpha` agree with each other.
+:math:`r_e<0`, docs/specification.md §14.1), so a range that passes is linear to better precision than the paper's own
+estimates of :math:`\alpha` agree with each other.
 
 **Diagnostics.** Centred :math:`R^2=1-\mathrm{SS}_\mathrm{res}/\mathrm{SS}_\mathrm{tot}` of the through-origin fit
 on the window (it can be negative; :math:`\mathrm{SS}_\mathrm{tot}` is taken about the mean of the window's
@@ -70,7 +70,7 @@ from ._common import AcrossQueries, Verdict, across_queries, check_level, check_
 
 __all__ = ["QUANTITIES", "Assumption1Result", "LinearityFit", "SideFit", "assumption_1", "detect_linear_range"]
 
-#: label -> description of the three quantities :func:`assumption_1` accepts (the first is THEORY's δ)
+#: label -> description of the three quantities :func:`assumption_1` accepts (the first is the specification's δ)
 QUANTITIES = {
     "delta_final": "||delta||, change of the final hidden state after the final norm (the vector U multiplies)",
     "delta_residual": "||delta_residual||, change of the last residual-stream state before the final norm",
@@ -385,7 +385,7 @@ def _verdict(fit: LinearityFit, lm: np.ndarray, tol: float, mp: int, level: floa
     )
     one_sided = [fit.sides[s] for s in ("positive", "negative") if fit.sides[s].available]
     # one alpha for both signs only when the combined fit is itself linear; otherwise the side the theorems are
-    # stated for (lambda > 0, THEORY §0), or the only side measured
+    # stated for (lambda > 0, docs/specification.md §0), or the only side measured
     sym = fit.sides["symmetric"]
     if sym.available and (sym.linear or not one_sided):
         alpha_side: str | None = "symmetric"

@@ -5,7 +5,7 @@ unembeddings :math:`u_s=U^Te_s` on the unit steering direction :math:`\hat\delta
 of each query and each :math:`\lambda\ne0`, for the aligned set :math:`A^+` and the misaligned set :math:`A^-`.
 
 **Orientation.** The assumptions are stated for the sign of :math:`\lambda` that moves :math:`\delta` towards
-:math:`A^+` (THEORY §3). For :math:`\lambda<0` the roles swap: the set steered *towards* is :math:`A^-`
+:math:`A^+` (docs/specification.md §3). For :math:`\lambda<0` the roles swap: the set steered *towards* is :math:`A^-`
 (:math:`\hat\delta_{-\lambda}\approx-\hat\delta_\lambda`). So, with :math:`T` the set steered towards and
 :math:`F` the other one (:math:`T=A^+` for :math:`\lambda>0`, :math:`T=A^-` for :math:`\lambda<0`; all
 :math:`\lambda>0` when ``lam`` is not given):
@@ -13,27 +13,27 @@ of each query and each :math:`\lambda\ne0`, for the aligned set :math:`A^+` and 
 * **hard margin** (eq. 8, full gap): :math:`\Delta=\min_{s\in T}z_s-\max_{s\in F}z_s`; Assumption 2 holds at that
   cell iff :math:`\Delta>0`.
 * **mean gap**: :math:`\operatorname{mean}_T z-\operatorname{mean}_F z`, the authors' "mean instead of min" check
-  (THEORY §13.2). It is reported *because* it is what the paper plotted and it is **not** the margin: it can be
-  positive while the margin is negative (``fraction_mean_gap_only`` counts those queries).
+  (docs/specification.md §13.2). It is reported *because* it is what the paper plotted and it is **not** the margin: it
+  can be positive while the margin is negative (``fraction_mean_gap_only`` counts those queries).
 * **soft margin** (Assumption 4, eq. 46): the misclassified set for a target margin :math:`\Delta_t`
   (``delta_target``, default 0: the tokens of :math:`F` not strictly below every token of :math:`T`) is
   :math:`M=\{s\in F:\min_T z-z_s<\Delta_t\}`; its unsteered mass :math:`\rho=P(M\mid q)` (eq. 47, needs the
   probabilities of :math:`F`) and its depth :math:`\Delta_M=\max_M z-\min_T z` (eq. 48; ``nan`` when
   :math:`M=\varnothing`, with ``n_misclassified = 0``).
 * **soft margin at a mass budget**: :math:`\Delta_\rho=\min_T z-\max_{F\setminus M_\rho}z` where :math:`M_\rho` drops
-  the highest-:math:`z` tokens of :math:`F` while their cumulative mass stays :math:`\le\rho_\max`. It is the best
-  :math:`\Delta` Theorem 3 may use with :math:`\rho\le\rho_\max`.
+  the highest-:math:`z` tokens of :math:`F` while their cumulative mass stays :math:`\le\rho_{\max}`. It is the best
+  :math:`\Delta` Theorem 3 may use with :math:`\rho\le\rho_{\max}`.
 * the masses :math:`P^+=P(A^+\mid q)`, :math:`P^-=P(A^-\mid q)` and their sum (how much of the next-token
   distribution the token sets cover; Theorem 1's :math:`P^++P^-=1` is an idealisation of that).
 
 **Verdicts.** Both assumptions are per query; a query satisfies the hard margin when :math:`\Delta>0` at every
-:math:`\lambda` of the grid, and the soft margin when :math:`\rho\le\rho_\max` at every :math:`\lambda`.
+:math:`\lambda` of the grid, and the soft margin when :math:`\rho\le\rho_{\max}` at every :math:`\lambda`.
 *Assumption 2 passes* when at least ``min_fraction`` (default 0.9) of the queries satisfy the hard margin;
 *Assumption 4 passes* when at least ``min_fraction`` satisfy the soft one (undetermined without probabilities).
 Reasons: the token sets are a template-level proxy for :math:`A^\pm` (a few queries whose natural answer does not
 start with a listed token should not decide the verdict), and the bound comparison is made on query-averaged
 curves; the exact fractions are reported, so a reader who wants every query (``min_fraction=1``) can apply that.
-:math:`\rho_\max=0.05`: Theorem 3's correction :math:`2\rho/P^+\,e^{\alpha\Delta_M\lambda}` is then at most
+:math:`\rho_{\max}=0.05`: Theorem 3's correction :math:`2\rho/P^+\,e^{\alpha\Delta_M\lambda}` is then at most
 :math:`0.1/P^+` at :math:`\lambda=0` -- small unless the aligned set is itself rare.
 """
 
@@ -59,7 +59,7 @@ def projections(U_rows: object, delta: object, *, normalize: bool = True) -> np.
         U_rows: the rows :math:`u_s` of the unembedding matrix for the tokens of interest, shape
             ``(n_tokens, d)`` (a bias of the output layer, if any, is not part of :math:`u_s`).
         delta: the change :math:`\delta` of the final hidden state, shape ``(..., d)`` (e.g. ``(n_queries, G, d)``).
-        normalize: divide by :math:`\|\delta\|` (THEORY's :math:`z_s`); ``False`` gives
+        normalize: divide by :math:`\|\delta\|` (the specification's :math:`z_s`); ``False`` gives
             :math:`\langle u_s,\delta\rangle`, the logit change of token :math:`s`.
 
     Returns:

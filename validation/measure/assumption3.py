@@ -6,8 +6,9 @@ unsteered probability), optionally their probabilities and the position of the c
 them. Assumption 3 says these :math:`z_s` are **i.i.d. draws of a continuous law with variance** :math:`\sigma^2`;
 it does not say normal (normality enters only through the illustration :math:`\beta\approx0.8` of A.3).
 
-**σ** (THEORY §6.1). The toolkit's :math:`\sigma` is the *within-query* spread: pooled over queries after removing
-each query's mean, :math:`\hat\sigma^2=\sum_q\sum_s(z_{qs}-\bar z_q)^2/\sum_q(k-1)`. The spread of the differences
+**σ** (docs/specification.md §6.1). The toolkit's :math:`\sigma` is the *within-query* spread: pooled over queries after
+removing each query's mean, :math:`\hat\sigma^2=\sum_q\sum_s(z_{qs}-\bar z_q)^2/\sum_q(k-1)`. The spread of the
+differences
 :math:`z_b-z_{a^*}` pooled across queries is :math:`\sqrt2\,\sigma` under the assumption (the differences share
 :math:`z_{a^*}`); it is reported as ``sigma_pooled_differences`` with its ratio to :math:`\hat\sigma`.
 
@@ -44,7 +45,7 @@ correction with it) when no answer positions are given or the sample is too smal
 line (``normal``: no normality test rejected at ``level``/3), not as part of the assumption. A pass means "not
 rejected", never a proof.
 
-**β, γ** (THEORY §6.1) per query, from the probabilities, via :func:`bounds.helpfulness_quantities` on
+**β, γ** (docs/specification.md §6.1) per query, from the probabilities, via :func:`bounds.helpfulness_quantities` on
 :math:`T_k` (the mass outside :math:`T_k` is one extra token outside the set), with :math:`Y^\pm` normalised by
 :math:`\hat\sigma`: :math:`\gamma=2\min(P^+,P^-)/(1-p_0)`, :math:`\beta=\min(Y^+,Y^-)`, for :math:`\lambda>0`
 (both are symmetric in the sign of :math:`\lambda`).
@@ -83,7 +84,7 @@ def helmert_contrasts(z: object) -> np.ndarray:
 
 
 def sigma_within(z_top: object) -> float | np.ndarray:
-    r"""THEORY §6.1's :math:`\sigma`: the within-query spread pooled over queries.
+    r"""docs/specification.md §6.1's :math:`\sigma`: the within-query spread pooled over queries.
 
     :math:`\hat\sigma^2=\sum_q\sum_s(z_{qs}-\bar z_q)^2/(n_q(k-1))`.
 
@@ -146,7 +147,7 @@ class Assumption3Result:
 
     Attributes:
         n_queries, k: sample sizes.
-        sigma: :math:`\hat\sigma`, the within-query spread (THEORY §6.1's σ).
+        sigma: :math:`\hat\sigma`, the within-query spread (docs/specification.md §6.1's σ).
         sigma_pooled_differences: spread (``ddof=1``) of :math:`z_b-z_{a^*}` pooled across queries,
             :math:`\approx\sqrt2\sigma` under the assumption (``nan`` without answer positions).
         ratio_pooled_to_within: ``sigma_pooled_differences / sigma`` (:math:`\sqrt2\approx1.414` expected).
@@ -166,7 +167,7 @@ class Assumption3Result:
         p0, beta, gamma: per-query :math:`p_0,\beta,\gamma` (``nan`` where undefined), ``None`` without
             probabilities and answers; ``beta_summary``, ``gamma_summary`` across queries.
         both_nonempty_fraction: fraction with both :math:`B^\pm` non-empty (claimed :math:`1-2/k`).
-        on_event_fraction: fraction on the event :math:`E_q` of THEORY §12.2(b) (½ for symmetric noise).
+        on_event_fraction: fraction on the event :math:`E_q` of docs/specification.md §12.2(b) (½ for symmetric noise).
         level: significance level; verdict: :class:`Verdict`.
     """
 

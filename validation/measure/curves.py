@@ -1,8 +1,8 @@
 r"""Measured curves over the λ grid: behavior :math:`B(\lambda)`, helpfulness :math:`H(\lambda)`, :math:`p_0` with its
 interval, and the comparison of a measured curve with a bound.
 
-* :func:`behavior_single_token` -- THEORY §2's single-token form :math:`B=P(A^+\mid q)-P(A^-\mid q)` on the first
-  token of the answer, with :math:`B_0=B(\lambda=0)` and the explicit handling of :math:`B_0=\pm1`.
+* :func:`behavior_single_token` -- docs/specification.md §2's single-token form :math:`B=P(A^+\mid q)-P(A^-\mid q)` on
+  the first token of the answer, with :math:`B_0=B(\lambda=0)` and the explicit handling of :math:`B_0=\pm1`.
 * :func:`behavior_generated` -- the same curve from classifier scores of generated responses
   (:func:`validation.behaviors.classify_response`), the response-level :math:`B` of Definition 1.
 * :func:`helpfulness_curves` -- the paper's helpfulness: probability of the correct letter over the full
@@ -181,8 +181,9 @@ def behavior_single_token(
 ) -> BehaviorCurve:
     r"""Single-token behavior :math:`B(q,\lambda)=P(A^+\mid q)-P(A^-\mid q)` on the answer's first token.
 
-    Tokens outside both sets score 0 (a trinary score, THEORY §9); ``B_binary`` is the binary behavior conditioned
-    on the two sets, the quantity Theorem 1 idealises (:math:`P^++P^-=1`). When ``lam`` contains 0 the column at
+    Tokens outside both sets score 0 (a trinary score, docs/specification.md §9); ``B_binary`` is the binary behavior
+    conditioned on the two sets, the quantity Theorem 1 idealises (:math:`P^++P^-=1`). When ``lam`` contains 0 the
+    column at
     :math:`\lambda=0` gives :math:`B_0` per query; :math:`|B_0|=1` (within ``degenerate_atol``) is flagged per query
     with the reason the Theorem 1 comparison degenerates (:func:`degenerate_b0_reason`); nothing raises.
 
@@ -560,7 +561,10 @@ def at_chance(interval: Interval, n_choices: int) -> ChanceCheck:
     elif above:
         msg = head + "above chance"
     else:
-        msg = head + "below chance (systematically wrong: steering may raise helpfulness towards 1/n, THEORY §12.2c)"
+        msg = head + (
+            "below chance (systematically wrong: steering may raise helpfulness towards 1/n, "
+            "docs/specification.md §12.2c)"
+        )
     return ChanceCheck(c, bool(inside), bool(above), bool(below), msg)
 
 
@@ -611,8 +615,8 @@ def compare_with_bound(
     false flags are expected, so report the pattern (a run of violations), not one point. Points where the bound or
     the measurement is NaN (undefined, e.g. a degenerate :math:`B_0`) are not compared and are listed.
 
-    Theorem 1 is a lower bound for :math:`\lambda\ge0` and an upper bound for :math:`\lambda<0` (THEORY §0): pass
-    ``kind=np.where(lam >= 0, "lower", "upper")`` for it.
+    Theorem 1 is a lower bound for :math:`\lambda\ge0` and an upper bound for :math:`\lambda<0` (docs/specification.md
+    §0): pass ``kind=np.where(lam >= 0, "lower", "upper")`` for it.
 
     Args:
         lam: grid, 1-D, finite.
