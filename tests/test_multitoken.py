@@ -275,7 +275,9 @@ def test_corrected_array_interface_matches_tree_interface(inst: ResponseTreeInst
     assert got == pytest.approx(lam, rel=1e-8, abs=1e-8 / (alpha * inst.delta))
     # a one-step tree: the only prefix is the empty one and its B0^(i) is the response-level B0 -- both forms agree
     if inst.tree.depth == 1 and abs(inst.B0) < 1 - 1e-6:
-        assert got == pytest.approx(multitoken_threshold(eps, inst.B0, inst.ell, alpha, inst.delta), rel=1e-8, abs=1e-8)
+        # B0's rounding (~1e-16) enters λ through 1/(αΔ): the absolute tolerance scales with it, as above
+        want = multitoken_threshold(eps, inst.B0, inst.ell, alpha, inst.delta)
+        assert got == pytest.approx(want, rel=1e-8, abs=1e-8 / (alpha * inst.delta))
 
 
 def test_corrected_threshold_values_and_shapes() -> None:
