@@ -517,8 +517,7 @@ def run_check(
             raise ParameterError(f"loaded: the model given is {loaded.name!r}, but config.model is {cfg.model!r}")
     else:
         models.model_kind(cfg.model, name="model")  # ModelNotFoundError for a path that does not exist
-        if cfg.device_map is not None and data._find_spec("accelerate") is None:
-            raise data.MissingPackageError("device_map needs the accelerate package: pip install 'accelerate>=1.1'")
+        models.require_accelerate(cfg.device_map)
     given_vectors = vec_mod.SteeringVectors.load(cfg.vectors) if cfg.vectors else None
     pairs, behavior_inputs, provenance = _behavior_data(spec, cfg)
     mmlu_population = data.mmlu(cfg.mmlu_subjects) if cfg.n_mmlu else None

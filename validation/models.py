@@ -543,6 +543,13 @@ def model_kind(spec: str | os.PathLike[str], *, name: str = "spec") -> str:
     return _resolve(spec_str, name)[0]
 
 
+def require_accelerate(device_map: Any) -> None:
+    """Raise :class:`MissingPackageError` when ``device_map`` is given but ``accelerate`` is not installed (checked
+    without importing it, so callers can check before anything loads)."""
+    if device_map is not None and _data._find_spec("accelerate") is None:
+        raise MissingPackageError("device_map needs the accelerate package: pip install 'accelerate>=1.1'")
+
+
 def load_model(
     spec: str | os.PathLike[str] = DEFAULT_MODEL,
     *,
@@ -590,8 +597,7 @@ def load_model(
         raise ParameterError(
             "device and device_map are exclusive: pass one of them (device_map='auto' places the model)"
         )
-    if device_map is not None and _data._find_spec("accelerate") is None:
-        raise MissingPackageError("device_map needs the accelerate package: pip install 'accelerate>=1.1'")
+    require_accelerate(device_map)
     if not isinstance(use_cache, bool):
         raise ParameterError(f"use_cache must be True or False, got {use_cache!r}")
     if expected_sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", expected_sha256):
