@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -32,7 +31,6 @@ from types import SimpleNamespace
 import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 class _IdTokenizer:
@@ -64,13 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     from bench_alignment import machine  # same folder
     from bench_sweep import paper_band
 
-    from validation import data, sweep
+    from validation import _batch, data, sweep
     from validation.check import default_layers
-    from validation.hooks import _as_module, steer
+    from validation.hooks import steer
+    from validation.layout import as_module
     from validation.models import load_model
 
     lm = load_model(args.model)
-    module = _as_module(lm)
+    module = as_module(lm)
     L = module.config.num_hidden_layers
     layers = paper_band(L) if args.layers == "band" else default_layers(L)
     gen = torch.Generator().manual_seed(0)
@@ -79,9 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     if 0.0 not in grid:
         grid = np.sort(np.append(grid, 0.0))
     items = data.advbench()
-    prompts = sweep.encode(lm.tokenizer, [items[i].text for i in data.seeded_order(len(items), 0)[: args.n_prompts]])
+    prompts = _batch.encode(lm.tokenizer, [items[i].text for i in data.seeded_order(len(items), 0)[: args.n_prompts]])
     n, G = len(prompts), grid.size
-    pad = sweep._pad_id(lm.tokenizer)
+    pad = _batch.pad_id(lm.tokenizer)
     print(f"machine: {machine()}; torch {torch.__version__}, {torch.get_num_threads()} threads")
     print(
         f"workload: {lm.name}, {n} AdvBench prompts ({min(map(len, prompts))}-{max(map(len, prompts))} tokens) x "

@@ -27,14 +27,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def paper_band(n_layers: int) -> list[int]:
@@ -75,21 +73,15 @@ def load(args: argparse.Namespace):
         ]
         letters = [[319], [350], [315], [360]]  # "A".."D" in Llama-2's vocabulary (any ids do for timing)
         return model, prompts, letters, f"Llama-2-13B-shaped, random bf16 weights, {args.prompt_tokens}-token prompts"
-    from validation import data, sweep
-    from validation.check import _letter_ids, _mmlu_text
+    from validation import _batch, data
     from validation.models import load_model
 
     lm = load_model(args.model, dtype=args.dtype, device=args.device)
     tok = lm.tokenizer
-    population = data.mmlu()
-    prompts = []
-    for i in data.seeded_order(len(population), 0):
-        ids = sweep.encode(tok, [_mmlu_text(population[i])], chat=True)[0]
-        if len(ids) <= 192:
-            prompts.append(ids)
-        if len(prompts) == args.n_prompts:
-            break
-    return lm, prompts, _letter_ids(tok), f"{lm.name} ({args.dtype}), MMLU prompts (chat template, <= 192 tokens)"
+    _, prompts = data.select_mmlu(
+        data.mmlu(), args.n_prompts, max_tokens=192, seed=0, encode=lambda t: _batch.encode(tok, [t], chat=True)[0]
+    )
+    return lm, prompts, data.letter_ids(tok), f"{lm.name} ({args.dtype}), MMLU prompts (chat template, <= 192 tokens)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,12 +101,14 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from bench_alignment import machine  # same folder
 
+    from validation import _batch
     from validation.batching import choose_batch_size
-    from validation.hooks import _as_module, steer
+    from validation.hooks import steer
+    from validation.layout import as_module
     from validation.sweep import prompt_sweep
 
     model, prompts, letters, what = load(args)
-    module = _as_module(model)
+    module = as_module(model)
     L = module.config.num_hidden_layers
     layers = paper_band(L)
     gen = torch.Generator().manual_seed(0)
@@ -171,12 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     def plain() -> None:  # the same rows, no hooks, no reuse, last logits only
-        from validation.sweep import _groups, _left_pad
 
         with torch.inference_mode():
-            for group in _groups([len(p) for p in prompts], max(1, batch // G)):
+            for group in _batch.groups([len(p) for p in prompts], max(1, batch // G)):
                 rows = [prompts[i] for i in group for _ in range(G)]
-                x, m = _left_pad(rows, pad, device)
+                x, m = _batch.pad(rows, pad, device)
                 module(input_ids=x, attention_mask=m, use_cache=False, logits_to_keep=1)
 
     timed("plain batched forward", plain)
@@ -194,9 +187,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # hook overhead: steered forward at lambda = 0 vs a plain forward of the same batch
     rows = [prompts[i % n] for i in range(min(batch, 32))]
-    from validation.sweep import _left_pad
-
-    x, m = _left_pad(rows, pad, device)
+    x, m = _batch.pad(rows, pad, device)
 
     def best(fn, k: int = 5) -> float:
         times = []

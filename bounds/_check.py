@@ -11,13 +11,16 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .domains import Domain, domain
 from .errors import ParameterError
 
 __all__ = [
+    "args",
     "as_real",
     "broadcast",
     "broadcast_index",
     "check_closed",
+    "check_domain",
     "check_index",
     "check_integer",
     "check_open",
@@ -70,24 +73,47 @@ def as_real(name: str, x: object, *, allow_inf: bool = False) -> np.ndarray:
     return arr
 
 
+def check_domain(name: str, arr: np.ndarray, dom: Domain) -> np.ndarray:
+    """Require ``arr`` element-wise in the interval of ``dom`` (ends open or closed; ``±inf``: one-sided)."""
+    if dom.lo == -np.inf and dom.hi == np.inf:  # as_real already refused NaN and ±inf
+        return arr
+    if arr.size and dom.contains(arr.min()) and dom.contains(arr.max()):  # fast path: two reductions, no temporaries
+        return arr
+    bad = ~dom.contains(arr)
+    if bad.any():
+        # an infinite end is shown like the other one ([0.0, inf], (0.0, inf)): only finite values get here
+        lo_open = dom.lo_open if dom.lo > -np.inf else dom.hi_open
+        hi_open = dom.hi_open if dom.hi < np.inf else lo_open
+        kind = {(True, True): "open", (False, False): "closed"}.get((lo_open, hi_open), "half-open")
+        interval = f"{'(' if lo_open else '['}{_fmt(dom.lo)}, {_fmt(dom.hi)}{')' if hi_open else ']'}"
+        raise ParameterError(f"{name} must lie in the {kind} interval {interval}, got {_show(arr[bad])}")
+    return arr
+
+
 def check_open(name: str, arr: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """Require ``lo < arr < hi`` element-wise (use ``±inf`` for a one-sided interval)."""
-    if arr.size and lo < arr.min() and arr.max() < hi:  # fast path: two reductions, no temporaries
-        return arr
-    bad = ~((arr > lo) & (arr < hi))
-    if bad.any():
-        raise ParameterError(f"{name} must lie in the open interval ({_fmt(lo)}, {_fmt(hi)}), got {_show(arr[bad])}")
-    return arr
+    return check_domain(name, arr, Domain(lo, hi, True, True))
 
 
 def check_closed(name: str, arr: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """Require ``lo <= arr <= hi`` element-wise (use ``±inf`` for a one-sided interval)."""
-    if arr.size and lo <= arr.min() and arr.max() <= hi:  # fast path: two reductions, no temporaries
-        return arr
-    bad = ~((arr >= lo) & (arr <= hi))
-    if bad.any():
-        raise ParameterError(f"{name} must lie in the closed interval [{_fmt(lo)}, {_fmt(hi)}], got {_show(arr[bad])}")
-    return arr
+    return check_domain(name, arr, Domain(lo, hi))
+
+
+def args(call: str, /, *, broadcast: bool = True, **values: object) -> tuple:
+    """Validate the arguments ``values`` of public function ``call`` against their domains
+    (:func:`bounds.domains.domain`) and that the real ones broadcast together (unless ``broadcast=False``, for a
+    function with its own shape rules).
+
+    Returns the float64 arrays (``int`` for an integer parameter) in the order given.
+    """
+    out = []
+    for name, x in values.items():
+        dom = domain(name, call)
+        out.append(check_integer(name, x, int(dom.lo)) if dom.integer else check_domain(name, as_real(name, x), dom))
+    if broadcast and sum(isinstance(a, np.ndarray) and a.ndim > 0 for a in out) > 1:
+        broadcast_shape({n: a for n, a in zip(values, out, strict=True) if isinstance(a, np.ndarray)})
+    return tuple(out)
 
 
 def check_integer(name: str, x: object, lo: int) -> int:

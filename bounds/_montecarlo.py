@@ -1,13 +1,8 @@
-r"""Small, reusable Monte-Carlo helpers: noise laws (Assumption 3), projection sampling and estimates with SEs.
+r"""Sampling for the Monte-Carlo engine (:mod:`bounds.simulate`): noise laws (Assumption 3), projections drawn from
+an explicit Generator or seed (reproducible bit for bit), and estimates with their standard errors.
 
-Every sampler takes an explicit :class:`numpy.random.Generator` (or an integer seed, turned into
-``numpy.random.default_rng(seed)``), so a study is reproducible bit for bit. Estimates come back as
-:class:`Estimate` objects carrying the standard error of the mean (or of the frequency) next to the value.
-
-Noise laws are :mod:`scipy.stats` *continuous* laws with finite variance. Samples are **standardised** --
-``(X - E X) / sd(X) * sigma`` -- so ``sigma`` is always the standard deviation of each projection :math:`z_s`
-(docs/specification.md §6.1: the toolkit's σ is the within-query spread, the σ of eq. (9)); the mean of :math:`D` is
-irrelevant because only differences :math:`z_b - z_{a^*}` enter.
+Samples are **standardised**, ``(X - E X) / sd(X) * sigma``, so ``sigma`` is the standard deviation of each
+projection :math:`z_s` (the within-query spread, docs/specification.md §6.1).
 """
 
 from __future__ import annotations
@@ -40,7 +35,6 @@ _LAWS = {
     "lognorm": "lognorm",
     "skewnorm": "skewnorm",
 }
-SYMMETRIC_LAWS = ("normal", "laplace", "uniform", "t", "logistic")
 
 
 @dataclass(frozen=True)
@@ -102,8 +96,8 @@ def mean_estimate(samples: object, axis: int = 0) -> Estimate:
     return Estimate(_scalar(m), _scalar(se), int(n))
 
 
-def _scalar(x: np.ndarray) -> Any:
-    x = np.asarray(x)
+def _scalar(x: Any) -> Any:
+    x = np.asarray(x, dtype=float)
     return float(x) if x.ndim == 0 else x
 
 

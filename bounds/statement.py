@@ -1,18 +1,6 @@
-"""The :class:`Statement` type: one definition, assumption or claim of the specification with its math and evidence.
-
-The specification is ``docs/specification.md`` (its sections §0–§15 are what ``section`` and the docstrings cite). A
-statement carries its sympy expression (built lazily, so ``import bounds`` stays cheap), a numeric vectorised twin
-implemented independently of sympy (tests cross-check the two), its provenance tags, the prose of its page (what the
-paper says, what was reconstructed, what the project decided and why), and for claims the status
-(``holds``/``fails``) that the test suite settles. Expansions are derived by sympy when asked:
-
-* :meth:`Statement.series` -- the small-λ Taylor polynomial, ``sympy.series(expr, lambda, 0, order + 1)``;
-* :meth:`Statement.asymptotic` -- the large-λ expansion in powers of a gauge function ``g(λ) → 0`` declared by the
-  statement (``exp(-αΔλ)`` for the tanh law, ``λ^{-2}`` for Theorem 2): the coefficients ``c_j`` of
-  ``expr ≈ c_0 + c_1 g + c_2 g^2 + …`` are computed one by one as limits, ``c_j = lim (expr - Σ_{i<j} c_i g^i)/g^j``.
-
-Statements that are not a closed form in λ (limits, thresholds, piecewise forms, maxima over prefixes, predicates)
-say so in ``not_closed_form`` and their expansion methods raise :class:`NotClosedForm` with that reason.
+"""The :class:`Statement` type: one definition, assumption or claim of ``docs/specification.md`` with its sympy
+expression (built lazily), its numeric twin, provenance, page prose and, for claims, the status the test suite settles.
+Statements that are not a closed form in λ say so in ``not_closed_form``; their expansions raise :class:`NotClosedForm`.
 """
 
 from __future__ import annotations
@@ -25,7 +13,7 @@ from typing import Any, Literal
 
 import sympy as sp
 
-from . import symbols as S
+from . import domains as S
 
 Kind = Literal["definition", "assumption", "theorem", "corollary", "proposition", "replacement"]
 Status = Literal["holds", "fails"]
@@ -207,8 +195,8 @@ class Statement:
 
     # -- renderings ---------------------------------------------------------------------------------------------
     def latex(self) -> str:
-        r"""The statement in LaTeX, ``lhs rel rhs`` (:func:`bounds.symbols.latex`), followed by the definition of each
-        abbreviation it uses (``S_2 = \sum_{b\neq a^*} P(b\mid q)^2``, :data:`bounds.symbols.latex_definitions`)."""
+        r"""The statement in LaTeX, ``lhs rel rhs`` (:func:`bounds.domains.latex`), followed by the definition of each
+        abbreviation it uses (``S_2 = \sum_{b\neq a^*} P(b\mid q)^2``, :data:`bounds.domains.latex_definitions`)."""
         lhs, rhs = self.lhs(), self.expr
         rel = {">=": r"\geq", "<=": r"\leq", "=": "=", "=>": r"\Longrightarrow", "pred": r":\iff"}[self.relation]
         tex = f"{S.latex(lhs)} {rel} {S.latex(rhs)}"
@@ -277,12 +265,12 @@ class Statement:
 
 
 def symbol_domains(*names: str) -> dict[str, str]:
-    """The documented domains of the named parameters (see :data:`bounds.symbols.domains`)."""
+    """The documented domains of the named parameters (see :data:`bounds.domains.domains`)."""
     return {n: S.domains[n] for n in names}
 
 
 def short_latex(expr: sp.Expr) -> str:
-    """LaTeX of the shortest of an expression's simplified, factored and expanded forms (:func:`bounds.symbols.latex`)
+    """LaTeX of the shortest of an expression's simplified, factored and expanded forms (:func:`bounds.domains.latex`)
     and, for a long one, of its sums collected in each symbol with factored coefficients: a series coefficient as a
     reader would write it, not sympy's expanded sum over a common denominator."""
     forms = [expr, sp.simplify(expr), sp.factor(expr), sp.factor(sp.simplify(expr)), sp.expand(expr)]

@@ -19,10 +19,9 @@ from __future__ import annotations
 import numpy as np
 
 from ._check import (
-    as_real,
+    args,
     broadcast_index,
     broadcast_shape,
-    check_closed,
     check_index,
     check_probability_vector,
     check_vocabulary_axis,
@@ -41,8 +40,7 @@ __all__ = [
 
 def _inputs(p: object, z: object, norm: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     pa = check_probability_vector("p", p)
-    za = as_real("z", z)
-    na = check_closed("norm", as_real("norm", norm), 0.0, np.inf)
+    za, na = args("steered_distribution", z=z, norm=norm, broadcast=False)
     if za.ndim == 0:
         raise ValueError(f"z must have a last axis over the vocabulary like p {pa.shape}, got a scalar")
     broadcast_shape({"p": pa, "z": za, "norm[..., None]": na[..., None]})
@@ -106,8 +104,7 @@ def steered_distribution(p: object, z: object, norm: object) -> np.ndarray:
 def signed_tilt(z: object, lam_norm: object) -> tuple[np.ndarray, np.ndarray]:
     """Map a signed ``α λ`` to ``(z', ‖δ‖)`` with ``z' = sign(αλ) z`` and ``‖δ‖ = |αλ|`` (docs/specification.md §0, sign
     of λ)."""
-    za = as_real("z", z)
-    t = as_real("lam_norm", lam_norm)
+    za, t = args("signed_tilt", z=z, lam_norm=lam_norm, broadcast=False)
     sign = np.where(t < 0, -1.0, 1.0)
     return sign[..., None] * za, np.abs(t)
 
@@ -119,7 +116,7 @@ def behavior_expectation(p: object, z: object, norm: object, scores: object) -> 
         p, z, norm: as in :func:`steered_distribution`.
         scores: the score ``B(s)`` of every token, in ``[-1, 1]``, broadcastable to ``p``.
     """
-    sc = check_closed("scores", as_real("scores", scores), -1.0, 1.0)
+    (sc,) = args("behavior_expectation", scores=scores)
     logq = log_steered_distribution(p, z, norm)
     broadcast_shape({"P_lambda (from p, z, norm)": logq, "scores": sc})
     check_vocabulary_axis("scores", sc, logq.shape[-1])

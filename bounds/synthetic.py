@@ -1,22 +1,11 @@
-r"""Synthetic queries and behavior instances in the exact parametrisation of docs/specification.md §1.
-
-Everything the bounds depend on is the pair :math:`(P(s\mid q), z_s)` per token and the norm :math:`\|\delta\|`
-(:math:`=\alpha|\lambda|` under Assumption 1), so a synthetic query is a distribution ``p`` over a small vocabulary,
-the index of the correct answer :math:`a^*`, the top-:math:`k` set :math:`T_k` and the (fixed) projections of the
-tokens outside :math:`T_k`; the projections inside :math:`T_k` are the noise of Assumption 3 and are drawn by the
-simulators (:mod:`bounds.simulate`).
-
-* :func:`wrong_answer_weights` -- the shape of the wrong-answer masses inside :math:`T_k` (:data:`WRONG_SHAPES`).
-* :func:`synthetic_query` -> :class:`SyntheticQuery` -- Assumption 3's hypotheses by construction: :math:`T_k` is
-  exactly the :math:`k` most probable tokens, it holds mass :math:`1-\epsilon`, and :math:`a^*\in T_k`.
-* :func:`as_noise_law`, :func:`law_label` -- Assumption 3's law :math:`D`: any frozen :mod:`scipy.stats` continuous
-  law with finite variance (or a name of :func:`bounds._montecarlo.noise_law`).
-* :func:`hard_margin_instance`, :func:`two_token_extremal` -- instances of Assumption 2 (Theorem 1's hypotheses);
-  :func:`soft_margin_instance` -- instances of Assumption 4 (Theorem 3's). All return :class:`BehaviorInstance`.
+r"""The instance types of the statements, in the exact parametrisation of docs/specification.md §1, and their
+simulators' generators: :class:`SyntheticQuery` (Assumption 3, :func:`synthetic_query`) and :class:`BehaviorInstance`
+(Assumptions 2 and 4: :func:`hard_margin_instance`, :func:`two_token_extremal`, :func:`soft_margin_instance`); the
+hypothesis strategies (:mod:`bounds.strategies`) generate the same types.
 
 Every random generator takes an explicit :class:`numpy.random.Generator` or an integer seed (``None`` is refused).
-Token order: a query's tokens are sorted by decreasing probability (:math:`a^*` first among equal masses), so
-``answer == answer_rank`` and ``top`` is the first ``k`` tokens; labels carry no meaning in this parametrisation.
+A query's tokens are sorted by decreasing probability (:math:`a^*` first among equal masses), so
+``answer == answer_rank`` and ``top`` is the first ``k`` tokens.
 """
 
 from __future__ import annotations
@@ -407,6 +396,8 @@ class BehaviorInstance:
         delta_M: :math:`\Delta_M`, a bound on the depth of :math:`M` (``-inf`` for hard-margin instances: no
             :math:`M`).
         misclassified: boolean mask of :math:`M` (eq. 46; all false for hard-margin instances).
+        norm: a steering strength :math:`\|\delta\|\ge0` at which to evaluate the instance (drawn by the
+            :mod:`bounds.strategies`).
     """
 
     p: np.ndarray
@@ -417,6 +408,7 @@ class BehaviorInstance:
     rho: float = 0.0
     delta_M: float = -math.inf
     misclassified: np.ndarray | None = None
+    norm: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("p", "z", "scores"):
@@ -450,12 +442,30 @@ class BehaviorInstance:
         """:math:`\\min_{A^+}z-\\max_{A^-}z` (negative when the soft margin's :math:`M` reaches into :math:`A^+`)."""
         return float(self.z[self.scores > 0].min() - self.z[self.scores < 0].max())
 
+    @property
+    def log_P_plus(self) -> float:
+        """:math:`\\log P^+`, exact in log space."""
+        return float(np.logaddexp.reduce(np.log(self.p[self.scores > 0])))
+
+    @property
+    def P_M(self) -> float:
+        """:math:`P(M\\mid q)`, the mass of the misclassified set."""
+        return float(self.p[self.misclassified].sum())
+
+    @property
+    def depth(self) -> float:
+        """:math:`\\max_M z-\\min_{A^+}z`, the depth of :math:`M` (eq. 48; ``-inf`` when :math:`M` is empty)."""
+        m = self.misclassified
+        return float(self.z[m].max() - self.z[self.scores > 0].min()) if m.any() else -math.inf
+
     def behavior(self, norm: object) -> float | np.ndarray:
-        """Exact steered :math:`B_{P}(q)` at :math:`\\|\\delta\\|` = ``norm`` towards :math:`A^+` (arrays ok)."""
+        """Exact steered :math:`B_{P}(q)` at :math:`\\|\\delta\\|` = ``|norm|`` towards :math:`A^+` (``norm < 0``:
+        towards :math:`A^-`; arrays ok)."""
         from .steered import behavior_expectation
 
         nm = np.asarray(norm, dtype=float)
-        return behavior_expectation(self.p, np.broadcast_to(self.z, (*nm.shape, self.z.size)), nm, self.scores)
+        z = np.where(nm[..., None] < 0, -self.z, self.z)
+        return behavior_expectation(self.p, z, np.abs(nm), self.scores)
 
     def theorem_1_bound(self, norm: object) -> float | np.ndarray:
         r"""Theorem 1 at ``norm`` :math:`=\|\delta\|`: :math:`\tanh(\Delta\|\delta\|/2+\operatorname{artanh}B_0)`."""

@@ -1,24 +1,13 @@
 r"""Render the theory part of the documentation from the statement registry.
 
 * :func:`render_markdown` -- ``docs/theory.md``, the index: one row per statement (status, the test that settles it,
-  provenance) linking to its page. ``steering-bounds theory --markdown > docs/theory.md`` prints it too.
-* :func:`render_page` / :func:`render_pages` -- ``docs/theory/<id>.md``, one page per statement: the statement and
-  its formula, the symbols, provenance and status, what the paper says, what was reconstructed and how confidently,
-  what the project decided and why, a proof sketch (claims), notes, the test that settles it and the other
-  evidence, and for a failing claim the pinned counterexample (values) and its figure
-  ``docs/figures/counterexample_<id>.png`` (drawn by ``paper_figures/fig_counterexamples.py``). Each page links to
-  its section of ``docs/specification.md``, the specification the package implements (written for this project
-  from the paper; not generated).
+  provenance) linking to its page (``steering-bounds theory --markdown`` prints it too).
+* :func:`render_page` / :func:`render_pages` -- ``docs/theory/<id>.md``, one page per statement, with the pinned
+  counterexample of a failing claim and its figure ``docs/figures/counterexample_<id>.png``.
 
-Regenerate everything with::
-
-    python -m bounds.theory_doc --pages docs/theory --index docs/theory.md
-
-(``--check`` compares instead of writing and exits 1 when a file is stale.) ``tests/test_cli.py`` and
-``tests/test_docs.py`` fail when the committed pages differ from the rendering, and ``tests/test_docs.py`` checks
-that :data:`SETTLED_BY` names, for each claim, a test that exists, is in the statement's evidence, carries the
-statement id in its name and is of the stated kind (a ``@given`` property test for ``holds``, a counterexample
-search for ``fails``), so the pages cannot drift from the registry and its tests.
+Regenerate everything with ``python -m bounds.theory_doc --pages docs/theory --index docs/theory.md`` (``--check``
+compares instead and exits 1 when a file is stale; ``tests/test_docs.py`` fails then, and checks :data:`SETTLED_BY`
+against the test suite).
 """
 
 from __future__ import annotations
@@ -34,8 +23,8 @@ from pathlib import Path
 
 import sympy as sp
 
+from . import domains as S
 from . import registry
-from . import symbols as S
 from .statement import Statement, collected_latex, short_latex
 
 INDEX_COMMAND = "python -m bounds.theory_doc --pages docs/theory --index docs/theory.md"
@@ -503,52 +492,39 @@ def _settlement(s: Statement) -> list[str]:
     return out
 
 
+def _pinned(s: Statement, ce: dict, lead: str) -> list[str]:
+    """What a pinned counterexample shows, its violation and its values (folded when long)."""
+    assert s.violation is not None
+    what = ce.get("what", ce.get("shows"))
+    out = [_prose(what), ""] if isinstance(what, str) else []
+    out += [f"{lead} violation function gives **{s.violation(ce):.6g}** (> 0 means violated).", ""]
+    text = _compact_json({k: val for k, val in ce.items() if k not in ("what", "shows")})
+    if len(text) > 1500:
+        out += ['??? example "The counterexample\'s values (JSON)"', ""]
+        return [*out, "    ```json", *("    " + line for line in text.splitlines()), "    ```", ""]
+    return [*out, "```json", text, "```", ""]
+
+
 def _counterexample(s: Statement) -> list[str]:
     if s.counterexample is None:
         return []
-    assert s.violation is not None
-    ce = dict(s.counterexample)
-    v = s.violation(ce)
     out = ["## Counterexample", ""]
-    what = ce.get("what", ce.get("shows"))
-    if isinstance(what, str):
-        out += [_prose(what), ""]
+    out += _pinned(s, dict(s.counterexample), "Pinned in the regression tests; the statement's")
     out += [
-        f"Pinned in the regression tests; the statement's violation function gives **{v:.6g}** (> 0 means violated).",
-        "",
-    ]
-    values = {k: val for k, val in ce.items() if k not in ("what", "shows")}
-    text = _compact_json(values)
-    if len(text) > 1500:
-        out += ['??? example "The counterexample\'s values (JSON)"', ""]
-        out += ["    ```json", *("    " + line for line in text.splitlines()), "    ```", ""]
-    else:
-        out += ["```json", text, "```", ""]
-    fig = counterexample_figure(s.id)
-    out += [
-        f"![Counterexample to {s.id}](../{fig})",
+        f"![Counterexample to {s.id}](../{counterexample_figure(s.id)})",
         "",
         f"*Figure: the counterexample, drawn by `paper_figures/fig_counterexamples.py` (`{FIGURES_COMMAND}`).*",
         "",
     ]
+    found = [e for e in s.evidence if "nondegenerate_counterexample_found_by_search" in e]
+    origin = (
+        f"Found by a search whose own predicate excludes the degenerate cases (`{found[0]}`); pinned"
+        if found
+        else "Pinned"
+    )
     for further in s.further_counterexamples:
-        ce = dict(further)
-        found = [e for e in s.evidence if "nondegenerate_counterexample_found_by_search" in e]
         out += ["## Counterexample away from the degenerate cases", ""]
-        if isinstance(ce.get("what"), str):
-            out += [_prose(ce["what"]), ""]
-        origin = (
-            f"Found by a search whose own predicate excludes the degenerate cases (`{found[0]}`); pinned"
-            if found
-            else "Pinned"
-        )
-        out += [
-            f"{origin} in the regression tests. The statement's violation function gives **{s.violation(ce):.6g}** "
-            "(> 0 means violated).",
-            "",
-        ]
-        values = {k: val for k, val in ce.items() if k not in ("what", "shows")}
-        out += ["```json", _compact_json(values), "```", ""]
+        out += _pinned(s, dict(further), f"{origin} in the regression tests. The statement's")
     return out
 
 
@@ -618,48 +594,37 @@ def _rendered_pages() -> tuple[tuple[str, str], ...]:
 # ---------------------------------------------------------------------------------------------------------------------
 # command line: python -m bounds.theory_doc --pages docs/theory --index docs/theory.md [--check]
 # ---------------------------------------------------------------------------------------------------------------------
-def stale_files(pages_dir: str | Path | None = None, index: str | Path | None = None) -> list[str]:
-    """Files that differ from the rendering: changed or missing pages, pages of unknown statements, the index."""
-    out: list[str] = []
+def _differing(pages_dir: str | Path | None, index: str | Path | None) -> list[tuple[Path, str | None]]:
+    """``(file, rendering)`` of each file that differs from the rendering: pages of statements no longer in the
+    registry (rendering ``None``), changed or missing pages, the index."""
+    wanted: list[tuple[Path, str | None]] = []
     if pages_dir is not None:
         d = Path(pages_dir)
         pages = render_pages()
-        for name, text in pages.items():
-            p = d / name
-            if not p.is_file() or p.read_text(encoding="utf-8") != text:
-                out.append(str(p))
-        out += [str(p) for p in sorted(d.glob("*.md")) if p.name not in pages]
+        wanted += [(p, None) for p in sorted(d.glob("*.md")) if p.name not in pages]
+        wanted += [(d / name, text) for name, text in pages.items()]
     if index is not None:
-        p = Path(index)
-        if not p.is_file() or p.read_text(encoding="utf-8") != render_markdown():
-            out.append(str(p))
-    return out
+        wanted.append((Path(index), render_markdown()))
+    return [(p, t) for p, t in wanted if t is None or not p.is_file() or p.read_text(encoding="utf-8") != t]
+
+
+def stale_files(pages_dir: str | Path | None = None, index: str | Path | None = None) -> list[str]:
+    """Files that differ from the rendering: changed or missing pages, pages of unknown statements, the index."""
+    return [str(p) for p, _ in _differing(pages_dir, index)]
 
 
 def write(pages_dir: str | Path | None = None, index: str | Path | None = None) -> list[Path]:
     """Write the pages (removing pages of statements no longer in the registry) and/or the index; returns the
     files written or removed."""
-    done: list[Path] = []
     if pages_dir is not None:
-        d = Path(pages_dir)
-        d.mkdir(parents=True, exist_ok=True)
-        pages = render_pages()
-        for p in sorted(d.glob("*.md")):
-            if p.name not in pages:
-                p.unlink()
-                done.append(p)
-        for name, text in pages.items():
-            p = d / name
-            if not p.is_file() or p.read_text(encoding="utf-8") != text:
-                p.write_text(text, encoding="utf-8")
-                done.append(p)
-    if index is not None:
-        p = Path(index)
-        text = render_markdown()
-        if not p.is_file() or p.read_text(encoding="utf-8") != text:
+        Path(pages_dir).mkdir(parents=True, exist_ok=True)
+    done = _differing(pages_dir, index)
+    for p, text in done:
+        if text is None:
+            p.unlink()
+        else:
             p.write_text(text, encoding="utf-8")
-            done.append(p)
-    return done
+    return [p for p, _ in done]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

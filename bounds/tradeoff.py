@@ -1,34 +1,18 @@
 r"""Tradeoff analysis between alignment and helpfulness along the steering coefficient :math:`\lambda`.
 
-A **law** is a function of :math:`\lambda` with its derivative, built from parameters (given, fitted or measured) and
-an explicit choice of statement:
+A **law** (:class:`Law`) is a function of :math:`\lambda` with its derivative and provenance: Theorem 1
+(:func:`alignment_theorem_1_law`), the expectation form of docs/specification.md §12.2(c)
+(:func:`helpfulness_expectation_law`, second order), eq. (6) (:func:`helpfulness_theorem_2_law`, **status fails**:
+warns, usable only as the authors' fitting form), a fit (:meth:`Law.from_result`) or any callable
+(:func:`law_from_callable`). The analysis functions take a behavior law ``B`` and a helpfulness law ``H`` and a
+finite range of :math:`\lambda`: :func:`efficient_regime` (:math:`dB/d\lambda > -dH/d\lambda`), :func:`best_lambda`
+(:math:`\max B+wH`), :func:`max_lambda_keeping_helpfulness` (:math:`H\ge(1-\tau)p_0` on :math:`[0,\lambda]`),
+:func:`pareto_frontier` / :func:`plot_pareto`, and :func:`analyse` (all of them, JSON-serialisable).
 
-* behavior (on its own scale :math:`B\in[-1,1]`): Theorem 1 (:func:`alignment_theorem_1`, eq. 5) or a fitted
-  :math:`\tanh(a\lambda+b_0)` (:func:`alignment_fitted`);
-* helpfulness (on its own scale :math:`H\in[0,1]`): any fitted curve (:func:`helpfulness_fitted`), the expectation
-  form of docs/specification.md §12.2(c) (:func:`helpfulness_expectation`, second order, valid for small
-  :math:`\alpha\sigma\lambda`) or eq. (6) (:func:`helpfulness_theorem_2`, **status fails**: warns, usable only as the
-  authors' fitting form).
-
-The analysis functions take two laws ``B`` and ``H`` and a finite range of :math:`\lambda`:
-
-* :func:`efficient_regime` -- the :math:`\lambda` where :math:`dB/d\lambda > -dH/d\lambda`;
-* :func:`best_lambda` -- the :math:`\lambda` maximising :math:`B(\lambda)+wH(\lambda)`;
-* :func:`max_lambda_keeping_helpfulness` -- the largest :math:`\lambda` with :math:`H\ge(1-\tau)p_0` on
-  :math:`[0,\lambda]`;
-* :func:`pareto_frontier` / :func:`plot_pareto` -- the non-dominated :math:`(B,H)` pairs along :math:`\lambda`;
-* :func:`analyse` -- all of the above in one JSON-serialisable :class:`TradeoffSummary`.
-
-``B`` and ``H`` are compared on their own scales (no rescaling): one unit of :math:`B` (whose range has length 2)
-is traded against one unit of :math:`H` (range of length 1), times the user weight :math:`w` where there is one.
-
-**Sign of λ (docs/specification.md §0).** The theorems are stated for steering towards the aligned set
-(:math:`\lambda\ge0`); for
-:math:`\lambda<0` Theorem 1's expression bounds the *other* side (it is an upper bound on :math:`B`). The analysis is
-plain calculus on the two laws and accepts any finite range; the laws record which side they bound.
-
-matplotlib is imported inside :func:`plot_pareto` only; lmfit is never imported here (fitted laws take an lmfit
-``ModelResult`` produced elsewhere, e.g. by :mod:`bounds.fitting`).
+``B`` and ``H`` are compared on their own scales (:math:`B\in[-1,1]`, :math:`H\in[0,1]`, no rescaling). The theorems
+are stated for :math:`\lambda\ge0` (docs/specification.md §0); for :math:`\lambda<0` Theorem 1's expression bounds the
+other side. The analysis is plain calculus on the two laws and accepts any finite range. matplotlib is imported inside
+:func:`plot_pareto` only; lmfit is never imported here.
 """
 
 from __future__ import annotations
@@ -36,17 +20,18 @@ from __future__ import annotations
 import textwrap
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 from scipy.optimize import brentq, minimize_scalar
 
 from ._check import as_real, check_closed, check_integer
+from ._plot import new_figure
 from .alignment import alignment_lower
 from .errors import ParameterError
-from .helpfulness import helpfulness_expectation as _helpfulness_expectation
-from .helpfulness import helpfulness_upper
+from .fitting.lineshapes import derivative_of
+from .helpfulness import helpfulness_expectation, helpfulness_upper
 
 __all__ = [
     "FD_STEP",
@@ -56,14 +41,12 @@ __all__ = [
     "ParetoFrontier",
     "Theorem2Warning",
     "TradeoffSummary",
-    "alignment_fitted",
-    "alignment_theorem_1",
+    "alignment_theorem_1_law",
     "analyse",
     "best_lambda",
     "efficient_regime",
-    "helpfulness_expectation",
-    "helpfulness_fitted",
-    "helpfulness_theorem_2",
+    "helpfulness_expectation_law",
+    "helpfulness_theorem_2_law",
     "law_from_callable",
     "max_lambda_keeping_helpfulness",
     "pareto_frontier",
@@ -87,6 +70,31 @@ BETA_CAUTION = (
 
 Kind = Literal["behavior", "helpfulness"]
 _SCALES: dict[str, tuple[float, float]] = {"behavior": (-1.0, 1.0), "helpfulness": (0.0, 1.0)}
+
+#: how :meth:`Law.from_result` describes a fit of each lineshape of :mod:`bounds.fitting.lineshapes`:
+#: ``(kind, label, provenance formatted with the fitted arguments, note)``; any other model is a helpfulness law
+#: named after its function, with provenance "fitted <model name>"
+_FITTED: dict[str, tuple[Kind, str, str | None, str | None]] = {
+    "tanh_law": ("behavior", "tanh", "fitted tanh", None),
+    "theorem_2_form": (
+        "helpfulness",
+        "eq. (6) form",
+        "fitted theorem-2 form 1/(1+a(1+b²λ²/2)) (eq. (6)'s functional form as a fit, not a bound)",
+        BETA_CAUTION,
+    ),
+    "restricted_form": (
+        "helpfulness",
+        "restricted form",
+        "fitted restricted-choice form (1-2/k)T+1/k, k={k:g} (eq. (6)'s form as a fit, not a bound)",
+        BETA_CAUTION,
+    ),
+    "expectation_form": (
+        "helpfulness",
+        "§12.2c expectation form",
+        "fitted expectation form p0(1-cλ²) (theorem-2-expectation, second order, valid for small |λ|)",
+        None,
+    ),
+}
 
 
 class Theorem2Warning(UserWarning):
@@ -137,6 +145,52 @@ class Law:
         if self.kind not in _SCALES:
             raise ParameterError(f"kind must be 'behavior' or 'helpfulness', got {self.kind!r}")
 
+    @classmethod
+    def from_result(cls, result: Any, kind: Kind | None = None) -> Law:
+        r"""A fitted curve (an lmfit ``ModelResult`` in one independent variable, :math:`\lambda`) as a law.
+
+        Value: ``result.eval`` at :math:`\lambda`. Derivative: the λ-derivative of the model's function
+        (:func:`bounds.fitting.lineshapes.derivative_of`: analytic for the laws of :mod:`bounds.fitting` and lmfit's
+        linear, parabolic and constant) at the fitted parameters, else a central difference (:data:`FD_STEP`). A
+        fitted tanh is descriptive, not a bound (:math:`a=\alpha\Delta/2` under Theorem 1, docs/specification.md §4);
+        eq. (6)'s forms are fits, not bounds, and carry the β caution; the §12.2c form is second order.
+
+        Args:
+            result: the fit.
+            kind: ``"behavior"`` or ``"helpfulness"``; default ``"behavior"`` for a tanh fit, else ``"helpfulness"``.
+
+        Raises:
+            TypeError: ``result`` is not a ModelResult.
+        """
+        if not hasattr(result, "eval") or not hasattr(result, "params") or not hasattr(result, "model"):
+            raise TypeError(
+                f"result must be an lmfit ModelResult (with .eval and .params), got {type(result).__name__}"
+            )
+        model = result.model
+        var, fname = model.independent_vars[0], getattr(model.func, "__name__", "")
+        default_kind, label, provenance, note = _FITTED.get(fname, ("helpfulness", fname or model.name, None, None))
+        args = model.make_funcargs(result.params)
+        params = {n: float(p.value) for n, p in result.params.items()}
+        fixed = [n for n, p in result.params.items() if not p.vary]
+
+        def value(lam: np.ndarray) -> np.ndarray:
+            x = np.asarray(lam, dtype=np.float64)
+            return np.broadcast_to(np.asarray(result.eval(**{var: x}), dtype=np.float64), x.shape)
+
+        dlam = derivative_of(model.func)
+        return law_from_callable(
+            f"fitted {label} ("
+            + ", ".join(f"{k}={v:.3g}" for k, v in params.items() if k != "k")
+            + (", fixed)" if fixed else ")"),
+            kind or default_kind,
+            value,
+            derivative=None if dlam is None else lambda lam: dlam(np.asarray(lam, dtype=np.float64), **args),
+            provenance=(provenance.format(**args) if provenance else f"fitted {model.name}")
+            + (f" ({', '.join(fixed)} fixed)" if fixed else ""),
+            params=params,
+            note=note,
+        )
+
     @property
     def scale(self) -> tuple[float, float]:
         """The range of the quantity the law describes: :math:`[-1,1]` for :math:`B`, :math:`[0,1]` for :math:`H`."""
@@ -174,10 +228,6 @@ class Law:
         }
 
 
-def _fd_method() -> str:
-    return f"central difference, h = {FD_STEP:.3g}·max(1, |λ|)"
-
-
 def law_from_callable(
     name: str,
     kind: Kind,
@@ -187,8 +237,9 @@ def law_from_callable(
     provenance: str = "user-supplied",
     params: Mapping[str, float] | None = None,
     warning: str | None = None,
+    note: str | None = None,
 ) -> Law:
-    r"""Wrap a vectorised function of :math:`\lambda` as a :class:`Law`.
+    r"""Wrap a vectorised function of :math:`\lambda` as a :class:`Law` (every law is built here).
 
     Without ``derivative`` the derivative is the central difference
     :math:`\big(f(\lambda+h)-f(\lambda-h)\big)/(2h)` with :math:`h=` :data:`FD_STEP` :math:`\cdot\max(1,|\lambda|)`.
@@ -201,6 +252,7 @@ def law_from_callable(
         provenance: where the law comes from.
         params: parameter values for reports.
         warning: a caution to show with every result that uses the law.
+        note: a further remark for reports.
 
     Raises:
         TypeError: ``f`` or ``derivative`` is not callable.
@@ -217,16 +269,18 @@ def law_from_callable(
     def exact(lam: np.ndarray) -> np.ndarray:
         return np.asarray(derivative(lam), dtype=np.float64)  # type: ignore[misc]
 
-    d = exact if derivative is not None else None
     return Law(
         name=name,
         kind=kind,
         value=value,
-        derivative=d if d is not None else _central_difference(value),
-        derivative_method="analytic" if derivative is not None else _fd_method(),
+        derivative=exact if derivative is not None else _central_difference(value),
+        derivative_method="analytic"
+        if derivative is not None
+        else f"central difference, h = {FD_STEP:.3g}·max(1, |λ|)",
         provenance=provenance,
         params=dict(params or {}),
         warning=warning,
+        note=note,
     )
 
 
@@ -237,16 +291,13 @@ def _scalar(name: str, x: object, lo: float, hi: float) -> float:
     return float(check_closed(name, arr, lo, hi))
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Law constructors
-# ---------------------------------------------------------------------------------------------------------------
-def alignment_theorem_1(alpha: object, delta: object, B0: object) -> Law:
+# -- The theory's laws -------------------------------------------------------------------------------------------------
+def alignment_theorem_1_law(alpha: object, delta: object, B0: object) -> Law:
     r"""Theorem 1 (eq. 5) as a behavior law: :math:`B(\lambda)=\tanh(\alpha\Delta\lambda/2+\operatorname{artanh}B_0)`.
 
-    Derivative (analytic): :math:`B'(\lambda)=\tfrac{\alpha\Delta}{2}\big(1-B(\lambda)^2\big)`, so
-    :math:`B'(0)=\alpha\Delta(1-B_0^2)/2`. For :math:`\lambda\ge0` the expression is a **lower** bound on the
-    steered behavior expectation, for :math:`\lambda<0` an **upper** bound (docs/specification.md §0): an analysis built
-    on it is conservative for :math:`\lambda\ge0`.
+    Derivative (analytic): :math:`B'(\lambda)=\tfrac{\alpha\Delta}{2}\big(1-B(\lambda)^2\big)`. For :math:`\lambda\ge0`
+    the expression is a **lower** bound on the steered behavior expectation, for :math:`\lambda<0` an **upper** bound
+    (docs/specification.md §0): an analysis built on it is conservative for :math:`\lambda\ge0`.
 
     Args:
         alpha: :math:`\alpha\ge0` (Assumption 1).
@@ -265,195 +316,24 @@ def alignment_theorem_1(alpha: object, delta: object, B0: object) -> Law:
     def value(lam: np.ndarray) -> np.ndarray:
         return np.asarray(alignment_lower(a, b0, lam, d))
 
-    def derivative(lam: np.ndarray) -> np.ndarray:
-        return half_slope * (1.0 - value(lam) ** 2)
-
-    return Law(
-        name=f"Theorem 1 (αΔ={a * d:.3g}, B0={b0:.3g})",
-        kind="behavior",
-        value=value,
-        derivative=derivative,
-        derivative_method="analytic",
+    return law_from_callable(
+        f"Theorem 1 (αΔ={a * d:.3g}, B0={b0:.3g})",
+        "behavior",
+        value,
+        derivative=lambda lam: half_slope * (1.0 - value(lam) ** 2),
         provenance="theorem-1",
         params={"alpha": a, "delta": d, "B0": b0},
         note="Theorem 1 is a lower bound on B for λ ≥ 0 and an upper bound for λ < 0 (docs/specification.md §0).",
     )
 
 
-def _param(result: Any, name: str) -> float:
-    try:
-        return float(result.params[name].value)
-    except (KeyError, AttributeError, TypeError) as exc:
-        raise ValueError(f"result must be an lmfit ModelResult with a parameter {name!r}") from exc
+def helpfulness_expectation_law(p0: object, S2: object, alpha: object, sigma: object) -> Law:
+    r"""docs/specification.md §12.2(c) (:func:`bounds.helpfulness_expectation`) as a helpfulness law:
+    :math:`H(\lambda)=p_0-p_0\alpha^2\sigma^2\lambda^2[p_0(1-p_0)-S_2]`, with
+    :math:`H'(\lambda)=-2p_0\alpha^2\sigma^2\lambda[p_0(1-p_0)-S_2]` (so :math:`H'(0)=0`).
 
-
-def _eval_result(result: Any) -> Callable[[np.ndarray], np.ndarray]:
-    if not hasattr(result, "eval") or not hasattr(result, "params"):
-        raise TypeError(f"result must be an lmfit ModelResult (with .eval and .params), got {type(result).__name__}")
-
-    def value(lam: np.ndarray) -> np.ndarray:
-        x = np.asarray(lam, dtype=np.float64)
-        return np.broadcast_to(np.asarray(result.eval(lam=x), dtype=np.float64), x.shape)
-
-    return value
-
-
-def _func_name(result: Any) -> str:
-    model = getattr(result, "model", None)
-    func = getattr(model, "func", None)
-    return getattr(func, "__name__", "") if func is not None else ""
-
-
-def _model_name(result: Any) -> str:
-    model = getattr(result, "model", None)
-    return str(getattr(model, "name", type(model).__name__))
-
-
-def _fixed_or_opt(result: Any, name: str) -> float | None:
-    """A function argument that is a parameter (fixed or not) or a model option (``Model(func, k=4)``)."""
-    if name in result.params:
-        return float(result.params[name].value)
-    opts = getattr(getattr(result, "model", None), "opts", {}) or {}
-    if name in opts:
-        return float(opts[name])
-    return None
-
-
-def alignment_fitted(result: Any) -> Law:
-    r"""A fitted :math:`\tanh(a\lambda+b_0)` (lmfit ``ModelResult`` of ``bounds.fitting.AlignmentModel``) as a law.
-
-    Value: ``result.eval(lam=λ)``. Derivative (analytic): :math:`a\big(1-\tanh^2(a\lambda+b_0)\big)`. Under
-    Theorem 1 with the full-gap margin, :math:`a=\alpha\Delta/2` (docs/specification.md §4, §14.1) -- the fit is
-    descriptive, not a bound.
-
-    Args:
-        result: an lmfit ``ModelResult`` with parameters ``a`` and ``b0`` (``b0`` may be fixed).
-
-    Raises:
-        TypeError: ``result`` is not a ModelResult.
-        ValueError: the parameters ``a``/``b0`` are missing.
-    """
-    value = _eval_result(result)
-    a, b0 = _param(result, "a"), _param(result, "b0")
-
-    def derivative(lam: np.ndarray) -> np.ndarray:
-        return a * (1.0 - np.tanh(a * np.asarray(lam, dtype=np.float64) + b0) ** 2)
-
-    fixed = "b0" in result.params and not result.params["b0"].vary
-    return Law(
-        name=f"fitted tanh (a={a:.3g}, b0={b0:.3g}{', fixed' if fixed else ''})",
-        kind="behavior",
-        value=value,
-        derivative=derivative,
-        derivative_method="analytic",
-        provenance="fitted tanh" + (" (b0 fixed)" if fixed else ""),
-        params={"a": a, "b0": b0},
-    )
-
-
-def _theorem_2_form(lam: np.ndarray, a: float, b: float) -> np.ndarray:
-    return 1.0 / (1.0 + a * (1.0 + 0.5 * (b * lam) ** 2))
-
-
-#: display names of the fitted forms of :mod:`bounds.fitting`
-_LABELS = {
-    "theorem_2_form": "eq. (6) form",
-    "restricted_form": "restricted form",
-    "expectation_form": "§12.2c expectation form",
-    "linear_form": "linear",
-    "quadratic_form": "quadratic",
-    "flat_form": "flat",
-}
-
-
-def helpfulness_fitted(result: Any) -> Law:
-    r"""Any fitted helpfulness curve (an lmfit ``ModelResult``) as a law.
-
-    Value: ``result.eval(lam=λ)``. The derivative is analytic for the forms of :mod:`bounds.fitting`:
-
-    * ``theorem_2_form`` :math:`T=1/(1+a(1+b^2\lambda^2/2))`: :math:`T'=-T^2ab^2\lambda` (eq. (6)'s functional form,
-      used as a *fit*, not as a bound);
-    * ``restricted_form`` :math:`(1-2/k)T+1/k`: :math:`(1-2/k)T'`;
-    * ``expectation_form`` :math:`p_0(1-c\lambda^2)`: :math:`-2p_0c\lambda` (docs/specification.md §12.2c, second order:
-      valid for small :math:`|\lambda|`);
-    * ``linear_form``/``quadratic_form``/``flat_form`` polynomials: their polynomial derivative;
-
-    and a central difference (:data:`FD_STEP`) for any other model.
-
-    Args:
-        result: an lmfit ``ModelResult`` whose independent variable is ``lam``.
-
-    Raises:
-        TypeError: ``result`` is not a ModelResult.
-    """
-    value = _eval_result(result)
-    fname = _func_name(result)
-    params = {n: float(p.value) for n, p in result.params.items()}
-    derivative: Callable[[np.ndarray], np.ndarray] | None = None
-    note = None
-    if fname == "theorem_2_form":
-        a, b = params["a"], params["b"]
-        provenance = "fitted theorem-2 form 1/(1+a(1+b²λ²/2)) (eq. (6)'s functional form as a fit, not a bound)"
-
-        def derivative(lam: np.ndarray) -> np.ndarray:
-            x = np.asarray(lam, dtype=np.float64)
-            return -(_theorem_2_form(x, a, b) ** 2) * a * b * b * x
-
-        note = BETA_CAUTION
-    elif fname == "restricted_form" and (k := _fixed_or_opt(result, "k")) is not None:
-        a, b = params["a"], params["b"]
-        provenance = f"fitted restricted-choice form (1-2/k)T+1/k, k={k:g} (eq. (6)'s form as a fit, not a bound)"
-
-        def derivative(lam: np.ndarray) -> np.ndarray:
-            x = np.asarray(lam, dtype=np.float64)
-            return -(1.0 - 2.0 / k) * _theorem_2_form(x, a, b) ** 2 * a * b * b * x
-
-        note = BETA_CAUTION
-    elif fname == "expectation_form":
-        p0, c = params["p0"], params["c"]
-        provenance = "fitted expectation form p0(1-cλ²) (theorem-2-expectation, second order, valid for small |λ|)"
-
-        def derivative(lam: np.ndarray) -> np.ndarray:
-            return -2.0 * p0 * c * np.asarray(lam, dtype=np.float64)
-
-    else:
-        provenance = f"fitted {_model_name(result)}"
-        derivative = _poly_derivative(fname, params)
-    return Law(
-        name=f"fitted {_LABELS.get(fname, fname or _model_name(result))} ("
-        + ", ".join(f"{k}={v:.3g}" for k, v in params.items() if k != "k")
-        + ")",
-        kind="helpfulness",
-        value=value,
-        derivative=derivative if derivative is not None else _central_difference(value),
-        derivative_method="analytic" if derivative is not None else _fd_method(),
-        provenance=provenance,
-        params=params,
-        note=note,
-    )
-
-
-def _poly_derivative(fname: str, params: Mapping[str, float]) -> Callable[[np.ndarray], np.ndarray] | None:
-    """Analytic derivatives of the comparison polynomials of :mod:`bounds.fitting` (flat, linear, quadratic)."""
-    if fname == "flat_form":
-        return lambda lam: np.zeros_like(np.asarray(lam, dtype=np.float64))
-    if fname == "linear_form":
-        c1 = params["c1"]
-        return lambda lam: np.full_like(np.asarray(lam, dtype=np.float64), c1)
-    if fname == "quadratic_form":
-        c1, c2 = params["c1"], params["c2"]
-        return lambda lam: c1 + 2.0 * c2 * np.asarray(lam, dtype=np.float64)
-    return None
-
-
-def helpfulness_expectation(p0: object, S2: object, alpha: object, sigma: object) -> Law:
-    r"""docs/specification.md §12.2(c) as a helpfulness law:
-    :math:`H(\lambda)=p_0-p_0\alpha^2\sigma^2\lambda^2[p_0(1-p_0)-S_2]`.
-
-    The second-order expansion of :math:`\mathbb E_z[H_{P_\lambda}(q)]` (:func:`bounds.helpfulness_expectation`):
-    valid for small :math:`\alpha\sigma\lambda` only -- it is a polynomial that leaves :math:`[0,1]` for large
-    :math:`|\lambda|` (:func:`analyse` reports where). Derivative (analytic):
-    :math:`H'(\lambda)=-2p_0\alpha^2\sigma^2\lambda[p_0(1-p_0)-S_2]`, so :math:`H'(0)=0`.
+    Second order: valid for small :math:`\alpha\sigma\lambda` only; a polynomial that leaves :math:`[0,1]` for large
+    :math:`|\lambda|` (:func:`analyse` reports where).
 
     Args:
         p0: :math:`0<p_0\le1`.
@@ -468,21 +348,13 @@ def helpfulness_expectation(p0: object, S2: object, alpha: object, sigma: object
     s2 = _scalar("S2", S2, 0.0, 1.0)
     a = _scalar("alpha", alpha, 0.0, np.inf)
     s = _scalar("sigma", sigma, 0.0, np.inf)
-    _helpfulness_expectation(p, s2, a, s, 0.0)  # the package's own domain checks (p0 > 0, S2 <= (1-p0)^2)
+    helpfulness_expectation(p, s2, a, s, 0.0)  # the package's own domain checks (p0 > 0, S2 <= (1-p0)^2)
     curvature = p * (1.0 - p) - s2
-
-    def value(lam: np.ndarray) -> np.ndarray:
-        return np.asarray(_helpfulness_expectation(p, s2, a, s, lam))
-
-    def derivative(lam: np.ndarray) -> np.ndarray:
-        return -2.0 * p * (a * s) ** 2 * curvature * np.asarray(lam, dtype=np.float64)
-
-    return Law(
-        name=f"§12.2c expectation (p0={p:.3g}, ασ={a * s:.3g})",
-        kind="helpfulness",
-        value=value,
-        derivative=derivative,
-        derivative_method="analytic",
+    return law_from_callable(
+        f"§12.2c expectation (p0={p:.3g}, ασ={a * s:.3g})",
+        "helpfulness",
+        lambda lam: np.asarray(helpfulness_expectation(p, s2, a, s, lam)),
+        derivative=lambda lam: -2.0 * p * (a * s) ** 2 * curvature * np.asarray(lam, dtype=np.float64),
         provenance="theorem-2-expectation (second order, valid for small ασλ)",
         params={"p0": p, "S2": s2, "alpha": a, "sigma": s},
         note="An expectation over the noise, not a per-query bound; a polynomial that leaves [0, 1] for large ασλ.",
@@ -500,7 +372,7 @@ def _theorem_2_failure_note() -> str:
     )
 
 
-def helpfulness_theorem_2(p0: object, gamma: object, alpha: object, beta: object, sigma: object) -> Law:
+def helpfulness_theorem_2_law(p0: object, gamma: object, alpha: object, beta: object, sigma: object) -> Law:
     r"""Eq. (6) (Theorem 2 as stated, **status fails**) as a helpfulness law, with a warning.
 
     .. math::
@@ -531,15 +403,11 @@ def helpfulness_theorem_2(p0: object, gamma: object, alpha: object, beta: object
     def value(lam: np.ndarray) -> np.ndarray:
         return np.asarray(helpfulness_upper(p, g, a, bt, s, lam))
 
-    def derivative(lam: np.ndarray) -> np.ndarray:
-        return -(value(lam) ** 2) * big_a * b2 * np.asarray(lam, dtype=np.float64)
-
-    return Law(
-        name=f"eq. (6) [fails] (p0={p:.3g}, γ={g:.3g}, αβσ={a * bt * s:.3g})",
-        kind="helpfulness",
-        value=value,
-        derivative=derivative,
-        derivative_method="analytic",
+    return law_from_callable(
+        f"eq. (6) [fails] (p0={p:.3g}, γ={g:.3g}, αβσ={a * bt * s:.3g})",
+        "helpfulness",
+        value,
+        derivative=lambda lam: -(value(lam) ** 2) * big_a * b2 * np.asarray(lam, dtype=np.float64),
         provenance="theorem-2 eq. (6) — status fails: not a valid bound, use only as the authors' fitting form",
         params={"p0": p, "gamma": g, "alpha": a, "beta": bt, "sigma": s},
         warning=msg,
@@ -547,9 +415,7 @@ def helpfulness_theorem_2(p0: object, gamma: object, alpha: object, beta: object
     )
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Input checks shared by the analysis functions
-# ---------------------------------------------------------------------------------------------------------------
+# -- Input checks shared by the analysis functions ---------------------------------------------------------------------
 def _as_law(name: str, law: object, kind: Kind) -> Law:
     if isinstance(law, Law):
         if law.kind != kind:
@@ -573,8 +439,10 @@ def _check_range(lam_range: object) -> tuple[float, float]:
     return lo, hi
 
 
-def _check_grid(n_grid: object) -> int:
-    return check_integer("n_grid", n_grid, 3)
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """The maximal runs of ``True`` in a 1-D boolean array, as ``(first, last)`` index pairs."""
+    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), (np.flatnonzero(edges == -1) - 1).tolist(), strict=True))
 
 
 def _brentq(f: Callable[[float], float], a: float, b: float, fa: float, fb: float) -> float:
@@ -586,9 +454,7 @@ def _brentq(f: Callable[[float], float], a: float, b: float, fa: float, fb: floa
     return float(brentq(f, a, b, xtol=1e-12 * max(1.0, abs(a), abs(b)), rtol=4 * np.finfo(float).eps))
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Analysis
-# ---------------------------------------------------------------------------------------------------------------
+# -- Analysis ----------------------------------------------------------------------------------------------------------
 def efficient_regime(
     B: Law | Callable, H: Law | Callable, lam_range: Sequence[float], *, n_grid: int = N_GRID
 ) -> list[tuple[float, float]]:
@@ -617,27 +483,18 @@ def efficient_regime(
     """
     b_law, h_law = _as_law("B", B, "behavior"), _as_law("H", H, "helpfulness")
     lo, hi = _check_range(lam_range)
-    n = _check_grid(n_grid)
+    n = check_integer("n_grid", n_grid, 3)
     grid = np.linspace(lo, hi, n)
     g = np.asarray(b_law.d(grid)) + np.asarray(h_law.d(grid))
 
     def gf(x: float) -> float:
         return float(b_law.d(x)) + float(h_law.d(x))
 
-    pos = g > 0
     out: list[tuple[float, float]] = []
-    i = 0
-    while i < n:
-        if not pos[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < n and pos[j + 1]:
-            j += 1
+    for i, j in _runs(g > 0):
         left = lo if i == 0 else _brentq(gf, grid[i - 1], grid[i], g[i - 1], g[i])
         right = hi if j == n - 1 else _brentq(gf, grid[j], grid[j + 1], g[j], g[j + 1])
         out.append((float(left), float(right)))
-        i = j + 1
     return out
 
 
@@ -679,10 +536,6 @@ class BestLambda:
         }
 
 
-def _check_weight(w: object) -> float:
-    return _scalar("w", w, 0.0, np.inf)
-
-
 def best_lambda(
     B: Law | Callable, H: Law | Callable, w: float, lam_range: Sequence[float], *, n_grid: int = N_GRID
 ) -> BestLambda:
@@ -714,9 +567,9 @@ def best_lambda(
         ValueError/TypeError: bad laws, weight, range or grid.
     """
     b_law, h_law = _as_law("B", B, "behavior"), _as_law("H", H, "helpfulness")
-    wt = _check_weight(w)
+    wt = _scalar("w", w, 0.0, np.inf)
     lo, hi = _check_range(lam_range)
-    n = _check_grid(n_grid)
+    n = check_integer("n_grid", n_grid, 3)
     grid = np.linspace(lo, hi, n)
     f = np.asarray(b_law(grid)) + wt * np.asarray(h_law(grid))
     i = int(np.argmax(f))
@@ -773,15 +626,7 @@ class HelpfulnessLimit:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable fields."""
-        return {
-            "lam": self.lam,
-            "threshold": self.threshold,
-            "p0": self.p0,
-            "tau": self.tau,
-            "side": self.side,
-            "crossed": self.crossed,
-            "reason": self.reason,
-        }
+        return asdict(self)
 
 
 def max_lambda_keeping_helpfulness(
@@ -824,7 +669,7 @@ def max_lambda_keeping_helpfulness(
     h_law = _as_law("H", H, "helpfulness")
     t = _scalar("tau", tau, 0.0, 1.0)
     lo, hi = _check_range(lam_range)
-    n = _check_grid(n_grid)
+    n = check_integer("n_grid", n_grid, 3)
     if side not in ("positive", "negative"):
         raise ParameterError(f"side must be 'positive' or 'negative', got {side!r}")
     if not lo <= 0.0 <= hi:
@@ -879,19 +724,7 @@ class ParetoFrontier:
 
     def lam_intervals(self) -> list[tuple[float, float]]:
         """Maximal runs of consecutive frontier points (in the given order of ``lam``) as ``(first, last)`` pairs."""
-        out: list[tuple[float, float]] = []
-        m = self.mask
-        i = 0
-        while i < m.size:
-            if not m[i]:
-                i += 1
-                continue
-            j = i
-            while j + 1 < m.size and m[j + 1]:
-                j += 1
-            out.append((float(self.lam[i]), float(self.lam[j])))
-            i = j + 1
-        return out
+        return [(float(self.lam[i]), float(self.lam[j])) for i, j in _runs(self.mask)]
 
 
 def _non_dominated(b: np.ndarray, h: np.ndarray) -> np.ndarray:
@@ -981,20 +814,12 @@ def plot_pareto(
     Raises:
         ValueError/TypeError: bad laws, range, marks or grid.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     b_law, h_law = _as_law("B", B, "behavior"), _as_law("H", H, "helpfulness")
     lo, hi = _check_range(lam_range)
-    n = _check_grid(n_grid)
+    n = check_integer("n_grid", n_grid, 3)
     marks = _marks(mark)
     pf = pareto_frontier(b_law, h_law, np.linspace(lo, hi, n))
-    if ax is None:
-        fig = Figure(figsize=(7.0, 5.2), dpi=120)
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot(1, 1, 1)
-    else:
-        fig = ax.figure
+    fig, ax = new_figure((7.0, 5.2)) if ax is None else (ax.figure, ax)
     ax.plot(pf.B, pf.H, color="0.75", lw=1.0, zorder=1)
     sc = ax.scatter(pf.B, pf.H, c=pf.lam, cmap="viridis", s=10, zorder=2, label="(B, H) along λ")
     for r, (first, last) in enumerate(pf.lam_intervals()):
@@ -1035,9 +860,7 @@ def plot_pareto(
     return fig
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Everything at once
-# ---------------------------------------------------------------------------------------------------------------
+# -- Everything at once ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TradeoffSummary:
     """The results of :func:`analyse` (JSON-serialisable through :meth:`to_dict`; the laws are kept for plotting)."""
@@ -1135,10 +958,10 @@ def analyse(
         ValueError/TypeError: any bad input, named.
     """
     b_law, h_law = _as_law("B", B, "behavior"), _as_law("H", H, "helpfulness")
-    wt = _check_weight(w)
+    wt = _scalar("w", w, 0.0, np.inf)
     t = _scalar("tau", tau, 0.0, 1.0)
     lo, hi = _check_range(lam_range)
-    n = _check_grid(n_grid)
+    n = check_integer("n_grid", n_grid, 3)
     if p0 is not None:
         _scalar("p0", p0, 0.0, 1.0)
     grid = np.linspace(lo, hi, n)

@@ -3,7 +3,8 @@
 :data:`FIGURES` maps a figure id to its module and kind:
 
 * ``"theory"``: ``render(out_dir) -> list[Path]`` from :mod:`bounds` alone;
-* ``"report"``: ``render(report, out_dir) -> list[Path]`` from a ``steering-bounds check`` report dictionary;
+* ``"report"``: ``render(report, out_dir) -> list[Path]`` from a :class:`validation.report.CheckReport` (the five
+  figures that ``steering-bounds check`` writes too, in :mod:`validation.report.figures`);
 * ``"model"``: ``render(out_dir, *, loaded, report, **sizes) -> list[Path]``: computes on a model (sampled answers,
   HumanEval), reusing the report's vectors, layers and λ grid.
 """
@@ -16,11 +17,11 @@ FIGURES: dict[str, tuple[str, str]] = {
     "fig3b": ("paper_figures.fig3b_theorem2", "theory"),
     "helpfulness-corrected": ("paper_figures.fig_helpfulness_corrected", "theory"),
     "counterexamples": ("paper_figures.fig_counterexamples", "theory"),
-    "fig4": ("paper_figures.fig4_behavior", "report"),
-    "fig5": ("paper_figures.fig5_helpfulness", "report"),
-    "fig6-8": ("paper_figures.fig6_8_delta_norm", "report"),
-    "fig9-10": ("paper_figures.fig9_10_noise", "report"),
-    "fig11-12": ("paper_figures.fig11_12_separation", "report"),
+    "fig4": ("validation.report.figures.fig4_behavior", "report"),
+    "fig5": ("validation.report.figures.fig5_helpfulness", "report"),
+    "fig6-8": ("validation.report.figures.fig6_8_delta_norm", "report"),
+    "fig9-10": ("validation.report.figures.fig9_10_noise", "report"),
+    "fig11-12": ("validation.report.figures.fig11_12_separation", "report"),
     "fig13-15": ("paper_figures.fig13_15_sampled", "model"),
     "fig17": ("paper_figures.fig17_humaneval", "model"),
 }

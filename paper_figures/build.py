@@ -11,13 +11,13 @@ from __future__ import annotations
 import importlib
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import FIGURES
 
-__all__ = ["build_all"]
+__all__ = ["build_all", "main"]
 
 
 def _log(message: str, progress: bool) -> None:
@@ -88,7 +88,7 @@ def build_all(
             from validation.check import run_check
 
             _log(f"no --report: running steering-bounds check on {model} into {out / 'check'}", progress)
-            report = run_check(cfg, out / "check", loaded=loaded, progress=progress)
+            report = run_check(cfg, out / "check", loaded=loaded, progress=progress).to_json()
     for fid in ids:
         module_name, kind = FIGURES[fid]
         t0 = time.perf_counter()
@@ -96,7 +96,9 @@ def build_all(
         if kind == "theory":
             paths = module.render(out)
         elif kind == "report":
-            paths = module.render(report, out)
+            from validation.report import CheckReport
+
+            paths = module.render(CheckReport.from_json(report), out)
         else:
             kwargs = {**(getattr(module, "PAPER_SIZES", {}) if paper_sizes else {}), **(model_kwargs or {})}
             vec = Path(str((report.get("vectors") or {}).get("path", "")))
@@ -108,3 +110,60 @@ def build_all(
         written += [Path(p) for p in paths]
         _log(f"{fid}: {', '.join(Path(p).name for p in paths)} ({time.perf_counter() - t0:.1f} s)", progress)
     return written
+
+
+def main(render: Callable[..., list[Path]], argv: Sequence[str] | None = None) -> list[Path]:
+    """The command line of one figure script, ``python -m paper_figures.<module> [--out DIR] [--OPTION ...]``.
+
+    One option per keyword of ``render`` (per field of the module's ``Params`` for ``params``), or, for a figure
+    computed on a model (a module with ``DEFAULTS``), ``--report`` (required), ``--vectors``, ``--model``,
+    ``--paper-sizes`` and one option per size; a setting whose default is ``None`` takes a float when annotated so,
+    else comma-separated names. Prints the written paths and returns them.
+    """
+    import argparse
+    import dataclasses
+    import inspect
+
+    module = sys.modules[render.__module__]
+    parser = argparse.ArgumentParser(description=module.__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("."), help="output folder (default: current folder)")
+    keywords = {p.name: p for p in inspect.signature(render).parameters.values() if p.kind is p.KEYWORD_ONLY}
+    if hasattr(module, "DEFAULTS"):
+        parser.add_argument("--report", type=Path, required=True, help="report.json of steering-bounds check")
+        parser.add_argument("--vectors", type=Path, default=None, help="steering vectors (default: the report's)")
+        parser.add_argument("--model", default=None, help="model to load (default: the report's model name)")
+        parser.add_argument("--paper-sizes", action="store_true", help=f"use the paper's sizes {module.PAPER_SIZES}")
+        options = dict(module.DEFAULTS)
+    elif "params" in keywords:
+        options = {f.name: f.default for f in dataclasses.fields(module.Params)}
+    else:
+        options = {name: p.default for name, p in keywords.items()}
+    for name, default in options.items():
+        annotation = str(getattr(keywords.get(name), "annotation", ""))
+        kind = type(default) if default is not None else float if "float" in annotation else _names
+        more = ", comma-separated names" if kind is _names else ""
+        parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=None, help=f"default {default}{more}")
+    args = parser.parse_args(argv)
+    chosen = {name: getattr(args, name) for name in options if getattr(args, name) is not None}
+    if hasattr(module, "DEFAULTS"):
+        from validation.models import load_model
+        from validation.sweep import progress_bar
+
+        from ._common import load_report
+
+        report = load_report(args.report)
+        sizes = {**(module.PAPER_SIZES if args.paper_sizes else {}), **chosen}
+        loaded = load_model(args.model or report["model"]["name"])
+        paths = render(args.out, loaded=loaded, report=report, vectors_path=args.vectors,
+                       progress=progress_bar(Path(module.FILENAME).stem), **sizes)  # fmt: skip
+    elif "params" in keywords:
+        paths = render(args.out, params=module.Params(**chosen))
+    else:
+        paths = render(args.out, **chosen)
+    for p in paths:
+        print(p)
+    return paths
+
+
+def _names(text: str) -> list[str]:
+    return [s.strip() for s in text.split(",") if s.strip()]

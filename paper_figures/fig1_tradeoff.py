@@ -1,25 +1,16 @@
-"""Fig. 1 of the paper: the tradeoff, alignment rising linearly while helpfulness falls quadratically near λ = 0.
+r"""Fig. 1 of the paper: the tradeoff, alignment rising linearly while helpfulness falls quadratically near λ = 0.
 
-Drawn from :mod:`bounds` alone, on one axis (behavior :math:`B\\in[-1,1]` and helpfulness :math:`H\\in[0,1]` on their
-own scales, as :func:`bounds.tradeoff.efficient_regime` compares them):
+Drawn from :mod:`bounds` alone on one axis: Theorem 1 (:func:`bounds.alignment_lower`), attained exactly by the
+two-token instance :func:`bounds.synthetic.two_token_extremal` (markers), with its tangent at 0; the Monte-Carlo mean
+:math:`\mathbb E_z[H_\lambda]` of a synthetic query (:func:`bounds.simulate.simulate_helpfulness`, band = ±1 SE) and
+its second-order form (:func:`bounds.helpfulness_expectation`); the efficient regime
+(:func:`bounds.tradeoff.efficient_regime`) shaded.
 
-* alignment: Theorem 1, :math:`B(\\lambda)=\\tanh(\\alpha\\Delta\\lambda/2+\\operatorname{artanh}B_0)`
-  (:func:`bounds.alignment_lower`), which the two-token instance :func:`bounds.synthetic.two_token_extremal` attains
-  exactly (its exact steered behavior is drawn as markers), with its tangent :math:`B_0+B'(0)\\lambda` at 0;
-* helpfulness: the Monte-Carlo mean :math:`\\mathbb E_z[H_\\lambda]` over Assumption-3 noise on every token of a
-  synthetic query (:func:`bounds.simulate.simulate_helpfulness`, band = ±1 standard error) and its second-order
-  form :math:`p_0-p_0\\alpha^2\\sigma^2\\lambda^2[p_0(1-p_0)-S_2]` (:func:`bounds.helpfulness_expectation`,
-  statement ``theorem-2-expectation``);
-* the efficient regime :math:`\\{\\lambda: B'(\\lambda)>-H'(\\lambda)\\}` of :func:`bounds.tradeoff.efficient_regime`
-  for the Theorem-1 law and the second-order helpfulness law, shaded.
-
-Run ``python paper_figures/fig1_tradeoff.py [--out DIR]``; it writes ``fig1_tradeoff.png``.
+Run ``python -m paper_figures.fig1_tradeoff [--out DIR]``; it writes ``fig1_tradeoff.png``.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,14 +19,10 @@ import numpy as np
 
 import bounds
 from bounds import tradeoff
+from bounds._plot import add_caption, new_figure
 from bounds.simulate import simulate_helpfulness
 from bounds.synthetic import synthetic_query, two_token_extremal
-
-try:
-    from paper_figures._common import add_caption, new_figure, save
-except ModuleNotFoundError:  # run as a script (python paper_figures/<file>.py): put the repository root on the path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from paper_figures._common import add_caption, new_figure, save
+from paper_figures._common import save
 
 FILENAME = "fig1_tradeoff.png"
 
@@ -91,14 +78,14 @@ def compute(params: Params | None = None) -> dict[str, Any]:
     B = np.asarray(bounds.alignment_lower(pr.alpha, pr.B0, lam, pr.delta))
     inst = two_token_extremal(pr.B0, pr.delta)
     B_exact = np.asarray(inst.behavior(pr.alpha * lam))
-    b_law = tradeoff.alignment_theorem_1(pr.alpha, pr.delta, pr.B0)
+    b_law = tradeoff.alignment_theorem_1_law(pr.alpha, pr.delta, pr.B0)
     B_tangent = pr.B0 + float(b_law.d(0.0)) * lam
     query = synthetic_query(pr.k, pr.p0, pr.shape, pr.seed)
     sim = simulate_helpfulness(
         query, pr.law, lam, pr.seed, alpha=pr.alpha, sigma=pr.sigma, n_draws=int(pr.n_draws), noise="all"
     )
     H2 = np.asarray(bounds.helpfulness_expectation(query.p0, query.S2, pr.alpha, pr.sigma, lam))
-    h_law = tradeoff.helpfulness_expectation(query.p0, query.S2, pr.alpha, pr.sigma)
+    h_law = tradeoff.helpfulness_expectation_law(query.p0, query.S2, pr.alpha, pr.sigma)
     regime = tradeoff.efficient_regime(b_law, h_law, (0.0, pr.lam_max))
     return {
         "lam": lam,
@@ -120,7 +107,7 @@ def make_figure(params: Params | None = None) -> Any:
     """Fig. 1 as a matplotlib ``Figure`` (Agg canvas); every line carries a ``gid`` naming its quantity."""
     d = compute(params)
     pr, lam, q, sim = d["params"], d["lam"], d["query"], d["sim"]
-    fig, ax = new_figure(7.0, 5.0)
+    fig, ax = new_figure((7.0, 5.0))
     for i, (lo, hi) in enumerate(d["regime"]):
         ax.axvspan(lo, hi, color="tab:green", alpha=0.10, lw=0, label="efficient regime $B'>-H'$" if i == 0 else None)
     ax.plot(lam, d["B"], color="tab:blue", lw=2.0, gid="B_theorem_1", label=r"alignment: Theorem 1 $B(\lambda)$")
@@ -185,18 +172,7 @@ def render(out_dir: str | Path, *, params: Params | None = None) -> list[Path]:
     return [save(make_figure(params), out_dir, FILENAME)]
 
 
-def main(argv: list[str] | None = None) -> list[Path]:
-    """Command line: ``--out DIR`` (default: the current folder), ``--n-draws``, ``--seed``; returns the PNGs."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("."), help="output folder (default: current folder)")
-    parser.add_argument("--n-draws", type=int, default=Params.n_draws, help="Monte-Carlo draws (default 4000)")
-    parser.add_argument("--seed", type=int, default=Params.seed, help="noise seed (default 0)")
-    args = parser.parse_args(argv)
-    paths = render(args.out, params=Params(n_draws=args.n_draws, seed=args.seed))
-    for p in paths:
-        print(p)
-    return paths
-
-
 if __name__ == "__main__":
-    main()
+    from paper_figures.build import main
+
+    main(render)

@@ -1,6 +1,6 @@
 """Fig. 2b of the paper: Theorem 1's alignment bound against λ for several unsteered behaviors B0.
 
-Uses only the public API of :mod:`bounds`. Run ``python paper_figures/fig2b_theorem1.py [--out DIR]``; it writes
+Uses only the public API of :mod:`bounds`. Run ``python -m paper_figures.fig2b_theorem1 [--out DIR]``; it writes
 ``fig2b_theorem1.png``. The curves are :func:`bounds.alignment_lower`,
 :math:`\\tanh(\\alpha\\Delta\\lambda/2+\\operatorname{artanh}B_0)`: a lower bound on the steered behavior expectation
 for :math:`\\lambda\\ge0` and, by the sign convention of docs/specification.md §0, an upper bound for
@@ -9,20 +9,14 @@ for :math:`\\lambda\\ge0` and, by the sign convention of docs/specification.md �
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import bounds
-
-try:
-    from paper_figures._common import add_caption, new_figure, save
-except ModuleNotFoundError:  # run as a script (python paper_figures/<file>.py): put the repository root on the path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from paper_figures._common import add_caption, new_figure, save
+from bounds._plot import add_caption, new_figure
+from paper_figures._common import save
 
 #: the unsteered behavior expectations drawn, one curve each
 B0_VALUES = (-0.9, -0.5, 0.0, 0.5, 0.9)
@@ -49,7 +43,7 @@ def make_figure(alpha_delta: float = 1.0) -> Any:
     if not np.isfinite(ad) or ad <= 0:
         raise ValueError(f"alpha_delta must be a finite number > 0, got {alpha_delta!r}")
     st = bounds.statement("theorem-1")
-    fig, ax = new_figure(7.0, 4.6)
+    fig, ax = new_figure((7.0, 4.6))
     for b0 in B0_VALUES:
         ax.plot(LAM, bounds.alignment_lower(ad, b0, LAM, 1.0), lw=1.8, label=f"$B_0={b0:+.1f}$", gid=f"B0={b0:g}")
     ax.axvline(0.0, color="0.6", lw=0.8)
@@ -81,16 +75,7 @@ def render(out_dir: str | Path, *, alpha_delta: float = 1.0) -> list[Path]:
     return [save(make_figure(alpha_delta), out_dir, FILENAME)]
 
 
-def main(argv: list[str] | None = None) -> Path:
-    """Command line: ``--out DIR`` (default: the current folder), ``--alpha-delta`` (default 1); returns the PNG."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("."), help="output folder (default: current folder)")
-    parser.add_argument("--alpha-delta", type=float, default=1.0, help="the product alpha*Delta (default 1)")
-    args = parser.parse_args(argv)
-    (path,) = render(args.out, alpha_delta=args.alpha_delta)
-    print(path)
-    return path
-
-
 if __name__ == "__main__":
-    main()
+    from paper_figures.build import main
+
+    main(render)

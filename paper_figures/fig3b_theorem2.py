@@ -8,27 +8,21 @@ form (the one the authors fit), not a valid bound. β is not the paper's 0.8 by 
 :math:`\\beta=\\min(Y^+,Y^-)` for a stated synthetic query (docs/specification.md §6.1's caution), from
 :func:`bounds.simulate.simulate_helpfulness`.
 
-Run ``python paper_figures/fig3b_theorem2.py [--out DIR]``; it writes ``fig3b_theorem2.png``.
+Run ``python -m paper_figures.fig3b_theorem2 [--out DIR]``; it writes ``fig3b_theorem2.png``.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import bounds
+from bounds._plot import add_caption, new_figure
 from bounds.simulate import simulate_helpfulness
 from bounds.synthetic import synthetic_query
-
-try:
-    from paper_figures._common import add_caption, new_figure, save
-except ModuleNotFoundError:  # run as a script (python paper_figures/<file>.py): put the repository root on the path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from paper_figures._common import add_caption, new_figure, save
+from paper_figures._common import save
 
 FILENAME = "fig3b_theorem2.png"
 #: the asymmetry factors drawn, one curve each (γ = 2 min(P+, P-)/(1 - p0) lies in [0, 1])
@@ -87,7 +81,7 @@ def make_figure(
     else:
         b, beta_note = float(beta), f"β = {float(beta):g} (given)"
     st = bounds.statement("theorem-2")
-    fig, ax = new_figure(7.0, 4.8)
+    fig, ax = new_figure((7.0, 4.8))
     for g in gammas:
         y = bounds.helpfulness_upper(p0, g, alpha, b, sigma, LAM)
         ax.plot(LAM, y, lw=1.8, gid=f"gamma={g:g}", label=rf"$\gamma={g:g}$")
@@ -121,17 +115,7 @@ def render(out_dir: str | Path, *, beta: float | None = None) -> list[Path]:
     return [save(make_figure(beta=beta), out_dir, FILENAME)]
 
 
-def main(argv: list[str] | None = None) -> list[Path]:
-    """Command line: ``--out DIR`` (default: the current folder), ``--beta`` (default: Monte-Carlo mean)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("."), help="output folder (default: current folder)")
-    parser.add_argument("--beta", type=float, default=None, help="beta = min(Y+, Y-) (default: Monte-Carlo mean)")
-    args = parser.parse_args(argv)
-    paths = render(args.out, beta=args.beta)
-    for p in paths:
-        print(p)
-    return paths
-
-
 if __name__ == "__main__":
-    main()
+    from paper_figures.build import main
+
+    main(render)

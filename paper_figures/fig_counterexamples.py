@@ -17,14 +17,12 @@ violation marked, and states in its caption the registry's violation value (``st
   the prediction over the learning rate :math:`\\eta`.
 
 A failing statement without a plotter here (a new one) gets a point figure of its registry violation, and the caption
-says why. Files: ``counterexample_<id>.png``. Run ``python paper_figures/fig_counterexamples.py [--out DIR]``.
+says why. Files: ``counterexample_<id>.png``. Run ``python -m paper_figures.fig_counterexamples [--out DIR]``.
 """
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -32,16 +30,13 @@ from typing import Any
 import numpy as np
 
 import bounds
-from bounds.helpfulness import RTOL, corollary_3_frequency, theorem_2_frequency
+from bounds._plot import add_caption, new_figure
+from bounds.helpfulness import RTOL
 from bounds.multitoken import ResponseTree
 from bounds.preference import PreferenceProblem
+from bounds.simulate import corollary_3_frequency, theorem_2_frequency
 from bounds.synthetic import as_noise_law
-
-try:
-    from paper_figures._common import add_caption, new_figure, save
-except ModuleNotFoundError:  # run as a script (python paper_figures/<file>.py): put the repository root on the path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from paper_figures._common import add_caption, new_figure, save
+from paper_figures._common import save
 
 #: file name of a statement's figure
 FILENAME = "counterexample_{id}.png"
@@ -118,6 +113,13 @@ def _probability_panel(ax: Any, lam: np.ndarray, studies: list[Any], what: str) 
     return {"lam": lam, "frequency": f, "se": se, "deficit": deficit, "claimed": np.asarray(claimed)}
 
 
+def _mark(ax: Any, x: float, ys: tuple[float, float], y: float, gid: str, text: str, xytext: tuple) -> None:
+    """The pinned violation: a red segment over ``ys`` at ``x``, and ``text`` pointing at ``(x, y)``."""
+    ax.plot([x, x], list(ys), color="tab:red", lw=2.5, gid=gid)
+    arrow = {"arrowstyle": "->", "color": "tab:red"}
+    ax.annotate(text, (x, y), xytext=xytext, textcoords="axes fraction", fontsize=8, arrowprops=arrow)
+
+
 def _law_of(mc: Mapping[str, Any]) -> Any:
     return as_noise_law(mc["law"], **dict(mc.get("law_params", {})))
 
@@ -128,7 +130,7 @@ def _law_of(mc: Mapping[str, Any]) -> Any:
 def theorem_2_realisation(r: Mapping[str, Any], n: int = N_DENSE) -> dict[str, np.ndarray]:
     """Exact :math:`H`, eq. (6) and the Jensen bound of the pinned realisation on a dense signed :math:`\\alpha\\lambda`
     grid from 0 to the pinned grid's far end (the realisation's :math:`\\gamma,\\beta`, :math:`\\alpha=\\sigma=1` as in
-    ``bounds.helpfulness.theorem_2_realisation_violation``), and the same on the pinned grid."""
+    ``bounds.spec.helpfulness.theorem_2_realisation_violation``), and the same on the pinned grid."""
     p, z, top, a = np.asarray(r["p"]), np.asarray(r["z"]), np.asarray(r["top"], dtype=bool), int(r["answer"])
     pinned = np.asarray(r["lam_norm"], dtype=float)
     end = float(pinned[np.argmax(np.abs(pinned))])
@@ -146,7 +148,7 @@ def theorem_2_realisation(r: Mapping[str, Any], n: int = N_DENSE) -> dict[str, n
 
 
 def theorem_2_studies(mc: Mapping[str, Any]) -> tuple[np.ndarray, list[Any]]:
-    """:func:`bounds.helpfulness.theorem_2_frequency` on every prefix of the pinned grid (pinned seed and draws)."""
+    """:func:`bounds.simulate.theorem_2_frequency` on every prefix of the pinned grid (pinned seed and draws)."""
     lam = np.asarray(mc["lam"], dtype=float)
 
     def run(grid: np.ndarray) -> Any:
@@ -168,7 +170,7 @@ def theorem_2_studies(mc: Mapping[str, Any]) -> tuple[np.ndarray, list[Any]]:
 
 def _plot_theorem_2(st: bounds.Statement) -> Any:
     ce = st.counterexample
-    fig, axes = new_figure(7.0, 10.0, nrows=2)
+    fig, axes = new_figure((7.0, 10.0), nrows=2, squeeze=False)
     ax = axes[0, 0]
     r = theorem_2_realisation(ce["realisation"])
     lam = r["dense_lam"]
@@ -180,15 +182,8 @@ def _plot_theorem_2(st: bounds.Statement) -> Any:
     gap = r["pinned_H"] - r["pinned_eq6"]
     i = int(np.argmax(gap))
     lp = r["pinned_lam"]
-    ax.plot([lp[i], lp[i]], [r["pinned_eq6"][i], r["pinned_H"][i]], color="tab:red", lw=2.5, gid="max_violation")
-    ax.annotate(
-        f"max H - (6) on the pinned grid = {gap[i]:.4f}\nat αλ = {lp[i]:g}",
-        (lp[i], r["pinned_H"][i]),
-        xytext=(0.03, 0.80),
-        textcoords="axes fraction",
-        fontsize=8,
-        arrowprops={"arrowstyle": "->", "color": "tab:red"},
-    )
+    text = f"max H - (6) on the pinned grid = {gap[i]:.4f}\nat αλ = {lp[i]:g}"
+    _mark(ax, lp[i], (r["pinned_eq6"][i], r["pinned_H"][i]), r["pinned_H"][i], "max_violation", text, (0.03, 0.80))
     real = ce["realisation"]
     ax.set_title(
         f"(a) one realisation: p = {np.round(real['p'], 3).tolist()}, z = {real['z']}, a* = {real['answer']}; "
@@ -229,7 +224,7 @@ def _plot_theorem_2(st: bounds.Statement) -> Any:
 # corollary-3
 # ---------------------------------------------------------------------------------------------------------------
 def corollary_3_studies(mc: Mapping[str, Any]) -> tuple[np.ndarray, list[Any]]:
-    """:func:`bounds.helpfulness.corollary_3_frequency` on every prefix of the pinned grid (pinned seed and draws)."""
+    """:func:`bounds.simulate.corollary_3_frequency` on every prefix of the pinned grid (pinned seed and draws)."""
     lam = np.asarray(mc["lam"], dtype=float)
     steps = [
         {"p": np.asarray(s["p"]), "answer": int(s["answer"]), "top_k": np.asarray(s["top"], dtype=bool),
@@ -255,7 +250,7 @@ def _plot_corollary_3(st: bounds.Statement) -> Any:
     ce = st.counterexample
     mc = ce["monte_carlo"]
     lam, studies = corollary_3_studies(mc)
-    fig, ax = new_figure(7.0, 5.8)
+    fig, ax = new_figure((7.0, 5.8))
     _probability_panel(ax, lam, studies, "eq. (79) holds on $[0,\\lambda]$")
     ax.set_xlabel(r"steering coefficient $\lambda$ (end of the grid prefix)")
     ell = len(mc["steps"])
@@ -297,7 +292,7 @@ def _plot_theorem_4(st: bounds.Statement) -> Any:
     ce = st.counterexample
     c = theorem_4_curves(ce)
     x = c["norm"]
-    fig, ax = new_figure(7.0, 5.8)
+    fig, ax = new_figure((7.0, 5.8))
     ax.plot(x, c["exact"], color="k", lw=2.2, gid="exact", label=r"exact steered $B$ (true)")
     ax.plot(x, c["claimed"], color="tab:purple", lw=1.8, gid="claimed", label="eq. (66) lower bound (claimed)")
     ax.plot(x, c["corrected"], "--", color="tab:green", lw=1.5, gid="corrected", label="theorem-4-corrected (holds)")
@@ -307,15 +302,8 @@ def _plot_theorem_4(st: bounds.Statement) -> Any:
     p, z, s = np.asarray(ce["p"]), np.asarray(ce["z"]), np.asarray(ce["scores"], float)
     b_at = float(bounds.behavior_expectation(p, z, n0, s))
     c_at = float(bounds.trinary_lower(1.0, c["B0"], c["P_plus"], n0, ce["delta"]))
-    ax.plot([n0, n0], [b_at, c_at], color="tab:red", lw=2.5, gid="pinned_violation")
-    ax.annotate(
-        f"pinned ‖δ‖ = {n0:g}: bound {c_at:.4f} > B = {b_at:.4f}",
-        (n0, b_at),
-        xytext=(0.02, 0.10),
-        textcoords="axes fraction",
-        fontsize=8,
-        arrowprops={"arrowstyle": "->", "color": "tab:red"},
-    )
+    text = f"pinned ‖δ‖ = {n0:g}: bound {c_at:.4f} > B = {b_at:.4f}"
+    _mark(ax, n0, (b_at, c_at), b_at, "pinned_violation", text, (0.02, 0.10))
     ys = np.concatenate([c["exact"], c["claimed"], c["corrected"]])
     pad = 0.08 * max(float(ys.max() - ys.min()), 1e-3)
     ax.set_ylim(float(ys.min()) - pad, float(ys.max()) + pad)
@@ -391,7 +379,7 @@ def _plot_theorem_6(st: bounds.Statement) -> Any:
     ce = st.counterexample
     c = theorem_6_curves(ce)
     lam = c["lam"]
-    fig, ax = new_figure(7.0, 5.8)
+    fig, ax = new_figure((7.0, 5.8))
     ax.plot(lam, c["B"], color="k", lw=2.2, gid="B", label=r"exact response-level $B_{P_\lambda}$ (true)")
     ax.axhline(
         c["target"], color="tab:blue", ls="--", lw=1.2, gid="target", label=f"guaranteed 1 - 2ε = {c['target']:g}"
@@ -449,7 +437,7 @@ def _plot_proposition_1(st: bounds.Statement) -> Any:
     c = proposition_1_curves(ce)
     prob = c["prob"]
     eta = c["eta"]
-    fig, ax = new_figure(7.0, 5.8)
+    fig, ax = new_figure((7.0, 5.8))
     ax.plot(
         eta, c["proposition_1"], color="tab:purple", lw=1.8, gid="proposition_1", label=r"Prop. 1: $-\eta\nabla_hL$"
     )
@@ -459,15 +447,8 @@ def _plot_proposition_1(st: bounds.Statement) -> Any:
     rel = float(np.linalg.norm(a0 - p0) / np.linalg.norm(p0)) if np.linalg.norm(p0) > 0 else 0.0
     ya = float(a0.ravel()[0]) if c["scalar"] else float(np.linalg.norm(a0))
     yp = float(p0.ravel()[0]) if c["scalar"] else float(np.linalg.norm(p0))
-    ax.plot([prob.eta, prob.eta], [ya, yp], color="tab:red", lw=2.5, gid="pinned_violation")
-    ax.annotate(
-        f"pinned η = {prob.eta:g}: relative error {rel:.3g}",
-        (prob.eta, 0.5 * (ya + yp)),
-        xytext=(0.45, 0.55),
-        textcoords="axes fraction",
-        fontsize=8,
-        arrowprops={"arrowstyle": "->", "color": "tab:red"},
-    )
+    text = f"pinned η = {prob.eta:g}: relative error {rel:.3g}"
+    _mark(ax, prob.eta, (ya, yp), 0.5 * (ya + yp), "pinned_violation", text, (0.45, 0.55))
     ax.set_xlim(0.0, eta[-1])
     ax.set_xlabel(r"learning rate $\eta$ of the gradient step")
     ax.set_ylabel(
@@ -492,7 +473,7 @@ def _plot_proposition_1(st: bounds.Statement) -> Any:
 def _plot_generic(st: bounds.Statement) -> Any:
     ce = st.counterexample
     v = float(st.violation(ce))
-    fig, ax = new_figure(7.0, 4.2)
+    fig, ax = new_figure((7.0, 4.2))
     ax.bar([0], [v], color="tab:red", alpha=0.7, gid="violation", label="violation(counterexample)")
     ax.axhline(0.0, color="k", lw=1.0, label="0: the claim holds exactly")
     ax.set_xticks([0], [st.id])
@@ -544,17 +525,7 @@ def render(out_dir: str | Path, *, ids: list[str] | None = None) -> list[Path]:
     return [save(make_figure(st), out_dir, filename(st.id)) for st in sts]
 
 
-def main(argv: list[str] | None = None) -> list[Path]:
-    """Command line: ``--out DIR`` (default: the current folder), ``--id`` (repeatable; default: every failing one)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("."), help="output folder (default: current folder)")
-    parser.add_argument("--id", action="append", dest="ids", help="only this failing statement (repeatable)")
-    args = parser.parse_args(argv)
-    paths = render(args.out, ids=args.ids)
-    for p in paths:
-        print(p)
-    return paths
-
-
 if __name__ == "__main__":
-    main()
+    from paper_figures.build import main
+
+    main(render)

@@ -1,30 +1,20 @@
-"""The corrected helpfulness statements (docs/specification.md §12.2) against a Monte-Carlo simulation of a synthetic
-query.
-
-Theorem 2 as stated (eq. 6, status ``fails``) is replaced by three statements that hold:
-
-* ``theorem-2-jensen`` (§12.2a): :math:`H\\le p_0/(p_0+P^+e^{X^+}+P^-e^{-X^-})` on **every** realisation;
-* ``theorem-2-event`` (§12.2b): :math:`H\\le p_0/(1-\\epsilon+\\tfrac12P^+X_+^2)` on the event
-  :math:`E_q=\\{\\sum_{b}P(b)(z_b-z_{a^*})\\ge0\\}` of probability ½ (symmetric law);
-* ``theorem-2-expectation`` (§12.2c): :math:`\\mathbb E_z[H]=p_0-p_0\\alpha^2\\sigma^2\\lambda^2[p_0(1-p_0)-S_2]
-  +O(\\lambda^4)`.
+r"""The corrected helpfulness statements (docs/specification.md §12.2: ``theorem-2-jensen``, ``theorem-2-event``,
+``theorem-2-expectation``, which replace Theorem 2's eq. 6, status ``fails``) against a Monte-Carlo simulation of a
+synthetic query.
 
 One set of projections :math:`z` (Assumption-3 noise on every token of a synthetic query without tail, so Theorem
 2's and §12.2c's settings coincide) feeds both :func:`bounds.simulate.simulate_helpfulness` (every estimate with its
 standard error) and :func:`bounds.simulate.evaluate_draws` (per-draw values). Four panels: (a) the Monte-Carlo
-:math:`\\mathbb E_z[H_\\lambda]` against §12.2c; (b) one realisation on :math:`E_q` where eq. (6) fails, with its
-exact :math:`H` and the three per-realisation bounds (evaluated by :func:`bounds.helpfulness_upper`,
-:func:`bounds.helpfulness_jensen`, :func:`bounds.helpfulness_event` from :func:`bounds.helpfulness_quantities`);
-(c) the fraction of draws where each bound holds on all of :math:`[0,\\lambda]`, with the claimed :math:`1-2/k` for
-eq. (6); (d) the frequencies over the whole grid against their claimed values.
+:math:`\mathbb E_z[H_\lambda]` against §12.2c; (b) one realisation on :math:`E_q` where eq. (6) fails, with its
+exact :math:`H` and the three per-realisation bounds; (c) the fraction of draws where each bound holds on all of
+:math:`[0,\lambda]`, with the claimed :math:`1-2/k` for eq. (6); (d) the frequencies over the whole grid against
+their claimed values.
 
-Run ``python paper_figures/fig_helpfulness_corrected.py [--out DIR]``; it writes ``fig_helpfulness_corrected.png``.
+Run ``python -m paper_figures.fig_helpfulness_corrected [--out DIR]``; it writes ``fig_helpfulness_corrected.png``.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,15 +22,11 @@ from typing import Any
 import numpy as np
 
 import bounds
+from bounds._plot import add_caption, new_figure
 from bounds.helpfulness import RTOL
 from bounds.simulate import evaluate_draws, simulate_helpfulness
 from bounds.synthetic import as_noise_law, synthetic_query
-
-try:
-    from paper_figures._common import add_caption, new_figure, save
-except ModuleNotFoundError:  # run as a script (python paper_figures/<file>.py): put the repository root on the path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from paper_figures._common import add_caption, new_figure, save
+from paper_figures._common import save
 
 FILENAME = "fig_helpfulness_corrected.png"
 STATEMENTS = ("theorem-2", "theorem-2-jensen", "theorem-2-event", "theorem-2-expectation")
@@ -229,7 +215,7 @@ def make_figure(params: Params | None = None) -> Any:
     ``prefix_*``)."""
     d = compute(params)
     pr, q, sim = d["params"], d["query"], d["sim"]
-    fig, axes = new_figure(9.0, 7.6, ncols=2, nrows=2)
+    fig, axes = new_figure((9.0, 7.6), 2, 2)
     _panel_mean(axes[0, 0], d)
     _panel_realisation(axes[0, 1], d)
     _panel_prefix(axes[1, 0], d)
@@ -268,18 +254,7 @@ def render(out_dir: str | Path, *, params: Params | None = None) -> list[Path]:
     return [save(make_figure(params), out_dir, FILENAME)]
 
 
-def main(argv: list[str] | None = None) -> list[Path]:
-    """Command line: ``--out DIR`` (default: the current folder), ``--n-draws``, ``--seed``; returns the PNGs."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("."), help="output folder (default: current folder)")
-    parser.add_argument("--n-draws", type=int, default=Params.n_draws, help="Monte-Carlo draws (default 4000)")
-    parser.add_argument("--seed", type=int, default=Params.seed, help="seed of the query and the noise (default 0)")
-    args = parser.parse_args(argv)
-    paths = render(args.out, params=Params(n_draws=args.n_draws, seed=args.seed))
-    for p in paths:
-        print(p)
-    return paths
-
-
 if __name__ == "__main__":
-    main()
+    from paper_figures.build import main
+
+    main(render)

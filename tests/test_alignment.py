@@ -9,8 +9,9 @@ from hypothesis import assume, given, reject
 from hypothesis import strategies as st
 
 import bounds
-from bounds import symbols as S
-from bounds.strategies import HardMarginInstance, hard_margin_instances
+from bounds import domains as S
+from bounds.strategies import hard_margin_instances
+from bounds.synthetic import BehaviorInstance
 from tests._hyp import checked, counted, many, search
 
 TOL = 1e-10
@@ -18,12 +19,12 @@ TOL = 1e-10
 FLOAT_B0_LOG_WEIGHT = -34.0
 
 
-def _bound(inst: HardMarginInstance, signed_norm: float) -> float:
+def _bound(inst: BehaviorInstance, signed_norm: float) -> float:
     """Theorem 1's expression at signed ‖δ‖, with artanh B0 taken in log space (exact when B0 rounds to ±1)."""
     return float(np.tanh(0.5 * inst.delta * signed_norm + inst.artanh_B0))
 
 
-def _t1_nondegenerate(inst: HardMarginInstance, bound: float, lower: bool) -> bool:
+def _t1_nondegenerate(inst: BehaviorInstance, bound: float, lower: bool) -> bool:
     """Theorem 1's non-degenerate instances (``theorem-1``'s ``nondegenerate``): ``Δ‖δ‖ >= 1e-6`` (the bound moves off
     ``B0``: (5) says more than ``B >= B0``) and the bound is not vacuous (above ``-1 + 1e-9`` as a lower bound, below
     ``1 - 1e-9`` as the upper bound of steering with ``-λ``)."""
@@ -34,7 +35,7 @@ def _t1_nondegenerate(inst: HardMarginInstance, bound: float, lower: bool) -> bo
 @counted("theorem-1")
 @many(3000)
 @given(hard_margin_instances())
-def test_theorem_1_holds_on_hard_margin_instances(inst: HardMarginInstance) -> None:
+def test_theorem_1_holds_on_hard_margin_instances(inst: BehaviorInstance) -> None:
     bound = _bound(inst, inst.norm)
     assert inst.behavior(inst.norm) >= bound - TOL
     checked(_t1_nondegenerate(inst, bound, lower=True))
@@ -43,7 +44,7 @@ def test_theorem_1_holds_on_hard_margin_instances(inst: HardMarginInstance) -> N
 @counted("theorem-1")
 @many(1500)
 @given(hard_margin_instances())
-def test_theorem_1_upper_bound_for_negative_lambda(inst: HardMarginInstance) -> None:
+def test_theorem_1_upper_bound_for_negative_lambda(inst: BehaviorInstance) -> None:
     """Steering with -λ is steering towards A-: the same expression bounds B from above (docs/specification.md §0)."""
     bound = _bound(inst, -inst.norm)
     assert inst.behavior(-inst.norm) <= bound + TOL
@@ -59,7 +60,7 @@ def test_theorem_1_upper_bound_for_negative_lambda(inst: HardMarginInstance) -> 
 )
 def test_theorem_1_tight_on_two_token_model(P_plus: float, norm: float, delta: float, z_minus: float) -> None:
     """Two tokens whose projections differ by exactly Δ attain the bound (so the ½ cannot be dropped)."""
-    inst = HardMarginInstance(
+    inst = BehaviorInstance(
         p=np.array([P_plus, 1 - P_plus]),
         z=np.array([z_minus + delta, z_minus]),
         scores=np.array([1.0, -1.0]),
@@ -72,7 +73,7 @@ def test_theorem_1_tight_on_two_token_model(P_plus: float, norm: float, delta: f
 def test_theorem_1_without_half_is_violated() -> None:
     """The form without ½, tanh(αΔλ + artanh B0), overstates the bound: search finds a violating instance."""
 
-    def violated(inst: HardMarginInstance) -> bool:
+    def violated(inst: BehaviorInstance) -> bool:
         return inst.behavior(inst.norm) < np.tanh(inst.delta * inst.norm + inst.artanh_B0) - 1e-6
 
     ce = search(hard_margin_instances(), violated)
@@ -158,7 +159,7 @@ def test_alignment_lower_rejects_non_numeric() -> None:
     st.floats(0.0, 5.0),
 )
 def test_corollary_1_holds_at_and_beyond_threshold(
-    inst: HardMarginInstance, eps: float, alpha: float, beyond: float
+    inst: BehaviorInstance, eps: float, alpha: float, beyond: float
 ) -> None:
     """At λ = λ* and beyond, the exact steered behavior of a hard-margin instance is >= 1 - ε.
 

@@ -13,24 +13,25 @@ from hypothesis import strategies as st
 
 import bounds
 from bounds import alignment as A
-from bounds import symbols as S
+from bounds import domains as S
+from bounds.spec.alignment import STATEMENTS
 from bounds.steered import behavior_expectation
 from bounds.strategies import (
     GradedInstance,
-    SoftMarginBoundInstance,
     TrinaryInstance,
     graded_instances,
     hard_margin_instances,
     soft_margin_bound_instances,
     trinary_instances,
 )
+from bounds.synthetic import BehaviorInstance
 from tests._hyp import checked, counted, many, search
 
 TOL = 1e-10
 
 
 def _stmt(statement_id: str) -> bounds.Statement:
-    return next(s for s in A.STATEMENTS if s.id == statement_id)
+    return next(s for s in STATEMENTS if s.id == statement_id)
 
 
 @functools.cache
@@ -42,7 +43,7 @@ def _lambdified(statement_id: str, args: tuple[sp.Symbol, ...]):
 # =================================================================================================================
 # Theorem 3 (soft margin)
 # =================================================================================================================
-def _t3_exact(inst: SoftMarginBoundInstance, norm: float) -> float:
+def _t3_exact(inst: BehaviorInstance, norm: float) -> float:
     """Theorem 3's expression with P+ and artanh B0 taken in log space from the masses (exact when B0 rounds)."""
     theorem_1 = float(np.tanh(0.5 * inst.delta * norm + inst.artanh_B0))
     if inst.rho == 0:
@@ -59,7 +60,7 @@ def _well_conditioned(B0: float) -> bool:
 @counted("theorem-3")
 @many(2000)
 @given(soft_margin_bound_instances())
-def test_theorem_3_holds_on_soft_margin_instances(inst: SoftMarginBoundInstance) -> None:
+def test_theorem_3_holds_on_soft_margin_instances(inst: BehaviorInstance) -> None:
     """B >= tanh(αΔλ/2 + artanh B0) - (2ρ/P+) e^{αΔ_M λ} on every instance of Assumption 4 (α = 1, λ = ‖δ‖).
 
     Non-degenerate (``theorem-3``'s ``nondegenerate``): misclassified mass P(M) > 0 (else it is Theorem 1),
@@ -85,7 +86,7 @@ def test_theorem_3_holds_on_soft_margin_instances(inst: SoftMarginBoundInstance)
     st.floats(0.0, 1.0),
     st.floats(0.05, 5.0),
 )
-def test_theorem_3_threshold_form_holds(inst: SoftMarginBoundInstance, eps: float, u: float, alpha: float) -> None:
+def test_theorem_3_threshold_form_holds(inst: BehaviorInstance, eps: float, u: float, alpha: float) -> None:
     """For 0 <= λ <= λ̄ = ln(εP+/(2ρ))/(αΔ_M): B >= tanh(αΔλ/2 + artanh B0) - ε, at λ̄ and inside the range.
 
     The threshold form's hypotheses, generated: Δ_M > 0 (``positive_delta_M``: the slack grows in λ), masses within
@@ -125,10 +126,10 @@ def test_theorem_3_reduces_to_theorem_1_without_misclassified_mass(
 def test_theorem_3_expression_is_no_bound_for_negative_lambda() -> None:
     """Why λ < 0 is rejected: steering towards A-, the expression is violated from above and from below."""
 
-    def above(inst: SoftMarginBoundInstance) -> bool:  # B > expression: not an upper bound
+    def above(inst: BehaviorInstance) -> bool:  # B > expression: not an upper bound
         return inst.behavior(-inst.norm) > _t3_exact(inst, -inst.norm) + 1e-6
 
-    def below(inst: SoftMarginBoundInstance) -> bool:  # B < expression: not a lower bound
+    def below(inst: BehaviorInstance) -> bool:  # B < expression: not a lower bound
         return inst.behavior(-inst.norm) < _t3_exact(inst, -inst.norm) - 1e-6
 
     for violated in (above, below):
@@ -138,7 +139,7 @@ def test_theorem_3_expression_is_no_bound_for_negative_lambda() -> None:
 
 @many(300)
 @given(soft_margin_bound_instances())
-def test_soft_margin_instances_satisfy_assumption_4(inst: SoftMarginBoundInstance) -> None:
+def test_soft_margin_instances_satisfy_assumption_4(inst: BehaviorInstance) -> None:
     """The strategy's instances satisfy eqs. (46)-(50) in float64 (and M is non-trivial often enough)."""
     zp, zm = inst.z[inst.scores > 0], inst.z[inst.scores < 0]
     m = inst.misclassified[inst.scores < 0]
@@ -392,8 +393,8 @@ def test_theorem_4_asymptotic_matches_hand_derivation() -> None:
     ("kwargs", "param", "fragment"),
     [
         ({"lam": -1.0}, "lam", "[0.0, inf]"),
-        ({"P_plus": 0.0}, "P_plus", "(0, 1]"),
-        ({"P_plus": 1.5}, "P_plus", "closed interval [0.0, 1.0"),
+        ({"P_plus": 0.0}, "P_plus", "half-open interval (0.0, 1.0"),
+        ({"P_plus": 1.5}, "P_plus", "half-open interval (0.0, 1.0"),
         ({"B0": 0.5, "P_plus": 0.3}, "B0", "B0 <= P_plus"),
         ({"B0": -0.9, "P_plus": 0.3}, "B0", "2*P_plus - 1 <= B0"),
         ({"delta": -1.0}, "delta", "[0.0, inf]"),
@@ -479,7 +480,7 @@ def test_graded_lower_matches_sympy(alpha: float, b: float, P_ge: float, lam: fl
     [
         ({"lam": -1.0}, "lam", "[0.0, inf]"),
         ({"b": 1.5}, "b", "[-1.0, 1.0]"),
-        ({"P_ge": 0.0, "P_lt": 1.0}, "P_ge", "(0, 1]"),
+        ({"P_ge": 0.0, "P_lt": 1.0}, "P_ge", "half-open interval (0.0, 1.0"),
         ({"P_ge": 0.5, "P_lt": 0.4}, "P_ge + P_lt", "equal 1"),
         ({"P_lt": -0.1}, "P_lt", "closed interval [0.0, 1.0"),
         ({"delta": np.nan}, "delta", "NaN"),

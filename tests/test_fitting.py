@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 import lmfit
+import lmfit.lineshapes
+import lmfit.models
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
@@ -51,6 +53,29 @@ def test_forms_scalar_in_float_out_and_array_shape(name: str) -> None:
     assert f(lam).shape == lam.shape
     with pytest.raises(ValueError, match="lam"):
         f(np.array([0.0, np.nan]))
+
+
+def _central(f, lam, h=1e-6, **pars):
+    return (f(lam + h, **pars) - f(lam - h, **pars)) / (2 * h)
+
+
+@pytest.mark.parametrize("name", lineshapes.functions)
+def test_each_law_has_its_lambda_derivative(name: str) -> None:
+    f, lam = getattr(lineshapes, name), np.linspace(-3.0, 3.0, 13)
+    pars = {"tanh_law": {"a": 0.7, "b0": -0.2}, "expectation_form": {"p0": 0.6, "c": 0.3}}.get(
+        name, {"a": 1.2, "b": 0.5}
+    )
+    assert lineshapes.derivative_of(f) is getattr(lineshapes, f"{name}_dlam")
+    assert_allclose(lineshapes.derivative_of(f)(lam, **pars), _central(f, lam, **pars), atol=1e-8)
+
+
+def test_lmfit_comparison_lineshapes_have_their_derivatives() -> None:
+    lam = np.linspace(-3.0, 3.0, 13)
+    for func, pars in ((lmfit.lineshapes.linear, {"slope": 0.3}), (lmfit.lineshapes.parabolic, {"a": 0.2, "b": -0.1})):
+        assert_allclose(lineshapes.derivative_of(func)(lam, **pars), _central(func, lam, **pars), atol=1e-8)
+    constant = lmfit.models.ConstantModel().func
+    assert_allclose(lineshapes.derivative_of(constant)(lam, c=0.4), np.zeros_like(lam))
+    assert lineshapes.derivative_of(np.sin) is None
 
 
 def test_tanh_law_is_theorem_1_with_a_half_alpha_delta() -> None:
@@ -115,19 +140,20 @@ def test_forms_reject_bad_parameters_by_name(call, exc, name) -> None:
         (F.Theorem2Model(), ["a", "b"], {"a": (0.0, np.inf), "b": (0.0, np.inf)}),
         (F.RestrictedModel(4), ["a", "b"], {"a": (0.0, np.inf), "b": (0.0, np.inf)}),
         (F.ExpectationModel(), ["p0", "c"], {"p0": (0.0, 1.0), "c": (-np.inf, np.inf)}),
-        (F.LinearModel(), ["c0", "c1"], {}),
-        (F.QuadraticModel(), ["c0", "c1", "c2"], {}),
-        (F.FlatModel(), ["c0"], {}),
+        (lmfit.models.LinearModel(), ["slope", "intercept"], {}),
+        (lmfit.models.QuadraticModel(), ["a", "b", "c"], {}),
+        (lmfit.models.ConstantModel(), ["c"], {}),
     ],
 )
 def test_models_parameters_and_hints(model: lmfit.Model, names: list[str], bounds: dict) -> None:
-    assert model.independent_vars == ["lam"]
+    # the comparison candidates are lmfit's own models, in their variable x (= λ)
+    assert model.independent_vars == (["lam"] if type(model).__module__ == "bounds.fitting.models" else ["x"])
     assert model.param_names == names
     pars = model.make_params()
     for name, (lo, hi) in bounds.items():
         assert (pars[name].min, pars[name].max) == (lo, hi)
     assert all(pars[n].vary for n in names)
-    assert ".. math::" in type(model).__doc__
+    assert ".. math::" in type(model).__doc__ or model.func.__name__ == "constant"
 
 
 def test_restricted_model_k_is_fixed_not_a_parameter() -> None:
@@ -157,9 +183,14 @@ GUESS_CASES = [
     (F.RestrictedModel(4), lambda lam, **p: F.restricted_form(lam, **p, k=4), {"a": 2.0, "b": 0.8}, None),
     (F.ExpectationModel(), F.expectation_form, {"p0": 0.45, "c": 0.3}, np.linspace(-1, 1, 21)),
     (F.ExpectationModel(), F.expectation_form, {"p0": 0.2, "c": -0.4}, np.linspace(-1, 1, 21)),
-    (F.LinearModel(), F.linear_form, {"c0": 0.3, "c1": -0.2}, np.linspace(-1, 1, 11)),
-    (F.QuadraticModel(), F.quadratic_form, {"c0": 0.5, "c1": 0.01, "c2": -0.1}, np.linspace(-1, 1, 11)),
-    (F.FlatModel(), F.flat_form, {"c0": 0.25}, np.linspace(-1, 1, 11)),
+    (lmfit.models.LinearModel(), lmfit.lineshapes.linear, {"intercept": 0.3, "slope": -0.2}, np.linspace(-1, 1, 11)),
+    (
+        lmfit.models.QuadraticModel(),
+        lmfit.lineshapes.parabolic,
+        {"c": 0.5, "b": 0.01, "a": -0.1},
+        np.linspace(-1, 1, 11),
+    ),
+    (lmfit.models.ConstantModel(), lambda lam, c: c + 0.0 * lam, {"c": 0.25}, np.linspace(-1, 1, 11)),
 ]
 
 
@@ -167,7 +198,7 @@ GUESS_CASES = [
 def test_guess_alone_lands_near_truth(model, form, truth, lam) -> None:
     lam = np.linspace(-5, 5, 41) if lam is None else lam
     y = form(lam, **truth) + np.random.default_rng(7).normal(0.0, 0.003, lam.shape)
-    pars = model.guess(y, lam=lam)
+    pars = model.guess(y, **{model.independent_vars[0]: lam})
     if truth.get("b0") == -8.0:  # saturated data: artanh(y) is unusable, the guess only needs to converge
         result = F.fit(model, lam, y, params=pars)
         assert_allclose([result.params["a"].value, result.params["b0"].value], [3.0, -8.0], rtol=0.05)
@@ -318,23 +349,23 @@ def test_profile_intervals_cover_at_95_percent(design: str, absolute: bool) -> N
 
 @pytest.mark.parametrize("scale_covar", [False, True])
 def test_profile_equals_normal_for_a_model_linear_in_its_parameters(scale_covar: bool) -> None:
-    # χ² is exactly quadratic in (c0, c1): Δχ² (resp. F = t²) profile ends equal the normal (resp. t) ends
+    # χ² is exactly quadratic in (intercept, slope): Δχ² (resp. F = t²) profile ends equal the normal (resp. t) ends
     lam = np.linspace(-2, 2, 15)
     y = 0.3 + 0.2 * lam + np.random.default_rng(5).normal(0.0, 0.05, lam.shape)
-    result = F.fit(F.LinearModel(), lam, y, y_err=0.05, scale_covar=scale_covar)
+    result = F.fit(lmfit.models.LinearModel(), lam, y, y_err=0.05, scale_covar=scale_covar)
     profile = F.confidence_intervals(result, 0.9)
     normal = F.confidence_intervals(result, 0.9, method="normal")
-    for name in ("c0", "c1"):
+    for name in ("intercept", "slope"):
         assert_allclose(profile[name], normal[name], rtol=1e-5, atol=1e-7)
 
 
 def test_one_parameter_models_get_profile_intervals() -> None:
     lam = np.linspace(-1, 1, 11)
     y = 0.4 + np.random.default_rng(2).normal(0.0, 0.01, lam.shape)
-    result = F.fit(F.FlatModel(), lam, y)
+    result = F.fit(lmfit.models.ConstantModel(), lam, y)
     ci = F.confidence_intervals(result)
-    assert ci.methods == {"c0": "profile"}
-    assert_allclose(ci["c0"], F.confidence_intervals(result, method="normal")["c0"], rtol=1e-6)
+    assert ci.methods == {"c": "profile"}
+    assert_allclose(ci["c"], F.confidence_intervals(result, method="normal")["c"], rtol=1e-6)
 
 
 def test_profile_interval_stops_at_a_bound() -> None:
@@ -488,8 +519,8 @@ def test_compare_helpfulness_near_zero_by_bic(truth, expected: str) -> None:
     assert cmp.best_bic == expected
     if expected == "quadratic":
         quad = cmp["quadratic"].result.params
-        assert abs(quad["c1"].value) <= 4 * quad["c1"].stderr  # symmetric: no linear term
-        assert quad["c2"].value == pytest.approx(-0.05, abs=4 * quad["c2"].stderr)
+        assert abs(quad["b"].value) <= 4 * quad["b"].stderr  # symmetric: no linear term
+        assert quad["a"].value == pytest.approx(-0.05, abs=4 * quad["a"].stderr)
 
 
 def test_compare_helpfulness_on_theorem_2_curve_prefers_the_parabola() -> None:
@@ -507,7 +538,9 @@ def test_compare_models_errors() -> None:
     with pytest.raises(TypeError, match=r"models\['bad'\]"):
         F.compare_models(lam, y, {"bad": object()})
     with pytest.raises(ValueError, match="unknown models"):
-        F.compare_models(lam, y, {"flat": F.FlatModel()}, params={"linear": F.LinearModel().make_params()})
+        F.compare_models(
+            lam, y, {"flat": lmfit.models.ConstantModel()}, params={"linear": lmfit.models.LinearModel().make_params()}
+        )
     with pytest.raises(ValueError, match="window"):
         F.compare_helpfulness_near_zero(lam, y, window=0.1)
     with pytest.raises(ValueError, match="window"):
@@ -573,12 +606,20 @@ def test_b0_from_B0_propagates() -> None:
         (lambda lam, y: F.fit(F.AlignmentModel(), lam, y, y_err=np.ones(3)), ValueError, "y_err"),
         (lambda lam, y: F.fit(F.AlignmentModel(), lam[:2], y[:2]), ValueError, "y must have more points"),
         (lambda lam, y: F.fit(object(), lam, y), TypeError, "model"),
-        (lambda lam, y: F.fit(lmfit.models.LinearModel(), lam, y), ValueError, "independent variable 'lam'"),
+        (lambda lam, y: F.fit(lmfit.Model(lambda x, t, a=1.0: a * x, ["x", "t"]), lam, y), ValueError, "single"),
         (lambda lam, y: F.fit(F.AlignmentModel(), lam, y, params={"a": 1}), TypeError, "params"),
         (lambda lam, y: F.fit_per_query(F.AlignmentModel(), lam, y), ValueError, r"Y must have shape"),
         (lambda lam, y: F.fit_dataset_average(F.AlignmentModel(), lam, y[None, :]), ValueError, "n_queries >= 2"),
-        (lambda lam, y: F.bootstrap(F.FlatModel(), lam, np.vstack([y, y]), n_boot=5, rng=None), TypeError, "rng"),
-        (lambda lam, y: F.bootstrap(F.FlatModel(), lam, np.vstack([y, y]), n_boot=0, rng=1), ValueError, "n_boot"),
+        (
+            lambda lam, y: F.bootstrap(lmfit.models.ConstantModel(), lam, np.vstack([y, y]), n_boot=5, rng=None),
+            TypeError,
+            "rng",
+        ),
+        (
+            lambda lam, y: F.bootstrap(lmfit.models.ConstantModel(), lam, np.vstack([y, y]), n_boot=0, rng=1),
+            ValueError,
+            "n_boot",
+        ),
     ],
 )
 def test_bad_inputs_raise_naming_the_parameter(call, exc, match) -> None:
@@ -589,7 +630,7 @@ def test_bad_inputs_raise_naming_the_parameter(call, exc, match) -> None:
 
 def test_confidence_interval_arguments_are_checked() -> None:
     lam = np.linspace(-1, 1, 9)
-    result = F.fit(F.LinearModel(), lam, 0.1 * lam + np.random.default_rng(0).normal(0, 0.01, 9))
+    result = F.fit(lmfit.models.LinearModel(), lam, 0.1 * lam + np.random.default_rng(0).normal(0, 0.01, 9))
     with pytest.raises(ValueError, match="level"):
         F.confidence_intervals(result, 1.5)
     with pytest.raises(ValueError, match="method"):
@@ -606,3 +647,5 @@ def test_importing_fitting_and_its_pure_functions_does_not_import_lmfit() -> Non
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert res.stdout.split() == ["False", "True"]
     assert set(F.__all__) <= set(dir(F))
+    for module, names in F._EXPORTS.items():  # the package re-exports what each submodule declares public
+        assert set(names.split()) <= set(getattr(F, module).__all__), module

@@ -45,13 +45,14 @@ from hypothesis import strategies as st
 
 import bounds
 from bounds import ResponseTree
+from bounds.domains import CALLS, MASS_ATOL, POSITIVE_MASS, Domain, domain, domains
 from tests._hyp import many
 
 MAX = float(np.finfo(np.float64).max)
 LD = np.longdouble
 LD_MAX = LD(MAX)
 NAN, INF = float("nan"), float("inf")
-MASS_TOL = 1e-8  # the tolerance of a probability vector's sum and of masses (bounds._check, bounds.alignment)
+MASS_TOL = MASS_ATOL  # the tolerance of a probability vector's sum and of masses
 BAND = 1e-9  # relative width of the "either outcome" band at a float64-overflow boundary
 
 DEFAULT_EXAMPLES = 200
@@ -109,66 +110,49 @@ WILD_INTS = st.one_of(
 # ---------------------------------------------------------------------------------------------------------------------
 # Domains and the per-parameter oracle
 # ---------------------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Dom:
-    """A real parameter's documented domain: an interval (finite values only unless ``allow_inf``)."""
-
-    lo: float = -INF
-    hi: float = INF
-    lo_open: bool = False
-    hi_open: bool = False
-    min_ndim: int = 0  # e.g. 1 for a parameter with a step axis (checked after the range)
-
-    def ok(self, a: np.ndarray) -> np.ndarray:
-        above = a > self.lo if self.lo_open else a >= self.lo
-        below = a < self.hi if self.hi_open else a <= self.hi
-        return above & below
-
-    def strategy(self) -> st.SearchStrategy[float]:
-        """Valid scalars: the special values inside the domain, any float inside it, and small ones."""
-        inside = [x for x in SPECIAL if self.ok(np.float64(x))]
-        lo, hi = max(self.lo, -MAX), min(self.hi, MAX)
-        strategies = [st.sampled_from(inside)] if inside else []
+def valid_floats(dom: Domain) -> st.SearchStrategy:
+    """Valid scalars of a real domain: the special values inside it, any float inside it, and small ones."""
+    inside = [x for x in SPECIAL if dom.contains(np.float64(x))]
+    lo, hi = max(dom.lo, -MAX), min(dom.hi, MAX)
+    strategies = [st.sampled_from(inside)] if inside else []
+    strategies.append(
+        st.floats(lo, hi, exclude_min=dom.lo_open, exclude_max=dom.hi_open, allow_nan=False, allow_infinity=False)
+    )
+    slo, shi = max(lo, -10.0), min(hi, 10.0)
+    if slo < shi:
         strategies.append(
-            st.floats(lo, hi, exclude_min=self.lo_open, exclude_max=self.hi_open, allow_nan=False, allow_infinity=False)
+            st.floats(slo, shi, exclude_min=dom.lo_open and slo == lo, exclude_max=dom.hi_open and shi == hi)
         )
-        slo, shi = max(lo, -10.0), min(hi, 10.0)
-        if slo < shi:
-            strategies.append(
-                st.floats(slo, shi, exclude_min=self.lo_open and slo == lo, exclude_max=self.hi_open and shi == hi)
-            )
-        return st.one_of(strategies)
+    return st.one_of(strategies)
 
 
-@dataclass(frozen=True)
-class IntDom:
-    """An integer parameter ``>= lo`` (Python or numpy integer; bools are not integers here)."""
-
-    lo: int = 1
-
-    def strategy(self) -> st.SearchStrategy[int]:
-        return st.one_of(
-            st.integers(self.lo, self.lo + 5),
-            st.integers(self.lo, 10**30),
-            st.sampled_from([self.lo, 2**53 + 1, 2**63 - 1, 10**400]),
-            st.integers(self.lo, 100).map(np.int64),
-        )
+def valid_ints(dom: Domain) -> st.SearchStrategy[int]:
+    """Valid values of an integer domain ``>= lo`` (Python or numpy integers; bools are not integers here)."""
+    lo = int(dom.lo)
+    return st.one_of(
+        st.integers(lo, lo + 5),
+        st.integers(lo, 10**30),
+        st.sampled_from([lo, 2**53 + 1, 2**63 - 1, 10**400]),
+        st.integers(lo, 100).map(np.int64),
+    )
 
 
-REAL = Dom()
-NONNEG = Dom(0.0)
-POS = Dom(0.0, lo_open=True)
-UNIT = Dom(0.0, 1.0)
-SIGNED_UNIT = Dom(-1.0, 1.0)
-OPEN_SIGNED_UNIT = Dom(-1.0, 1.0, True, True)
-P0 = Dom(0.0, 1.0, lo_open=True)
-P0_STEPS = Dom(0.0, 1.0, lo_open=True, min_ndim=1)
-MASS = Dom(0.0, 1.0 + MASS_TOL)  # a mass: float sums of a distribution may exceed 1 by the tolerance
-POS_MASS = Dom(0.0, 1.0 + MASS_TOL, lo_open=True)
+def valid(dom: Domain) -> st.SearchStrategy:
+    return valid_ints(dom) if dom.integer else valid_floats(dom)
 
 
-def real_kind(v: object, dom: Dom) -> str | None:
-    """``None`` when ``v`` is a valid value (scalar or array) of ``dom``, else the kind of problem."""
+# the domains of the parameters the table does not list (the assumption predicates' options) and the test's own
+REAL = Domain()
+NONNEG = domain("norm")
+POS = Domain(0.0, lo_open=True)
+UNIT = domain("gamma")
+SIGNED_UNIT = domain("b")
+P0 = domain("p0")
+
+
+def real_kind(v: object, dom: Domain, min_ndim: int = 0) -> str | None:
+    """``None`` when ``v`` is a valid value (scalar or array) of ``dom``, else the kind of problem (``min_ndim``: the
+    number of axes it must have, e.g. 1 for a parameter with a step axis, checked after the range)."""
     if isinstance(v, (str, bytes)) or v is None:
         return "type"
     try:
@@ -182,21 +166,35 @@ def real_kind(v: object, dom: Dom) -> str | None:
         return "nan"
     if np.isinf(arr).any():
         return "inf"
-    if not dom.ok(arr).all():
+    if not dom.contains(arr).all():
         return "range"
-    if arr.ndim < dom.min_ndim:
+    if arr.ndim < min_ndim:
         return "shape"
     return None
 
 
-def int_kind(v: object, dom: IntDom) -> str | None:
+def int_kind(v: object, dom: Domain) -> str | None:
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
         return "type"
     return "range" if v < dom.lo else None
 
 
-def kind_of(v: object, dom: Dom | IntDom) -> str | None:
-    return int_kind(v, dom) if isinstance(dom, IntDom) else real_kind(v, dom)
+def kind_of(v: object, dom: Domain, min_ndim: int = 0) -> str | None:
+    return int_kind(v, dom) if dom.integer else real_kind(v, dom, min_ndim)
+
+
+def classify(**inputs: tuple[object, Domain | Callable[[object], str | None]]) -> tuple[dict[str, str], set[str]]:
+    """The oracle's verdict on each parameter, ``name=(value, domain or kind function)``: ``(errors, either)``, the
+    kind of problem of each invalid one and the names at a tolerance band (kind ``"band"``: either outcome)."""
+    errors: dict[str, str] = {}
+    either: set[str] = set()
+    for name, (value, how) in inputs.items():
+        k = kind_of(value, how) if isinstance(how, Domain) else how(value)
+        if k == "band":
+            either.add(name)
+        elif k:
+            errors[name] = k
+    return errors, either
 
 
 def prob_kind(v: object) -> str | None:
@@ -329,17 +327,20 @@ def _mass_excess(excess: np.ndarray, names: set[str], tol: float = MASS_TOL) -> 
 
 @dataclass
 class Spec:
-    """A function of scalar (broadcasting) parameters.
+    """A function of scalar (broadcasting) parameters, with the domains of :mod:`bounds.domains` (``params``, in
+    signature order).
 
-    ``coupled(draw, shape)`` draws jointly valid values of constrained parameters (same shape); ``joint(v)`` checks
-    joint constraints and documented overflow on the broadcast float64 arrays; ``finite(v)`` is where the result must be
-    finite (default: everywhere); ``shapes`` overrides the shapes drawn for a parameter; ``shape_of`` computes the
-    output shape (default: the broadcast of all real parameters; ``None`` when they do not broadcast).
+    ``min_ndim`` is the number of axes a parameter must have (e.g. 1 for a step axis); ``coupled(draw, shape)``
+    draws jointly valid values of constrained parameters (same shape); ``joint(v)`` checks joint constraints and
+    documented overflow on the broadcast float64 arrays; ``finite(v)`` is where the result must be finite (default:
+    everywhere); ``shapes`` overrides the shapes drawn for a parameter; ``shape_of`` computes the output shape
+    (default: the broadcast of all real parameters; ``None`` when they do not broadcast).
     """
 
     fn: Callable
-    params: dict[str, Dom | IntDom]
     out: tuple[float, float]
+    min_ndim: dict[str, int] = field(default_factory=dict)
+    params: dict[str, Domain] = field(init=False)
     coupled: Callable | None = None
     joint: Callable[[dict[str, np.ndarray]], Verdict | None] | None = None
     finite: Callable[[dict[str, np.ndarray]], np.ndarray] | None = None
@@ -347,14 +348,17 @@ class Spec:
     shape_of: Callable[[dict[str, tuple[int, ...]]], tuple[int, ...] | None] | None = None
     extra_check: Callable[[Any, dict[str, np.ndarray]], None] | None = None
 
+    def __post_init__(self) -> None:
+        self.params = {n: domain(n, self.fn.__name__) for n in inspect.signature(self.fn).parameters}
 
-def _valid_value(draw: Callable, dom: Dom | IntDom, shape: tuple[int, ...]) -> object:
-    if isinstance(dom, IntDom):
-        return draw(dom.strategy())
+
+def _valid_value(draw: Callable, dom: Domain, shape: tuple[int, ...]) -> object:
+    if dom.integer:
+        return draw(valid(dom))
     if shape == ():
-        x = draw(dom.strategy())
+        x = draw(valid(dom))
         return x if draw(st.booleans()) else np.float64(x)
-    return _array(draw, dom.strategy(), shape)
+    return _array(draw, valid(dom), shape)
 
 
 @st.composite
@@ -376,10 +380,10 @@ def generic_calls(draw: Callable, spec: Spec) -> Call:
         values.update(group)
     for name, dom in spec.params.items():
         if name not in values:
-            values[name] = _valid_value(draw, dom, () if isinstance(dom, IntDom) else shape_for(name))
+            values[name] = _valid_value(draw, dom, () if dom.integer else shape_for(name))
     if corrupt is not None:
         dom = spec.params[corrupt]
-        values[corrupt] = draw(WILD_INTS if isinstance(dom, IntDom) else wild_values())
+        values[corrupt] = draw(WILD_INTS if dom.integer else wild_values())
     values = {n: values[n] for n in names}  # signature order, for positional calls
     call = Call(spec.fn, values, positional=draw(st.booleans()))
     _judge(spec, call)
@@ -389,12 +393,12 @@ def generic_calls(draw: Callable, spec: Spec) -> Call:
 def _judge(spec: Spec, call: Call) -> None:
     v = call.kwargs
     for name, dom in spec.params.items():
-        k = kind_of(v[name], dom)
+        k = kind_of(v[name], dom, spec.min_ndim.get(name, 0))
         if k:
             call.errors[name] = k
     if "type" in call.errors.values():
         return
-    real = [n for n, d in spec.params.items() if isinstance(d, Dom)]
+    real = [n for n, d in spec.params.items() if not d.integer]
     shapes = {n: np.shape(np.asarray(v[n], dtype=np.float64)) for n in real}
     shape = spec.shape_of(shapes) if spec.shape_of else _broadcast(list(shapes.values()))
     if shape is None:
@@ -405,7 +409,7 @@ def _judge(spec: Spec, call: Call) -> None:
     # joint checks get the arrays as given (not broadcast to the output): a joint constraint binds the parameters it
     # involves whatever the others' shapes (an empty alpha does not excuse masses that do not sum to 1)
     arrays = {n: np.asarray(v[n], dtype=np.float64) for n in real}
-    arrays.update({n: v[n] for n, d in spec.params.items() if isinstance(d, IntDom)})
+    arrays.update({n: v[n] for n, d in spec.params.items() if d.integer})
     verdict = spec.joint(arrays) if spec.joint else None
     if verdict is not None:
         kind, names = verdict
@@ -429,12 +433,12 @@ def _unit(draw: Callable, shape: tuple[int, ...]) -> np.ndarray:
     return _array(draw, st.one_of(st.sampled_from([0.0, 1.0, 0.5, 1e-300]), st.floats(0.0, 1.0)), shape)
 
 
-def _masses(draw: Callable, shape: tuple[int, ...], dom: Dom = POS_MASS) -> np.ndarray:
-    return _array(draw, st.one_of(st.sampled_from([1.0, 1.0 + MASS_TOL, 5e-324, 1e-300, 0.5]), dom.strategy()), shape)
+def _masses(draw: Callable, shape: tuple[int, ...], dom: Domain = POSITIVE_MASS) -> np.ndarray:
+    return _array(draw, st.one_of(st.sampled_from([1.0, 1.0 + MASS_TOL, 5e-324, 1e-300, 0.5]), valid(dom)), shape)
 
 
 def _p0s(draw: Callable, shape: tuple[int, ...]) -> np.ndarray:
-    return _array(draw, P0.strategy(), shape)
+    return _array(draw, valid(P0), shape)
 
 
 def _ld(x: object) -> np.ndarray:
@@ -604,31 +608,25 @@ def _upper_product_shapes() -> dict[str, list[tuple[int, ...]]]:
     }
 
 
-# The generic functions. Domains are the docstrings' Args; ranges the Returns and the statements.
+# The generic functions. Domains from bounds.domains (the docstrings state them); ranges the Returns and the statements.
 SPECS: dict[str, Spec] = {
     "alignment_lower": Spec(
         bounds.alignment_lower,
-        {"alpha": NONNEG, "B0": OPEN_SIGNED_UNIT, "lam": REAL, "delta": NONNEG},
         (-1.0, 1.0),
     ),
-    "alignment_lower_norm": Spec(
-        bounds.alignment_lower_norm, {"B0": OPEN_SIGNED_UNIT, "norm": NONNEG, "delta": NONNEG}, (-1.0, 1.0)
-    ),
+    "alignment_lower_norm": Spec(bounds.alignment_lower_norm, (-1.0, 1.0)),
     "alignment_guarantee": Spec(
         bounds.alignment_guarantee,
-        {"eps": Dom(0.0, 2.0, True, True), "B0": OPEN_SIGNED_UNIT, "alpha": POS, "delta": POS},
         (0.0, MAX),
         joint=_joint_guarantee,
     ),
     "soft_margin_lower": Spec(
         bounds.soft_margin_lower,
-        {"alpha": NONNEG, "B0": OPEN_SIGNED_UNIT, "lam": NONNEG, "delta": NONNEG, "delta_M": REAL, "rho": UNIT},
         (-MAX, 1.0),  # the formula: below -1 where vacuous (not clipped)
         joint=_joint_soft_margin,
     ),
     "soft_margin_range": Spec(
         bounds.soft_margin_range,
-        {"eps": POS, "B0": OPEN_SIGNED_UNIT, "rho": UNIT, "alpha": POS, "delta_M": POS},
         (-MAX, INF),
         joint=_joint_range,
         finite=lambda v: v["rho"] > 0,
@@ -636,68 +634,59 @@ SPECS: dict[str, Spec] = {
     ),
     "trinary_lower": Spec(
         bounds.trinary_lower,
-        {"alpha": NONNEG, "B0": REAL, "P_plus": POS_MASS, "lam": NONNEG, "delta": NONNEG},
         (-1.0 - 3 * MASS_TOL, 1.0 + 3 * MASS_TOL),
         coupled=_coupled_trinary,
         joint=_joint_trinary,
     ),
     "trinary_lower_corrected": Spec(
         bounds.trinary_lower_corrected,
-        {"alpha": NONNEG, "B0": REAL, "P_plus": POS_MASS, "lam": NONNEG, "delta": NONNEG},
         (-1.0 - 3 * MASS_TOL, 1.0 + 3 * MASS_TOL),
         coupled=_coupled_trinary,
         joint=_joint_trinary,
     ),
     "graded_lower": Spec(
         bounds.graded_lower,
-        {"alpha": NONNEG, "b": SIGNED_UNIT, "P_ge": POS_MASS, "P_lt": MASS, "lam": NONNEG, "delta": NONNEG},
         (-1.0, 1.0),
         coupled=_coupled_graded,
         joint=_joint_graded,
     ),
     "helpfulness_upper": Spec(
         bounds.helpfulness_upper,
-        {"p0": P0, "gamma": UNIT, "alpha": NONNEG, "beta": NONNEG, "sigma": NONNEG, "lam": REAL},
         (0.0, 1.0),
     ),
     "helpfulness_upper_product": Spec(
         bounds.helpfulness_upper_product,
-        {"p0": P0_STEPS, "gamma": UNIT, "alpha": NONNEG, "beta": NONNEG, "sigma": NONNEG, "lam": REAL},
         (0.0, 1.0),
+        min_ndim={"p0": 1},
         shapes=_upper_product_shapes(),
         shape_of=_step_axis_shape,
     ),
     "helpfulness_jensen": Spec(
         bounds.helpfulness_jensen,
-        {"p0": P0, "P_plus": MASS, "P_minus": MASS, "X_plus": NONNEG, "X_minus": NONNEG},
         (0.0, 1.0),
         coupled=_coupled_jensen,
         joint=_joint_jensen,
     ),
     "helpfulness_event": Spec(
         bounds.helpfulness_event,
-        {"p0": P0, "one_minus_eps": P0, "P_plus": MASS, "X_plus": NONNEG},
         (0.0, MAX),  # p0 / (1 - eps) may exceed 1: a vacuous but valid upper bound
         coupled=_coupled_event,
         joint=_joint_event,
     ),
     "helpfulness_expectation": Spec(
         bounds.helpfulness_expectation,
-        {"p0": P0, "S2": UNIT, "alpha": NONNEG, "sigma": NONNEG, "lam": REAL},
         (-MAX, MAX),  # an expansion, not a bound: it leaves [0, 1] for large λ
         coupled=_coupled_expectation,
         joint=_joint_expectation,
     ),
-    "helpfulness_limit": Spec(bounds.helpfulness_limit, {"n": IntDom(1)}, (0.0, 1.0)),
+    "helpfulness_limit": Spec(bounds.helpfulness_limit, (0.0, 1.0)),
     "multitoken_threshold": Spec(
         bounds.multitoken_threshold,
-        {"eps": Dom(0.0, 1.0, True, True), "B0": OPEN_SIGNED_UNIT, "ell": IntDom(1), "alpha": POS, "delta": POS},
         (0.0, MAX),
         joint=_joint_multitoken,
     ),
     "multitoken_threshold_corrected": Spec(
         bounds.multitoken_threshold_corrected,
-        {"eps": Dom(0.0, 1.0, True, True), "step_B0": SIGNED_UNIT, "ell": IntDom(1), "alpha": POS, "delta": POS},
         (0.0, MAX),
         joint=_corrected_joint_wrapper,
         shapes=_corrected_call_shapes(),
@@ -787,21 +776,9 @@ def tilt_inputs(draw: Callable, extra: tuple[str, ...] = ()) -> tuple[TiltInputs
         z = draw(st.one_of(wild_values(), st.just(np.zeros(V + 1)), st.just(0.5)))
     elif corrupt == "norm":
         norm = draw(wild_values())
-    errors: dict[str, str] = {}
-    either: set[str] = set()
-    k = prob_kind(p)
-    if k == "band":
-        either.add("p")
-    elif k:
-        errors["p"] = k
-    k = real_kind(z, REAL)
-    if k:
-        errors["z"] = k
-    elif np.ndim(z) == 0:
+    errors, either = classify(p=(p, prob_kind), z=(z, REAL), norm=(norm, NONNEG))
+    if "z" not in errors and np.ndim(z) == 0:
         errors["z"] = "shape"
-    k = real_kind(norm, NONNEG)
-    if k:
-        errors["norm"] = k
     full = bshape = None
     typed = {n for n, k in errors.items() if k in ("type", "shape")}
     if not typed and np.ndim(p) >= 1 and np.ndim(z) >= 1:
@@ -841,7 +818,7 @@ def steered_distribution_calls(draw: Callable) -> Call:
 def behavior_expectation_calls(draw: Callable) -> Call:
     t, corrupt = draw(tilt_inputs(extra=("scores",)))
     V = np.shape(t.p)[-1] if np.ndim(t.p) else 1
-    scores = _array(draw, SIGNED_UNIT.strategy(), draw(st.sampled_from([(max(V, 1),), ()])))
+    scores = _array(draw, valid(SIGNED_UNIT), draw(st.sampled_from([(max(V, 1),), ()])))
     if corrupt == "scores":
         scores = draw(wild_values())
     errors, either = dict(t.errors), set(t.either)
@@ -884,23 +861,16 @@ def unsteered_calls(draw: Callable, binary: bool) -> Call:
     V = draw(st.integers(1, 5))
     batch = draw(st.sampled_from([(), (), (2,)]))
     p: object = draw(distributions((*batch, V)))
-    sdom = st.sampled_from([-1.0, 1.0]) if binary else SIGNED_UNIT.strategy()
+    sdom = st.sampled_from([-1.0, 1.0]) if binary else valid(SIGNED_UNIT)
     scores: object = _array(draw, sdom, draw(st.sampled_from([(V,), (*batch, V)])))
     corrupt = draw(st.sampled_from([None, None, "p", "scores"]))
     if corrupt == "p":
         p = draw(bad_distributions(p))
     elif corrupt == "scores":
         scores = draw(st.one_of(wild_values(), st.just(np.array([0.0] * V)), st.just(np.ones(V + 1))))
-    errors: dict[str, str] = {}
-    either: set[str] = set()
-    k = prob_kind(p)
-    if k == "band":
-        either.add("p")
-    elif k:
-        errors["p"] = k
-    k = real_kind(scores, REAL if binary else SIGNED_UNIT)
-    if k:
-        errors["scores"] = k
+    errors, either = classify(p=(p, prob_kind), scores=(scores, REAL if binary else SIGNED_UNIT))
+    if "scores" in errors:
+        pass
     elif binary and not np.isin(np.asarray(scores, dtype=np.float64), (-1.0, 1.0)).all():
         errors["scores"] = "value"
     elif np.ndim(scores) == 0:
@@ -944,16 +914,7 @@ def at_infinity_calls(draw: Callable) -> Call:
         z = draw(st.one_of(wild_values(), st.just(np.zeros(V + 1))))
     elif corrupt == "answer":
         answer = draw(st.one_of(WILD_INTS, st.sampled_from([V, -1, np.array([0, 0, 0])])))
-    errors: dict[str, str] = {}
-    either: set[str] = set()
-    k = prob_kind(p)
-    if k == "band":
-        either.add("p")
-    elif k:
-        errors["p"] = k
-    k = real_kind(z, REAL)
-    if k:
-        errors["z"] = k
+    errors, either = classify(p=(p, prob_kind), z=(z, REAL))
     shape = None
     if not errors:
         shape = _broadcast([np.shape(p), np.shape(z)])
@@ -983,9 +944,9 @@ def expectation_p_calls(draw: Callable) -> Call:
     batch = draw(st.sampled_from([(), (), (2,)]))
     p: object = draw(distributions((*batch, V)))
     answer: object = draw(st.integers(0, V - 1))
+    doms = {n: domain(n, "helpfulness_expectation") for n in ("alpha", "sigma", "lam")}
     vals: dict[str, object] = {
-        n: _valid_value(draw, dom, draw(st.sampled_from([(), batch])))
-        for n, dom in (("alpha", NONNEG), ("sigma", NONNEG), ("lam", REAL))
+        n: _valid_value(draw, dom, draw(st.sampled_from([(), batch]))) for n, dom in doms.items()
     }
     corrupt = draw(st.sampled_from([None, None, "p", "answer", "alpha", "sigma", "lam"]))
     if corrupt == "p":
@@ -994,21 +955,11 @@ def expectation_p_calls(draw: Callable) -> Call:
         answer = draw(st.one_of(WILD_INTS, st.sampled_from([V, -1])))
     elif corrupt is not None:
         vals[corrupt] = draw(wild_values())
-    errors: dict[str, str] = {}
-    either: set[str] = set()
-    k = prob_kind(p)
-    if k == "band":
-        either.add("p")
-    elif k:
-        errors["p"] = k
-    if not errors and not either:
+    errors, either = classify(p=(p, prob_kind), **{n: (vals[n], dom) for n, dom in doms.items()})
+    if "p" not in errors and not either:
         k = index_kind(answer, V)
         if k:
             errors["answer"] = k
-    for n, dom in (("alpha", NONNEG), ("sigma", NONNEG), ("lam", REAL)):
-        k = real_kind(vals[n], dom)
-        if k:
-            errors[n] = k
     shape = None
     if not {"p", "answer"} & set(errors) and not either:  # p[answer] is checked before alpha, sigma, lam
         pa = np.asarray(p, dtype=np.float64)
@@ -1054,8 +1005,8 @@ def quantities_calls(draw: Callable) -> Call:
         mask = np.array(draw(st.lists(st.booleans(), min_size=V, max_size=V)))
         mask[answer] = True
         top_k = mask
-    lam_norm: object = _valid_value(draw, REAL, draw(st.sampled_from([(), batch])))
-    sigma: object = _valid_value(draw, POS, ())
+    lam_norm: object = _valid_value(draw, domain("lam_norm"), draw(st.sampled_from([(), batch])))
+    sigma: object = _valid_value(draw, domain("sigma", "helpfulness_quantities"), ())
     corrupt = draw(st.sampled_from([None, None, "p", "z", "answer", "top_k", "lam_norm", "sigma"]))
     if corrupt == "p":
         p = draw(bad_distributions(p))
@@ -1069,17 +1020,12 @@ def quantities_calls(draw: Callable) -> Call:
         lam_norm = draw(wild_values())
     elif corrupt == "sigma":
         sigma = draw(wild_values())
-    errors: dict[str, str] = {}
-    either: set[str] = set()
-    k = prob_kind(p)
-    if k == "band":
-        either.add("p")
-    elif k:
-        errors["p"] = k
-    for n, v, dom in (("z", z, REAL), ("lam_norm", lam_norm, REAL), ("sigma", sigma, POS)):
-        k = real_kind(v, dom)
-        if k:
-            errors[n] = k
+    errors, either = classify(
+        p=(p, prob_kind),
+        **{
+            n: (v, domain(n, "helpfulness_quantities")) for n, v in (("z", z), ("lam_norm", lam_norm), ("sigma", sigma))
+        },
+    )
     if not errors and (np.ndim(z) == 0 or np.shape(z)[-1] != np.shape(p)[-1]):
         errors["z"] = "shape"
     if not errors:
@@ -1192,19 +1138,15 @@ def _tree_overflow(tree: ResponseTree, norm: object) -> Verdict | None:
 @st.composite
 def response_behavior_calls(draw: Callable) -> Call:
     tree: object = draw(response_trees())
-    norm: object = _valid_value(draw, NONNEG, draw(st.sampled_from([(), (3,)])))
+    norm: object = _valid_value(draw, domain("norm"), draw(st.sampled_from([(), (3,)])))
     corrupt = draw(st.sampled_from([None, None, "tree", "norm"]))
     if corrupt == "tree":
         tree = draw(st.one_of(wild_values(), st.just({"p": [1.0], "z": [0.0], "aligned": [True]})))
     elif corrupt == "norm":
         norm = draw(wild_values())
-    errors: dict[str, str] = {}
-    either: set[str] = set()
-    if not isinstance(tree, ResponseTree):
-        errors["tree"] = "type"
-    k = real_kind(norm, NONNEG)
-    if k:
-        errors["norm"] = k
+    errors, either = classify(
+        tree=(tree, lambda t: None if isinstance(t, ResponseTree) else "type"), norm=(norm, domain("norm"))
+    )
     if not errors:
         verdict = _tree_overflow(tree, norm)
         if verdict:
@@ -1219,21 +1161,14 @@ def corrected_tree_calls(draw: Callable) -> Call:
     """``multitoken_threshold_corrected`` with a :class:`ResponseTree` as ``step_B0``."""
     tree = draw(response_trees())
     ell = draw(st.one_of(st.integers(1, 4), st.just(10**400)))
-    vals = {n: draw(dom.strategy()) for n, dom in (("eps", Dom(0.0, 1.0, True, True)), ("alpha", POS), ("delta", POS))}
+    doms = {n: domain(n, "multitoken_threshold_corrected") for n in ("eps", "alpha", "delta", "ell")}
+    vals = {n: draw(valid(doms[n])) for n in ("eps", "alpha", "delta")}
     corrupt = draw(st.sampled_from([None, None, "eps", "alpha", "delta", "ell"]))
     if corrupt == "ell":
         ell = draw(WILD_INTS)
     elif corrupt is not None:
         vals[corrupt] = draw(wild_values())
-    errors: dict[str, str] = {}
-    either: set[str] = set()
-    for n, dom in (("eps", Dom(0.0, 1.0, True, True)), ("alpha", POS), ("delta", POS)):
-        k = real_kind(vals[n], dom)
-        if k:
-            errors[n] = k
-    k = int_kind(ell, IntDom(1))
-    if k:
-        errors["ell"] = k
+    errors, either = classify(**{n: (vals[n], doms[n]) for n in ("eps", "alpha", "delta")}, ell=(ell, doms["ell"]))
     shape = None
     if not errors:
         shape = _broadcast([np.shape(vals[n]) for n in ("eps", "alpha", "delta")])
@@ -1284,19 +1219,10 @@ def response_tree_calls(draw: Callable) -> Call:
                 wild_values(),
             )
         )
-    errors: dict[str, str] = {}
-    either: set[str] = set()
-    k = prob_kind(p)
-    if k == "band":
-        either.add("p")
-    elif k:
-        errors["p"] = k
-    elif np.ndim(p) != 1:
+    errors, either = classify(p=(p, prob_kind), z=(z, REAL))
+    if "p" not in errors and "p" not in either and np.ndim(p) != 1:
         errors["p"] = "shape"
-    k = real_kind(z, REAL)
-    if k:
-        errors["z"] = k
-    elif not errors and np.shape(z) != np.shape(p):
+    if "z" not in errors and "p" not in errors and np.shape(z) != np.shape(p):
         errors["z"] = "shape"
     try:
         al = np.asarray(aligned)
@@ -1340,35 +1266,45 @@ def check_predicate(out: object, finite_keys: tuple[str, ...] = ()) -> None:
         assert not np.isnan(v).any(), f"measured[{key!r}] is NaN: {out.measured}"
 
 
-def _vector_kind(v: object, dom: Dom) -> str | None:
-    """A 1-D non-empty vector (checked in this order: type/NaN/inf, shape, then the domain)."""
-    k = real_kind(v, REAL)
-    if k:
-        return k
-    if np.ndim(v) != 1 or np.size(v) == 0:
-        return "shape"
-    return real_kind(v, dom)
+def vector_kind(dom: Domain) -> Callable[[object], str | None]:
+    """The kind function of a 1-D non-empty vector (checked in this order: type/NaN/inf, shape, then the domain)."""
+
+    def kind(v: object) -> str | None:
+        k = real_kind(v, REAL)
+        if k:
+            return k
+        if np.ndim(v) != 1 or np.size(v) == 0:
+            return "shape"
+        return real_kind(v, dom)
+
+    return kind
 
 
-def _scalar_kind(v: object, dom: Dom) -> str | None:
-    k = real_kind(v, dom)
+def scalar_kind(dom: Domain) -> Callable[[object], str | None]:
+    """The kind function of a scalar of ``dom`` (an array is out of range)."""
+    return lambda v: real_kind(v, dom) or ("range" if np.ndim(v) != 0 else None)
+
+
+def binary_kind(scores: object) -> str | None:
+    """A vector of binary scores (the binary check covers the range)."""
+    k = vector_kind(REAL)(scores)
     if k:
         return k
-    return "range" if np.ndim(v) != 0 else None
+    return None if np.isin(np.asarray(scores, dtype=np.float64), (-1.0, 1.0)).all() else "value"
 
 
 @st.composite
 def assumption_1_calls(draw: Callable) -> Call:
     n = draw(st.integers(1, 6))
-    lam: object = _array(draw, st.one_of(st.floats(-5, 5), REAL.strategy()), (n,))
+    lam: object = _array(draw, st.one_of(st.floats(-5, 5), valid(REAL)), (n,))
     alpha = draw(st.floats(0.0, 10.0))
     with np.errstate(over="ignore"):  # norms beyond float64 are drawn as inf: an invalid input, on purpose
         norms: object = np.abs(alpha * np.asarray(lam)) * (1 + _array(draw, st.floats(-0.1, 0.1), (n,)))
     if draw(st.booleans()):
-        norms = _array(draw, NONNEG.strategy(), (n,))
+        norms = _array(draw, valid(NONNEG), (n,))
     vals: dict[str, object] = {
         "rtol": draw(st.one_of(st.floats(0.0, 0.5), st.sampled_from([0.0, 1 - 2**-53]))),
-        "atol": draw(NONNEG.strategy()),
+        "atol": draw(valid(NONNEG)),
         "min_points": draw(st.integers(2, 4)),
         "weak": draw(st.booleans()),
     }
@@ -1381,17 +1317,13 @@ def assumption_1_calls(draw: Callable) -> Call:
         vals["min_points"] = draw(WILD_INTS)
     elif corrupt is not None:
         vals[corrupt] = draw(wild_values())
-    errors: dict[str, str] = {}
-    for name, kind in (
-        ("lam", _vector_kind(lam, REAL)),
-        ("norms", _vector_kind(norms, NONNEG)),
-        ("rtol", _scalar_kind(vals["rtol"], Dom(0.0, 1.0, hi_open=True))),
-        ("atol", _scalar_kind(vals["atol"], NONNEG)),
-        ("min_points", int_kind(vals["min_points"], IntDom(2))),
-    ):
-        if kind:
-            errors[name] = kind
-    either: set[str] = set()
+    errors, either = classify(
+        lam=(lam, vector_kind(REAL)),
+        norms=(norms, vector_kind(NONNEG)),
+        rtol=(vals["rtol"], scalar_kind(Domain(0.0, 1.0, hi_open=True))),
+        atol=(vals["atol"], scalar_kind(NONNEG)),
+        min_points=(vals["min_points"], Domain(2, integer=True)),
+    )
     if not {"lam", "norms"} & set(errors) and np.shape(lam) != np.shape(norms):
         errors.update({"lam": "shape", "norms": "shape"})
     elif not errors:  # documented: a slope norms/|lam| beyond float64 is an error (all points: always; a prefix: maybe)
@@ -1428,7 +1360,7 @@ def assumption_2_calls(draw: Callable) -> Call:
     n = draw(st.integers(1, 5))
     z: object = _array(draw, Z_VALUES, (n,))
     scores: object = _array(draw, st.sampled_from([-1.0, 1.0]), (n,))
-    delta: object = draw(st.one_of(st.none(), NONNEG.strategy()))
+    delta: object = draw(st.one_of(st.none(), valid(NONNEG)))
     p: object = draw(st.one_of(st.none(), distributions((n,))))
     corrupt = draw(st.sampled_from([None, None, "z", "scores", "delta", "p"]))
     if corrupt == "z":
@@ -1439,26 +1371,12 @@ def assumption_2_calls(draw: Callable) -> Call:
         delta = draw(wild_values())
     elif corrupt == "p":
         p = draw(bad_distributions(np.full(n, 1.0 / n)))
-    errors: dict[str, str] = {}
-    either: set[str] = set()
-    k = _vector_kind(z, REAL)
-    if k:
-        errors["z"] = k
-    k = _vector_kind(scores, REAL)  # the binary check covers the range
-    if k:
-        errors["scores"] = k
-    elif not np.isin(np.asarray(scores, dtype=np.float64), (-1.0, 1.0)).all():
-        errors["scores"] = "value"
-    if delta is not None:
-        k = _scalar_kind(delta, NONNEG)
-        if k:
-            errors["delta"] = k
-    if p is not None:
-        k = _p_kind(p, n)
-        if k == "band":
-            either.add("p")
-        elif k:
-            errors["p"] = k
+    errors, either = classify(
+        z=(z, vector_kind(REAL)),
+        scores=(scores, binary_kind),
+        delta=(delta, lambda d: None if d is None else scalar_kind(NONNEG)(d)),
+        p=(p, lambda q: None if q is None else _p_kind(q, n)),
+    )
     if not errors and np.shape(z) != np.shape(scores):
         errors.update({"z": "shape", "scores": "shape"})
     call = Call(bounds.assumption_2, {"z": z, "scores": scores, "delta": delta, "p": p}, errors, either)
@@ -1485,19 +1403,10 @@ def assumption_3_calls(draw: Callable) -> Call:
         eps = draw(st.one_of(wild_values(), st.just(1.0)))
     elif corrupt == "k":
         k_ = draw(st.one_of(WILD_INTS, st.just(n + 1)))
-    errors: dict[str, str] = {}
-    either: set[str] = set()
-    k = prob_kind(p)
-    if k == "band":
-        either.add("p")
-    elif k:
-        errors["p"] = k
-    elif np.ndim(p) != 1:
+    errors, either = classify(p=(p, prob_kind), z=(z, vector_kind(REAL)))
+    if "p" not in errors and "p" not in either and np.ndim(p) != 1:
         errors["p"] = "shape"
-    k = _vector_kind(z, REAL)
-    if k:
-        errors["z"] = k
-    elif "p" not in errors and np.shape(z) != np.shape(p):
+    if "z" not in errors and "p" not in errors and np.shape(z) != np.shape(p):
         errors.update({"z": "shape", "p": "shape"})
     if np.ndim(answer) != 0:
         errors["answer"] = "type"
@@ -1505,11 +1414,11 @@ def assumption_3_calls(draw: Callable) -> Call:
         k = index_kind(answer, n)
         if k:
             errors["answer"] = k
-    k = _scalar_kind(eps, Dom(0.0, 1.0, hi_open=True))
+    k = scalar_kind(Domain(0.0, 1.0, hi_open=True))(eps)
     if k:
         errors["eps"] = k
     if k_ is not None:
-        k = int_kind(k_, IntDom(1))
+        k = int_kind(k_, Domain(1, integer=True))
         if k or k_ > n:
             errors["k"] = k or "range"
     call = Call(bounds.assumption_3, {"p": p, "z": z, "answer": answer, "eps": eps, "k": k_}, errors, either)
@@ -1531,7 +1440,7 @@ def assumption_3_sample_calls(draw: Callable) -> Call:
         _array(draw, st.one_of(st.floats(-10, 10), Z_VALUES), (draw(st.integers(2, 5)),)) for _ in range(nq)
     ]
     law: object = draw(st.sampled_from(["normal", None]))
-    sigma: object = draw(st.one_of(st.none(), POS.strategy())) if law == "normal" else None
+    sigma: object = draw(st.one_of(st.none(), valid(POS))) if law == "normal" else None
     level: object = draw(st.one_of(st.floats(0.0, 1.0, exclude_min=True, exclude_max=True), st.just(0.01)))
     corrupt = draw(st.sampled_from([None, None, "z_top", "law", "sigma", "level"]))
     if corrupt == "z_top":
@@ -1562,14 +1471,14 @@ def assumption_3_sample_calls(draw: Callable) -> Call:
         k = real_kind(g, REAL)
         if k or np.ndim(g) != 1 or np.size(g) < 2:
             errors["z_top"] = k or "shape"
-    k = _scalar_kind(level, Dom(0.0, 1.0, True, True))
+    k = scalar_kind(Domain(0.0, 1.0, True, True))(level)
     if k:
         errors["level"] = k
     if sigma is not None:
         if law != "normal":
             errors["sigma"] = "value"
         else:
-            k = _scalar_kind(sigma, POS)
+            k = scalar_kind(POS)(sigma)
             if k:
                 errors["sigma"] = k
     call = Call(bounds.assumption_3_sample, {"z_top": z_top, "law": law, "sigma": sigma, "level": level}, errors)
@@ -1599,9 +1508,9 @@ def assumption_4_calls(draw: Callable) -> Call:
     z: object = _array(draw, Z_VALUES, (n,))
     scores: object = _array(draw, st.sampled_from([-1.0, 1.0]), (n,))
     vals: dict[str, object] = {
-        "delta": draw(NONNEG.strategy()),
-        "rho": draw(UNIT.strategy()),
-        "delta_M": draw(REAL.strategy()),
+        "delta": draw(valid(NONNEG)),
+        "rho": draw(valid(UNIT)),
+        "delta_M": draw(valid(REAL)),
     }
     corrupt = draw(st.sampled_from([None, None, "p", "z", "scores", "delta", "rho", "delta_M"]))
     if corrupt == "p":
@@ -1612,27 +1521,11 @@ def assumption_4_calls(draw: Callable) -> Call:
         scores = draw(st.one_of(wild_values(), st.just(np.zeros(n))))
     elif corrupt is not None:
         vals[corrupt] = draw(wild_values())
-    errors: dict[str, str] = {}
-    either: set[str] = set()
-    k = prob_kind(p)
-    if k == "band":
-        either.add("p")
-    elif k:
-        errors["p"] = k
-    k = _vector_kind(z, REAL)
-    if k:
-        errors["z"] = k
-    k = _vector_kind(scores, REAL)  # the binary check covers the range
-    if k:
-        errors["scores"] = k
-    elif not np.isin(np.asarray(scores, dtype=np.float64), (-1.0, 1.0)).all():
-        errors["scores"] = "value"
+    errors, either = classify(p=(p, prob_kind), z=(z, vector_kind(REAL)), scores=(scores, binary_kind))
     if not {"p", "z", "scores"} & set(errors) and len({np.shape(p), np.shape(z), np.shape(scores)}) != 1:
         errors.update({"p": "shape", "z": "shape", "scores": "shape"})
-    for name, dom in (("delta", NONNEG), ("rho", UNIT), ("delta_M", REAL)):
-        k = _scalar_kind(vals[name], dom)
-        if k:
-            errors[name] = k
+    doms = {"delta": NONNEG, "rho": UNIT, "delta_M": REAL}
+    errors |= classify(**{n: (vals[n], scalar_kind(dom)) for n, dom in doms.items()})[0]
     call = Call(bounds.assumption_4, {"p": p, "z": z, "scores": scores, **vals}, errors, either)
     call.check = lambda out: (
         check_predicate(out, ("mass", "depth", "rest_margin")),
@@ -1826,3 +1719,34 @@ def test_assumption_predicates_regressions() -> None:
     r = bounds.assumption_3_sample([np.array([0.0, 1e308, 3.0]), np.array([0.0, 1e300, -1e300])], sigma=1e300)
     assert all(0.0 <= r.measured[k] <= 1.0 for k in ("p_equal_variance", "p_normality", "p_sigma"))
     assert math.isfinite(r.measured["sigma_pooled"])
+
+
+def test_domain_table_names_public_arguments() -> None:
+    """Every per-function domain of :data:`bounds.domains.CALLS` names a public function and one of its arguments, and
+    every argument of the generic specs has a domain (a typo in the table would otherwise go unnoticed)."""
+    for call, doms in CALLS.items():
+        fn = getattr(bounds, call)
+        assert set(doms) <= set(inspect.signature(fn).parameters), call
+    for spec in SPECS.values():
+        assert all(isinstance(d, Domain) for d in spec.params.values())
+
+
+def test_domain_prose_and_errors_agree() -> None:
+    """The statement pages' prose and the error messages state the same interval."""
+    assert domains["B_0"] == "-1 < B_0 < 1 (unsteered behavior expectation)"
+    assert domains["ell"] == "integer ell >= 1 (maximal response length)"
+    with pytest.raises(ValueError, match=r"B0 must lie in the open interval \(-1\.0, 1\.0\), got 1\.0"):
+        bounds.alignment_lower(1.0, 1.0, 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"step_B0 must lie in the half-open interval \(-1\.0, 1\.0\]"):
+        bounds.multitoken_threshold_corrected(0.1, [-1.0], 1, 1.0, 1.0)
+    with pytest.raises(TypeError, match="ell must be an integer >= 1"):
+        bounds.multitoken_threshold(0.1, 0.0, 1.5, 1.0, 1.0)
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_docstrings_state_every_domain(name: str) -> None:
+    """Each generic function's docstring has an ``Args`` entry (its documented range) for every parameter."""
+    doc = inspect.getdoc(SPECS[name].fn) or ""
+    args = doc.split("Args:", 1)[1] if "Args:" in doc else ""
+    for param in SPECS[name].params:
+        assert re.search(rf"(^|[ ,])\s*{param}[:,]", args, re.M), f"{name}: no Args entry for {param}"

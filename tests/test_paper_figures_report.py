@@ -1,4 +1,5 @@
-"""The empirical figures (Figs. 4–12) are drawn from a check report's own numbers and survive missing pieces."""
+"""The five check figures (Figs. 4–12, :mod:`validation.report.figures`) are drawn from a check report's own numbers
+and survive missing pieces."""
 
 from __future__ import annotations
 
@@ -15,7 +16,15 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from paper_figures import FIGURES
-from paper_figures import _report_data as rd
+from validation.report import CheckReport
+from validation.report.figures import _common as rd
+from validation.report.figures import (
+    fig4_behavior,
+    fig5_helpfulness,
+    fig6_8_delta_norm,
+    fig9_10_noise,
+    fig11_12_separation,
+)
 
 # a real `steering-bounds check` report (SmolLM2-135M-Instruct, behavior `harmless`): the first that exists of
 # $STEERING_BOUNDS_SAMPLE_REPORT, tests/data/sample_check_report.json, the development copy
@@ -36,6 +45,10 @@ def sample() -> dict:
 
 def _module(fid: str):
     return importlib.import_module(REPORT_MODULES[fid])
+
+
+def _typed(report: dict) -> CheckReport:
+    return CheckReport.from_json(report)
 
 
 def _lines_equal(ax, y, x=None) -> bool:
@@ -63,18 +76,19 @@ def _nan(values) -> np.ndarray:
 
 @pytest.mark.parametrize("fid", sorted(REPORT_MODULES))
 def test_each_figure_renders_from_the_sample_report(fid: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    paths = _module(fid).main(["--report", str(SAMPLE), "--out", str(tmp_path)])  # main -> load_report -> render
+    from paper_figures.build import build_all
+
+    paths = build_all(tmp_path, report_path=SAMPLE, only=[fid])  # build_all -> load_report -> render
     assert len(paths) == 1
     assert paths[0].exists() and paths[0].stat().st_size > 10_000
     assert paths[0].parent == tmp_path
-    assert str(paths[0]) in capsys.readouterr().out
+    assert paths[0].name in capsys.readouterr().err
 
 
 def test_fig4_draws_the_measured_curves_and_the_fit_from_the_report(sample: dict) -> None:
     from bounds.fitting import tanh_law
-    from paper_figures import fig4_behavior
 
-    fig = fig4_behavior.make_figure(sample)
+    fig = fig4_behavior.make_figure(_typed(sample))
     ax = fig.axes[0]
     lam = sample["lambda_grid"]["values"]
     assert _lines_equal(ax, _mean(sample, "B_single_binary"), lam)
@@ -90,24 +104,23 @@ def test_fig4_draws_the_measured_curves_and_the_fit_from_the_report(sample: dict
 
 
 def test_fig4_draws_theorem_1_when_applicable(sample: dict) -> None:
-    from paper_figures import fig4_behavior
-
     report = copy.deepcopy(sample)
     values = [-0.99 + 0.01 * i for i in range(len(report["lambda_grid"]["values"]))]
     report["bounds"]["theorem_1"].update(applicable=True, values=values, reason=None, n_queries_used=5)
-    fig = fig4_behavior.make_figure(report)
+    report["bounds"]["theorem_1"]["comparison"] = {"violated": [False] * (len(values) - 1) + [True]}
+    fig = fig4_behavior.make_figure(_typed(report))
     assert _lines_equal(fig.axes[0], values, report["lambda_grid"]["values"])
     labels = [ln.get_label() for ln in fig.axes[0].get_lines()]
     assert any(lab.startswith("Theorem 1 (α|λ|): lower for λ ≥ 0, upper for λ < 0") for lab in labels)
+    assert "Theorem 1 (α|λ|) violated" in labels  # the red cross at the last λ, on the measured curve
     cap = _caption(fig)
     assert "Bound Theorem 1 (measured ‖δ‖) not drawn" in cap and "Theorem 1 (α|λ|) and" not in cap
 
 
 def test_fig5_draws_helpfulness_fits_chance_and_p0(sample: dict) -> None:
     from bounds.fitting import theorem_2_form
-    from paper_figures import fig5_helpfulness
 
-    fig = fig5_helpfulness.make_figure(sample)
+    fig = fig5_helpfulness.make_figure(_typed(sample))
     mmlu, piqa = fig.axes[:2]
     lam = sample["lambda_grid"]["values"]
     assert _lines_equal(mmlu, _mean(sample, "H_mmlu_full"), lam)
@@ -130,7 +143,8 @@ def test_fig5_draws_helpfulness_fits_chance_and_p0(sample: dict) -> None:
 
 def test_fit_restricted_recovers_known_parameters() -> None:
     from bounds.fitting import restricted_form
-    from paper_figures.fig5_helpfulness import fit_restricted
+
+    fit_restricted = fig5_helpfulness.fit_restricted
 
     lam = np.linspace(-10, 10, 15)
     y = restricted_form(lam, a=0.8, b=0.3, k=4)
@@ -144,16 +158,14 @@ def test_fit_restricted_recovers_known_parameters() -> None:
 
 
 def test_fig6_8_draws_the_three_norms_and_alpha(sample: dict) -> None:
-    from paper_figures import fig6_8_delta_norm
-
-    fig = fig6_8_delta_norm.make_figure(sample)
+    fig = fig6_8_delta_norm.make_figure(_typed(sample))
     post, pre, logit = fig.axes[:3]
     lam = sample["lambda_grid"]["values"]
     assert _lines_equal(post, _mean(sample, "delta_norm_post"), lam)
     assert _lines_equal(post, _mean(sample, "mmlu_delta_norm_post"), lam)
     assert _lines_equal(pre, _mean(sample, "delta_norm_pre"), lam)
     assert _lines_equal(logit, _mean(sample, "delta_logit_norm"), lam)
-    alpha = sample["assumptions"]["assumption_1"]["alpha"]["estimate"]
+    alpha = sample["parameters"]["alpha"]["estimate"]
     line = next(ln for ln in post.get_lines() if ln.get_label().startswith("α|λ|"))
     x, y = line.get_data()
     np.testing.assert_allclose(y, alpha * np.abs(np.asarray(x)))
@@ -166,12 +178,11 @@ def test_fig6_8_draws_the_three_norms_and_alpha(sample: dict) -> None:
 
 
 def test_fig9_10_histogram_and_spread_are_the_reports(sample: dict) -> None:
-    from paper_figures import fig9_10_noise
-
-    fig = fig9_10_noise.make_figure(sample)
+    fig = fig9_10_noise.make_figure(_typed(sample))
     hist_ax, spread_ax = fig.axes[:2]
     a3 = sample["assumptions"]["assumption_3"]
-    d = np.concatenate([np.asarray(r, dtype=float) for r in a3["differences"]]) / a3["sigma"]
+    sigma = sample["parameters"]["sigma"]["estimate"]
+    d = np.concatenate([np.asarray(r, dtype=float) for r in a3["differences"]]) / sigma
     heights = np.array([p.get_height() for p in hist_ax.patches])
     edges = np.array(
         [p.get_x() for p in hist_ax.patches] + [hist_ax.patches[-1].get_x() + hist_ax.patches[-1].get_width()]
@@ -180,8 +191,8 @@ def test_fig9_10_histogram_and_spread_are_the_reports(sample: dict) -> None:
     np.testing.assert_allclose(heights, expected, rtol=1e-9)
     assert f"{d.size} contrasts" in _caption(fig)
     sbl = a3["spread_by_lambda"]
-    lam = np.asarray(sbl["lam"], dtype=float)
-    x, y = np.asarray(sbl["delta_norm"]["mean"]), np.asarray(sbl["logit_change_sd"]["mean"])
+    lam = np.asarray(sample["lambda_grid"]["values"], dtype=float)
+    x, y = _mean(sample, "mmlu_delta_norm_post"), np.asarray(sbl["logit_change_sd"]["mean"])
     pos = lam > 0
     assert _lines_equal(spread_ax, y[pos], x[pos])
     order = np.argsort(x)
@@ -189,9 +200,7 @@ def test_fig9_10_histogram_and_spread_are_the_reports(sample: dict) -> None:
 
 
 def test_fig11_12_projections_margins_and_fractions_are_the_reports(sample: dict) -> None:
-    from paper_figures import fig11_12_separation
-
-    fig = fig11_12_separation.make_figure(sample)
+    fig = fig11_12_separation.make_figure(_typed(sample))
     proj, margins, fractions = fig.axes[:3]
     a2 = sample["assumptions"]["assumption_2"]
     lam = np.asarray(sample["lambda_grid"]["values"], dtype=float)
@@ -202,7 +211,7 @@ def test_fig11_12_projections_margins_and_fractions_are_the_reports(sample: dict
     assert _lines_equal(margins, _nan(a2["margin_mean"]), lam)
     assert _lines_equal(margins, _nan(a2["mean_gap_mean"]), lam)
     assert _lines_equal(fractions, _nan(a2["fraction_positive_margin"]), lam)
-    assert any(np.allclose(ln.get_ydata(), a2["Delta"]["estimate"]) for ln in margins.get_lines())
+    assert any(np.allclose(ln.get_ydata(), sample["parameters"]["Delta"]["estimate"]) for ln in margins.get_lines())
 
 
 def _minimal(sample: dict, *drop: tuple[str, ...]) -> dict:
@@ -219,34 +228,30 @@ def test_without_curves_and_fits_figures_skip_or_render_with_a_message(sample: d
     report = _minimal(sample, ("curves",), ("fits",))
     written = {}
     for fid in ("fig9-10", "fig11-12"):  # drawn from assumptions, not curves: still drawn (not saved: slow)
-        fig = _module(fid).make_figure(report)
+        fig = _module(fid).make_figure(_typed(report))
         assert len(fig.axes) >= 2 and "Llama" in _caption(fig)
         written[fid] = None
     for fid in ("fig4", "fig5", "fig6-8"):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            written[fid] = _module(fid).render(report, tmp_path / fid)
+            written[fid] = _module(fid).render(_typed(report), tmp_path / fid)
         if not written[fid]:
             assert any("not written" in str(w.message) and "curves" in str(w.message) for w in caught), fid
     assert written == {"fig4": [], "fig5": [], "fig6-8": [], "fig9-10": None, "fig11-12": None}
 
 
 def test_without_fits_the_captions_say_so(sample: dict) -> None:
-    from paper_figures import fig4_behavior, fig5_helpfulness
-
     report = _minimal(sample, ("fits",))
-    cap4 = _caption(fig4_behavior.make_figure(report))
+    cap4 = _caption(fig4_behavior.make_figure(_typed(report)))
     assert "Fitted tanh law not drawn: the report has no fits" in cap4
-    fig5 = fig5_helpfulness.make_figure(report)
+    fig5 = fig5_helpfulness.make_figure(_typed(report))
     assert "Theorem 2's form for H_mmlu_full not drawn" in _caption(fig5)
     assert any("k = 4" in ln.get_label() for ln in fig5.axes[0].get_lines())  # fitted here, not read from fits
 
 
 def test_without_mmlu_fig5_draws_piqa_only(sample: dict) -> None:
-    from paper_figures import fig5_helpfulness
-
     report = _minimal(sample, ("curves", "H_mmlu_full"), ("curves", "H_mmlu_restricted"))
-    fig = fig5_helpfulness.make_figure(report)
+    fig = fig5_helpfulness.make_figure(_typed(report))
     assert len([ax for ax in fig.axes if ax.get_visible()]) == 1
     assert "No MMLU curves in the report: panel skipped." in _caption(fig)
     assert _lines_equal(fig.axes[0], _mean(sample, "H_piqa"), sample["lambda_grid"]["values"])
@@ -256,13 +261,13 @@ def test_missing_assumptions_and_grid_skip_cleanly(sample: dict, tmp_path: Path)
     report = _minimal(sample, ("assumptions",))
     for fid in ("fig9-10", "fig11-12"):
         with pytest.warns(RuntimeWarning, match="not written"):
-            assert _module(fid).render(report, tmp_path) == []
+            assert _module(fid).render(_typed(report), tmp_path) == []
     bare = {"schema": sample["schema"], "schema_version": sample["schema_version"]}
     for fid in sorted(REPORT_MODULES):
         with pytest.warns(RuntimeWarning, match="not written"):
-            assert _module(fid).render(bare, tmp_path) == []
+            assert _module(fid).render(_typed(bare), tmp_path) == []
     with pytest.raises(rd.NothingToDraw, match="λ grid"):
-        _module("fig4").make_figure(bare)
-    with pytest.raises(TypeError, match="mapping"):
+        _module("fig4").make_figure(_typed(bare))
+    with pytest.raises(TypeError, match="CheckReport"):
         _module("fig4").render([], tmp_path)
     assert list(tmp_path.iterdir()) == []

@@ -15,12 +15,12 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import bounds
-from bounds.helpfulness import corollary_3_frequency, theorem_2_frequency, theorem_2_realisation_violation
 from bounds.multitoken import ResponseTree
 from bounds.preference import PreferenceProblem
-from bounds.simulate import evaluate_draws, simulate_helpfulness
+from bounds.simulate import corollary_3_frequency, evaluate_draws, simulate_helpfulness, theorem_2_frequency
+from bounds.spec.helpfulness import theorem_2_realisation_violation
 from bounds.synthetic import synthetic_query, two_token_extremal
-from paper_figures import FIGURES, fig1_tradeoff, fig3b_theorem2, fig_counterexamples, fig_helpfulness_corrected
+from paper_figures import FIGURES, build, fig1_tradeoff, fig3b_theorem2, fig_counterexamples, fig_helpfulness_corrected
 
 MIN_PNG_BYTES = 10_000
 
@@ -51,7 +51,7 @@ def test_theory_modules_are_registered_with_their_kind() -> None:
         ("counterexamples", fig_counterexamples),
     ):
         assert FIGURES[fid] == (module.__name__, "theory")
-        assert callable(module.render) and callable(module.main)
+        assert callable(module.render) and module.__doc__.splitlines()[0]  # build.main's command line
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -84,8 +84,8 @@ def test_fig1_lines_are_the_bounds_functions() -> None:
     # H starts at p0 with zero slope while B rises: the tradeoff the figure illustrates
     assert Hm[0] == pytest.approx(q.p0) and B[1] > B[0] and Hm[-1] < Hm[0]
     regime = bounds.tradeoff.efficient_regime(
-        bounds.tradeoff.alignment_theorem_1(pr.alpha, pr.delta, pr.B0),
-        bounds.tradeoff.helpfulness_expectation(q.p0, q.S2, pr.alpha, pr.sigma),
+        bounds.tradeoff.alignment_theorem_1_law(pr.alpha, pr.delta, pr.B0),
+        bounds.tradeoff.helpfulness_expectation_law(q.p0, q.S2, pr.alpha, pr.sigma),
         (0.0, pr.lam_max),
     )
     assert regime and regime[0][0] == 0.0
@@ -93,7 +93,8 @@ def test_fig1_lines_are_the_bounds_functions() -> None:
 
 
 def test_fig1_main_renders_the_png(tmp_path: Path) -> None:
-    _assert_pngs(fig1_tradeoff.main(["--out", str(tmp_path), "--n-draws", "200"]), [fig1_tradeoff.FILENAME])
+    paths = build.main(fig1_tradeoff.render, ["--out", str(tmp_path), "--n-draws", "200"])
+    _assert_pngs(paths, [fig1_tradeoff.FILENAME])
 
 
 def test_fig1_rejects_a_bad_grid() -> None:
@@ -129,10 +130,12 @@ def test_fig3b_render_with_the_monte_carlo_beta(tmp_path: Path) -> None:
 
 
 def test_a_script_starts_outside_the_repository(tmp_path: Path) -> None:
-    """``python paper_figures/<file>.py`` from any folder: the repository root is put on the path (``--help`` only;
-    ``main`` itself is exercised in-process; every theory module has the same import fallback)."""
-    script = fig_counterexamples.__file__
-    out = subprocess.run([sys.executable, script, "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    """``python -m paper_figures.<module>`` from any folder (``--help`` only; the generic ``paper_figures.build.main``
+    itself is exercised in-process)."""
+    module = fig_counterexamples.__name__
+    out = subprocess.run(
+        [sys.executable, "-m", module, "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     assert "--out" in out.stdout
 
@@ -344,5 +347,5 @@ def test_proposition_1_figure(rendered) -> None:
 
 
 def test_counterexamples_main(tmp_path: Path) -> None:
-    paths = fig_counterexamples.main(["--out", str(tmp_path), "--id", "proposition-1"])
+    paths = build.main(fig_counterexamples.render, ["--out", str(tmp_path), "--ids", "proposition-1"])
     _assert_pngs(paths, ["counterexample_proposition-1.png"])

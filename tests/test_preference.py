@@ -13,8 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import bounds
+from bounds import domains as S
 from bounds import preference as P
-from bounds import symbols as S
+from bounds.spec.preference import proposition_1_violation, two_layer_kernel_expr
 from bounds.statement import NotClosedForm
 from bounds.strategies import preference_problems
 from tests._hyp import checked, counted, many, search
@@ -153,7 +154,7 @@ def test_two_layer_kernel_sympy_derivation() -> None:
     J1 = h1.jacobian(theta)
     assert sp.simplify(J1 * J1.T - ((x.T * x)[0] + 1) * Dm**2) == sp.zeros(d1, d1)
     # the MatrixSymbol form shipped with the statement has the same structure
-    expr = P.two_layer_kernel_expr()
+    expr = two_layer_kernel_expr()
     assert expr.shape == (sp.Symbol("d_2", integer=True, positive=True),) * 2
 
 
@@ -161,9 +162,9 @@ def test_two_layer_kernel_sympy_derivation() -> None:
 def test_proposition_1_counterexample_found_by_search() -> None:
     """Search Proposition 1's own hypotheses for a step whose hidden-state change departs from -eta grad_h L by
     more than 10 times the O(eta^2) remainder of that very step."""
-    ce = search(preference_problems(), lambda pr: P.proposition_1_violation(pr.to_dict()) > 0)
+    ce = search(preference_problems(), lambda pr: proposition_1_violation(pr.to_dict()) > 0)
     print("proposition-1 counterexample:", json.dumps(ce.to_dict()))
-    assert P.proposition_1_violation(ce.to_dict()) > 0
+    assert proposition_1_violation(ce.to_dict()) > 0
 
 
 def test_proposition_1_regression_pinned_counterexample() -> None:
@@ -203,7 +204,7 @@ def test_proposition_1_nondegenerate_counterexample_found_by_search() -> None:
     )
     ce = search(problems, _moves_at_an_angle)
     print("proposition-1 non-degenerate counterexample:", json.dumps(ce.to_dict()))
-    assert _moves_at_an_angle(ce) and P.proposition_1_violation(ce.to_dict()) > 0
+    assert _moves_at_an_angle(ce) and proposition_1_violation(ce.to_dict()) > 0
 
 
 def test_proposition_1_regression_nondegenerate_counterexample() -> None:
@@ -240,7 +241,7 @@ def test_proposition_1_regression_linear_layer_coefficient() -> None:
     assert coefficient == pytest.approx(0.022275, rel=1e-12)
     np.testing.assert_allclose(dh, coefficient * v, atol=1e-15)  # exactly along the steering vector
     np.testing.assert_allclose(pr.proposition_1()[0], 0.01 * v, rtol=1e-15)
-    assert P.proposition_1_violation(pr.to_dict()) == pytest.approx(1.2275, rel=1e-9)
+    assert proposition_1_violation(pr.to_dict()) == pytest.approx(1.2275, rel=1e-9)
 
 
 # -- the corrected statement holds -----------------------------------------------------------------------------------

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bounds
+from bounds import domains as S
 from bounds import registry
-from bounds import symbols as S
+from bounds.spec import COUNTEREXAMPLES
 from bounds.statement import CLAIM_KINDS, NotClosedForm, Statement
 from bounds.strategies import hard_margin_instances
 from tests import _hyp
@@ -141,6 +142,15 @@ def test_further_counterexamples_are_violated_and_pinned(s: Statement) -> None:
         json.dumps(dict(ce))
         assert isinstance(ce.get("what"), str) and any(ch.isdigit() for ch in ce["what"])
         assert s.violation(dict(ce)) > 0
+
+
+def test_pinned_counterexamples_file_holds_exactly_the_failing_claims() -> None:
+    """``bounds/spec/counterexamples.json`` holds one entry per failing claim, carried as is by its statement."""
+    failing = {s.id: s for s in ALL if s.status == "fails"}
+    assert set(COUNTEREXAMPLES) == set(failing)
+    for sid, found in COUNTEREXAMPLES.items():
+        assert failing[sid].counterexample == found["counterexample"]
+        assert list(failing[sid].further_counterexamples) == found.get("further_counterexamples", [])
 
 
 @pytest.mark.parametrize("s", ALL, ids=IDS)

@@ -6,7 +6,7 @@
   are being registered.
 * Nested ``steer`` contexts add both vectors and unwind in order (also when exited out of order); repeated contexts
   do not accumulate hooks or recordings.
-* A model without decoder layers where they are expected gives an :class:`validation.models.ArchitectureError`
+* A model without decoder layers where they are expected gives an :class:`validation.layout.ArchitectureError`
   naming what was found, before any hook is registered.
 * Same seed => bitwise-identical steering vectors (:func:`validation.vectors.compute_vectors`) and prompt sweeps
   (:func:`validation.sweep.prompt_sweep`) on CPU, also from a freshly built model; a saved and loaded
@@ -36,7 +36,7 @@ from torch.nn.modules import module as torch_module  # noqa: E402
 
 from tests._tiny import tiny_llama  # noqa: E402
 from validation.hooks import num_decoder_layers, record, steer  # noqa: E402
-from validation.models import ArchitectureError, decoder_layers  # noqa: E402
+from validation.layout import ArchitectureError, decoder_layers  # noqa: E402
 from validation.sweep import prompt_sweep  # noqa: E402
 from validation.vectors import SteeringVectors, compute_vectors  # noqa: E402
 

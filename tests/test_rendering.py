@@ -134,7 +134,7 @@ def test_bare_words_finds_the_garbled_names_of_issue_14() -> None:
 
 def test_no_statement_formula_writes_a_name_as_a_bare_word() -> None:
     bad = [(where, words, tex) for where, tex, _ in _statement_formulas() if (words := bare_words(tex))]
-    assert not bad, "bare words (write a macro, or add the name to bounds.symbols.latex_names):\n" + "\n".join(
+    assert not bad, "bare words (write a macro, or add the name to bounds.domains.latex_names):\n" + "\n".join(
         f"{where}: {words} in {tex}" for where, words, tex in bad
     )
 

@@ -15,6 +15,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from validation import report as rp
 from validation.measure import Verdict
+from validation.report import markdown as md_mod
+from validation.report.figures import fig4_behavior
+from validation.report.schema import BoundEntry, CheckReport
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 LAM = [-8.0, -4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0, 8.0]
@@ -26,7 +29,8 @@ def _curve(mean, se, n, label, unit):
 
 
 def _fake_report() -> dict:
-    """A realistic report of ``steering-bounds check`` on a small model, covering every key of the schema.
+    """A realistic report of ``steering-bounds check`` on a small model, covering every key of the schema (in the
+    version-1 layout: reading it also tests that an older report.json is still read).
 
     Planted features: a Theorem 1 bound violated at λ = 8 only; a degenerate ``theorem_1_norm`` (B0 = 1 for every
     query: values all None, every λ not compared); None holes in curves; a failed helpfulness fit; no ``acc_mmlu``.
@@ -203,6 +207,13 @@ def _fake_report() -> dict:
                 "top_k_mass_mean": 0.83,
                 "k": 10,
                 "lambda_ref": 0.0,
+                "spread_by_lambda": {
+                    "lam": LAM,
+                    "delta_norm": _curve(0.9 * post, 0.02 * np.abs(lam), 40, "‖δ‖ on MMLU prompts", ""),
+                    "logit_change_sd": _curve(0.8 * post, 0.01 * np.abs(lam), 40, "SD of the logit changes", ""),
+                    "sigma_times_norm": (0.81 * post).tolist(),
+                    "note": "sigma ||delta||",
+                },
             },
         },
         "parameters": {
@@ -367,9 +378,10 @@ def _fake_report() -> dict:
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    report = _fake_report()
-    report["curves"]["H_piqa"]["se"][0] = float("nan")  # non-finite input must come out as null
-    report["parameters"]["Delta"]["ci_high"] = float("inf")
+    data = _fake_report()
+    data["curves"]["H_piqa"]["se"][0] = float("nan")  # non-finite input must come out as null
+    data["parameters"]["Delta"]["ci_high"] = float("inf")
+    report = CheckReport.from_json(data)
     with _no_warnings():
         paths = rp.write_report(report, out)
     return out, paths, report
@@ -395,12 +407,12 @@ def test_write_report_json_strict_and_complete(written):
     for token in ("NaN", "Infinity"):
         assert token not in text
     data = json.loads(text)
-    assert data["schema"] == rp.SCHEMA and data["schema_version"] == 1
+    assert data["schema"] == rp.SCHEMA and data["schema_version"] == rp.SCHEMA_VERSION == 2
     assert data["model"]["sha256"] == "ab" * 32
     assert data["curves"]["H_piqa"]["se"][0] is None
     assert data["parameters"]["Delta"]["ci_high"] is None
     assert data["figures"] == list(rp.FIGURE_NAMES)
-    assert report["figures"] == list(rp.FIGURE_NAMES)  # the caller's dict records what was written
+    assert report.figures == list(rp.FIGURE_NAMES)  # the caller's report records what was written
     assert text.startswith('{\n "schema"')  # indent=1
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]  # atomic writes leave no temporaries
 
@@ -415,8 +427,8 @@ def test_write_report_pngs(written):
         assert paths[Path(name).stem] == f
     from matplotlib.image import imread
 
-    h, w = imread(out / "behavior.png").shape[:2]
-    assert 700 < w < 1100 and 450 < h < 900  # ~7 x 4.5 in at 120 dpi, plus the legend under the axes
+    h, w = imread(out / "fig4_behavior.png").shape[:2]
+    assert 700 < w < 1100 and 450 < h < 1300  # ~7 x 6.2 in at 120 dpi: the legend and the caption under the axes
 
 
 def test_markdown_sections(written):
@@ -473,36 +485,39 @@ def test_minimal_report_renders(tmp_path):
         "model": {"name": "tiny-llama"},
         "lambda_grid": {"values": [0.0, 1.0]},
     }
-    md = rp.render_markdown(minimal)
+    md = rp.render_markdown(CheckReport.from_json(minimal))
     assert md.startswith("# Steering-bounds check: tiny-llama")
     assert "## Verdict" not in md and "## Configuration" not in md.replace("### Configuration", "")
-    assert rp.plot_figures(minimal, tmp_path / "figs") == []
-    paths = rp.write_report(copy.deepcopy(minimal) | {"model": {"name": "t", "path": tmp_path}}, tmp_path / "out")
+    assert rp.plot_figures(CheckReport.from_json(minimal), tmp_path / "figs") == []
+    with_path = CheckReport.from_json(copy.deepcopy(minimal) | {"model": {"name": "t", "path": tmp_path}})
+    paths = rp.write_report(with_path, tmp_path / "out")
     assert set(paths) == {"json", "markdown"}
     data = json.loads(paths["json"].read_text())
     assert data["figures"] == [] and data["model"]["path"] == str(tmp_path)  # a Path is written as its text
     # and with a grid missing entirely, or explicit Nones everywhere
     bare = {"schema": rp.SCHEMA, "schema_version": 1}
-    assert rp.render_markdown(bare).startswith("# Steering-bounds check: unknown model")
+    assert rp.render_markdown(CheckReport.from_json(bare)).startswith("# Steering-bounds check: unknown model")
     nones = dict.fromkeys(["curves", "assumptions", "parameters", "bounds", "fits", "chance", "data"], None)
-    assert rp.plot_figures(minimal | nones, tmp_path / "f2") == []
-    rp.render_markdown(minimal | nones)
+    assert rp.plot_figures(CheckReport.from_json(minimal | nones), tmp_path / "f2") == []
+    rp.render_markdown(CheckReport.from_json(minimal | nones))
 
 
 def test_schema_errors(tmp_path):
     report = _fake_report()
     report["schema_version"] = 7
     with pytest.raises(ValueError, match=r"schema_version.*7"):
-        rp.write_report(report, tmp_path)
-    with pytest.raises(ValueError, match="schema_version"):
-        rp.render_markdown(report)
+        rp.write_report(CheckReport.from_json(report), tmp_path)
+    with pytest.raises(ValueError, match=r"^report\['schema_version'\] = 7 is not supported \(supported: \[1, 2\]\)$"):
+        rp.render_markdown(CheckReport.from_json(report))  # one line naming the version
     assert not (tmp_path / "report.json").exists()
     report["schema_version"] = 1
     report["schema"] = "something-else"
     with pytest.raises(ValueError, match="something-else"):
-        rp.plot_figures(report, tmp_path)
-    with pytest.raises(TypeError, match="dict"):
-        rp.render_markdown([("schema", rp.SCHEMA)])
+        rp.plot_figures(CheckReport.from_json(report), tmp_path)
+    with pytest.raises(ValueError, match="check report object"):
+        rp.render_markdown(CheckReport.from_json([("schema", rp.SCHEMA)]))
+    with pytest.raises(ValueError, match=r"bounds\.theorem_1.*unknown keys \['colour'\]"):
+        CheckReport.from_json(_fake_report() | {"bounds": {"theorem_1": {"colour": "red"}}})
 
 
 def test_partial_and_malformed_pieces(tmp_path):
@@ -517,6 +532,7 @@ def test_partial_and_malformed_pieces(tmp_path):
     report["bounds"]["theorem_1"]["comparison"] = {"violating_lam": [4.0, 8.0]}  # no per-λ flags: matched by λ
     del report["assumptions"]["assumption_3"]["differences"]
     report["fits"]["behavior"]["params"] = None
+    report = CheckReport.from_json(report)
     md = rp.render_markdown(report)
     assert "H PIQA" not in md
     assert "curve 'B_generated' skipped" in md
@@ -525,25 +541,36 @@ def test_partial_and_malformed_pieces(tmp_path):
     assert "✗" in row4
     with _no_warnings():
         names = rp.plot_figures(report, tmp_path)
-    assert names == list(rp.FIGURE_NAMES)  # the QQ panel alone still makes the noise figure
+    assert names == list(rp.FIGURE_NAMES)  # the spread panel alone still makes the noise figure
 
 
 def test_failing_figure_warns_and_others_are_written(tmp_path, monkeypatch):
-    def boom(fig, report, lam):
+    def boom(report):
         raise RuntimeError("planted")
 
-    monkeypatch.setattr(rp, "_fig_behavior", boom)
-    with pytest.warns(RuntimeWarning, match=r"behavior\.png.*planted"):
-        names = rp.plot_figures(_fake_report(), tmp_path)
-    assert "behavior.png" not in names and len(names) == 4
-    assert not (tmp_path / "behavior.png").exists()
+    monkeypatch.setattr(fig4_behavior, "make_figure", boom)
+    with pytest.warns(RuntimeWarning, match=r"fig4_behavior\.png.*planted"):
+        names = rp.plot_figures(CheckReport.from_json(_fake_report()), tmp_path)
+    assert "fig4_behavior.png" not in names and len(names) == 4
+    assert not (tmp_path / "fig4_behavior.png").exists()
+
+
+def test_version_1_reads_without_its_duplicates_and_writes_version_2():
+    old = _fake_report()
+    new = CheckReport.from_json(old).to_json()
+    assert new["schema_version"] == 2 and new["verdict"] == {"summary": old["verdict"]["summary"]}
+    assert "alpha" not in new["assumptions"]["assumption_1"] and "Delta" not in new["assumptions"]["assumption_2"]
+    assert new["parameters"]["alpha"] == old["parameters"]["alpha"]
+    assert CheckReport.from_json(old).verdicts == {k: old["verdict"][k] for k in new["assumptions"]}
+    assert CheckReport.from_json(new).to_json() == new  # version 2 reads back unchanged
 
 
 def test_format_helpers():
-    assert rp._pm(0.123456, 0.0123) == "0.123 ± 0.012"
-    assert rp._pm(None, 0.1) == "–" and rp._pm(1234.5, None) == "1.23e+03"
-    assert rp._fmt(float("nan")) == "–" and rp._fmt(True) == "yes" and rp._fmt(3) == "3"
-    assert rp._cell("a|b\nc") == "a\\|b c"
+    assert md_mod._pm(0.123456, 0.0123) == "0.123 ± 0.012"
+    assert md_mod._pm(None, 0.1) == "–" and md_mod._pm(1234.5, None) == "1.23e+03"
+    assert md_mod._fmt(float("nan")) == "–" and md_mod._fmt(True) == "yes" and md_mod._fmt(3) == "3"
+    assert md_mod._cell("a|b\nc") == "a\\|b c"
     lam = np.array(LAM)
-    assert rp._violations({"comparison": {"violated": [False] * 8 + [True]}}, lam).tolist() == [False] * 8 + [True]
-    assert not rp._violations({}, lam).any()
+    flags = BoundEntry(comparison={"violated": [False] * 8 + [True]})
+    assert md_mod._violations(flags, lam).tolist() == [False] * 8 + [True]
+    assert not md_mod._violations(BoundEntry(), lam).any()

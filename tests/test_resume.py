@@ -25,7 +25,8 @@ SCRIPT = textwrap.dedent(
     sys.path.insert(0, {repo!r})
     torch.set_num_threads(1)
     from tests._tiny import tiny_llama
-    from validation.sweep import ChunkStore, prompt_sweep
+    from bounds._io import ChunkStore
+    from validation.sweep import prompt_sweep
 
     class LoggingStore(ChunkStore):
         def save(self, index, items, arrays):
@@ -92,14 +93,3 @@ def test_sweep_killed_with_sigkill_resumes_without_recomputing(tmp_path):
         for key in b.files:
             x, y = a[key].astype(float), b[key].astype(float)
             assert np.all(np.abs(x - y) <= 1e-6 * np.maximum(1.0, np.abs(y))), key
-
-
-def test_chunk_store_refuses_groups_of_another_run(tmp_path):
-    from validation.sweep import ChunkStore
-
-    store = ChunkStore(tmp_path)
-    store.save(0, np.array([3, 4]), {"x": np.ones(2)})
-    assert np.array_equal(store.load(0, np.array([3, 4]))["x"], np.ones(2))
-    assert store.load(1, np.array([5])) is None
-    with pytest.raises(ValueError, match=r"store: .* holds a group of other items"):
-        store.load(0, np.array([1, 2]))

@@ -10,18 +10,31 @@ import pytest
 from scipy import stats
 
 import bounds
-from bounds._montecarlo import noise_law, sample_projections
+from bounds._montecarlo import (
+    Estimate,
+    as_generator,
+    frequency,
+    mean_estimate,
+    noise_law,
+    sample_noise,
+    sample_projections,
+)
 from bounds.helpfulness import (
-    event_probability,
-    expected_helpfulness,
     helpfulness_at_infinity,
     helpfulness_event,
     helpfulness_jensen,
     helpfulness_quantities,
     helpfulness_upper,
+)
+from bounds.simulate import (
+    corollary_3_frequency,
+    evaluate_draws,
+    event_probability,
+    expected_helpfulness,
+    resolve_device,
+    simulate_helpfulness,
     theorem_2_frequency,
 )
-from bounds.simulate import evaluate_draws, resolve_device, simulate_helpfulness
 from bounds.synthetic import SyntheticQuery, synthetic_query
 
 LAM = np.array([-1.5, -0.4, -0.05, 0.0, 0.05, 0.2, 0.5, 1.0, 3.0])
@@ -342,3 +355,38 @@ def test_measure_throughput_reports_token_draws() -> None:
     assert out["seconds"] > 0 and out["token_draws_per_second"] == pytest.approx(out["token_draws"] / out["seconds"])
     with pytest.raises(ValueError, match="repeats must be an integer >= 1"):
         measure_throughput(q, "normal", GRID, n_draws=500, repeats=0)
+
+
+# =================================================================================================================
+# Monte-Carlo helpers
+# =================================================================================================================
+def test_montecarlo_helpers() -> None:
+    f = frequency([True, False, True, True])
+    assert f.value == 0.75 and f.se == pytest.approx(math.sqrt(0.75 * 0.25 / 4)) and f.n == 4
+    m = mean_estimate(np.array([1.0, 2.0, 3.0]))
+    assert m.value == 2.0 and m.se == pytest.approx(1 / math.sqrt(3))
+    assert isinstance(m, Estimate)
+    x = sample_noise(noise_law("t", df=5.0), 200_000, 3, sigma=2.0)
+    assert abs(x.mean()) < 0.05 and abs(x.std() - 2.0) < 0.05
+    assert np.array_equal(sample_noise(noise_law("normal"), 5, 1), sample_noise(noise_law("normal"), 5, 1))
+    z = sample_projections([True, False, True], noise_law("uniform"), 6, 0, fixed_z=[0, 7.0, 0], antithetic=True)
+    assert np.all(z[:, 1] == 7.0) and np.allclose(z[:3, [0, 2]], -z[3:, [0, 2]])
+    with pytest.raises(ValueError, match="variance"):
+        noise_law("t", df=2.0)
+    with pytest.raises(ValueError, match="name"):
+        noise_law("cauchy")
+    with pytest.raises(TypeError, match="rng"):
+        as_generator(None)
+    with pytest.raises(ValueError, match="even"):
+        sample_projections([True], noise_law("normal"), 3, 0, antithetic=True)
+    with pytest.raises(ValueError, match="at least two"):
+        mean_estimate([1.0])
+
+
+def test_corollary_3_frequency_single_step_is_theorem_2() -> None:
+    """With ℓ = 1 the Monte-Carlo check of (79) is that of (6), draw for draw."""
+    p = np.array([0.4, 0.3, 0.2, 0.1])
+    a = theorem_2_frequency(p, 0, 4, noise_law("laplace"), np.linspace(0, 2, 9), 5, n_draws=3000)
+    b = corollary_3_frequency([{"p": p, "answer": 0, "top_k": 4}], noise_law("laplace"), np.linspace(0, 2, 9), 5,
+                              n_draws=3000)  # fmt: skip
+    assert a.holds.value == b.holds.value and a.claimed == b.claimed

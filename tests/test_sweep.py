@@ -19,15 +19,9 @@ transformers = pytest.importorskip(
 )
 
 from tests._tiny import tiny_llama, tiny_tokenizer  # noqa: E402
+from validation._batch import check_grid, encode  # noqa: E402
 from validation.hooks import steer  # noqa: E402
-from validation.sweep import (  # noqa: E402
-    PromptSweep,
-    check_grid,
-    choice_sweep,
-    encode,
-    generate_sweep,
-    prompt_sweep,
-)
+from validation.sweep import PromptSweep, choice_sweep, generate_sweep, prompt_sweep  # noqa: E402
 
 ATOL = 1e-4
 D, VOCAB = 32, 128
@@ -447,9 +441,9 @@ def test_prompt_sweep_prefix_reuse_equals_full_model(model, batch_size):
         np.testing.assert_allclose(getattr(fast, name), getattr(full, name), atol=1e-4, rtol=0, err_msg=name)
     np.testing.assert_array_equal(fast.top_ids, full.top_ids)
     # the decoder blocks are the model's own again, and no hook is left behind
-    from validation.hooks import _decoder_layers
+    from validation.layout import decoder_layers
 
-    assert all(type(b).__name__ == "LlamaDecoderLayer" for b in _decoder_layers(model))
+    assert all(type(b).__name__ == "LlamaDecoderLayer" for b in decoder_layers(model))
     assert hook_snapshot(model) == hooks_before
 
 
@@ -462,9 +456,9 @@ def test_choice_sweep_prefix_reuse_equals_full_model(model, batch_size):
 
 
 def test_prefix_reuse_restores_blocks_after_an_error(model):
-    from validation.hooks import _decoder_layers
+    from validation.layout import decoder_layers
 
-    blocks = list(_decoder_layers(model))
+    blocks = list(decoder_layers(model))
 
     def boom(module, args, output):  # block 3 runs only in the lambda pass (the prefix pass stops after block 1)
         raise RuntimeError("stop")
@@ -475,7 +469,7 @@ def test_prefix_reuse_restores_blocks_after_an_error(model):
             prompt_sweep(model, PROMPTS, UPPER, LAM, batch_size=4, pad_id=0)
     finally:
         handle.remove()
-    assert list(_decoder_layers(model)) == blocks
+    assert list(decoder_layers(model)) == blocks
 
 
 # generation: the prompt's KV cache below the first steered block is computed once per prompt
@@ -495,17 +489,17 @@ def test_generate_sweep_prefix_reuse_equals_per_row_generate(model, generate_ref
     full = generate_sweep(wrapped, GEN_PROMPTS, UPPER, GEN_LAM, reuse_prefix=False, **kw)
     assert fast == full == generate_reference_upper
     assert any(len(set(row)) > 1 for row in generate_reference_upper), "steering changed nothing"
-    from validation.hooks import _decoder_layers
+    from validation.layout import decoder_layers
 
-    assert all(type(b).__name__ == "LlamaDecoderLayer" for b in _decoder_layers(model))
+    assert all(type(b).__name__ == "LlamaDecoderLayer" for b in decoder_layers(model))
     assert hook_snapshot(model) == hooks_before
 
 
 def _shapes_seen(model, blocks_idx, fn) -> dict[int, list[tuple[int, int]]]:
     """``(rows, positions)`` of every output of the given decoder blocks while ``fn()`` runs."""
-    from validation.hooks import _decoder_layers
+    from validation.layout import decoder_layers
 
-    blocks = _decoder_layers(model)
+    blocks = decoder_layers(model)
     seen: dict[int, list[tuple[int, int]]] = {j: [] for j in blocks_idx}
 
     def hook(j, output):
@@ -538,11 +532,12 @@ def test_generate_prefix_reuse_runs_the_prompt_once_per_prompt_below_the_first_s
 
 def test_generate_prefix_reuse_cache_equals_the_full_models_cache(model):
     """The λ rows' KV cache built with prefix reuse equals that of a plain steered forward (every block, ≤ 1e-5)."""
+    from validation._batch import pad
     from validation.kvcache import cache_kwargs, new_cache
-    from validation.sweep import _generation_positions, _lambda_cache, _left_pad, _prefilled_cache
+    from validation.sweep import _generation_positions, _lambda_cache, _prefilled_cache
 
     rows, G = GEN_PROMPTS, len(GEN_LAM)
-    ids_u, mask_u = _left_pad(rows, 0, "cpu")
+    ids_u, mask_u = pad(rows, 0, "cpu")
     ids_t, mask = ids_u.repeat_interleave(G, 0), mask_u.repeat_interleave(G, 0)
     lam_rows = torch.as_tensor(np.tile(GEN_LAM, len(rows)), dtype=torch.float32)
     T = ids_t.shape[1]

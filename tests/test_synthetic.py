@@ -302,3 +302,18 @@ def test_soft_margin_instance_errors() -> None:
         soft_margin_instance(0, n_misclassified=0)
     d = soft_margin_instance(0).to_dict()
     assert d["kind"] == "soft" and sum(d["misclassified"]) == 1
+
+
+def test_behavior_instance_signed_norm_and_soft_margin_statistics() -> None:
+    """A negative norm steers towards A- (the z-flip); P(M) and the depth of M are read from the mask."""
+    inst = soft_margin_instance(3, n_plus=2, n_minus=1, n_misclassified=2)
+    for norm in (0.0, 0.7, 3.0):
+        flipped = bounds.behavior_expectation(inst.p, -inst.z, norm, inst.scores)
+        assert inst.behavior(-norm) == flipped if norm else inst.behavior(norm)
+    assert np.array_equal(inst.behavior(np.array([1.0, -1.0])), [inst.behavior(1.0), inst.behavior(-1.0)])
+    m = inst.misclassified
+    assert inst.P_M == float(inst.p[m].sum()) and 0 < inst.P_M <= inst.rho
+    assert inst.depth == float(inst.z[m].max() - inst.z[inst.scores > 0].min()) <= inst.delta_M
+    assert inst.log_P_plus == pytest.approx(math.log(inst.P_plus), rel=1e-12)
+    hard = hard_margin_instance(0)
+    assert hard.P_M == 0.0 and hard.depth == -math.inf

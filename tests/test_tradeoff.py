@@ -45,7 +45,7 @@ def linear_behavior(k: float, b: float = 0.0) -> T.Law:
 # laws
 # ---------------------------------------------------------------------------------------------------------------
 def test_theorem_1_law_matches_alignment_lower_and_slope_at_zero() -> None:
-    law = T.alignment_theorem_1(alpha=1.5, delta=0.8, B0=-0.4)
+    law = T.alignment_theorem_1_law(alpha=1.5, delta=0.8, B0=-0.4)
     lam = np.linspace(-4, 6, 21)
     assert_allclose(law(lam), bounds.alignment_lower(1.5, -0.4, lam, 0.8), rtol=0, atol=0)
     assert law.d(0.0) == pytest.approx(1.5 * 0.8 * (1 - 0.4**2) / 2, rel=1e-14)
@@ -56,8 +56,8 @@ def test_theorem_1_law_matches_alignment_lower_and_slope_at_zero() -> None:
 @pytest.mark.parametrize(
     "law",
     [
-        T.alignment_theorem_1(1.2, 1.1, 0.3),
-        T.helpfulness_expectation(0.6, 0.05, 1.3, 0.4),
+        T.alignment_theorem_1_law(1.2, 1.1, 0.3),
+        T.helpfulness_expectation_law(0.6, 0.05, 1.3, 0.4),
         tanh_law(0.7, -0.5),
     ],
     ids=["theorem-1", "expectation", "tanh"],
@@ -78,7 +78,7 @@ def test_central_difference_law_is_accurate_and_documented() -> None:
 
 
 def test_expectation_law_matches_package_function() -> None:
-    law = T.helpfulness_expectation(p0=0.7, S2=0.04, alpha=2.0, sigma=0.2)
+    law = T.helpfulness_expectation_law(p0=0.7, S2=0.04, alpha=2.0, sigma=0.2)
     lam = np.linspace(-1, 1, 11)
     assert_allclose(law(lam), bounds.helpfulness_expectation(0.7, 0.04, 2.0, 0.2, lam), rtol=0, atol=0)
     assert law.d(0.0) == 0.0
@@ -88,7 +88,7 @@ def test_expectation_law_matches_package_function() -> None:
 
 def test_theorem_2_law_warns_and_carries_the_failure_note() -> None:
     with pytest.warns(T.Theorem2Warning, match="fails"):
-        law = T.helpfulness_theorem_2(p0=0.4, gamma=0.9, alpha=1.0, beta=0.5, sigma=0.8)
+        law = T.helpfulness_theorem_2_law(p0=0.4, gamma=0.9, alpha=1.0, beta=0.5, sigma=0.8)
     assert law.warning is not None and "not a valid bound" in law.warning
     assert bounds.statement("theorem-2").status in law.warning
     assert "status fails" in law.provenance
@@ -101,12 +101,12 @@ def test_theorem_2_law_warns_and_carries_the_failure_note() -> None:
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: T.alignment_theorem_1(-1.0, 1.0, 0.0), "alpha"),
-        (lambda: T.alignment_theorem_1(1.0, 1.0, 1.0), "B0"),
-        (lambda: T.alignment_theorem_1(1.0, [1.0, 2.0], 0.0), "delta must be a scalar"),
-        (lambda: T.helpfulness_expectation(0.5, 0.3, 1.0, 1.0), "S2"),
-        (lambda: T.helpfulness_expectation(0.0, 0.0, 1.0, 1.0), "p0"),
-        (lambda: T.helpfulness_theorem_2(0.5, 1.5, 1.0, 1.0, 1.0), "gamma"),
+        (lambda: T.alignment_theorem_1_law(-1.0, 1.0, 0.0), "alpha"),
+        (lambda: T.alignment_theorem_1_law(1.0, 1.0, 1.0), "B0"),
+        (lambda: T.alignment_theorem_1_law(1.0, [1.0, 2.0], 0.0), "delta must be a scalar"),
+        (lambda: T.helpfulness_expectation_law(0.5, 0.3, 1.0, 1.0), "S2"),
+        (lambda: T.helpfulness_expectation_law(0.0, 0.0, 1.0, 1.0), "p0"),
+        (lambda: T.helpfulness_theorem_2_law(0.5, 1.5, 1.0, 1.0, 1.0), "gamma"),
     ],
 )
 def test_law_constructors_validate(call: object, match: str) -> None:
@@ -155,8 +155,8 @@ def test_efficient_regime_several_intervals_closed_form() -> None:
 
 
 def test_small_lambda_is_efficient_under_theorem_1_and_expectation() -> None:
-    B = T.alignment_theorem_1(1.0, 1.5, 0.2)
-    H = T.helpfulness_expectation(0.8, 0.01, 1.0, 0.5)
+    B = T.alignment_theorem_1_law(1.0, 1.5, 0.2)
+    H = T.helpfulness_expectation_law(0.8, 0.01, 1.0, 0.5)
     regime = T.efficient_regime(B, H, (-1.0, 10.0))
     assert regime and regime[0][0] == -1.0 and regime[0][1] > 0.1  # contains a neighbourhood of 0
     assert H.d(0.0) == 0.0 and B.d(0.0) > 0
@@ -343,8 +343,8 @@ def test_plot_pareto_returns_labelled_figure_with_colorbar_and_warning() -> None
     from matplotlib.figure import Figure
 
     with pytest.warns(T.Theorem2Warning):
-        H = T.helpfulness_theorem_2(0.5, 0.9, 1.0, 0.5, 1.0)
-    B = T.alignment_theorem_1(1.0, 2.0, -0.3)
+        H = T.helpfulness_theorem_2_law(0.5, 0.9, 1.0, 0.5, 1.0)
+    B = T.alignment_theorem_1_law(1.0, 2.0, -0.3)
     fig = T.plot_pareto(B, H, (-3.0, 5.0), mark={"chosen": 1.0})
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
@@ -359,8 +359,8 @@ def test_plot_pareto_returns_labelled_figure_with_colorbar_and_warning() -> None
 
 
 def test_analyse_bundles_everything_and_is_json_serialisable() -> None:
-    B = T.alignment_theorem_1(1.0, 2.0, -0.3)
-    H = T.helpfulness_expectation(0.6, 0.05, 1.0, 0.3)
+    B = T.alignment_theorem_1_law(1.0, 2.0, -0.3)
+    H = T.helpfulness_expectation_law(0.6, 0.05, 1.0, 0.3)
     s = T.analyse(B, H, w=1.0, tau=0.1, lam_range=(-3.0, 5.0))
     d = json.loads(json.dumps(s.to_dict()))
     assert d["best"]["lam"] == pytest.approx(d["efficient_regime"][-1][1], rel=1e-10)
@@ -376,12 +376,61 @@ def test_analyse_bundles_everything_and_is_json_serialisable() -> None:
 
 
 def test_analyse_reports_law_leaving_its_scale_and_theorem_2_warning() -> None:
-    B = T.alignment_theorem_1(1.0, 2.0, 0.0)
-    H = T.helpfulness_expectation(0.6, 0.05, 1.0, 0.5)  # p0(1 - 0.0475 λ²) < 0 for |λ| > 4.59
+    B = T.alignment_theorem_1_law(1.0, 2.0, 0.0)
+    H = T.helpfulness_expectation_law(0.6, 0.05, 1.0, 0.5)  # p0(1 - 0.0475 λ²) < 0 for |λ| > 4.59
     s = T.analyse(B, H, lam_range=(0.0, 6.0))
     assert any("leaves its scale [0, 1]" in w for w in s.warnings)
     with pytest.warns(T.Theorem2Warning):
-        H2 = T.helpfulness_theorem_2(0.5, 0.9, 1.0, 0.5, 1.0)
+        H2 = T.helpfulness_theorem_2_law(0.5, 0.9, 1.0, 0.5, 1.0)
     s2 = T.analyse(B, H2, lam_range=(1.0, 6.0))
     assert any("status 'fails'" in w for w in s2.warnings)
     assert s2.helpfulness_limit is None and any("does not contain 0" in w for w in s2.warnings)
+
+
+@pytest.mark.parametrize(
+    ("model", "form", "truth", "kind", "label"),
+    [
+        ("AlignmentModel", "tanh_law", {"a": 0.8, "b0": -0.3}, "behavior", "fitted tanh ("),
+        ("Theorem2Model", "theorem_2_form", {"a": 1.1, "b": 0.5}, "helpfulness", "fitted eq. (6) form ("),
+        ("RestrictedModel", "restricted_form", {"a": 1.1, "b": 0.5}, "helpfulness", "fitted restricted form ("),
+        ("ExpectationModel", "expectation_form", {"p0": 0.6, "c": 0.05}, "helpfulness", "fitted §12.2c expectation"),
+        ("LinearModel", "linear", {"slope": 0.1, "intercept": 0.4}, "helpfulness", "fitted linear ("),
+        ("QuadraticModel", "parabolic", {"a": -0.02, "b": 0.01, "c": 0.5}, "helpfulness", "fitted parabolic ("),
+        ("ConstantModel", None, {"c": 0.4}, "helpfulness", "fitted constant ("),
+    ],
+)
+def test_law_from_result_takes_the_derivative_of_the_lineshape(model, form, truth, kind, label) -> None:
+    import lmfit.lineshapes
+    import lmfit.models
+
+    from bounds import fitting
+
+    lam = np.linspace(-3.0, 3.0, 25)
+    m = getattr(fitting, model, None) or getattr(lmfit.models, model)
+    m = m(4) if model == "RestrictedModel" else m()
+    f = (getattr(fitting, form, None) or getattr(lmfit.lineshapes, form)) if form else None
+    extra = {"k": 4} if model == "RestrictedModel" else {}
+    y = (f(lam, **truth, **extra) if f else truth["c"] + 0 * lam) + np.random.default_rng(1).normal(0, 1e-3, lam.size)
+    law = T.Law.from_result(fitting.fit(m, lam, y))
+    assert law.kind == kind and law.derivative_method == "analytic" and law.name.startswith(label)
+    grid = np.linspace(-2.5, 2.5, 11)
+    assert_allclose(law.d(grid), T._central_difference(law.value)(grid), rtol=1e-7, atol=1e-9)
+    assert (law.note == T.BETA_CAUTION) == (model in ("Theorem2Model", "RestrictedModel"))
+    assert T.Law.from_result(fitting.fit(m, lam, y), "behavior").kind == "behavior"
+    with pytest.raises(TypeError, match="ModelResult"):
+        T.Law.from_result(object())
+
+
+def test_law_from_result_of_a_fixed_b0_and_of_an_unknown_model() -> None:
+    import lmfit
+
+    from bounds import fitting
+
+    lam = np.linspace(-3.0, 3.0, 25)
+    y = np.tanh(0.8 * lam - 0.3)
+    law = T.Law.from_result(fitting.fit(fitting.AlignmentModel(b0=-0.3), lam, y))
+    assert law.name.endswith(", fixed)") and law.provenance == "fitted tanh (b0 fixed)"
+    unknown = lmfit.Model(lambda lam, s=1.0: 0.5 + 0.1 * np.sin(s * lam), independent_vars=["lam"])
+    law = T.Law.from_result(fitting.fit(unknown, lam, 0.5 + 0.1 * np.sin(0.7 * lam), params=unknown.make_params(s=0.6)))
+    assert law.kind == "helpfulness" and "central difference" in law.derivative_method
+    assert law.provenance == f"fitted {unknown.name}"

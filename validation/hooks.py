@@ -69,7 +69,9 @@ from typing import TYPE_CHECKING, Any
 
 from bounds.errors import ParameterError
 
+from . import layout
 from .kvcache import cached_positions
+from .layout import as_module, decoder_layers
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -93,110 +95,14 @@ LAYER_CONVENTION = "decoder_layer_output"
 POSITIONS = ("all", "prompt", "generated")
 """The named position selections of :func:`steer` (a 2-D boolean tensor is also accepted)."""
 
-_LAYER_PATHS = (
-    "model.layers",
-    "layers",
-    "model.decoder.layers",
-    "transformer.h",
-    "gpt_neox.layers",
-    "transformer.layers",
-)
-_NORM_PATHS = ("model.norm", "norm", "model.decoder.final_layer_norm", "transformer.ln_f", "gpt_neox.final_layer_norm")
 
-
-# ---------------------------------------------------------------------------------------------------------------------
-# Locating the decoder layers and the final norm (validation.models provides these; a private fallback until then)
-# ---------------------------------------------------------------------------------------------------------------------
-
-
-def _as_module(model: Any) -> nn.Module:
-    """The ``torch.nn.Module`` behind ``model``: itself, or the ``.model`` of a wrapper such as
-    ``validation.models.LoadedModel``."""
-    from torch import nn
-
-    if isinstance(model, nn.Module):
-        return model
-    inner = getattr(model, "model", None)
-    if isinstance(inner, nn.Module):
-        return inner
-    raise TypeError(f"model: expected a torch.nn.Module (or an object with one as .model), got {type(model).__name__}")
-
-
-def _get_path(obj: Any, path: str) -> Any:
-    for name in path.split("."):
-        obj = getattr(obj, name, None)
-        if obj is None:
-            return None
-    return obj
-
-
-def _decoder_layers(model: nn.Module) -> list[nn.Module]:
-    """The decoder blocks of ``model``, in order.
-
-    Uses ``validation.models.decoder_layers`` when that module provides it, else looks for the usual attribute
-    paths (``model.layers`` of a ``*ForCausalLM``, ``layers`` of a bare decoder, GPT-2's ``transformer.h``, ...).
-
-    Args:
-        model: A Hugging Face causal LM (or its inner decoder module).
-
-    Returns:
-        The list of decoder-block modules; its length is :math:`L`.
-
-    Raises:
-        ValueError: If no decoder-layer list can be found.
-    """
-    try:
-        from validation.models import decoder_layers as _models_decoder_layers
-    except ImportError:
-        _models_decoder_layers = None
-    if _models_decoder_layers is not None:
-        return list(_models_decoder_layers(model))
-    from torch import nn
-
-    for path in _LAYER_PATHS:
-        layers = _get_path(model, path)
-        if isinstance(layers, nn.ModuleList) and len(layers) > 0:
-            return list(layers)
-    raise ParameterError(
-        f"model: cannot find the decoder layers of {type(model).__name__} (looked for {', '.join(_LAYER_PATHS)})"
-    )
-
-
-def _final_norm(model: nn.Module) -> nn.Module:
-    """The final normalisation module applied after the last decoder block (its output is what the unembedding
-    multiplies).
-
-    Uses ``validation.models.final_norm`` when available, else the usual attribute paths (``model.norm``, ...).
-
-    Args:
-        model: A Hugging Face causal LM.
-
-    Returns:
-        The final-norm module.
-
-    Raises:
-        ValueError: If none is found.
-    """
-    try:
-        from validation.models import final_norm as _models_final_norm
-    except ImportError:
-        _models_final_norm = None
-    if _models_final_norm is not None:
-        return _models_final_norm(model)
-    from torch import nn
-
-    for path in _NORM_PATHS:
-        norm = _get_path(model, path)
-        if isinstance(norm, nn.Module):
-            return norm
-    raise ParameterError(
-        f"model: cannot find the final norm of {type(model).__name__} (looked for {', '.join(_NORM_PATHS)})"
-    )
+class _StopForward(Exception):
+    """Raised by a hook to skip the rest of a forward pass (the blocks above it and the unembedding)."""
 
 
 def num_decoder_layers(model: nn.Module) -> int:
     """Number of decoder blocks :math:`L` of ``model``."""
-    return len(_decoder_layers(_as_module(model)))
+    return len(decoder_layers(model))
 
 
 def _stack_owner(model: nn.Module, layers: Sequence[nn.Module]) -> nn.Module:
@@ -485,8 +391,8 @@ def steer(
     """
     import torch
 
-    model = _as_module(model)
-    layers = _decoder_layers(model)
+    model = as_module(model)
+    layers = decoder_layers(model)
     num_layers = len(layers)
     units = _unit_vectors(vectors, num_layers, _hidden_size(model))
     lam_t = _lambda(lam)
@@ -576,8 +482,6 @@ def steer(
 # Recording
 # ---------------------------------------------------------------------------------------------------------------------
 
-FINAL_NORM = "final_norm"
-
 
 @dataclass
 class Recording:
@@ -649,8 +553,8 @@ def record(
 
     if keep not in ("all", "last_real"):
         raise ParameterError(f"keep: expected 'all' or 'last_real', got {keep!r}")
-    model = _as_module(model)
-    blocks = _decoder_layers(model)
+    model = as_module(model)
+    blocks = decoder_layers(model)
     resolved = list(range(len(blocks))) if layers is None else resolve_layers(layers, len(blocks))
     rec = Recording(layers={i: [] for i in resolved}, final_norm=[], keep=keep, num_layers=len(blocks))
 
@@ -682,7 +586,7 @@ def record(
         for i in resolved:
             handles.append(blocks[i].register_forward_hook(layer_hook(i)))
         if final_norm:
-            handles.append(_final_norm(model).register_forward_hook(norm_hook))
+            handles.append(layout.final_norm(model).register_forward_hook(norm_hook))
         yield rec
     finally:
         for h in handles:

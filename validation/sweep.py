@@ -19,131 +19,57 @@ What is read (the layer convention of :mod:`validation.hooks`):
 * :func:`choice_sweep` -- the summed log-probability of each answer continuation given its context (the
   choice-likelihood measure; steering at every position, as when the steered model writes the answer).
 
-Every function takes token ids (use :func:`encode`), returns numpy arrays, and reports progress through an
-optional callback ``progress(done_rows, total_rows)``.
+Every function takes token ids (:func:`validation._batch.encode`), returns numpy arrays, and reports progress
+through an optional callback ``progress(done_rows, total_rows)``.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from torch import nn
 
+from bounds._io import ChunkStore
 from bounds.errors import ParameterError
 
-from .hooks import _as_module, record, steer
+from . import _batch
+from .hooks import _StopForward, record, steer
 from .kvcache import cache_kwargs, new_cache
+from .layout import as_module, decoder_layers
 
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["ChunkStore", "PromptSweep", "check_grid", "choice_sweep", "encode", "generate_sweep", "prompt_sweep"]
+__all__ = ["PromptSweep", "choice_sweep", "generate_sweep", "progress_bar", "prompt_sweep"]
 
 Progress = Callable[[int, int], None]
 
 
-def check_grid(lam: object) -> np.ndarray:
-    """The λ grid as a float array: 1-D, finite, no repeats, and containing 0 (the unsteered reference).
+def progress_bar(stage: str, enabled: bool = True) -> Progress:
+    """A ``progress(done, total)`` callback that draws a tqdm bar on stderr (nothing when not ``enabled``)."""
+    import time
 
-    Raises:
-        bounds.errors.ParameterError: (a ``ValueError``) naming ``lambdas`` and what is wrong.
-    """
-    try:
-        grid = np.asarray(lam, dtype=float)
-    except (TypeError, ValueError):
-        raise ParameterError(f"lambdas: expected a 1-D grid of numbers, got {lam!r}") from None
-    if grid.ndim != 1 or grid.size < 2:
-        raise ParameterError(f"lambdas: expected at least 2 values in a 1-D grid, got shape {grid.shape}")
-    if not np.all(np.isfinite(grid)):
-        raise ParameterError(f"lambdas: every value must be finite, got {grid.tolist()}")
-    if np.unique(grid).size != grid.size:
-        raise ParameterError(f"lambdas: values must not repeat, got {grid.tolist()}")
-    if not np.any(grid == 0.0):
-        raise ParameterError(
-            f"lambdas: the grid must contain 0 (B0, p0 and delta are measured against lambda = 0), got {grid.tolist()}"
-        )
-    return grid
+    from tqdm import tqdm
 
+    bar: Any = None
+    t0 = time.time()
+    form = "{desc}: {n_fmt}/{total_fmt} rows |{bar:20}| {elapsed} elapsed, ETA {remaining}"
 
-def encode(tokenizer: Any, texts: Sequence[str], *, chat: bool = True, system: str | None = None) -> list[list[int]]:
-    """Token ids of each text: as the user turn of the tokenizer's chat template (with the generation prompt) when
-    ``chat`` is true and the tokenizer has a template, else as plain text with the tokenizer's special tokens.
+    def report(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:  # the total is known at the first call; the clock started with the stage
+            bar = tqdm(total=total, desc=stage, bar_format=form, disable=not enabled, file=sys.stderr)
+            bar.start_t = t0
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
 
-    Args:
-        tokenizer: A Hugging Face tokenizer.
-        texts: The prompts.
-        chat: Use the chat template when there is one.
-        system: Optional system message (``None``: the template's default, if any).
-    """
-    use_chat = chat and bool(getattr(tokenizer, "chat_template", None))
-    out = []
-    for text in texts:
-        if use_chat:
-            messages = ([{"role": "system", "content": system}] if system is not None else []) + [
-                {"role": "user", "content": text}
-            ]
-            s = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-            ids = tokenizer(s, add_special_tokens=False)["input_ids"]
-        else:
-            ids = tokenizer(text, add_special_tokens=True)["input_ids"]
-        if not ids:
-            raise ParameterError(f"texts: a text encodes to no token: {text!r}")
-        out.append(list(ids))
-    return out
-
-
-class ChunkStore:
-    """Finished groups of a sweep on disk, one file per group, so that a killed run resumes without recomputing them.
-
-    Each group is written atomically (a temporary file, then :func:`os.replace`): a file is either complete or
-    absent, whatever moment the process dies (``kill -9`` included). A group's file records the item indices it
-    holds; a rerun with different grouping (another batch size or other prompts) is refused, never mixed.
-
-    Args:
-        directory: folder of the group files (created).
-    """
-
-    def __init__(self, directory: str | os.PathLike[str]) -> None:
-        self.dir = Path(directory)
-        self.dir.mkdir(parents=True, exist_ok=True)
-
-    def _path(self, index: int) -> Path:
-        return self.dir / f"group-{index:06d}.npz"
-
-    def load(self, index: int, items: np.ndarray) -> dict[str, np.ndarray] | None:
-        """The arrays of group ``index`` if it was finished, else ``None``.
-
-        Raises:
-            ValueError: the stored group holds other items than ``items`` (a different run in the same folder).
-        """
-        path = self._path(index)
-        if not path.exists():
-            return None
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-        if not np.array_equal(arrays.pop("_items"), items):
-            raise ParameterError(
-                f"store: {path} holds a group of other items (a run with other prompts or batch size); use a new "
-                "folder or delete it"
-            )
-        return arrays
-
-    def save(self, index: int, items: np.ndarray, arrays: dict[str, np.ndarray]) -> None:
-        """Write group ``index`` atomically."""
-        path = self._path(index)
-        tmp = path.with_name(path.stem + ".tmp.npz")
-        np.savez(tmp, _items=np.asarray(items), **arrays)
-        os.replace(tmp, path)
-
-    def count(self) -> int:
-        """Number of finished groups on disk."""
-        return len(list(self.dir.glob("group-*.npz"))) - len(list(self.dir.glob("group-*.tmp.npz")))
+    return report
 
 
 @dataclass
@@ -188,52 +114,6 @@ class PromptSweep:
         return cls(**{k: np.asarray(arrays[k]) for k in cls.__dataclass_fields__})
 
 
-def _device(model: Any) -> torch.device:
-    return model.get_input_embeddings().weight.device
-
-
-def _pad_id(tokenizer: Any) -> int:
-    pad = getattr(tokenizer, "pad_token_id", None)
-    if pad is None:
-        pad = getattr(tokenizer, "eos_token_id", None)
-    if pad is None:
-        raise ParameterError("tokenizer: has neither a pad nor an eos token id to pad with")
-    return int(pad)
-
-
-def _left_pad(rows: Sequence[Sequence[int]], pad_id: int, device: Any) -> tuple[torch.Tensor, torch.Tensor]:
-    import torch
-
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, r in enumerate(rows):
-        if r:
-            ids[i, width - len(r) :] = torch.as_tensor(list(r), dtype=torch.long)
-            mask[i, width - len(r) :] = 1
-    return ids.to(device), mask.to(device)
-
-
-def _check_ids(name: str, rows: Sequence[Sequence[int]]) -> None:
-    if len(rows) == 0:
-        raise ParameterError(f"{name}: no prompt given")
-    for i, r in enumerate(rows):
-        if len(r) == 0:
-            raise ParameterError(f"{name}: prompt {i} has no token")
-
-
-def _check_batch(batch_size: object) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ParameterError(f"batch_size: expected an integer >= 1, got {batch_size!r}")
-    return batch_size
-
-
-def _groups(lengths: Sequence[int], per: int) -> list[np.ndarray]:
-    """Groups of at most ``per`` item indices, items sorted by length (stable) so that a group pads little."""
-    order = np.argsort(np.asarray(lengths), kind="stable")
-    return [order[s : s + per] for s in range(0, len(order), per)]
-
-
 def _unembed(module: Any, hidden: torch.Tensor) -> torch.Tensor:
     """Logits from final-norm outputs: the output embedding (with its bias, if any), then the final logit
     soft-capping of models that have one (Gemma 2/3: ``cap * tanh(logits / cap)``)."""
@@ -260,29 +140,21 @@ def _last_logits(model: Any, ids: torch.Tensor, mask: torch.Tensor, keep: int) -
     return out.logits[:, -keep:]
 
 
-class _Skip:
+class _SkipModule(nn.Module):
     """Stand-in for a decoder block below the first steered one during a λ pass: returns its input unchanged
     (``inject is None``) or the cached output of that block (the last block below the first steered one)."""
 
-    def __init__(self, inject: Any, tuple_output: bool) -> None:
-        self.inject, self.tuple_output = inject, tuple_output
-
-    def __call__(self, hidden_states: Any, *args: Any, **kwargs: Any) -> Any:
-        out = hidden_states if self.inject is None else self.inject
-        return (out,) if self.tuple_output else out
-
-
-class _SkipModule(nn.Module):
-    def __init__(self, skip: _Skip, original: Any) -> None:
+    def __init__(self, inject: Any, tuple_output: bool, original: Any) -> None:
         super().__init__()
-        self.skip = skip
+        self.inject, self.tuple_output = inject, tuple_output
         # attributes some stacks read from their blocks (e.g. the attention type of a layer)
         for name in ("attention_type", "layer_idx", "layer_type", "is_sliding"):
             if hasattr(original, name):
                 setattr(self, name, getattr(original, name))
 
     def forward(self, hidden_states: Any, *args: Any, **kwargs: Any) -> Any:
-        return self.skip(hidden_states, *args, **kwargs)
+        out = hidden_states if self.inject is None else self.inject
+        return (out,) if self.tuple_output else out
 
 
 def _lambda_rows(
@@ -292,7 +164,7 @@ def _lambda_rows(
     reuses the unsteered prefix (blocks below ``first``) when ``first > 0``."""
     import torch
 
-    ids_u, mask_u = _left_pad(unique, pad_id, device)
+    ids_u, mask_u = _batch.pad(unique, pad_id, device)
     ids_t, mask = ids_u.repeat_interleave(G, dim=0), mask_u.repeat_interleave(G, dim=0)
     if first <= 0:
         return ids_t, mask, nullcontext()
@@ -307,7 +179,7 @@ def _first_steered(module: Any, vectors: Any) -> int:
     from .hooks import resolve_layers
 
     keys = vectors.layers if hasattr(vectors, "layers") and not isinstance(vectors, dict) else list(vectors.keys())
-    return min(resolve_layers(list(keys), len(_as_layers(module)), name="vectors"))
+    return min(resolve_layers(list(keys), len(decoder_layers(module)), name="vectors"))
 
 
 class _PrefixReuse:
@@ -324,7 +196,7 @@ class _PrefixReuse:
 
     def __init__(self, module: Any, first: int) -> None:
         self.module, self.first = module, first
-        self.blocks = _as_layers(module)
+        self.blocks = decoder_layers(module)
         self.cached: Any = None
         self.tuple_output = False
 
@@ -332,8 +204,6 @@ class _PrefixReuse:
         """The prefix pass over the distinct rows; ``forward`` overrides keyword arguments of the model's forward
         (e.g. a KV cache from :func:`validation.kvcache.cache_kwargs` and ``use_cache=True`` to keep the prefix
         blocks' keys and values)."""
-        from .vectors import _StopForward
-
         captured: dict[str, Any] = {}
 
         def stop(mod: Any, args: Any, output: Any) -> None:
@@ -366,12 +236,34 @@ class _Swap:
     def __enter__(self) -> None:
         self.saved = [self.blocks[j] for j in range(self.first)]
         for j in range(self.first):
-            skip = _Skip(self.inject if j == self.first - 1 else None, self.tuple_output)
-            self.blocks[j] = _SkipModule(skip, self.saved[j])
+            inject = self.inject if j == self.first - 1 else None
+            self.blocks[j] = _SkipModule(inject, self.tuple_output, self.saved[j])
 
     def __exit__(self, *exc: object) -> None:
         for j, block in enumerate(self.saved):
             self.blocks[j] = block
+
+
+def _run_groups(
+    groups: Sequence[np.ndarray],
+    compute: Callable[[np.ndarray], dict[str, np.ndarray]],
+    store: ChunkStore | None,
+    progress: Progress | None,
+    rows: int,
+) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
+    """Yield ``(group, arrays)`` per group of items: read from ``store`` when finished there, else ``compute(group)``
+    (then saved); ``progress(done_rows, total_rows)`` after each group has been used (``rows`` rows per item)."""
+    total, done = rows * sum(len(g) for g in groups), 0
+    for gi, group in enumerate(groups):
+        part = store.load(gi, group) if store is not None else None
+        if part is None:
+            part = compute(group)
+            if store is not None:
+                store.save(gi, group, part)
+        yield group, part
+        done += len(group) * rows
+        if progress is not None:
+            progress(done, total)
 
 
 def _prompt_group(
@@ -432,9 +324,9 @@ def prompt_sweep(
 
     Args:
         model: A causal LM or ``LoadedModel`` (its tokenizer supplies ``pad_id`` when not given).
-        prompts: Token ids per prompt (:func:`encode`).
+        prompts: Token ids per prompt (:func:`validation._batch.encode`).
         vectors: ``{layer: vector}`` or ``SteeringVectors`` (unit-normalised by :func:`validation.hooks.steer`).
-        lam: The grid (:func:`check_grid`: must contain 0).
+        lam: The grid (:func:`validation._batch.check_grid`: must contain 0).
         ids: Token ids whose log-probabilities to keep.
         top_k: How many of each prompt's most likely tokens at λ = 0 to follow, integer ``>= 0``.
         batch_size: Rows (prompt × λ pairs) per forward, ``>= 1``; a group of ``max(1, batch_size // G)`` prompts
@@ -450,15 +342,15 @@ def prompt_sweep(
     """
     import torch
 
-    grid = check_grid(lam)
-    _check_ids("prompts", prompts)
-    batch_size = _check_batch(batch_size)
+    grid = _batch.check_grid(lam)
+    _batch.check_ids("prompts", prompts)
+    batch_size = _batch.check_number("batch_size", batch_size)
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0:
         raise ParameterError(f"top_k: expected an integer >= 0, got {top_k!r}")
     tokenizer = getattr(model, "tokenizer", None)
-    module = _as_module(model)
+    module = as_module(model)
     if pad_id is None:
-        pad_id = _pad_id(tokenizer)
+        pad_id = _batch.pad_id(tokenizer)
     vocab = module.get_output_embeddings().weight.shape[0]
     id_arr = np.asarray(list(ids), dtype=np.int64)
     if id_arr.size and (id_arr.min() < 0 or id_arr.max() >= vocab):
@@ -467,23 +359,21 @@ def prompt_sweep(
         raise ParameterError(f"top_k: at most the vocabulary size {vocab}, got {top_k}")
     n, G = len(prompts), grid.size
     zero = int(np.flatnonzero(grid == 0.0)[0])
-    device = _device(module)
+    device = _batch.input_device(module)
     post = pre = None
     logprobs = np.zeros((n, G, id_arr.size), dtype=np.float32)
     top_ids = np.zeros((n, top_k), dtype=np.int64)
     top_lp = np.zeros((n, G, top_k), dtype=np.float32)
-    last = len(_as_layers(module)) - 1
-    done = 0
+    last = len(decoder_layers(module)) - 1
     id_t = torch.as_tensor(id_arr, device=device)
     first = _first_steered(module, vectors) if reuse_prefix else 0
-    for gi, group in enumerate(_groups([len(p) for p in prompts], max(1, batch_size // G))):
-        part = store.load(gi, group) if store is not None else None
-        if part is None:
-            part = _prompt_group(
-                module, [prompts[i] for i in group], vectors, grid, G, zero, pad_id, device, first, last, id_t, top_k
-            )
-            if store is not None:
-                store.save(gi, group, part)
+
+    def compute(group: np.ndarray) -> dict[str, np.ndarray]:
+        rows = [prompts[i] for i in group]
+        return _prompt_group(module, rows, vectors, grid, G, zero, pad_id, device, first, last, id_t, top_k)
+
+    groups = _batch.groups([len(p) for p in prompts], max(1, batch_size // G))
+    for group, part in _run_groups(groups, compute, store, progress, G):
         if post is None:
             d = part["post"].shape[-1]
             post, pre = np.zeros((n, G, d), np.float32), np.zeros((n, G, d), np.float32)
@@ -492,18 +382,8 @@ def prompt_sweep(
             logprobs[group] = part["logprobs"]
         if top_k:
             top_ids[group], top_lp[group] = part["top_ids"], part["top_lp"]
-        done += len(group) * G
-        if progress is not None:
-            progress(done, n * G)
     assert post is not None and pre is not None
     return PromptSweep(grid, post, pre, id_arr, logprobs, top_ids, top_lp)
-
-
-def _as_layers(module: Any) -> Any:
-    """The model's own ``ModuleList`` of decoder blocks (not a copy: :class:`_Swap` replaces entries in it)."""
-    from .models import decoder_layers
-
-    return decoder_layers(module)
 
 
 def _generation_positions(mask: torch.Tensor) -> torch.Tensor:
@@ -522,7 +402,7 @@ def _prefilled_cache(
     per-layer objects (a transformers version before ``Cache.layers``).
     """
     T = ids_u.shape[1]
-    n_layers = len(_as_layers(module))
+    n_layers = len(decoder_layers(module))
     prefix_cache = new_cache(module)
     if T < 2 or len(getattr(prefix_cache, "layers", ())) != n_layers:
         return None
@@ -588,7 +468,7 @@ def _generate_group(
 
     G = grid.size
     lam_rows = torch.as_tensor(np.tile(grid, len(rows)), dtype=torch.float32)
-    ids_u, mask_u = _left_pad(rows, pad_id, device)
+    ids_u, mask_u = _batch.pad(rows, pad_id, device)
     ids_t, mask = ids_u.repeat_interleave(G, dim=0), mask_u.repeat_interleave(G, dim=0)
     T = ids_t.shape[1]
     with torch.inference_mode():
@@ -638,36 +518,32 @@ def generate_sweep(
         ``texts[i][g]``: the decoded continuation of prompt ``i`` at ``lam[g]`` (special tokens removed).
     """
 
-    grid = check_grid(lam)
-    _check_ids("prompts", prompts)
-    batch_size = _check_batch(batch_size)
+    grid = _batch.check_grid(lam)
+    _batch.check_ids("prompts", prompts)
+    batch_size = _batch.check_number("batch_size", batch_size)
     if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
         raise ParameterError(f"max_new_tokens: expected an integer >= 1, got {max_new_tokens!r}")
     tokenizer = getattr(model, "tokenizer", None)
     if tokenizer is None:
         raise ParameterError("model: generate_sweep needs the tokenizer (pass a validation.models.LoadedModel)")
-    module = _as_module(model)
+    module = as_module(model)
     if pad_id is None:
-        pad_id = _pad_id(tokenizer)
+        pad_id = _batch.pad_id(tokenizer)
     n, G = len(prompts), grid.size
-    device = _device(module)
+    device = _batch.input_device(module)
     texts: list[list[str]] = [["" for _ in range(G)] for _ in range(n)]
-    done = 0
     first = _first_steered(module, vectors) if reuse_prefix else 0
-    for gi, group in enumerate(_groups([len(p) for p in prompts], max(1, batch_size // G))):
-        part = store.load(gi, group) if store is not None else None
-        if part is None:
-            rows = [prompts[i] for i in group]
-            new = _generate_group(module, rows, vectors, grid, pad_id, device, first, max_new_tokens=max_new_tokens)
-            decoded = [tokenizer.decode(seq, skip_special_tokens=True) for seq in new]
-            part = {"texts": np.array(decoded, dtype=str).reshape(len(group), G)}
-            if store is not None:
-                store.save(gi, group, part)
+
+    def compute(group: np.ndarray) -> dict[str, np.ndarray]:
+        rows = [prompts[i] for i in group]
+        new = _generate_group(module, rows, vectors, grid, pad_id, device, first, max_new_tokens=max_new_tokens)
+        decoded = [tokenizer.decode(seq, skip_special_tokens=True) for seq in new]
+        return {"texts": np.array(decoded, dtype=str).reshape(len(group), G)}
+
+    groups = _batch.groups([len(p) for p in prompts], max(1, batch_size // G))
+    for group, part in _run_groups(groups, compute, store, progress, G):
         for r, i in enumerate(group):
             texts[int(i)] = [str(t) for t in part["texts"][r]]
-        done += len(group) * G
-        if progress is not None:
-            progress(done, n * G)
     return texts
 
 
@@ -737,9 +613,9 @@ def choice_sweep(
         ``(logprob_sums, lengths)``: shapes ``(n, G, C)`` and ``(n, C)`` (continuation lengths in tokens).
     """
 
-    grid = check_grid(lam)
-    _check_ids("contexts", contexts)
-    batch_size = _check_batch(batch_size)
+    grid = _batch.check_grid(lam)
+    _batch.check_ids("contexts", contexts)
+    batch_size = _batch.check_number("batch_size", batch_size)
     if len(continuations) != len(contexts):
         raise ParameterError(f"continuations: {len(continuations)} items for {len(contexts)} contexts")
     C = len(continuations[0]) if continuations else 0
@@ -750,30 +626,25 @@ def choice_sweep(
             if len(toks) == 0:
                 raise ParameterError(f"continuations: choice {c} of item {i} has no token")
     tokenizer = getattr(model, "tokenizer", None)
-    module = _as_module(model)
+    module = as_module(model)
     if pad_id is None:
-        pad_id = _pad_id(tokenizer)
+        pad_id = _batch.pad_id(tokenizer)
     n, G = len(contexts), grid.size
-    device = _device(module)
+    device = _batch.input_device(module)
     sums = np.zeros((n, G, C), dtype=np.float64)
     lengths = np.array([[len(c) for c in cs] for cs in continuations], dtype=np.int64)
-    done = 0
     totals = [len(contexts[i]) + max(len(c) for c in continuations[i]) for i in range(n)]
     first = _first_steered(module, vectors) if reuse_prefix else 0
-    for gi, group in enumerate(_groups(totals, max(1, batch_size // (G * C)))):
-        keys = [(i, c, g) for i in group for c in range(C) for g in range(G)]
-        part = store.load(gi, group) if store is not None else None
-        if part is None:
-            part = {
-                "sums": _choice_group(
-                    module, contexts, continuations, keys, group, C, G, grid, lengths, vectors, pad_id, device, first
-                )
-            }
-            if store is not None:
-                store.save(gi, group, part)
-        for r, (i, c, g) in enumerate(keys):
+
+    def keys(group: np.ndarray) -> list[tuple[int, int, int]]:
+        return [(i, c, g) for i in group for c in range(C) for g in range(G)]
+
+    def compute(group: np.ndarray) -> dict[str, np.ndarray]:
+        args = (keys(group), group, C, G, grid, lengths, vectors, pad_id, device, first)
+        return {"sums": _choice_group(module, contexts, continuations, *args)}
+
+    groups = _batch.groups(totals, max(1, batch_size // (G * C)))
+    for group, part in _run_groups(groups, compute, store, progress, G * C):
+        for r, (i, c, g) in enumerate(keys(group)):
             sums[i, g, c] = float(part["sums"][r])
-        done += len(keys)
-        if progress is not None:
-            progress(done, n * G * C)
     return sums, lengths

@@ -7,7 +7,7 @@ row through :func:`validation.hooks.steer` with ``positions="all"``: the prompt 
 are steered) and left padding:
 
 * :func:`sampled_answers` -- multiple-choice questions (MMLU, or PIQA asked as letters) in the chat template with
-  :func:`validation.check._mmlu_text`'s prompt. For every (item, λ) it draws ``n_samples`` answers at temperature
+  :func:`validation.data.mmlu_prompt`. For every (item, λ) it draws ``n_samples`` answers at temperature
   :math:`T` and one greedy answer, parses the chosen letter (:func:`parse_letter`) and returns the fraction of
   sampled answers that are correct (an unbiased estimate of :math:`P_\lambda(\text{sampled answer correct}\mid q)`,
   the "sampled helpfulness"), the greedy correctness (accuracy) and the parse-failure fractions.
@@ -34,6 +34,7 @@ single-row forward by float rounding only, so a draw can change only at an exact
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -49,10 +50,11 @@ import numpy as np
 
 from bounds.errors import MissingFileError, ParameterError
 
-from .check import LETTERS, _mmlu_text
-from .hooks import _as_module, steer
+from . import _batch
+from .data import LETTERS, mmlu_prompt
+from .hooks import steer
 from .kvcache import cache_kwargs, new_cache
-from .sweep import _check_batch, _device, _groups, _left_pad, _pad_id, check_grid, encode
+from .layout import as_module
 
 __all__ = [
     "HUMANEVAL_STOP",
@@ -77,24 +79,8 @@ HUMANEVAL_STOP: tuple[str, ...] = ("\ndef ", "\nclass ", "\nif ", "\nprint(", "\
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# Argument checks
+# Helpers
 # --------------------------------------------------------------------------------------------------------------------
-
-
-def _int_at_least(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ParameterError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _positive_float(name: str, value: object) -> float:
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name}: expected a finite number > 0, got {value!r}") from None
-    if isinstance(value, bool) or not np.isfinite(x) or x <= 0:
-        raise ParameterError(f"{name}: expected a finite number > 0, got {value!r}")
-    return x
 
 
 def _tokenizer_of(loaded: Any) -> Any:
@@ -133,7 +119,7 @@ def lambda_subset(grid: object, n: int) -> np.ndarray:
     (the lower one on a tie) is replaced by it. ``n = 0`` or ``n >= G`` keeps the whole grid.
 
     Args:
-        grid: A λ grid (:func:`validation.sweep.check_grid`: contains 0).
+        grid: A λ grid (:func:`validation._batch.check_grid`: contains 0).
         n: Number of values, ``0`` (all) or ``>= 2``.
 
     Returns:
@@ -142,8 +128,8 @@ def lambda_subset(grid: object, n: int) -> np.ndarray:
     Raises:
         ValueError: a bad grid or ``n`` (named).
     """
-    g = np.sort(check_grid(grid))
-    n = _int_at_least("n_lambdas", n, 0)
+    g = np.sort(_batch.check_grid(grid))
+    n = _batch.check_number("n_lambdas", n, 0)
     if n == 1:
         raise ParameterError("n_lambdas: expected 0 (the whole grid) or an integer >= 2, got 1")
     if n == 0 or n >= g.size:
@@ -175,7 +161,7 @@ def report_steering(
     layers = [int(x) for x in (report.get("layers") or [])]
     if not layers:
         raise ParameterError("report: has no 'layers' (a steering-bounds check report is needed)")
-    grid = check_grid((report.get("lambda_grid") or {}).get("values") or [])
+    grid = _batch.check_grid((report.get("lambda_grid") or {}).get("values") or [])
     path = vectors_path if vectors_path is not None else (report.get("vectors") or {}).get("path")
     if not path:
         raise ParameterError("report: has no vectors.path; pass vectors_path")
@@ -223,8 +209,8 @@ def _decode(
 
     P = len(prompts)
     R = P * repeats
-    device = _device(module)
-    ids, mask = _left_pad(prompts, pad_id, device)
+    device = _batch.input_device(module)
+    ids, mask = _batch.pad(prompts, pad_id, device)
     pos = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 0)
     lam_t = torch.as_tensor(np.asarray(lam, dtype=np.float32))
     with torch.inference_mode():
@@ -335,7 +321,7 @@ def parse_letter(text: str, n_choices: int = 4) -> str | None:
     Raises:
         ValueError: ``n_choices`` outside 1--4.
     """
-    n = _int_at_least("n_choices", n_choices, 1)
+    n = _batch.check_number("n_choices", n_choices, 1)
     if n > len(LETTERS):
         raise ParameterError(f"n_choices: at most {len(LETTERS)} (letters A-D), got {n_choices!r}")
     return _scan_letter(str(text), n)[0]
@@ -415,8 +401,8 @@ def sampled_answers(
 ) -> SampledAnswers:
     r"""Sample answers to multiple-choice items under steering and score the chosen letters.
 
-    Each item is asked as :func:`validation.check._mmlu_text` (question, lettered options, "Answer with the letter
-    of the correct option.") in the tokenizer's chat template (:func:`validation.sweep.encode`). For every
+    Each item is asked as :func:`validation.data.mmlu_prompt` (question, lettered options, "Answer with the letter
+    of the correct option.") in the tokenizer's chat template (:func:`validation._batch.encode`). For every
     (item, λ) the prompt is prefilled once and continued ``n_samples`` times by sampling at ``temperature`` (noise
     seeded per (item, sample), shared across λ: module docstring) plus once greedily. A response ends at eos, after
     ``max_new_tokens`` tokens, or as soon as its answer letter is decided by :func:`parse_letter`'s rule (the text
@@ -426,7 +412,7 @@ def sampled_answers(
         loaded: A :class:`validation.models.LoadedModel` (or any object with ``.model`` and ``.tokenizer``).
         items: :class:`validation.data.MultipleChoice` items with 2--4 options each.
         vectors: ``{layer: vector}`` or ``SteeringVectors`` (unit-normalised by :func:`validation.hooks.steer`).
-        lam: The λ grid (:func:`validation.sweep.check_grid`: contains 0, no repeats).
+        lam: The λ grid (:func:`validation._batch.check_grid`: contains 0, no repeats).
         n_samples: Sampled answers per (item, λ), ``>= 1``.
         temperature: Sampling temperature, ``> 0`` (the paper: 1.0).
         max_new_tokens: Longest response, ``>= 1``.
@@ -441,12 +427,12 @@ def sampled_answers(
     Raises:
         ValueError: a bad argument (named), e.g. an item with fewer than 2 or more than 4 options.
     """
-    grid = check_grid(lam)
-    S = _int_at_least("n_samples", n_samples, 1)
-    temperature = _positive_float("temperature", temperature)
-    max_new_tokens = _int_at_least("max_new_tokens", max_new_tokens, 1)
-    seed = _int_at_least("seed", seed, 0)
-    batch_size = _check_batch(batch_size)
+    grid = _batch.check_grid(lam)
+    S = _batch.check_number("n_samples", n_samples, 1)
+    temperature = _batch.check_number("temperature", temperature, 0, integer=False)
+    max_new_tokens = _batch.check_number("max_new_tokens", max_new_tokens, 1)
+    seed = _batch.check_number("seed", seed, 0)
+    batch_size = _batch.check_number("batch_size", batch_size)
     if len(items) == 0:
         raise ParameterError("items: no item given")
     for i, it in enumerate(items):
@@ -456,9 +442,9 @@ def sampled_answers(
         if not 0 <= int(it.answer) < k:
             raise ParameterError(f"items: item {i} has answer index {it.answer} outside its {k} options")
     tok = _tokenizer_of(loaded)
-    module = _as_module(loaded)
-    pad_id, eos = _pad_id(tok), _eos_ids(tok, module)
-    prompts = encode(tok, [_mmlu_text(it) for it in items], chat=True)
+    module = as_module(loaded)
+    pad_id, eos = _batch.pad_id(tok), _eos_ids(tok, module)
+    prompts = _batch.encode(tok, [mmlu_prompt(it) for it in items], chat=True)
     n, G = len(items), grid.size
     n_choices = np.array([len(it.choices) for it in items], dtype=np.int64)
     answer = np.array([int(it.answer) for it in items], dtype=np.int64)
@@ -469,7 +455,7 @@ def sampled_answers(
     pairs = [(i, g) for i in range(n) for g in range(G)]
     per = max(1, batch_size // (S + 1))
     done = 0
-    for group in _groups([len(prompts[i]) for i, _ in pairs], per):
+    for group in _batch.groups([len(prompts[i]) for i, _ in pairs], per):
         keys = [pairs[j] for j in group]
         seeds: list[int | None] = []
         for i, _ in keys:
@@ -597,7 +583,7 @@ def run_completion(task: Any, completion: str, *, timeout: float = 5.0) -> Execu
     Raises:
         ValueError: a bad ``timeout`` or ``completion`` (named).
     """
-    timeout = _positive_float("timeout", timeout)
+    timeout = _batch.check_number("timeout", timeout, 0, integer=False)
     if not isinstance(completion, str):
         raise ParameterError(f"completion: expected a string, got {type(completion).__name__}")
     program = humaneval_program(task, completion)
@@ -626,7 +612,7 @@ def run_completion(task: Any, completion: str, *, timeout: float = 5.0) -> Execu
             if proc.poll() is None:  # pragma: no cover - interrupted
                 _kill(proc, posix)
         if posix:
-            _kill_group(proc.pid)  # anything the program left running in its session
+            _kill(proc, posix)  # anything the program left running in its session
     seconds = time.perf_counter() - t0
     if proc.returncode == 0:
         return ExecutionResult(True, "passed", seconds)
@@ -635,20 +621,15 @@ def run_completion(task: Any, completion: str, *, timeout: float = 5.0) -> Execu
     return ExecutionResult(False, f"failed: {last[:200]}", seconds)
 
 
-def _kill_group(pid: int) -> None:
+def _kill(proc: subprocess.Popen, posix: bool) -> None:
+    """Kill ``proc``'s whole process group (POSIX), else ``proc`` itself."""
     import signal
 
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, OSError):
-        pass
-
-
-def _kill(proc: subprocess.Popen, posix: bool) -> None:
-    if posix:
-        _kill_group(proc.pid)
-    else:  # pragma: no cover
+    if not posix:  # pragma: no cover
         proc.kill()
+        return
+    with contextlib.suppress(OSError):  # already gone
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 @dataclass
@@ -714,10 +695,10 @@ def humaneval_pass(
     Raises:
         ValueError: a bad argument (named).
     """
-    grid = check_grid(lam)
-    max_new_tokens = _int_at_least("max_new_tokens", max_new_tokens, 1)
-    batch_size = _check_batch(batch_size)
-    timeout = _positive_float("timeout", timeout)
+    grid = _batch.check_grid(lam)
+    max_new_tokens = _batch.check_number("max_new_tokens", max_new_tokens, 1)
+    batch_size = _batch.check_number("batch_size", batch_size)
+    timeout = _batch.check_number("timeout", timeout, 0, integer=False)
     if len(tasks) == 0:
         raise ParameterError("tasks: no task given")
     for i, t in enumerate(tasks):
@@ -725,9 +706,9 @@ def humaneval_pass(
             if not isinstance(getattr(t, attr, None), str):
                 raise ParameterError(f"tasks: task {i} has no string attribute {attr!r} (expected CodeTask items)")
     tok = _tokenizer_of(loaded)
-    module = _as_module(loaded)
-    pad_id, eos = _pad_id(tok), _eos_ids(tok, module)
-    prompts = encode(tok, [t.prompt for t in tasks], chat=False)
+    module = as_module(loaded)
+    pad_id, eos = _batch.pad_id(tok), _eos_ids(tok, module)
+    prompts = _batch.encode(tok, [t.prompt for t in tasks], chat=False)
     n, G = len(tasks), grid.size
     total = 2 * n * G
     completions: list[list[str]] = [[""] * G for _ in range(n)]
@@ -735,7 +716,7 @@ def humaneval_pass(
     prefixes = ["\n" if t.prompt.endswith("\n") else "" for t in tasks]
     done = 0
     t0 = time.perf_counter()
-    for group in _groups([len(prompts[i]) for i, _ in pairs], batch_size):
+    for group in _batch.groups([len(prompts[i]) for i, _ in pairs], batch_size):
         keys = [pairs[j] for j in group]
         outputs = _decode(
             module,

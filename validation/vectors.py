@@ -18,33 +18,27 @@ Templates (docs/specification.md §14.2): :func:`harmfulness_pairs` ("Request: C
 :func:`bias_pairs` ("Question: Consider the statement: {statement} Answer: ..." with the aligned "The statement is false
 and racist." vs the misaligned "100%"), :func:`response_pairs` (a question followed by a refusing vs a complying
 response, the contrast that moves an unaligned model such as SmolLM2), and user-supplied pairs
-(:func:`as_pairs`,
-:func:`read_pairs`).
+(:func:`as_pairs`, :func:`validation.data.load_pairs`).
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import inspect
 import json
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from bounds.errors import MissingFileError, ParameterError
-from validation.hooks import (
-    LAYER_CONVENTION,
-    _as_module,
-    _decoder_layers,
-    _split_output,
-    last_real_token_index,
-    resolve_layers,
-)
+
+from . import _batch
+from .hooks import LAYER_CONVENTION, _StopForward, record, resolve_layers
+from .layout import as_module, decoder_layers
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -72,14 +66,12 @@ __all__ = [
     "mean_difference_direction",
     "pca_direction",
     "read_hidden",
-    "read_pairs",
     "response_pairs",
 ]
 
 TOKEN_POSITION = "last_real_token"
 """Where vectors are read: the last token whose attention-mask entry is 1 (RepE's ``rep_token=-1``, padding-aware)."""
 
-METHODS = ("pca", "mean_diff")
 FORMAT = "steering-bounds/steering-vectors"
 _FORMAT_VERSION = 1
 
@@ -101,15 +93,26 @@ Tokens = str | tuple[int, ...]
 
 @dataclass(frozen=True)
 class ContrastPair:
-    """Two inputs that differ in one behaviour; the vector points from ``negative`` to ``positive``.
+    """Two inputs that differ in one behaviour or property; the vector points from ``negative`` to ``positive``.
+
+    What the property is depends on the source and is documented by each loader of :mod:`validation.data`
+    (CrowS-Pairs: ``positive`` is the more stereotypical sentence).
 
     Attributes:
         positive: Text (or token ids) showing the behaviour the vector points towards.
         negative: Text (or token ids) showing the opposite behaviour.
+        source: Dataset name or user file path.
+        category: A grouping label (bias type, domain), or ``None``.
+        context: Optional shared prefix (e.g. a question both members answer), or ``None``.
+        id: Stable identifier inside the source, or ``None``.
     """
 
     positive: Tokens
     negative: Tokens
+    source: str = ""
+    category: str | None = None
+    context: str | None = None
+    id: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("positive", "negative"):
@@ -128,7 +131,7 @@ class ContrastPair:
 
     def swapped(self) -> ContrastPair:
         """The same pair with ``positive`` and ``negative`` exchanged (the opposite vector)."""
-        return ContrastPair(self.negative, self.positive)
+        return replace(self, positive=self.negative, negative=self.positive)
 
 
 def as_pairs(items: Iterable[Any]) -> list[ContrastPair]:
@@ -163,51 +166,6 @@ def as_pairs(items: Iterable[Any]) -> list[ContrastPair]:
             raise TypeError(f"items[{k}]: unsupported pair type {type(item).__name__}")
     if not out:
         raise ValueError("items: no contrast pair given")
-    return out
-
-
-def read_pairs(path: str | Path) -> list[ContrastPair]:
-    """Read user-supplied text pairs from a file.
-
-    Schema: JSONL (``.jsonl``/``.json`` with one object per line) or CSV (``.csv``, with a header), each record with
-    the string fields ``positive`` and ``negative``; other fields are ignored. Blank JSONL lines are skipped.
-
-    Args:
-        path: The file.
-
-    Returns:
-        The pairs, in file order.
-
-    Raises:
-        ValueError: For an unknown extension, a malformed line or a missing field (with the line number).
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    rows: list[tuple[int, Any]] = []
-    if suffix in (".jsonl", ".json"):
-        with open(path, encoding="utf-8") as f:
-            for line_no, line in enumerate(f, start=1):
-                if line.strip():
-                    try:
-                        rows.append((line_no, json.loads(line)))
-                    except json.JSONDecodeError as exc:
-                        raise ValueError(f"path: {path}:{line_no}: invalid JSON ({exc.msg})") from None
-    elif suffix == ".csv":
-        with open(path, encoding="utf-8", newline="") as f:
-            rows = [(k + 2, r) for k, r in enumerate(csv.DictReader(f))]
-    else:
-        raise ValueError(f"path: expected a .jsonl, .json or .csv file, got {path.name!r}")
-    out = []
-    for line_no, row in rows:
-        if (
-            not isinstance(row, Mapping)
-            or not isinstance(row.get("positive"), str)
-            or not isinstance(row.get("negative"), str)
-        ):
-            raise ValueError(f"path: {path}:{line_no}: each record needs string fields 'positive' and 'negative'")
-        out.append(ContrastPair(row["positive"], row["negative"]))
-    if not out:
-        raise ValueError(f"path: {path} holds no pair")
     return out
 
 
@@ -515,6 +473,10 @@ def mean_difference_direction(pos_hidden: Any, neg_hidden: Any) -> DirectionFit:
     return _finish(u, diffs, explained)
 
 
+#: The direction estimators by name: ``METHODS[method](pos_hidden, neg_hidden, **options) -> DirectionFit``.
+METHODS: dict[str, Callable[..., DirectionFit]] = {"pca": pca_direction, "mean_diff": mean_difference_direction}
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # The vectors object
 # ---------------------------------------------------------------------------------------------------------------------
@@ -533,10 +495,10 @@ def _versions() -> dict[str, str]:
 
 
 @dataclass(eq=False)
-class SteeringVectors:
+class SteeringVectors(Mapping[int, Any]):
     """Per-layer unit steering vectors with the metadata needed to reuse them correctly.
 
-    Behaves as a read-only mapping ``{layer: vector}`` (``sv[8]``, ``len(sv)``, iteration over layers), so it can be
+    A read-only mapping ``{layer: vector}`` (``sv[8]``, ``len(sv)``, iteration over layers), so it can be
     passed straight to :func:`validation.hooks.steer`.
 
     Attributes:
@@ -596,7 +558,9 @@ class SteeringVectors:
             vecs[key] = v.detach()
         self.vectors = vecs
 
-    # read-only mapping protocol
+    __eq__ = object.__eq__  # identity, as before Mapping (comparing tensors elementwise has no truth value)
+    __hash__ = object.__hash__
+
     def __getitem__(self, layer: int) -> torch.Tensor:
         return self.vectors[layer]
 
@@ -605,14 +569,6 @@ class SteeringVectors:
 
     def __len__(self) -> int:
         return len(self.vectors)
-
-    def keys(self) -> Iterable[int]:
-        """The layers, ascending."""
-        return self.vectors.keys()
-
-    def items(self) -> Iterable[tuple[int, torch.Tensor]]:
-        """``(layer, vector)`` pairs, ascending layers."""
-        return self.vectors.items()
 
     @property
     def layers(self) -> list[int]:
@@ -706,45 +662,15 @@ class SteeringVectors:
                     f"path: tensors {sorted(names)} do not match the metadata's layers {meta['layers']}"
                 )
             vectors = {int(k): f.get_tensor(f"layer.{k}") for k in meta["layers"]}
-        return cls(
-            vectors=vectors,
-            model_id=meta["model_id"],
-            method=meta["method"],
-            layer_convention=meta["layer_convention"],
-            token_position=meta["token_position"],
-            explained_variance={int(k): float(v) for k, v in meta.get("explained_variance", {}).items()},
-            accuracy={int(k): float(v) for k, v in meta.get("accuracy", {}).items()},
-            n_pairs=int(meta.get("n_pairs", 0)),
-            dataset_hash=meta.get("dataset_hash", ""),
-            seed=meta.get("seed"),
-            num_layers=meta.get("num_layers"),
-            versions=dict(meta.get("versions", {})),
-            extra=dict(meta.get("extra", {})),
-        )
+        per_layer = ("explained_variance", "accuracy")
+        known = {f.name for f in fields(cls)} - {"vectors", *per_layer}
+        scores = {k: {int(layer): float(v) for layer, v in meta.get(k, {}).items()} for k in per_layer}
+        return cls(vectors=vectors, **{k: v for k, v in meta.items() if k in known}, **scores)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Reading hidden states from a model
 # ---------------------------------------------------------------------------------------------------------------------
-
-
-class _StopForward(Exception):
-    """Raised by a hook after the deepest requested layer, to skip the rest of the forward (and the unembedding)."""
-
-
-def _pad(seqs: Sequence[Sequence[int]], pad_id: int, side: str) -> tuple[torch.Tensor, torch.Tensor]:
-    import torch
-
-    width = max(len(s) for s in seqs)
-    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(seqs), width), dtype=torch.long)
-    for r, s in enumerate(seqs):
-        t = torch.as_tensor(list(s), dtype=torch.long)
-        if side == "left":
-            ids[r, width - len(s) :], mask[r, width - len(s) :] = t, 1
-        else:
-            ids[r, : len(s)], mask[r, : len(s)] = t, 1
-    return ids, mask
 
 
 def _tokenize(texts: Sequence[Tokens], tokenizer: Any, add_special_tokens: bool) -> list[list[int]]:
@@ -775,13 +701,13 @@ def read_hidden(
     """Decoder-layer outputs at the last real token of each input (padding-aware, batched).
 
     For each input :math:`x` and layer :math:`l` this returns :math:`h_l(x)_{t^*}`, the output of decoder block
-    :math:`l` (:data:`validation.hooks.LAYER_CONVENTION`) at :math:`t^* = \\max\\{t: m_t = 1\\}`. Batches are padded
-    on ``padding_side`` and run with the attention mask and position ids :math:`\\max(0, \\mathrm{cumsum}(m) - 1)`
-    (when the model's forward accepts ``position_ids``), so a text gives the same vector alone or in a padded batch,
-    left or right padding alike (up to float rounding). Inputs are grouped by length to reduce padding; the output
-    keeps the input order. The forward stops after the deepest requested layer (the rest of the network and the
-    unembedding are skipped). Runs under ``torch.inference_mode``; put the model in ``eval()`` mode first (dropout
-    otherwise makes the reading random). Inside :func:`validation.hooks.steer` the steered states are read.
+    :math:`l` (:data:`validation.hooks.LAYER_CONVENTION`) at :math:`t^* = \\max\\{t: m_t = 1\\}`, read by
+    :func:`validation.hooks.record`. Batches are padded on ``padding_side`` and run with the attention mask and position
+    ids :math:`\\max(0, \\mathrm{cumsum}(m) - 1)` (when the model's forward accepts ``position_ids``), so a text gives
+    the same vector alone or in a padded batch, left or right padding alike (up to float rounding). Inputs are grouped
+    by length to reduce padding; the output keeps the input order. The forward stops after the deepest requested
+    layer. Runs under ``torch.inference_mode``; put the model in ``eval()`` mode first (dropout otherwise makes the
+    reading random). Inside :func:`validation.hooks.steer` the steered states are read.
 
     Args:
         model: A Hugging Face causal LM, or a ``validation.models.LoadedModel`` (whose tokenizer is then the default).
@@ -789,7 +715,7 @@ def read_hidden(
             ``attention_mask`` tensors (used as given, in chunks of ``batch_size``).
         layers: Decoder-layer indices (negative allowed).
         tokenizer: Tokenizer for text inputs.
-        batch_size: Rows per forward.
+        batch_size: Rows per forward, integer ``>= 1``.
         padding_side: ``"left"`` or ``"right"``; default: the tokenizer's ``padding_side``, else ``"right"``.
         add_special_tokens: Passed to the tokenizer (e.g. a BOS token).
 
@@ -802,106 +728,62 @@ def read_hidden(
     """
     import torch
 
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size: expected a positive integer, got {batch_size!r}")
+    batch_size = _batch.check_number("batch_size", batch_size)
     if tokenizer is None:
         tokenizer = getattr(model, "tokenizer", None)  # a validation.models.LoadedModel carries its tokenizer
-    model = _as_module(model)
-    blocks = _decoder_layers(model)
+    model = as_module(model)
+    blocks = decoder_layers(model)
     resolved = resolve_layers(layers, len(blocks))
-    deepest = max(resolved)
     try:
         accepts_positions = "position_ids" in inspect.signature(model.forward).parameters
     except (TypeError, ValueError):  # pragma: no cover
         accepts_positions = False
-
     if isinstance(inputs, Mapping):
         if "input_ids" not in inputs or "attention_mask" not in inputs:
             raise ValueError("inputs: a mapping needs 'input_ids' and 'attention_mask'")
-        all_ids = torch.as_tensor(inputs["input_ids"])
-        all_mask = torch.as_tensor(inputs["attention_mask"])
-        if all_ids.ndim != 2 or all_ids.shape != all_mask.shape:
+        ids, mask = torch.as_tensor(inputs["input_ids"]), torch.as_tensor(inputs["attention_mask"])
+        if ids.ndim != 2 or ids.shape != mask.shape:
             raise ValueError(
-                f"inputs: input_ids {tuple(all_ids.shape)} and attention_mask {tuple(all_mask.shape)} must be equal 2-D"
+                f"inputs: input_ids {tuple(ids.shape)} and attention_mask {tuple(mask.shape)} must be equal 2-D"
             )
-        n = all_ids.shape[0]
-        batches = [
-            (list(range(s, min(s + batch_size, n))), all_ids[s : s + batch_size], all_mask[s : s + batch_size])
-            for s in range(0, n, batch_size)
-        ]
+        chunks = [range(s, min(s + batch_size, len(ids))) for s in range(0, len(ids), batch_size)]
+        batches = [(c, ids[c.start : c.stop], mask[c.start : c.stop]) for c in chunks]
     else:
-        if padding_side is None:
-            padding_side = getattr(tokenizer, "padding_side", None) or "right"
+        padding_side = padding_side or getattr(tokenizer, "padding_side", None) or "right"
         if padding_side not in ("left", "right"):
             raise ValueError(f"padding_side: expected 'left' or 'right', got {padding_side!r}")
         seqs = _tokenize(list(inputs), tokenizer, add_special_tokens)
         if not seqs:
             raise ValueError("inputs: nothing to read")
-        pad_id = getattr(tokenizer, "pad_token_id", None)
-        if pad_id is None:
-            pad_id = getattr(getattr(model, "config", None), "pad_token_id", None)
-        pad_id = int(pad_id) if isinstance(pad_id, int) else 0
-        order = sorted(range(len(seqs)), key=lambda k: (len(seqs[k]), k))
-        n = len(seqs)
-        batches = []
-        for s in range(0, n, batch_size):
-            idx = order[s : s + batch_size]
-            ids, mask = _pad([seqs[k] for k in idx], pad_id, padding_side)
-            batches.append((idx, ids, mask))
+        pad = getattr(tokenizer, "pad_token_id", None)
+        if pad is None:
+            pad = getattr(getattr(model, "config", None), "pad_token_id", None)
+        pad = int(pad) if isinstance(pad, int) else 0  # padding is masked: its id changes no reading
+        batches = [
+            (idx, *_batch.pad([seqs[k] for k in idx], pad, side=padding_side))
+            for idx in _batch.groups([len(s) for s in seqs], batch_size)
+        ]
 
-    rows: dict[int, list[torch.Tensor]] = {layer: [] for layer in resolved}
-    owner_index: list[int] = []
-    current: dict[str, torch.Tensor] = {}
+    def stop(module: nn.Module, args: tuple, output: Any) -> None:
+        raise _StopForward
 
-    def make_hook(layer: int) -> Any:
-        def hook(module: nn.Module, args: tuple, output: Any) -> None:
-            hidden = _split_output(output)[0]
-            idx = current["last"].to(hidden.device)
-            picked = hidden[torch.arange(hidden.shape[0], device=hidden.device), idx]
-            rows[layer].append(picked.detach().to(device="cpu", dtype=torch.float32))
-            if layer == deepest:
-                raise _StopForward
-
-        return hook
-
-    device = _input_device(model)
-    handles = []
-    try:
-        # one reading hook per layer; the deepest layer's hook raises _StopForward after reading
-        for layer in resolved:
-            handles.append(blocks[layer].register_forward_hook(make_hook(layer)))
-        with torch.inference_mode():
+    device, order = _batch.input_device(model), []
+    with torch.inference_mode(), record(model, resolved, keep="last_real", final_norm=False) as rec:
+        handle = blocks[max(resolved)].register_forward_hook(stop)  # after record's hook on that block
+        try:
             for idx, ids, mask in batches:
-                current["last"] = last_real_token_index(mask)
-                kwargs: dict[str, Any] = {
-                    "input_ids": ids.to(device),
-                    "attention_mask": mask.to(device),
-                    "use_cache": False,
-                }
+                kwargs = {"input_ids": ids.to(device), "attention_mask": mask.to(device), "use_cache": False}
                 if accepts_positions:
                     kwargs["position_ids"] = (mask.long().cumsum(-1) - 1).clamp(min=0).to(device)
                 try:
                     model(**kwargs)
                 except _StopForward:
-                    pass
-                else:  # pragma: no cover - only if the deepest layer's hook did not run
-                    raise RuntimeError("read_hidden: the forward finished without reaching the deepest layer")
-                owner_index.extend(idx)
-    finally:
-        for h in handles:
-            h.remove()
-    inverse = torch.empty(n, dtype=torch.long)
-    inverse[torch.as_tensor(owner_index, dtype=torch.long)] = torch.arange(n)
-    return {layer: torch.cat(rows[layer], dim=0)[inverse] for layer in resolved}
-
-
-def _input_device(model: nn.Module) -> Any:
-    """Device of the input embeddings (correct under ``device_map="auto"``)."""
-    get = getattr(model, "get_input_embeddings", None)
-    emb = get() if callable(get) else None
-    if emb is not None and getattr(emb, "weight", None) is not None:
-        return emb.weight.device
-    return next(model.parameters()).device
+                    order.extend(int(k) for k in idx)
+        finally:
+            handle.remove()
+    inverse = torch.empty(len(order), dtype=torch.long)
+    inverse[torch.as_tensor(order, dtype=torch.long)] = torch.arange(len(order))
+    return {layer: torch.cat(rec.layers[layer], dim=0)[inverse] for layer in resolved}
 
 
 def compute_vectors(
@@ -947,52 +829,41 @@ def compute_vectors(
         ValueError: For an unknown ``method`` or any error of the functions above.
     """
     if method not in METHODS:
-        raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
+        raise ValueError(f"method: expected one of {tuple(METHODS)}, got {method!r}")
     if tokenizer is None:
         tokenizer = getattr(model, "tokenizer", None)
     if model_id is None and isinstance(getattr(model, "name", None), str):
         model_id = model.name  # a validation.models.LoadedModel's name
-    model = _as_module(model)
+    model = as_module(model)
     pair_list = as_pairs(pairs)
-    n = len(pair_list)
-    if method == "pca" and n < 2:
+    n, pca = len(pair_list), method == "pca"
+    if pca and n < 2:
         raise ValueError(f"pairs: PCA needs at least 2 pairs, got {n}")
-    num_layers = len(_decoder_layers(model))
-    resolved = resolve_layers(layers, num_layers)
-    texts: list[Tokens] = [p.positive for p in pair_list] + [p.negative for p in pair_list]
+    num_layers = len(decoder_layers(model))
+    texts = [p.positive for p in pair_list] + [p.negative for p in pair_list]
     hidden = read_hidden(
         model,
         texts,
-        resolved,
+        resolve_layers(layers, num_layers),
         tokenizer=tokenizer,
         batch_size=batch_size,
         padding_side=padding_side,
         add_special_tokens=add_special_tokens,
     )
-    vectors, explained, accuracy = {}, {}, {}
-    for layer in resolved:
-        h = hidden[layer]
-        if method == "pca":
-            fit = pca_direction(h[:n], h[n:], seed=seed, orientation=orientation)
-        else:
-            fit = mean_difference_direction(h[:n], h[n:])
-        vectors[layer] = fit.direction
-        explained[layer] = fit.explained_variance
-        accuracy[layer] = fit.accuracy
+    options = {"seed": seed, "orientation": orientation} if pca else {}
+    fit = {layer: METHODS[method](h[:n], h[n:], **options) for layer, h in hidden.items()}
     if model_id is None:
         model_id = str(getattr(getattr(model, "config", None), "name_or_path", "") or type(model).__name__)
-    meta_extra = {"orientation": orientation} if method == "pca" else {}
-    meta_extra.update(dict(extra or {}))
     return SteeringVectors(
-        vectors=vectors,
-        model_id=model_id,
-        method=method,
-        explained_variance=explained,
-        accuracy=accuracy,
+        {layer: f.direction for layer, f in fit.items()},
+        model_id,
+        method,
+        explained_variance={layer: f.explained_variance for layer, f in fit.items()},
+        accuracy={layer: f.accuracy for layer, f in fit.items()},
         n_pairs=n,
         dataset_hash=dataset_hash(pair_list),
-        seed=seed if method == "pca" and orientation == "random" else None,
+        seed=seed if pca and orientation == "random" else None,
         num_layers=num_layers,
         versions=_versions(),
-        extra=meta_extra,
+        extra=({"orientation": orientation} if pca else {}) | dict(extra or {}),
     )

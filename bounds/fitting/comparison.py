@@ -1,17 +1,12 @@
 r"""Model comparison by AIC and BIC: linear vs tanh for alignment, quadratic vs linear vs flat near :math:`\lambda=0`.
 
-Each candidate is fitted to the same data with :func:`~bounds.fitting.fit`; the criteria use the likelihood that
-fit assumed (:math:`k` varying parameters, :math:`n` points):
-
-* absolute errors (``y_err`` given): :math:`-2\log L=\chi^2+\text{const}`, so
-  :math:`\mathrm{AIC}=\chi^2+2k` and :math:`\mathrm{BIC}=\chi^2+k\ln n`;
-* unknown noise scale (no ``y_err``): the scale is profiled out, :math:`-2\log L=n\ln(\chi^2/n)+\text{const}`, so
-  :math:`\mathrm{AIC}=n\ln(\chi^2/n)+2k` and :math:`\mathrm{BIC}=n\ln(\chi^2/n)+k\ln n` (lmfit's ``aic``/``bic``).
-
-Only differences between models matter; :math:`\Delta_m=\mathrm{IC}_m-\min\mathrm{IC}`. Rough reading:
-:math:`\Delta<2` no preference, :math:`\Delta>6` (BIC) or :math:`>10` (AIC) strong preference for the best. BIC
-penalises extra parameters more (:math:`\ln n>2` for :math:`n\ge8`); use it to ask whether a curvature or a
-saturation is really there.
+Every candidate is fitted to the same data with :func:`~bounds.fitting.fit`, and the criteria use the likelihood that
+fit assumed (:math:`k` varying parameters, :math:`n` points): with absolute errors (``y_err``)
+:math:`\mathrm{AIC}=\chi^2+2k`, :math:`\mathrm{BIC}=\chi^2+k\ln n`; with the noise scale profiled out (no ``y_err``)
+:math:`n\ln(\chi^2/n)` replaces :math:`\chi^2` (lmfit's ``aic``/``bic``). Only differences
+:math:`\Delta_m=\mathrm{IC}_m-\min\mathrm{IC}` matter: :math:`\Delta<2` no preference, :math:`\Delta>6` (BIC) or
+:math:`>10` (AIC) a strong one. BIC penalises extra parameters more; use it to ask whether a curvature or a saturation
+is really there.
 """
 
 from __future__ import annotations
@@ -22,10 +17,11 @@ from dataclasses import dataclass
 import lmfit
 import numpy as np
 from lmfit.model import ModelResult
+from lmfit.models import ConstantModel, LinearModel, QuadraticModel
 
 from .._check import as_real, check_open
 from .estimation import _check_err, _check_lam, _check_model, _nvarys, fit
-from .models import AlignmentModel, FlatModel, LinearModel, QuadraticModel
+from .models import AlignmentModel
 
 __all__ = [
     "ModelComparison",
@@ -178,7 +174,8 @@ def compare_models(
 
 
 def compare_alignment(lam: object, y: object, *, y_err: object = None, b0: float | None = None) -> ModelComparison:
-    r"""Alignment curve: ``"linear"`` (:math:`c_0+c_1\lambda`) vs ``"tanh"`` (:math:`\tanh(a\lambda+b_0)`).
+    r"""Alignment curve: ``"linear"`` (lmfit's :class:`~lmfit.models.LinearModel`, ``intercept + slope·λ``) vs
+    ``"tanh"`` (:math:`\tanh(a\lambda+b_0)`).
 
     Theorem 1's law saturates at ±1; over a small :math:`\lambda` range it is indistinguishable from its tangent
     :math:`B_0+\tfrac{\alpha\Delta}{2}(1-B_0^2)\lambda`. Both candidates have two parameters (one for the tanh law
@@ -204,8 +201,10 @@ def compare_helpfulness_near_zero(lam: object, y: object, *, window: float, y_er
 
     Theorem 2's form and §12.2(c)'s expectation are even in :math:`\lambda` near 0 (a parabola, no linear term);
     a single query's helpfulness has a random first-order term (docs/specification.md §6.3); flat means no effect of
-    steering. Only points with :math:`|\lambda|\le` ``window`` are used; the quadratic candidate keeps its linear term
-    free, so a fitted :math:`c_1` near 0 confirms the symmetry.
+    steering. Only points with :math:`|\lambda|\le` ``window`` are used. The candidates are lmfit's own
+    :class:`~lmfit.models.QuadraticModel` (``a·λ² + b·λ + c``), :class:`~lmfit.models.LinearModel` and
+    :class:`~lmfit.models.ConstantModel` (``c``), in their variable ``x`` = λ; the quadratic keeps its linear term
+    ``b`` free, so a fitted ``b`` near 0 confirms the symmetry.
 
     Args:
         lam: steering coefficients, 1-D.
@@ -225,7 +224,7 @@ def compare_helpfulness_near_zero(lam: object, y: object, *, window: float, y_er
     if yv.shape != lm.shape:
         raise ValueError(f"y must have the shape of lam {lm.shape}, got {yv.shape}")
     inside = np.abs(lm) <= w
-    models = {"quadratic": QuadraticModel(), "linear": LinearModel(), "flat": FlatModel()}
+    models = {"quadratic": QuadraticModel(), "linear": LinearModel(), "flat": ConstantModel()}
     need = max(_nvarys(m.make_params()) for m in models.values()) + 1
     if inside.sum() < need:
         raise ValueError(

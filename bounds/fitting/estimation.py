@@ -1,29 +1,18 @@
-r"""Fitting the laws to data: single curves, per query, dataset averages, confidence intervals and the bootstrap.
+r"""Fitting the laws to steering curves (values :math:`y_g` at :math:`\lambda_g`, one curve per query, ``Y`` of shape
+``(n_queries, G)``): single curves, per query, dataset averages, confidence intervals and the query bootstrap.
 
-Data are steering curves: values :math:`y_g` of a behavior expectation or of a helpfulness at steering coefficients
-:math:`\lambda_g` (``lam``), one curve per query (``Y`` of shape ``(n_queries, G)``). Every fit is an lmfit
-least-squares fit (``method="leastsq"``) returning an :class:`lmfit.model.ModelResult`, whose parameters carry
-``stderr`` from the covariance matrix.
-
-**Errors and scaling.** With ``y_err`` given, the weights are :math:`1/y_{\mathrm{err}}` and the errors are taken
-as **absolute** standard errors (``scale_covar=False``): :math:`\chi^2=\sum_g\big((y_g-f(\lambda_g))/
-y_{\mathrm{err},g}\big)^2` is a :math:`-2\log` likelihood and the parameter covariance is not rescaled. Without
-``y_err`` the noise scale is unknown and estimated from the residuals (``scale_covar=True``: the covariance is
-multiplied by :math:`\chi^2/\nu`, :math:`\nu` = ``nfree``). Either default can be overridden with ``scale_covar``.
-
-**Per query vs dataset average (docs/specification.md §13.3).** :math:`\gamma,\beta,p_0` of Theorem 2 and :math:`B_0` of
-Theorem 1 are per query; the authors fit dataset averages. :func:`fit_per_query` fits each query's curve;
-:func:`fit_dataset_average` fits the mean curve with the standard error across queries; :func:`bootstrap` resamples
-queries to give confidence intervals for the dataset-average fit that do not rely on the form describing the mean
-exactly. A law that holds per query need not hold for the average (an average of tanh curves is not a tanh).
-
-No fitted parameter is ever rescaled after the fit (the authors' plotted ``b/2.5`` is not theory).
+Every fit is an lmfit least-squares fit returning a :class:`lmfit.model.ModelResult`. With ``y_err`` the errors are
+**absolute** (``scale_covar=False``: :math:`\chi^2` is a :math:`-2\log` likelihood); without it the noise scale is
+estimated from the residuals (``scale_covar=True``). :math:`\gamma,\beta,p_0` and :math:`B_0` are per query while
+the authors fit dataset averages (docs/specification.md §13.3): an average of per-query laws need not follow the law,
+hence :func:`fit_per_query` and the :func:`bootstrap` over queries. No fitted parameter is ever rescaled.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import lmfit
 import numpy as np
@@ -48,18 +37,21 @@ __all__ = [
 _MAX_DOUBLINGS = 60
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Input checks
-# ---------------------------------------------------------------------------------------------------------------
+# -- Input checks ------------------------------------------------------------------------------------------------------
 def _check_model(model: object) -> lmfit.Model:
     if not isinstance(model, lmfit.Model):
         raise TypeError(f"model must be an lmfit.Model (e.g. AlignmentModel()), got {type(model).__name__}")
-    if list(model.independent_vars) != ["lam"]:
+    if len(model.independent_vars) != 1:
         raise ValueError(
-            f"model must have the single independent variable 'lam', got {list(model.independent_vars)}; "
-            "use the models of bounds.fitting or build yours with independent_vars=['lam']"
+            f"model must have a single independent variable (λ), got {list(model.independent_vars)}; use the models "
+            "of bounds.fitting or lmfit's, or build yours with independent_vars=['lam']"
         )
     return model
+
+
+def _x(model: lmfit.Model, lam: np.ndarray) -> dict[str, np.ndarray]:
+    """``lam`` as the keyword of the model's independent variable (``lam`` here, ``x`` for lmfit's own models)."""
+    return {model.independent_vars[0]: lam}
 
 
 def _check_lam(lam: object) -> np.ndarray:
@@ -96,7 +88,7 @@ def _check_curves(Y: object, lam: np.ndarray) -> np.ndarray:
 def _start_params(model: lmfit.Model, y: np.ndarray, lam: np.ndarray, params: object) -> lmfit.Parameters:
     if params is None:
         try:
-            return model.guess(y, lam=lam)
+            return model.guess(y, **_x(model, lam))
         except NotImplementedError as exc:
             raise ValueError(f"params is required: {model!r} has no guess() for starting values") from exc
     if not isinstance(params, lmfit.Parameters):
@@ -123,12 +115,10 @@ def _run(
     """The lmfit call shared by every fit (inputs already validated)."""
     weights = None if y_err is None else 1.0 / y_err
     scale = (y_err is None) if scale_covar is None else bool(scale_covar)
-    return model.fit(y, params, lam=lam, weights=weights, scale_covar=scale, method=method)
+    return model.fit(y, params, **_x(model, lam), weights=weights, scale_covar=scale, method=method)
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Single fit
-# ---------------------------------------------------------------------------------------------------------------
+# -- Single fit --------------------------------------------------------------------------------------------------------
 def fit(
     model: lmfit.Model,
     lam: object,
@@ -142,11 +132,11 @@ def fit(
     r"""Fit ``model`` to one curve :math:`(\lambda_g, y_g)` by (weighted) least squares.
 
     Minimises :math:`\chi^2=\sum_g w_g^2\big(y_g-f(\lambda_g;\theta)\big)^2` with :math:`w_g=1/y_{\mathrm{err},g}`
-    (:math:`w_g=1` without ``y_err``), starting from ``params`` or ``model.guess(y, lam=lam)``.
+    (:math:`w_g=1` without ``y_err``), starting from ``params`` or ``model.guess``.
 
     Args:
-        model: an :class:`lmfit.Model` with the independent variable ``lam`` (the models of
-            :mod:`bounds.fitting`).
+        model: an :class:`lmfit.Model` with one independent variable, λ (``lam`` for the models of
+            :mod:`bounds.fitting`, ``x`` for lmfit's own).
         lam: steering coefficients, finite, 1-D.
         y: observed values at ``lam``, finite, same shape.
         y_err: optional standard errors of ``y``, :math:`>0`, broadcastable to ``y``; taken as absolute (see
@@ -162,7 +152,7 @@ def fit(
     Raises:
         TypeError: ``model`` not an lmfit Model, ``params`` not Parameters.
         ValueError: ``lam``/``y``/``y_err`` not finite or of mismatched shapes, ``y_err <= 0``, no more data points
-            than varying parameters, or a model without the independent variable ``lam``.
+            than varying parameters, or a model with more than one independent variable.
     """
     _check_model(model)
     lm = _check_lam(lam)
@@ -175,9 +165,7 @@ def fit(
     return _run(model, lm, yv, pars, err, scale_covar, method)
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Confidence intervals
-# ---------------------------------------------------------------------------------------------------------------
+# -- Confidence intervals ----------------------------------------------------------------------------------------------
 class ConfidenceIntervals(dict):
     """``{parameter name: (lower, upper)}`` for the varying parameters, plus how each interval was obtained.
 
@@ -224,14 +212,14 @@ def _chisqr_at(result: ModelResult, name: str, value: float) -> float:
     """Profile :math:`\\chi^2`: ``name`` fixed at ``value``, the other varying parameters refitted."""
     pars = result.params.copy()
     pars[name].set(value=value, vary=False)
-    lam = result.userkws["lam"]
+    x = _x(result.model, result.userkws[result.model.independent_vars[0]])
     if _nvarys(pars) == 0:
-        resid = result.model.eval(pars, lam=lam) - result.data
+        resid = result.model.eval(pars, **x) - result.data
         if result.weights is not None:
             resid = resid * result.weights
         return float(np.sum(resid**2))
     out = result.model.fit(
-        result.data, pars, lam=lam, weights=result.weights, scale_covar=result.scale_covar, method=result.method
+        result.data, pars, **x, weights=result.weights, scale_covar=result.scale_covar, method=result.method
     )
     return float(out.chisqr)
 
@@ -345,9 +333,7 @@ def confidence_intervals(result: ModelResult, level: float = 0.95, *, method: st
     return ConfidenceIntervals(intervals, level=lv, methods=methods, notes=notes)
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Many queries
-# ---------------------------------------------------------------------------------------------------------------
+# -- Many queries ------------------------------------------------------------------------------------------------------
 def average_curve(Y: object) -> tuple[np.ndarray, np.ndarray]:
     r"""Dataset-average curve and its standard error across queries.
 
@@ -372,13 +358,7 @@ def average_curve(Y: object) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fit_per_query(
-    model: lmfit.Model,
-    lam: object,
-    Y: object,
-    *,
-    y_err: object = None,
-    params: lmfit.Parameters | None = None,
-    scale_covar: bool | None = None,
+    model: lmfit.Model, lam: object, Y: object, *, y_err: object = None, **options: Any
 ) -> list[ModelResult]:
     r"""Fit ``model`` to each query's curve separately (the per-query reading of the theory, docs/specification.md
     §13.3).
@@ -388,8 +368,8 @@ def fit_per_query(
         lam: steering coefficients, 1-D of length :math:`G`.
         Y: curves, shape ``(n_queries, G)``.
         y_err: optional standard errors, broadcastable to ``Y``.
-        params: common starting Parameters; ``None`` guesses each query from its own curve.
-        scale_covar: as in :func:`fit`.
+        **options: ``params`` (common starting Parameters; ``None`` guesses each query from its own curve),
+            ``scale_covar``, ``method``: as in :func:`fit`.
 
     Returns:
         one :class:`~lmfit.model.ModelResult` per query, in row order.
@@ -405,9 +385,7 @@ def fit_per_query(
     results = []
     for i, row in enumerate(Yv):
         try:
-            results.append(
-                fit(model, lm, row, y_err=None if errs is None else errs[i], params=params, scale_covar=scale_covar)
-            )
+            results.append(fit(model, lm, row, y_err=None if errs is None else errs[i], **options))
         except ValueError as exc:
             raise ValueError(f"Y row {i}: {exc}") from exc
     return results
@@ -455,9 +433,7 @@ def fit_dataset_average(
     return fit(model, lm, mean, y_err=se if weighted else None, params=params, scale_covar=scale_covar)
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Bootstrap over queries
-# ---------------------------------------------------------------------------------------------------------------
+# -- Bootstrap over queries --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class BootstrapResult:
     r"""Query bootstrap of a dataset-average fit.
@@ -537,7 +513,7 @@ def bootstrap(
             "full must be fit_dataset_average(model, lam, Y, weighted=weighted) of this model and weighting, got a "
             f"fit of {full.model.name} ({'weighted' if full.weights is not None else 'unweighted'})"
         )
-    lm = np.asarray(full.userkws["lam"])
+    lm = np.asarray(full.userkws[model.independent_vars[0]])
     Yv = as_real("Y", Y)
     n = Yv.shape[0]
     names = [k for k, p in full.params.items() if p.vary and not p.expr]

@@ -1,9 +1,12 @@
-r"""The fitted laws as plain numpy functions of :math:`\lambda` (lmfit ``lineshapes`` style; no lmfit import).
+r"""The fitted laws as plain numpy functions of :math:`\lambda` (lmfit ``lineshapes`` style; no lmfit import), each
+with its :math:`\lambda`-derivative beside it.
 
-Every function takes the independent variable ``lam`` (the steering coefficient :math:`\lambda`, the paper's
-:math:`r_e`) first and its parameters as keywords with defaults, so :class:`lmfit.Model` can wrap it directly
-(:mod:`bounds.fitting.models`). They validate their inputs (a parameter outside its domain raises
-:class:`ValueError` naming it) and return a Python ``float`` for scalar inputs, else an array.
+A law takes ``lam`` first and its parameters as keywords with defaults, so :class:`lmfit.Model` wraps it directly
+(:mod:`bounds.fitting.models`); it validates its inputs (a parameter outside its domain raises :class:`ValueError`
+naming it) and returns a ``float`` for scalar inputs, else an array. A derivative ``<law>_dlam`` has the law's
+signature and does plain numpy arithmetic (its inputs are the parameters of a fit). :func:`derivative_of` finds the
+derivative of a model's function, including lmfit's own ``linear``, ``parabolic`` and ``constant`` (the comparison
+laws of :mod:`bounds.fitting.comparison`).
 
 =========================  ===========================================================================  ==========
 function                   form                                                                         section
@@ -12,42 +15,36 @@ function                   form                                                 
 :func:`theorem_2_form`     :math:`1/\big(1+a(1+b^2\lambda^2/2)\big)`                                    §6.1
 :func:`restricted_form`    :math:`(1-2/k)\,T(\lambda)+1/k`, :math:`T` = :func:`theorem_2_form`          §7
 :func:`expectation_form`   :math:`p_0(1-c\lambda^2)`                                                    §12.2(c)
-:func:`linear_form`        :math:`c_0+c_1\lambda`                                                       comparison
-:func:`quadratic_form`     :math:`c_0+c_1\lambda+c_2\lambda^2`                                          comparison
-:func:`flat_form`          :math:`c_0`                                                                  comparison
 =========================  ===========================================================================  ==========
 
-The last column is the section of ``docs/specification.md`` that states the law. ``functions`` lists the names (it
+The last column is the section of ``docs/specification.md`` that states the law. ``functions`` lists the laws (it
 drives the parametrised tests, as in lmfit).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from .._check import as_real, broadcast_shape, check_closed, check_integer, finish
 
 __all__ = [
+    "derivative_of",
     "expectation_form",
-    "flat_form",
+    "expectation_form_dlam",
     "functions",
-    "linear_form",
-    "quadratic_form",
     "restricted_form",
+    "restricted_form_dlam",
     "tanh_law",
+    "tanh_law_dlam",
     "theorem_2_form",
+    "theorem_2_form_dlam",
 ]
 
-#: the public forms, by name (drives the parametrised tests)
-functions = (
-    "tanh_law",
-    "theorem_2_form",
-    "restricted_form",
-    "expectation_form",
-    "linear_form",
-    "quadratic_form",
-    "flat_form",
-)
+#: the public laws, by name (drives the parametrised tests)
+functions = ("tanh_law", "theorem_2_form", "restricted_form", "expectation_form")
 
 
 def _reals(**named: object) -> list[np.ndarray]:
@@ -86,6 +83,11 @@ def tanh_law(lam: object, a: object = 1.0, b0: object = 0.0) -> float | np.ndarr
     return finish(np.tanh(av * lm + bv))
 
 
+def tanh_law_dlam(lam: Any, a: Any = 1.0, b0: Any = 0.0) -> Any:
+    r"""The :math:`\lambda`-derivative of :func:`tanh_law`, :math:`a\,(1-\tanh^2(a\lambda+b_0))` (inputs unchecked)."""
+    return a * (1.0 - np.tanh(a * lam + b0) ** 2)
+
+
 def theorem_2_form(lam: object, a: object = 1.0, b: object = 1.0) -> float | np.ndarray:
     r"""Theorem 2's functional form :math:`T(\lambda)=\dfrac{1}{1+a\big(1+\tfrac12b^2\lambda^2\big)}` (eq. 6).
 
@@ -119,6 +121,12 @@ def theorem_2_form(lam: object, a: object = 1.0, b: object = 1.0) -> float | np.
     return finish(out)
 
 
+def theorem_2_form_dlam(lam: Any, a: Any = 1.0, b: Any = 1.0) -> Any:
+    r"""The :math:`\lambda`-derivative of :func:`theorem_2_form`, :math:`-T^2ab^2\lambda` (inputs unchecked)."""
+    t = 1.0 / (1.0 + a * (1.0 + 0.5 * (b * lam) ** 2))
+    return -(t**2) * a * b * b * lam
+
+
 def restricted_form(lam: object, a: object = 1.0, b: object = 1.0, k: int = 4) -> float | np.ndarray:
     r"""The restricted-choice form :math:`(1-\tfrac2k)\,T(\lambda)+\tfrac1k` (Corollary 2's average,
     docs/specification.md §7).
@@ -147,6 +155,12 @@ def restricted_form(lam: object, a: object = 1.0, b: object = 1.0, k: int = 4) -
     kk = check_integer("k", k, 2)
     t = np.asarray(theorem_2_form(lam, a, b))
     return finish((1.0 - 2.0 / kk) * t + 1.0 / kk)
+
+
+def restricted_form_dlam(lam: Any, a: Any = 1.0, b: Any = 1.0, k: int = 4) -> Any:
+    r"""The :math:`\lambda`-derivative of :func:`restricted_form`, :math:`-(1-2/k)T^2ab^2\lambda` (inputs unchecked)."""
+    t = 1.0 / (1.0 + a * (1.0 + 0.5 * (b * lam) ** 2))
+    return -(1.0 - 2.0 / k) * t**2 * a * b * b * lam
 
 
 def expectation_form(lam: object, p0: object = 0.5, c: object = 0.0) -> float | np.ndarray:
@@ -182,65 +196,35 @@ def expectation_form(lam: object, p0: object = 0.5, c: object = 0.0) -> float | 
     return finish(out)
 
 
-def linear_form(lam: object, c0: object = 0.0, c1: object = 1.0) -> float | np.ndarray:
-    r"""Linear comparison law :math:`f(\lambda)=c_0+c_1\lambda`.
-
-    The null model of :func:`~bounds.fitting.compare_alignment` (no saturation) and the first-order alternative of
-    :func:`~bounds.fitting.compare_helpfulness_near_zero` (a non-zero slope at :math:`\lambda=0`, which Theorem 2's
-    even form excludes).
-
-    Args:
-        lam: :math:`\lambda`, finite.
-        c0: intercept, finite.
-        c1: slope, finite.
-
-    Returns:
-        a float for scalar inputs, else the broadcast array.
-
-    Raises:
-        ValueError: NaN or infinite input, or shapes that do not broadcast.
-    """
-    lm, v0, v1 = _reals(lam=lam, c0=c0, c1=c1)
-    return finish(v0 + v1 * lm)
+def expectation_form_dlam(lam: Any, p0: Any = 0.5, c: Any = 0.0) -> Any:
+    r"""The :math:`\lambda`-derivative of :func:`expectation_form`, :math:`-2p_0c\lambda` (inputs unchecked)."""
+    return -2.0 * p0 * c * lam
 
 
-def quadratic_form(lam: object, c0: object = 0.0, c1: object = 0.0, c2: object = 1.0) -> float | np.ndarray:
-    r"""Quadratic comparison law :math:`f(\lambda)=c_0+c_1\lambda+c_2\lambda^2`.
-
-    Near :math:`\lambda=0` Theorem 2's form is :math:`T_0-\kappa\lambda^2` (docs/specification.md §6.1) and §12.2(c)'s
-    expectation is :math:`p_0-p_0c\lambda^2`: a parabola with :math:`c_1=0`. The linear term is kept free so that the
-    comparison with :func:`linear_form` tests the curvature and the fitted :math:`c_1` tests the symmetry.
-
-    Args:
-        lam: :math:`\lambda`, finite.
-        c0: value at 0, finite.
-        c1: slope at 0, finite.
-        c2: half the second derivative, finite.
-
-    Returns:
-        a float for scalar inputs, else the broadcast array.
-
-    Raises:
-        ValueError: NaN or infinite input, or shapes that do not broadcast.
-    """
-    lm, v0, v1, v2 = _reals(lam=lam, c0=c0, c1=c1, c2=c2)
-    with np.errstate(over="ignore"):
-        out = v0 + lm * (v1 + v2 * lm)
-    return finish(out)
+def _linear_dlam(x: Any, slope: Any = 1.0, intercept: Any = 0.0) -> Any:
+    return np.full_like(x, slope)
 
 
-def flat_form(lam: object, c0: object = 0.0) -> float | np.ndarray:
-    r"""Flat comparison law :math:`f(\lambda)=c_0` (no effect of steering), with the shape of ``lam``.
+def _parabolic_dlam(x: Any, a: Any = 0.0, b: Any = 0.0, c: Any = 0.0) -> Any:
+    return b + 2.0 * a * x
 
-    Args:
-        lam: :math:`\lambda`, finite (only its shape is used).
-        c0: the constant, finite.
 
-    Returns:
-        a float for scalar inputs, else an array of the broadcast shape.
+def _constant_dlam(x: Any, c: Any = 0.0) -> Any:
+    return np.zeros_like(x)
 
-    Raises:
-        ValueError: NaN or infinite input, or shapes that do not broadcast.
-    """
-    lm, v0 = _reals(lam=lam, c0=c0)
-    return finish(v0 + np.zeros_like(lm))
+
+#: the derivative of each model function, by ``module.name`` (lmfit's built-ins take ``x`` for ``lam``)
+_DERIVATIVES: dict[str, Callable[..., Any]] = {
+    f"{__name__}.tanh_law": tanh_law_dlam,
+    f"{__name__}.theorem_2_form": theorem_2_form_dlam,
+    f"{__name__}.restricted_form": restricted_form_dlam,
+    f"{__name__}.expectation_form": expectation_form_dlam,
+    "lmfit.lineshapes.linear": _linear_dlam,
+    "lmfit.lineshapes.parabolic": _parabolic_dlam,
+    "lmfit.models.constant": _constant_dlam,
+}
+
+
+def derivative_of(func: Callable[..., Any]) -> Callable[..., Any] | None:
+    """The :math:`\\lambda`-derivative of a law or lmfit lineshape (same signature), or ``None`` when unknown."""
+    return _DERIVATIVES.get(f"{getattr(func, '__module__', '')}.{getattr(func, '__name__', '')}")

@@ -1,14 +1,10 @@
 r"""From fitted parameters to the theory's quantities (docs/specification.md §4, §6.1), with first-order error
 propagation.
 
-Every helper takes each input either as a plain value (float or array), as a ``(value, stderr)`` pair, or as an
-:class:`lmfit.Parameter` (its ``value`` and ``stderr`` are used). It returns a plain value when no input carries an
-uncertainty, else a ``(value, stderr)`` pair, propagated to first order (delta method) with the inputs taken as
-independent; an input without a stderr counts as exact. These are exact reparametrisations, never rescalings: the
-authors' ``b/2.5`` in their plotted curves (docs/specification.md §13.3) is a plotting quirk, not theory, and is not
-applied here.
-
-Imports no lmfit.
+Each input is a plain value (float or array), a ``(value, stderr)`` pair or an :class:`lmfit.Parameter`. The result is
+a plain value when no input carries an uncertainty, else ``(value, stderr)`` propagated to first order with the inputs
+independent. Exact reparametrisations, never rescalings (no ``b/2.5``, docs/specification.md §13.3). Imports no
+lmfit.
 """
 
 from __future__ import annotations
@@ -87,11 +83,9 @@ def b0_from_B0(B0: object) -> Any:
 def alpha_delta_from_tanh(a: object) -> Any:
     r""":math:`\alpha\Delta=2a` from the slope :math:`a` of :math:`\tanh(a\lambda+b_0)`.
 
-    Theorem 1 (eq. 5) as reconstructed in docs/specification.md §4 has
-    :math:`\tanh(\alpha\Delta\lambda/2+\operatorname{artanh}B_0)` with :math:`\Delta` the **full** gap between aligned
-    and misaligned projections, so :math:`a=\alpha\Delta/2`. (If the published constant lacked the ½, the same fit would
-    read :math:`\alpha\Delta=a`; docs/specification.md §4 shows the ½ is necessary with the full-gap :math:`\Delta`.)
-    Stderr: :math:`2\,\mathrm{se}(a)`.
+    Theorem 1 (eq. 5, docs/specification.md §4) has :math:`\tanh(\alpha\Delta\lambda/2+\operatorname{artanh}B_0)`
+    with :math:`\Delta` the **full** gap, so :math:`a=\alpha\Delta/2` (the ½ is necessary with the full-gap
+    :math:`\Delta`, §4). Stderr: :math:`2\,\mathrm{se}(a)`.
 
     Args:
         a: fitted :math:`a\ge0` (value, ``(value, stderr)`` or Parameter).
@@ -139,13 +133,9 @@ def sigma_from_theorem_2(b: object, alpha: object, beta: object) -> Any:
 
     .. warning::
 
-        **β must be given, and chosen with care (docs/specification.md §6.1).** :math:`\beta=\min(Y^+,Y^-)` is the
-        minimum of two weighted means of half-normal-like variables: about 0.47 at :math:`k=4`, 0.54 at :math:`k=10` and
-        0.58 at :math:`k=50` for Gaussian noise and Dirichlet :math:`p`, **well below** the paper's
-        :math:`\sqrt{2/\pi}\approx0.8` (the mean of a single :math:`|\mathcal N(0,1)|`). Using 0.8 understates σ by
-        a factor of about 1.4–1.7. Report which β was used. The σ obtained is the **within-query** standard
-        deviation of each projection :math:`z_s` (pooled across queries the differences spread by
-        :math:`\sqrt2\sigma`), and a fit to a dataset average mixes queries' β and σ (docs/specification.md §13.3).
+        **β must be given, and chosen with care (docs/specification.md §6.1):** :math:`\beta=\min(Y^+,Y^-)` is about
+        0.47/0.54/0.58 at :math:`k=4/10/50`, well below the paper's 0.8, which understates σ by 1.4–1.7×. σ is the
+        **within-query** spread of each projection; a fit to a dataset average mixes queries' β and σ (§13.3).
 
     Stderr: :math:`\sigma\sqrt{(\mathrm{se}_b/b)^2+(\mathrm{se}_\alpha/\alpha)^2+(\mathrm{se}_\beta/\beta)^2}`
     (written with derivatives, so :math:`b=0` is fine).

@@ -26,11 +26,6 @@ from ._common import __all__ as _common_all
 
 __all__ = list(_common_all)
 for _name in ("_alignment", "_helpfulness", "_multitoken", "_preference", "_assumptions"):
-    try:
-        _mod = import_module(f"{__name__}.{_name}")
-    except ModuleNotFoundError as _exc:  # a family not yet written
-        if _exc.name != f"{__name__}.{_name}":
-            raise
-        continue
+    _mod = import_module(f"{__name__}.{_name}")
     globals().update({k: getattr(_mod, k) for k in _mod.__all__})
     __all__ += list(_mod.__all__)

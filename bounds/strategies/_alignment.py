@@ -13,70 +13,12 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..steered import behavior_expectation
-from ._common import MIN_LOG_WEIGHT, TYPICAL_LOW_LOG_WEIGHT, TYPICAL_MIN, log_weights, typical_draw
+from ..synthetic import BehaviorInstance
+from ._common import MIN_LOG_WEIGHT, TYPICAL_LOW_LOG_WEIGHT, TYPICAL_MIN, _normalise, log_weights, typical_draw, within
 
-__all__ = ["HardMarginInstance", "hard_margin_instances"]
+__all__ = ["hard_margin_instances"]
 
 _Z = st.floats(-50.0, 50.0, allow_nan=False, allow_infinity=False)
-
-
-@dataclass(frozen=True)
-class ScoredInstance:
-    """One query in the exact parametrisation of docs/specification.md §1: ``p``, ``z``, token scores, a margin and a
-    norm.
-
-    Attributes:
-        p: unsteered distribution over the answer tokens (strictly positive, sums to 1).
-        z: projections ``z_s`` of every token on the steering direction.
-        scores: the score ``B(s)`` of every token.
-        delta: a margin that holds for the statement's token classes (see the subclasses).
-        norm: ``‖δ‖ >= 0`` at which to evaluate.
-    """
-
-    p: np.ndarray
-    z: np.ndarray
-    scores: np.ndarray
-    delta: float
-    norm: float
-
-    @property
-    def P_plus(self) -> float:
-        return float(self.p[self.scores > 0].sum())
-
-    @property
-    def P_minus(self) -> float:
-        return float(self.p[self.scores < 0].sum())
-
-    @property
-    def B0(self) -> float:
-        """Unsteered behavior expectation ``Σ p_s B(s)`` (may round to ±1 in float64 for extreme masses)."""
-        return float(np.sum(self.p * self.scores))
-
-    def behavior(self, norm: float) -> float:
-        """Exact steered behavior expectation at ``‖δ‖ = |norm|``, towards ``A+`` (``norm < 0``: away from it)."""
-        z = self.z if norm >= 0 else -self.z
-        return float(behavior_expectation(self.p, z, abs(norm), self.scores))
-
-
-@dataclass(frozen=True)
-class HardMarginInstance(ScoredInstance):
-    """A query satisfying Assumption 2 with full-gap margin ``delta`` along the steering direction.
-
-    ``scores`` are ``+1`` for aligned tokens (``A+``) and ``-1`` for misaligned ones (``A-``), and
-    ``min_{A+} z - max_{A-} z >= delta`` (Assumption 2, eq. 8).
-    """
-
-    @property
-    def artanh_B0(self) -> float:
-        """``artanh B0 = ½ log(P+/P-)``, exact in log space even when ``B0`` rounds to ±1."""
-        lp = np.log(self.p)
-        pos, neg = lp[self.scores > 0], lp[self.scores < 0]
-        return 0.5 * (float(np.logaddexp.reduce(pos)) - float(np.logaddexp.reduce(neg)))
-
-    @property
-    def margin(self) -> float:
-        """The realised margin ``min_{A+} z - max_{A-} z`` (at least ``delta``)."""
-        return float(self.z[self.scores > 0].min() - self.z[self.scores < 0].max())
 
 
 #: the smallest positive margin drawn for a threshold statement (``positive=True``): below it the thresholds
@@ -86,9 +28,9 @@ MIN_POSITIVE_MARGIN = 1e-100
 
 def _margins(typical: bool, positive: bool = False) -> st.SearchStrategy[float]:
     """A margin ``Δ`` in ``[0, 20]`` (``[1e-100, 20]`` when ``positive``; ``[1e-3, 20]`` in the typical half)."""
-    if typical:
-        return st.floats(TYPICAL_MIN, 20.0)
-    return st.floats(MIN_POSITIVE_MARGIN if positive else 0.0, 20.0, allow_nan=False)
+    return within(
+        "delta", "alignment_lower", lo=TYPICAL_MIN if typical else MIN_POSITIVE_MARGIN if positive else 0.0, hi=20.0
+    )
 
 
 def _separated_above(
@@ -133,7 +75,7 @@ def hard_margin_instances(
     exact_margin: bool | None = None,
     positive_margin: bool = False,
     min_log_weight: float = MIN_LOG_WEIGHT,
-) -> HardMarginInstance:
+) -> BehaviorInstance:
     """Instances of Theorem 1's hypotheses, and nothing narrower.
 
     Each restriction and the hypothesis it encodes:
@@ -160,19 +102,18 @@ def hard_margin_instances(
     logw = draw(
         log_weights(n_plus + n_minus, max(TYPICAL_LOW_LOG_WEIGHT, min_log_weight) if typical else min_log_weight)
     )
-    w = np.exp(logw - logw.max())
-    p = w / w.sum()
+    p = _normalise(logw)
     z_minus = np.asarray(draw(st.lists(_Z, min_size=n_minus, max_size=n_minus)))
     z_plus, delta = _separated_above(draw, z_minus, n_plus, exact_margin, margins=_margins(typical, positive_margin))
     z = np.concatenate([z_plus, z_minus])
     scores = np.concatenate([np.ones(n_plus), -np.ones(n_minus)])
     norm = draw(_norm_range(typical, max_norm))
-    return HardMarginInstance(p=p, z=z, scores=scores, delta=delta, norm=norm)
+    return BehaviorInstance(p=p, z=z, scores=scores, delta=delta, norm=norm)
 
 
 def _norm_range(typical: bool, max_norm: float) -> st.SearchStrategy[float]:
     """``‖δ‖`` in ``[0, max_norm]`` (``[min(1e-3, max_norm), max_norm]`` in the typical half)."""
-    return st.floats(min(TYPICAL_MIN, max_norm) if typical else 0.0, max_norm, allow_nan=False)
+    return within("norm", lo=min(TYPICAL_MIN, max_norm) if typical else 0.0, hi=max_norm)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -180,7 +121,6 @@ def _norm_range(typical: bool, max_norm: float) -> st.SearchStrategy[float]:
 # ---------------------------------------------------------------------------------------------------------------
 __all__ += [  # appended by the Theorems 3-6 work package
     "GradedInstance",
-    "SoftMarginBoundInstance",
     "TrinaryInstance",
     "graded_instances",
     "soft_margin_bound_instances",
@@ -188,77 +128,17 @@ __all__ += [  # appended by the Theorems 3-6 work package
 ]
 
 
-def _logsumexp(x: np.ndarray) -> float:
-    return float(np.logaddexp.reduce(x)) if x.size else -np.inf
-
-
 def _norms(max_norm: float, typical: bool = False) -> st.SearchStrategy[float]:
     """``‖δ‖`` in ``[0, max_norm]``, with the small-norm regime (where the bounds bite) drawn often; at least
     ``min(1e-3, max_norm)`` in the typical half."""
     lo = min(TYPICAL_MIN, max_norm) if typical else 0.0
-    return st.one_of(st.floats(lo, max(lo, min(2.0, max_norm))), st.floats(lo, max_norm))
+    return st.one_of(within("norm", lo=lo, hi=max(lo, min(2.0, max_norm))), within("norm", lo=lo, hi=max_norm))
 
 
-@dataclass(frozen=True)
-class SoftMarginBoundInstance:
-    """A query satisfying Assumption 4 (eqs. 46-50) with binary scores.
-
-    Attributes:
-        p: unsteered distribution over the answer tokens (strictly positive, sums to 1).
-        z: projections of every token on the steering direction.
-        scores: ``+1`` aligned (``A+``), ``-1`` misaligned (``A-``).
-        delta: ``Δ >= 0``; the misclassified set ``M`` is *defined* from it (eq. 46).
-        delta_M: a real ``>= depth = max_M z - min_{A+} z`` (eq. 48; any real when ``M`` is empty).
-        rho: ``P(M) <= rho <= 1`` (eq. 47).
-        norm: ``‖δ‖ >= 0`` at which to evaluate.
-    """
-
-    p: np.ndarray
-    z: np.ndarray
-    scores: np.ndarray
-    delta: float
-    delta_M: float
-    rho: float
-    norm: float
-
-    @property
-    def misclassified(self) -> np.ndarray:
-        """Mask of ``M``: misaligned tokens ``s-`` with ``z_{s+} - z_{s-} < Δ`` for some aligned ``s+`` (eq. 46)."""
-        zp = self.z[self.scores > 0]
-        gap_too_small = (zp[:, None] - self.z[None, :] < self.delta).any(axis=0)
-        return (self.scores < 0) & gap_too_small
-
-    @property
-    def P_M(self) -> float:
-        return float(self.p[self.misclassified].sum())
-
-    @property
-    def depth(self) -> float:
-        """``max_M z - min_{A+} z`` (``-inf`` when ``M`` is empty)."""
-        m = self.misclassified
-        return float(self.z[m].max() - self.z[self.scores > 0].min()) if m.any() else -np.inf
-
-    @property
-    def P_plus(self) -> float:
-        return float(self.p[self.scores > 0].sum())
-
-    @property
-    def B0(self) -> float:
-        return float(np.sum(self.p * self.scores))
-
-    @property
-    def log_P_plus(self) -> float:
-        return _logsumexp(np.log(self.p[self.scores > 0]))
-
-    @property
-    def artanh_B0(self) -> float:
-        """``½ log(P+/P-)`` in log space (exact even when ``B0`` rounds to ±1)."""
-        return 0.5 * (self.log_P_plus - _logsumexp(np.log(self.p[self.scores < 0])))
-
-    def behavior(self, norm: float) -> float:
-        """Exact steered behavior expectation at ``‖δ‖ = norm`` towards ``A+`` (``norm < 0``: towards ``A-``)."""
-        z = self.z if norm >= 0 else -self.z
-        return float(behavior_expectation(self.p, z, abs(norm), self.scores))
+def _misclassified(z: np.ndarray, scores: np.ndarray, delta: float) -> np.ndarray:
+    """Mask of ``M``: misaligned tokens ``s-`` with ``z_{s+} - z_{s-} < Δ`` for some aligned ``s+`` (eq. 46)."""
+    gap_too_small = (z[scores > 0][:, None] - z[None, :] < delta).any(axis=0)
+    return (scores < 0) & gap_too_small
 
 
 @st.composite
@@ -269,7 +149,7 @@ def soft_margin_bound_instances(
     max_norm: float = 1e3,
     positive_delta_M: bool = False,
     min_log_weight: float = MIN_LOG_WEIGHT,
-) -> SoftMarginBoundInstance:
+) -> BehaviorInstance:
     """Instances of Theorem 3's hypotheses (Assumption 4, eqs. 46-50), and nothing narrower.
 
     Each restriction and the hypothesis it encodes:
@@ -281,8 +161,8 @@ def soft_margin_bound_instances(
       construction, in the arithmetic the checks use. Misaligned tokens are drawn either below ``min_{A+} z - Δ``
       (meant to be separated) or anywhere above it up to 30 beyond the aligned minimum (meant to be misclassified);
       which set a token lands in is decided by eq. (46) on the realised floats, not by that intent;
-    * ``rho`` anywhere in ``[P(M), 1]`` (eq. 47; ``P(M)`` summed as :attr:`SoftMarginBoundInstance.P_M` does; when that
-      float sum exceeds 1 by rounding, ``rho = 1`` undershoots it by at most an ulp);
+    * ``rho`` anywhere in ``[P(M), 1]`` (eq. 47; ``P(M)`` summed as :attr:`bounds.synthetic.BehaviorInstance.P_M`
+      does; when that float sum exceeds 1 by rounding, ``rho = 1`` undershoots it by at most an ulp);
     * ``delta_M = depth + slack`` with slack in ``[0, 10]`` (eq. 48: any real ``>= depth``; ``depth + slack >= depth``
       holds in float64 because rounding is monotone); any real in ``[-50, 50]`` when ``M`` is empty (eq. 48 vacuous);
       ``positive_delta_M=True`` draws ``delta_M > 0`` (the threshold form's domain ``Δ_M > 0``): ``depth + slack``
@@ -313,27 +193,28 @@ def soft_margin_bound_instances(
             z_minus.append(lo + draw(st.floats(0.0, delta + (2.0 if typical else 30.0))))
             if typical:  # a typical misclassified token is rarer than the others by a factor up to e^-10
                 logw[n_plus + j] -= draw(st.floats(0.0, 10.0))
-    w = np.exp(logw - logw.max())
-    p = w / w.sum()
+    p = _normalise(logw)
     z = np.concatenate([z_plus, np.asarray(z_minus)])
     scores = np.concatenate([np.ones(n_plus), -np.ones(n_minus)])
-    probe = SoftMarginBoundInstance(p=p, z=z, scores=scores, delta=delta, delta_M=0.0, rho=0.0, norm=0.0)
+    mis = _misclassified(z, scores, delta)
+    probe = BehaviorInstance(p=p, z=z, scores=scores, delta=delta, kind="soft", misclassified=mis)
     P_M, depth = probe.P_M, probe.depth
     room = max(0.0, 1.0 - P_M)
     rho = min(1.0, P_M + draw(st.floats(0.0, 1.0)) * (min(max(P_M, 1e-3), room) if typical else room))
     hi = 1.0 if typical else 10.0
     if positive_delta_M and not depth > 0:
-        delta_M = draw(st.floats(0.0, hi, exclude_min=True))
+        delta_M = draw(within("delta_M", "soft_margin_range", hi=hi))
     elif np.isfinite(depth):
         delta_M = depth + draw(st.floats(0.0, hi))
     else:
         delta_M = draw(st.floats(-1.0 if typical else -50.0, 1.0 if typical else 50.0))
-    norm = draw(st.floats(min(TYPICAL_MIN, max_norm), min(2.0, max_norm)) if typical else _norms(max_norm))
-    return SoftMarginBoundInstance(p=p, z=z, scores=scores, delta=delta, delta_M=float(delta_M), rho=rho, norm=norm)
+    norm = draw(within("norm", lo=min(TYPICAL_MIN, max_norm), hi=min(2.0, max_norm)) if typical else _norms(max_norm))
+    return BehaviorInstance(
+        p=p, z=z, scores=scores, delta=delta, kind="soft", rho=rho, delta_M=float(delta_M), misclassified=mis, norm=norm
+    )
 
 
-@dataclass(frozen=True)
-class TrinaryInstance(ScoredInstance):
+class TrinaryInstance(BehaviorInstance):
     """A query with scores in ``{-1, 0, +1}`` whose ``A+`` is separated from ``A- ∪ A0`` with margin ``delta``:
     ``min_{A+} z - max_{A- ∪ A0} z >= delta`` (Theorem 4's hypothesis)."""
 
@@ -369,8 +250,7 @@ def trinary_instances(
     n_other = draw(st.integers(1, max_other))
     other = np.asarray(draw(st.lists(st.sampled_from([-1.0, 0.0]), min_size=n_other, max_size=n_other)))
     logw = draw(log_weights(n_plus + n_other, TYPICAL_LOW_LOG_WEIGHT if typical else MIN_LOG_WEIGHT))
-    w = np.exp(logw - logw.max())
-    p = w / w.sum()
+    p = _normalise(logw)
     z_other = np.asarray(draw(st.lists(_Z, min_size=n_other, max_size=n_other)))
     z_plus, delta = _separated_above(draw, z_other, n_plus, margins=_margins(typical))
     z = np.concatenate([z_plus, z_other])
@@ -426,14 +306,13 @@ def graded_instances(draw: st.DrawFn, max_ge: int = 4, max_lt: int = 4, max_norm
     masses within ``e^-30`` of each other, ``delta`` and ``norm`` at least 1e-3; the others range over the whole domain.
     """
     typical = typical_draw(draw)
-    b = draw(st.floats(-0.99, 1.0) if typical else st.floats(-1.0, 1.0))
+    b = draw(within("b", lo=-0.99) if typical else within("b"))
     n_ge = draw(st.integers(1, max_ge))
     n_lt = draw(st.integers(1 if typical else 0, max_lt)) if b > -1.0 else 0
-    s_ge = draw(st.lists(st.floats(b, 1.0), min_size=n_ge, max_size=n_ge))
-    s_lt = draw(st.lists(st.floats(-1.0, b, exclude_max=True), min_size=n_lt, max_size=n_lt)) if n_lt else []
+    s_ge = draw(st.lists(within("scores", lo=b), min_size=n_ge, max_size=n_ge))
+    s_lt = draw(st.lists(within("scores", hi=b, exclude_max=True), min_size=n_lt, max_size=n_lt)) if n_lt else []
     logw = draw(log_weights(n_ge + n_lt, TYPICAL_LOW_LOG_WEIGHT if typical else MIN_LOG_WEIGHT))
-    w = np.exp(logw - logw.max())
-    p = w / w.sum()
+    p = _normalise(logw)
     if n_lt:
         z_lt = np.asarray(draw(st.lists(_Z, min_size=n_lt, max_size=n_lt)))
         z_ge, delta = _separated_above(draw, z_lt, n_ge, margins=_margins(typical))

@@ -5,10 +5,29 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-__all__ = ["log_weights", "probability_vectors", "split_masses", "typical_draw"]
+from ..domains import domain
+
+__all__ = ["log_weights", "probability_vectors", "split_masses", "typical_draw", "within"]
 
 #: smallest log-weight generated: probabilities down to about 1e-300 (the numeric functions' documented range)
 MIN_LOG_WEIGHT = -690.0
+
+
+def within(
+    name: str, call: str | None = None, *, lo: float = -np.inf, hi: float = np.inf, exclude_max: bool = False
+) -> st.SearchStrategy[float]:
+    """Floats of parameter ``name``'s documented domain (:func:`bounds.domains.domain`, in public function ``call``)
+    inside the window ``[lo, hi]`` a strategy draws from (the domain's open ends stay open)."""
+    dom = domain(name, call)
+    a, b = max(lo, dom.lo), min(hi, dom.hi)
+    return st.floats(
+        a,
+        b,
+        exclude_min=dom.lo_open and a == dom.lo,
+        exclude_max=exclude_max or (dom.hi_open and b == dom.hi),
+        allow_nan=False,
+        allow_infinity=False,
+    )
 
 
 def log_weights(n: int | st.SearchStrategy[int], low: float = MIN_LOG_WEIGHT) -> st.SearchStrategy[np.ndarray]:

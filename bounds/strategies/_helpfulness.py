@@ -5,7 +5,7 @@ Two kinds of instances:
 
 * **configurations** (:class:`NoisyQuery`, :class:`MultiStepQuery`) for the probability and expectation claims: a
   query's distribution, its correct answer, the top-:math:`k` set and a noise law :math:`D`; the claim is then
-  checked by Monte Carlo over the noise (:mod:`bounds.helpfulness`'s ``*_frequency`` / ``expected_helpfulness``);
+  checked by Monte Carlo over the noise (:mod:`bounds.simulate`'s ``*_frequency`` / ``expected_helpfulness``);
 * **realisations** (:class:`HelpfulnessRealisation`) for the per-realisation bounds (§12.2a, b): hypothesis chooses
   the projections ``z`` freely -- any ``z``, not only typical i.i.d. draws.
 """
@@ -22,6 +22,7 @@ from scipy.special import expit
 
 from .._montecarlo import noise_law
 from ..steered import helpfulness
+from ..synthetic import SyntheticQuery
 from ._common import (
     MIN_LOG_WEIGHT,
     TYPICAL_LOW_LOG_WEIGHT,
@@ -29,6 +30,7 @@ from ._common import (
     _normalise,
     log_weights,
     typical_draw,
+    within,
 )
 
 __all__ = [
@@ -77,53 +79,30 @@ def noise_laws(
     return st.one_of(*laws)
 
 
-@dataclass(frozen=True)
-class NoisyQuery:
-    """One query of Theorem 2's setting: noise on the top-``k`` tokens, the tail fixed.
+@dataclass(frozen=True, eq=False)
+class NoisyQuery(SyntheticQuery):
+    """A :class:`~bounds.synthetic.SyntheticQuery` (Assumption 3: noise on the top-``k`` tokens ``top``, the tail's
+    projections ``fixed_z`` fixed; ``shape`` one of :data:`SHAPES`) with the noise and steering of a Monte-Carlo check.
 
     Attributes:
-        p: unsteered distribution over ``V`` tokens; the ``k`` tokens of ``top`` are the ``k`` most probable.
-        answer: index of the correct answer ``a*`` (in ``top``).
-        top: boolean mask of ``T_k``.
-        fixed_z: projections of the tail tokens (unconstrained by Assumption 3; entries in ``T_k`` unused).
-        shape: the wrong-answer shape inside ``T_k`` (one of :data:`SHAPES`).
         law, law_params: the noise law ``D`` (:func:`bounds._montecarlo.noise_law`).
         sigma: standard deviation of each noised projection.
         alpha: Assumption 1's slope.
         lam: the grid of steering coefficients ``λ >= 0`` on which "the bound holds" is checked.
     """
 
-    p: np.ndarray
-    answer: int
-    top: np.ndarray
-    fixed_z: np.ndarray
-    shape: str
-    law: str
+    law: str = "normal"
     law_params: dict[str, float] = field(default_factory=dict)
     sigma: float = 1.0
     alpha: float = 1.0
     lam: np.ndarray = field(default_factory=lambda: np.zeros(1))
 
-    @property
-    def k(self) -> int:
-        return int(self.top.sum())
-
     def law_dist(self) -> Any:
         return noise_law(self.law, **self.law_params)
 
-    def step_dict(self) -> dict[str, Any]:
-        """The query's step as plain JSON-able lists (for pinning)."""
-        return {
-            "p": [float(x) for x in self.p],
-            "answer": int(self.answer),
-            "top": [bool(x) for x in self.top],
-            "fixed_z": [float(x) for x in self.fixed_z],
-            "shape": self.shape,
-        }
-
     def mc_dict(self, n_draws: int, seed: int) -> dict[str, Any]:
-        """A JSON-able Monte-Carlo configuration for :func:`bounds.helpfulness.theorem_2_mc_violation`."""
-        return self.step_dict() | {
+        """A JSON-able Monte-Carlo configuration for :func:`bounds.spec.helpfulness.theorem_2_mc_violation`."""
+        return self.to_dict() | {
             "law": self.law,
             "law_params": dict(self.law_params),
             "sigma": float(self.sigma),
@@ -148,7 +127,7 @@ class MultiStepQuery:
     def mc_dict(self, n_draws: int, seed: int) -> dict[str, Any]:
         s0 = self.steps[0]
         return {
-            "steps": [s.step_dict() for s in self.steps],
+            "steps": [s.to_dict() for s in self.steps],
             "law": s0.law,
             "law_params": dict(s0.law_params),
             "sigma": float(s0.sigma),
@@ -201,8 +180,8 @@ def _step(draw: st.DrawFn, k: int, max_tail: int, sigma: float) -> dict[str, Any
 @st.composite
 def _shared(draw: st.DrawFn, laws: st.SearchStrategy | None) -> dict[str, Any]:
     law, params = draw(laws if laws is not None else noise_laws())
-    sigma = draw(st.floats(0.1, 10.0))
-    alpha = draw(st.floats(0.1, 10.0))
+    sigma = draw(within("sigma", lo=0.1, hi=10.0))
+    alpha = draw(within("alpha", lo=0.1, hi=10.0))
     t_max = draw(st.floats(0.1, 20.0))  # largest α σ λ of the grid
     lam = np.linspace(0.0, t_max, 17) / (alpha * sigma)
     return {"law": law, "law_params": params, "sigma": sigma, "alpha": alpha, "lam": lam}
@@ -377,4 +356,6 @@ def all_noised_queries(
     p = _normalise(logw)
     law, params = draw(laws if laws is not None else noise_laws(symmetric=True, finite_fourth_moment=True))
     t = draw(st.floats(max(0.01, max_t / 2) if typical else 0.01, max_t))
-    return AllNoisedQuery(p=p, answer=answer, law=law, law_params=params, sigma=draw(st.floats(0.1, 10.0)), t=t)
+    return AllNoisedQuery(
+        p=p, answer=answer, law=law, law_params=params, sigma=draw(within("sigma", lo=0.1, hi=10.0)), t=t
+    )

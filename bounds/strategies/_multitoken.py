@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from ..multitoken import ResponseTree
 from ._alignment import _margins, _separated_above
-from ._common import MIN_LOG_WEIGHT, TYPICAL_LOW_LOG_WEIGHT, log_weights, typical_draw
+from ._common import MIN_LOG_WEIGHT, TYPICAL_LOW_LOG_WEIGHT, _normalise, log_weights, typical_draw
 
 __all__ = ["ResponseTreeInstance", "response_tree_instances"]
 
@@ -58,8 +58,7 @@ def _step(
     n_al = draw(st.integers(1, max_aligned))
     n_mis = draw(st.integers(1, max_misaligned))
     logw = draw(log_weights(n_al + n_mis, max(TYPICAL_LOW_LOG_WEIGHT, low) if typical else low))
-    w = np.exp(logw - logw.max())
-    p = w / w.sum()
+    p = _normalise(logw)
     z_mis = np.asarray(draw(st.lists(_Z, min_size=n_mis, max_size=n_mis)))
     # the tree's one margin at this step; float64 rounding of the gap is handled by tree.min_margin() below
     z_al, _ = _separated_above(draw, z_mis, n_al, delta=delta)

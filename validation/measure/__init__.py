@@ -23,7 +23,7 @@ reason for its threshold) and the evidence.
 
 from __future__ import annotations
 
-from ._common import AcrossQueries, Verdict, across_queries, jsonable
+from ._common import AcrossQueries, Verdict, across_queries
 from .assumption1 import QUANTITIES, Assumption1Result, LinearityFit, SideFit, assumption_1, detect_linear_range
 from .assumption2 import Assumption2Result, assumption_2, projections
 from .assumption3 import Assumption3Result, anderson_darling_normal, assumption_3, helmert_contrasts, sigma_within
@@ -73,7 +73,6 @@ __all__ = [
     "detect_linear_range",
     "helmert_contrasts",
     "helpfulness_curves",
-    "jsonable",
     "p0_interval",
     "projections",
     "sigma_within",

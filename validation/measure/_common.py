@@ -16,14 +16,13 @@ Conventions used by every measurement:
 from __future__ import annotations
 
 import dataclasses
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from bounds._check import as_real
+from bounds._io import jsonable
 
 __all__ = [
     "AcrossQueries",
@@ -32,7 +31,6 @@ __all__ = [
     "check_level",
     "check_matrix",
     "check_unit_interval",
-    "jsonable",
 ]
 
 
@@ -61,31 +59,6 @@ class Verdict:
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary (see the module docstring)."""
         return jsonable(dataclasses.asdict(self))
-
-
-def jsonable(obj: Any) -> Any:
-    """Convert ``obj`` to JSON-safe Python objects: arrays to lists, numpy scalars to Python, non-finite to ``None``.
-
-    Dataclasses with a ``to_dict`` method are converted through it; other dataclasses field by field.
-    """
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        if hasattr(obj, "to_dict"):
-            return obj.to_dict()
-        return {f.name: jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, Mapping):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, np.ndarray):
-        return [jsonable(v) for v in obj.tolist()]
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        v = float(obj)
-        return v if math.isfinite(v) else None
-    return obj
 
 
 def check_matrix(

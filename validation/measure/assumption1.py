@@ -33,6 +33,12 @@ Three quantities can be supplied, each labelled in the result (docs/specificatio
    dependent); the mean over queries comes with its SE and t interval. The regression SE of the mean-curve slope is
    reported too (``alpha_curve_se``).
 
+**Why not** :func:`bounds.definitions.assumption_1`. That is the statement's predicate on one exact curve (slope
+:math:`\sum|\lambda_i|n_i/\sum\lambda_i^2`, the largest linear prefix, an absolute tolerance for :math:`\lambda=0`).
+Here the curves are noisy per-query measurements of a real model, so the slope is weighted (step 2), the range grows
+from 0 on each sign (step 4) and :math:`\alpha` comes with its uncertainty (step 5). One rule for both would change
+the numbers either reports (slopes, ranges, verdicts), so both are kept.
+
 **Why 10 % by default.** Theorem 1 uses :math:`\|\delta\|` only through :math:`\Delta\|\delta\|/2`; replacing
 :math:`\|\delta\|` by :math:`\alpha|\lambda|` with a relative error :math:`\tau` moves the bound's argument by the
 same fraction, i.e. it acts like a :math:`\tau` error on :math:`\alpha\Delta`. 10 % is below the spread of the
@@ -65,8 +71,9 @@ from typing import Any
 import numpy as np
 
 from bounds._check import as_real, check_integer
+from bounds._io import jsonable
 
-from ._common import AcrossQueries, Verdict, across_queries, check_level, check_matrix, jsonable
+from ._common import AcrossQueries, Verdict, across_queries, check_level, check_matrix
 
 __all__ = ["QUANTITIES", "Assumption1Result", "LinearityFit", "SideFit", "assumption_1", "detect_linear_range"]
 

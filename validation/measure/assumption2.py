@@ -46,8 +46,9 @@ from typing import Any
 import numpy as np
 
 from bounds._check import as_real
+from bounds._io import jsonable
 
-from ._common import AcrossQueries, Verdict, across_queries, check_level, check_unit_interval, jsonable
+from ._common import AcrossQueries, Verdict, across_queries, check_level, check_unit_interval
 
 __all__ = ["Assumption2Result", "assumption_2", "projections"]
 

@@ -60,8 +60,9 @@ from typing import Any
 import numpy as np
 
 from bounds._check import as_real, check_integer
+from bounds._io import jsonable
 
-from ._common import AcrossQueries, Verdict, across_queries, check_level, check_matrix, check_unit_interval, jsonable
+from ._common import AcrossQueries, Verdict, across_queries, check_level, check_matrix, check_unit_interval
 
 __all__ = ["Assumption3Result", "anderson_darling_normal", "assumption_3", "helmert_contrasts", "sigma_within"]
 

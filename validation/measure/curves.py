@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 
 from bounds._check import as_real, check_integer
+from bounds._io import jsonable
 
-from ._common import AcrossQueries, across_queries, check_level, check_matrix, check_unit_interval, jsonable
+from ._common import AcrossQueries, across_queries, check_level, check_matrix, check_unit_interval
 
 __all__ = [
     "BehaviorCurve",

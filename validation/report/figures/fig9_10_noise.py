@@ -1,42 +1,32 @@
-"""Figs. 9–10 of the paper: the logit noise of Assumption 3 — its distribution and its spread against ‖δ‖.
-
-Drawn from ``report.json`` of ``steering-bounds check`` (``assumptions.assumption_3``, measured on MMLU queries):
-
-* Fig. 9 — histogram of the projections' contrasts :math:`(z_b-z_{a^*})/\\sigma` pooled over queries (``differences``:
-  the top-k tokens :math:`b` of each query against its correct answer :math:`a^*`, at the smallest positive λ), with
-  two normal densities: :math:`N(0,2)`, what i.i.d. :math:`N(\\mu,\\sigma^2)` projections predict (a difference of two
-  of them), and the normal with the sample's own mean and SD;
-* Fig. 10 — the within-query SD of the top-k logit changes :math:`\\langle u_b,\\delta\\rangle` against the measured
-  :math:`\\|\\delta\\|` (``spread_by_lambda``), one point per λ ≠ 0 with ±1 SE bars, and the line
-  :math:`\\sigma\\|\\delta\\|` that a fixed noise scale σ predicts.
-
-Run ``python paper_figures/fig9_10_noise.py --report report.json --out DIR``; it writes ``fig9_10_noise.png``.
-"""
+"""Figs. 9–10 of the paper: Assumption 3's logit noise. The pooled contrasts (z_b − z_a*)/σ of the MMLU queries'
+top-k tokens with N(0, 2) (what i.i.d. projections predict) and the sample's own normal; the within-query SD of the
+top-k logit changes against ‖δ‖ (``spread_by_lambda``, ``curves.mmlu_delta_norm_post``) with the line σ‖δ‖."""
 
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-if __package__ in (None, ""):  # run as a script: make the repository root importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bounds import _plot
 
-from paper_figures import _common
-from paper_figures import _report_data as rd
+from ..schema import CheckReport
+from . import _common as rd
 
 FILENAME = "fig9_10_noise.png"
 
 
-def standardized_differences(report: Mapping[str, Any]) -> tuple[np.ndarray, float] | None:
+def _sigma(report: CheckReport) -> float | None:
+    p = report.parameters.get("sigma")
+    return None if p is None else rd.num(p.estimate)
+
+
+def standardized_differences(report: CheckReport) -> tuple[np.ndarray, float] | None:
     """The pooled :math:`(z_b-z_{a^*})/\\sigma` (finite values) and σ, or ``None`` when absent or σ ≤ 0."""
-    a3 = rd.get(report, "assumptions", "assumption_3")
-    sigma = rd.num(rd.get(a3, "sigma"))
-    rows = rd.get(a3, "differences")
+    sigma = _sigma(report)
+    rows = rd.get(report.assumptions, "assumption_3", "differences")
     if sigma is None or sigma <= 0 or not isinstance(rows, list):
         return None
     flat = [v for row in rows if isinstance(row, list) for v in row]
@@ -51,8 +41,8 @@ def _normal(x: np.ndarray, mean: float, sd: float) -> np.ndarray:
     return np.exp(-0.5 * ((x - mean) / sd) ** 2) / (sd * math.sqrt(2.0 * math.pi))
 
 
-def _histogram(ax: Any, report: Mapping[str, Any], d: np.ndarray, sigma: float) -> list[str]:
-    a3 = rd.get(report, "assumptions", "assumption_3")
+def _histogram(ax: Any, report: CheckReport, d: np.ndarray, sigma: float) -> list[str]:
+    a3 = report.assumptions["assumption_3"]
     n_q = rd.get(a3, "details", "n_queries")
     k = rd.get(a3, "k")
     lref = rd.num(rd.get(a3, "lambda_ref"))
@@ -87,12 +77,13 @@ def _histogram(ax: Any, report: Mapping[str, Any], d: np.ndarray, sigma: float) 
     return out
 
 
-def _spread(ax: Any, report: Mapping[str, Any], sbl: Mapping[str, Any]) -> list[str] | None:
-    lam = rd.floats(sbl.get("lam"))
-    if lam is None:
+def _spread(ax: Any, report: CheckReport, sbl: Mapping[str, Any]) -> list[str] | None:
+    lam = rd.floats(report.lam)
+    norm = report.curves.get("mmlu_delta_norm_post")
+    if lam is None or norm is None:
         return None
     G = lam.size
-    x, xse = rd.floats(rd.get(sbl, "delta_norm", "mean"), G), rd.floats(rd.get(sbl, "delta_norm", "se"), G)
+    x, xse = rd.floats(norm.mean, G), rd.floats(norm.se, G)
     y, yse = rd.floats(rd.get(sbl, "logit_change_sd", "mean"), G), rd.floats(rd.get(sbl, "logit_change_sd", "se"), G)
     pred = rd.floats(sbl.get("sigma_times_norm"), G)
     if x is None or y is None or not np.isfinite(x + y).any():
@@ -106,7 +97,7 @@ def _spread(ax: Any, report: Mapping[str, Any], sbl: Mapping[str, Any]) -> list[
                         yerr=None if yse is None else yse[mask], fmt=marker, color=color, markersize=5, capsize=3,
                         label=f"measured SD, {label}")  # fmt: skip
     out = []
-    sigma = rd.num(rd.get(report, "assumptions", "assumption_3", "sigma"))
+    sigma = _sigma(report)
     if pred is not None and np.isfinite(pred).any():
         order = np.argsort(x)
         ok = np.isfinite(x[order]) & np.isfinite(pred[order])
@@ -120,7 +111,7 @@ def _spread(ax: Any, report: Mapping[str, Any], sbl: Mapping[str, Any]) -> list[
             )
     else:
         out.append("No sigma_times_norm in the report: the line σ‖δ‖ is not drawn.")
-    n = rd.get(sbl, "delta_norm", "n")
+    n = norm.n
     ax.set_xlabel("‖δ‖ on MMLU prompts [hidden-state units]")
     ax.set_ylabel("SD of top-k logit changes [logits]")
     ax.set_title("Fig. 10: spread of the logit changes vs ‖δ‖", fontsize=10)
@@ -133,23 +124,22 @@ def _spread(ax: Any, report: Mapping[str, Any], sbl: Mapping[str, Any]) -> list[
     return out
 
 
-def make_figure(report: Mapping[str, Any]) -> Any:
-    """Figs. 9–10 from ``report`` (a check-report dict): the figure with its caption.
+def make_figure(report: CheckReport) -> Any:
+    """Figs. 9–10 from ``report``: the figure with its caption.
 
     Raises:
         NothingToDraw: neither ``assumption_3.differences`` (with σ > 0) nor ``assumption_3.spread_by_lambda``.
     """
     diff = standardized_differences(report)
-    sbl = rd.get(report, "assumptions", "assumption_3", "spread_by_lambda")
-    has_spread = isinstance(sbl, Mapping) and rd.floats(sbl.get("lam")) is not None
+    sbl = rd.get(report.assumptions, "assumption_3", "spread_by_lambda")
+    has_spread = isinstance(sbl, Mapping) and bool(report.lam)
     if diff is None and not has_spread:
         raise rd.NothingToDraw(
             "the report has neither assumptions.assumption_3.differences (with sigma > 0) nor "
             "assumptions.assumption_3.spread_by_lambda"
         )
     n_panels = int(diff is not None) + int(has_spread)
-    fig, axes = _common.new_figure(7.0, 1.8 + 3.9 * n_panels, nrows=n_panels)
-    axes = [axes] if n_panels == 1 else list(axes[:, 0])
+    fig, axes = rd.panels_figure(1.8 + 3.9 * n_panels, n_panels)
     drawn: list[str] = []
     i = 0
     if diff is not None:
@@ -172,22 +162,10 @@ def make_figure(report: Mapping[str, Any]) -> Any:
             axes[i].set_ylim(bottom=0.0)
     else:
         drawn.append("Fig. 10 skipped: no assumption_3.spread_by_lambda in the report.")
-    model = rd.get(report, "model", "name") or "?"
-    fig.suptitle(f"Figs. 9–10: logit noise (Assumption 3) — {model}", fontsize=11)
+    fig.suptitle(f"Figs. 9–10: logit noise (Assumption 3) — {rd.model_name(report)}", fontsize=11)
     text = rd.caption(report, "Figs. 9–10: the logit noise of Assumption 3.", ("mmlu",), drawn)
-    rd.add_caption(fig, text)
+    _plot.add_caption(fig, text)
     return fig
 
 
-def render(report: dict, out_dir: str | Path) -> list[Path]:
-    """Write ``fig9_10_noise.png`` in ``out_dir``; ``[]`` with a warning when Assumption 3's data is missing."""
-    return rd.render_one(make_figure, report, out_dir, FILENAME)
-
-
-def main(argv: list[str] | None = None) -> list[Path]:
-    """``--report PATH --out DIR``: render Figs. 9–10 from a check report; prints the written paths."""
-    return rd.main_for(__doc__, render, argv)
-
-
-if __name__ == "__main__":
-    main()
+render = rd.renderer(make_figure, FILENAME)

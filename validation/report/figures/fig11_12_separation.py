@@ -1,43 +1,20 @@
-"""Figs. 11–12 of the paper: separation of the aligned and misaligned answer tokens along δ̂ against λ (Assumption 2).
-
-Drawn from ``report.json`` of ``steering-bounds check`` (``assumptions.assumption_2``, behavior prompts), with the
-projections :math:`z_s=\\langle u_s,\\hat\\delta\\rangle` of the answer-token unembeddings on the unit change
-:math:`\\hat\\delta=\\delta/\\|\\delta\\|` (undefined at λ = 0, left out):
-
-* Fig. 11 — the query-mean of the mean projection of the aligned set :math:`A^+` and of the misaligned set
-  :math:`A^-` at every λ, and for λ > 0 (where :math:`A^+` is the set steered towards) the query-mean of
-  :math:`\\min_{A^+}z` and :math:`\\max_{A^-}z`, the two extremes whose difference is the hard margin;
-* Fig. 12 — the hard margin :math:`\\Delta=\\min_T z-\\max_F z` (:math:`T` the set steered towards: :math:`A^+` for
-  λ > 0, :math:`A^-` for λ < 0) as query mean ±1 SE and minimum over queries, the authors' mean gap
-  :math:`\\operatorname{mean}_T z-\\operatorname{mean}_F z` (±1 SE), the zero line and the Δ the bounds use;
-  below, the fraction of queries with Δ > 0 and the fraction whose mean gap is positive while Δ ≤ 0.
-
-Run ``python paper_figures/fig11_12_separation.py --report report.json --out DIR``; it writes
-``fig11_12_separation.png``.
-"""
+"""Figs. 11–12 of the paper: the projections z = ⟨u_s, δ̂⟩ of the aligned and misaligned answer tokens (Assumption 2,
+λ ≠ 0), the hard margin Δ = min_T z − max_F z against the authors' mean gap, and the fraction of queries separated."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-if __package__ in (None, ""):  # run as a script: make the repository root importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bounds import _plot
 
-from paper_figures import _common
-from paper_figures import _report_data as rd
+from ..schema import CheckReport
+from . import _common as rd
 
 FILENAME = "fig11_12_separation.png"
 Z_UNIT = "z = ⟨u_s, δ̂⟩ [logits per unit ‖δ‖]"
-
-
-def _a2(report: Mapping[str, Any]) -> Mapping[str, Any]:
-    a2 = rd.get(report, "assumptions", "assumption_2")
-    return a2 if isinstance(a2, Mapping) else {}
 
 
 def _full(a2: Mapping[str, Any], key: str, lam: np.ndarray) -> np.ndarray | None:
@@ -88,7 +65,7 @@ def _projections(ax: Any, a2: Mapping[str, Any], lam: np.ndarray) -> list[str] |
     return out
 
 
-def _margins(ax: Any, report: Mapping[str, Any], a2: Mapping[str, Any], lam: np.ndarray) -> list[str] | None:
+def _margins(ax: Any, report: CheckReport, a2: Mapping[str, Any], lam: np.ndarray) -> list[str] | None:
     margin, mmin, gap = _full(a2, "margin_mean", lam), _full(a2, "margin_min", lam), _full(a2, "mean_gap_mean", lam)
     if margin is None and mmin is None and gap is None:
         return None
@@ -107,11 +84,11 @@ def _margins(ax: Any, report: Mapping[str, Any], a2: Mapping[str, Any], lam: np.
         rd.errorbar(ax, lam, gap, _details(a2, ("mean_gap_summary", "se"), lam), color="C2",
                     label="authors' mean gap: mean ±1 SE")  # fmt: skip
     ax.axhline(0.0, color="k", linewidth=0.8)
-    delta = a2.get("Delta") if isinstance(a2.get("Delta"), Mapping) else rd.get(report, "parameters", "Delta")
-    d = rd.num(rd.get(delta, "estimate"))
+    delta = report.parameters.get("Delta")
+    d = None if delta is None else rd.num(delta.estimate)
     if d is not None:
         ax.axhline(d, color="0.35", linestyle="--", linewidth=1.1,
-                   label=f"Δ of the bounds = {rd.pm(d, delta.get('se'))}")  # fmt: skip
+                   label=f"Δ of the bounds = {rd.pm(d, delta.se)}")  # fmt: skip
     ax.set_ylabel(f"margin along δ̂ [{Z_UNIT.split('[')[1]}")
     ax.set_title("Fig. 12: hard margin and mean gap (T: set steered towards)", fontsize=10)
     if margin is not None and gap is not None:
@@ -126,8 +103,6 @@ def _margins(ax: Any, report: Mapping[str, Any], a2: Mapping[str, Any], lam: np.
 
 def _fractions(ax: Any, a2: Mapping[str, Any], lam: np.ndarray) -> list[str] | None:
     frac = _full(a2, "fraction_positive_margin", lam)
-    if frac is None:
-        frac = _details(a2, ("fraction_positive_margin",), lam)
     only = _details(a2, ("fraction_mean_gap_only",), lam)
     if frac is None and only is None:
         return None
@@ -141,19 +116,19 @@ def _fractions(ax: Any, a2: Mapping[str, Any], lam: np.ndarray) -> list[str] | N
     return []
 
 
-def make_figure(report: Mapping[str, Any]) -> Any:
-    """Figs. 11–12 from ``report`` (a check-report dict): the figure with its caption.
+def make_figure(report: CheckReport) -> Any:
+    """Figs. 11–12 from ``report``: the figure with its caption.
 
     Raises:
         NothingToDraw: no λ grid, or no projections, margins or fractions in ``assumptions.assumption_2``.
     """
     lam = rd.require_grid(report)
-    a2 = _a2(report)
+    a2 = report.assumptions.get("assumption_2") or {}
     has = {
         "projections": any(_full(a2, k, lam) is not None for k in ("z_aligned_mean", "z_misaligned_mean")),
         "margins": any(_full(a2, k, lam) is not None for k in ("margin_mean", "margin_min", "mean_gap_mean")),
         "fractions": _full(a2, "fraction_positive_margin", lam) is not None
-        or any(_details(a2, (k,), lam) is not None for k in ("fraction_positive_margin", "fraction_mean_gap_only")),
+        or _details(a2, ("fraction_mean_gap_only",), lam) is not None,
     }
     drawers = (
         ("projections", "Fig. 11 (projections)", lambda ax: _projections(ax, a2, lam), 3.8, 0.5),
@@ -164,8 +139,7 @@ def make_figure(report: Mapping[str, Any]) -> Any:
     if not panels:
         raise rd.NothingToDraw("the report has no assumptions.assumption_2 projections, margins or fractions")
     heights = [p[3] for p in panels]
-    fig, axes = _common.new_figure(7.0, 2.0 + sum(heights) + 0.9 * len(panels), nrows=len(panels))
-    axes = [axes] if len(panels) == 1 else list(axes[:, 0])
+    fig, axes = rd.panels_figure(2.0 + sum(heights) + 0.9 * len(panels), len(panels))
     axes[0].get_subplotspec().get_gridspec().set_height_ratios(heights)
     drawn: list[str] = []
     for ax, (_, _, draw, _, room) in zip(axes, panels, strict=True):
@@ -185,23 +159,12 @@ def make_figure(report: Mapping[str, Any]) -> Any:
     if isinstance(verdict, str):
         drawn.append(f"Assumption 2 evidence: {verdict}.")
     axes[-1].set_xlabel(rd.lam_label(report))
-    model = rd.get(report, "model", "name") or "?"
-    behavior = rd.get(report, "behavior", "name")
-    fig.suptitle(f"Figs. 11–12: separation along δ̂ — {model}" + (f", '{behavior}'" if behavior else ""), fontsize=11)
+    behavior = report.behavior.get("name")
+    title = f"Figs. 11–12: separation along δ̂ — {rd.model_name(report)}" + (f", '{behavior}'" if behavior else "")
+    fig.suptitle(title, fontsize=11)
     text = rd.caption(report, "Figs. 11–12: separation of the answer tokens along δ̂.", ("behavior_prompts",), drawn)
-    rd.add_caption(fig, text)
+    _plot.add_caption(fig, text)
     return fig
 
 
-def render(report: dict, out_dir: str | Path) -> list[Path]:
-    """Write ``fig11_12_separation.png`` in ``out_dir``; ``[]`` with a warning when Assumption 2's data is missing."""
-    return rd.render_one(make_figure, report, out_dir, FILENAME)
-
-
-def main(argv: list[str] | None = None) -> list[Path]:
-    """``--report PATH --out DIR``: render Figs. 11–12 from a check report; prints the written paths."""
-    return rd.main_for(__doc__, render, argv)
-
-
-if __name__ == "__main__":
-    main()
+render = rd.renderer(make_figure, FILENAME)

@@ -1,34 +1,17 @@
-"""Figs. 6–8 of the paper: the norm of the representation change δ against λ (Assumption 1, ‖δ‖ = α|λ|).
-
-Drawn from ``report.json`` of ``steering-bounds check``, three panels sharing the λ axis, each with ±1 SE bars
-across prompts:
-
-* Fig. 6 — ‖δ‖ of the final hidden state after the final norm (what the unembedding multiplies; behavior prompts,
-  and MMLU prompts when measured) with the line α|λ| of Assumption 1 (``assumptions.assumption_1.alpha``, the α the
-  bounds use) and the detected linear range shaded;
-* Fig. 7 — the change of the pre-norm residual stream (last block's output);
-* Fig. 8 — ‖Uδ‖, the norm of the logit change.
-
-For Figs. 7–8 the lines are the one-sided slopes :math:`\\alpha_\\pm` fitted by the check
-(``assumption_1.details.quantities.<q>.sides``), drawn over each side of the grid, with each side's linear range
-(query-mean norm within 10 % of the line through the origin) shaded. Run
-``python paper_figures/fig6_8_delta_norm.py --report report.json --out DIR``; it writes ``fig6_8_delta_norm.png``.
-"""
+"""Figs. 6–8 of the paper: ‖δ‖ after the final norm with Assumption 1's α|λ| (``parameters.alpha``) and its linear
+range, the pre-norm residual change and ‖Uδ‖ with their one-sided slopes α± (``assumption_1.details``), vs λ."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-if __package__ in (None, ""):  # run as a script: make the repository root importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bounds import _plot
 
-from paper_figures import _common
-from paper_figures import _report_data as rd
+from ..schema import CheckReport
+from . import _common as rd
 
 FILENAME = "fig6_8_delta_norm.png"
 # (panel title, curves (key, color, default legend), details quantity, y label)
@@ -54,12 +37,12 @@ PANELS = (
 )
 
 
-def _side(report: Mapping[str, Any], quantity: str, side: str) -> Mapping[str, Any] | None:
-    s = rd.get(report, "assumptions", "assumption_1", "details", "quantities", quantity, "sides", side)
+def _side(report: CheckReport, quantity: str, side: str) -> Mapping[str, Any] | None:
+    s = rd.get(report.assumptions, "assumption_1", "details", "quantities", quantity, "sides", side)
     return s if isinstance(s, Mapping) and s.get("available", True) else None
 
 
-def _side_lines(ax: Any, report: Mapping[str, Any], lam: np.ndarray, quantity: str, color: str) -> list[str]:
+def _side_lines(ax: Any, report: CheckReport, lam: np.ndarray, quantity: str, color: str) -> list[str]:
     """Draw α₊λ (λ ≥ 0) and α₋|λ| (λ ≤ 0) with their linear ranges; return caption sentences."""
     out = []
     for side, sign, sub, style in (("positive", 1.0, "₊", "--"), ("negative", -1.0, "₋", "-.")):
@@ -88,24 +71,22 @@ def _side_lines(ax: Any, report: Mapping[str, Any], lam: np.ndarray, quantity: s
     return out
 
 
-def _global_alpha(ax: Any, report: Mapping[str, Any], lam: np.ndarray, color: str) -> list[str]:
+def _global_alpha(ax: Any, report: CheckReport, lam: np.ndarray, color: str) -> list[str]:
     """Draw Assumption 1's α|λ| and its linear range (``assumption_1.linear_range``); return caption sentences."""
-    a1 = rd.get(report, "assumptions", "assumption_1")
-    alpha = rd.get(a1, "alpha")
-    if rd.num(rd.get(alpha, "estimate")) is None:
-        alpha = rd.get(report, "parameters", "alpha")
-    est = rd.num(rd.get(alpha, "estimate"))
+    a1 = report.assumptions.get("assumption_1")
+    alpha = report.parameters.get("alpha")
+    est = None if alpha is None else rd.num(alpha.estimate)
     out = []
     if est is None:
-        out.append("Fig. 6: no α in the report (assumption_1.alpha, parameters.alpha): α|λ| not drawn.")
+        out.append("Fig. 6: no α in the report (parameters.alpha): α|λ| not drawn.")
     else:
         xs = np.linspace(lam.min(), lam.max(), 401)
-        side = rd.get(alpha, "side")
+        side = alpha.side
         ax.plot(xs, est * np.abs(xs), "--", color="k", linewidth=1.2,
-                label=f"α|λ|, α = {rd.pm(est, alpha.get('se'))}" + (f" ({side} fit)" if side else ""))  # fmt: skip
-        lo, hi = rd.num(rd.get(alpha, "ci_low")), rd.num(rd.get(alpha, "ci_high"))
+                label=f"α|λ|, α = {rd.pm(est, alpha.se)}" + (f" ({side} fit)" if side else ""))  # fmt: skip
+        lo, hi = rd.num(alpha.ci_low), rd.num(alpha.ci_high)
         ci = f", 95 % interval [{lo:.3g}, {hi:.3g}]" if lo is not None and hi is not None else ""
-        out.append(f"Fig. 6: α = {rd.pm(est, alpha.get('se'))}{ci} ({side or '?'} fit; the α the bounds use).")
+        out.append(f"Fig. 6: α = {rd.pm(est, alpha.se)}{ci} ({side or '?'} fit; the α the bounds use).")
     lr = rd.floats(rd.get(a1, "linear_range"), 2)
     if lr is not None and np.all(np.isfinite(lr)) and lr[1] > lr[0]:
         ax.axvspan(lr[0], lr[1], color=color, alpha=0.10, label=f"linear range [{lr[0]:.3g}, {lr[1]:.3g}]")
@@ -116,8 +97,8 @@ def _global_alpha(ax: Any, report: Mapping[str, Any], lam: np.ndarray, color: st
     return out
 
 
-def make_figure(report: Mapping[str, Any]) -> Any:
-    """Figs. 6–8 from ``report`` (a check-report dict): the figure with its caption.
+def make_figure(report: CheckReport) -> Any:
+    """Figs. 6–8 from ``report``: the figure with its caption.
 
     Raises:
         NothingToDraw: no λ grid, or none of the curves ``delta_norm_post``, ``mmlu_delta_norm_post``,
@@ -134,8 +115,7 @@ def make_figure(report: Mapping[str, Any]) -> Any:
             drawn.append(f"{title.split(':')[0]} skipped: no curves.{' / curves.'.join(k for k, *_ in keys)}.")
     if not panels:
         raise rd.NothingToDraw("the report has none of the ‖δ‖ curves (delta_norm_post, delta_norm_pre, ...)")
-    fig, axes = _common.new_figure(7.0, 1.6 + 3.4 * len(panels), nrows=len(panels))
-    axes = [axes] if len(panels) == 1 else list(axes[:, 0])
+    fig, axes = rd.panels_figure(1.6 + 3.4 * len(panels), len(panels))
     for ax, (title, present, quantity, ylabel) in zip(axes, panels, strict=True):
         for s, color in present:
             rd.errorbar(ax, lam, s.mean, s.se, color=color, label=f"{s.legend} (n = {s.n}), ±1 SE")
@@ -159,22 +139,10 @@ def make_figure(report: Mapping[str, Any]) -> Any:
         ax.sharex(axes[-1])
         ax.tick_params(labelbottom=False)
     axes[-1].set_xlabel(rd.lam_label(report))
-    model = rd.get(report, "model", "name") or "?"
-    fig.suptitle(f"Figs. 6–8: ‖δ‖ vs λ — {model}", fontsize=11)
+    fig.suptitle(f"Figs. 6–8: ‖δ‖ vs λ — {rd.model_name(report)}", fontsize=11)
     text = rd.caption(report, "Figs. 6–8: norm of the representation change vs λ.", ("behavior_prompts", "mmlu"), drawn)
-    rd.add_caption(fig, text)
+    _plot.add_caption(fig, text)
     return fig
 
 
-def render(report: dict, out_dir: str | Path) -> list[Path]:
-    """Write ``fig6_8_delta_norm.png`` in ``out_dir``; ``[]`` with a warning when no ‖δ‖ curve is in the report."""
-    return rd.render_one(make_figure, report, out_dir, FILENAME)
-
-
-def main(argv: list[str] | None = None) -> list[Path]:
-    """``--report PATH --out DIR``: render Figs. 6–8 from a check report; prints the written paths."""
-    return rd.main_for(__doc__, render, argv)
-
-
-if __name__ == "__main__":
-    main()
+render = rd.renderer(make_figure, FILENAME)

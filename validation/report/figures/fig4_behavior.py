@@ -1,30 +1,17 @@
-"""Fig. 4 of the paper: behavior vs λ with the fitted tanh law and Theorem 1's bound, from a check report.
-
-Drawn from ``report.json`` of ``steering-bounds check``: the binary single-token behavior
-:math:`B=(P(A^+)-P(A^-))/(P(A^+)+P(A^-))` at the first answer token and the generated behavior (greedy responses
-classified aligned +1 / misaligned −1), each with ±1 SE across prompts; the lmfit fit of the tanh law
-:math:`\\tanh(a\\lambda+b_0)` to the mean binary curve (``fits.behavior``) drawn from its parameters; Theorem 1's
-:math:`\\tanh(\\alpha\\Delta\\lambda/2+\\operatorname{artanh}B_0)` (``bounds.theorem_1``, and the variant with the
-measured :math:`\\|\\delta\\|`) when some query satisfies its hypotheses, else the reason in the caption.
-
-Run ``python paper_figures/fig4_behavior.py --report check-report/report.json --out DIR``; it writes
-``fig4_behavior.png``.
-"""
+"""Fig. 4 of the paper: behavior vs λ (binary first-token and generated, ±1 SE) with the fitted tanh law
+(``fits.behavior``) and Theorem 1 (``bounds.theorem_1``, ``theorem_1_norm``) when some query satisfies its hypotheses,
+else the reason in the caption."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-if __package__ in (None, ""):  # run as a script: make the repository root importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bounds import _plot
 
-from paper_figures import _common
-from paper_figures import _report_data as rd
+from ..schema import CheckReport
+from . import _common as rd
 
 FILENAME = "fig4_behavior.png"
 CURVES = (
@@ -34,28 +21,26 @@ CURVES = (
 BOUNDS = (("theorem_1", "C3", "--"), ("theorem_1_norm", "C4", ":"))
 
 
-def _bound(ax: Any, report: Mapping[str, Any], lam: np.ndarray, name: str, color: str, style: str) -> str | None:
+def _bound(ax: Any, report: CheckReport, lam: np.ndarray, name: str, color: str, style: str) -> str | None:
     """Draw ``bounds[name]`` (with violations marked); return why it is not drawn, or ``None`` when drawn."""
-    b = rd.get(report, "bounds", name)
-    if not isinstance(b, Mapping):
+    b = report.bounds.get(name)
+    if b is None:
         return f"the report has no bounds.{name}"
-    values = rd.floats(b.get("values"), lam.size)
-    if b.get("applicable") is False or values is None or not np.isfinite(values).any():
-        return str(b.get("reason") or b.get("note") or "no values")
-    legend = b.get("legend") if isinstance(b.get("legend"), str) else name
-    n_used = b.get("n_queries_used")
-    used = f", mean over {n_used} queries" if isinstance(n_used, int) else ""
+    values = rd.floats(b.values, lam.size)
+    if b.applicable is False or values is None or not np.isfinite(values).any():
+        return str(b.reason or b.note or "no values")
+    legend = b.legend or name
+    used = f", mean over {b.n_queries_used} queries" if isinstance(b.n_queries_used, int) else ""
     ax.plot(lam, values, style, color=color, linewidth=1.6, label=f"{legend}: lower for λ ≥ 0, upper for λ < 0{used}")
-    viol = rd.floats(rd.get(b, "comparison", "violated"), lam.size)
-    measured = rd.curve(report, str(b.get("measured")), lam, "")
-    if viol is not None and measured is not None and np.any(viol > 0):
-        hit = viol > 0
+    hit = np.array([v is True for v in rd.get(b.comparison, "violated") or []], dtype=bool)
+    measured = rd.curve(report, str(b.measured), lam, "")
+    if hit.size == lam.size and measured is not None and hit.any():
         ax.plot(lam[hit], measured.mean[hit], "x", color="red", markersize=10, mew=2.2, label=f"{legend} violated")
     return None
 
 
-def make_figure(report: Mapping[str, Any]) -> Any:
-    """Fig. 4 from ``report`` (a check-report dict): the figure with its caption.
+def make_figure(report: CheckReport) -> Any:
+    """Fig. 4 from ``report``: the figure with its caption.
 
     Raises:
         NothingToDraw: no λ grid, or neither ``curves.B_single_binary`` nor ``curves.B_generated``.
@@ -64,7 +49,7 @@ def make_figure(report: Mapping[str, Any]) -> Any:
     series = [(s, color) for key, color, dflt in CURVES if (s := rd.curve(report, key, lam, dflt)) is not None]
     if not series:
         raise rd.NothingToDraw("the report has neither curves.B_single_binary nor curves.B_generated")
-    fig, ax = _common.new_figure(7.0, 6.2)
+    fig, ax = _plot.new_figure((7.0, 6.2))
     drawn: list[str] = []
     for s, color in series:
         rd.errorbar(ax, lam, s.mean, s.se, color=color, label=f"{s.legend} (n = {s.n}), ±1 SE")
@@ -76,7 +61,7 @@ def make_figure(report: Mapping[str, Any]) -> Any:
             f"(n = {next(s.n for s, _ in series if s.key == 'B_single_binary')} prompts)."
         )
     if "B_generated" in keys:
-        tokens = rd.get(report, "config", "max_new_tokens")
+        tokens = report.config.get("max_new_tokens")
         drawn.append(
             "B generated: greedy responses"
             + (f" of {tokens} tokens" if isinstance(tokens, int) else "")
@@ -86,7 +71,7 @@ def make_figure(report: Mapping[str, Any]) -> Any:
         drawn.append(f"Not in the report, not drawn: curves.{', curves.'.join(missing)}.")
 
     # fitted tanh law
-    fit = rd.get(report, "fits", "behavior")
+    fit = report.fits.get("behavior")
     params = rd.fit_params(fit, ("a", "b0"))
     if params is not None:
         from bounds.fitting import tanh_law
@@ -101,8 +86,8 @@ def make_figure(report: Mapping[str, Any]) -> Any:
             linewidth=1.3,
             label=f"fit tanh(aλ + b0): a = {rd.pm(a, sa)}, b0 = {rd.pm(b0, sb0)}",
         )
-        redchi = rd.num(fit.get("redchi"))
-        cp = fit.get("measured_counterpart") if isinstance(fit.get("measured_counterpart"), Mapping) else {}
+        redchi = rd.num(fit.redchi)
+        cp = fit.measured_counterpart or {}
         cp_text = []
         for key, what in (
             ("a", "a = αΔ/2 = {:.3g} with the hard margin Δ"),
@@ -113,7 +98,7 @@ def make_figure(report: Mapping[str, Any]) -> Any:
                 cp_text.append(what.format(rd.num(cp[key])))
         drawn.append(
             "Black: the tanh law fitted (lmfit, weighted by the SE) to the mean binary curve of "
-            f"{fit.get('n_queries', '?')} prompts"
+            f"{fit.n_queries} prompts"
             + (f", reduced χ² = {redchi:.3g}" if redchi is not None else "")
             + (f"; measured counterparts {'; '.join(cp_text)}" if cp_text else "")
             + "."
@@ -127,13 +112,14 @@ def make_figure(report: Mapping[str, Any]) -> Any:
     for name, color, style in BOUNDS:
         why = _bound(ax, report, lam, name, color, style)
         if why is not None:
-            not_drawn.setdefault(why, []).append(str(rd.get(report, "bounds", name, "legend") or name))
-    delta = rd.get(report, "parameters", "Delta")
+            b = report.bounds.get(name)
+            not_drawn.setdefault(why, []).append(str((b and b.legend) or name))
+    delta = report.parameters.get("Delta")
     for why, labels in not_drawn.items():
         rd.no_data_entry(ax, f"{' and '.join(labels)}: not drawn (reason in the caption)")
         dtext = ""
-        if rd.num(rd.get(delta, "estimate")) is not None:
-            dtext = f" (measured hard margin Δ = {rd.pm(delta['estimate'], delta.get('se'))})"
+        if delta is not None and rd.num(delta.estimate) is not None:
+            dtext = f" (measured hard margin Δ = {rd.pm(delta.estimate, delta.se)})"
         drawn.append(f"Bound {' and '.join(labels)} not drawn: {why}{dtext}.")
 
     ax.axhline(0.0, color="k", linewidth=0.6)
@@ -145,19 +131,8 @@ def make_figure(report: Mapping[str, Any]) -> Any:
     ax.grid(alpha=0.3)
     rd.legend(ax)
     text = rd.caption(report, "Fig. 4: behavior vs steering coefficient λ.", ("behavior_prompts",), drawn)
-    rd.add_caption(fig, text)
+    _plot.add_caption(fig, text)
     return fig
 
 
-def render(report: dict, out_dir: str | Path) -> list[Path]:
-    """Write ``fig4_behavior.png`` in ``out_dir``; ``[]`` with a warning when the report lacks the behavior curves."""
-    return rd.render_one(make_figure, report, out_dir, FILENAME)
-
-
-def main(argv: list[str] | None = None) -> list[Path]:
-    """``--report PATH --out DIR``: render Fig. 4 from a check report; prints the written paths."""
-    return rd.main_for(__doc__, render, argv)
-
-
-if __name__ == "__main__":
-    main()
+render = rd.renderer(make_figure, FILENAME)

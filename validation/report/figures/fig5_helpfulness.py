@@ -1,32 +1,17 @@
-"""Fig. 5 of the paper: helpfulness vs λ with the fitted Theorem-2 form and the restricted (1−2/k)T+1/k form.
-
-Drawn from ``report.json`` of ``steering-bounds check``, one panel per task:
-
-* MMLU: :math:`H` = P(correct letter) over the full vocabulary with the lmfit fit of Theorem 2's form
-  :math:`T(\\lambda)=1/(1+a(1+b^2\\lambda^2/2))` from the report (``fits.helpfulness``), and P(correct letter | A–D)
-  with the restricted form :math:`(1-2/k)T+1/k` (:class:`bounds.fitting.RestrictedModel`, :math:`k=4`) fitted here
-  to the report's mean curve weighted by its SE (the authors' ``0.5 T + 0.25``); chance 1/4;
-* PIQA: P(correct solution | both solutions) with the fit of Theorem 2's form (``fits.helpfulness_piqa``); chance 1/2.
-
-Each measured curve has ±1 SE bars across queries; the unsteered :math:`p_0` intervals (``parameters.p0_*``) are
-drawn at λ = 0, slightly offset. Run ``python paper_figures/fig5_helpfulness.py --report report.json --out DIR``;
-it writes ``fig5_helpfulness.png``.
-"""
+"""Fig. 5 of the paper: helpfulness vs λ, one panel per task (±1 SE), with the unsteered p0 intervals: MMLU with the
+fit of Theorem 2's form (``fits.helpfulness``) and, on P(correct | A–D), the restricted form (1−2/k)T + 1/k fitted
+here (the authors' ``0.5 T + 0.25``); PIQA with its fit (``fits.helpfulness_piqa``); chance levels dotted."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-if __package__ in (None, ""):  # run as a script: make the repository root importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bounds import _plot
 
-from paper_figures import _common
-from paper_figures import _report_data as rd
+from ..schema import CheckReport
+from . import _common as rd
 
 FILENAME = "fig5_helpfulness.png"
 MMLU = (("H_mmlu_full", "C0", "MMLU P(correct), full vocabulary"), ("H_mmlu_restricted", "C1", "MMLU P(correct | A–D)"))
@@ -36,23 +21,14 @@ FITS = {"H_mmlu_full": "helpfulness", "H_piqa": "helpfulness_piqa"}
 
 
 def fit_restricted(lam: np.ndarray, mean: np.ndarray, se: np.ndarray, k: int) -> tuple[dict[str, Any], str]:
-    """Fit :math:`(1-2/k)T+1/k` (:class:`bounds.fitting.RestrictedModel`) to a mean curve, weighted by its SE.
-
-    Points with a NaN mean are left out; when some SE is not positive and finite the fit is unweighted.
-
-    Args:
-        lam: the λ grid.
-        mean: the mean restricted-choice helpfulness per λ.
-        se: its standard error per λ.
-        k: number of answer options (≥ 3).
+    """Fit :math:`(1-2/k)T+1/k` (:class:`bounds.fitting.RestrictedModel`, ``k`` ≥ 3 options) to a mean curve over
+    ``lam``, weighted by its ``se`` (unweighted when some SE is not positive and finite; NaN means left out).
 
     Returns:
         ``({"a": (value, stderr), "b": (value, stderr), "redchi": float, "weighted": bool}, note)``.
 
     Raises:
-        ValueError: fewer than 3 finite points, or lmfit rejects the data.
-        RuntimeError: the minimiser failed.
-        ImportError: lmfit is not installed.
+        ValueError: fewer than 3 finite points, or lmfit rejects the data. RuntimeError: the minimiser failed.
     """
     from bounds.fitting import RestrictedModel, fit
 
@@ -69,13 +45,15 @@ def fit_restricted(lam: np.ndarray, mean: np.ndarray, se: np.ndarray, k: int) ->
     return out, note
 
 
-def _p0(ax: Any, report: Mapping[str, Any], key: str, color: str, dx: float) -> str | None:
+def _p0(ax: Any, report: CheckReport, key: str, color: str, dx: float) -> str | None:
     """Draw the p0 interval of curve ``key`` at λ = dx; return its description, or ``None`` if absent."""
-    p = rd.get(report, "parameters", P0[key])
-    est, lo, hi = (rd.num(rd.get(p, f)) for f in ("estimate", "low", "high"))
+    p = report.parameters.get(P0[key])
+    if p is None:
+        return None
+    est, lo, hi = rd.num(p.estimate), rd.num(p.low), rd.num(p.high)
     if est is None or lo is None or hi is None:
         return None
-    level = rd.num(rd.get(p, "level"))
+    level = rd.num(p.level)
     lvl = f"{100 * level:.0f} %" if level is not None else "?"
     ax.errorbar(
         [dx],
@@ -89,15 +67,14 @@ def _p0(ax: Any, report: Mapping[str, Any], key: str, color: str, dx: float) -> 
         elinewidth=2.2,
         label=f"p0 = {est:.3g} [{lo:.3g}, {hi:.3g}] ({lvl})",
     )
-    method = rd.get(p, "method") or "?"
-    return f"{P0[key]} = {est:.3g} [{lo:.3g}, {hi:.3g}] ({lvl}, {method} interval, n = {p.get('n')})"
+    return f"{P0[key]} = {est:.3g} [{lo:.3g}, {hi:.3g}] ({lvl}, {p.method or '?'} interval, n = {p.n})"
 
 
-def _theorem2(ax: Any, report: Mapping[str, Any], key: str, xs: np.ndarray, color: str, drawn: list[str]) -> None:
+def _theorem2(ax: Any, report: CheckReport, key: str, xs: np.ndarray, color: str, drawn: list[str]) -> None:
     """Draw the report's fit of Theorem 2's form to curve ``key`` (or say why not)."""
     from bounds.fitting import theorem_2_form
 
-    fit = rd.get(report, "fits", FITS[key])
+    fit = report.fits.get(FITS[key])
     params = rd.fit_params(fit, ("a", "b"))
     if params is None:
         drawn.append(f"Theorem 2's form for {key} not drawn: {rd.fit_missing_reason(report, FITS[key])}.")
@@ -105,12 +82,12 @@ def _theorem2(ax: Any, report: Mapping[str, Any], key: str, xs: np.ndarray, colo
     (a, sa), (b, sb) = params["a"], params["b"]
     ax.plot(xs, theorem_2_form(xs, a, b), "-", color=color, alpha=0.75, linewidth=1.3,
             label=f"fit 1/(1 + a(1 + b²λ²/2)): a = {rd.pm(a, sa)}, b = {rd.pm(b, sb)}")  # fmt: skip
-    redchi = rd.num(fit.get("redchi"))
-    cp = fit.get("measured_counterpart") if isinstance(fit.get("measured_counterpart"), Mapping) else {}
+    redchi = rd.num(fit.redchi)
+    cp = fit.measured_counterpart or {}
     cps = [f"{n} = {rd.num(cp[n]):.3g}" for n in ("a", "b") if rd.num(rd.get(cp, n)) is not None]
     drawn.append(
         f"Solid line on {key}: Theorem 2's form fitted by the check (lmfit, weighted by the SE, "
-        f"{fit.get('n_queries', '?')} queries" + (f", reduced χ² = {redchi:.3g}" if redchi is not None else "") + ")"
+        f"{fit.n_queries} queries" + (f", reduced χ² = {redchi:.3g}" if redchi is not None else "") + ")"
         + (f"; measured counterparts (a = γ(1 − p0)/p0, b = αβσ): {', '.join(cps)}" if cps else "") + "."
     )  # fmt: skip
 
@@ -121,7 +98,7 @@ def _restricted(ax: Any, lam: np.ndarray, s: rd.Series, xs: np.ndarray, k: int, 
 
     try:
         res, note = fit_restricted(lam, s.mean, s.se, k)
-    except (ValueError, RuntimeError, ImportError) as exc:
+    except (ValueError, RuntimeError) as exc:
         drawn.append(f"Restricted form (1 − 2/k)T + 1/k not fitted: {type(exc).__name__}: {exc}.")
         return
     (a, sa), (b, sb) = res["a"], res["b"]
@@ -143,8 +120,8 @@ def _restricted(ax: Any, lam: np.ndarray, s: rd.Series, xs: np.ndarray, k: int, 
     )
 
 
-def make_figure(report: Mapping[str, Any]) -> Any:
-    """Fig. 5 from ``report`` (a check-report dict): the figure with its caption.
+def make_figure(report: CheckReport) -> Any:
+    """Fig. 5 from ``report``: the figure with its caption.
 
     Raises:
         NothingToDraw: no λ grid, or none of ``curves.H_mmlu_full``, ``H_mmlu_restricted``, ``H_piqa``.
@@ -157,8 +134,7 @@ def make_figure(report: Mapping[str, Any]) -> Any:
             panels.append((title, present))
     if not panels:
         raise rd.NothingToDraw("the report has none of curves.H_mmlu_full, H_mmlu_restricted, H_piqa")
-    fig, axes = _common.new_figure(7.0, 4.3 + 3.6 * len(panels), nrows=len(panels))
-    axes = [axes] if len(panels) == 1 else list(axes[:, 0])
+    fig, axes = rd.panels_figure(4.3 + 3.6 * len(panels), len(panels))
     drawn: list[str] = []
     missing = [t for t in ("MMLU", "PIQA") if t not in {p[0] for p in panels}]
     if missing:
@@ -167,7 +143,7 @@ def make_figure(report: Mapping[str, Any]) -> Any:
     dx = 0.012 * (lam.max() - lam.min())
     for ax, (title, present) in zip(axes, panels, strict=True):
         task = "mmlu" if title == "MMLU" else "piqa"
-        chance = rd.num(rd.get(report, "chance", task, "chance")) or (0.25 if task == "mmlu" else 0.5)
+        chance = rd.num(rd.get(report.chance, task, "chance")) or (0.25 if task == "mmlu" else 0.5)
         k = round(1.0 / chance)
         for i, (s, color) in enumerate(present):
             rd.errorbar(ax, lam, s.mean, s.se, color=color, label=f"{s.legend} (n = {s.n}), ±1 SE")
@@ -179,7 +155,7 @@ def make_figure(report: Mapping[str, Any]) -> Any:
             if p0 is not None:
                 drawn.append(f"Diamond just left of λ = 0: {p0}.")
         ax.axhline(chance, color="0.35", linestyle=":", linewidth=1.3, label=f"chance 1/{k}")
-        msg = rd.get(report, "chance", task, "message")
+        msg = rd.get(report.chance, task, "message")
         if isinstance(msg, str):
             drawn.append(f"{title} chance check: {msg}.")
         ax.axvline(0.0, color="0.6", linewidth=0.6)
@@ -190,19 +166,8 @@ def make_figure(report: Mapping[str, Any]) -> Any:
         rd.legend(ax, offset=-0.17)
     keys = tuple(k for k in ("mmlu", "piqa") if k.upper() in {p[0] for p in panels})
     text = rd.caption(report, "Fig. 5: helpfulness vs steering coefficient λ.", keys, drawn)
-    rd.add_caption(fig, text)
+    _plot.add_caption(fig, text)
     return fig
 
 
-def render(report: dict, out_dir: str | Path) -> list[Path]:
-    """Write ``fig5_helpfulness.png`` in ``out_dir``; ``[]`` with a warning when the report has no H curve."""
-    return rd.render_one(make_figure, report, out_dir, FILENAME)
-
-
-def main(argv: list[str] | None = None) -> list[Path]:
-    """``--report PATH --out DIR``: render Fig. 5 from a check report; prints the written paths."""
-    return rd.main_for(__doc__, render, argv)
-
-
-if __name__ == "__main__":
-    main()
+render = rd.renderer(make_figure, FILENAME)

@@ -1,29 +1,19 @@
-"""The ``steering-bounds`` command line. Subcommands import their heavy parts lazily.
+"""The ``steering-bounds`` command line: ``theory``, ``simulate``, ``fit``, ``check`` and ``figures`` (``--help``).
 
-``steering-bounds theory`` prints every statement of the specification (id, name, status, formula, small-λ expansion);
-``--json`` prints them as a JSON list; ``--markdown`` prints the generated ``docs/theory.md``.
-``steering-bounds simulate`` runs the Monte-Carlo coverage study of the paper's probability claims
-(:func:`bounds.coverage.run_study`) and writes a table (CSV/JSON) and figures; it resumes an interrupted run.
-``steering-bounds fit CURVES`` fits the alignment and helpfulness laws to measured curves and analyses the tradeoff
-(:func:`bounds.fit_workflow.run_fit`).
-``steering-bounds check`` measures a real model against the theory's assumptions and bounds
-(:func:`validation.check.run_check`) and writes ``report.json``, ``report.md`` and figures; it resumes an interrupted
-run.
-``steering-bounds figures`` regenerates the paper's figures (``paper_figures``).
-
-Errors: an error the project raises on purpose about the input (:class:`bounds.errors.SteeringBoundsError`: a bad
-option value, a missing or malformed file, a model that is not found, a missing package, cached results of other
-settings) is printed as one line ``steering-bounds <subcommand>: error: <message>`` on stderr and the command exits
-with status 2, without a traceback; argparse's usage errors also exit with status 2. Any other exception (a bug, an
-error from inside torch or transformers) propagates with its traceback.
+Subcommands import their heavy parts lazily. An error the project raises on purpose about the input
+(:class:`bounds.errors.SteeringBoundsError`) is printed as one line ``steering-bounds <subcommand>: error: <message>``
+on stderr with exit status 2 and no traceback, like argparse's usage errors; any other exception (a bug, an error from
+inside torch or transformers) keeps its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from bounds.errors import ParameterError, SteeringBoundsError
 
@@ -63,23 +53,8 @@ def _theory(args: argparse.Namespace) -> int:
 def _fit(args: argparse.Namespace) -> int:
     from bounds.fit_workflow import run_fit
 
-    out = run_fit(
-        args.curves,
-        out_dir=args.out,
-        alignment_law=args.alignment_law,
-        helpfulness_law=args.helpfulness_law,
-        k=args.k,
-        w=args.w,
-        tau=args.tau,
-        lam_range=args.lam_range,
-        B0=args.B0,
-        window=args.window,
-        alpha=args.alpha,
-        beta=args.beta,
-        n_boot=args.n_boot,
-        level=args.level,
-        seed=args.seed,
-    )
+    options = ("alignment_law", "helpfulness_law", "k", "w", "tau", "lam_range", "B0", "window", "alpha", "beta")
+    out = run_fit(args.curves, out_dir=args.out, **{k: getattr(args, k) for k in (*options, "n_boot", "level", "seed")})
     print(_fit_summary(out))
     print(f"wrote {args.out}/fit.json, curves.png, pareto.png")
     return 0
@@ -168,28 +143,7 @@ def _batch_size(text: str) -> int | str:
 def _check(args: argparse.Namespace) -> int:
     from validation.check import CheckConfig, run_check
 
-    cfg = CheckConfig(
-        model=args.model,
-        behavior=args.behavior,
-        layers=args.layers,
-        lambdas=args.lambdas,
-        vectors=args.vectors,
-        method=args.method,
-        n_vector_pairs=args.n_vector_pairs,
-        n_behavior=args.n_behavior,
-        n_mmlu=args.n_mmlu,
-        mmlu_max_tokens=args.mmlu_max_tokens,
-        n_piqa=args.n_piqa,
-        max_new_tokens=args.max_new_tokens,
-        top_k=args.top_k,
-        mmlu_subjects=args.mmlu_subjects,
-        seed=args.seed,
-        batch_size=args.batch_size,
-        dtype=args.dtype,
-        device=args.device,
-        device_map=args.device_map,
-        level=args.level,
-    )
+    cfg = CheckConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(CheckConfig)})
     report = run_check(  # checks every setting it can before the model loads
         cfg,
         args.out,
@@ -197,8 +151,8 @@ def _check(args: argparse.Namespace) -> int:
         fresh=args.fresh,
         command="steering-bounds " + " ".join(sys.argv[1:]),
     )
-    print(report["verdict"]["summary"].replace("; ", "\n"))
-    print(f"wrote {args.out}/report.json, report.md and {len(report.get('figures', []))} figures")
+    print(report.summary.replace("; ", "\n"))
+    print(f"wrote {args.out}/report.json, report.md and {len(report.figures)} figures")
     return 0
 
 
@@ -219,7 +173,34 @@ def _figures(args: argparse.Namespace) -> int:
     return 0
 
 
+#: argparse options of each CheckConfig field (the defaults come from the fields)
+_CHECK_OPTIONS: dict[str, dict[str, Any]] = {
+    "model": {"help": "embedded name, GGUF file, HF directory or id"},
+    "behavior": {"help": "harmless, harmful, bias, or a behavior JSON file"},
+    "layers": {"type": _int_list, "help": "steered decoder blocks, e.g. 12,13,14 (default: the middle fifth)"},
+    "lambdas": {"type": _float_list, "help": "lambda grid (must contain 0), e.g. -4,0,2,4 (default: from the norm)"},
+    "vectors": {"help": "a saved steering-vectors .safetensors file (default: computed)"},
+    "method": {"choices": ("pca", "mean_diff")},
+    "n_vector_pairs": {"type": int, "help": "contrast pairs for the vectors"},
+    "n_behavior": {"type": int, "help": "behavior prompts"},
+    "n_mmlu": {"type": int, "help": "MMLU questions, 0 skips"},
+    "mmlu_max_tokens": {"type": int, "help": "longest MMLU prompt kept"},
+    "n_piqa": {"type": int, "help": "PIQA items, 0 skips"},
+    "max_new_tokens": {"type": int, "help": "greedy tokens per response, 0 skips"},
+    "top_k": {"type": int, "help": "top-k tokens per MMLU query for Assumption 3"},
+    "mmlu_subjects": {"nargs": "+", "help": "MMLU topics (default: all)"},
+    "seed": {"type": int},
+    "batch_size": {"type": _batch_size, "help": "rows (prompt x lambda) per forward, or auto: chosen once per run"},
+    "dtype": {"choices": ("float32", "bfloat16", "float16")},
+    "device": {"help": "cpu, cuda, cuda:1, ... (default: the loader's)"},
+    "level": {"type": float, "help": "confidence level"},
+    "device_map": {"help": "let accelerate place the model, e.g. auto (needs accelerate; exclusive with --device)"},
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from validation.check import CheckConfig
+
     parser = argparse.ArgumentParser(prog="steering-bounds", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     th = sub.add_parser("theory", help="list every statement with its status, formula and small-lambda expansion")
@@ -269,35 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="check a real model against the theory's assumptions and bounds (default: the embedded SmolLM2, "
         "about 4 minutes on 2 CPU cores); writes report.json, report.md and figures; resumes an interrupted run",
     )
-    ck.add_argument("--model", default="smollm2-135m-instruct", help="embedded name, GGUF file, HF directory or id")
-    ck.add_argument("--behavior", default="harmless", help="harmless, harmful, bias, or a behavior JSON file")
-    ck.add_argument("--layers", type=_int_list, default=None, help="steered decoder blocks, e.g. 12,13,14")
-    ck.add_argument("--lambdas", type=_float_list, default=None, help="lambda grid (must contain 0), e.g. -4,0,2,4")
-    ck.add_argument("--vectors", default=None, help="a saved steering-vectors .safetensors file")
-    ck.add_argument("--method", choices=("pca", "mean_diff"), default="pca")
-    ck.add_argument("--n-vector-pairs", type=int, default=64, help="contrast pairs for the vectors (default 64)")
-    ck.add_argument("--n-behavior", type=int, default=24, help="behavior prompts (default 24)")
-    ck.add_argument("--n-mmlu", type=int, default=32, help="MMLU questions, 0 skips (default 32)")
-    ck.add_argument("--mmlu-max-tokens", type=int, default=192, help="longest MMLU prompt kept (default 192)")
-    ck.add_argument("--n-piqa", type=int, default=40, help="PIQA items, 0 skips (default 40)")
-    ck.add_argument("--max-new-tokens", type=int, default=24, help="greedy tokens per response, 0 skips (default 24)")
-    ck.add_argument("--top-k", type=int, default=20, help="top-k tokens per MMLU query for Assumption 3 (default 20)")
-    ck.add_argument("--mmlu-subjects", nargs="+", default=None, help="MMLU topics (default: all)")
-    ck.add_argument("--seed", type=int, default=0)
-    ck.add_argument(
-        "--batch-size",
-        type=_batch_size,
-        default="auto",
-        help="rows (prompt x lambda) per forward, or auto: chosen once per run and recorded (default auto)",
-    )
-    ck.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32")
-    ck.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: the loader's)")
-    ck.add_argument(
-        "--device-map",
-        default=None,
-        help="let accelerate place the model, e.g. auto (needs accelerate; exclusive with --device)",
-    )
-    ck.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
+    for f in dataclasses.fields(CheckConfig):  # one option per setting; the default is the field's
+        kw = dict(_CHECK_OPTIONS[f.name])
+        if f.default is not None:
+            kw["help"] = kw.get("help", f.name.replace("_", " ")) + " (default %(default)s)"
+        ck.add_argument("--" + f.name.replace("_", "-"), default=f.default, **kw)
     ck.add_argument("--out", default="check-report", help="output directory (default: check-report)")
     ck.add_argument("--fresh", action="store_true", help="discard cached partial results in --out first")
     ck.add_argument("--quiet", action="store_true", help="no progress on stderr")

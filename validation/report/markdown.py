@@ -1,0 +1,628 @@
+"""``report.md`` of a :class:`~validation.report.schema.CheckReport`, and :func:`write_report`.
+
+A section is rendered only when its data is present (a run without PIQA, a failed fit); a per-λ array whose length
+is not :math:`G` is skipped and listed under "Rendering notes". Numbers are printed with 3 significant digits;
+``mean ± se`` cells are one standard error across queries.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bounds._io import atomic_write
+
+from .figures import plot_figures
+from .figures._common import floats as _floats
+from .figures._common import num as _num
+from .schema import BoundEntry, CheckReport, Curve, Parameter
+
+__all__ = ["render_markdown", "write_report"]
+
+_DASH = "–"
+
+_ASSUMPTIONS = (
+    ("assumption_1", "1: ‖δ‖ = α|λ| (linear response)"),
+    ("assumption_2", "2: hard margin Δ (aligned vs misaligned)"),
+    ("assumption_3", "3: i.i.d. Gaussian projections (σ)"),
+    ("assumption_4", "4: soft margin (mass ρ, depth Δ_M)"),
+)
+
+_PARAMETERS = (
+    ("alpha", "α (‖δ‖ = α|λ|)"),
+    ("Delta", "Δ (hard margin)"),
+    ("sigma", "σ (within-query spread)"),
+    ("beta", "β"),
+    ("gamma", "γ"),
+    ("p0_mmlu_full", "p0 MMLU, full vocabulary"),
+    ("p0_mmlu_restricted", "p0 MMLU, A–D"),
+    ("p0_piqa", "p0 PIQA, choice likelihood"),
+    ("acc0_piqa", "accuracy at λ=0, PIQA"),
+    ("acc0_mmlu", "accuracy at λ=0, MMLU"),
+    ("B0_single", "B0 single token"),
+    ("B0_single_binary", "B0 single token, binary"),
+    ("B0_generated", "B0 generated"),
+)
+
+# (curve key, short column header); the first table follows the brief of the report, the second lists the rest.
+_MAIN_COLUMNS = (
+    ("delta_norm_post", "‖δ‖"),
+    ("B_single", "B single"),
+    ("B_single_binary", "B binary"),
+    ("B_generated", "B generated"),
+    ("H_mmlu_full", "H MMLU full"),
+    ("H_mmlu_restricted", "H MMLU A–D"),
+    ("H_piqa", "H PIQA"),
+)
+_OTHER_COLUMNS = (
+    ("delta_norm_pre", "pre-norm ‖Δh‖"),
+    ("delta_logit_norm", "‖Uδ‖"),
+    ("mmlu_delta_norm_post", "‖δ‖ MMLU"),
+    ("coverage_single", "coverage"),
+    ("acc_mmlu", "acc MMLU"),
+    ("acc_piqa", "acc PIQA"),
+)
+_BOUND_ORDER = ("theorem_1", "theorem_1_norm", "theorem_2_as_stated", "helpfulness_expectation")
+
+
+def _fmt(x: Any, sig: int = 3) -> str:
+    """Compact text for a table cell: numbers with ``sig`` significant digits, ``–`` for missing values."""
+    if x is None:
+        return _DASH
+    if isinstance(x, (bool, np.bool_)):
+        return "yes" if x else "no"
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    if isinstance(x, (float, np.floating)):
+        v = float(x)
+        return f"{v:.{sig}g}" if math.isfinite(v) else _DASH
+    if isinstance(x, str):
+        return x
+    if isinstance(x, Mapping):
+        return ", ".join(f"{k}: {_fmt(v, sig)}" for k, v in x.items()) or _DASH
+    if isinstance(x, Sequence):
+        items = [_fmt(v, sig) for v in x]
+        if len(items) > 8:
+            items = [*items[:4], "…", *items[-2:]]
+        return "[" + ", ".join(items) + "]"
+    return str(x)
+
+
+def _pm(mean: Any, se: Any) -> str:
+    """``mean ± se`` (3 significant digits each); only the mean when the SE is missing."""
+    m = _num(mean)
+    if m is None:
+        return _DASH
+    s = _num(se)
+    return f"{m:.3g}" if s is None else f"{m:.3g} ± {s:.2g}"
+
+
+def _cell(x: Any) -> str:
+    """Text safe for one markdown table cell (pipes escaped, line breaks removed)."""
+    text = x if isinstance(x, str) else _fmt(x)
+    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ").strip() or _DASH
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    """A GitHub-flavoured markdown table."""
+    out = ["| " + " | ".join(_cell(h) for h in header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def _grid(report: CheckReport) -> np.ndarray | None:
+    """The λ grid as a float array, or ``None`` when absent."""
+    arr = _floats(report.lam)
+    return None if arr is None or arr.size == 0 or np.isnan(arr).all() else arr
+
+
+def _series(curve: Curve | None, length: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Mean and SE arrays of a curve, or ``None`` when absent or of the wrong length."""
+    mean = None if curve is None else _floats(curve.mean, length)
+    if mean is None:
+        return None
+    se = _floats(curve.se, length)
+    return mean, se if se is not None else np.full(length, np.nan)
+
+
+def _model_name(report: CheckReport) -> str:
+    name = report.model.get("name") or report.config.get("model")
+    return str(name) if name else "unknown model"
+
+
+def _behavior_name(report: CheckReport) -> str | None:
+    name = report.behavior.get("name") or report.config.get("behavior")
+    return str(name) if name else None
+
+
+def _bounds(report: CheckReport) -> list[tuple[str, BoundEntry]]:
+    """The bounds in a stable order (known names first)."""
+    names = [n for n in _BOUND_ORDER if n in report.bounds] + sorted(n for n in report.bounds if n not in _BOUND_ORDER)
+    return [(n, report.bounds[n]) for n in names]
+
+
+def _violations(bound: BoundEntry, lam: np.ndarray) -> np.ndarray:
+    """Boolean mask over the grid of the λ where the measurement violates ``bound``."""
+    comp = bound.comparison or {}
+    flags = comp.get("violated")
+    if flags is not None and len(flags) == lam.size:
+        return np.array([v is True or v == 1 for v in flags], dtype=bool)
+    vl = _floats(comp.get("violating_lam"))
+    if vl is None or vl.size == 0:
+        return np.zeros(lam.size, dtype=bool)
+    return np.isclose(lam[:, None], vl[None, :], rtol=1e-9, atol=1e-12).any(axis=1)
+
+
+def _kind_text(kind: Any) -> str:
+    """Words for a bound's ``kind`` (Theorem 1 is ``"mixed"``: a lower bound for λ ≥ 0, an upper one for λ < 0)."""
+    return {
+        "lower": "lower bound",
+        "upper": "upper bound",
+        "mixed": "lower for λ ≥ 0, upper for λ < 0",
+        "approximation": "approximation, not a bound",
+    }.get(str(kind), str(kind) if kind else "bound")
+
+
+def _full_list(values: Any) -> str:
+    """Every element of a list (no elision), for provenance fields such as the grid and the layers."""
+    if isinstance(values, Sequence) and not isinstance(values, str):
+        return ", ".join(_fmt(v) for v in values) or _DASH
+    return _fmt(values)
+
+
+def _lam_list(values: Any) -> str:
+    arr = _floats(values)
+    if arr is None or arr.size == 0:
+        return "none"
+    return ", ".join(_fmt(float(v)) for v in arr)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Markdown
+# ---------------------------------------------------------------------------------------------------------------
+def render_markdown(report: CheckReport) -> str:
+    """``report.md``: verdicts, assumption details, parameters, chance, per-λ measurements, bounds, fits, figures and
+    provenance, each section only when its data is present (ends with a newline)."""
+    notes: list[str] = []
+    lam = _grid(report)
+    lines: list[str] = []
+    title = f"# Steering-bounds check: {_model_name(report)}"
+    behavior = _behavior_name(report)
+    if behavior:
+        title += f", behavior `{behavior}`"
+    lines += [title, ""]
+    meta = [
+        ("Created", report.created or None),
+        ("Command", f"`{report.command}`" if report.command else None),
+        ("Layers", _full_list(report.layers) if report.layers is not None else None),
+        ("λ grid", None if lam is None else f"{lam.size} points from {_fmt(lam.min())} to {_fmt(lam.max())}"),
+    ]
+    lines += [f"- **{k}**: {_fmt(v)}" for k, v in meta if v is not None] + [""]
+
+    sections: list[Callable[..., list[str]]] = [
+        _md_verdict,
+        _md_assumption_details,
+        _md_parameters,
+        _md_chance,
+        _md_per_lambda,
+        _md_bounds,
+        _md_fits,
+        _md_figures,
+        _md_provenance,
+    ]
+    for section in sections:
+        try:
+            block = section(report, lam, notes)
+        except Exception as exc:
+            notes.append(f"section {section.__name__.removeprefix('_md_')} not rendered: {type(exc).__name__}: {exc}")
+            block = []
+        if block:
+            lines += [*block, ""]
+    if notes:
+        lines += ["## Rendering notes", "", *[f"- {n}" for n in notes], ""]
+    text = "\n".join(lines)
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text.rstrip("\n") + "\n"
+
+
+def _verdict_result(passed: Any) -> str:
+    return {True: "**pass**", False: "**FAIL**"}.get(passed, "n/a")
+
+
+def _statistic_text(v: Mapping[str, Any]) -> str:
+    stat = v.get("statistic")
+    value = v.get("value")
+    if isinstance(stat, str) and stat:
+        return f"{stat} = {_fmt(value)}" if "value" in v else stat
+    return _fmt(stat if stat is not None else value)
+
+
+def _md_verdict(report: CheckReport, lam: Any, notes: list[str]) -> list[str]:
+    summary = report.summary
+    rows, evidence = [], []
+    for key, label in _ASSUMPTIONS:
+        v = (report.assumptions.get(key) or {}).get("verdict")
+        if v is None:
+            continue
+        rows.append(
+            [label, _statistic_text(v), _fmt(v.get("threshold")), _verdict_result(v.get("passed")), v.get("rule")]
+        )
+        ev = v.get("evidence")
+        if ev:
+            evidence.append(f"- **Assumption {label.split(':')[0]}**: {_fmt(ev)}")
+    if not rows and not summary:
+        return []
+    out = ["## Verdict", ""]
+    if summary:
+        out += [str(summary), ""]
+    if rows:
+        out += _table(["Assumption", "Statistic", "Threshold", "Result", "Rule"], rows)
+    if evidence:
+        out += ["", "Evidence:", "", *evidence]
+    return out
+
+
+def _md_assumption_details(report: CheckReport, lam: Any, notes: list[str]) -> list[str]:
+    a = report.assumptions
+    out: list[str] = []
+    a1 = a.get("assumption_1")
+    if a1 is not None:
+        alpha = report.parameters.get("alpha")
+        items = []
+        if alpha is not None:
+            items.append(f"α = {_interval_text(alpha)}" + (f" (side: {alpha.side})" if alpha.side else ""))
+        lr = a1.get("linear_range")
+        if isinstance(lr, Sequence) and not isinstance(lr, str) and len(lr) == 2:
+            items.append(f"linear range λ ∈ [{_fmt(lr[0])}, {_fmt(lr[1])}]")
+        elif "linear_range" in a1:
+            items.append("linear range: none detected")
+        if _num(a1.get("r2")) is not None:
+            items.append(f"R² = {_fmt(a1['r2'])}")
+        if items:
+            out += ["### Assumption 1", "", *[f"- {i}" for i in items], ""]
+    if a.get("assumption_2") is not None and report.parameters.get("Delta") is not None:
+        out += ["### Assumption 2", "", f"- Δ = {_interval_text(report.parameters['Delta'])}", ""]
+    a3 = a.get("assumption_3")
+    if a3 is not None:
+        sigma = report.parameters.get("sigma")
+        items = [f"σ = {_fmt(sigma.estimate)}"] if sigma is not None and sigma.estimate is not None else []
+        items += [
+            f"{name} = {_fmt(a3.get(key))}"
+            for key, name in (
+                ("sigma_pooled_differences", "spread of z_b − z_a*"),
+                ("ratio_pooled_to_within", "ratio (√2 ≈ 1.414 expected)"),
+                ("skewness", "skewness"),
+                ("excess_kurtosis", "excess kurtosis"),
+                ("top_k_mass_mean", "mean top-k mass"),
+                ("k", "k"),
+                ("lambda_ref", "λ_ref"),
+            )
+            if a3.get(key) is not None
+        ]
+        trows = [
+            [name, _fmt(t.get("statistic")), _fmt(t.get("pvalue")), _fmt(t.get("n"))]
+            for name, t in (a3.get("tests") or {}).items()
+        ]
+        if items or trows:
+            out += ["### Assumption 3", ""]
+            out += [f"- {i}" for i in items]
+            if trows:
+                out += ["", *_table(["Test", "Statistic", "p-value", "n"], trows)]
+            out += [""]
+    return ["## Assumption details", "", *out] if out else []
+
+
+def _interval_text(obj: Any) -> str:
+    """``estimate ± se [low, high] (level)`` for a :class:`Parameter` or a fit's counterpart (an ``estimate``/``se``
+    object or a bare number)."""
+    if isinstance(obj, Mapping):
+        obj = Parameter(**{k: v for k, v in obj.items() if k in ("estimate", "se", "ci_low", "ci_high")})
+    if not isinstance(obj, Parameter):
+        return _fmt(obj)
+    text = _pm(obj.estimate, obj.se)
+    lo = obj.ci_low if obj.ci_low is not None else obj.low
+    hi = obj.ci_high if obj.ci_high is not None else obj.high
+    if _num(lo) is not None or _num(hi) is not None:
+        text += f" [{_fmt(lo)}, {_fmt(hi)}]"
+        level = _num(obj.level)
+        if level is not None:
+            text += f" ({level:.0%})"
+    return text
+
+
+def _param_notes(p: Parameter | None) -> str:
+    if p is None:
+        return ""
+    return ", ".join(
+        f"{k} = {_fmt(getattr(p, k))}" for k in ("n", "side", "kind", "method", "note") if getattr(p, k) is not None
+    )
+
+
+def _md_parameters(report: CheckReport, lam: Any, notes: list[str]) -> list[str]:
+    params = report.parameters
+    if not params:
+        return []
+    known = dict(_PARAMETERS)
+    order = [k for k, _ in _PARAMETERS if k in params] + sorted(str(k) for k in params if k not in known)
+    rows = [[known.get(k, k), _interval_text(params[k]), _param_notes(params[k])] for k in order]
+    return ["## Parameters", "", *_table(["Parameter", "Estimate ± SE [interval]", "Notes"], rows)]
+
+
+def _md_chance(report: CheckReport, lam: Any, notes: list[str]) -> list[str]:
+    out = []
+    for task, c in report.chance.items():
+        msg = c.get("message")
+        if not msg:
+            state = next(
+                (
+                    w
+                    for w, k in (("at chance", "at_chance"), ("above", "above_chance"), ("below", "below_chance"))
+                    if c.get(k)
+                ),
+                "undetermined",
+            )
+            msg = f"{state} (chance = {_fmt(c.get('chance'))})"
+        flag = " **(at chance)**" if c.get("at_chance") is True else ""
+        out.append(f"- **{str(task).upper()}**{flag}: {msg}")
+    return ["## Chance", "", *out] if out else []
+
+
+def _md_per_lambda(report: CheckReport, lam: np.ndarray | None, notes: list[str]) -> list[str]:
+    curves = report.curves
+    if lam is None:
+        return []
+    G = lam.size
+    flagged: dict[str, np.ndarray] = {}
+    for _, bound in _bounds(report):
+        if bound.measured is not None:
+            flagged[bound.measured] = flagged.get(bound.measured, np.zeros(G, bool)) | _violations(bound, lam)
+
+    def table(columns: Sequence[tuple[str, str]]) -> tuple[list[str], list[str]]:
+        cols, legend = [], []
+        for key, header in columns:
+            if curves.get(key) is None:
+                continue
+            s = _series(curves[key], G)
+            if s is None:
+                notes.append(f"curve {key!r} skipped: its mean is not a list of length G = {G}")
+                continue
+            cols.append((key, header, s))
+            c = curves[key]
+            legend.append(f"- *{header}*: {c.label or key}" + (f" [{c.unit}]" if c.unit else "") + f", n = {_fmt(c.n)}")
+        if not cols:
+            return [], []
+        rows = []
+        for i in range(G):
+            row = [_fmt(float(lam[i]))]
+            for key, _, (m, s) in cols:
+                text = _pm(m[i], s[i])
+                if key in flagged and flagged[key][i]:
+                    text += " ✗"
+                row.append(text)
+            rows.append(row)
+        return _table(["λ", *[h for _, h, _ in cols]], rows), legend
+
+    main, legend_main = table(_MAIN_COLUMNS)
+    other, legend_other = table(_OTHER_COLUMNS)
+    if not main and not other:
+        return []
+    out = [
+        "## Per-λ measurements",
+        "",
+        "Mean ± standard error across queries; ✗: a bound on this curve is violated.",
+        "",
+    ]
+    if main:
+        out += [*main, "", *legend_main, ""]
+    if other:
+        out += ["### Other per-λ curves", "", *other, "", *legend_other]
+    return out
+
+
+def _md_bounds(report: CheckReport, lam: np.ndarray | None, notes: list[str]) -> list[str]:
+    bounds = _bounds(report)
+    if not bounds:
+        return []
+    out = ["## Bounds", ""]
+    for name, b in bounds:
+        comp = b.comparison or {}
+        out += [f"### {b.title or name}", ""]
+        items = [
+            ("bound", f"`{name}` ({_kind_text(b.kind)})"),
+            ("measured curve", f"`{b.measured}`" if b.measured else None),
+            ("status", b.status),
+            ("note", b.note),
+            ("rule", comp.get("rule")),
+        ]
+        out += [f"- **{k}**: {v}" for k, v in items if v]
+        viol = _lam_list(comp.get("violating_lam"))
+        if viol == "none" and lam is not None and _violations(b, lam).any():
+            viol = _lam_list(lam[_violations(b, lam)])
+        out.append(f"- **violated at λ**: {viol}")
+        nc = _floats(comp.get("not_compared_lam"))
+        if nc is not None and nc.size:
+            out.append(f"- **not compared at λ** (undefined bound or measurement): {_lam_list(nc)}")
+        if b.n_queries_used is not None:
+            out.append(f"- **queries used**: {_fmt(b.n_queries_used)}")
+        excluded = b.excluded
+        if excluded is not None:
+            out.append(f"- **excluded queries**: {len(excluded)}")
+            reasons = list(excluded.items())
+            out += [f"  - query {q}: {r}" for q, r in reasons[:5]]
+            if len(reasons) > 5:
+                out.append(f"  - … and {len(reasons) - 5} more")
+        out += [*_bound_table(report, b, comp, lam, notes, name), ""]
+    return out
+
+
+def _bound_table(
+    report: CheckReport, b: BoundEntry, comp: Mapping[str, Any], lam: Any, notes: list[str], name: str
+) -> list[str]:
+    if lam is None:
+        return []
+    G = lam.size
+    values = _floats(b.values, G)
+    if values is None:
+        if b.values is not None:
+            notes.append(f"bound {name!r}: values skipped (not a list of length G = {G})")
+        return []
+    measured = _series(report.curves.get(b.measured or ""), G)
+    excess = _floats(comp.get("excess"), G)
+    viol = _violations(b, lam)
+    rows = []
+    for i in range(G):
+        row = [_fmt(float(lam[i])), _fmt(float(values[i]))]
+        if measured is not None:
+            row.append(_pm(measured[0][i], measured[1][i]))
+        if excess is not None:
+            row.append(_fmt(float(excess[i])))
+        row.append("**yes**" if viol[i] else "no")
+        rows.append(row)
+    header = [
+        "λ",
+        "bound",
+        *(["measured"] if measured is not None else []),
+        *(["excess"] if excess is not None else []),
+    ]
+    return ["", *_table([*header, "violated"], rows)]
+
+
+def _md_fits(report: CheckReport, lam: Any, notes: list[str]) -> list[str]:
+    if not report.fits:
+        return []
+    out = ["## Fits", ""]
+    for name, fit in report.fits.items():
+        out += [f"### {name.capitalize()}", ""]
+        if fit.error:
+            out += [f"Fit failed: {fit.error}", ""]
+            continue
+        head = [f"- **model**: {fit.model}"] if fit.model else []
+        if _num(fit.aic) is not None:
+            head.append(f"- **AIC**: {_fmt(fit.aic)}")
+        out += head
+        params = fit.params or {}
+        counterpart = fit.measured_counterpart or {}
+        rows = []
+        for p, val in params.items():
+            fitted = _pm(val.get("value"), val.get("stderr"))
+            meas = _interval_text(counterpart[p]) if p in counterpart else _DASH
+            rows.append([p, fitted, meas])
+        rows += [[p, _DASH, _interval_text(v)] for p, v in counterpart.items() if p not in params]
+        if rows:
+            out += ["", *_table(["Parameter", "Fitted ± stderr", "Measured counterpart"], rows)]
+        out.append("")
+    return out if len(out) > 2 else []
+
+
+def _md_figures(report: CheckReport, lam: Any, notes: list[str]) -> list[str]:
+    if not report.figures:
+        return []
+    captions = {
+        "fig4_behavior.png": "Behavior B(λ) with the fitted tanh law and the Theorem 1 bounds",
+        "fig5_helpfulness.png": "Helpfulness H(λ) with the fitted Theorem 2 form",
+        "fig6_8_delta_norm.png": "Assumption 1: norms of the steering-induced change vs λ",
+        "fig9_10_noise.png": "Assumption 3: projections of unrelated tokens and their spread",
+        "fig11_12_separation.png": "Assumption 2: separation of the answer tokens along δ̂ vs λ",
+    }
+    out = ["## Figures", ""]
+    for f in report.figures:
+        out += [f"![{captions.get(f, f)}]({f})", ""]
+    return out
+
+
+def _md_provenance(report: CheckReport, lam: np.ndarray | None, notes: list[str]) -> list[str]:
+    out = ["## Data and provenance", ""]
+    model = report.model
+    if model:
+        first = ["name", "source", "path", "sha256", "n_layers", "hidden_size", "vocab_size", "dtype", "device"]
+        keys = [k for k in first if k in model] + [k for k in model if k not in first]
+        out += ["### Model", "", *_table(["Field", "Value"], [[k, _fmt(model[k])] for k in keys]), ""]
+    beh = report.behavior
+    if beh:
+        out += ["### Behavior", ""]
+        for key in ("name", "documentation"):
+            if beh.get(key):
+                out.append(f"- **{key}**: {beh[key]}")
+        for key, nkey in (("aligned", "n_aligned_ids"), ("misaligned", "n_misaligned_ids")):
+            toks = beh.get(key)
+            if isinstance(toks, Sequence) and not isinstance(toks, str):
+                shown = ", ".join(f"`{t!s}`" for t in list(toks)[:12]) + (" …" if len(toks) > 12 else "")
+                out.append(f"- **{key} tokens** ({_fmt(beh.get(nkey))} ids): {shown}")
+        warns = beh.get("warnings")
+        if isinstance(warns, Sequence) and not isinstance(warns, str):
+            out += [f"- **warning**: {w}" for w in warns]
+        out.append("")
+    vec = report.vectors
+    if vec:
+        out += ["### Steering vectors", ""]
+        for key in ("method", "n_pairs", "dataset_hash", "path"):
+            if vec.get(key) is not None:
+                out.append(f"- **{key}**: {_fmt(vec[key])}")
+        ev_s = {str(k): v for k, v in (vec.get("explained_variance") or {}).items()}
+        acc_s = {str(k): v for k, v in (vec.get("accuracy") or {}).items()}
+        layer_keys = list(ev_s) + [k for k in acc_s if k not in ev_s]
+        if layer_keys:
+            rows = [[k, _fmt(ev_s.get(k)), _fmt(acc_s.get(k))] for k in layer_keys]
+            out += ["", *_table(["Layer", "Explained variance", "Sign accuracy"], rows)]
+        extra = [
+            k for k in vec if k not in ("method", "n_pairs", "dataset_hash", "path", "explained_variance", "accuracy")
+        ]
+        out += [f"- **{k}**: {_fmt(vec[k])}" for k in extra]
+        out.append("")
+    grid_items = []
+    if report.layers is not None:
+        grid_items.append(f"- **layers**: {_full_list(report.layers)}")
+    if report.layer_convention:
+        grid_items.append(f"- **layer convention**: {report.layer_convention}")
+    lg = report.lambda_grid
+    if lg:
+        if lam is not None:
+            grid_items.append(f"- **λ values**: {', '.join(_fmt(float(v)) for v in lam)}")
+        for key in ("scale", "fractions", "rule"):
+            if lg.get(key) is not None:
+                grid_items.append(f"- **λ {key}**: {_full_list(lg[key])}")
+    if grid_items:
+        out += ["### Layers and λ grid", "", *grid_items, ""]
+    if report.data:
+        rows = [[name, _fmt(d.get("source")), _fmt(d.get("n")), _fmt(d.get("hash"))] for name, d in report.data.items()]
+        out += ["### Data", "", *_table(["Set", "Source", "n", "Hash"], rows), ""]
+    if report.config:
+        rows = [[k, _fmt(v)] for k, v in report.config.items()]
+        out += ["### Configuration", "", *_table(["Setting", "Value"], rows), ""]
+    if report.versions:
+        rows = [[k, _fmt(v)] for k, v in report.versions.items()]
+        out += ["### Versions", "", *_table(["Package", "Version"], rows), ""]
+    runtime = report.runtime_seconds
+    if runtime:
+        rows = [[k, _fmt(v)] for k, v in runtime.items()]
+        total = [_num(v) for v in runtime.values()]
+        if "total" not in runtime and any(t is not None for t in total):
+            rows.append(["total (sum)", _fmt(sum(t for t in total if t is not None))])
+        out += ["### Run time", "", *_table(["Stage", "Seconds"], rows), ""]
+    return out if len(out) > 2 else []
+
+
+def write_report(report: CheckReport, out_dir: Path | str) -> dict[str, Path]:
+    """Write ``report.json`` (strict JSON, ``indent=1``: non-finite floats as ``null``, other objects such as a
+    :class:`~pathlib.Path` as their ``str``), the figures and ``report.md`` into ``out_dir`` (created if missing).
+
+    The written figures' names are stored in ``report.figures``.
+
+    Returns:
+        ``{"json": path, "markdown": path}`` plus one entry per figure keyed by its stem (e.g. ``"fig4_behavior"``).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    clean = CheckReport.from_json(json.loads(json.dumps(report.to_json(), default=str)))
+    report.figures = clean.figures = plot_figures(clean, out)
+    paths = {"json": out / "report.json", "markdown": out / "report.md"}
+    atomic_write(paths["json"], json.dumps(clean.to_json(), indent=1, allow_nan=False, ensure_ascii=False) + "\n")
+    atomic_write(paths["markdown"], render_markdown(clean))
+    paths.update({Path(f).stem: out / f for f in clean.figures})
+    return paths

@@ -1,0 +1,297 @@
+"""The check report as typed records: :class:`CheckReport` and its :class:`Curve`, :class:`Parameter`,
+:class:`BoundEntry` and :class:`Fit`, each with ``to_json``/``from_json`` (the layout is in ``docs/check.md``).
+
+Each quantity is stored once. Version 2 dropped the copies that version 1 stored twice (listed in
+:data:`V1_DUPLICATES`); a version-1 ``report.json`` is read by leaving them out.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, ClassVar
+
+from bounds._io import jsonable, read_records
+from bounds.errors import ParameterError
+
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "BoundEntry", "CheckReport", "Curve", "Fit", "Parameter", "drop_duplicates"]
+
+SCHEMA = "steering-bounds/check-report"
+SCHEMA_VERSION = 2
+SUPPORTED_SCHEMA_VERSIONS = (1, SCHEMA_VERSION)
+
+#: Keys of a version-1 report that repeat a quantity stored elsewhere (``*``: every entry), and where it is kept:
+#: ``verdict.<assumption>``: ``assumptions.<assumption>.verdict.passed``; α, Δ, σ, β, γ and their summaries inside
+#: the assumptions: ``parameters``; the verdicts inside ``details``: ``assumptions.*.verdict``; the per-λ means and
+#: extremes of Assumption 2's ``details`` (λ ≠ 0): the full-grid ``assumption_2``/``assumption_4`` arrays; Assumption
+#: 3's ``details``: its top-level entries; ``spread_by_lambda.lam``, ``comparison.lam``: ``lambda_grid.values``;
+#: ``spread_by_lambda.delta_norm``: ``curves.mmlu_delta_norm_post``; ``behavior.tokens.behavior``/``warnings``:
+#: ``behavior.name``/``warnings``.
+V1_DUPLICATES = tuple(
+    tuple(path.split("."))
+    for path in """
+    verdict.assumption_1 verdict.assumption_2 verdict.assumption_3 verdict.assumption_4
+    assumptions.assumption_1.alpha assumptions.assumption_1.details.alpha_side assumptions.assumption_1.details.verdict
+    assumptions.assumption_1.details.alpha.mean assumptions.assumption_1.details.alpha.se
+    assumptions.assumption_1.details.alpha.ci_low assumptions.assumption_1.details.alpha.ci_high
+    assumptions.assumption_2.Delta assumptions.assumption_2.details.verdict
+    assumptions.assumption_2.details.verdict_soft
+    assumptions.assumption_2.details.delta.mean assumptions.assumption_2.details.delta.se
+    assumptions.assumption_2.details.delta.ci_low assumptions.assumption_2.details.delta.ci_high
+    assumptions.assumption_2.details.delta.n assumptions.assumption_2.details.margin_min
+    assumptions.assumption_2.details.fraction_positive_margin assumptions.assumption_2.details.margin_summary.mean
+    assumptions.assumption_2.details.mean_gap_summary.mean assumptions.assumption_2.details.rho_summary.mean
+    assumptions.assumption_2.details.soft_margin_summary.mean
+    assumptions.assumption_3.sigma assumptions.assumption_3.beta assumptions.assumption_3.gamma
+    assumptions.assumption_3.details.sigma assumptions.assumption_3.details.sigma_pooled_differences
+    assumptions.assumption_3.details.ratio_pooled_to_within assumptions.assumption_3.details.tests
+    assumptions.assumption_3.details.skewness assumptions.assumption_3.details.excess_kurtosis
+    assumptions.assumption_3.details.k assumptions.assumption_3.details.answer_in_top_k_fraction
+    assumptions.assumption_3.details.verdict
+    assumptions.assumption_3.details.beta_summary.mean assumptions.assumption_3.details.beta_summary.se
+    assumptions.assumption_3.details.beta_summary.ci_low assumptions.assumption_3.details.beta_summary.ci_high
+    assumptions.assumption_3.details.beta_summary.n assumptions.assumption_3.details.gamma_summary.mean
+    assumptions.assumption_3.details.gamma_summary.se assumptions.assumption_3.details.gamma_summary.ci_low
+    assumptions.assumption_3.details.gamma_summary.ci_high assumptions.assumption_3.details.gamma_summary.n
+    assumptions.assumption_3.spread_by_lambda.lam assumptions.assumption_3.spread_by_lambda.delta_norm
+    bounds.*.comparison.lam behavior.tokens.behavior behavior.tokens.warnings
+    """.split()
+)
+
+
+def _drop(obj: Any, path: tuple[str, ...]) -> None:
+    if not isinstance(obj, dict):
+        return
+    head, *rest = path
+    if not rest:
+        obj.pop(head, None)
+        return
+    for value in obj.values() if head == "*" else [obj.get(head)]:
+        _drop(value, tuple(rest))
+
+
+class _Record:
+    """A record whose JSON holds the keys it was read with (or, when built in code, its non-``None`` fields)."""
+
+    ALWAYS: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        if not self._keys:
+            names = [f.name for f in fields(self) if f.name != "_keys"]
+            self._keys = tuple(k for k in names if k in self.ALWAYS or getattr(self, k) is not None)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], where: str = "") -> Any:
+        names = [f.name for f in fields(cls) if f.name != "_keys"]
+        unknown = [k for k in data if k not in names]
+        if unknown:
+            raise ParameterError(f"report: {where or cls.__name__} has unknown keys {unknown}; known: {names}")
+        return cls(**data, _keys=tuple(k for k in names if k in data))
+
+    def to_json(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name in self._keys}
+
+
+@dataclass
+class Parameter(_Record):
+    """An estimated parameter: ``estimate`` with its SE and interval (``ci_*`` for means, ``low``/``high`` for
+    probabilities at ``level``) and how it was obtained."""
+
+    estimate: float | None = None
+    se: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    low: float | None = None
+    high: float | None = None
+    level: float | None = None
+    n: int | None = None
+    kind: str | None = None
+    method: str | None = None
+    side: str | None = None
+    definition: str | None = None
+    note: str | None = None
+    degenerate_queries: int | None = None
+    all_degenerate: bool | None = None
+    _keys: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+
+@dataclass
+class Curve:
+    """A per-λ measurement: mean and SE across ``n`` queries (``None``/NaN: undefined at that λ)."""
+
+    mean: list[float | None]
+    se: list[float | None]
+    n: int
+    label: str
+    unit: str = ""
+    legend: str = ""
+    n_per_lambda: list[int] | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], where: str = "") -> Curve:
+        return cls(**data)
+
+    def to_json(self) -> dict[str, Any]:
+        keys = ("mean", "se", "n", "n_per_lambda", "label", "unit", "legend")
+        return {k: getattr(self, k) for k in keys}
+
+
+@dataclass
+class BoundEntry(_Record):
+    """A bound evaluated per query and averaged over the ``n_queries_used`` queries that satisfy its hypotheses,
+    compared (``comparison``: :meth:`validation.measure.Comparison.to_dict` without ``lam``) with curve
+    ``measured``."""
+
+    ALWAYS: ClassVar[tuple[str, ...]] = ("values", "comparison")
+
+    title: str = ""
+    measured: str | None = None
+    status: str | None = None
+    note: str | None = None
+    n_queries_used: int | None = None
+    excluded: dict[str, str] | None = None
+    kind: str | None = None
+    applicable: bool | None = None
+    values: list[float | None] | None = None
+    measured_mean_used: list[float | None] | None = None
+    measured_se_used: list[float | None] | None = None
+    comparison: dict[str, Any] | None = None
+    per_query_violation_fraction: list[float | None] | None = None
+    reason: str | None = None
+    legend: str | None = None
+    _keys: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+
+@dataclass
+class Fit(_Record):
+    """An lmfit fit of a dataset-average curve (``error`` alone when it failed)."""
+
+    model: str | None = None
+    params: dict[str, dict[str, float | None]] | None = None
+    curve: list[float | None] | None = None
+    aic: float | None = None
+    redchi: float | None = None
+    n_queries: int | None = None
+    measured_counterpart: dict[str, Any] | None = None
+    error: str | None = None
+    _keys: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+
+def _typed(cls: Any, data: Any, where: str) -> Any:
+    if data is None:
+        return None
+    if not isinstance(data, Mapping):
+        raise ParameterError(f"report: {where} must be an object, got {type(data).__name__}")
+    try:
+        return cls.from_json(data, where)
+    except TypeError as exc:
+        raise ParameterError(f"report: {where}: {exc}") from exc
+
+
+@dataclass
+class CheckReport:
+    """The report of ``steering-bounds check`` (``report.json``): what was measured, with its provenance."""
+
+    created: str = ""
+    versions: dict[str, str] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] = field(default_factory=dict)
+    behavior: dict[str, Any] = field(default_factory=dict)
+    curves: dict[str, Curve] = field(default_factory=dict)
+    #: per assumption: ``verdict`` (:meth:`validation.measure.Verdict.to_dict`), its measurements and ``details``
+    assumptions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    parameters: dict[str, Parameter | None] = field(default_factory=dict)
+    chance: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bounds: dict[str, BoundEntry] = field(default_factory=dict)
+    fits: dict[str, Fit] = field(default_factory=dict)
+    summary: str = ""
+    figures: list[str] = field(default_factory=list)
+    layers: list[int] | None = None
+    layer_convention: str | None = None
+    lambda_grid: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+    vectors: dict[str, Any] = field(default_factory=dict)
+    runtime_seconds: dict[str, float] = field(default_factory=dict)
+    stage_seconds_when_computed: dict[str, float] = field(default_factory=dict)
+    command: str | None = None
+
+    @property
+    def verdicts(self) -> dict[str, str]:
+        """``"pass"``, ``"fail"`` or ``"n/a"`` per assumption, from its verdict."""
+        out = {}
+        for name in ("assumption_1", "assumption_2", "assumption_3", "assumption_4"):
+            passed = (self.assumptions.get(name) or {}).get("verdict", {}).get("passed")
+            out[name] = "n/a" if passed is None else ("pass" if passed else "fail")
+        return out
+
+    @property
+    def lam(self) -> list[float]:
+        """The λ grid (``lambda_grid.values``; empty when not recorded)."""
+        return list(self.lambda_grid.get("values") or [])
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object (strict: numpy values as Python, non-finite floats as ``None``)."""
+
+        out: dict[str, Any] = {"schema": SCHEMA, "schema_version": SCHEMA_VERSION}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("curves", "parameters", "bounds", "fits"):
+                value = {k: None if v is None else v.to_json() for k, v in value.items()}
+            if f.name == "summary":
+                out["verdict"] = {"summary": value}
+            else:
+                out[f.name] = value
+        return jsonable(out)
+
+    @classmethod
+    def from_json(cls, data: Any) -> CheckReport:
+        """Read a report object of schema version 1 or 2.
+
+        Raises:
+            bounds.errors.ParameterError: (a ``ValueError``) not a check report, an unsupported schema version or a
+                malformed entry (the message names it).
+        """
+        if not isinstance(data, Mapping):
+            raise ParameterError(f"report: expected a check report object, got {type(data).__name__}")
+        if data.get("schema") != SCHEMA:
+            raise ParameterError(f"report['schema'] must be {SCHEMA!r}, got {data.get('schema')!r}")
+        version = data.get("schema_version")
+        if isinstance(version, bool) or version not in SUPPORTED_SCHEMA_VERSIONS:
+            supported = list(SUPPORTED_SCHEMA_VERSIONS)
+            raise ParameterError(f"report['schema_version'] = {version!r} is not supported (supported: {supported})")
+        d = copy.deepcopy(dict(data))
+        if version == 1:
+            drop_duplicates(d)
+        kw: dict[str, Any] = {}
+        for f in fields(cls):
+            value = (d.get("verdict") or {}).get("summary") if f.name == "summary" else d.get(f.name)
+            if value is None:
+                continue
+            if f.name in ("curves", "parameters", "bounds", "fits"):
+                typ = {"curves": Curve, "parameters": Parameter, "bounds": BoundEntry, "fits": Fit}[f.name]
+                value = {k: _typed(typ, v, f"{f.name}.{k}") for k, v in value.items()}
+            kw[f.name] = value
+        return cls(**kw)
+
+    @classmethod
+    def read(cls, path: str | Path) -> CheckReport:
+        """Read ``report.json`` of ``steering-bounds check``.
+
+        Raises:
+            bounds.errors.MissingFileError: (a ``FileNotFoundError``) no such file.
+            bounds.errors.ParameterError: (a ``ValueError``) not JSON or not a readable check report.
+        """
+        data = read_records(path, "report", single=True)
+        try:
+            return cls.from_json(data)
+        except ParameterError as exc:
+            raise ParameterError(f"report: {str(path)!r}: {exc}") from exc
+
+
+def drop_duplicates(report: dict[str, Any]) -> dict[str, Any]:
+    """Remove from ``report`` (a version-1 layout, in place) the keys of :data:`V1_DUPLICATES`; return it."""
+    for path in V1_DUPLICATES:
+        _drop(report, path)
+    return report
