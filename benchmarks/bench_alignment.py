@@ -1,13 +1,7 @@
 """Benchmark: ``bounds.alignment_lower`` over 10^7 values of λ against bare ``np.tanh`` on the same array.
 
-Side by side in one run (best of ``--repeat`` timings each), so the ratio is meaningful on any machine:
-
-* ``np.tanh(lam)``                                   -- the floor: one transcendental per element;
-* ``alignment_lower(alpha, B0, lam, delta)``         -- scalar α, B0, Δ and an array λ (the common case; goal ≤ 2×);
-* ``alignment_lower(A, B, lam, D)``                  -- every argument an array of the same length (validated and
-  transformed element-wise: one ``artanh`` per element on top of the ``tanh``).
-
-Run: ``.venv/bin/python benchmarks/bench_alignment.py [--n 10000000] [--repeat 7] [--json OUT]``.
+Variants and measured numbers: docs/benchmarks.md. Run: ``.venv/bin/python benchmarks/bench_alignment.py [--n 10000000]
+[--repeat 7] [--json OUT]``.
 """
 
 from __future__ import annotations

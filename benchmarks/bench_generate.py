@@ -1,22 +1,9 @@
 """Benchmark: a steered greedy-generation sweep over λ, the paper's per-prompt pattern vs `validation.sweep` (side by
 side).
 
-Workload: greedy continuations (``--max-new-tokens``, default 24 as in ``steering-bounds check``) of AdvBench prompts
-(chat template) under steering at every position, for every (prompt, λ). Steered blocks: ``--layers band`` is the
-paper's band (blocks 8–15 of 40 for Llama-2-13B) scaled to the model's depth; ``--layers check`` is the default of
-``steering-bounds check`` (the middle fifth); random unit vectors (the cost does not depend on them).
-
-* **baseline** (the paper's code pattern): one prompt per ``generate`` call, the hooks installed and removed again
-  for every λ.
-* **sweep, no prefix reuse**: :func:`validation.sweep.generate_sweep` with λ along the batch (prompts grouped by
-  length, left padding), every row reading its prompt through every block.
-* **sweep**: the same with the prompt's keys and values below the first steered block computed once per prompt and
-  shared by its λ rows (the generated tokens run through every block in both).
-
-The generated token ids of both sweeps are compared with the baseline's (rows that differ are counted; greedy
-decoding can only differ where two logits tie within float rounding).
-
-Run: ``.venv/bin/python benchmarks/bench_generate.py [--n-prompts 8] [--n-lambdas 11] [--layers band|check]``.
+Variants (the paper's one ``generate`` call per prompt and λ; ``generate_sweep`` without and with prefix reuse),
+``--layers`` and measured numbers: docs/benchmarks.md. The generated token ids of both sweeps are compared with the
+baseline's. Run: ``.venv/bin/python benchmarks/bench_generate.py [--n-prompts 8] [--n-lambdas 11] [--layers band]``.
 """
 
 from __future__ import annotations
@@ -24,11 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
 from pathlib import Path
 from types import SimpleNamespace
-
-import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -60,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
     from bench_alignment import machine  # same folder
-    from bench_sweep import paper_band
+    from bench_sweep import paper_band, random_steering, timer
 
     from validation import _batch, data, sweep
     from validation.check import default_layers
@@ -72,11 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     module = as_module(lm)
     L = module.config.num_hidden_layers
     layers = paper_band(L) if args.layers == "band" else default_layers(L)
-    gen = torch.Generator().manual_seed(0)
-    vectors = {l: torch.randn(module.config.hidden_size, generator=gen) for l in layers}
-    grid = np.round(np.linspace(-20.0, 20.0, args.n_lambdas), 6)
-    if 0.0 not in grid:
-        grid = np.sort(np.append(grid, 0.0))
+    vectors, grid = random_steering(module, layers, args.n_lambdas)
     items = data.advbench()
     prompts = _batch.encode(lm.tokenizer, [items[i].text for i in data.seeded_order(len(items), 0)[: args.n_prompts]])
     n, G = len(prompts), grid.size
@@ -89,12 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     results: dict[str, dict] = {}
 
-    def timed(name: str, fn) -> object:
-        t0 = time.perf_counter()
-        out = fn()
-        results[name] = {"seconds": time.perf_counter() - t0}
-        print(f"  {name:<24} {results[name]['seconds']:9.2f} s", flush=True)
-        return out
+    timed = timer(results, width=24)
 
     ids_tokenizer = _IdTokenizer(pad, lm.tokenizer.eos_token_id)
 

@@ -1,12 +1,8 @@
 """Benchmark: Monte-Carlo simulator throughput in token-draws per second, numpy vs torch (CPU, and CUDA when present).
 
-A *token-draw* is one sampled projection :math:`z_s` of one noised token in one realisation, evaluated across the
-whole λ grid (exact steered helpfulness, eq. (6) with that draw's γ and β, the corrected bounds): see
-:mod:`bounds.simulate`. The grid size and the number of noised tokens are printed with every figure. All backends run
-the same configuration side by side in one run; each figure is the fastest of ``--repeat`` timed runs after an
-untimed warm-up (:func:`bounds.simulate.measure_throughput`).
-
-Run: ``.venv/bin/python benchmarks/bench_simulate.py [--k 50] [--grid 24] [--n-draws 100000] [--json OUT]``.
+A *token-draw* is one sampled projection of one noised token in one realisation, evaluated across the whole λ grid
+(docs/benchmarks.md). Run: ``.venv/bin/python benchmarks/bench_simulate.py [--k 50] [--grid 24] [--n-draws 100000]
+[--json OUT]``.
 """
 
 from __future__ import annotations

@@ -1,24 +1,9 @@
 """Benchmark: a helpfulness sweep over λ, the paper's per-prompt pattern vs `validation.sweep` (side by side).
 
-Workload: the probability of each answer letter A–D over the full vocabulary at the last prompt token, for every
-(MMLU prompt, λ) — the paper's helpfulness measure. Steered layers: the paper's band (blocks 8–15 of 40 for
-Llama-2-13B) scaled to the model's depth, blocks ``round(0.2 L) .. round(0.4 L) - 1``; random unit vectors (the
-cost does not depend on them).
-
-* **baseline** (the paper's code pattern): one prompt per forward, the hooks installed and removed again for every λ,
-  full logits at every position, softmax of the last position.
-* **sweep, no prefix reuse**: :func:`validation.sweep.prompt_sweep` with λ along the batch (prompts grouped by length,
-  left padding), logits of the last position only.
-* **sweep**: the same with the blocks below the first steered one computed once per prompt (exact prefix reuse).
-* **plain batched forward**: ``model(...)`` over the same λ×prompt rows without any hook and without reuse, last
-  logits only (the "hardware" reference of issue 6: only prefix reuse can beat it).
-* **hook overhead**: a steered forward at λ = 0 vs a plain forward of the same batch.
-
-Every variant's letter log-probabilities are compared with the baseline's (max abs difference printed; the goal is
-≤ 1e-4 in fp32). Model ``llama-2-13b-shaped`` builds transformers' ``LlamaConfig`` of Llama-2-13B with random bf16
-weights (no download) and random 200-token prompts: meant for a GPU (``--device cuda``); MFU is reported against
-``--peak-tflops`` (989 for an H100 SXM in bf16, dense).
-
+Variants (the paper's per-prompt pattern, :func:`validation.sweep.prompt_sweep` without and with prefix reuse, a
+plain batched forward, the hook overhead) and measured numbers: docs/benchmarks.md; letter log-probabilities are
+compared with the baseline's (goal ≤ 1e-4 in fp32). Model ``llama-2-13b-shaped`` builds Llama-2-13B's config with
+random bf16 weights (no download), meant for a GPU; MFU is reported against ``--peak-tflops``.
 Run: ``.venv/bin/python benchmarks/bench_sweep.py [--n-prompts 100] [--n-lambdas 41] [--json OUT]``.
 """
 
@@ -41,11 +26,39 @@ def paper_band(n_layers: int) -> list[int]:
     return list(range(lo, max(hi, lo + 1)))
 
 
+def random_steering(module: object, layers: list[int], n_lambdas: int) -> tuple[dict, np.ndarray]:
+    """Random vectors (seed 0) for ``layers`` and the λ grid ``linspace(-20, 20, n_lambdas)`` with 0 added."""
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    vectors = {l: torch.randn(module.config.hidden_size, generator=gen) for l in layers}
+    grid = np.round(np.linspace(-20.0, 20.0, n_lambdas), 6)
+    if 0.0 not in grid:
+        grid = np.sort(np.append(grid, 0.0))
+    return vectors, grid
+
+
 def _sync(device: str) -> None:
     import torch
 
     if device.startswith("cuda"):
         torch.cuda.synchronize()
+
+
+def timer(results: dict[str, dict], device: str = "cpu", width: int = 28) -> object:
+    """``timed(name, fn)``: runs ``fn()``, records its wall time as ``results[name]["seconds"]``, prints it."""
+
+    def timed(name: str, fn) -> object:
+        _sync(device)
+        t0 = time.perf_counter()
+        out = fn()
+        _sync(device)
+        dt = time.perf_counter() - t0
+        results[name] = {"seconds": dt}
+        print(f"  {name:<{width}} {dt:9.2f} s", flush=True)
+        return out
+
+    return timed
 
 
 def load(args: argparse.Namespace):
@@ -111,11 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     module = as_module(model)
     L = module.config.num_hidden_layers
     layers = paper_band(L)
-    gen = torch.Generator().manual_seed(0)
-    vectors = {l: torch.randn(module.config.hidden_size, generator=gen) for l in layers}
-    grid = np.round(np.linspace(-20.0, 20.0, args.n_lambdas), 6)
-    if 0.0 not in grid:
-        grid = np.sort(np.append(grid, 0.0))
+    vectors, grid = random_steering(module, layers, args.n_lambdas)
     ids = [i for v in letters for i in v]
     n, G = len(prompts), grid.size
     device = str(module.get_input_embeddings().weight.device)
@@ -130,15 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"rows per forward: {batch} ({'chosen automatically' if args.batch_size == 'auto' else 'given'})")
     results: dict[str, dict] = {}
 
-    def timed(name: str, fn) -> object:
-        _sync(device)
-        t0 = time.perf_counter()
-        out = fn()
-        _sync(device)
-        dt = time.perf_counter() - t0
-        results[name] = {"seconds": dt}
-        print(f"  {name:<28} {dt:9.2f} s", flush=True)
-        return out
+    timed = timer(results, device)
 
     # baseline: the paper's pattern
     nb = args.baseline_prompts or n

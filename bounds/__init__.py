@@ -9,28 +9,11 @@ threshold such as :func:`alignment_guarantee` then returns a norm). :func:`align
 Assumption 1, and the functions of the exact steered distribution take ``norm`` :math:`=\|\delta\|` directly;
 :func:`helpfulness_jensen` and :func:`helpfulness_event` take the realised :math:`X^\pm`, which contain it.
 
-Main entry points:
-
-* :func:`alignment_lower` -- Theorem 1, :math:`\tanh(\alpha\lambda\Delta/2 + \operatorname{artanh} B_0)`.
-* :func:`alignment_guarantee` -- Corollary 1, the smallest :math:`\lambda` reaching :math:`1-\epsilon`.
-* :func:`helpfulness_upper` -- Theorem 2 as stated (eq. 6; status ``fails``, kept for fitting).
-* :func:`helpfulness_limit` -- Corollary 2, :math:`1/n`.
-* :func:`steered_distribution` -- the exact steered next-token distribution (ground truth);
-  :func:`behavior_expectation` and :func:`steered_helpfulness` evaluate Definition 1 and eq. (4) on it.
-* Theorems 3-6 (:func:`soft_margin_lower`, :func:`trinary_lower`, :func:`graded_lower`, :func:`multitoken_threshold`)
-  and the corrected replacements (:func:`trinary_lower_corrected`, :func:`multitoken_threshold_corrected`,
-  :func:`helpfulness_jensen`, :func:`helpfulness_event`, :func:`helpfulness_expectation`).
-* Assumptions 1-4 as predicates on an instance (:func:`assumption_1` ... :func:`assumption_4`).
-* :mod:`bounds.synthetic`, :mod:`bounds.simulate`, :mod:`bounds.coverage` -- synthetic queries and behavior
-  instances, the Monte-Carlo simulator of Assumption 3 (numpy and torch backends, every estimate with its standard
-  error) and the coverage study of the paper's probability claims (``steering-bounds simulate``).
-* :mod:`bounds.fitting` -- lmfit models of the alignment and helpfulness laws, confidence intervals, bootstrap over
-  queries and model comparison; :mod:`bounds.tradeoff` -- the efficient regime, the best λ for :math:`B+wH`, the
-  largest λ keeping :math:`H\ge(1-\tau)p_0` and the Pareto frontier (``steering-bounds fit``).
-* :mod:`bounds.registry` -- every statement with its sympy form, expansions, provenance and status.
-* :mod:`bounds.strategies` -- hypothesis strategies for each statement's hypotheses (imports hypothesis).
-
-``import bounds`` never imports torch, transformers, lmfit or hypothesis (each is imported where it is used).
+The statements that fail as stated (:func:`helpfulness_upper`, :func:`helpfulness_upper_product`,
+:func:`trinary_lower`, :func:`multitoken_threshold`) are kept, for fitting, beside their corrected replacements;
+:func:`statement` gives every statement with its status. The submodules are listed in ``docs/api/index.md``.
+Every numeric function returns a Python float for scalar inputs, else the broadcast array. ``import bounds`` never
+imports torch, transformers, lmfit or hypothesis (each is imported where it is used).
 """
 
 from __future__ import annotations

@@ -14,23 +14,6 @@ import numpy as np
 from .domains import Domain, domain
 from .errors import ParameterError
 
-__all__ = [
-    "args",
-    "as_real",
-    "broadcast",
-    "broadcast_index",
-    "check_closed",
-    "check_domain",
-    "check_index",
-    "check_integer",
-    "check_open",
-    "check_probability_vector",
-    "check_vocabulary_axis",
-    "divide_by_product",
-    "finish",
-    "product",
-]
-
 
 def _show(x: np.ndarray) -> str:
     """A short rendering of the first offending value(s)."""
@@ -44,11 +27,7 @@ def _show(x: np.ndarray) -> str:
 
 
 def as_real(name: str, x: object, *, allow_inf: bool = False) -> np.ndarray:
-    """Convert ``x`` to a float64 array; reject non-numeric, complex, NaN and (unless allowed) infinite values.
-
-    The finiteness check is one reduction over the array (``np.add.reduce``) in the common case; only when the sum is
-    not finite does it fall back to an element-wise scan to tell overflow of the sum from a bad element.
-    """
+    """Convert ``x`` to a float64 array; reject non-numeric, complex, NaN and (unless allowed) infinite values."""
     if isinstance(x, (str, bytes)) or x is None:
         raise TypeError(f"{name} must be a real number or array of real numbers, got {type(x).__name__} {x!r}")
     try:
@@ -81,13 +60,18 @@ def check_domain(name: str, arr: np.ndarray, dom: Domain) -> np.ndarray:
         return arr
     bad = ~dom.contains(arr)
     if bad.any():
-        # an infinite end is shown like the other one ([0.0, inf], (0.0, inf)): only finite values get here
-        lo_open = dom.lo_open if dom.lo > -np.inf else dom.hi_open
-        hi_open = dom.hi_open if dom.hi < np.inf else lo_open
-        kind = {(True, True): "open", (False, False): "closed"}.get((lo_open, hi_open), "half-open")
-        interval = f"{'(' if lo_open else '['}{_fmt(dom.lo)}, {_fmt(dom.hi)}{')' if hi_open else ']'}"
+        kind, interval = _interval(dom)
         raise ParameterError(f"{name} must lie in the {kind} interval {interval}, got {_show(arr[bad])}")
     return arr
+
+
+def _interval(dom: Domain) -> tuple[str, str]:
+    """``("half-open", "(0.0, 1.0]")``: the kind and the text of the interval of ``dom``."""
+    # an infinite end is shown like the other one ([0.0, inf], (0.0, inf)): only finite values are checked against it
+    lo_open = dom.lo_open if dom.lo > -np.inf else dom.hi_open
+    hi_open = dom.hi_open if dom.hi < np.inf else lo_open
+    kind = {(True, True): "open", (False, False): "closed"}.get((lo_open, hi_open), "half-open")
+    return kind, f"{'(' if lo_open else '['}{_fmt(dom.lo)}, {_fmt(dom.hi)}{')' if hi_open else ']'}"
 
 
 def check_open(name: str, arr: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -100,18 +84,23 @@ def check_closed(name: str, arr: np.ndarray, lo: float, hi: float) -> np.ndarray
     return check_domain(name, arr, Domain(lo, hi))
 
 
-def args(call: str, /, *, broadcast: bool = True, **values: object) -> tuple:
+def args(call: str, /, *, broadcast: bool = True, scalar: bool = False, **values: object) -> tuple:
     """Validate the arguments ``values`` of public function ``call`` against their domains
     (:func:`bounds.domains.domain`) and that the real ones broadcast together (unless ``broadcast=False``, for a
     function with its own shape rules).
 
-    Returns the float64 arrays (``int`` for an integer parameter) in the order given.
+    Returns the float64 arrays (``int`` for an integer parameter) in the order given; with ``scalar=True`` every real
+    argument must be a scalar and is returned as a Python ``float``.
     """
     out = []
     for name, x in values.items():
         dom = domain(name, call)
         out.append(check_integer(name, x, int(dom.lo)) if dom.integer else check_domain(name, as_real(name, x), dom))
-    if broadcast and sum(isinstance(a, np.ndarray) and a.ndim > 0 for a in out) > 1:
+        if scalar and not dom.integer:
+            if out[-1].ndim:
+                raise ParameterError(f"{name} must be a scalar in {_interval(dom)[1]}, got shape {out[-1].shape}")
+            out[-1] = float(out[-1])
+    if broadcast and not scalar and sum(isinstance(a, np.ndarray) and a.ndim > 0 for a in out) > 1:
         broadcast_shape({n: a for n, a in zip(values, out, strict=True) if isinstance(a, np.ndarray)})
     return tuple(out)
 
@@ -135,21 +124,23 @@ def check_index(name: str, x: object, size: int) -> np.ndarray:
     return idx.astype(np.intp)
 
 
+def answer_index(answer: object, shape: tuple[int, ...]) -> np.ndarray:
+    """The index of the correct token ``a*`` on the last axis of an array of ``shape`` (an int, or an int array over
+    the batch ``shape[:-1]``), checked and broadcast to the batch."""
+    return broadcast_index("answer", check_index("answer", answer, shape[-1]), shape[:-1])
+
+
+def first(x: np.ndarray) -> float:
+    """The first value of ``x``, for an error message."""
+    return float(np.ravel(x)[0])
+
+
 def _fmt(v: float) -> str:
     if v == np.inf:
         return "inf"
     if v == -np.inf:
         return "-inf"
     return repr(float(v))  # not numpy's repr ("np.float64(0.99...)")
-
-
-def broadcast(arrays: Mapping[str, np.ndarray]) -> tuple[np.ndarray, ...]:
-    """Broadcast named arrays together; the error names every parameter with its shape."""
-    try:
-        return tuple(np.broadcast_arrays(*arrays.values()))
-    except ValueError as exc:
-        shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in arrays.items())
-        raise ParameterError(f"parameters do not broadcast together: {shapes}") from exc
 
 
 def broadcast_shape(arrays: Mapping[str, np.ndarray]) -> tuple[int, ...]:
@@ -192,10 +183,8 @@ def finish(out: np.ndarray) -> float | np.ndarray:
 
 
 def check_probability_vector(name: str, p: object, *, atol: float = 1e-8) -> np.ndarray:
-    """``p`` with a last axis that is a probability distribution: finite, ``>= 0``, summing to 1 within ``atol``.
-
-    The sum tolerance is absolute (default ``1e-8``); ``p`` is never renormalised.
-    """
+    """``p`` with a last axis that is a probability distribution: finite, ``>= 0``, summing to 1 within ``atol``
+    (absolute); ``p`` is never renormalised."""
     arr = as_real(name, p)
     if arr.ndim == 0:
         raise ParameterError(
@@ -224,11 +213,9 @@ _HUGE = np.finfo(np.float64).max
 def product(*factors: np.ndarray) -> np.ndarray:
     r"""The product of finite factors without spurious overflow, underflow or NaN.
 
-    The plain left-to-right product is kept where it is a normal float64 (bitwise the same as ``f1 * f2 * ...``).
-    Elsewhere it is recomputed as ``sign * exp(sum log|f_i|)``: ``(a * b) * c`` with ``a * b`` beyond float64 is
-    ``inf`` (or ``inf * 0 = NaN``) although the true product may be small or exactly 0 (e.g. ``alpha * delta * lam``
-    at ``lam = 0``, or ``1e200 * 1e200 * 1e-300 = 1e100``). The result is ``±inf`` only where the true product exceeds
-    the float64 range, and exactly 0 where a factor is 0.
+    The plain left-to-right product ``f1 * f2 * ...`` where it is a normal float64; elsewhere ``sign * exp(sum
+    log|f_i|)`` (``1e200 * 1e200 * 1e-300`` is ``1e100``, ``1e200 * 1e200 * 0`` is 0, not ``inf`` or NaN). ``±inf`` only
+    where the true product exceeds the float64 range.
     """
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         out = np.asarray(factors[0], dtype=np.float64)
@@ -250,10 +237,9 @@ def product(*factors: np.ndarray) -> np.ndarray:
 def divide_by_product(num: np.ndarray, *dens: np.ndarray) -> np.ndarray:
     r"""``num / (d_1 d_2 ...)`` for positive finite denominators, in log space where plain division would mislead.
 
-    ``num / d_1 / d_2`` is used where the product of the denominators is a normal float64 and the quotient is
-    finite; elsewhere (a denominator product that underflows or overflows, a quotient that overflows) the value is
-    ``sign(num) exp(log|num| - sum_i log d_i)``, so e.g. ``1 / 1e-310 / 1e300 = 1e10`` instead of ``inf``. The
-    result is ``±inf`` only where the true quotient exceeds the float64 range (or ``num`` is infinite).
+    ``num / d_1 / d_2`` where the denominators' product is a normal float64 and the quotient finite; elsewhere
+    ``sign(num) exp(log|num| - sum_i log d_i)`` (``1 / 1e-310 / 1e300`` is ``1e10``, not ``inf``). ``±inf`` only where
+    the true quotient exceeds the float64 range (or ``num`` is infinite).
     """
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
         out = np.asarray(num, dtype=np.float64)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import hashlib
+import io
 import json
 import math
 import os
@@ -225,15 +226,20 @@ def read_records(
     first), JSON Lines (``.jsonl``/``.ndjson``) or JSON (``.json``: an array, or JSON Lines) file; with ``single``,
     the one JSON object the file holds.
 
+    Lines are split at ``\n``, ``\r\n`` and ``\r`` only; a CSV record's line is the one it starts on.
+
     Raises:
         MissingFileError: ``"{what}: no such file ..."``.
-        error: malformed input, the message starting with ``path:line:`` (or ``path:`` for the whole file).
+        error: malformed input, the message starting with ``path:line:`` (or ``path:`` for the whole file); the
+            exception's ``path`` and ``line`` attributes hold both.
     """
     p = Path(path)
     suffix = p.suffix.lower()
 
     def fail(line: int | None, msg: str) -> Exception:
-        return error(f"{p}:{line}: {msg}" if line else f"{p}: {msg}")
+        exc = error(f"{p}:{line}: {msg}" if line else f"{p}: {msg}")
+        vars(exc).update(path=str(p), line=line or None)
+        return exc
 
     if not p.is_file():
         raise MissingFileError(f"{what}: no such file {str(p)!r}")
@@ -252,7 +258,7 @@ def read_records(
             raise fail(None, f"{what} must hold a JSON object, got {type(obj).__name__}")
         return obj
     if suffix == ".csv":
-        reader = csv.reader(text.splitlines(keepends=True))
+        reader = csv.reader(io.StringIO(text, newline=""))
         first = next(reader, None)
         if first is None:
             raise fail(None, "empty file (a CSV header line is required)")
@@ -262,18 +268,19 @@ def read_records(
             raise fail(1, f"duplicate column names {dup}")
         if header is not None:
             header(names)
-        rows = []
+        rows, start = [], reader.line_num + 1
         for cells in reader:
+            line, start = start, reader.line_num + 1
             if cells and any(c.strip() for c in cells):
                 if len(cells) != len(names):
-                    raise fail(reader.line_num, f"expected {len(names)} fields (as in the header), got {len(cells)}")
-                rows.append((reader.line_num, dict(zip(names, cells, strict=True))))
+                    raise fail(line, f"expected {len(names)} fields (as in the header), got {len(cells)}")
+                rows.append((line, dict(zip(names, cells, strict=True))))
         return rows
     stripped = text.lstrip()
     if suffix == ".json" and stripped.startswith("["):
         return _json_array(text, len(text) - len(stripped) + 1, fail)
     records = []
-    for i, raw in enumerate(text.splitlines(), start=1):
+    for i, raw in enumerate(io.StringIO(text, newline=None), start=1):
         if raw.strip():
             try:
                 records.append((i, json.loads(raw)))

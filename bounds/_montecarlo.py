@@ -25,16 +25,7 @@ __all__ = [
 ]
 
 #: the named laws of :func:`noise_law` and their scipy.stats names (skewed: ``gamma``, ``lognorm``, ``skewnorm``)
-_LAWS = {
-    "normal": "norm",
-    "laplace": "laplace",
-    "uniform": "uniform",
-    "t": "t",
-    "logistic": "logistic",
-    "gamma": "gamma",
-    "lognorm": "lognorm",
-    "skewnorm": "skewnorm",
-}
+_LAWS = {"normal": "norm"} | {n: n for n in ("laplace", "uniform", "t", "logistic", "gamma", "lognorm", "skewnorm")}
 
 
 @dataclass(frozen=True)

@@ -1,28 +1,15 @@
-r"""Alignment bounds: Theorem 1 (eq. 5) and Corollary 1 (docs/specification.md §4–§5), plus Theorems 3–5 (§8–§10).
+r"""Alignment bounds: Theorem 1 (eq. 5), Corollary 1 and Theorems 3–5 (docs/specification.md §4–§5, §8–§10).
 
-Conventions (docs/specification.md §0, §3): :math:`\Delta` is the **full gap** between aligned and misaligned
-projections on the steering direction (Assumption 2, eq. 8), :math:`\|\delta\| = \alpha|\lambda|` (Assumption 1), and
-the bounds are stated for steering towards the aligned set (:math:`\lambda \ge 0`). For :math:`\lambda < 0` the same
-expression of Theorem 1 is an **upper** bound on the behavior expectation.
+:math:`\Delta` is the **full gap** between aligned and misaligned projections (Assumption 2) and
+:math:`\|\delta\|=\alpha|\lambda|` (Assumption 1); the signs of :math:`\lambda` are those of §0.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._check import _TINY, args, divide_by_product, finish, product
+from ._check import _TINY, args, divide_by_product, finish, first, product
 from .domains import MASS_ATOL
-
-__all__ = [
-    "alignment_guarantee",
-    "alignment_lower",
-    "alignment_lower_norm",
-    "graded_lower",
-    "soft_margin_lower",
-    "soft_margin_range",
-    "trinary_lower",
-    "trinary_lower_corrected",
-]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -47,19 +34,13 @@ def alignment_lower(alpha: object, B0: object, lam: object, delta: object) -> fl
     r"""Theorem 1 (eq. 5): :math:`\tanh\big(\tfrac{\alpha\lambda\Delta}{2}+\operatorname{artanh}B_0\big)`.
 
     For :math:`\lambda \ge 0` (steering towards the aligned set) it is a **lower** bound on the steered behavior
-    expectation :math:`B_{P_\lambda}(q)`; for :math:`\lambda < 0` the same expression is an **upper** bound
-    (docs/specification.md §0). It equals :math:`B_0` at :math:`\lambda=0`, has slope :math:`\alpha\Delta(1-B_0^2)/2`
-    there and tends to :math:`\pm1` as :math:`\lambda\to\pm\infty`. Tight: a two-token model whose projections
-    differ by exactly :math:`\Delta` attains it.
+    expectation :math:`B_{P_\lambda}(q)`; for :math:`\lambda < 0` the same expression is an **upper** bound (§0).
 
     Args:
         alpha: :math:`\alpha \ge 0`, the slope of Assumption 1 (:math:`\|\delta\| = \alpha|\lambda|`).
         B0: unsteered behavior expectation, :math:`-1 < B_0 < 1`.
         lam: steering coefficient :math:`\lambda`, any finite real.
         delta: the margin :math:`\Delta \ge 0`, the full gap between aligned and misaligned projections (eq. 8).
-
-    Returns:
-        a Python float when all inputs are scalars, else the broadcast array.
 
     Raises:
         ValueError: a parameter outside its domain, NaN, infinite, or shapes that do not broadcast.
@@ -80,9 +61,7 @@ def alignment_lower(alpha: object, B0: object, lam: object, delta: object) -> fl
 def alignment_lower_norm(B0: object, norm: object, delta: object) -> float | np.ndarray:
     r"""Theorem 1 as a function of :math:`\|\delta\|` alone: :math:`\tanh(\Delta\|\delta\|/2+\operatorname{artanh}B_0)`.
 
-    This is the form that holds without Assumption 1 (docs/specification.md §4): a lower bound on
-    :math:`B_{P_\lambda}(q)` for every :math:`\|\delta\|\ge0` when :math:`\hat\delta` separates the answers with
-    full-gap margin :math:`\Delta`.
+    The form that holds without Assumption 1 (docs/specification.md §4).
 
     Args:
         B0: :math:`-1 < B_0 < 1`.
@@ -106,10 +85,8 @@ def alignment_guarantee(eps: object, B0: object, alpha: object, delta: object) -
         - \operatorname{artanh}B_0\big)\Big)
         = \max\Big(0,\ \frac{1}{\alpha\Delta}\ln\frac{(2-\epsilon)(1-B_0)}{\epsilon\,(1+B_0)}\Big).
 
-    For :math:`B_0<0` this is the paper's :math:`\frac{2}{\alpha\Delta}(\operatorname{artanh}(1-\epsilon)
-    +\operatorname{artanh}|B_0|)`. It is 0 when the unsteered model already meets the target
-    (:math:`B_0\ge1-\epsilon`): that is the answer, not a clipping. Evaluated in log space (``log1p``), so
-    :math:`\epsilon` down to 1e-300 and :math:`B_0` up to :math:`1-10^{-15}` stay finite.
+    It is 0 when the unsteered model already meets the target (:math:`B_0\ge1-\epsilon`), not a clipping. Evaluated
+    in log space, so :math:`\epsilon` down to 1e-300 and :math:`B_0` up to :math:`1-10^{-15}` stay finite.
 
     Args:
         eps: :math:`0 < \epsilon < 2` (target behavior :math:`1-\epsilon \in (-1, 1)`).
@@ -118,7 +95,7 @@ def alignment_guarantee(eps: object, B0: object, alpha: object, delta: object) -
         delta: :math:`\Delta > 0`.
 
     Returns:
-        :math:`\lambda^*` (per-layer injected norm): float for scalar inputs, else the broadcast array.
+        :math:`\lambda^*` (per-layer injected norm).
 
     Raises:
         ValueError: a parameter outside its domain, or :math:`\alpha\Delta` so small that :math:`\lambda^*`
@@ -130,13 +107,9 @@ def alignment_guarantee(eps: object, B0: object, alpha: object, delta: object) -
     if not np.isfinite(out).all():
         raise ValueError(
             "alpha * delta is too small: lambda* = log(...)/(alpha*delta) exceeds the float64 range (1.8e308); "
-            f"valid: alpha * delta large enough for a finite threshold, got alpha={_first(a)}, delta={_first(d)}"
+            f"valid: alpha * delta large enough for a finite threshold, got alpha={first(a)}, delta={first(d)}"
         )
     return finish(out)
-
-
-def _first(x: np.ndarray) -> float:
-    return float(np.ravel(x)[0])
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -157,14 +130,8 @@ def soft_margin_lower(
         B_{P_\lambda}(q) \ \ge\ \tanh\!\Big(\frac{\alpha\Delta\lambda}{2}+\operatorname{artanh}B_0\Big)
         - \frac{2\rho}{P^+}\,e^{\alpha\Delta_M\lambda},\qquad P^+=\frac{1+B_0}{2},\quad \lambda\ge0 .
 
-    Hypotheses (Assumption 4, eqs. 46-50): the misaligned tokens closer than :math:`\Delta` to some aligned token
-    on the steering axis form the misclassified set :math:`M`; every other aligned/misaligned pair is separated by
-    at least :math:`\Delta`; :math:`P(M)\le\rho`; and the depth :math:`\max_M z-\min_{A^+}z\le\Delta_M`. Binary
-    scores, :math:`B_0=P^+-P^-` over all tokens. The slack term is evaluated as
-    ``exp(log(4ρ) - log1p(B0) + αΔ_Mλ)``; ``ρ = 0`` gives exactly Theorem 1. The value is the formula's, also where
-    it is below :math:`-1` (vacuous, since :math:`B\ge-1`): nothing is clipped. Where the slack
-    :math:`(2\rho/P^+)e^{\alpha\Delta_M\lambda}` exceeds the float64 range (e.g. ``λ = 1e6`` with
-    :math:`\alpha\Delta_M = 1`) the bound is not representable and a ``ValueError`` says so (it was ``-inf``).
+    Hypotheses: Assumption 4 (eqs. 46-50) with binary scores. ``ρ = 0`` gives exactly Theorem 1. The value is the
+    formula's, also below :math:`-1` (vacuous): nothing is clipped.
 
     Args:
         alpha: :math:`\alpha \ge 0` (Assumption 1).
@@ -175,17 +142,15 @@ def soft_margin_lower(
         rho: :math:`0 \le \rho \le 1`, at least the mass :math:`P(M\mid q)` (eq. 47).
 
     Returns:
-        a Python float for scalar inputs, else the broadcast array (values in :math:`(-\infty, 1]`).
+        values in :math:`(-\infty, 1]`.
 
     Raises:
         ValueError: the slack beyond the float64 range (:math:`\alpha\Delta_M\lambda > \ln(1.8\cdot10^{308}
             P^+/(2\rho))`, names ``lam``); a parameter outside its domain (including :math:`\lambda<0`), NaN,
-            infinite, or shapes that do
-        not broadcast. TypeError: non-numeric input.
+            infinite, or shapes that do not broadcast.
+        TypeError: non-numeric input.
     """
-    a, b0, lm, d, dm, r = args(
-        "soft_margin_lower", alpha=alpha, B0=B0, lam=lam, delta=delta, delta_M=delta_M, rho=rho
-    )
+    a, b0, lm, d, dm, r = args("soft_margin_lower", alpha=alpha, B0=B0, lam=lam, delta=delta, delta_M=delta_M, rho=rho)
     # The Theorem 1 term is formed exactly as in `alignment_lower` (λ (αΔ/2)), so ρ = 0 gives bitwise Theorem 1;
     # `product`: α Δ_M beyond float64 times λ = 0 is 0, not NaN (and no spurious overflow).
     theorem_1 = np.tanh(_half_tilt(lm, a, d) + np.arctanh(b0))
@@ -210,13 +175,9 @@ def soft_margin_range(eps: object, B0: object, rho: object, alpha: object, delta
         \frac{2\rho}{P^+}e^{\alpha\Delta_M\lambda}\le\epsilon
         \iff \lambda\le\bar\lambda=\frac{1}{\alpha\Delta_M}\ln\frac{\epsilon P^+}{2\rho},\qquad P^+=\frac{1+B_0}{2},
 
-    so for :math:`0\le\lambda\le\bar\lambda`,
-    :math:`B_{P_\lambda}(q)\ge\tanh(\alpha\Delta\lambda/2+\operatorname{artanh}B_0)-\epsilon`. The value is returned
-    as it is: a negative :math:`\bar\lambda` means that no :math:`\lambda\ge0` qualifies (the slack exceeds
-    :math:`\epsilon` already at :math:`\lambda=0`); :math:`\rho=0` gives ``inf`` (no slack at all). Computed in log
-    space (``log1p(B0)``), so :math:`B_0` down to :math:`-1+10^{-15}` and :math:`\rho` down to 1e-300 stay finite.
-    For :math:`\Delta_M\le0` the slack does not grow with :math:`\lambda` and this form does not apply; use
-    :func:`soft_margin_lower` directly.
+    A negative :math:`\bar\lambda` means that no :math:`\lambda\ge0` qualifies; :math:`\rho=0` gives ``inf``. Computed
+    in log space, so :math:`B_0` down to :math:`-1+10^{-15}` and :math:`\rho` down to 1e-300 stay finite. For
+    :math:`\Delta_M\le0` this form does not apply; use :func:`soft_margin_lower`.
 
     Args:
         eps: :math:`\epsilon > 0`, the tolerated slack.
@@ -236,7 +197,7 @@ def soft_margin_range(eps: object, B0: object, rho: object, alpha: object, delta
     if not np.isfinite(out[np.broadcast_to(r, out.shape) > 0]).all():
         raise ValueError(
             "alpha * delta_M is too small: lambda_bar = log(...)/(alpha*delta_M) exceeds the float64 range; valid: "
-            f"alpha * delta_M large enough for a finite range, got alpha={_first(a)}, delta_M={_first(dm)}"
+            f"alpha * delta_M large enough for a finite range, got alpha={first(a)}, delta_M={first(dm)}"
         )
     return finish(out)
 
@@ -265,15 +226,11 @@ def trinary_lower(alpha: object, B0: object, P_plus: object, lam: object, delta:
         \qquad \lambda\ge0,
 
     for scores in :math:`\{-1,0,+1\}` when :math:`\hat\delta` separates :math:`A^+` from :math:`A^-\cup A^0` with
-    margin :math:`\Delta`. Equals :math:`B_0` at :math:`\lambda=0`, slope :math:`\alpha\Delta P^+(1-B_0)` there, tends
-    to 1.
+    margin :math:`\Delta`.
 
     .. warning::
 
-        Not a lower bound in general: when :math:`P^+<P^-e^{-\alpha\Delta\lambda}` the proof enlarges the
-        denominator of a negative number. Neutral mass lying far on the negative side moves onto the misaligned
-        answers under steering and :math:`B` drops below (66); the test suite finds such instances by search. Use
-        :func:`trinary_lower_corrected`.
+        Not a lower bound when :math:`P^+<P^-e^{-\alpha\Delta\lambda}` (§9); use :func:`trinary_lower_corrected`.
 
     Args:
         alpha: :math:`\alpha \ge 0`.
@@ -305,9 +262,7 @@ def trinary_lower_corrected(
         \dfrac{P^+-P^-x}{P^++P^-x} & P^+< P^-x ,
         \end{cases}\qquad\lambda\ge0 .
 
-    Proof: :math:`B=(1-a)/(1+a+c)` with :math:`a=S^-/S^+\le(P^-/P^+)x`, :math:`c=S^0/S^+\le(P^0/P^+)x`; the
-    expression decreases in :math:`a`, and in :math:`c` only while the numerator is :math:`\ge0`; for a negative
-    numerator dropping :math:`c` lowers it. Continuous at the switch (both branches are 0 there).
+    Continuous at the switch (both branches are 0 there).
 
     Args:
         alpha, B0, P_plus, lam, delta: as in :func:`trinary_lower`.
@@ -336,8 +291,8 @@ def graded_lower(
         \ \xrightarrow{\lambda\to\infty}\ b,\qquad x=e^{-\alpha\Delta\lambda},\quad\lambda\ge0,
 
     when :math:`\hat\delta` separates the answers with score :math:`\ge b` from those with score :math:`<b` with
-    margin :math:`\Delta`. Valid because :math:`(b-r)/(1+r)` decreases in :math:`r` for :math:`b\ge-1`. Both masses
-    are taken (rather than :math:`P_{<b}=1-P_{\ge b}`) so a tiny :math:`P_{<b}` keeps its precision.
+    margin :math:`\Delta`. Both masses are taken (rather than :math:`P_{<b}=1-P_{\ge b}`) so a tiny :math:`P_{<b}`
+    keeps its precision.
 
     Args:
         alpha: :math:`\alpha \ge 0`.

@@ -1,23 +1,6 @@
-r"""Coverage study of the paper's probability and expectation claims, by Monte Carlo (docs/specification.md §4, §6,
-§7, §12.2).
-
-For each configuration (:class:`CoverageConfig`: :math:`k`, the wrong-answer shape, the noise law :math:`D`,
-:math:`p_0`, the tail mass :math:`\epsilon`) one synthetic query is drawn (:func:`bounds.synthetic.synthetic_query`)
-and simulated (:func:`bounds.simulate.simulate_helpfulness`) on a grid of :math:`\alpha\sigma\lambda\ge0`. Each
-configuration gives one **row** (:data:`ROW_FIELDS` documents every field): Theorem 2 as stated against its claimed
-:math:`1-2/k`, the corrected bounds of §12.2 (a: Jensen, b: event, c: the second-order :math:`\mathbb E[H]`),
-Corollary 2's limit :math:`1/n` and Theorem 1's tightness on hard-margin instances.
-
-:func:`run_study` runs a documented default grid (:func:`default_configs`: 144 rows x 40,000 draws x 24 grid
-points; about 80 s on one core of a 2-core machine with the numpy backend) or a ``quick`` one (6 rows, seconds),
-shows progress through a callback (:func:`stderr_progress` prints one line per row), and **resumes**: every
-finished row is appended to ``rows.jsonl`` in the output directory under a key that fingerprints (configuration,
-index, seed, draws, grid, backend, device type); a rerun skips finished rows, and a directory holding a study with
-another fingerprint raises :class:`bounds._io.ResumeMismatchError` instead of mixing results. Random streams come
-from ``numpy.random.SeedSequence(seed, spawn_key=(index,))`` per configuration, so a resumed run equals an
-uninterrupted one. Outputs: ``coverage.csv`` (scalar fields), ``coverage.json`` (all fields, with the curves), and
-three PNG figures (matplotlib, Agg canvas): ``theorem2_coverage.png``, ``expected_helpfulness.png``,
-``theorem1_tightness.png``.
+r"""Coverage study of the paper's probability and expectation claims by Monte Carlo (docs/specification.md §4, §6,
+§7, §12.2): one row per configuration (:data:`ROW_FIELDS`), resumable (:func:`run_study`). The study's design, its
+resume rule and its outputs: docs/api/simulate.md.
 """
 
 from __future__ import annotations
@@ -26,10 +9,9 @@ import csv
 import json
 import math
 import os
-import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +19,11 @@ import numpy as np
 
 from ._check import as_real, check_integer
 from ._io import FingerprintStore, ResumeMismatchError, fingerprint, jsonable, read_jsonl
+from ._montecarlo import noise_law
 from ._plot import new_figure, save
 from .errors import ParameterError
-from .simulate import BACKENDS, resolve_device, simulate_helpfulness
-from .synthetic import SHAPE_DEFAULTS, WRONG_SHAPES, hard_margin_instance, synthetic_query, two_token_extremal
+from .simulate import resolve_device, simulate_helpfulness
+from .synthetic import SHAPE_DEFAULTS, WRONG_SHAPES, _label, hard_margin_instance, synthetic_query, two_token_extremal
 
 __all__ = [
     "DEFAULT_GRID",
@@ -54,7 +37,6 @@ __all__ = [
     "default_configs",
     "evaluate_config",
     "run_study",
-    "stderr_progress",
     "write_figures",
 ]
 
@@ -89,9 +71,6 @@ LAWS: dict[str, tuple[str, dict[str, float]]] = {
 }
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Configurations
-# ---------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CoverageConfig:
     r"""One configuration of the study.
@@ -129,24 +108,12 @@ class CoverageConfig:
     @property
     def law_label(self) -> str:
         """``"normal"``, ``"t(df=5)"``, ..."""
-        if not self.law_params:
-            return self.law
-        return f"{self.law}(" + ", ".join(f"{a}={b:g}" for a, b in self.law_params) + ")"
+        return _label(self.law, dict(self.law_params))
 
     @property
     def shape_label(self) -> str:
         """The shape with its parameter, e.g. ``"zipf(s=1)"``."""
-        params = dict(SHAPE_DEFAULTS[self.shape]) | dict(self.shape_params)
-        if not params:
-            return self.shape
-        return f"{self.shape}(" + ", ".join(f"{a}={b:g}" for a, b in params.items()) + ")"
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able fields (lists for the parameter pairs)."""
-        d = asdict(self)
-        d["law_params"] = [list(x) for x in self.law_params]
-        d["shape_params"] = [list(x) for x in self.shape_params]
-        return d
+        return _label(self.shape, dict(SHAPE_DEFAULTS[self.shape]) | dict(self.shape_params))
 
 
 def default_configs(quick: bool = False) -> list[CoverageConfig]:
@@ -161,9 +128,7 @@ def default_configs(quick: bool = False) -> list[CoverageConfig]:
     * tail block: :math:`\epsilon=0.1` over the smallest tail that keeps :math:`T_k` the top-:math:`k` set,
       :math:`k\in\{4,10\}` :math:`\times` the four shapes :math:`\times` {normal, laplace}, :math:`p_0=0.3` (16 rows).
 
-    Quick (6 rows, for tests and smoke runs): (50, two_dominant, normal, 0.5) -- where Theorem 2 fails --, (4, zipf,
-    laplace, 0.2), (10, two_dominant, t5, 0.5), (3, dirichlet, uniform, 0.2), and two tail rows (4, uniform, normal,
-    0.3, 0.1), (10, dirichlet, laplace, 0.3, 0.1).
+    Quick (6 rows, for tests and smoke runs): the first is one where Theorem 2 fails; the last two have a tail.
     """
 
     def cfg(k: int, shape: str, law: str, p0: float, eps: float = 0.0) -> CoverageConfig:
@@ -186,9 +151,6 @@ def default_configs(quick: bool = False) -> list[CoverageConfig]:
     return out
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Rows
-# ---------------------------------------------------------------------------------------------------------------
 #: every field of a row and its meaning (CSV columns: the scalar ones, in this order; JSON: all)
 ROW_FIELDS: dict[str, str] = {
     "index": "position of the configuration in the study",
@@ -309,8 +271,6 @@ def evaluate_config(
     query = synthetic_query(
         cfg.k, cfg.p0, cfg.shape, np.random.default_rng(ss_query), tail_mass=cfg.eps, **dict(cfg.shape_params)
     )
-    from ._montecarlo import noise_law
-
     law = noise_law(cfg.law, **dict(cfg.law_params))
     lam = g / (cfg.alpha * cfg.sigma)
     common = {"alpha": cfg.alpha, "sigma": cfg.sigma, "n_draws": n_draws, "backend": backend, "device": dev}
@@ -415,7 +375,7 @@ def row_key(
     """The fingerprint of one row: a hash of everything its values depend on."""
     return fingerprint(
         {
-            "config": cfg.to_dict(),
+            "config": cfg,
             "index": index,
             "seed": seed,
             "n_draws": n_draws,
@@ -427,9 +387,6 @@ def row_key(
     )
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# The study: resume, outputs
-# ---------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class StudyProgress:
     """What a progress callback receives after each row; ``str(event)`` is a one-line human-readable summary.
@@ -460,11 +417,6 @@ class StudyProgress:
 
 #: ``progress(event)``: called after each row with a :class:`StudyProgress`
 ProgressCallback = Callable[[StudyProgress], None]
-
-
-def stderr_progress(event: StudyProgress) -> None:
-    """A :data:`ProgressCallback` printing ``str(event)`` (one line per row) to stderr."""
-    print(event, file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)
@@ -554,8 +506,8 @@ def run_study(
             ``quick``).
         quick: the 6-row quick study on :data:`QUICK_GRID` (unless ``configs``/``grid`` are given).
         backend, device: see :func:`bounds.simulate.simulate_helpfulness`.
-        progress: called after each row with a :class:`StudyProgress` (``str(event)`` is a one-line summary;
-            e.g. :func:`stderr_progress`); an exception it raises stops the run with the rows so far saved.
+        progress: called after each row with a :class:`StudyProgress` (e.g. :func:`bounds._progress.stderr_progress`);
+            an exception it raises stops the run with the rows so far saved.
         configs: configurations to run instead of :func:`default_configs`.
         grid: grid of :math:`\alpha\sigma\lambda\ge0` instead of the default one.
         figures: write the PNG figures.
@@ -569,8 +521,7 @@ def run_study(
     """
     t0 = time.perf_counter()
     seed = check_integer("seed", seed, 0)
-    if backend not in BACKENDS:
-        raise ParameterError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    dev = resolve_device(backend, device)
     n = check_integer("n_draws", (QUICK_N_DRAWS if quick else DEFAULT_N_DRAWS) if n_draws is None else n_draws, 2)
     g = _check_grid((QUICK_GRID if quick else DEFAULT_GRID) if grid is None else grid)
     cfgs = list(default_configs(quick) if configs is None else configs)
@@ -579,7 +530,6 @@ def run_study(
     for c in cfgs:
         if not isinstance(c, CoverageConfig):
             raise TypeError(f"configs must hold CoverageConfig objects, got {type(c).__name__}")
-    dev = resolve_device(backend, device)
     keys = [row_key(c, i, seed=seed, n_draws=n, grid=g, backend=backend, device=dev) for i, c in enumerate(cfgs)]
     fp = fingerprint(keys)
     settings = {
@@ -669,9 +619,6 @@ def _write_csv(path: Path, rows: Iterable[dict[str, Any]]) -> None:
             w.writerow({k: ("" if r[k] is None else r[k]) for k in CSV_FIELDS})
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Figures
-# ---------------------------------------------------------------------------------------------------------------
 _SHAPE_COLORS = {"uniform": "tab:blue", "dirichlet": "tab:orange", "zipf": "tab:green", "two_dominant": "tab:red"}
 
 

@@ -1,15 +1,8 @@
-r"""Definition 1 (behavior expectation, eq. 3), helpfulness (eq. 4) and Assumptions 1--4 as predicates
-(docs/specification.md §2--§3).
+r"""Definition 1 (eq. 3), helpfulness (eq. 4) and Assumptions 1--4 as predicates (docs/specification.md §2--§3).
 
-The definitions are functionals of a next-token distribution; under steering they are evaluated on the exact steered
-distribution of docs/specification.md §1 by :func:`bounds.steered.behavior_expectation` and
-:func:`bounds.steered.helpfulness` (reused here, not duplicated). This module adds the unsteered quantities :math:`B_0`,
-:math:`P^\pm`, :math:`\operatorname{artanh}B_0` and :math:`p_0`.
-
-The assumptions are **predicates** on one instance of the exact parametrisation :math:`(P(\cdot\mid q), z, \|\delta\|)`
-(docs/specification.md §1): each ``assumption_*`` function returns a :class:`PredicateResult` (truthy iff the assumption
-holds) with the measured quantity (the margin, the slope, the misclassified mass, ...) and a list of what failed. They
-never clip: out-of-domain input raises :class:`ValueError` naming the parameter and its valid range.
+The unsteered quantities :math:`B_0`, :math:`P^\pm`, :math:`\operatorname{artanh}B_0` and :math:`p_0` (the steered
+ones are :mod:`bounds.steered`). Each ``assumption_*`` function returns a :class:`PredicateResult`, truthy iff the
+assumption holds on the instance, with the measured quantities and what failed; nothing is clipped.
 """
 
 from __future__ import annotations
@@ -23,29 +16,16 @@ from typing import Any
 import numpy as np
 
 from ._check import (
+    answer_index,
+    args,
     as_real,
-    broadcast_index,
     broadcast_shape,
     check_closed,
     check_index,
-    check_integer,
     check_probability_vector,
     check_vocabulary_axis,
     finish,
 )
-
-__all__ = [
-    "PredicateResult",
-    "artanh_behavior",
-    "assumption_1",
-    "assumption_2",
-    "assumption_3",
-    "assumption_3_sample",
-    "assumption_4",
-    "behavior_unsteered",
-    "binary_masses",
-    "helpfulness_unsteered",
-]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -77,8 +57,7 @@ def _p_and_scores(p: object, scores: object, *, binary: bool) -> tuple[np.ndarra
 def behavior_unsteered(p: object, scores: object) -> float | np.ndarray:
     r"""Definition 1 (eq. 3) for the unsteered model: :math:`B_0(q)=B_P(q)=\sum_s P(s\mid q)\,B(s)\in[-1,1]`.
 
-    For binary scores this is :math:`P^+-P^-`. The steered value :math:`B_{P_\lambda}(q)` is
-    :func:`bounds.steered.behavior_expectation` (which equals this function at ``norm = 0``).
+    The steered value is :func:`bounds.steered.behavior_expectation` (equal to this at ``norm = 0``).
 
     Args:
         p: next-token distribution, shape ``(..., V)``; entries ``>= 0`` summing to 1 (within 1e-8).
@@ -98,8 +77,6 @@ def behavior_unsteered(p: object, scores: object) -> float | np.ndarray:
 def binary_masses(p: object, scores: object) -> tuple[float | np.ndarray, float | np.ndarray]:
     r"""The unsteered masses :math:`P^\pm=P(A^\pm\mid q)` with :math:`A^\pm=\{s:B(s)=\pm1\}` (docs/specification.md §2).
 
-    :math:`P^++P^-=1` and :math:`B_0=P^+-P^-`.
-
     Args:
         p: next-token distribution, shape ``(..., V)``.
         scores: binary scores, each exactly ``-1`` or ``+1``, broadcastable to ``p``.
@@ -117,8 +94,7 @@ def binary_masses(p: object, scores: object) -> tuple[float | np.ndarray, float 
 def artanh_behavior(p: object, scores: object) -> float | np.ndarray:
     r""":math:`\operatorname{artanh}B_0=\tfrac12\log(P^+/P^-)` in log space (exact when :math:`B_0` rounds to ±1).
 
-    This is the offset of Theorem 1's tanh law. It is :math:`+\infty` when :math:`P^-=0` and :math:`-\infty` when
-    :math:`P^+=0` (the value of :math:`\operatorname{artanh}(\pm1)`, not a clipping).
+    Theorem 1's offset; :math:`\pm\infty` when :math:`P^\mp=0` (the value of :math:`\operatorname{artanh}(\pm1)`).
 
     Args:
         p: next-token distribution, shape ``(..., V)``; probabilities down to 1e-300 are handled.
@@ -149,7 +125,7 @@ def helpfulness_unsteered(p: object, answer: object) -> float | np.ndarray:
         ValueError: ``p`` not a distribution, ``answer`` out of range; TypeError: ``answer`` not an integer.
     """
     pa = check_probability_vector("p", p)
-    idx = broadcast_index("answer", check_index("answer", answer, pa.shape[-1]), pa.shape[:-1])
+    idx = answer_index(answer, pa.shape)
     return finish(np.take_along_axis(pa, idx[..., None], axis=-1)[..., 0])
 
 
@@ -197,14 +173,6 @@ def _same_length(names: Sequence[str], arrays: Sequence[np.ndarray]) -> None:
         raise ValueError(f"parameters must have the same length (one entry per token / point): {shapes}")
 
 
-def _scalar(name: str, x: object, lo: float, hi: float) -> float:
-    arr = as_real(name, x)
-    if arr.ndim != 0:
-        raise ValueError(f"{name} must be a scalar in [{lo}, {hi}], got shape {arr.shape}")
-    check_closed(name, arr, lo, hi)
-    return float(arr)
-
-
 # -- Assumption 1 -----------------------------------------------------------------------------------------------
 def assumption_1(
     lam: object,
@@ -217,25 +185,19 @@ def assumption_1(
 ) -> PredicateResult:
     r"""Assumption 1 (eq. 7), :math:`\|\delta_\lambda(q)\|=\alpha|\lambda|` for small :math:`|\lambda|`, on data.
 
-    Points are ordered by :math:`|\lambda|` (points with equal :math:`|\lambda|`, e.g. :math:`\pm\lambda`, are
-    taken together). For every such prefix :math:`|\lambda|\le L` the slope is fitted by least squares through the
-    origin, :math:`\hat\alpha_L=\sum|\lambda_i|\,n_i/\sum\lambda_i^2`, and the prefix is *linear* when every point
-    satisfies :math:`\big|n_i-\hat\alpha_L|\lambda_i|\big|\le \mathrm{rtol}\,\hat\alpha_L|\lambda_i|+\mathrm{atol}`
-    (so a point at :math:`\lambda=0` needs :math:`n\le\mathrm{atol}`). The assumption holds when some linear prefix
-    contains at least ``min_points`` distinct values :math:`|\lambda|>0` and its slope is :math:`\hat\alpha>0`.
-    One point can never show linearity (any slope fits it), hence ``min_points >= 2``.
+    For every prefix :math:`|\lambda|\le L` of the points ordered by :math:`|\lambda|` (equal :math:`|\lambda|`, e.g.
+    :math:`\pm\lambda`, taken together) the slope through the origin is fitted by least squares,
+    :math:`\hat\alpha_L=\sum|\lambda_i|\,n_i/\sum\lambda_i^2`; the prefix is *linear* when every point satisfies
+    :math:`\big|n_i-\hat\alpha_L|\lambda_i|\big|\le \mathrm{rtol}\,\hat\alpha_L|\lambda_i|+\mathrm{atol}`. The
+    assumption holds when a linear prefix with :math:`\hat\alpha>0` contains at least ``min_points`` distinct
+    :math:`|\lambda|>0` (one point fits any slope). ``weak=True`` checks A.2's form instead: :math:`\|\delta\|`
+    non-decreasing in :math:`|\lambda|` within ``atol`` (each sign apart), not constant, and :math:`\le\mathrm{atol}`
+    at :math:`\lambda=0`.
 
-    This is the statement's predicate on one exact curve (the registry's numeric twin of ``assumption-1``): is there
-    *some* small-:math:`|\lambda|` range on which the curve is linear within ``rtol``/``atol``? A real model is measured
-    by the other rule, ``validation.measure.assumption1.assumption_1``: many noisy per-query curves, each sign apart,
-    slopes weighted by :math:`1/\lambda^2` (so saturation at the window's edge does not bias them), windows grown from
-    0 until the first one fails, per-query :math:`\alpha` with confidence intervals. The two answer different questions
-    (an exact predicate vs an estimate with its uncertainty), and one rule for both would change the numbers either
-    reports (slope, linear range, verdict on the tests' curves), so both are kept.
-
-    ``weak=True`` checks A.2's weaker form instead: :math:`\|\delta\|` grows monotonically with :math:`|\lambda|`
-    (non-decreasing within ``atol``, separately for :math:`\lambda>0` and :math:`\lambda<0`, and not constant), with
-    :math:`\|\delta_0\|\le\mathrm{atol}` at :math:`\lambda=0` when that point is given.
+    This is the exact predicate on one curve. A model's noisy per-query curves are measured by
+    ``validation.measure.assumption1.assumption_1`` (slopes weighted by :math:`1/\lambda^2`, windows grown from 0,
+    confidence intervals): an estimate with its uncertainty, a different question; one rule for both would change the
+    numbers either reports, so both are kept.
 
     Args:
         lam: steering coefficients, 1-D, finite reals (both signs allowed; A1 is symmetric in the sign).
@@ -248,8 +210,7 @@ def assumption_1(
     Returns:
         :class:`PredicateResult` with ``measured``: ``alpha`` (slope over the largest linear range, ``nan`` if none),
         ``linear_up_to`` (that range's largest :math:`|\lambda|`, 0 if none), ``n_linear`` (its distinct non-zero
-        :math:`|\lambda|`),
-        ``relative_residual`` (:math:`\|n-\hat\alpha|\lambda|\|/\|n\|` on it), ``alpha_all`` and
+        :math:`|\lambda|`), ``relative_residual`` (:math:`\|n-\hat\alpha|\lambda|\|/\|n\|` on it), ``alpha_all`` and
         ``relative_residual_all`` (the same over all points) and ``monotone`` (A.2's form).
 
     Raises:
@@ -259,9 +220,7 @@ def assumption_1(
     lm = _vector("lam", lam)
     nm = check_closed("norms", _vector("norms", norms), 0.0, np.inf)
     _same_length(("lam", "norms"), (lm, nm))
-    rtol = _scalar("rtol", rtol, 0.0, np.nextafter(1.0, 0.0))
-    atol = _scalar("atol", atol, 0.0, np.inf)
-    min_points = check_integer("min_points", min_points, 2)
+    rtol, atol, min_points = args("assumption_1", scalar=True, rtol=rtol, atol=atol, min_points=min_points)
 
     a = np.abs(lm)
     order = np.argsort(a, kind="stable")
@@ -363,14 +322,9 @@ def _monotone(lm: np.ndarray, nm: np.ndarray, atol: float) -> tuple[bool, list[s
 def assumption_2(z: object, scores: object, delta: object = None, *, p: object = None) -> PredicateResult:
     r"""Assumption 2 (eq. 8): :math:`\min_{s^+\in A^+}z_{s^+}-\max_{s^-\in A^-}z_{s^-}\ge\Delta` (full-gap hard margin).
 
-    Here :math:`z_s=\langle U^Te_s,\hat\delta\rangle` and :math:`A^\pm=\{s:B(s)=\pm1\}`; the margin is the
-    **full gap** between the classes (docs/specification.md §3), for the sign of :math:`\lambda` that points
-    :math:`\delta` towards :math:`A^+` (for the other sign pass ``-z``). With one class empty the condition is vacuous
-    (margin ``+inf``).
-
-    ``measured["mean_gap_not_margin"]`` is :math:`\operatorname{mean}_{A^+}z-\operatorname{mean}_{A^-}z`, the
-    quantity the paper's check (A.3) plots "with mean instead of min" (docs/specification.md §13.2). It is **not** the
-    margin: it can be large while the margin is negative.
+    :math:`\Delta` is the full gap (docs/specification.md §3), for the sign of :math:`\lambda` that points
+    :math:`\delta` towards :math:`A^+` (for the other sign pass ``-z``); with one class empty the margin is ``+inf``.
+    ``measured["mean_gap_not_margin"]`` is the paper's check "with mean instead of min" (§13.2): **not** the margin.
 
     Args:
         z: projections of every token on the steering direction, 1-D, finite.
@@ -397,7 +351,7 @@ def assumption_2(z: object, scores: object, delta: object = None, *, p: object =
         names.append("p")
         keep = pa > 0
     _same_length(names, arrays)
-    d = None if delta is None else _scalar("delta", delta, 0.0, np.inf)
+    d = None if delta is None else args("assumption_2", scalar=True, delta=delta)[0]
     ip, im = np.flatnonzero((sc > 0) & keep), np.flatnonzero((sc < 0) & keep)
     if ip.size == 0 or im.size == 0:
         measured = {"margin": float("inf"), "mean_gap_not_margin": float("nan"), "closest_pair": None}
@@ -432,19 +386,14 @@ def assumption_3(p: object, z: object, answer: object, *, eps: object, k: object
     r"""Assumption 3 (eq. 9), the part that one query can show: the top-:math:`k` set and the noise it carries.
 
     :math:`T_k(q)` is the set of the :math:`k` most probable tokens (ties broken in favour of :math:`a^*`, then by
-    index). The structural conditions checked are :math:`\sum_{s\in T_k}P(s\mid q)\ge1-\epsilon` and
-    :math:`a^*\in T_k` (masses compared within ``MASS_ATOL`` = 1e-12, the rounding of a sum of probabilities). With
-    ``k=None`` the smallest :math:`k` meeting both is used (one always exists, :math:`k=V`: the structural part only
-    has content for a given :math:`k`; larger :math:`k` put more tokens under the noise hypothesis). Measured: the
-    differences :math:`z_b-z_{a^*}` for :math:`b\in T_k\setminus\{a^*\}` (what the authors' code records) and the
-    within-query spread :math:`\hat\sigma` = sample standard deviation (ddof 1) of :math:`\{z_s\}_{s\in T_k}`
-    (equivalently of the differences, which share :math:`z_{a^*}`; docs/specification.md §6.1).
+    index). Checked: :math:`\sum_{s\in T_k}P(s\mid q)\ge1-\epsilon` (within ``MASS_ATOL`` = 1e-12) and
+    :math:`a^*\in T_k`; ``k=None`` takes the smallest :math:`k` meeting both (one always exists, :math:`k=V`).
+    Measured: the differences :math:`z_b-z_{a^*}`, :math:`b\in T_k\setminus\{a^*\}` (what the authors' code records),
+    and the within-query spread :math:`\hat\sigma` (ddof 1) of :math:`\{z_s\}_{s\in T_k}` (§6.1).
 
-    **What one instance cannot show.** "i.i.d. from a continuous :math:`D` with variance :math:`\sigma^2`" is a
-    statement about the process that generates :math:`z` across queries: any :math:`k` distinct numbers are a
-    possible draw of any continuous law, so no single query can confirm or refute it (a tie between two
-    :math:`z_s` is a probability-zero event under a continuous law and is reported in ``measured["ties"]``, but does
-    not fail the predicate). Test the distributional part over many queries with :func:`assumption_3_sample`.
+    "i.i.d. from a continuous :math:`D`" is a statement about many queries: any :math:`k` distinct numbers are a
+    possible draw, so one query can neither confirm nor refute it (ties are counted in ``measured["ties"]`` but do not
+    fail the predicate). Test it over many queries with :func:`assumption_3_sample`.
 
     Args:
         p: next-token distribution, 1-D.
@@ -470,9 +419,7 @@ def assumption_3(p: object, z: object, answer: object, *, eps: object, k: object
     if np.ndim(answer) != 0:
         raise TypeError(f"answer must be one integer token index in [0, {V - 1}], got {answer!r}")
     answer = int(check_index("answer", answer, V))
-    e = _scalar("eps", eps, 0.0, 1.0)
-    if e >= 1.0:
-        raise ValueError(f"eps must lie in [0, 1), got {e!r}")
+    (e,) = args("assumption_3", scalar=True, eps=eps)
     is_answer = np.arange(V) == answer
     order = np.lexsort((np.arange(V), ~is_answer, -pa))  # p descending, then a* first, then index
     mass = np.cumsum(pa[order])
@@ -481,7 +428,7 @@ def assumption_3(p: object, z: object, answer: object, *, eps: object, k: object
         k_mass = int(hit[0]) + 1 if hit.size else V
         kk = max(k_mass, int(np.flatnonzero(order == answer)[0]) + 1)
     else:
-        kk = check_integer("k", k, 1)
+        (kk,) = args("assumption_3", k=k)
         if kk > V:
             raise ValueError(f"k must be an integer in [1, V = {V}], got {kk}")
     top = order[:kk]
@@ -522,22 +469,18 @@ def assumption_3_sample(
 ) -> PredicateResult:
     r"""Assumption 3's distributional part over many queries: :math:`\{z_s\}_{s\in T_k(q)}\overset{iid}{\sim}D`.
 
-    ``z_top[q]`` holds the projections of query :math:`q`'s top-:math:`k` tokens (:math:`k_q\ge2`, any order). Only
-    differences within a query carry information (the mean of :math:`D` is irrelevant, docs/specification.md §3), so
-    each query's values are reduced to their :math:`k_q-1` Helmert contrasts, which remove the query's mean and are
-    i.i.d. :math:`N(0,\sigma^2)` when the values are i.i.d. normal. The pooled within-query spread
-    :math:`\hat\sigma^2=\sum_q\sum_{s}(z_{qs}-\bar z_q)^2/\sum_q(k_q-1)` is docs/specification.md §6.1's :math:`\sigma`
-    (pooling the raw differences :math:`z_b-z_{a^*}` across queries would give :math:`\sqrt2\,\sigma` instead).
+    ``z_top[q]`` holds the projections of query :math:`q`'s top-:math:`k` tokens. Only differences within a query carry
+    information (§3), so each query is reduced to its :math:`k_q-1` Helmert contrasts (i.i.d. :math:`N(0,\sigma^2)`
+    when its values are i.i.d. normal); their pooled spread is §6.1's :math:`\sigma` (pooling the raw differences
+    :math:`z_b-z_{a^*}` would give :math:`\sqrt2\,\sigma`). Rejected when any p-value is below ``level``:
 
-    Tests (the assumption is rejected when any p-value is below ``level``):
-
-    * same law in every query: Bartlett's test of equal variances (``law="normal"``) or Levene's (``law=None``);
+    * same law in every query: Bartlett's test of equal variances (``law="normal"``; a constant query next to
+      non-constant ones gives ``p_equal_variance = 0``) or Levene's (``law=None``; its ``0/0`` gives 1);
     * ``law="normal"``: normality of the pooled contrasts (Shapiro--Wilk up to 5000 contrasts, D'Agostino above);
     * ``sigma`` given (``law="normal"`` only): :math:`\sum c^2/\sigma^2\sim\chi^2_N`, two-sided;
     * continuity of :math:`D`: any tie inside a query fails the predicate (a probability-zero event).
 
-    A passing result means "not rejected at this level", never a proof; independence of the tokens within a query
-    is not tested beyond what these tests are sensitive to.
+    Passing means "not rejected at this level", never a proof.
 
     Args:
         z_top: a sequence of 1-D arrays (or a 2-D array, one row per query), each with at least 2 finite values; at
@@ -545,13 +488,6 @@ def assumption_3_sample(
         law: ``"normal"`` or ``None`` (any continuous law).
         sigma: the claimed :math:`\sigma>0`, or ``None``.
         level: significance level, ``0 < level < 1``.
-
-    The tests run on the projections divided by a power of two near their largest magnitude (exact, and every test is
-    scale-invariant), so projections near 1e308 or 1e-300 neither overflow nor underflow. A query with constant
-    projections next to non-constant ones has sample variance exactly 0, which rejects equal variances under a
-    normal law (Bartlett's statistic is infinite; ``p_equal_variance = 0``); when Levene's statistic is ``0/0``
-    (every query's absolute deviations from its median are constant, e.g. two values per query) nothing
-    distinguishes the variances and ``p_equal_variance = 1``.
 
     Returns:
         :class:`PredicateResult` with ``measured``: ``n_queries``, ``n_contrasts``, ``sigma_pooled``,
@@ -575,16 +511,10 @@ def assumption_3_sample(
     for i, g in enumerate(groups):
         if g.ndim != 1 or g.size < 2:
             raise ValueError(f"z_top[{i}] must be a 1-D array of at least 2 projections, got shape {g.shape}")
-    lv = _scalar("level", level, 0.0, 1.0)
-    if not 0.0 < lv < 1.0:
-        raise ValueError(f"level must lie in the open interval (0, 1), got {lv!r}")
-    sg = None
-    if sigma is not None:
-        if law != "normal":
-            raise ValueError("sigma can only be tested with law='normal' (valid: sigma=None when law is None)")
-        sg = _scalar("sigma", sigma, 0.0, np.inf)
-        if sg <= 0:
-            raise ValueError(f"sigma must lie in (0, inf), got {sg!r}")
+    (lv,) = args("assumption_3_sample", scalar=True, level=level)
+    if sigma is not None and law != "normal":
+        raise ValueError("sigma can only be tested with law='normal' (valid: sigma=None when law is None)")
+    sg = None if sigma is None else args("assumption_3_sample", scalar=True, sigma=sigma)[0]
     # exact rescaling by a power of two near max|z|: no overflow (|z| near 1e308) or underflow (1e-300) in the tests
     e = _pow2_exponent(np.concatenate(groups))
     groups_s = [np.ldexp(g, -e) for g in groups]
@@ -642,15 +572,10 @@ def assumption_4(
 ) -> PredicateResult:
     r"""Assumption 4 (eqs. 46--50), the soft margin.
 
-    With :math:`z_{\min}^+=\min_{A^+}z`, the misclassified set (46) is
-    :math:`M=\{s^-\in A^-:\exists s^+\in A^+,\ z_{s^+}-z_{s^-}<\Delta\}=\{s^-\in A^-: z_{\min}^+-z_{s^-}<\Delta\}`.
-    The predicate is (49) every pair :math:`s^+\in A^+, s^-\in A^-\setminus M` has
-    :math:`z_{s^+}-z_{s^-}\ge\Delta`, (47) :math:`P(M\mid q)\le\rho` and (48) the depth
-    :math:`\max_M z-z_{\min}^+\le\Delta_M` (vacuous when :math:`M=\varnothing`); masses are compared within
-    ``MASS_ATOL`` = 1e-12 (a sum of probabilities can exceed 1 by rounding). With :math:`M` defined by (46), (49)
-    holds by construction; it is still measured (``rest_margin``) as a consistency check. :math:`M` is a set of
-    tokens: zero-mass tokens of :math:`A^-` belong to it when they violate the margin (they add nothing to the mass
-    but count in the depth).
+    The misclassified set (46) is :math:`M=\{s^-\in A^-: \min_{A^+}z-z_{s^-}<\Delta\}` (zero-mass tokens included:
+    they count in the depth, not the mass); the predicate is (47) :math:`P(M\mid q)\le\rho` within ``MASS_ATOL`` =
+    1e-12 and (48) :math:`\max_M z-\min_{A^+}z\le\Delta_M` (vacuous when :math:`M=\varnothing`). (49) holds by
+    construction of :math:`M`; it is still measured (``rest_margin``) as a consistency check.
 
     Args:
         p: next-token distribution, 1-D.
@@ -672,9 +597,7 @@ def assumption_4(
     za = _vector("z", z)
     sc = _scores(_vector("scores", scores), binary=True)
     _same_length(("p", "z", "scores"), (pa, za, sc))
-    d = _scalar("delta", delta, 0.0, np.inf)
-    r = _scalar("rho", rho, 0.0, 1.0)
-    dm = _scalar("delta_M", delta_M, -np.inf, np.inf)
+    d, r, dm = args("assumption_4", scalar=True, delta=delta, rho=rho, delta_M=delta_M)
     ip, im = np.flatnonzero(sc > 0), np.flatnonzero(sc < 0)
     if ip.size == 0 or im.size == 0:
         M = np.array([], dtype=int)

@@ -21,6 +21,7 @@ alpha = sp.Symbol("alpha", positive=True)
 Delta = sp.Symbol("Delta", positive=True)
 Delta_M = sp.Symbol("Delta_M", real=True)
 B0 = sp.Symbol("B_0", real=True)
+B0_min = sp.Symbol("B_0^min", real=True)  # Theorem 6 (corrected): min over steps and reachable aligned prefixes
 b = sp.Symbol("b", real=True)
 p0 = sp.Symbol("p_0", positive=True)
 gamma = sp.Symbol("gamma", positive=True)
@@ -170,6 +171,12 @@ CALLS: dict[str, dict[str, Domain]] = {
     "helpfulness_jensen": {"P_plus": MASS, "P_minus": MASS},
     "helpfulness_event": {"P_plus": MASS},
     "helpfulness_expectation": _THEOREM_2,
+    # the options of the assumption predicates (bounds.definitions)
+    "assumption_1": {"rtol": Domain(0.0, 1.0, hi_open=True), "atol": NONNEG, "min_points": Domain(2, integer=True)},
+    "assumption_2": {"delta": NONNEG},
+    "assumption_3": {"eps": Domain(0.0, 1.0, hi_open=True), "k": Domain(1, integer=True)},
+    "assumption_3_sample": {"sigma": Domain(0.0, lo_open=True), "level": Domain(0.0, 1.0, True, True)},
+    "assumption_4": {"delta": NONNEG},
 }
 
 
@@ -197,6 +204,7 @@ latex_names: dict[str, str] = {
     "P_ge": r"P_{\geq b}",
     "P_lt": r"P_{<b}",
     "S_2": r"S_{2}",
+    "B_0^min": r"B_{0}^{\min}",
     # Assumptions 2-4 (bounds.definitions): margins, masses and the noise variance
     "z_min^+": r"\min_{A^{+}} z",
     "z_max^-": r"\max_{A^{-}} z",
@@ -220,6 +228,7 @@ latex_names: dict[str, str] = {
 #: What a symbol abbreviates, in LaTeX, keyed by the plain name (the docs show ``symbol = definition``).
 latex_definitions: dict[str, str] = {
     "S_2": r"\sum_{b\neq a^{*}} P(b \mid q)^{2}",
+    "B_0^min": r"\min_{i,\,s_{<i}} B_{0}^{(i)}(s_{<i})",
 }
 
 #: LaTeX templates of the undefined functions of the statements (``#1``, ``#2``: the arguments, as in a TeX macro),
@@ -276,8 +285,3 @@ class _Printer(_LatexPrinter):
     def _as_ordered_terms(self, expr: sp.Expr, order: object = None) -> list[sp.Expr]:
         terms = super()._as_ordered_terms(expr, order=order)
         return _reordered_terms(list(terms)) if isinstance(expr, sp.Add) else terms
-
-
-B0_min = sp.Symbol("B_0^min", real=True)  # Theorem 6 (corrected): min over steps and reachable aligned prefixes
-latex_names["B_0^min"] = r"B_{0}^{\min}"
-latex_definitions["B_0^min"] = r"\min_{i,\,s_{<i}} B_{0}^{(i)}(s_{<i})"

@@ -1,29 +1,6 @@
-r"""The workhorse of ``steering-bounds fit``: read steering curves, fit the laws, analyse the tradeoff, write reports.
-
-**Input schema** (:func:`load_curves`). One row per (query, :math:`\lambda`) measurement, as
-
-* CSV (``.csv``) with a header line, or
-* JSON Lines (``.jsonl``/``.ndjson``: one JSON object per line), or
-* JSON (``.json``): an array of such objects (or JSON Lines in a ``.json`` file).
-
-Columns / keys:
-
-=================  =========  ===================================================================================
-name               required   meaning
-=================  =========  ===================================================================================
-``lam``            yes        steering coefficient :math:`\lambda` (the paper's :math:`r_e`), finite
-``behavior``       one of     behavior expectation :math:`B_{P_\lambda}(q)\in[-1,1]` (Definition 1)
-``helpfulness``    the two    helpfulness :math:`H_{P_\lambda}(q)\in[0,1]` (eq. 4), e.g. P(correct letter)
-``query``          no         query id (string); several ids = several per-query curves
-``behavior_se``    no         standard error of ``behavior`` (:math:`>0`), used as absolute weights for one curve
-``helpfulness_se`` no         standard error of ``helpfulness`` (:math:`>0`)
-=================  =========  ===================================================================================
-
-An empty CSV cell or a JSON ``null``/absent key means "not measured" (behavior and helpfulness may come from
-different sweeps). Other columns are ignored and listed in the report. Every error names the file and the line.
-
-:func:`run_fit` fits, compares, maps and analyses (its docstring says how) and writes ``fit.json``, ``curves.png``
-and ``pareto.png``. Importing this module imports neither lmfit nor matplotlib.
+r"""The workhorse of ``steering-bounds fit``: read steering curves (:func:`load_curves`; the input schema is in
+docs/api/fitting.md), fit the laws, analyse the tradeoff and write ``fit.json``, ``curves.png`` and ``pareto.png``
+(:func:`run_fit`). Importing this module imports neither lmfit nor matplotlib.
 """
 
 from __future__ import annotations
@@ -79,9 +56,7 @@ class CurvesFormatError(SteeringBoundsError, ValueError):
     """Malformed curve file; the message starts with ``path:line:`` (or ``path:`` for file-level problems)."""
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Data containers
-# ---------------------------------------------------------------------------------------------------------------
+# -- Data containers --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CurveSet:
     r"""The curves of one quantity on a common :math:`\lambda` grid.
@@ -134,9 +109,7 @@ class Curves:
     notes: tuple[str, ...] = ()
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Reading
-# ---------------------------------------------------------------------------------------------------------------
+# -- Reading ----------------------------------------------------------------------------------------------------------
 @dataclass
 class _Row:
     line: int
@@ -262,11 +235,8 @@ def _curve_set(path: Path, rows: list[_Row], quantity: str) -> tuple[CurveSet | 
 def load_curves(path: str | Path) -> Curves:
     r"""Read steering curves from a CSV, JSON Lines or JSON file (schema in the module docstring).
 
-    Checks every row: ``lam`` present and finite, ``behavior`` in :math:`[-1,1]`, ``helpfulness`` in
-    :math:`[0,1]`, standard errors :math:`>0` and only next to their value, a query id on every row when the column
-    exists, no duplicate (query, :math:`\lambda`) pair. Each quantity's curves are put on the grid of the
-    :math:`\lambda` values measured for **every** query (other points are dropped, with a note); at least 3 are
-    needed.
+    Each quantity's curves are put on the grid of the :math:`\lambda` values measured for **every** query (other
+    points are dropped, with a note); at least 3 are needed.
 
     Args:
         path: the file; its suffix picks the format (``.csv``, ``.jsonl``/``.ndjson``, ``.json``).
@@ -378,7 +348,7 @@ def _fit_one(
     for name, par in result.params.items():
         entry: dict[str, Any] = {
             "value": _f(par.value),
-            "stderr": _f(par.stderr) if par.stderr is not None else None,
+            "stderr": _f(par.stderr),
             "vary": bool(par.vary),
             "min": _f(par.min),
             "max": _f(par.max),
@@ -513,27 +483,7 @@ def run_fit(
 ) -> dict[str, Any]:
     r"""Fit the chosen laws to steering curves, analyse the tradeoff, write ``fit.json``/``curves.png``/``pareto.png``.
 
-    **Laws.** Behavior: ``"tanh"`` fits :math:`\tanh(a\lambda+b_0)` with :math:`b_0` free (the authors' fit);
-    ``"tanh-fixed-b0"`` fixes :math:`b_0=\operatorname{artanh}B_0` (``B0`` given, else the measured value at
-    :math:`\lambda=0`), as Theorem 1 prescribes. Helpfulness: ``"theorem-2"`` fits eq. (6)'s form
-    :math:`1/(1+a(1+b^2\lambda^2/2))` (status of Theorem 2 as a bound: **fails**; the form is fitted, not trusted as
-    a bound), ``"restricted"`` the restricted-choice form :math:`(1-2/k)T+1/k` (``k`` answer options), and
-    ``"expectation"`` §12.2(c)'s :math:`p_0(1-c\lambda^2)` on the window :math:`|\lambda|\le` ``window`` only (second
-    order: valid for small :math:`|\lambda|`).
-
-    **Uncertainty.** Several queries: weighted dataset-average fit (SE across queries), profile intervals at
-    ``level``, a bootstrap over queries (``n_boot`` resamples, ``seed``) and per-query fits (median, quartiles).
-    One query: the curve's own fit (weighted by ``*_se`` when given) with profile intervals. Model comparison
-    (AIC/BIC, :mod:`bounds.fitting.comparison`): linear vs tanh for behavior, quadratic vs linear vs flat near 0.
-
-    **Mapping** (docs/specification.md §4, §6.1): :math:`\alpha\Delta=2a`; :math:`\gamma=ap_0/(1-p_0)` with :math:`p_0`
-    the measured helpfulness at :math:`\lambda=0`; :math:`\alpha\sigma=b/\beta` for each reference β of
-    :data:`BETA_REFERENCE` (and :math:`\sigma=b/(\alpha\beta)` when ``alpha`` is given, with ``beta`` or each
-    reference β). The §6.1 caution on β is written next to every such number.
-
-    **Tradeoff** (:func:`bounds.tradeoff.analyse`) of the two fitted laws on ``lam_range`` (default: the
-    :math:`\lambda` range both fits used), with weight ``w`` and tolerance ``tau``; skipped, with the reason, when
-    the file has only one quantity.
+    What is fitted, compared and mapped, and how: docs/api/fitting.md.
 
     Args:
         curves: a :class:`Curves` or a path for :func:`load_curves`.
@@ -706,10 +656,8 @@ def run_fit(
         params = fitted_h.result.params
         mapped = {"p0_measured": None if measured is None else {"value": measured[0], "stderr": measured[1]}}
         if h_law in ("theorem-2", "restricted"):
-            mapped["b"] = {
-                "value": _f(params["b"].value),
-                "stderr": _f(params["b"].stderr),
-                "formula": "b = αβσ (reported as fitted; never rescaled)",
+            mapped["b"] = _pair((params["b"].value, params["b"].stderr)) | {
+                "formula": "b = αβσ (reported as fitted; never rescaled)"
             }
             mapped["alpha_sigma_for_beta"] = {
                 label: _pair(sigma_from_theorem_2(params["b"], 1.0, bv)) for label, bv in BETA_REFERENCE.items()
@@ -743,12 +691,9 @@ def run_fit(
                 mapped["gamma"] = None
             mapped["theorem_2_status"] = tradeoff._theorem_2_failure_note()
         else:
-            mapped["c"] = {
-                "value": _f(params["c"].value),
-                "stderr": _f(params["c"].stderr),
-                "formula": (
-                    "c = α²σ²[p0(1-p0) - S2], S2 = Σ_{b≠a*} P(b|q)² (docs/specification.md §12.2c); needs S2 to give ασ"
-                ),
+            mapped["c"] = _pair((params["c"].value, params["c"].stderr)) | {
+                "formula": "c = α²σ²[p0(1-p0) - S2], S2 = Σ_{b≠a*} P(b|q)² (docs/specification.md §12.2c); "
+                "needs S2 to give ασ"
             }
         rep["mapped"] = mapped
         summary["helpfulness"] = rep

@@ -1,9 +1,6 @@
 r"""Helpfulness bounds: Theorem 2 as stated (eq. 6), its corrected replacements (docs/specification.md §12.2) and
 Corollaries 2–3.
 
-:math:`p_0=P(a^*\mid q)` is the unsteered probability of the correct answer, the noise is Assumption 3 (i.i.d.
-projections :math:`z_s` on the top-:math:`k` tokens :math:`T_k\ni a^*`, variance :math:`\sigma^2`, the within-query
-spread) and :math:`\|\delta\|=\alpha|\lambda|`, projections flipped for :math:`\lambda<0` (docs/specification.md §0).
 :math:`\gamma` and :math:`\beta` are **random**, functions of the noise realisation over which Theorem 2's probability
 is taken (§6.1, §13.4): :class:`HelpfulnessQuantities` defines them, :func:`helpfulness_quantities` computes them.
 """
@@ -17,32 +14,20 @@ import numpy as np
 from scipy.special import expit
 
 from ._check import (
+    answer_index,
     args,
     as_real,
-    broadcast_index,
     broadcast_shape,
     check_index,
     check_probability_vector,
     check_vocabulary_axis,
     finish,
+    first,
     product,
 )
+from .domains import MASS_ATOL
 
-__all__ = [
-    "HelpfulnessQuantities",
-    "helpfulness_at_infinity",
-    "helpfulness_event",
-    "helpfulness_expectation",
-    "helpfulness_expectation_p",
-    "helpfulness_jensen",
-    "helpfulness_limit",
-    "helpfulness_quantities",
-    "helpfulness_upper",
-    "helpfulness_upper_product",
-]
-
-#: masses of token sets are sums of a distribution that sums to 1 within 1e-8 (``check_probability_vector``)
-_ONE = 1.0 + 1e-8
+_ONE = 1.0 + MASS_ATOL  # masses of token sets are sums of a distribution (``check_probability_vector``)
 #: tolerance on ``log H - log bound`` in the "bound holds" comparisons (the two are computed differently)
 RTOL = 1e-9
 
@@ -97,19 +82,14 @@ def helpfulness_upper(
 
     .. warning::
 
-        This inequality does **not** hold "with probability :math:`1-2/k`" as the paper claims: the step that
-        substitutes :math:`X^\pm \ge \alpha\beta\sigma\lambda` goes the wrong way for the :math:`P^-e^{-X^-}` term
-        (docs/specification.md §6.2–6.3). The test suite finds, by search, noise configurations where the frequency of
-        "(6) holds" is more than 4 standard errors below :math:`1-2/k`, and single realisations with both :math:`B^\pm`
-        non-empty where (6) fails (see ``theorem-2`` in the registry). Use :func:`helpfulness_jensen`,
-        :func:`helpfulness_event` or :func:`helpfulness_expectation` (§12.2) for statements that hold. It is still
-        the right functional form to *fit*: the authors fit ``1/(1 + a + a b² λ²/2)``, i.e. ``a = γ(1-p0)/p0``
-        and ``b = αβσ``.
+        This inequality does **not** hold "with probability :math:`1-2/k`" as the paper claims (docs/specification.md
+        §6.2–6.3; the registry's ``theorem-2`` holds counterexamples). Use :func:`helpfulness_jensen`,
+        :func:`helpfulness_event` or :func:`helpfulness_expectation` for statements that hold. It is still the
+        functional form the authors *fit*: ``1/(1 + a + a b² λ²/2)`` with ``a = γ(1-p0)/p0`` and ``b = αβσ``.
 
-    :math:`\gamma` and :math:`\beta` are functions of the noise realisation (:func:`helpfulness_quantities`);
-    see the module docstring for the caution on β (≈0.47–0.58, not 0.8) and on σ (within-query spread).
-    Evaluated as ``expit(-(log γ + log1p(-p0) - log p0 + log(1 + x²/2)))`` with ``x = αβσλ``, so ``p0`` down to
-    1e-300 and ``|λ|`` up to 1e6 (and far beyond) give neither overflow nor NaN.
+    :math:`\gamma` and :math:`\beta` are functions of the noise realisation (:func:`helpfulness_quantities`; β is
+    ≈0.47–0.58, not 0.8, §6.1). Evaluated in log space (``expit``), so ``p0`` down to 1e-300 and ``|λ|`` up to 1e6 and
+    beyond give neither overflow nor NaN.
 
     Args:
         p0: :math:`0 < p_0 \le 1`, unsteered probability of the correct answer.
@@ -118,9 +98,6 @@ def helpfulness_upper(
         beta: :math:`\beta \ge 0` (:math:`\beta=\min(Y^+,Y^-)`).
         sigma: :math:`\sigma \ge 0`, standard deviation of the noise law :math:`D`.
         lam: :math:`\lambda`, any finite real (the bound is even in :math:`\lambda`).
-
-    Returns:
-        float for scalar inputs, else the broadcast array.
 
     Raises:
         ValueError: a parameter outside its domain, NaN/inf, or shapes that do not broadcast.
@@ -142,8 +119,7 @@ def helpfulness_upper_product(
         H_{P_\lambda}(q)\le\prod_{i=1}^{\ell}\frac{p_0^{(i)}}{p_0^{(i)}+\gamma_i(1-p_0^{(i)})
         \big(1+\tfrac12(\alpha\beta_i\sigma_i\lambda)^2\big)} .
 
-    The chain rule :math:`H=\prod_i H_i` is exact; each factor inherits Theorem 2's error, so the claimed
-    probability :math:`1-2\ell/k` fails (see ``corollary-3``). Summed in log space.
+    Each factor inherits Theorem 2's error, so the claimed probability :math:`1-2\ell/k` fails (see ``corollary-3``).
 
     Args:
         p0: per-step :math:`0<p_0^{(i)}\le1`, last axis = the :math:`\ell \ge 1` steps.
@@ -212,10 +188,6 @@ class HelpfulnessQuantities:
     on_event: Any
 
 
-def _answer_index(answer: object, V: int) -> np.ndarray:
-    return check_index("answer", answer, V)
-
-
 def _top_mask(top_k: object, p: np.ndarray) -> np.ndarray:
     """``top_k`` as a boolean mask: an int ``k`` means the ``k`` most probable tokens (ties: lower index first)."""
     V = p.shape[-1]
@@ -280,7 +252,7 @@ def helpfulness_quantities(
         raise ValueError(f"z must have a last axis of length {pa.shape[-1]} like p, got shape {za.shape}")
     t, s = args("helpfulness_quantities", lam_norm=lam_norm, sigma=sigma, broadcast=False)
     V = pa.shape[-1]
-    idx = _answer_index(answer, V)
+    idx = check_index("answer", answer, V)
     mask = _top_mask(top_k, pa)
     shape = broadcast_shape(
         {"p": pa, "z": za, "top_k": mask, "answer[..., None]": idx[..., None], "lam_norm[..., None]": t[..., None]}
@@ -323,6 +295,7 @@ def helpfulness_quantities(
             "sigma is too small: Y+- = (mean of z_b - z_a*) / sigma overflows float64; valid: sigma > "
             "|z_b - z_a*| / 1.8e308"
         )
+    L = np.sum(np.where(wrong, pa * d, 0.0), axis=-1)
     out = HelpfulnessQuantities(
         p0=p0,
         top_mass=np.sum(np.where(mask, pa, 0.0), axis=-1),
@@ -334,9 +307,9 @@ def helpfulness_quantities(
         Y_minus=Y_minus,
         gamma=gamma,
         beta=np.minimum(Y_plus, Y_minus),
-        L=np.sum(np.where(wrong, pa * d, 0.0), axis=-1),
+        L=L,
         both_nonempty=pos.any(axis=-1) & neg.any(axis=-1),
-        on_event=np.sum(np.where(wrong, pa * d, 0.0), axis=-1) >= 0,
+        on_event=L >= 0,
     )
     if not batch:
         return HelpfulnessQuantities(
@@ -357,9 +330,7 @@ def helpfulness_jensen(
 
         H_{P_\lambda}(q)\ \le\ \frac{p_0}{p_0+P^+e^{X^+}+P^-e^{-X^-}},\qquad X^\pm=\alpha\sigma|\lambda|Y^\pm .
 
-    Proof: drop the tail outside :math:`T_k` (and ties), then Jensen on each of :math:`B^\pm`:
-    :math:`\sum_{B^\pm}P(b)e^{\Delta_b}\ge P^\pm e^{\pm X^\pm}`. Evaluated in log space (``logaddexp``), so
-    :math:`X^\pm` up to 1e300 and masses down to 1e-300 neither overflow nor give NaN.
+    Evaluated in log space, so :math:`X^\pm` up to 1e300 and masses down to 1e-300 neither overflow nor give NaN.
 
     Args:
         p0: :math:`0<p_0\le1`.
@@ -399,9 +370,7 @@ def helpfulness_event(p0: object, one_minus_eps: object, P_plus: object, X_plus:
         H_{P_\lambda}(q)\ \le\ \frac{p_0}{1-\epsilon+\tfrac12P^+X_+^2},\quad X^+=\alpha\sigma Y^+|\lambda| .
 
     Stated for :math:`\lambda\ge0`; for :math:`\lambda<0` the event and :math:`B^\pm` flip (use the quantities of
-    :func:`helpfulness_quantities` at the signed :math:`\alpha\lambda`). Proof: :math:`e^y\ge1+y+\tfrac12y_+^2`, sum
-    over :math:`T_k\setminus a^*`, the linear term is :math:`\ge0` on :math:`E_q`, Jensen on
-    :math:`\sum_{B^+}P(b)\Delta_b^2\ge P^+X_+^2`, and :math:`P(T_k)\ge1-\epsilon`. Evaluated in log space.
+    :func:`helpfulness_quantities` at the signed :math:`\alpha\lambda`). Evaluated in log space.
 
     Args:
         p0: :math:`0<p_0\le1`.
@@ -422,7 +391,7 @@ def helpfulness_event(p0: object, one_minus_eps: object, P_plus: object, X_plus:
     if not np.isfinite(out).all():
         raise ValueError(
             "one_minus_eps is too small: p0 / (one_minus_eps + P_plus * X_plus**2 / 2) exceeds the float64 range "
-            f"(1.8e308); valid: one_minus_eps > p0 / 1.8e308, got one_minus_eps={_first(m)}, p0={_first(p)}"
+            f"(1.8e308); valid: one_minus_eps > p0 / 1.8e308, got one_minus_eps={first(m)}, p0={first(p)}"
         )
     return finish(out)
 
@@ -443,10 +412,9 @@ def helpfulness_expectation(p0: object, S2: object, alpha: object, sigma: object
         \mathbb E_z\big[H_{P_\lambda}(q)\big]=p_0-p_0\,\alpha^2\sigma^2\lambda^2\Big[p_0(1-p_0)-S_2\Big]+O(\lambda^4),
         \qquad S_2=\sum_{b\ne a^*}P(b\mid q)^2 .
 
-    This returns the polynomial (without the remainder): an approximation valid for small :math:`\alpha\sigma\lambda`,
-    not a bound (it leaves :math:`[0,1]` for large :math:`\lambda`). The bracket :math:`p_0(1-p_0)-S_2` (the curvature
-    term) is positive (E[H] decreases) when :math:`a^*` is the model's top answer and **negative** (E[H] rises) for
-    confidently wrong models, e.g. :math:`p=(0.2,0.7,0.1)`: the regression towards :math:`1/n` of Corollary 2.
+    This returns the polynomial without the remainder: an approximation for small :math:`\alpha\sigma\lambda`, not a
+    bound (it leaves :math:`[0,1]` for large :math:`\lambda`); the curvature :math:`p_0(1-p_0)-S_2` is negative for
+    confidently wrong models (§12.2c).
 
     Args:
         p0: :math:`0<p_0\le1`.
@@ -461,7 +429,7 @@ def helpfulness_expectation(p0: object, S2: object, alpha: object, sigma: object
     """
     p, s2, a, s, lm = args("helpfulness_expectation", p0=p0, S2=S2, alpha=alpha, sigma=sigma, lam=lam)
     if (s2 > (1.0 - p) ** 2 + 1e-12).any():
-        raise ValueError(f"S2 must be <= (1 - p0)**2 (a sum of squares of the wrong masses), got {_first(s2)}")
+        raise ValueError(f"S2 must be <= (1 - p0)**2 (a sum of squares of the wrong masses), got {first(s2)}")
     curvature = p * (1.0 - p) - s2
     with np.errstate(over="ignore", invalid="ignore"):
         t2 = product(a, s, lm) ** 2  # λ = 0 (or α, σ = 0) gives 0 even when the other factors overflow
@@ -482,7 +450,7 @@ def helpfulness_expectation_p(
         alpha, sigma, lam: as in :func:`helpfulness_expectation` (broadcast with the batch shape).
     """
     pa = check_probability_vector("p", p)
-    idx = broadcast_index("answer", _answer_index(answer, pa.shape[-1]), pa.shape[:-1])
+    idx = answer_index(answer, pa.shape)
     p0 = np.take_along_axis(pa, idx[..., None], axis=-1)[..., 0]
     if (p0 == 0).any():
         raise ValueError("p[answer] must be > 0 (p0 = P(a*|q) lies in the half-open interval (0, 1]), got 0.0")
@@ -494,19 +462,14 @@ def helpfulness_expectation_p(
     return helpfulness_expectation(p0, s2, alpha, sigma, lam)
 
 
-def _first(x: np.ndarray) -> float:
-    return float(np.ravel(x)[0])
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Corollary 2
 # ---------------------------------------------------------------------------------------------------------------
 def helpfulness_limit(n: object) -> float:
     r"""Corollary 2: :math:`\limsup_{\lambda\to\infty}\mathbb E_q[H_{P_\lambda}(q)] \le 1/n`.
 
-    With i.i.d. continuous noise on the :math:`n` possible answers, :math:`\lim_{\lambda\to\infty}H =
-    \mathbf 1[a^*=\arg\max_s z_s]` (:func:`helpfulness_at_infinity`), so the limiting expectation is exactly
-    :math:`1/n` (docs/specification.md §7).
+    The limit is exactly :math:`1/n` for i.i.d. continuous noise (docs/specification.md §7;
+    :func:`helpfulness_at_infinity` is the per-realisation limit).
 
     Args:
         n: number of possible answers per query, an integer :math:`n \ge 1`.
@@ -533,7 +496,7 @@ def helpfulness_at_infinity(p: object, z: object, answer: object) -> float | np.
     shape = broadcast_shape({"p": pa, "z": za})
     check_vocabulary_axis("z", za, pa.shape[-1])
     pa, za = np.broadcast_to(pa, shape), np.broadcast_to(za, shape)
-    idx = broadcast_index("answer", _answer_index(answer, shape[-1]), shape[:-1])
+    idx = answer_index(answer, shape)
     live = pa > 0
     m = np.max(np.where(live, za, -np.inf), axis=-1, keepdims=True)
     top = live & (za == m)

@@ -1,11 +1,7 @@
 r"""Multi-token alignment: Theorem 6 as stated (eq. 72) and its corrected replacement (docs/specification.md §11).
 
-:class:`ResponseTree` is the exact model of a response of at most :math:`\ell` tokens: a tree of next-token
-distributions, each steered with the same :math:`\|\delta\|=\alpha\lambda` along its own direction, whose aligned
-tokens either end the response or lead to the next step's node (misaligned tokens carry no subtree: the response is
-then misaligned whatever follows). :func:`response_behavior` computes the exact steered response-level
-:math:`B=P(\text{aligned response})-P(\text{misaligned response})` by recursion, the ground truth both statements are
-checked against.
+:class:`ResponseTree` is the exact model of a response of at most :math:`\ell` tokens, the ground truth both statements
+are checked against (:func:`response_behavior`).
 """
 
 from __future__ import annotations
@@ -17,22 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ._check import (
-    args,
-    as_real,
-    broadcast_shape,
-    check_probability_vector,
-    divide_by_product,
-    finish,
-)
+from ._check import args, as_real, broadcast_shape, check_probability_vector, divide_by_product, finish, first
 from .steered import log_steered_distribution
-
-__all__ = [
-    "ResponseTree",
-    "multitoken_threshold",
-    "multitoken_threshold_corrected",
-    "response_behavior",
-]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -172,10 +154,8 @@ class ResponseTree:
 def response_behavior(tree: ResponseTree, norm: object) -> float | np.ndarray:
     r"""Exact steered response-level behavior :math:`B_{P_\lambda}(q)` of a :class:`ResponseTree`.
 
-    Every step is steered with the same :math:`\|\delta\|` (along its own direction, docs/specification.md §1):
-    :math:`P(\text{misaligned}\mid\text{node})=\sum_{s\in A^-}P_\lambda(s)+\sum_{s\in A^+}P_\lambda(s)\,
-    P(\text{misaligned}\mid\text{child}_s)` (0 for tokens that end the response), and :math:`B=1-2P(\text{misaligned})`
-    -- computed this way (not as :math:`2P(\text{aligned})-1`) so values close to 1 keep their precision.
+    Every step is steered with the same :math:`\|\delta\|` along its own direction; :math:`P(\text{misaligned})` is
+    summed over the tree and :math:`B=1-2P(\text{misaligned})`, so values close to 1 keep their precision.
 
     Args:
         tree: the response model.
@@ -203,8 +183,7 @@ def _threshold(log_odds: np.ndarray, e: np.ndarray, ell: int, a: np.ndarray, d: 
     if not np.isfinite(out).all():
         raise ValueError(
             "alpha * delta is too small: the threshold log(...)/(alpha*delta) exceeds the float64 range (1.8e308); "
-            f"valid: alpha * delta large enough for a finite threshold, got alpha={float(np.ravel(a)[0])}, "
-            f"delta={float(np.ravel(d)[0])}"
+            f"valid: alpha * delta large enough for a finite threshold, got alpha={first(a)}, delta={first(d)}"
         )
     return out
 
@@ -218,14 +197,12 @@ def multitoken_threshold(eps: object, B0: object, ell: object, alpha: object, de
         \lambda^{(\ell)}=\max\Big(0,\ \frac{1}{\alpha\Delta}\ln\Big(\frac{1-B_0}{1+B_0}\Big(\frac{\ell}{\epsilon}-1
         \Big)\Big)\Big),\qquad \text{claim: } \lambda\ge\lambda^{(\ell)}\Rightarrow B_{P_\lambda}(q)\ge1-2\epsilon,
 
-    with :math:`B_0` the **response-level** unsteered behavior expectation (the ``max(0, ·)`` makes it the smallest
-    :math:`\lambda\ge0` the statement covers).
+    with :math:`B_0` the **response-level** unsteered behavior expectation.
 
     .. warning::
 
-        The claim is false for :math:`\ell\ge2`: the proof's step :math:`B_0\le B_0^{(i)}(s_{<i})` fails for
-        individual prefixes (an aligned first token can lead to a step where misaligned tokens dominate). The test
-        suite finds violations by search; use :func:`multitoken_threshold_corrected`.
+        The claim is false for :math:`\ell\ge2` (§11: :math:`B_0\le B_0^{(i)}(s_{<i})` fails for individual
+        prefixes); use :func:`multitoken_threshold_corrected`.
 
     Args:
         eps: :math:`0<\epsilon<1`.
@@ -253,11 +230,7 @@ def multitoken_threshold_corrected(
         \ln\Big(\frac{1-B_0^{(i)}(s_{<i})}{1+B_0^{(i)}(s_{<i})}\Big(\frac{\ell}{\epsilon}-1\Big)\Big)\Big),
 
     the maximum over the steps :math:`i\le\ell` and the aligned prefixes :math:`s_{<i}` the model can reach, with
-    :math:`B_0^{(i)}(s_{<i})` the unsteered per-step behavior after that prefix. Proof: at every reached step
-    Theorem 1 gives :math:`P_\lambda(\text{misaligned token})\le\epsilon/\ell`; a response is misaligned at its first
-    misaligned token, so :math:`P(\text{misaligned})\le\sum_i(\epsilon/\ell)P(\text{step }i\text{ reached})\le
-    \epsilon`. Since the logarithm decreases in :math:`B_0^{(i)}`, the maximum is attained at the smallest
-    :math:`B_0^{(i)}`.
+    :math:`B_0^{(i)}(s_{<i})` the unsteered per-step behavior after that prefix (attained at the smallest one).
 
     Args:
         eps: :math:`0<\epsilon<1`.

@@ -1,25 +1,21 @@
 r"""Proposition 1 (steering vs. preference learning, docs/specification.md §12.1) and its corrected form, on small numpy
-models with analytic gradients (no torch).
+models with analytic gradients (no torch): :class:`LinearModel` and :class:`TwoLayerModel`.
 
-* :class:`LinearModel` -- one linear layer :math:`h=Wx`, logits :math:`Uh`, parameters :math:`\theta=W`;
-* :class:`TwoLayerModel` -- :math:`h_1=\tanh(W_1x+b_1)`, :math:`h_2=W_2h_1+b_2` (the final hidden state), logits
-  :math:`Uh_2`, :math:`\theta=(W_1,b_1,W_2,b_2)`; their kernels :math:`J_lJ_l^T` are given at :func:`hidden_kernel`.
-
-The unembedding :math:`U` is not trained: :math:`h^{(L)}` does not depend on it, so its update would not change any
-hidden state. Losses: ``"difference"`` is eq. (63); ``"dpo"`` is the reference-free DPO loss
-:math:`-\frac1N\sum_i\log\sigma(\beta u_i)`, :math:`u_i=\log P(s_i^+\mid q_i)-\log P(s_i^-\mid q_i)`, whose
-per-prompt gradient is the ``"difference"`` one times :math:`\beta\sigma(-\beta u_i)>0`.
+The unembedding :math:`U` is not trained (:math:`h^{(L)}` does not depend on it). Losses: ``"difference"`` is eq. (63);
+``"dpo"`` is the reference-free DPO loss :math:`-\frac1N\sum_i\log\sigma(\beta u_i)`,
+:math:`u_i=\log P(s_i^+\mid q_i)-\log P(s_i^-\mid q_i)`, whose gradient is the ``"difference"`` one times
+:math:`\beta\sigma(-\beta u_i)>0` per prompt.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass, fields, replace
+from typing import Any, ClassVar
 
 import numpy as np
 
-from ._check import as_real
+from ._check import args, as_real, check_index
 
 __all__ = [
     "LinearModel",
@@ -57,6 +53,7 @@ class LinearModel:
 
     W: np.ndarray
     U: np.ndarray
+    n_layers: ClassVar[int] = 1
 
     def __post_init__(self) -> None:
         W, U = _matrix("W", self.W, 2), _matrix("U", self.U, 2)
@@ -64,10 +61,6 @@ class LinearModel:
             raise ValueError(f"U must have shape (V >= 2, d = {W.shape[0]}) to match W {W.shape}, got {U.shape}")
         object.__setattr__(self, "W", W)
         object.__setattr__(self, "U", U)
-
-    @property
-    def n_layers(self) -> int:
-        return 1
 
     @property
     def input_dim(self) -> int:
@@ -89,6 +82,7 @@ class TwoLayerModel:
     W2: np.ndarray
     b2: np.ndarray
     U: np.ndarray
+    n_layers: ClassVar[int] = 2
 
     def __post_init__(self) -> None:
         W1, W2, U = _matrix("W1", self.W1, 2), _matrix("W2", self.W2, 2), _matrix("U", self.U, 2)
@@ -104,15 +98,12 @@ class TwoLayerModel:
             object.__setattr__(self, name, arr)
 
     @property
-    def n_layers(self) -> int:
-        return 2
-
-    @property
     def input_dim(self) -> int:
         return self.W1.shape[1]
 
 
 Model = LinearModel | TwoLayerModel
+_MODELS = {cls.__name__: cls for cls in (LinearModel, TwoLayerModel)}
 
 
 def _check_model(model: object) -> Model:
@@ -131,16 +122,11 @@ def _inputs(model: Model, X: object) -> np.ndarray:
 
 
 def _pairs(model: Model, N: int, s_plus: object, s_minus: object) -> tuple[np.ndarray, np.ndarray]:
-    V = model.U.shape[0]
     out = []
     for name, s in (("s_plus", s_plus), ("s_minus", s_minus)):
-        arr = np.atleast_1d(np.asarray(s))
-        if arr.dtype.kind not in "iu":
-            raise TypeError(f"{name} must be integer token indices, got {s!r}")
+        arr = np.atleast_1d(check_index(name, s, model.U.shape[0]))
         if arr.shape not in ((1,), (N,)):
             raise ValueError(f"{name} must be one index or one per prompt (N = {N}), got shape {arr.shape}")
-        if ((arr < 0) | (arr >= V)).any():
-            raise ValueError(f"{name} must hold token indices in [0, {V - 1}], got {arr.tolist()}")
         out.append(np.broadcast_to(arr, (N,)).astype(int))
     if (out[0] == out[1]).any():
         raise ValueError("s_plus and s_minus must differ in every pair (a preferred and a dispreferred answer)")
@@ -225,16 +211,7 @@ def last_layer_gradient(U: object, s_plus: object, s_minus: object) -> np.ndarra
         ``(d,)`` for scalar indices, else ``(..., d)``.
     """
     Ua = _matrix("U", U, 2)
-    V = Ua.shape[0]
-    idx = []
-    for name, s in (("s_plus", s_plus), ("s_minus", s_minus)):
-        arr = np.asarray(s)
-        if arr.dtype.kind not in "iu":
-            raise TypeError(f"{name} must be integer token indices, got {s!r}")
-        if ((arr < 0) | (arr >= V)).any():
-            raise ValueError(f"{name} must hold token indices in [0, {V - 1}], got {s!r}")
-        idx.append(arr)
-    return Ua[idx[0]] - Ua[idx[1]]
+    return Ua[check_index("s_plus", s_plus, Ua.shape[0])] - Ua[check_index("s_minus", s_minus, Ua.shape[0])]
 
 
 def _backward(
@@ -274,13 +251,6 @@ def parameter_gradients(
     return _backward(model, Xa, sp_, sm, loss, _loss_kind(loss, beta))[0]
 
 
-def _eta(eta: object) -> float:
-    e = as_real("eta", eta)
-    if e.ndim != 0 or not e > 0:
-        raise ValueError(f"eta must be a scalar learning rate in (0, inf), got {eta!r}")
-    return float(e)
-
-
 def gradient_step(
     model: Model,
     X: object,
@@ -300,7 +270,7 @@ def gradient_step(
         the updated model (a new object).
     """
     model = _check_model(model)
-    e = _eta(eta)
+    (e,) = args("gradient_step", scalar=True, eta=eta)
     grads = parameter_gradients(model, X, s_plus, s_minus, loss=loss, beta=beta)
     return replace(model, **{k: getattr(model, k) - e * g for k, g in grads.items()})
 
@@ -348,12 +318,19 @@ def steering_prediction(
     Returns:
         ``(N, d_l)``.
     """
+    g = _hidden_gradient(model, X, s_plus, s_minus, layer, loss, beta)[3]
+    return -args("steering_prediction", scalar=True, eta=eta)[0] * g
+
+
+def _hidden_gradient(
+    model: Model, X: object, s_plus: object, s_minus: object, layer: int, loss: str, beta: object
+) -> tuple[Model, np.ndarray, int, np.ndarray]:
+    """The checked ``(model, X, layer index)`` and ``∇_{h^(l)(q_i)} L`` of a prediction."""
     model = _check_model(model)
     Xa = _inputs(model, X)
     li = _layer(model, layer)
     sp_, sm = _pairs(model, Xa.shape[0], s_plus, s_minus)
-    hgrads = _backward(model, Xa, sp_, sm, loss, _loss_kind(loss, beta))[1]
-    return -_eta(eta) * hgrads[li]
+    return model, Xa, li, _backward(model, Xa, sp_, sm, loss, _loss_kind(loss, beta))[1][li]
 
 
 def hidden_kernel(model: Model, x: object, x2: object, *, layer: int = -1) -> np.ndarray:
@@ -406,13 +383,9 @@ def kernel_prediction(
     Returns:
         ``(N, d_l)``.
     """
-    model = _check_model(model)
-    Xa = _inputs(model, X)
-    li = _layer(model, layer)
-    sp_, sm = _pairs(model, Xa.shape[0], s_plus, s_minus)
-    g = _backward(model, Xa, sp_, sm, loss, _loss_kind(loss, beta))[1][li]
+    model, Xa, li, g = _hidden_gradient(model, X, s_plus, s_minus, layer, loss, beta)
     K = _kernel(model, Xa, Xa, li)
-    return -_eta(eta) * np.einsum("ijab,jb->ia", K, g)
+    return -args("kernel_prediction", scalar=True, eta=eta)[0] * np.einsum("ijab,jb->ia", K, g)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -446,30 +419,28 @@ class PreferenceProblem:
         object.__setattr__(self, "X", Xa)
         object.__setattr__(self, "s_plus", sp_)
         object.__setattr__(self, "s_minus", sm)
-        object.__setattr__(self, "eta", _eta(self.eta))
+        object.__setattr__(self, "eta", args("PreferenceProblem", scalar=True, eta=self.eta)[0])
 
-    def _kw(self, layer: int) -> dict[str, Any]:
-        return {"layer": layer, "loss": self.loss, "beta": self.beta}
+    def _at(self, fn: Any, eta: float | None, layer: int) -> np.ndarray:
+        e = self.eta if eta is None else eta
+        return fn(self.model, self.X, self.s_plus, self.s_minus, e, layer=layer, loss=self.loss, beta=self.beta)
 
     def actual(self, eta: float | None = None, layer: int = -1) -> np.ndarray:
         """The actual hidden-state change after one GD step (at ``eta``, default the problem's)."""
-        e = self.eta if eta is None else eta
-        return hidden_change(self.model, self.X, self.s_plus, self.s_minus, e, **self._kw(layer))
+        return self._at(hidden_change, eta, layer)
 
     def proposition_1(self, eta: float | None = None, layer: int = -1) -> np.ndarray:
         """Proposition 1's prediction ``-η ∇_h L``."""
-        e = self.eta if eta is None else eta
-        return steering_prediction(self.model, self.X, self.s_plus, self.s_minus, e, **self._kw(layer))
+        return self._at(steering_prediction, eta, layer)
 
     def corrected(self, eta: float | None = None, layer: int = -1) -> np.ndarray:
         """The corrected prediction ``-η Σ_j J(q_i) J(q_j)^T ∇_{h(q_j)} L``."""
-        e = self.eta if eta is None else eta
-        return kernel_prediction(self.model, self.X, self.s_plus, self.s_minus, e, **self._kw(layer))
+        return self._at(kernel_prediction, eta, layer)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict (plain lists and floats) from which :meth:`from_dict` rebuilds the problem."""
         m = self.model
-        params = {k: np.asarray(getattr(m, k)).tolist() for k in _PARAMS[type(m).__name__]}
+        params = {f.name: np.asarray(getattr(m, f.name)).tolist() for f in fields(m)}
         return {
             "model": type(m).__name__,
             **params,
@@ -484,10 +455,9 @@ class PreferenceProblem:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> PreferenceProblem:
         kind = d.get("model")
-        if kind not in _PARAMS:
-            raise ValueError(f"model must be one of {sorted(_PARAMS)}, got {kind!r}")
-        model_cls = LinearModel if kind == "LinearModel" else TwoLayerModel
-        model = model_cls(**{k: np.asarray(d[k], dtype=float) for k in _PARAMS[kind]})
+        if kind not in _MODELS:
+            raise ValueError(f"model must be one of {sorted(_MODELS)}, got {kind!r}")
+        model = _MODELS[kind](**{f.name: np.asarray(d[f.name], dtype=float) for f in fields(_MODELS[kind])})
         return cls(
             model=model,
             X=np.asarray(d["X"], dtype=float),
@@ -497,6 +467,3 @@ class PreferenceProblem:
             loss=d.get("loss", "difference"),
             beta=float(d.get("beta", 1.0)),
         )
-
-
-_PARAMS = {"LinearModel": ("W", "U"), "TwoLayerModel": ("W1", "b1", "W2", "b2", "U")}

@@ -1,21 +1,9 @@
-r"""The Monte-Carlo engine of Assumption 3 (docs/specification.md §6, §7, §12.2), with numpy and torch backends.
+r"""The Monte-Carlo engine of Assumption 3 (docs/specification.md §6, §7, §12.2), numpy and torch backends.
 
-One **realisation** draws the projections :math:`z_s` of the noised tokens i.i.d. from a law :math:`D` (mean 0,
-sd :math:`\sigma`; the other tokens keep fixed projections) and evaluates on a grid of :math:`\lambda` the exact
-steered :math:`H`, eq. (6) with that realisation's :math:`\gamma,\beta`, the §12.2(a) Jensen bound, the event
-:math:`E_q` and its §12.2(b) bound, and the :math:`\lambda\to\infty` limit (the formulas are the kernels of
-:mod:`bounds.helpfulness`, written once for both backends). :func:`simulate_helpfulness` runs ``n_draws``
-realisations in memory-bounded chunks and returns every estimate with its standard error; :func:`evaluate_draws`
-gives the per-draw values; :func:`measure_throughput` times a run in **token-draws** (one sampled projection
-evaluated across the whole grid: ``n_draws * n_noised`` per run). :func:`theorem_2_frequency`,
-:func:`corollary_3_frequency`, :func:`expected_helpfulness` and :func:`event_probability` are the entry points for
-one probability or expectation claim on a plain distribution.
-
-**Backends.** ``"numpy"`` samples through scipy (:func:`bounds._montecarlo.sample_noise`). ``"torch"`` (``device=None``:
-CUDA when available) computes the same formulas in float64 on the device; its draws come from a ``torch.Generator``
-seeded with one integer drawn from the numpy Generator, so they are reproducible but differ from numpy's (the two
-agree exactly given the same ``z``). Normal, uniform, Laplace and logistic laws are sampled natively on the device,
-every other scipy law by its inverse CDF on the CPU (slower).
+:func:`simulate_helpfulness` studies one query, :func:`evaluate_draws` gives per-draw values for given projections,
+:func:`measure_throughput` times a run; :func:`theorem_2_frequency`, :func:`corollary_3_frequency`,
+:func:`expected_helpfulness` and :func:`event_probability` test one claim on a plain distribution. Realisations,
+token-draws and the backends' random streams: docs/api/simulate.md.
 """
 
 from __future__ import annotations
@@ -27,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ._check import as_real, check_integer, check_open, check_probability_vector
+from ._check import as_real, check_index, check_integer, check_open, check_probability_vector
 from ._montecarlo import (
     Estimate,
     _check_law,
@@ -40,7 +28,6 @@ from ._montecarlo import (
 from .errors import MissingPackageError, ParameterError
 from .helpfulness import (
     RTOL,
-    _answer_index,
     _limit,
     _log_event,
     _log_factor_6,
@@ -52,7 +39,7 @@ from .helpfulness import (
     helpfulness_quantities,
 )
 from .steered import helpfulness, log_steered_distribution
-from .synthetic import SyntheticQuery, as_noise_law, law_label
+from .synthetic import SyntheticQuery, _one_query, as_noise_law, law_label
 
 __all__ = [
     "BACKENDS",
@@ -88,9 +75,6 @@ _NATIVE = {
 }
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Backends
-# ---------------------------------------------------------------------------------------------------------------
 def torch_available() -> bool:
     """Whether :mod:`torch` can be imported (it is optional for :mod:`bounds`)."""
     try:
@@ -214,9 +198,6 @@ def _ops(backend: str, device: object) -> _NumpyOps | _TorchOps:
     return _NumpyOps() if backend == "numpy" else _TorchOps(dev)
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Prepared query and the per-draw core
-# ---------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Prepared:
     """The query restricted to tokens of positive mass (zero-mass tokens play no role: docs/specification.md §1)."""
@@ -362,13 +343,10 @@ class DrawResults:
 def _given_z(xp: Any, z: object, c: _Prepared) -> Any:
     """Checked projections ``(n, V)`` (numpy or torch) as float64 on the backend, on the tokens of positive mass."""
     V = c.keep.size
-    if type(z).__module__.startswith("torch"):
-        if z.ndim != 2 or z.shape[1] != V:
-            raise ValueError(f"z must have shape (n_draws, V = {V}), got {tuple(z.shape)}")
-    else:
+    if not type(z).__module__.startswith("torch"):
         z = as_real("z", z)
-        if z.ndim != 2 or z.shape[1] != V or z.shape[0] < 1:
-            raise ValueError(f"z must have shape (n_draws >= 1, V = {V}), got {z.shape}")
+    if z.ndim != 2 or z.shape[1] != V or z.shape[0] < 1:
+        raise ValueError(f"z must have shape (n_draws >= 1, V = {V}), got {tuple(z.shape)}")
     return xp.f64(z)[:, xp.bool_(c.keep)] if not c.keep.all() else xp.f64(z)
 
 
@@ -390,7 +368,7 @@ def evaluate_draws(
         lam: 1-d grid of :math:`\lambda` (finite; negative values flip :math:`z`).
         alpha: :math:`\alpha>0` (:math:`\|\delta\|=\alpha|\lambda|`).
         sigma: :math:`\sigma>0`, used only to normalise :math:`\beta=\min(Y^+,Y^-)`.
-        backend, device: see the module docstring.
+        backend, device: as in :func:`simulate_helpfulness`.
 
     Returns:
         :class:`DrawResults` (numpy arrays, float64).
@@ -409,9 +387,6 @@ def evaluate_draws(
     return DrawResults(lam=grid, beta=beta, **out)
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Sampling
-# ---------------------------------------------------------------------------------------------------------------
 def _torch_uniform_open(torch: Any, shape: tuple[int, int], gen: Any, device: Any) -> Any:
     """Uniforms in the open interval (0, 1) with 53 random bits: ``(randint(2^53) + 1/2) / 2^53``."""
     k = torch.randint(0, 1 << 53, shape, generator=gen, device=device, dtype=torch.int64)
@@ -419,7 +394,8 @@ def _torch_uniform_open(torch: Any, shape: tuple[int, int], gen: Any, device: An
 
 
 def _torch_noise(ops: _TorchOps, law: Any, shape: tuple[int, int], gen: Any, sigma: float) -> Any:
-    """I.i.d. draws of ``law`` standardised to mean 0, sd ``sigma`` on the torch device (see module docstring)."""
+    """I.i.d. draws of ``law`` standardised to mean 0, sd ``sigma`` on the torch device (:data:`_NATIVE` laws natively,
+    the others by scipy's inverse CDF on the CPU)."""
     torch, dev = ops.torch, ops.device
     name = law.dist.name
     if name == "norm":
@@ -460,9 +436,6 @@ class _Sampler:
         return z
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Accumulation and the public simulation
-# ---------------------------------------------------------------------------------------------------------------
 class _Moments:
     """Streaming mean and sum of squared deviations (Chan et al.'s pairwise update), float64."""
 
@@ -498,9 +471,6 @@ def _chunk_stats(xp: Any, x: Any) -> tuple[int, np.ndarray, np.ndarray]:
     return n, xp.numpy(mean).astype(float), xp.numpy(xp.sum(dev * dev, 0)).astype(float)
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# One probability or expectation claim on a plain distribution
-# ---------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ProbabilityStudy:
     """A Monte-Carlo test of a probability claim "the bound holds with probability >= ``claimed``".
@@ -528,13 +498,6 @@ class ProbabilityStudy:
     def deficit(self) -> float:
         """``claimed - frequency - 4 SE``: ``> 0`` refutes the claim at four standard errors."""
         return self.claimed - float(self.holds.value) - 4.0 * self.se
-
-
-def _one_query(p: object) -> np.ndarray:
-    pa = check_probability_vector("p", p)
-    if pa.ndim != 1:
-        raise ValueError(f"p must be one query's distribution, shape (V,), got {pa.shape}")
-    return pa
 
 
 def _step_check(
@@ -574,13 +537,8 @@ def theorem_2_frequency(
     n_draws: int = 10_000,
     chunk: int = 2_000,
 ) -> ProbabilityStudy:
-    r"""Monte-Carlo frequency, over Assumption-3 noise, of "eq. (6) holds at every :math:`\lambda` of the grid":
-    :func:`corollary_3_frequency` with one step.
-
-    Each draw: :math:`z_s\sim D` i.i.d. (sd ``sigma``) on :math:`T_k`, tail tokens fixed at ``fixed_z``; compute
-    :math:`\gamma,\beta` from that realisation (for the sign of each :math:`\lambda`), the exact steered
-    :math:`H` and eq. (6); the bound holds if :math:`\log H\le\log(6)+10^{-9}` at every grid point. Compare
-    ``.holds`` with ``.claimed`` :math:`=1-2/k`.
+    r"""Monte-Carlo frequency, over Assumption-3 noise, of "eq. (6) (with each draw's :math:`\gamma,\beta`) holds at
+    every :math:`\lambda` of the grid" (:func:`corollary_3_frequency` with one step; ``.claimed`` :math:`=1-2/k`).
 
     Args:
         p: unsteered distribution, shape ``(V,)``, :math:`0<p_0<1`.
@@ -594,7 +552,7 @@ def theorem_2_frequency(
         n_draws: number of noise draws ``>= 2``. chunk: draws per vectorised block.
     """
     pa = _one_query(p)
-    _answer_index(answer, pa.size)
+    check_index("answer", answer, pa.size)
     step = {"p": pa, "answer": answer, "top_k": top_k, "fixed_z": fixed_z}
     return corollary_3_frequency([step], law, lam, rng, alpha=alpha, sigma=sigma, n_draws=n_draws, chunk=chunk)
 
@@ -721,7 +679,7 @@ def event_probability(
 
 @dataclass(frozen=True, eq=False)
 class HelpfulnessSimulation:
-    r"""Monte-Carlo estimates over Assumption-3 noise for one query (see the module docstring).
+    r"""Monte-Carlo estimates over Assumption-3 noise for one query (:func:`simulate_helpfulness`).
 
     Attributes:
         query: the simulated :class:`~bounds.synthetic.SyntheticQuery`.
@@ -779,8 +737,7 @@ class HelpfulnessSimulation:
 
     @property
     def deficit(self) -> float:
-        """``claimed - theorem_2 - 4 SE`` with SE the larger of the empirical one and :math:`\\sqrt{c(1-c)/n}`:
-        ``> 0`` refutes Theorem 2's probability claim at four standard errors."""
+        """:attr:`ProbabilityStudy.deficit` of Theorem 2's claim: ``> 0`` refutes it at four standard errors."""
         return self.as_probability_study().deficit
 
     def as_probability_study(self) -> ProbabilityStudy:
@@ -890,10 +847,9 @@ def simulate_helpfulness(
             ("both6", both & h6),
         ):
             counts[key] += int(xp.numpy(xp.sum(x, 0)))
-        mom["H"].add(*_chunk_stats(xp, xp.exp(q["log_H"])))
-        mom["limit"].add(*_chunk_stats(xp, q["limit"]))
-        mom["beta"].add(*_chunk_stats(xp, q["beta_sigma"] / s))
-        mom["gamma"].add(*_chunk_stats(xp, q["gamma"]))
+        stats = {"H": xp.exp(q["log_H"]), "limit": q["limit"], "beta": q["beta_sigma"] / s, "gamma": q["gamma"]}
+        for name, x in stats.items():
+            mom[name].add(*_chunk_stats(xp, x))
     both_n = counts["both"]
     return HelpfulnessSimulation(
         query=query,
@@ -933,19 +889,12 @@ def measure_throughput(
     repeats: int = 3,
     **kwargs: Any,
 ) -> dict[str, Any]:
-    r"""Time :func:`simulate_helpfulness` and report token-draws per second (see the module docstring).
-
-    One short warm-up run (imports, CUDA context, kernel compilation) is not timed; then ``repeats`` runs of
-    ``n_draws`` realisations are timed with :func:`time.perf_counter` (each run ends with its counts copied to the
-    host, so device work is finished when the clock stops) and the fastest is reported.
+    r"""Time :func:`simulate_helpfulness`: the fastest of ``repeats`` runs after one untimed warm-up (each run ends
+    with its counts copied to the host, so device work is finished when the clock stops).
 
     Args:
-        query, law, lam: as in :func:`simulate_helpfulness`.
-        n_draws: realisations per timed run, ``>= 2``.
-        backend, device: as in :func:`simulate_helpfulness`.
-        rng: seed or Generator for the draws.
-        repeats: timed runs, ``>= 1``.
-        kwargs: further keyword arguments of :func:`simulate_helpfulness` (``alpha``, ``sigma``, ``noise``, ...).
+        query, law, lam, backend, device, kwargs: as in :func:`simulate_helpfulness` (``alpha``, ``sigma``, ...).
+        n_draws: realisations per timed run, ``>= 2``. rng: seed or Generator. repeats: timed runs, ``>= 1``.
 
     Returns:
         dict with ``backend``, ``device``, ``law``, ``n_draws``, ``n_noised``, ``grid_size``, ``vocabulary``,

@@ -71,6 +71,12 @@ class Statement:
             confidently (the provenance tags in words).
         decision: what the project decided about the statement (the form it implements, the conventions it fixes,
             the replacement it ships) and why.
+        settled_by: for claims, the one test of ``evidence`` that settles the status: a ``@given`` property test over
+            generated instances of exactly the hypotheses (``holds``), or a search that finds and shrinks a violation
+            (``fails``).
+        settled_how: what that test compares, in words.
+        proof: for claims, a proof sketch (Markdown with ``$…$`` math) following docs/specification.md; where the
+            proof breaks, the sketch says so.
     """
 
     id: str
@@ -99,6 +105,9 @@ class Statement:
     paper: str = ""
     reconstruction: str = ""
     decision: str = ""
+    settled_by: str = ""
+    settled_how: str = ""
+    proof: str = ""
 
     def __post_init__(self) -> None:
         if self.kind in CLAIM_KINDS:
@@ -114,9 +123,13 @@ class Statement:
             raise ValueError(f"{self.id}: only a failing claim carries further counterexamples")
         if (self.nondegenerate or self.min_instances) and self.status != "holds":
             raise ValueError(f"{self.id}: only a claim that holds states non-degenerate instance counts")
+        if self.is_claim != bool(self.settled_by and self.settled_how and self.proof):
+            raise ValueError(f"{self.id}: exactly the claims carry settled_by, settled_how and a proof sketch")
         unknown_tests = [t for t in self.min_instances if t not in self.evidence]
+        if self.settled_by and self.settled_by not in self.evidence:
+            unknown_tests.append(self.settled_by)
         if unknown_tests:
-            raise ValueError(f"{self.id}: min_instances names tests outside its evidence: {unknown_tests}")
+            raise ValueError(f"{self.id}: settled_by or min_instances name tests outside its evidence: {unknown_tests}")
         unknown = [t for t in self.provenance if t not in PROVENANCE_TAGS]
         if unknown or not self.provenance:
             raise ValueError(f"{self.id}: provenance tags must come from {PROVENANCE_TAGS}, got {self.provenance}")
@@ -165,10 +178,7 @@ class Statement:
         coefficients = self.asymptotic_coefficients(terms)
         assert self.gauge is not None  # asymptotic_coefficients raised NotClosedForm if there is none
         g = self.gauge()
-        total = sp.Integer(0)
-        for j, c in enumerate(coefficients):
-            total = total + c * g**j
-        return total
+        return sp.Add(*(c * g**j for j, c in enumerate(coefficients)))
 
     def asymptotic_coefficients(self, terms: int = 2) -> list[sp.Expr]:
         """``[c_0, …, c_{terms-1}]`` of :meth:`asymptotic`, ``expr ≈ Σ c_j g(λ)^j`` as λ → +∞, each a limit."""

@@ -1,17 +1,7 @@
-r"""The exact steered next-token distribution (docs/specification.md §1): the ground truth every bound is checked
-against.
-
-With :math:`P(s\mid q)` the unsteered distribution, :math:`z_s=\langle u_s,\hat\delta\rangle` the projection of the
-answer representation of token :math:`s` on the steering direction and :math:`\|\delta\|` the norm of the change of
-the final hidden state,
-
-.. math::
-
-    P_{\lambda}(s\mid q)=\frac{P(s\mid q)\,e^{\|\delta\| z_s}}{\sum_t P(t\mid q)\,e^{\|\delta\| z_t}} .
-
-Steering with a negative coefficient is steering towards the other side: pass ``-z`` with ``norm = α|λ|``
-(:func:`signed_tilt` does exactly this). Everything is computed in log space, so probabilities down to ``1e-300``
-and norms of ``1e6`` neither underflow to NaN nor overflow.
+r"""The exact steered next-token distribution :math:`P_\lambda(s\mid q)\propto P(s\mid q)\,e^{\|\delta\| z_s}`
+(docs/specification.md §1): the ground truth every bound is checked against. A negative coefficient steers towards
+the other side: pass ``-z`` with ``norm = α|λ|`` (:func:`signed_tilt`). Computed in log space: probabilities down to
+``1e-300`` and norms of ``1e6`` neither underflow to NaN nor overflow.
 """
 
 from __future__ import annotations

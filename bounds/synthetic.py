@@ -43,9 +43,6 @@ SHAPE_DEFAULTS: dict[str, dict[str, float]] = {
 }
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Wrong-answer shapes and noise laws
-# ---------------------------------------------------------------------------------------------------------------
 def _shape_params(shape: str, params: dict[str, Any]) -> dict[str, float]:
     if shape not in WRONG_SHAPES:
         raise ValueError(f"shape must be one of {WRONG_SHAPES}, got {shape!r}")
@@ -142,15 +139,21 @@ def law_label(law: Any) -> str:
     _check_law(law)
     name = law.dist.name
     shapes = [s.strip() for s in (law.dist.shapes or "").split(",") if s.strip()]
-    vals = dict(zip(shapes, law.args, strict=False)) | {k: v for k, v in law.kwds.items() if k in shapes}
-    if not vals:
-        return name
-    return f"{name}(" + ", ".join(f"{k}={float(v):g}" for k, v in vals.items()) + ")"
+    return _label(name, dict(zip(shapes, law.args, strict=False)) | {k: v for k, v in law.kwds.items() if k in shapes})
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Synthetic queries (Assumption 3)
-# ---------------------------------------------------------------------------------------------------------------
+def _label(name: str, params: dict[str, Any]) -> str:
+    """``"name(a=1, b=0.5)"``: a name with its numeric parameters (``name`` alone without any)."""
+    return f"{name}(" + ", ".join(f"{k}={float(v):g}" for k, v in params.items()) + ")" if params else name
+
+
+def _one_query(p: object) -> np.ndarray:
+    pa = check_probability_vector("p", p)
+    if pa.ndim != 1:
+        raise ValueError(f"p must be one query's distribution, shape (V,), got {pa.shape}")
+    return pa
+
+
 def _frozen_array(x: np.ndarray) -> np.ndarray:
     out = np.array(x, copy=True)
     out.setflags(write=False)
@@ -184,9 +187,7 @@ class SyntheticQuery:
     params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        p = check_probability_vector("p", self.p)
-        if p.ndim != 1:
-            raise ValueError(f"p must be one query's distribution, shape (V,), got {p.shape}")
+        p = _one_query(self.p)
         V = p.size
         top = np.asarray(self.top)
         if top.dtype != bool or top.shape != (V,):
@@ -292,9 +293,6 @@ def synthetic_query(
       probable than every token of :math:`T_k`, so ``tail_size=None`` picks the smallest such count
       (:math:`\lfloor\epsilon/\min_{T_k}p\rfloor+1`); their projections are ``tail_z`` (eq. 9 leaves them free).
 
-    Tokens are sorted by decreasing mass (:math:`a^*` first among equal masses): ``answer == answer_rank`` and
-    ``top`` is the first ``k`` tokens.
-
     Args:
         k: :math:`k\ge2`, the size of :math:`T_k`.
         p0: :math:`0<p_0<1-\epsilon`, or ``None`` (then ``answer_rank`` is required).
@@ -378,9 +376,6 @@ def synthetic_query(
     return SyntheticQuery(p=p, answer=rank, top=top, fixed_z=fixed_z, shape=shape, params=params)
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Behavior instances (Assumptions 2 and 4)
-# ---------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class BehaviorInstance:
     r"""One query with binary scores: ``p``, projections ``z`` on the steering direction, scores :math:`B(s)=\pm1`.
@@ -491,15 +486,14 @@ def _masses(gen: np.random.Generator, n: int, concentration: float) -> np.ndarra
     return w / w.sum()
 
 
-def _place_above(z_low_max: float, delta: float, extra: np.ndarray) -> np.ndarray:
-    """``z_low_max + delta + extra`` with the realised float gap ``z - z_low_max >= delta`` guaranteed."""
-    z = z_low_max + delta + extra
+def _keep_gap(z: np.ndarray, ref: float, delta: float, away: float) -> np.ndarray:
+    """``z`` (all on the side ``away`` = ``±inf`` of ``ref``) with the realised float gap ``|z - ref| >= delta``."""
     for _ in range(8):  # rounding can lose at most a few ulps; nextafter restores the exact inequality
-        short = (z - z_low_max) < delta
+        short = np.abs(z - ref) < delta
         if not short.any():
             return z
-        z = np.where(short, np.nextafter(z, np.inf), z)
-    raise AssertionError("could not place projections above the margin")  # pragma: no cover
+        z = np.where(short, np.nextafter(z, away), z)
+    raise AssertionError("could not place projections beyond the margin")  # pragma: no cover
 
 
 def hard_margin_instance(
@@ -572,7 +566,7 @@ def hard_margin_instance(
     if exact:
         extra[np.argmin(extra)] = 0.0
     z[scores < 0] = z_minus
-    z[scores > 0] = _place_above(float(z_minus.max()), d, extra)
+    z[scores > 0] = _keep_gap(z_minus.max() + d + extra, float(z_minus.max()), d, np.inf)
     return BehaviorInstance(p=pa, z=z, scores=scores, delta=d, kind="hard")
 
 
@@ -656,11 +650,7 @@ def soft_margin_instance(
     z_plus = zmin + extra
     # correctly classified misaligned tokens: zmin - z >= delta, exact in float
     z_minus = zmin - d - sl * gen.standard_exponential(n_minus) - sp * np.abs(gen.standard_normal(n_minus))
-    for _ in range(8):
-        short = (zmin - z_minus) < d
-        if not short.any():
-            break
-        z_minus = np.where(short, np.nextafter(z_minus, -np.inf), z_minus)
+    z_minus = _keep_gap(z_minus, zmin, d, -np.inf)
     lo, width = zmin - d, d + dm
     z_mis = lo + width * gen.uniform(0.02, 0.98, size=n_mis)
     u = 1.0 if exact_mass else float(1.0 - gen.uniform())  # in (0, 1]

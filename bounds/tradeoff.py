@@ -1,18 +1,9 @@
 r"""Tradeoff analysis between alignment and helpfulness along the steering coefficient :math:`\lambda`.
 
-A **law** (:class:`Law`) is a function of :math:`\lambda` with its derivative and provenance: Theorem 1
-(:func:`alignment_theorem_1_law`), the expectation form of docs/specification.md §12.2(c)
-(:func:`helpfulness_expectation_law`, second order), eq. (6) (:func:`helpfulness_theorem_2_law`, **status fails**:
-warns, usable only as the authors' fitting form), a fit (:meth:`Law.from_result`) or any callable
-(:func:`law_from_callable`). The analysis functions take a behavior law ``B`` and a helpfulness law ``H`` and a
-finite range of :math:`\lambda`: :func:`efficient_regime` (:math:`dB/d\lambda > -dH/d\lambda`), :func:`best_lambda`
-(:math:`\max B+wH`), :func:`max_lambda_keeping_helpfulness` (:math:`H\ge(1-\tau)p_0` on :math:`[0,\lambda]`),
-:func:`pareto_frontier` / :func:`plot_pareto`, and :func:`analyse` (all of them, JSON-serialisable).
-
-``B`` and ``H`` are compared on their own scales (:math:`B\in[-1,1]`, :math:`H\in[0,1]`, no rescaling). The theorems
-are stated for :math:`\lambda\ge0` (docs/specification.md §0); for :math:`\lambda<0` Theorem 1's expression bounds the
-other side. The analysis is plain calculus on the two laws and accepts any finite range. matplotlib is imported inside
-:func:`plot_pareto` only; lmfit is never imported here.
+A :class:`Law` is a function of :math:`\lambda` with its derivative and provenance (a theorem, a fit, any callable);
+the analysis functions take a behavior law ``B`` and a helpfulness law ``H`` on a finite range of :math:`\lambda`,
+each on its own scale (:math:`B\in[-1,1]`, :math:`H\in[0,1]`, no rescaling). docs/api/tradeoff.md has the overview.
+matplotlib is imported inside :func:`plot_pareto` only; lmfit is never imported here.
 """
 
 from __future__ import annotations
@@ -26,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy.optimize import brentq, minimize_scalar
 
-from ._check import as_real, check_closed, check_integer
+from ._check import args, as_real, check_closed, check_integer
 from ._plot import new_figure
 from .alignment import alignment_lower
 from .errors import ParameterError
@@ -149,11 +140,8 @@ class Law:
     def from_result(cls, result: Any, kind: Kind | None = None) -> Law:
         r"""A fitted curve (an lmfit ``ModelResult`` in one independent variable, :math:`\lambda`) as a law.
 
-        Value: ``result.eval`` at :math:`\lambda`. Derivative: the λ-derivative of the model's function
-        (:func:`bounds.fitting.lineshapes.derivative_of`: analytic for the laws of :mod:`bounds.fitting` and lmfit's
-        linear, parabolic and constant) at the fitted parameters, else a central difference (:data:`FD_STEP`). A
-        fitted tanh is descriptive, not a bound (:math:`a=\alpha\Delta/2` under Theorem 1, docs/specification.md §4);
-        eq. (6)'s forms are fits, not bounds, and carry the β caution; the §12.2c form is second order.
+        Value: ``result.eval``. Derivative: the model function's λ-derivative
+        (:func:`bounds.fitting.lineshapes.derivative_of`) at the fitted parameters, else a central difference.
 
         Args:
             result: the fit.
@@ -241,14 +229,12 @@ def law_from_callable(
 ) -> Law:
     r"""Wrap a vectorised function of :math:`\lambda` as a :class:`Law` (every law is built here).
 
-    Without ``derivative`` the derivative is the central difference
-    :math:`\big(f(\lambda+h)-f(\lambda-h)\big)/(2h)` with :math:`h=` :data:`FD_STEP` :math:`\cdot\max(1,|\lambda|)`.
-
     Args:
         name: display name.
         kind: ``"behavior"`` or ``"helpfulness"``.
         f: :math:`\lambda\mapsto L(\lambda)`, accepting float64 arrays.
-        derivative: :math:`\lambda\mapsto L'(\lambda)`, analytic, or ``None`` for central differences.
+        derivative: :math:`\lambda\mapsto L'(\lambda)`, analytic, or ``None`` for the central difference
+            :math:`\big(f(\lambda+h)-f(\lambda-h)\big)/(2h)`, :math:`h=` :data:`FD_STEP` :math:`\cdot\max(1,|\lambda|)`.
         provenance: where the law comes from.
         params: parameter values for reports.
         warning: a caution to show with every result that uses the law.
@@ -295,9 +281,8 @@ def _scalar(name: str, x: object, lo: float, hi: float) -> float:
 def alignment_theorem_1_law(alpha: object, delta: object, B0: object) -> Law:
     r"""Theorem 1 (eq. 5) as a behavior law: :math:`B(\lambda)=\tanh(\alpha\Delta\lambda/2+\operatorname{artanh}B_0)`.
 
-    Derivative (analytic): :math:`B'(\lambda)=\tfrac{\alpha\Delta}{2}\big(1-B(\lambda)^2\big)`. For :math:`\lambda\ge0`
-    the expression is a **lower** bound on the steered behavior expectation, for :math:`\lambda<0` an **upper** bound
-    (docs/specification.md §0): an analysis built on it is conservative for :math:`\lambda\ge0`.
+    Derivative (analytic): :math:`B'(\lambda)=\tfrac{\alpha\Delta}{2}\big(1-B(\lambda)^2\big)`. A **lower** bound
+    for :math:`\lambda\ge0`, an **upper** bound for :math:`\lambda<0` (docs/specification.md §0).
 
     Args:
         alpha: :math:`\alpha\ge0` (Assumption 1).
@@ -307,10 +292,7 @@ def alignment_theorem_1_law(alpha: object, delta: object, B0: object) -> Law:
     Raises:
         ValueError: a parameter outside its domain (checked by :func:`bounds.alignment_lower`) or not a scalar.
     """
-    a = _scalar("alpha", alpha, 0.0, np.inf)
-    d = _scalar("delta", delta, 0.0, np.inf)
-    b0 = _scalar("B0", B0, -np.inf, np.inf)
-    alignment_lower(a, b0, 0.0, d)  # domain checks (B0 in the open interval (-1, 1)) with the package's messages
+    a, d, b0 = args("alignment_lower", scalar=True, alpha=alpha, delta=delta, B0=B0)
     half_slope = 0.5 * a * d
 
     def value(lam: np.ndarray) -> np.ndarray:
@@ -332,9 +314,6 @@ def helpfulness_expectation_law(p0: object, S2: object, alpha: object, sigma: ob
     :math:`H(\lambda)=p_0-p_0\alpha^2\sigma^2\lambda^2[p_0(1-p_0)-S_2]`, with
     :math:`H'(\lambda)=-2p_0\alpha^2\sigma^2\lambda[p_0(1-p_0)-S_2]` (so :math:`H'(0)=0`).
 
-    Second order: valid for small :math:`\alpha\sigma\lambda` only; a polynomial that leaves :math:`[0,1]` for large
-    :math:`|\lambda|` (:func:`analyse` reports where).
-
     Args:
         p0: :math:`0<p_0\le1`.
         S2: :math:`S_2=\sum_{b\ne a^*}P(b\mid q)^2\in[0,(1-p_0)^2]`.
@@ -344,11 +323,8 @@ def helpfulness_expectation_law(p0: object, S2: object, alpha: object, sigma: ob
     Raises:
         ValueError: a parameter outside its domain (checked by :func:`bounds.helpfulness_expectation`).
     """
-    p = _scalar("p0", p0, 0.0, 1.0)
-    s2 = _scalar("S2", S2, 0.0, 1.0)
-    a = _scalar("alpha", alpha, 0.0, np.inf)
-    s = _scalar("sigma", sigma, 0.0, np.inf)
-    helpfulness_expectation(p, s2, a, s, 0.0)  # the package's own domain checks (p0 > 0, S2 <= (1-p0)^2)
+    p, s2, a, s = args("helpfulness_expectation", scalar=True, p0=p0, S2=S2, alpha=alpha, sigma=sigma)
+    helpfulness_expectation(p, s2, a, s, 0.0)  # the joint domain check S2 <= (1-p0)^2, with the package's message
     curvature = p * (1.0 - p) - s2
     return law_from_callable(
         f"§12.2c expectation (p0={p:.3g}, ασ={a * s:.3g})",
@@ -380,8 +356,7 @@ def helpfulness_theorem_2_law(p0: object, gamma: object, alpha: object, beta: ob
         T(\lambda)=\frac{1}{1+A\,(1+\tfrac12(\alpha\beta\sigma\lambda)^2)},\quad A=\gamma\frac{1-p_0}{p_0},\qquad
         T'(\lambda)=-T(\lambda)^2\,A\,(\alpha\beta\sigma)^2\lambda .
 
-    Emits a :class:`Theorem2Warning` and sets :attr:`Law.warning`: the inequality fails (docs/specification.md §6.3) and
-    the form is only the authors' *fitting* form. β carries the §6.1 caution (about 0.47-0.58, not 0.8).
+    Emits a :class:`Theorem2Warning` and sets :attr:`Law.warning` (the inequality fails, docs/specification.md §6.3).
 
     Args:
         p0, gamma, alpha, beta, sigma: as in :func:`bounds.helpfulness_upper` (scalars).
@@ -389,12 +364,7 @@ def helpfulness_theorem_2_law(p0: object, gamma: object, alpha: object, beta: ob
     Raises:
         ValueError: a parameter outside its domain.
     """
-    p = _scalar("p0", p0, 0.0, 1.0)
-    g = _scalar("gamma", gamma, 0.0, 1.0)
-    a = _scalar("alpha", alpha, 0.0, np.inf)
-    bt = _scalar("beta", beta, 0.0, np.inf)
-    s = _scalar("sigma", sigma, 0.0, np.inf)
-    helpfulness_upper(p, g, a, bt, s, 0.0)  # domain checks (p0 in (0, 1]) with the package's messages
+    p, g, a, bt, s = args("helpfulness_upper", scalar=True, p0=p0, gamma=gamma, alpha=alpha, beta=beta, sigma=sigma)
     msg = _theorem_2_failure_note()
     warnings.warn(msg, Theorem2Warning, stacklevel=2)
     big_a = g * (1.0 - p) / p
@@ -460,17 +430,11 @@ def efficient_regime(
 ) -> list[tuple[float, float]]:
     r"""The efficient regime :math:`\{\lambda\in[\lambda_{lo},\lambda_{hi}]:\ B'(\lambda) > -H'(\lambda)\}`.
 
-    Where the gain in behavior per unit of :math:`\lambda` exceeds the loss of helpfulness, both on their own
-    scales (:math:`B\in[-1,1]`, :math:`H\in[0,1]`, no rescaling); equivalently where :math:`B+H` increases. Under
-    Theorem 1 and §12.2(c), near :math:`\lambda=0`: :math:`B'(0)=\alpha\Delta(1-B_0^2)/2>0` while :math:`H'(0)=0`, so
-    small :math:`\lambda>0` is always efficient.
-
-    Method: :math:`g=B'+H'` on a uniform grid of ``n_grid`` points; each sign change of :math:`g` between grid
-    points is refined by Brent's method (:func:`scipy.optimize.brentq`, ``xtol`` 1e-12 relative). A pair of
-    crossings inside one grid cell (a tangency) can be missed: refine ``n_grid`` if that matters.
+    Where :math:`B+H` increases. Each sign change of :math:`B'+H'` on the grid is refined by Brent's method; two
+    crossings inside one grid cell (a tangency) can be missed.
 
     Args:
-        B: behavior law (a :class:`Law` of kind ``"behavior"``, or a callable wrapped with central differences).
+        B: behavior law (a :class:`Law` of kind ``"behavior"``, or a callable: central differences).
         H: helpfulness law.
         lam_range: ``(lo, hi)``, finite, ``lo < hi``.
         n_grid: grid points, ``>= 3``.
@@ -524,16 +488,9 @@ class BestLambda:
         return self.boundary is not None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable fields (plus ``at_boundary``)."""
-        return {
-            "lam": self.lam,
-            "objective": self.objective,
-            "B": self.B,
-            "H": self.H,
-            "w": self.w,
-            "at_boundary": self.at_boundary,
-            "boundary": self.boundary,
-        }
+        """JSON-serialisable fields (plus ``at_boundary``, before ``boundary``)."""
+        fields = {k: v for k, v in asdict(self).items() if k != "boundary"}
+        return fields | {"at_boundary": self.at_boundary, "boundary": self.boundary}
 
 
 def best_lambda(
@@ -541,17 +498,9 @@ def best_lambda(
 ) -> BestLambda:
     r""":math:`\lambda^\star=\arg\max_{\lambda\in[\lambda_{lo},\lambda_{hi}]} B(\lambda)+w\,H(\lambda)`, :math:`w\ge0`.
 
-    :math:`w` is the user's exchange rate: one unit of helpfulness (scale :math:`[0,1]`) is worth :math:`w` units of
-    behavior (scale :math:`[-1,1]`). :math:`w=0` maximises :math:`B` alone (the upper end for an increasing
-    :math:`B`); a large :math:`w` approaches the maximiser of :math:`H`. At an interior maximum
-    :math:`B'(\lambda^\star)=-wH'(\lambda^\star)`; with :math:`w=1` it is where the efficient regime ends.
-
-    Method: the best point of a uniform grid of ``n_grid`` points, then, in the two neighbouring grid cells, the root
-    of :math:`B'+wH'` (:func:`scipy.optimize.brentq`) when it changes sign there, else a bounded Brent search
-    (:func:`scipy.optimize.minimize_scalar`); the refined point replaces the grid point unless the objective is
-    worse there (by more than 1e-12 relative). A maximum at an end of the range is reported exactly at that end. Ties
-    on a flat objective go to the smallest :math:`\lambda`. With several local maxima in one grid cell the global one
-    may be missed (refine ``n_grid``).
+    :math:`w` is the exchange rate: one unit of helpfulness is worth :math:`w` units of behavior. The best grid
+    point is refined in its two neighbouring cells (method: docs/api/tradeoff.md); ties on a flat objective go to the
+    smallest :math:`\lambda`.
 
     Args:
         B: behavior law.
@@ -591,14 +540,7 @@ def best_lambda(
     if f_cand >= best_f - 1e-12 * max(1.0, abs(best_f)) and cand not in (lo, hi):
         best_x, best_f = cand, f_cand
     boundary: Literal["lower", "upper"] | None = "lower" if best_x == lo else "upper" if best_x == hi else None
-    return BestLambda(
-        lam=best_x,
-        objective=best_f,
-        B=float(b_law(best_x)),
-        H=float(h_law(best_x)),
-        w=wt,
-        boundary=boundary,
-    )
+    return BestLambda(best_x, best_f, float(b_law(best_x)), float(h_law(best_x)), wt, boundary)
 
 
 @dataclass(frozen=True)
@@ -640,16 +582,9 @@ def max_lambda_keeping_helpfulness(
 ) -> HelpfulnessLimit:
     r"""The largest :math:`\lambda` in range with :math:`H\ge(1-\tau)p_0` on **all** of :math:`[0,\lambda]`.
 
-    This is the **first** crossing of the threshold going out from :math:`\lambda=0`, not the last: a law that dips
-    below :math:`(1-\tau)p_0` and comes back (e.g. a confidently wrong model, docs/specification.md §12.2c) stops at the
-    dip. For
-    :math:`H=p_0(1-c\lambda^2)` the answer is :math:`\sqrt{\tau/c}`; for eq. (6)'s form with :math:`p_0=T(0)` it is
-    :math:`\frac{\sqrt2}{b}\sqrt{\frac{\tau(1+a)}{a(1-\tau)}}`.
-    With ``side="negative"`` the search goes towards negative :math:`\lambda` (steering towards the misaligned set,
-    docs/specification.md §0) and returns the most negative :math:`\lambda` with the property on :math:`[\lambda,0]`.
-
-    Method: a uniform grid of ``n_grid`` points on :math:`[0,\lambda_{hi}]` (resp. :math:`[\lambda_{lo},0]`); the first
-    grid point below the threshold brackets the crossing, refined by :func:`scipy.optimize.brentq`.
+    The **first** crossing of the threshold going out from :math:`\lambda=0` (a law that dips and comes back stops at
+    the dip), bracketed on the grid and refined by Brent's method. ``side="negative"`` searches towards negative
+    :math:`\lambda` and returns the most negative :math:`\lambda` with the property on :math:`[\lambda,0]`.
 
     Args:
         H: helpfulness law.
@@ -685,28 +620,21 @@ def max_lambda_keeping_helpfulness(
     else:
         ref = _scalar("p0", p0, 0.0, 1.0)
     thr = (1.0 - t) * ref
+
+    def limit(lam: float | None, crossed: bool, reason: str) -> HelpfulnessLimit:
+        return HelpfulnessLimit(lam, thr, ref, t, side, crossed, reason)
+
     if h0 < thr:
-        return HelpfulnessLimit(
-            None, thr, ref, t, side, True, f"H(0) = {h0:.6g} is already below (1-τ)p0 = {thr:.6g}: no λ qualifies"
-        )
+        return limit(None, True, f"H(0) = {h0:.6g} is already below (1-τ)p0 = {thr:.6g}: no λ qualifies")
     grid = np.linspace(0.0, end, n)
     dev = np.asarray(h_law(grid)) - thr
     below = np.flatnonzero(dev < 0)
     if below.size == 0:
-        return HelpfulnessLimit(
-            float(end),
-            thr,
-            ref,
-            t,
-            side,
-            False,
-            f"H stays >= (1-τ)p0 = {thr:.6g} on the whole {side} side of the range: the limit lies beyond {end:g}",
-        )
+        reason = f"H stays >= (1-τ)p0 = {thr:.6g} on the whole {side} side of the range: the limit lies beyond {end:g}"
+        return limit(float(end), False, reason)
     i = int(below[0])
     lam = _brentq(lambda x: float(h_law(x)) - thr, float(grid[i - 1]), float(grid[i]), dev[i - 1], dev[i])
-    return HelpfulnessLimit(
-        lam, thr, ref, t, side, True, f"first crossing of H = (1-τ)p0 = {thr:.6g} going out from λ = 0"
-    )
+    return limit(lam, True, f"first crossing of H = (1-τ)p0 = {thr:.6g} going out from λ = 0")
 
 
 @dataclass(frozen=True)
@@ -748,10 +676,8 @@ def _non_dominated(b: np.ndarray, h: np.ndarray) -> np.ndarray:
 def pareto_frontier(B: Law | Callable, H: Law | Callable, lam: object) -> ParetoFrontier:
     r"""The Pareto frontier of :math:`(B(\lambda),H(\lambda))` over the given :math:`\lambda` values.
 
-    A :math:`\lambda_i` is on the frontier when no :math:`\lambda_j` in the set gives at least as much behavior
-    **and** helpfulness with one of them strictly more:
-    :math:`\nexists j:\ B_j\ge B_i,\ H_j\ge H_i,\ (B_j,H_j)\ne(B_i,H_i)`. Equal points are all kept. Computed by one
-    sweep in decreasing :math:`B` (:math:`O(n\log n)`).
+    A :math:`\lambda_i` is on the frontier when no :math:`\lambda_j` gives at least as much :math:`B` **and**
+    :math:`H` with one strictly more; equal points are all kept.
 
     Args:
         B: behavior law.
@@ -794,10 +720,8 @@ def plot_pareto(
 ) -> Any:
     r"""Plot the curve :math:`\lambda\mapsto(B(\lambda),H(\lambda))` with its Pareto frontier; return the Figure.
 
-    x axis "behavior expectation B(λ)", y axis "helpfulness H(λ)"; points coloured by :math:`\lambda` (colorbar),
-    the non-dominated points (:func:`pareto_frontier`) highlighted, the marked :math:`\lambda` values drawn as stars,
-    the laws' names in the title and every warning (the laws' and ``extra_warnings``) under it. Uses the Agg canvas
-    (no display, no pyplot global state) unless an existing ``ax`` is given.
+    Points coloured by :math:`\lambda`, the frontier highlighted, marks as stars, the laws' names and every warning
+    in the title. A new figure uses the Agg canvas (no pyplot state).
 
     Args:
         B: behavior law.
@@ -892,6 +816,9 @@ class TradeoffSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON types only: laws as descriptions, intervals as lists, the frontier as λ-intervals."""
+        limits = [
+            None if lim is None else lim.to_dict() for lim in (self.helpfulness_limit, self.helpfulness_limit_negative)
+        ]
         return {
             "B": self.B.to_dict(),
             "H": self.H.to_dict(),
@@ -901,10 +828,8 @@ class TradeoffSummary:
             "slopes_at_zero": self.slopes_at_zero,
             "efficient_regime": [list(iv) for iv in self.efficient_regime],
             "best": self.best.to_dict(),
-            "helpfulness_limit": None if self.helpfulness_limit is None else self.helpfulness_limit.to_dict(),
-            "helpfulness_limit_negative": None
-            if self.helpfulness_limit_negative is None
-            else self.helpfulness_limit_negative.to_dict(),
+            "helpfulness_limit": limits[0],
+            "helpfulness_limit_negative": limits[1],
             "pareto_frontier_lam_intervals": [list(iv) for iv in self.pareto.lam_intervals()],
             "pareto_grid_points": int(self.pareto.lam.size),
             "warnings": list(self.warnings),
@@ -936,11 +861,9 @@ def analyse(
 ) -> TradeoffSummary:
     r"""Run the whole tradeoff analysis of two laws on one range.
 
-    Bundles :func:`efficient_regime` (:math:`B'>-H'`), :func:`best_lambda` (:math:`\max B+wH`),
-    :func:`max_lambda_keeping_helpfulness` (first crossing of :math:`(1-\tau)p_0`, on each side of 0 that the range
-    covers; ``None`` when the range does not contain 0), :func:`pareto_frontier` on the grid, the slopes
-    :math:`B'(0)`, :math:`H'(0)` (when 0 is in range) and every warning: the laws' own (eq. (6)'s failure) and any
-    place where a law leaves its scale (e.g. §12.2c's polynomial for large :math:`\alpha\sigma\lambda`).
+    :func:`efficient_regime`, :func:`best_lambda`, :func:`max_lambda_keeping_helpfulness` on each side of 0 the range
+    covers (``None`` when it does not contain 0), :func:`pareto_frontier`, the slopes at 0 and every warning (the
+    laws' own, and where a law leaves its scale).
 
     Args:
         B: behavior law.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -53,10 +53,41 @@ def residual_scale_axis(ax: Any, report: Mapping[str, Any]) -> None:
     top.tick_params(labelsize=7.5)
 
 
-def write(out_dir: str | Path, result: dict[str, Any], data_name: str, figure: Any, name: str) -> list[Path]:
-    """Write ``result`` as ``out_dir/data_name`` (JSON), then ``figure()`` as ``out_dir/name``; ``[png, json]``."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    data_path = out / data_name
-    data_path.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
-    return [save(figure(), out, name), data_path]
+def renderer(
+    compute: Callable[..., dict[str, Any]],
+    make_figure: Callable[..., Any],
+    defaults: dict[str, Any],
+    name: str,
+    data_name: str,
+) -> Any:
+    """The ``render`` of a figure computed on a model, from its ``compute(loaded, cfg, vectors, lam, progress)`` (the
+    figure's data past ``lam``, ``layers`` and ``settings``, JSON-ready) and ``make_figure(result, report)``."""
+
+    def render(
+        out_dir: str | Path,
+        *,
+        loaded: Any,
+        report: Mapping[str, Any],
+        vectors_path: str | Path | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        **sizes: Any,
+    ) -> list[Path]:
+        """Compute on ``loaded`` (the report's model) with the steering setup of ``report`` (a ``steering-bounds
+        check`` report dict; ``vectors_path``: a vectors file to use instead of its own; ``sizes``: overrides of
+        ``DEFAULTS``; ``progress(done, total)``) and draw the figure; writes the JSON data then the PNG into
+        ``out_dir`` (created) and returns ``[png_path, json_path]``. Raises as :func:`setup`."""
+        cfg, vectors, layers, lam = setup(loaded, report, vectors_path, defaults, sizes)
+        result = {
+            "lam": lam.tolist(),
+            "layers": layers,
+            "settings": cfg,
+            **compute(loaded, cfg, vectors, lam, progress),
+        }
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        data_path = out / data_name
+        data_path.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
+        return [save(make_figure(result, report), out, name), data_path]
+
+    render.__module__ = compute.__module__  # build.main finds the figure's module (DEFAULTS, FILENAME) through it
+    return render

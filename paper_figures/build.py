@@ -54,6 +54,7 @@ def build_all(
         bounds.errors.MissingFileError: (a ``FileNotFoundError``) ``report_path`` names no file.
     """
     from bounds.errors import ParameterError
+    from validation.check import check_device_map
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -61,10 +62,7 @@ def build_all(
     unknown = [i for i in ids if i not in FIGURES]
     if unknown:
         raise ParameterError(f"only: unknown figure ids {unknown}; valid: {', '.join(FIGURES)}")
-    if device_map is not None and not (
-        (isinstance(device_map, str) and device_map.strip()) or isinstance(device_map, dict)
-    ):
-        raise ParameterError(f"device_map: expected a non-empty string such as 'auto' or a dict, got {device_map!r}")
+    check_device_map(device_map)
     written: list[Path] = []
     kinds = {FIGURES[i][1] for i in ids}
     report = loaded = None
@@ -146,8 +144,8 @@ def main(render: Callable[..., list[Path]], argv: Sequence[str] | None = None) -
     args = parser.parse_args(argv)
     chosen = {name: getattr(args, name) for name in options if getattr(args, name) is not None}
     if hasattr(module, "DEFAULTS"):
+        from bounds._progress import progress_bar
         from validation.models import load_model
-        from validation.sweep import progress_bar
 
         from ._common import load_report
 

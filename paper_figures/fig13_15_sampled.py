@@ -1,38 +1,20 @@
 """Figs. 13–15 of the paper: helpfulness on *sampled* answers (accuracy and probability) against λ.
 
-The paper (App. G; docs/specification.md §14) also measured helpfulness on full answers sampled at temperature 1.0. This
-figure recomputes it on a model with the steering setup of a ``steering-bounds check`` report (its vectors, layers and λ
-grid) through :func:`validation.tasks.sampled_answers`: every question is asked in the chat template with the
-check's MMLU prompt (lettered options, "Answer with the letter of the correct option."), ``n_samples`` answers are
-sampled per (question, λ) at temperature ``T`` plus one greedy answer, and the chosen letter is parsed by
-:func:`validation.tasks.parse_letter` (first standalone capital letter among the options; unparseable = wrong).
-
-One panel per task -- MMLU (4 options) and PIQA asked as letters (2 options) -- showing, against λ:
-
-* the **sampled helpfulness**: the fraction of sampled answers that are correct, averaged over questions (an
-  estimate of :math:`P_\\lambda(\\text{sampled answer correct})`, the paper's "probability");
-* the **greedy accuracy**: the fraction of questions whose greedy answer is correct (the paper's "accuracy");
-* the fraction of sampled answers without a parseable letter (dotted), and the chance level :math:`1/k`.
-
-Error bars are ±1 SE across questions. The defaults (12 + 12 questions, 6 samples, 5 λ values of the report grid)
-finish in a few minutes on 2 CPU cores with SmolLM2-135M; ``--paper-sizes`` uses the paper's 100 MMLU questions of
-its three subjects and every λ of the report grid (hours on a CPU). The measured numbers are written next to the
-PNG as ``fig13_15_sampled.json``.
-
-Run ``python -m paper_figures.fig13_15_sampled --report report.json --out DIR [--vectors FILE]``.
+Computed on a model with the steering setup of a ``steering-bounds check`` report by
+:func:`validation.tasks.sampled_answers` (method and panels: docs/gallery.md). Writes ``fig13_15_sampled.png`` and its
+data ``fig13_15_sampled.json``. Run ``python -m paper_figures.fig13_15_sampled --report report.json --out DIR``.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from bounds._plot import add_caption, new_figure
-from paper_figures._model_common import on_subset, residual_scale_axis, setup, write
+from paper_figures._model_common import on_subset, renderer, residual_scale_axis
 from validation.report.figures._common import empirical_caption
 
 FILENAME = "fig13_15_sampled.png"
@@ -73,21 +55,13 @@ def select_items(
     mmlu_max_tokens: int = 160,
     seed: int = 0,
 ) -> tuple[list[Any], list[Any], dict[str, Any]]:
-    """The questions: MMLU test questions in :func:`validation.data.seeded_order` (``seed``), skipping prompts longer
-    than ``mmlu_max_tokens`` tokens as the check does, and a :func:`validation.data.sample` of PIQA validation.
+    """``(mmlu_items, piqa_items, provenance)``: MMLU test questions selected as the check does
+    (:func:`validation.data.select_mmlu`: seeded order, prompts over ``mmlu_max_tokens`` tokens of ``tokenizer``
+    skipped) and a seeded :func:`validation.data.sample` of PIQA validation.
 
-    Args:
-        tokenizer: The model's tokenizer (prompt lengths).
-        n_mmlu, n_piqa: Numbers of questions (``0`` skips a task; otherwise at least 2).
-        mmlu_subjects: MMLU topics, ``None`` (all) or ``"paper"`` (:data:`validation.data.PAPER_MMLU_SUBJECTS`).
-        mmlu_max_tokens: Longest MMLU prompt kept, in tokens.
-        seed: Selection seed.
-
-    Returns:
-        ``(mmlu_items, piqa_items, provenance)``.
-
-    Raises:
-        ValueError: a bad size (named), or too few MMLU questions fit.
+    ``n_mmlu``, ``n_piqa``: ``0`` skips a task, otherwise at least 2; ``mmlu_subjects``: ``None`` (all), a list, or
+    ``"paper"`` (:data:`validation.data.PAPER_MMLU_SUBJECTS`). Raises ``ValueError`` for a bad size (named) or when
+    too few MMLU questions fit.
     """
     from validation import _batch, data
 
@@ -141,30 +115,11 @@ def summarize(result: Any) -> dict[str, Any]:
     }
 
 
-def compute(
-    loaded: Any,
-    report: Mapping[str, Any],
-    *,
-    vectors_path: str | Path | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    **sizes: Any,
-) -> dict[str, Any]:
-    """Sample the answers and summarise them (the data of the figure, JSON-ready).
-
-    Args:
-        loaded: The report's model (:class:`validation.models.LoadedModel`).
-        report: A ``steering-bounds check`` report dict.
-        vectors_path: Steering-vectors file to use instead of ``report["vectors"]["path"]``.
-        progress: ``progress(done, total)`` per task (counts (question, λ) pairs).
-        **sizes: Overrides of :data:`DEFAULTS`.
-
-    Raises:
-        ValueError: an unknown or bad size, or a model that is not the report's.
-        FileNotFoundError: the vectors file is missing.
-    """
+def compute(loaded: Any, cfg: dict[str, Any], vectors: Any, lam: np.ndarray, progress: Any) -> dict[str, Any]:
+    """Sample the answers and summarise them (the data of the figure past the steering setup, JSON-ready);
+    ``progress(done, total)`` per task counts (question, λ) pairs."""
     from validation import tasks
 
-    cfg, vectors, layers, lam = setup(loaded, report, vectors_path, DEFAULTS, sizes)
     mmlu, piqa, prov = select_items(
         loaded.tokenizer,
         n_mmlu=cfg["n_mmlu"],
@@ -173,7 +128,7 @@ def compute(
         mmlu_max_tokens=cfg["mmlu_max_tokens"],
         seed=cfg["seed"],
     )
-    out: dict[str, Any] = {"lam": lam.tolist(), "layers": layers, "settings": cfg, "data": prov, "tasks": {}}
+    out: dict[str, Any] = {"data": prov, "tasks": {}}
     seconds: dict[str, float] = {}
     for name, items in (("mmlu", mmlu), ("piqa", piqa)):
         if not items:
@@ -250,19 +205,7 @@ def make_figure(result: Mapping[str, Any], report: Mapping[str, Any]) -> Any:
     return fig
 
 
-def render(
-    out_dir: str | Path,
-    *,
-    loaded: Any,
-    report: Mapping[str, Any],
-    vectors_path: str | Path | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    **sizes: Any,
-) -> list[Path]:
-    """Compute (:func:`compute`, same arguments; ``out_dir`` is created) and draw the figure; writes
-    ``fig13_15_sampled.png`` and its data ``fig13_15_sampled.json``; returns ``[png_path, json_path]``."""
-    result = compute(loaded, report, vectors_path=vectors_path, progress=progress, **sizes)
-    return write(out_dir, result, DATA_FILENAME, lambda: make_figure(result, report), FILENAME)
+render = renderer(compute, make_figure, DEFAULTS, FILENAME, DATA_FILENAME)
 
 
 if __name__ == "__main__":

@@ -1,33 +1,20 @@
 """Fig. 17 of the paper: HumanEval pass rate against λ (helpfulness on code).
 
-Recomputed on a model with the steering setup of a ``steering-bounds check`` report (its vectors, layers and λ
-grid) by :func:`validation.tasks.humaneval_pass`: each HumanEval prompt is completed greedily as plain text (no chat
-template) under steering at every position, the completion is cut at the Codex stop sequences (a new top-level
-``def``/``class``/``if``/``print``/comment) and executed against the task's tests in a separate ``python -I``
-process with a timeout (:func:`validation.tasks.run_completion`; **model-written code runs on this machine**: that is
-not a sandbox).
-
-The figure shows the fraction of tasks passed at each λ with its Wilson interval
-(:func:`validation.measure.p0_interval`, ``kind="accuracy"``) and the count ``k/n`` at each point. A model that
-passes no task at λ = 0 cannot show a decrease: the figure is still drawn and its title says so.
-
-The defaults (8 tasks of a seeded sample, 4 λ values of the report grid, 256 new tokens) take minutes on 2 CPU cores
-with SmolLM2-135M; ``--paper-sizes`` runs all 164 tasks at every λ of the report grid. The completions, their
-statuses and the pass flags are written next to the PNG as ``fig17_humaneval.json``.
-
-Run ``python -m paper_figures.fig17_humaneval --report report.json --out DIR [--vectors FILE]``.
+Computed on a model with the steering setup of a ``steering-bounds check`` report by
+:func:`validation.tasks.humaneval_pass` (method: docs/gallery.md). **Model-written code runs on this machine** (a
+``python -I`` subprocess with a timeout, not a sandbox). Writes ``fig17_humaneval.png`` and its data
+``fig17_humaneval.json``. Run ``python -m paper_figures.fig17_humaneval --report report.json --out DIR``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from bounds._plot import add_caption, new_figure
-from paper_figures._model_common import on_subset, residual_scale_axis, setup, write
+from paper_figures._model_common import on_subset, renderer, residual_scale_axis
 from validation.report.figures._common import empirical_caption
 
 FILENAME = "fig17_humaneval.png"
@@ -75,31 +62,12 @@ def select_tasks(n_tasks: int, task_ids: Any = None, seed: int = 0) -> list[Any]
     return data.sample(tasks, n_tasks, seed=seed)
 
 
-def compute(
-    loaded: Any,
-    report: Mapping[str, Any],
-    *,
-    vectors_path: str | Path | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    **sizes: Any,
-) -> dict[str, Any]:
-    """Generate, execute and summarise (the data of the figure, JSON-ready).
-
-    Args:
-        loaded: The report's model (:class:`validation.models.LoadedModel`).
-        report: A ``steering-bounds check`` report dict.
-        vectors_path: Steering-vectors file to use instead of ``report["vectors"]["path"]``.
-        progress: ``progress(done, total)`` (see :func:`validation.tasks.humaneval_pass`).
-        **sizes: Overrides of :data:`DEFAULTS`.
-
-    Raises:
-        ValueError: an unknown or bad size, or a model that is not the report's.
-        FileNotFoundError: the vectors file is missing.
-    """
+def compute(loaded: Any, cfg: dict[str, Any], vectors: Any, lam: np.ndarray, progress: Any) -> dict[str, Any]:
+    """Generate, execute and summarise (the data of the figure past the steering setup, JSON-ready); ``progress``:
+    see :func:`validation.tasks.humaneval_pass`."""
     from validation import tasks
     from validation.measure import p0_interval
 
-    cfg, vectors, layers, lam = setup(loaded, report, vectors_path, DEFAULTS, sizes)
     chosen = select_tasks(cfg["n_tasks"], cfg["task_ids"], cfg["seed"])
     res = tasks.humaneval_pass(
         loaded,
@@ -113,9 +81,6 @@ def compute(
     )
     intervals = [p0_interval(res.passed[:, g].astype(int), cfg["level"], kind="accuracy") for g in range(lam.size)]
     return {
-        "lam": lam.tolist(),
-        "layers": layers,
-        "settings": cfg,
         "task_ids": res.task_ids,
         "passed": res.passed.astype(int).tolist(),
         "status": res.status,
@@ -175,19 +140,7 @@ def make_figure(result: Mapping[str, Any], report: Mapping[str, Any]) -> Any:
     return fig
 
 
-def render(
-    out_dir: str | Path,
-    *,
-    loaded: Any,
-    report: Mapping[str, Any],
-    vectors_path: str | Path | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    **sizes: Any,
-) -> list[Path]:
-    """Compute (:func:`compute`, same arguments; ``out_dir`` is created) and draw the figure; writes
-    ``fig17_humaneval.png`` and its data ``fig17_humaneval.json``; returns ``[png_path, json_path]``."""
-    result = compute(loaded, report, vectors_path=vectors_path, progress=progress, **sizes)
-    return write(out_dir, result, DATA_FILENAME, lambda: make_figure(result, report), FILENAME)
+render = renderer(compute, make_figure, DEFAULTS, FILENAME, DATA_FILENAME)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,7 @@
 r"""Fig. 1 of the paper: the tradeoff, alignment rising linearly while helpfulness falls quadratically near λ = 0.
 
-Drawn from :mod:`bounds` alone on one axis: Theorem 1 (:func:`bounds.alignment_lower`), attained exactly by the
-two-token instance :func:`bounds.synthetic.two_token_extremal` (markers), with its tangent at 0; the Monte-Carlo mean
-:math:`\mathbb E_z[H_\lambda]` of a synthetic query (:func:`bounds.simulate.simulate_helpfulness`, band = ±1 SE) and
-its second-order form (:func:`bounds.helpfulness_expectation`); the efficient regime
-(:func:`bounds.tradeoff.efficient_regime`) shaded.
-
-Run ``python -m paper_figures.fig1_tradeoff [--out DIR]``; it writes ``fig1_tradeoff.png``.
+Drawn from :mod:`bounds` alone (what each curve is: docs/gallery.md and the caption). Run
+``python -m paper_figures.fig1_tradeoff [--out DIR]``; it writes ``fig1_tradeoff.png``.
 """
 
 from __future__ import annotations
@@ -22,7 +17,7 @@ from bounds import tradeoff
 from bounds._plot import add_caption, new_figure
 from bounds.simulate import simulate_helpfulness
 from bounds.synthetic import synthetic_query, two_token_extremal
-from paper_figures._common import save
+from paper_figures._common import lam_grid, save
 
 FILENAME = "fig1_tradeoff.png"
 
@@ -72,9 +67,7 @@ def compute(params: Params | None = None) -> dict[str, Any]:
         ValueError: a parameter outside its domain (raised by the :mod:`bounds` function that checks it).
     """
     pr = Params() if params is None else params
-    if not (np.isfinite(pr.lam_max) and pr.lam_max > 0):
-        raise ValueError(f"lam_max must be a finite number > 0, got {pr.lam_max!r}")
-    lam = np.linspace(0.0, pr.lam_max, int(pr.n_lam))
+    lam = lam_grid(pr.lam_max, pr.n_lam)
     B = np.asarray(bounds.alignment_lower(pr.alpha, pr.B0, lam, pr.delta))
     inst = two_token_extremal(pr.B0, pr.delta)
     B_exact = np.asarray(inst.behavior(pr.alpha * lam))

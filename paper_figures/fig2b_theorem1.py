@@ -1,10 +1,7 @@
 """Fig. 2b of the paper: Theorem 1's alignment bound against λ for several unsteered behaviors B0.
 
-Uses only the public API of :mod:`bounds`. Run ``python -m paper_figures.fig2b_theorem1 [--out DIR]``; it writes
-``fig2b_theorem1.png``. The curves are :func:`bounds.alignment_lower`,
-:math:`\\tanh(\\alpha\\Delta\\lambda/2+\\operatorname{artanh}B_0)`: a lower bound on the steered behavior expectation
-for :math:`\\lambda\\ge0` and, by the sign convention of docs/specification.md §0, an upper bound for
-:math:`\\lambda<0`.
+The curves are :func:`bounds.alignment_lower`: a lower bound for λ ≥ 0 and an upper bound for λ < 0 (docs/gallery.md).
+Run ``python -m paper_figures.fig2b_theorem1 [--out DIR]``; it writes ``fig2b_theorem1.png``.
 """
 
 from __future__ import annotations
@@ -28,16 +25,9 @@ FILENAME = "fig2b_theorem1.png"
 def make_figure(alpha_delta: float = 1.0) -> Any:
     """The bound tanh(αΔλ/2 + artanh B0) for each B0 in :data:`B0_VALUES` on :data:`LAM`, with the product αΔ given.
 
-    The first ``len(B0_VALUES)`` lines of the axes are the curves, in the order of :data:`B0_VALUES`.
-
-    Args:
-        alpha_delta: the product :math:`\\alpha\\Delta>0` (Assumption 1's slope times Assumption 2's margin).
-
-    Returns:
-        a matplotlib ``Figure`` (Agg canvas) with a caption naming the statement and the parameters.
-
-    Raises:
-        ValueError: ``alpha_delta`` not a finite positive number.
+    ``alpha_delta``: the product :math:`\\alpha\\Delta>0` (Assumption 1's slope times Assumption 2's margin;
+    ``ValueError`` otherwise). The first ``len(B0_VALUES)`` lines of the axes are the curves, in that order; the
+    figure (Agg canvas) has a caption naming the statement and the parameters.
     """
     ad = float(alpha_delta)
     if not np.isfinite(ad) or ad <= 0:

@@ -1,14 +1,9 @@
 """Fig. 3b of the paper: Theorem 2's helpfulness bound (eq. 6) against λ for several asymmetry factors γ.
 
-Drawn from :mod:`bounds` alone: :func:`bounds.helpfulness_upper`,
-:math:`p_0/(p_0+\\gamma(1-p_0)(1+\\tfrac12(\\alpha\\beta\\sigma\\lambda)^2))`. **Theorem 2 as stated has status
-``fails``** in the registry (it does not hold with the claimed probability :math:`1-2/k`; see
-``counterexample_theorem-2.png`` of :mod:`paper_figures.fig_counterexamples`): the curves are the paper's functional
-form (the one the authors fit), not a valid bound. β is not the paper's 0.8 by default but the Monte-Carlo mean of
-:math:`\\beta=\\min(Y^+,Y^-)` for a stated synthetic query (docs/specification.md §6.1's caution), from
-:func:`bounds.simulate.simulate_helpfulness`.
-
-Run ``python -m paper_figures.fig3b_theorem2 [--out DIR]``; it writes ``fig3b_theorem2.png``.
+The curves are :func:`bounds.helpfulness_upper`, the paper's functional form: **Theorem 2 as stated fails**, so they
+are not a valid bound (docs/gallery.md). β is not the paper's 0.8 by default but the Monte-Carlo mean of
+:math:`\\beta=\\min(Y^+,Y^-)` for a stated synthetic query (docs/specification.md §6.1's caution). Run
+``python -m paper_figures.fig3b_theorem2 [--out DIR]``; it writes ``fig3b_theorem2.png``.
 """
 
 from __future__ import annotations

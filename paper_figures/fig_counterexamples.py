@@ -1,23 +1,9 @@
 """One figure per failing statement of the registry, drawn from the statement's own pinned counterexample.
 
-The failing statements are read from :func:`bounds.statements` (``status == "fails"``), never listed here. Each
-figure shows the claimed quantity against the true one on the counterexample, over the statement's own axis, with the
-violation marked, and states in its caption the registry's violation value (``statement.violation(counterexample)``,
-``> 0`` means violated) and the test that pinned it (``statement.evidence``):
-
-* probability claims (``theorem-2``, ``corollary-3``): the Monte-Carlo frequency of "the bound holds on all of
-  :math:`[0,\\lambda]`" against the claimed probability, on the pinned configuration and seed (the last point is the
-  registry's study); for ``theorem-2`` also the pinned single realisation where eq. (6) fails with both
-  :math:`B^\\pm` non-empty (exact :math:`H` vs eq. (6), and the §12.2a Jensen bound that holds);
-* per-query bounds (``theorem-4``): the exact steered behavior against the claimed bound (and its correction) over
-  :math:`\\|\\delta\\|`;
-* thresholds (``theorem-6``): the exact response-level behavior over :math:`\\lambda` with the claimed and the
-  corrected thresholds and the guaranteed level;
-* ``proposition-1``: not a function of :math:`\\lambda` (one gradient step): the actual hidden-state change against
-  the prediction over the learning rate :math:`\\eta`.
-
-A failing statement without a plotter here (a new one) gets a point figure of its registry violation, and the caption
-says why. Files: ``counterexample_<id>.png``. Run ``python -m paper_figures.fig_counterexamples [--out DIR]``.
+The failing statements are read from :func:`bounds.statements` (``status == "fails"``), never listed here; each figure
+states the registry's violation value (``> 0``: violated) in its caption. A failing statement without a plotter in
+:data:`PLOTTERS` gets a bar of its registry violation. Files: ``counterexample_<id>.png``. Run
+``python -m paper_figures.fig_counterexamples [--out DIR]``.
 """
 
 from __future__ import annotations
@@ -73,6 +59,17 @@ def _title(fig: Any, st: bounds.Statement) -> None:
     fig.suptitle(f"{st.id} ({st.name}): status {st.status.upper()}\nclaim: {_formula(st)}", fontsize=9)
 
 
+def _finish(fig: Any, st: bounds.Statement, what: str, ax: Any = None, loc: str = "best") -> Any:
+    """Title and caption (with the registry's violation on the pinned counterexample); legend at ``loc`` and grid on
+    ``ax`` when given."""
+    if ax is not None:
+        ax.legend(fontsize=7, loc=loc)
+        ax.grid(alpha=0.3)
+    _title(fig, st)
+    _caption(fig, st, what, float(st.violation(st.counterexample)))
+    return fig
+
+
 def _caption(fig: Any, st: bounds.Statement, what: str, violation: float, width: int = 115) -> None:
     ce = st.counterexample or {}
     desc = ce.get("shows") or ce.get("what") or ""
@@ -85,9 +82,11 @@ def _caption(fig: Any, st: bounds.Statement, what: str, violation: float, width:
     add_caption(fig, " ".join(p for p in parts if p), width=width)
 
 
-def _prefix_studies(run: Callable[[np.ndarray], Any], lam: np.ndarray) -> list[Any]:
-    """The probability study on each prefix ``lam[: j + 1]`` of the grid (same seed: the same draws each time)."""
-    return [run(lam[: j + 1]) for j in range(lam.size)]
+def _prefix_studies(run: Callable[[np.ndarray], Any], mc: Mapping[str, Any]) -> tuple[np.ndarray, list[Any]]:
+    """The pinned grid ``lam`` and the probability study on each prefix ``lam[: j + 1]`` (same seed: the same draws
+    each time)."""
+    lam = np.asarray(mc["lam"], dtype=float)
+    return lam, [run(lam[: j + 1]) for j in range(lam.size)]
 
 
 def _probability_panel(ax: Any, lam: np.ndarray, studies: list[Any], what: str) -> dict[str, np.ndarray]:
@@ -149,7 +148,6 @@ def theorem_2_realisation(r: Mapping[str, Any], n: int = N_DENSE) -> dict[str, n
 
 def theorem_2_studies(mc: Mapping[str, Any]) -> tuple[np.ndarray, list[Any]]:
     """:func:`bounds.simulate.theorem_2_frequency` on every prefix of the pinned grid (pinned seed and draws)."""
-    lam = np.asarray(mc["lam"], dtype=float)
 
     def run(grid: np.ndarray) -> Any:
         return theorem_2_frequency(
@@ -165,7 +163,7 @@ def theorem_2_studies(mc: Mapping[str, Any]) -> tuple[np.ndarray, list[Any]]:
             n_draws=int(mc["n_draws"]),
         )
 
-    return lam, _prefix_studies(run, lam)
+    return _prefix_studies(run, mc)
 
 
 def _plot_theorem_2(st: bounds.Statement) -> Any:
@@ -208,7 +206,6 @@ def _plot_theorem_2(st: bounds.Statement) -> Any:
         f"{mc['law']} noise, {mc['n_draws']} draws (seed {mc['seed']})",
         fontsize=8,
     )
-    _title(fig, st)
     last = studies[-1]
     what = (
         f"(a) the pinned realisation (α = σ = 1), dense grid of {lam.size} points; the pinned grid's maximum of "
@@ -216,8 +213,7 @@ def _plot_theorem_2(st: bounds.Statement) -> Any:
         f"{float(last.holds.value):.4f} ± {float(last.holds.se):.4f} of {last.holds.n} draws vs the claimed "
         f"{last.claimed:.4f}."
     )
-    _caption(fig, st, what, float(st.violation(ce)))
-    return fig
+    return _finish(fig, st, what)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -225,7 +221,6 @@ def _plot_theorem_2(st: bounds.Statement) -> Any:
 # ---------------------------------------------------------------------------------------------------------------
 def corollary_3_studies(mc: Mapping[str, Any]) -> tuple[np.ndarray, list[Any]]:
     """:func:`bounds.simulate.corollary_3_frequency` on every prefix of the pinned grid (pinned seed and draws)."""
-    lam = np.asarray(mc["lam"], dtype=float)
     steps = [
         {"p": np.asarray(s["p"]), "answer": int(s["answer"]), "top_k": np.asarray(s["top"], dtype=bool),
          "fixed_z": np.asarray(s["fixed_z"])}
@@ -243,7 +238,7 @@ def corollary_3_studies(mc: Mapping[str, Any]) -> tuple[np.ndarray, list[Any]]:
             n_draws=int(mc["n_draws"]),
         )
 
-    return lam, _prefix_studies(run, lam)
+    return _prefix_studies(run, mc)
 
 
 def _plot_corollary_3(st: bounds.Statement) -> Any:
@@ -259,15 +254,13 @@ def _plot_corollary_3(st: bounds.Statement) -> Any:
         f"ℓ = {ell} steps, p0 per step = ({p0s}), {mc['law']} noise, {mc['n_draws']} draws (seed {mc['seed']})",
         fontsize=8,
     )
-    _title(fig, st)
     last = studies[-1]
     what = (
         f"Monte-Carlo frequency of the product bound (79) holding on [0, λ] on the pinned configuration: "
         f"{float(last.holds.value):.4f} ± {float(last.holds.se):.4f} on the whole grid vs the claimed "
         f"1 - 2ℓ/k = {last.claimed:.4f}."
     )
-    _caption(fig, st, what, float(st.violation(ce)))
-    return fig
+    return _finish(fig, st, what)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -313,16 +306,12 @@ def _plot_theorem_4(st: bounds.Statement) -> Any:
     ax.set_title(
         f"p = {np.round(p, 4).tolist()}, z = {z.tolist()}, scores = {s.tolist()}, Δ = {ce['delta']:g}", fontsize=8
     )
-    ax.legend(fontsize=7, loc="center right")
-    ax.grid(alpha=0.3)
-    _title(fig, st)
     what = (
         f"Exact trinary behavior (bounds.behavior_expectation) vs eq. (66) (bounds.trinary_lower) and the "
         f"correction (bounds.trinary_lower_corrected), P+ = {c['P_plus']:g}, B0 = {c['B0']:g}, {x.size} values of "
         f"‖δ‖ from 0 to {x[-1]:g}; the bound exceeds the true B wherever shaded."
     )
-    _caption(fig, st, what, float(st.violation(ce)))
-    return fig
+    return _finish(fig, st, what, ax, "center right")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -397,18 +386,14 @@ def _plot_theorem_6(st: bounds.Statement) -> Any:
         f"B0 = {c['B0']:.4f}",
         fontsize=8,
     )
-    ax.legend(fontsize=7, loc="upper left")
-    ax.grid(alpha=0.3)
     _zoom_threshold(ax, c)
-    _title(fig, st)
     what = (
         f"Exact response-level behavior of the pinned two-step response tree (bounds.response_behavior) over "
         f"{lam.size} values of λ; claimed threshold bounds.multitoken_threshold = {c['lam_claimed']:.4g}, corrected "
         f"bounds.multitoken_threshold_corrected = {c['lam_corrected']:.4g} (B there = {c['B_corrected']:.4f}). "
         "The claim 'λ ≥ threshold ⇒ B ≥ 1 - 2ε' fails wherever shaded."
     )
-    _caption(fig, st, what, float(st.violation(ce)))
-    return fig
+    return _finish(fig, st, what, ax, "upper left")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -455,16 +440,12 @@ def _plot_proposition_1(st: bounds.Statement) -> Any:
         "final hidden-state change $\\delta h$" if c["scalar"] else r"$\|\delta h\|_F$ over the batch (final layer)"
     )
     ax.set_title(f"{ce.get('model', '?')}, loss = {ce.get('loss', 'difference')}, N = {prob.X.shape[0]}", fontsize=8)
-    ax.legend(fontsize=7, loc="best")
-    ax.grid(alpha=0.3)
-    _title(fig, st)
     what = (
         "Proposition 1 is a statement about one gradient step on the parameters (learning rate η), not a function "
         f"of λ: drawn over η (bounds.preference.PreferenceProblem: actual, proposition_1, corrected), {eta.size} "
         f"values of η in (0, {eta[-1]:g}]."
     )
-    _caption(fig, st, what, float(st.violation(ce)))
-    return fig
+    return _finish(fig, st, what, ax, "best")
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -2,15 +2,9 @@ r"""The corrected helpfulness statements (docs/specification.md §12.2: ``theore
 ``theorem-2-expectation``, which replace Theorem 2's eq. 6, status ``fails``) against a Monte-Carlo simulation of a
 synthetic query.
 
-One set of projections :math:`z` (Assumption-3 noise on every token of a synthetic query without tail, so Theorem
-2's and §12.2c's settings coincide) feeds both :func:`bounds.simulate.simulate_helpfulness` (every estimate with its
-standard error) and :func:`bounds.simulate.evaluate_draws` (per-draw values). Four panels: (a) the Monte-Carlo
-:math:`\mathbb E_z[H_\lambda]` against §12.2c; (b) one realisation on :math:`E_q` where eq. (6) fails, with its
-exact :math:`H` and the three per-realisation bounds; (c) the fraction of draws where each bound holds on all of
-:math:`[0,\lambda]`, with the claimed :math:`1-2/k` for eq. (6); (d) the frequencies over the whole grid against
-their claimed values.
-
-Run ``python -m paper_figures.fig_helpfulness_corrected [--out DIR]``; it writes ``fig_helpfulness_corrected.png``.
+One set of projections :math:`z` (every token of a synthetic query noised, no tail) feeds both
+:func:`bounds.simulate.simulate_helpfulness` and :func:`bounds.simulate.evaluate_draws`; the four panels are described
+in docs/gallery.md. Run ``python -m paper_figures.fig_helpfulness_corrected [--out DIR]``.
 """
 
 from __future__ import annotations
@@ -26,7 +20,7 @@ from bounds._plot import add_caption, new_figure
 from bounds.helpfulness import RTOL
 from bounds.simulate import evaluate_draws, simulate_helpfulness
 from bounds.synthetic import as_noise_law, synthetic_query
-from paper_figures._common import save
+from paper_figures._common import lam_grid, save
 
 FILENAME = "fig_helpfulness_corrected.png"
 STATEMENTS = ("theorem-2", "theorem-2-jensen", "theorem-2-event", "theorem-2-expectation")
@@ -95,11 +89,9 @@ def realisation_curves(query: Any, z: np.ndarray, lam: np.ndarray, alpha: float,
 
 
 def compute(params: Params | None = None) -> dict[str, Any]:
-    """Every plotted quantity (see the module docstring); the same draws feed the simulation and the per-draw view."""
+    """Every plotted quantity (docs/gallery.md); the same draws feed the simulation and the per-draw view."""
     pr = Params() if params is None else params
-    if not (np.isfinite(pr.lam_max) and pr.lam_max > 0):
-        raise ValueError(f"lam_max must be a finite number > 0, got {pr.lam_max!r}")
-    lam = np.linspace(0.0, pr.lam_max, int(pr.n_lam))
+    lam = lam_grid(pr.lam_max, pr.n_lam)
     shape_kw = {"share": pr.share} if pr.shape == "two_dominant" else {}
     query = synthetic_query(pr.k, pr.p0, pr.shape, pr.seed, **shape_kw)
     law = as_noise_law(pr.law)

@@ -117,18 +117,19 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _int_list(text: str) -> list[int]:
-    try:
-        return [int(x) for x in text.replace(",", " ").split()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+def _list_of(kind: type, what: str) -> Any:
+    """An argparse type: comma- or space-separated values of ``kind``."""
+
+    def parse(text: str) -> list[Any]:
+        try:
+            return [kind(x) for x in text.replace(",", " ").split()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected comma-separated {what}, got {text!r}") from None
+
+    return parse
 
 
-def _float_list(text: str) -> list[float]:
-    try:
-        return [float(x) for x in text.replace(",", " ").split()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+_int_list, _float_list = _list_of(int, "integers"), _list_of(float, "numbers")
 
 
 def _batch_size(text: str) -> int | str:

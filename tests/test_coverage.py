@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from bounds._io import ResumeMismatchError
+from bounds._progress import progress_bar, stderr_progress
 from bounds.coverage import (
     CSV_FIELDS,
     DEFAULT_GRID,
@@ -22,7 +23,6 @@ from bounds.coverage import (
     default_configs,
     evaluate_config,
     run_study,
-    stderr_progress,
 )
 
 N = 600  # draws per simulation in these tests (the quick study's grid and configurations)
@@ -193,6 +193,15 @@ def test_stderr_progress_and_summary(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "2 configurations (0 resumed), 200 draws each" in text
     assert f"in {len(res.failures())} of 2 configurations" in text
     assert "theorem-2-jensen: min frequency 1.0000" in text and str(res.csv_path) in text
+
+
+def test_progress_bar_counts_rows_and_is_silent_when_disabled(capsys: pytest.CaptureFixture[str]) -> None:
+    for enabled in (True, False):
+        report = progress_bar("stage", enabled)
+        for done in (1, 3, 3):
+            report(done, 3)
+        err = capsys.readouterr().err
+        assert ("stage: 3/3 rows" in err) == enabled and (err == "") != enabled
 
 
 def test_run_study_errors(tmp_path: Path) -> None:

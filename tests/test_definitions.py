@@ -231,7 +231,7 @@ def test_assumption_1_edge_cases() -> None:
         ({"lam": [1.0, 2.0], "norms": [1.0, -2.0]}, "norms must lie in the closed interval [0.0, inf]"),
         ({"lam": [1.0, float("inf")], "norms": [1.0, 2.0]}, "lam must be finite"),
         ({"lam": [], "norms": []}, "lam must be a non-empty 1-D array"),
-        ({"lam": [1.0, 2.0], "norms": [1.0, 2.0], "rtol": 1.0}, "rtol must lie in the closed interval"),
+        ({"lam": [1.0, 2.0], "norms": [1.0, 2.0], "rtol": 1.0}, "rtol must lie in the half-open interval [0.0, 1.0)"),
         ({"lam": [1.0, 2.0], "norms": [1.0, 2.0], "atol": -1.0}, "atol must lie in the closed interval"),
         ({"lam": [1.0, 2.0], "norms": [1.0, 2.0], "min_points": 1}, "min_points must be an integer >= 2"),
     ],
@@ -368,7 +368,7 @@ def test_assumption_3_edge_cases() -> None:
     # tied projections are reported, not failed (a single query cannot refute a continuous law)
     r = D.assumption_3([0.5, 0.5], [1.0, 1.0], 0, eps=0.0)
     assert r and r.measured["ties"] == 1
-    with pytest.raises(ValueError, match=r"eps must lie in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"eps must lie in the half-open interval \[0\.0, 1\.0\)"):
         D.assumption_3([0.5, 0.5], [0.0, 1.0], 0, eps=1.0)
     with pytest.raises(ValueError, match="k must be an integer in"):
         D.assumption_3([0.5, 0.5], [0.0, 1.0], 0, eps=0.1, k=3)
@@ -382,7 +382,7 @@ def test_assumption_3_edge_cases() -> None:
         D.assumption_3_sample([[1.0, 2.0], [1.0, 3.0]], law=None, sigma=1.0)
     with pytest.raises(ValueError, match="law must be 'normal' or None"):
         D.assumption_3_sample([[1.0, 2.0], [1.0, 3.0]], law="t")
-    with pytest.raises(ValueError, match=r"level must lie in the open interval \(0, 1\)"):
+    with pytest.raises(ValueError, match=r"level must lie in the open interval \(0\.0, 1\.0\)"):
         D.assumption_3_sample([[1.0, 2.0], [1.0, 3.0]], level=0.0)
     r = D.assumption_3_sample([[1.0, 1.0], [2.0, 2.0]])
     assert not r and r.measured["ties"] == 2

@@ -2,7 +2,7 @@
 and ``mkdocs build --strict``.
 
 * The theory pages are the rendering of the statement registry (``python -m bounds.theory_doc --pages docs/theory
-  --index docs/theory.md``), and :data:`bounds.theory_doc.SETTLED_BY` names, for each claim, a test that exists and
+  --index docs/theory.md``), and each claim's ``settled_by`` (:class:`bounds.Statement`) names a test that exists and
   is of the right kind.
 * Every tutorial (``docs/tutorials/*.md``) is executed: its ```` ```python ```` blocks run in order in one fresh
   namespace, in a temporary working directory, and its ```` ```bash ```` blocks (only ``steering-bounds`` commands)
@@ -73,22 +73,20 @@ def _calls(fn: ast.FunctionDef) -> set[str]:
 def test_settled_by_names_a_test_of_each_claim_that_exists_and_fits_its_status() -> None:
     items = {s.id: s for s in registry.statements()}
     claims = {i for i, s in items.items() if s.is_claim}
-    assert set(theory_doc.SETTLED_BY) == claims, "SETTLED_BY must name exactly the claims of the registry"
-    assert set(theory_doc.PROOF_SKETCHES) == claims, "every claim (and only claims) needs a proof sketch"
-    for sid, st in theory_doc.SETTLED_BY.items():
+    assert {i for i, s in items.items() if s.settled_by} == claims, "settled_by must name exactly the claims"
+    assert {i for i, s in items.items() if s.proof} == claims, "every claim (and only claims) needs a proof sketch"
+    for sid in claims:
         s = items[sid]
-        assert st.test in s.evidence, f"{sid}: {st.test} is not in the statement's evidence"
-        file, _, name = st.test.partition("::")
+        assert s.settled_by in s.evidence, f"{sid}: {s.settled_by} is not in the statement's evidence"
+        file, _, name = s.settled_by.partition("::")
         functions = _test_functions(ROOT / file)
         assert name in functions, f"{sid}: no test function {name} in {file}"
         fn = functions[name]
         assert sid.replace("-", "_") in name, f"{sid}: the settling test's name does not carry the statement id"
-        if st.kind == "property":
-            assert s.status == "holds", f"{sid}: a property test settles only a claim that holds"
+        if s.status == "holds":  # a property test settles a claim that holds
             assert "given" in _decorator_names(fn), f"{sid}: {name} is not a @given property test"
-        else:
-            assert st.kind == "search", st.kind
-            assert s.status == "fails", f"{sid}: a counterexample search settles only a claim that fails"
+        else:  # a counterexample search settles a claim that fails
+            assert s.status == "fails", s.status
             assert {"search", "find"} & _calls(fn), f"{sid}: {name} does not search (tests._hyp.search / find)"
 
 
@@ -100,7 +98,7 @@ def test_theory_pages_show_status_test_and_counterexample() -> None:
             assert f"`{tag}`" in page
         if s.is_claim:
             assert f"| status | **{s.status}** |" in page
-            assert theory_doc.SETTLED_BY[s.id].test in page and "## Proof sketch" in page
+            assert s.settled_by in page and "## Proof sketch" in page
         if s.status == "fails":
             assert "## Counterexample" in page and theory_doc.counterexample_figure(s.id) in page
         else:

@@ -75,6 +75,8 @@ def test_lmfit_comparison_lineshapes_have_their_derivatives() -> None:
         assert_allclose(lineshapes.derivative_of(func)(lam, **pars), _central(func, lam, **pars), atol=1e-8)
     constant = lmfit.models.ConstantModel().func
     assert_allclose(lineshapes.derivative_of(constant)(lam, c=0.4), np.zeros_like(lam))
+    poly, pars = lmfit.models.PolynomialModel(2).func, {"c0": 0.5, "c1": -0.1, "c2": 0.2}
+    assert_allclose(lineshapes.derivative_of(poly)(lam, **pars), _central(poly, lam, **pars), atol=1e-8)
     assert lineshapes.derivative_of(np.sin) is None
 
 
@@ -519,8 +521,8 @@ def test_compare_helpfulness_near_zero_by_bic(truth, expected: str) -> None:
     assert cmp.best_bic == expected
     if expected == "quadratic":
         quad = cmp["quadratic"].result.params
-        assert abs(quad["b"].value) <= 4 * quad["b"].stderr  # symmetric: no linear term
-        assert quad["a"].value == pytest.approx(-0.05, abs=4 * quad["a"].stderr)
+        assert abs(quad["c1"].value) <= 4 * quad["c1"].stderr  # symmetric: no linear term
+        assert quad["c2"].value == pytest.approx(-0.05, abs=4 * quad["c2"].stderr)
 
 
 def test_compare_helpfulness_on_theorem_2_curve_prefers_the_parabola() -> None:

@@ -141,10 +141,9 @@ def valid(dom: Domain) -> st.SearchStrategy:
     return valid_ints(dom) if dom.integer else valid_floats(dom)
 
 
-# the domains of the parameters the table does not list (the assumption predicates' options) and the test's own
+# the test's own names for domains of the table
 REAL = Domain()
 NONNEG = domain("norm")
-POS = Domain(0.0, lo_open=True)
 UNIT = domain("gamma")
 SIGNED_UNIT = domain("b")
 P0 = domain("p0")
@@ -1320,9 +1319,9 @@ def assumption_1_calls(draw: Callable) -> Call:
     errors, either = classify(
         lam=(lam, vector_kind(REAL)),
         norms=(norms, vector_kind(NONNEG)),
-        rtol=(vals["rtol"], scalar_kind(Domain(0.0, 1.0, hi_open=True))),
-        atol=(vals["atol"], scalar_kind(NONNEG)),
-        min_points=(vals["min_points"], Domain(2, integer=True)),
+        rtol=(vals["rtol"], scalar_kind(domain("rtol", "assumption_1"))),
+        atol=(vals["atol"], scalar_kind(domain("atol", "assumption_1"))),
+        min_points=(vals["min_points"], domain("min_points", "assumption_1")),
     )
     if not {"lam", "norms"} & set(errors) and np.shape(lam) != np.shape(norms):
         errors.update({"lam": "shape", "norms": "shape"})
@@ -1374,7 +1373,7 @@ def assumption_2_calls(draw: Callable) -> Call:
     errors, either = classify(
         z=(z, vector_kind(REAL)),
         scores=(scores, binary_kind),
-        delta=(delta, lambda d: None if d is None else scalar_kind(NONNEG)(d)),
+        delta=(delta, lambda d: None if d is None else scalar_kind(domain("delta", "assumption_2"))(d)),
         p=(p, lambda q: None if q is None else _p_kind(q, n)),
     )
     if not errors and np.shape(z) != np.shape(scores):
@@ -1414,11 +1413,11 @@ def assumption_3_calls(draw: Callable) -> Call:
         k = index_kind(answer, n)
         if k:
             errors["answer"] = k
-    k = scalar_kind(Domain(0.0, 1.0, hi_open=True))(eps)
+    k = scalar_kind(domain("eps", "assumption_3"))(eps)
     if k:
         errors["eps"] = k
     if k_ is not None:
-        k = int_kind(k_, Domain(1, integer=True))
+        k = int_kind(k_, domain("k", "assumption_3"))
         if k or k_ > n:
             errors["k"] = k or "range"
     call = Call(bounds.assumption_3, {"p": p, "z": z, "answer": answer, "eps": eps, "k": k_}, errors, either)
@@ -1440,7 +1439,9 @@ def assumption_3_sample_calls(draw: Callable) -> Call:
         _array(draw, st.one_of(st.floats(-10, 10), Z_VALUES), (draw(st.integers(2, 5)),)) for _ in range(nq)
     ]
     law: object = draw(st.sampled_from(["normal", None]))
-    sigma: object = draw(st.one_of(st.none(), valid(POS))) if law == "normal" else None
+    sigma: object = (
+        draw(st.one_of(st.none(), valid(domain("sigma", "assumption_3_sample")))) if law == "normal" else None
+    )
     level: object = draw(st.one_of(st.floats(0.0, 1.0, exclude_min=True, exclude_max=True), st.just(0.01)))
     corrupt = draw(st.sampled_from([None, None, "z_top", "law", "sigma", "level"]))
     if corrupt == "z_top":
@@ -1471,14 +1472,14 @@ def assumption_3_sample_calls(draw: Callable) -> Call:
         k = real_kind(g, REAL)
         if k or np.ndim(g) != 1 or np.size(g) < 2:
             errors["z_top"] = k or "shape"
-    k = scalar_kind(Domain(0.0, 1.0, True, True))(level)
+    k = scalar_kind(domain("level", "assumption_3_sample"))(level)
     if k:
         errors["level"] = k
     if sigma is not None:
         if law != "normal":
             errors["sigma"] = "value"
         else:
-            k = scalar_kind(POS)(sigma)
+            k = scalar_kind(domain("sigma", "assumption_3_sample"))(sigma)
             if k:
                 errors["sigma"] = k
     call = Call(bounds.assumption_3_sample, {"z_top": z_top, "law": law, "sigma": sigma, "level": level}, errors)
@@ -1524,8 +1525,7 @@ def assumption_4_calls(draw: Callable) -> Call:
     errors, either = classify(p=(p, prob_kind), z=(z, vector_kind(REAL)), scores=(scores, binary_kind))
     if not {"p", "z", "scores"} & set(errors) and len({np.shape(p), np.shape(z), np.shape(scores)}) != 1:
         errors.update({"p": "shape", "z": "shape", "scores": "shape"})
-    doms = {"delta": NONNEG, "rho": UNIT, "delta_M": REAL}
-    errors |= classify(**{n: (vals[n], scalar_kind(dom)) for n, dom in doms.items()})[0]
+    errors |= classify(**{n: (vals[n], scalar_kind(domain(n, "assumption_4"))) for n in vals})[0]
     call = Call(bounds.assumption_4, {"p": p, "z": z, "scores": scores, **vals}, errors, either)
     call.check = lambda out: (
         check_predicate(out, ("mass", "depth", "rest_margin")),

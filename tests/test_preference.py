@@ -4,7 +4,7 @@ predictions."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 import pytest
@@ -113,7 +113,7 @@ def test_dpo_direction_matches_difference_loss(pr: P.PreferenceProblem) -> None:
 @given(preference_problems(), st.data())
 def test_kernel_matches_finite_difference_jacobian(pr: P.PreferenceProblem, data: st.DataObject) -> None:
     """hidden_kernel(x, x') = J(x) J(x')^T with J = dh/dtheta by central differences, for every layer."""
-    names = list(P._PARAMS[type(pr.model).__name__])[:-1]  # U is not trained
+    names = [f.name for f in fields(pr.model)][:-1]  # U is not trained
     x, x2 = pr.X[0], pr.X[-1]
 
     def jac(xx: np.ndarray, layer: int) -> np.ndarray:
@@ -348,12 +348,12 @@ def test_proposition_statements_sympy_forms() -> None:
         (
             lambda m: P.gradient_step(m, [1.0, 2.0], 0, 1, 0.0),
             ValueError,
-            "eta must be a scalar learning rate in (0, inf)",
+            "eta must lie in the open interval (0.0, inf)",
         ),
         (lambda m: P.gradient_step(m, [1.0, 2.0], 0, 0, 0.1), ValueError, "s_plus and s_minus must differ"),
-        (lambda m: P.gradient_step(m, [1.0, 2.0], 0, 3, 0.1), ValueError, "s_minus must hold token indices in [0, 2]"),
+        (lambda m: P.gradient_step(m, [1.0, 2.0], 0, 3, 0.1), ValueError, "s_minus must be a token index in [0, 2]"),
         (lambda m: P.gradient_step(m, [1.0, 2.0, 3.0], 0, 1, 0.1), ValueError, "X must have shape (N >= 1, d0 = 2)"),
-        (lambda m: P.gradient_step(m, [1.0, 2.0], 0.5, 1, 0.1), TypeError, "s_plus must be integer"),
+        (lambda m: P.gradient_step(m, [1.0, 2.0], 0.5, 1, 0.1), TypeError, "s_plus must be an integer token index"),
         (lambda m: P.preference_loss(m, [1.0, 2.0], 0, 1, loss="ipo"), ValueError, "loss must be one of"),
         (
             lambda m: P.preference_loss(m, [1.0, 2.0], 0, 1, loss="dpo", beta=0.0),

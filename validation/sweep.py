@@ -1,31 +1,12 @@
 r"""λ sweeps on a real model: one batched forward runs every :math:`\lambda` of the grid for a group of prompts.
 
-Each function below replicates a prompt once per grid value and puts :math:`\lambda` along the batch dimension
-(``steer(model, vectors, lam_rows)`` with one coefficient per row), so a sweep over :math:`G` values of
-:math:`\lambda` for :math:`n` prompts costs :math:`\lceil nG/\text{batch}\rceil` forwards instead of :math:`nG`
-single-prompt forwards with the hooks re-applied each time (the paper's pattern). Prompts are **left-padded**, so
-the last position of every row is its last real token; the steering hook leaves padding untouched.
-
-What is read (the layer convention of :mod:`validation.hooks`):
-
-* :func:`prompt_sweep` -- at the last prompt token, for every (prompt, λ): the output of the final norm (the
-  vector :math:`h` the unembedding multiplies; the specification's :math:`\delta_\lambda = h_\lambda - h_0`), the output
-  of the last decoder block (pre-norm residual stream), the log-probabilities of chosen token ids over the **full
-  vocabulary**, and of each prompt's top-:math:`k` tokens at :math:`\lambda = 0`. Only the last position's logits
-  are computed (``logits_to_keep=1``).
-* :func:`generate_sweep` -- greedy continuations under steering at every position (``positions="all"``, with the
-  KV cache: the prompt and each fed-back generated token are steered); the prompt's keys and values below the
-  first steered block are computed once per prompt and shared by its λ rows.
-* :func:`choice_sweep` -- the summed log-probability of each answer continuation given its context (the
-  choice-likelihood measure; steering at every position, as when the steered model writes the answer).
-
-Every function takes token ids (:func:`validation._batch.encode`), returns numpy arrays, and reports progress
-through an optional callback ``progress(done_rows, total_rows)``.
+Prompts are token ids (:func:`validation._batch.encode`), **left-padded**, with :math:`\lambda` along the batch
+dimension; results are numpy arrays; progress goes to an optional ``progress(done_rows, total_rows)``. What each
+sweep reads: ``docs/api/validation-sweep.md``.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -45,31 +26,9 @@ from .layout import as_module, decoder_layers
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["PromptSweep", "choice_sweep", "generate_sweep", "progress_bar", "prompt_sweep"]
+__all__ = ["PromptSweep", "choice_sweep", "generate_sweep", "prompt_sweep"]
 
 Progress = Callable[[int, int], None]
-
-
-def progress_bar(stage: str, enabled: bool = True) -> Progress:
-    """A ``progress(done, total)`` callback that draws a tqdm bar on stderr (nothing when not ``enabled``)."""
-    import time
-
-    from tqdm import tqdm
-
-    bar: Any = None
-    t0 = time.time()
-    form = "{desc}: {n_fmt}/{total_fmt} rows |{bar:20}| {elapsed} elapsed, ETA {remaining}"
-
-    def report(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:  # the total is known at the first call; the clock started with the stage
-            bar = tqdm(total=total, desc=stage, bar_format=form, disable=not enabled, file=sys.stderr)
-            bar.start_t = t0
-        bar.update(done - bar.n)
-        if done >= total:
-            bar.close()
-
-    return report
 
 
 @dataclass
@@ -180,6 +139,23 @@ def _first_steered(module: Any, vectors: Any) -> int:
 
     keys = vectors.layers if hasattr(vectors, "layers") and not isinstance(vectors, dict) else list(vectors.keys())
     return min(resolve_layers(list(keys), len(decoder_layers(module)), name="vectors"))
+
+
+def _checked(lam: object, name: str, prompts: Sequence[Sequence[int]], batch_size: int) -> tuple[np.ndarray, int]:
+    """The checked grid and batch size of a sweep over ``prompts`` (called ``name`` in errors)."""
+    grid = _batch.check_grid(lam)
+    _batch.check_ids(name, prompts)
+    return grid, _batch.check_number("batch_size", batch_size)
+
+
+def _parts(model: Any, vectors: Any, pad_id: int | None, reuse_prefix: bool) -> tuple[Any, int, Any, int]:
+    """``(module, pad_id, input device, first steered block or 0)`` of a sweep; ``pad_id`` defaults to the
+    tokenizer's (:func:`validation._batch.pad_id`)."""
+    module = as_module(model)
+    if pad_id is None:
+        pad_id = _batch.pad_id(getattr(model, "tokenizer", None))
+    first = _first_steered(module, vectors) if reuse_prefix else 0
+    return module, pad_id, _batch.input_device(module), first
 
 
 class _PrefixReuse:
@@ -320,7 +296,7 @@ def prompt_sweep(
     reuse_prefix: bool = True,
     store: ChunkStore | None = None,
 ) -> PromptSweep:
-    r"""Run every λ of the grid on every prompt and read the last prompt token (module docstring).
+    r"""Run every λ of the grid on every prompt and read the last prompt token (``docs/api/validation-sweep.md``).
 
     Args:
         model: A causal LM or ``LoadedModel`` (its tokenizer supplies ``pad_id`` when not given).
@@ -342,15 +318,9 @@ def prompt_sweep(
     """
     import torch
 
-    grid = _batch.check_grid(lam)
-    _batch.check_ids("prompts", prompts)
-    batch_size = _batch.check_number("batch_size", batch_size)
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0:
-        raise ParameterError(f"top_k: expected an integer >= 0, got {top_k!r}")
-    tokenizer = getattr(model, "tokenizer", None)
-    module = as_module(model)
-    if pad_id is None:
-        pad_id = _batch.pad_id(tokenizer)
+    grid, batch_size = _checked(lam, "prompts", prompts, batch_size)
+    top_k = _batch.check_number("top_k", top_k, 0)
+    module, pad_id, device, first = _parts(model, vectors, pad_id, reuse_prefix)
     vocab = module.get_output_embeddings().weight.shape[0]
     id_arr = np.asarray(list(ids), dtype=np.int64)
     if id_arr.size and (id_arr.min() < 0 or id_arr.max() >= vocab):
@@ -359,14 +329,12 @@ def prompt_sweep(
         raise ParameterError(f"top_k: at most the vocabulary size {vocab}, got {top_k}")
     n, G = len(prompts), grid.size
     zero = int(np.flatnonzero(grid == 0.0)[0])
-    device = _batch.input_device(module)
     post = pre = None
     logprobs = np.zeros((n, G, id_arr.size), dtype=np.float32)
     top_ids = np.zeros((n, top_k), dtype=np.int64)
     top_lp = np.zeros((n, G, top_k), dtype=np.float32)
     last = len(decoder_layers(module)) - 1
     id_t = torch.as_tensor(id_arr, device=device)
-    first = _first_steered(module, vectors) if reuse_prefix else 0
 
     def compute(group: np.ndarray) -> dict[str, np.ndarray]:
         rows = [prompts[i] for i in group]
@@ -502,10 +470,6 @@ def generate_sweep(
 ) -> list[list[str]]:
     """Greedy continuation of every prompt at every λ, steered at every position (prompt and generated tokens).
 
-    With ``reuse_prefix`` the prompt's keys and values in the blocks below the first steered one are computed once
-    per prompt and shared by its λ rows (exact: those blocks see no steering while the prompt is read); see
-    :func:`_generate_group`. The generated tokens themselves differ between λ rows and run through every block.
-
     Args:
         model: A ``LoadedModel`` (or a model, then its tokenizer must be reachable as ``model.tokenizer``).
         prompts, vectors, lam, batch_size, pad_id, progress: As in :func:`prompt_sweep`.
@@ -517,22 +481,14 @@ def generate_sweep(
     Returns:
         ``texts[i][g]``: the decoded continuation of prompt ``i`` at ``lam[g]`` (special tokens removed).
     """
-
-    grid = _batch.check_grid(lam)
-    _batch.check_ids("prompts", prompts)
-    batch_size = _batch.check_number("batch_size", batch_size)
-    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
-        raise ParameterError(f"max_new_tokens: expected an integer >= 1, got {max_new_tokens!r}")
+    grid, batch_size = _checked(lam, "prompts", prompts, batch_size)
+    max_new_tokens = _batch.check_number("max_new_tokens", max_new_tokens)
     tokenizer = getattr(model, "tokenizer", None)
     if tokenizer is None:
         raise ParameterError("model: generate_sweep needs the tokenizer (pass a validation.models.LoadedModel)")
-    module = as_module(model)
-    if pad_id is None:
-        pad_id = _batch.pad_id(tokenizer)
+    module, pad_id, device, first = _parts(model, vectors, pad_id, reuse_prefix)
     n, G = len(prompts), grid.size
-    device = _batch.input_device(module)
     texts: list[list[str]] = [["" for _ in range(G)] for _ in range(n)]
-    first = _first_steered(module, vectors) if reuse_prefix else 0
 
     def compute(group: np.ndarray) -> dict[str, np.ndarray]:
         rows = [prompts[i] for i in group]
@@ -612,10 +568,7 @@ def choice_sweep(
     Returns:
         ``(logprob_sums, lengths)``: shapes ``(n, G, C)`` and ``(n, C)`` (continuation lengths in tokens).
     """
-
-    grid = _batch.check_grid(lam)
-    _batch.check_ids("contexts", contexts)
-    batch_size = _batch.check_number("batch_size", batch_size)
+    grid, batch_size = _checked(lam, "contexts", contexts, batch_size)
     if len(continuations) != len(contexts):
         raise ParameterError(f"continuations: {len(continuations)} items for {len(contexts)} contexts")
     C = len(continuations[0]) if continuations else 0
@@ -625,16 +578,11 @@ def choice_sweep(
         for c, toks in enumerate(cs):
             if len(toks) == 0:
                 raise ParameterError(f"continuations: choice {c} of item {i} has no token")
-    tokenizer = getattr(model, "tokenizer", None)
-    module = as_module(model)
-    if pad_id is None:
-        pad_id = _batch.pad_id(tokenizer)
+    module, pad_id, device, first = _parts(model, vectors, pad_id, reuse_prefix)
     n, G = len(contexts), grid.size
-    device = _batch.input_device(module)
     sums = np.zeros((n, G, C), dtype=np.float64)
     lengths = np.array([[len(c) for c in cs] for cs in continuations], dtype=np.int64)
     totals = [len(contexts[i]) + max(len(c) for c in continuations[i]) for i in range(n)]
-    first = _first_steered(module, vectors) if reuse_prefix else 0
 
     def keys(group: np.ndarray) -> list[tuple[int, int, int]]:
         return [(i, c, g) for i in group for c in range(C) for g in range(G)]

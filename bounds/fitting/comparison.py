@@ -3,10 +3,8 @@ r"""Model comparison by AIC and BIC: linear vs tanh for alignment, quadratic vs 
 Every candidate is fitted to the same data with :func:`~bounds.fitting.fit`, and the criteria use the likelihood that
 fit assumed (:math:`k` varying parameters, :math:`n` points): with absolute errors (``y_err``)
 :math:`\mathrm{AIC}=\chi^2+2k`, :math:`\mathrm{BIC}=\chi^2+k\ln n`; with the noise scale profiled out (no ``y_err``)
-:math:`n\ln(\chi^2/n)` replaces :math:`\chi^2` (lmfit's ``aic``/``bic``). Only differences
-:math:`\Delta_m=\mathrm{IC}_m-\min\mathrm{IC}` matter: :math:`\Delta<2` no preference, :math:`\Delta>6` (BIC) or
-:math:`>10` (AIC) a strong one. BIC penalises extra parameters more; use it to ask whether a curvature or a saturation
-is really there.
+:math:`n\ln(\chi^2/n)` replaces :math:`\chi^2` (lmfit's ``aic``/``bic``). Only differences to the best matter
+(:math:`\Delta<2` no preference, :math:`\Delta>6` (BIC) or :math:`>10` (AIC) a strong one).
 """
 
 from __future__ import annotations
@@ -17,10 +15,10 @@ from dataclasses import dataclass
 import lmfit
 import numpy as np
 from lmfit.model import ModelResult
-from lmfit.models import ConstantModel, LinearModel, QuadraticModel
+from lmfit.models import ConstantModel, PolynomialModel
 
 from .._check import as_real, check_open
-from .estimation import _check_err, _check_lam, _check_model, _nvarys, fit
+from .estimation import _check_curve, _check_err, _check_lam, _check_model, fit
 from .models import AlignmentModel
 
 __all__ = [
@@ -111,6 +109,15 @@ def _criteria(result: ModelResult, absolute: bool) -> tuple[float, float]:
     return float(result.aic), float(result.bic)
 
 
+def _polynomial(degree: int, lam: np.ndarray, y: np.ndarray) -> tuple[lmfit.Model, lmfit.Parameters]:
+    """lmfit's ``PolynomialModel(degree)`` (``c0 + c1·λ + …``, evaluated by Horner) and its ordinary least-squares
+    coefficients as starting values. Not lmfit's ``guess``: ``np.polyfit`` rescales the columns, and a start that
+    differs in the last bits changes the fitted scores in the last bits."""
+    model = PolynomialModel(degree)
+    coef, *_ = np.linalg.lstsq(np.vander(lam, degree + 1, increasing=True), y, rcond=None)
+    return model, model.make_params(**{f"c{i}": float(c) for i, c in enumerate(coef)})
+
+
 def compare_models(
     lam: object,
     y: object,
@@ -174,8 +181,8 @@ def compare_models(
 
 
 def compare_alignment(lam: object, y: object, *, y_err: object = None, b0: float | None = None) -> ModelComparison:
-    r"""Alignment curve: ``"linear"`` (lmfit's :class:`~lmfit.models.LinearModel`, ``intercept + slope·λ``) vs
-    ``"tanh"`` (:math:`\tanh(a\lambda+b_0)`).
+    r"""Alignment curve: ``"linear"`` (lmfit's :class:`~lmfit.models.PolynomialModel` of degree 1, ``c0 + c1·λ``)
+    vs ``"tanh"`` (:math:`\tanh(a\lambda+b_0)`).
 
     Theorem 1's law saturates at ±1; over a small :math:`\lambda` range it is indistinguishable from its tangent
     :math:`B_0+\tfrac{\alpha\Delta}{2}(1-B_0^2)\lambda`. Both candidates have two parameters (one for the tanh law
@@ -193,7 +200,10 @@ def compare_alignment(lam: object, y: object, *, y_err: object = None, b0: float
     Raises:
         ValueError: as :func:`compare_models`; ``b0`` infinite (see :class:`AlignmentModel`).
     """
-    return compare_models(lam, y, {"linear": LinearModel(), "tanh": AlignmentModel(b0=b0)}, y_err=y_err)
+    lm = _check_lam(lam)
+    linear, start = _polynomial(1, lm, _check_curve(y, lm))
+    models = {"linear": linear, "tanh": AlignmentModel(b0=b0)}
+    return compare_models(lm, y, models, y_err=y_err, params={"linear": start})
 
 
 def compare_helpfulness_near_zero(lam: object, y: object, *, window: float, y_err: object = None) -> ModelComparison:
@@ -202,9 +212,9 @@ def compare_helpfulness_near_zero(lam: object, y: object, *, window: float, y_er
     Theorem 2's form and §12.2(c)'s expectation are even in :math:`\lambda` near 0 (a parabola, no linear term);
     a single query's helpfulness has a random first-order term (docs/specification.md §6.3); flat means no effect of
     steering. Only points with :math:`|\lambda|\le` ``window`` are used. The candidates are lmfit's own
-    :class:`~lmfit.models.QuadraticModel` (``a·λ² + b·λ + c``), :class:`~lmfit.models.LinearModel` and
+    :class:`~lmfit.models.PolynomialModel` of degree 2 (``c0 + c1·λ + c2·λ²``) and 1, and
     :class:`~lmfit.models.ConstantModel` (``c``), in their variable ``x`` = λ; the quadratic keeps its linear term
-    ``b`` free, so a fitted ``b`` near 0 confirms the symmetry.
+    ``c1`` free, so a fitted ``c1`` near 0 confirms the symmetry.
 
     Args:
         lam: steering coefficients, 1-D.
@@ -220,15 +230,12 @@ def compare_helpfulness_near_zero(lam: object, y: object, *, window: float, y_er
     """
     lm = _check_lam(lam)
     w = float(check_open("window", as_real("window", window), 0.0, np.inf))
-    yv = as_real("y", y)
-    if yv.shape != lm.shape:
-        raise ValueError(f"y must have the shape of lam {lm.shape}, got {yv.shape}")
+    yv = _check_curve(y, lm)
     inside = np.abs(lm) <= w
-    models = {"quadratic": QuadraticModel(), "linear": LinearModel(), "flat": ConstantModel()}
-    need = max(_nvarys(m.make_params()) for m in models.values()) + 1
-    if inside.sum() < need:
-        raise ValueError(
-            f"window = {w} keeps {int(inside.sum())} points with |lam| <= window; at least {need} are needed"
-        )
+    if inside.sum() < 4:
+        raise ValueError(f"window = {w} keeps {int(inside.sum())} points with |lam| <= window; at least 4 are needed")
+    x, yw = lm[inside], yv[inside]
+    (quadratic, q0), (linear, l0) = _polynomial(2, x, yw), _polynomial(1, x, yw)
+    models = {"quadratic": quadratic, "linear": linear, "flat": ConstantModel()}
     err = None if y_err is None else _check_err(y_err, yv.shape)[inside]
-    return compare_models(lm[inside], yv[inside], models, y_err=err)
+    return compare_models(x, yw, models, y_err=err, params={"quadratic": q0, "linear": l0})

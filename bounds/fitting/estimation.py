@@ -131,9 +131,6 @@ def fit(
 ) -> ModelResult:
     r"""Fit ``model`` to one curve :math:`(\lambda_g, y_g)` by (weighted) least squares.
 
-    Minimises :math:`\chi^2=\sum_g w_g^2\big(y_g-f(\lambda_g;\theta)\big)^2` with :math:`w_g=1/y_{\mathrm{err},g}`
-    (:math:`w_g=1` without ``y_err``), starting from ``params`` or ``model.guess``.
-
     Args:
         model: an :class:`lmfit.Model` with one independent variable, λ (``lam`` for the models of
             :mod:`bounds.fitting`, ``x`` for lmfit's own).
@@ -278,21 +275,14 @@ def _profile_interval(result: ModelResult, name: str, level: float) -> tuple[flo
 def confidence_intervals(result: ModelResult, level: float = 0.95, *, method: str = "profile") -> ConfidenceIntervals:
     r"""Confidence intervals at ``level`` for every varying parameter of a fit.
 
-    * ``method="profile"`` (default): **profile likelihood**, computed here (not with
-      :func:`lmfit.conf_interval`, which needs two or more varying parameters and only offers the F-test). For each
-      parameter :math:`\theta_j`, the others are refitted with :math:`\theta_j=v` fixed, and the interval is
-      :math:`\{v:\ \Delta\chi^2(v)\le\chi^2_{1,\text{level}}\}` when the fit used absolute errors
-      (``scale_covar=False``), or :math:`\{v:\ \Delta\chi^2(v)\,\nu/\chi^2_{\min}\le F_{1,\nu,\text{level}}\}` when
-      the noise scale was estimated (``scale_covar=True``, :math:`\nu` = ``nfree``). It respects parameter bounds
-      (an end may sit on a bound, e.g. :math:`a=0`) and follows the curvature of nonlinear models. If the profile
-      cannot be computed for a parameter (a refit raises), that parameter falls back to the normal interval and
-      ``notes`` says why.
-    * ``method="normal"``: :math:`\hat\theta_j\pm q\,\mathrm{se}_j` from lmfit's covariance, with :math:`q` the
-      Student-t quantile with :math:`\nu` dof when ``scale_covar=True``, else the normal quantile. Fast; ignores
-      bounds (never clipped).
+    * ``method="profile"`` (default): **profile likelihood**, computed here (:func:`lmfit.conf_interval` needs two or
+      more varying parameters): the other parameters are refitted with :math:`\theta_j=v` fixed (statistic in
+      :func:`_profile_interval`). It respects parameter bounds; a parameter whose refit raises falls back to the
+      normal interval, and ``notes`` says why.
+    * ``method="normal"``: :math:`\hat\theta_j\pm q\,\mathrm{se}_j` (Student-t quantile with ``nfree`` dof when
+      ``scale_covar=True``, else normal); never clipped to bounds.
 
-    Which method produced each interval is in ``.methods``. Fixed and constrained (``expr``) parameters are left
-    out.
+    Fixed and constrained (``expr``) parameters are left out.
 
     Args:
         result: a :class:`lmfit.model.ModelResult` (from :func:`fit` and friends).
@@ -402,10 +392,9 @@ def fit_dataset_average(
 ) -> ModelResult:
     r"""Fit ``model`` to the dataset-average curve, weighted by the standard error across queries.
 
-    The mean and SE are :func:`average_curve`'s. With ``weighted=True`` the fit uses ``y_err = se`` as absolute
-    errors, so parameter ``stderr`` reflects the sampling of queries; ``result.redchi`` well above 1 says the form
-    does not describe the average within that error (an average of per-query laws need not follow the law: prefer
-    :func:`bootstrap` intervals then). ``weighted=False`` fits the unweighted mean (noise scale from residuals).
+    With ``weighted=True`` the SE of :func:`average_curve` are absolute errors; ``result.redchi`` well above 1 says the
+    form does not describe the average (prefer :func:`bootstrap` intervals then). ``weighted=False`` fits the
+    unweighted mean (noise scale from residuals).
 
     Args:
         model: an :class:`lmfit.Model` in ``lam``.
@@ -476,12 +465,9 @@ def bootstrap(
 ) -> BootstrapResult:
     r"""Nonparametric bootstrap over queries of the dataset-average fit, with percentile intervals.
 
-    Each replicate draws :math:`n` query indices with replacement, recomputes the mean curve and its SE
-    (:func:`average_curve`), and refits the average exactly as :func:`fit_dataset_average` does, starting from the
-    full-data optimum. The percentile interval of each parameter is
-    :math:`[\hat q_{(1-\text{level})/2},\hat q_{(1+\text{level})/2}]` of the replicates. This accounts for
-    correlation across :math:`\lambda` within a query and for a form that fits the mean only approximately, which
-    the weighted fit's ``stderr`` does not. Use ``n_boot`` of 1000 or more for 95 % intervals.
+    Each replicate resamples the queries with replacement and refits the average as :func:`fit_dataset_average`
+    does, from the full-data optimum. Unlike the weighted fit's ``stderr``, this accounts for correlation across
+    :math:`\lambda` within a query. Use ``n_boot`` of 1000 or more for 95 % intervals.
 
     Args:
         model: an :class:`lmfit.Model` in ``lam``.

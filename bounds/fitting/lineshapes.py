@@ -5,20 +5,11 @@ A law takes ``lam`` first and its parameters as keywords with defaults, so :clas
 (:mod:`bounds.fitting.models`); it validates its inputs (a parameter outside its domain raises :class:`ValueError`
 naming it) and returns a ``float`` for scalar inputs, else an array. A derivative ``<law>_dlam`` has the law's
 signature and does plain numpy arithmetic (its inputs are the parameters of a fit). :func:`derivative_of` finds the
-derivative of a model's function, including lmfit's own ``linear``, ``parabolic`` and ``constant`` (the comparison
-laws of :mod:`bounds.fitting.comparison`).
+derivative of a model's function, including lmfit's own ``linear``, ``parabolic``, ``constant`` and ``polynomial``
+(the comparison laws of :mod:`bounds.fitting.comparison`).
 
-=========================  ===========================================================================  ==========
-function                   form                                                                         section
-=========================  ===========================================================================  ==========
-:func:`tanh_law`           :math:`\tanh(a\lambda+b_0)`                                                  §4, §13.3
-:func:`theorem_2_form`     :math:`1/\big(1+a(1+b^2\lambda^2/2)\big)`                                    §6.1
-:func:`restricted_form`    :math:`(1-2/k)\,T(\lambda)+1/k`, :math:`T` = :func:`theorem_2_form`          §7
-:func:`expectation_form`   :math:`p_0(1-c\lambda^2)`                                                    §12.2(c)
-=========================  ===========================================================================  ==========
-
-The last column is the section of ``docs/specification.md`` that states the law. ``functions`` lists the laws (it
-drives the parametrised tests, as in lmfit).
+The laws and the sections of ``docs/specification.md`` that state them are listed in docs/api/fitting.md;
+``functions`` lists the laws (it drives the parametrised tests, as in lmfit).
 """
 
 from __future__ import annotations
@@ -57,12 +48,7 @@ def _reals(**named: object) -> list[np.ndarray]:
 
 def tanh_law(lam: object, a: object = 1.0, b0: object = 0.0) -> float | np.ndarray:
     r"""The alignment law :math:`f(\lambda)=\tanh(a\lambda+b_0)` (the authors' fit of Theorem 1, docs/specification.md
-    §13.3).
-
-    Under Theorem 1 (eq. 5, with the ½ and :math:`\Delta` the full gap, docs/specification.md §4) the bound is
-    :math:`\tanh(\alpha\Delta\lambda/2+\operatorname{artanh}B_0)`, so :math:`a=\alpha\Delta/2` and
-    :math:`b_0=\operatorname{artanh}B_0`. Any finite real :math:`a` is accepted here (:class:`AlignmentModel`
-    constrains :math:`a\ge0`).
+    §13.3; the mapping to the theory is :class:`AlignmentModel`'s). Any finite real :math:`a` is accepted here.
 
     Args:
         lam: steering coefficient :math:`\lambda`, finite.
@@ -91,11 +77,9 @@ def tanh_law_dlam(lam: Any, a: Any = 1.0, b0: Any = 0.0) -> Any:
 def theorem_2_form(lam: object, a: object = 1.0, b: object = 1.0) -> float | np.ndarray:
     r"""Theorem 2's functional form :math:`T(\lambda)=\dfrac{1}{1+a\big(1+\tfrac12b^2\lambda^2\big)}` (eq. 6).
 
-    Eq. (6) reads :math:`p_0/\big(p_0+\gamma(1-p_0)(1+\tfrac12(\alpha\beta\sigma\lambda)^2)\big)`, i.e. this form
-    with :math:`a=\gamma(1-p_0)/p_0` and :math:`b=\alpha\beta\sigma` (docs/specification.md §6.1; the authors fit
-    ``1/(1 + a + a b² λ²/2)``). Even in :math:`\lambda` and in :math:`b`; equals :math:`1/(1+a)` at :math:`\lambda=0`
-    and decays like :math:`2/(ab^2\lambda^2)`. Theorem 2 as a *bound* fails (docs/specification.md §6.3); the form is
-    kept for fitting.
+    Eq. (6) with :math:`a=\gamma(1-p_0)/p_0` and :math:`b=\alpha\beta\sigma` (:class:`Theorem2Model`). Even in
+    :math:`\lambda` and in :math:`b`; Theorem 2 as a *bound* fails (docs/specification.md §6.3), the form is kept for
+    fitting.
 
     Args:
         lam: :math:`\lambda`, finite.
@@ -131,10 +115,8 @@ def restricted_form(lam: object, a: object = 1.0, b: object = 1.0, k: int = 4) -
     r"""The restricted-choice form :math:`(1-\tfrac2k)\,T(\lambda)+\tfrac1k` (Corollary 2's average,
     docs/specification.md §7).
 
-    With :math:`T` = :func:`theorem_2_form`: the weighted average of the three cases of Corollary 2's proof,
-    :math:`(1-2/k)T+\tfrac1k(S_++S_-)` with the two sigmoids together contributing about :math:`1/k`. The authors'
-    fit over the four letters A–D, ``0.5 T + 0.25``, is exactly this with :math:`k=4`. It tends to :math:`1/k` as
-    :math:`|\lambda|\to\infty`. At :math:`k=2` it is the constant ½.
+    With :math:`T` = :func:`theorem_2_form` (:class:`RestrictedModel` has the mapping). The authors' ``0.5 T + 0.25``
+    over the letters A–D is :math:`k=4`; at :math:`k=2` it is the constant ½.
 
     Args:
         lam: :math:`\lambda`, finite.
@@ -166,10 +148,7 @@ def restricted_form_dlam(lam: Any, a: Any = 1.0, b: Any = 1.0, k: int = 4) -> An
 def expectation_form(lam: object, p0: object = 0.5, c: object = 0.0) -> float | np.ndarray:
     r"""The second-order expected helpfulness of docs/specification.md §12.2(c): :math:`f(\lambda)=p_0\,(1-c\lambda^2)`.
 
-    §12.2(c) gives :math:`\mathbb E_z[H_{P_\lambda}]=p_0-p_0\alpha^2\sigma^2\lambda^2\big[p_0(1-p_0)-S_2\big]
-    +O(\lambda^4)`, :math:`S_2=\sum_{b\ne a^*}P(b\mid q)^2`, so
-    :math:`c=\alpha^2\sigma^2\big[p_0(1-p_0)-S_2\big]`. :math:`c>0` when the correct answer is the model's top
-    answer; :math:`c<0` (expected helpfulness *rises*) for confidently wrong models. A small-:math:`\lambda`
+    :math:`c=\alpha^2\sigma^2\big[p_0(1-p_0)-S_2\big]` (:class:`ExpectationModel`). A small-:math:`\lambda`
     approximation, not a bound: it leaves :math:`[0,1]` for large :math:`|\lambda|`.
 
     Args:
@@ -213,6 +192,12 @@ def _constant_dlam(x: Any, c: Any = 0.0) -> Any:
     return np.zeros_like(x)
 
 
+def _polynomial_dlam(
+    x: Any, c0: Any = 0, c1: Any = 0, c2: Any = 0, c3: Any = 0, c4: Any = 0, c5: Any = 0, c6: Any = 0, c7: Any = 0
+) -> Any:
+    return np.polyval(np.polyder([c7, c6, c5, c4, c3, c2, c1, c0]), x)
+
+
 #: the derivative of each model function, by ``module.name`` (lmfit's built-ins take ``x`` for ``lam``)
 _DERIVATIVES: dict[str, Callable[..., Any]] = {
     f"{__name__}.tanh_law": tanh_law_dlam,
@@ -222,6 +207,7 @@ _DERIVATIVES: dict[str, Callable[..., Any]] = {
     "lmfit.lineshapes.linear": _linear_dlam,
     "lmfit.lineshapes.parabolic": _parabolic_dlam,
     "lmfit.models.constant": _constant_dlam,
+    "lmfit.models.polynomial": _polynomial_dlam,
 }
 
 

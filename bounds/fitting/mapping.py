@@ -83,9 +83,8 @@ def b0_from_B0(B0: object) -> Any:
 def alpha_delta_from_tanh(a: object) -> Any:
     r""":math:`\alpha\Delta=2a` from the slope :math:`a` of :math:`\tanh(a\lambda+b_0)`.
 
-    Theorem 1 (eq. 5, docs/specification.md §4) has :math:`\tanh(\alpha\Delta\lambda/2+\operatorname{artanh}B_0)`
-    with :math:`\Delta` the **full** gap, so :math:`a=\alpha\Delta/2` (the ½ is necessary with the full-gap
-    :math:`\Delta`, §4). Stderr: :math:`2\,\mathrm{se}(a)`.
+    Theorem 1 with the ½ and :math:`\Delta` the **full** gap (docs/specification.md §4). Stderr:
+    :math:`2\,\mathrm{se}(a)`.
 
     Args:
         a: fitted :math:`a\ge0` (value, ``(value, stderr)`` or Parameter).
@@ -104,10 +103,8 @@ def alpha_delta_from_tanh(a: object) -> Any:
 def gamma_from_theorem_2(a: object, p0: object) -> Any:
     r""":math:`\gamma=a\,p_0/(1-p_0)` from Theorem 2's fitted :math:`a=\gamma(1-p_0)/p_0` and a measured :math:`p_0`.
 
-    docs/specification.md §6.1: :math:`\gamma=2\min(P^+,P^-)/(1-p_0)\le1`. A value above 1 is returned as is: it says
-    the form (or the :math:`p_0` used) does not describe the data, e.g. a fit to a dataset average with an average
-    :math:`p_0` (docs/specification.md §13.3). Stderr:
-    :math:`\sqrt{(p_0\,\mathrm{se}_a/(1-p_0))^2+(a\,\mathrm{se}_{p_0}/(1-p_0)^2)^2}`.
+    :math:`\gamma\le1` (docs/specification.md §6.1); a value above 1 is returned as is: the form or the :math:`p_0` used
+    (e.g. a dataset average, §13.3) does not describe the data. Stderr to first order in :math:`a, p_0`.
 
     Args:
         a: fitted :math:`a\ge0` (value, ``(value, stderr)`` or Parameter).
@@ -137,8 +134,7 @@ def sigma_from_theorem_2(b: object, alpha: object, beta: object) -> Any:
         0.47/0.54/0.58 at :math:`k=4/10/50`, well below the paper's 0.8, which understates σ by 1.4–1.7×. σ is the
         **within-query** spread of each projection; a fit to a dataset average mixes queries' β and σ (§13.3).
 
-    Stderr: :math:`\sigma\sqrt{(\mathrm{se}_b/b)^2+(\mathrm{se}_\alpha/\alpha)^2+(\mathrm{se}_\beta/\beta)^2}`
-    (written with derivatives, so :math:`b=0` is fine).
+    Stderr: :math:`\sigma\sqrt{(\mathrm{se}_b/b)^2+(\mathrm{se}_\alpha/\alpha)^2+(\mathrm{se}_\beta/\beta)^2}`.
 
     Args:
         b: fitted :math:`b\ge0` (value, ``(value, stderr)`` or Parameter).
@@ -159,9 +155,4 @@ def sigma_from_theorem_2(b: object, alpha: object, beta: object) -> Any:
     check_open("beta", btv, 0.0, np.inf)
     broadcast_shape({"b": bv, "alpha": alv, "beta": btv})
     sigma = bv / (alv * btv)
-    terms = [
-        _term(1.0 / (alv * btv), bse),
-        _term(sigma / alv, alse),
-        _term(sigma / btv, btse),
-    ]
-    return _out(sigma, terms)
+    return _out(sigma, [_term(1.0 / (alv * btv), bse), _term(sigma / alv, alse), _term(sigma / btv, btse)])

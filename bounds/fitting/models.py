@@ -75,24 +75,6 @@ def _weighted_line(x: np.ndarray, z: np.ndarray, w: np.ndarray) -> tuple[float, 
     return float(coef[0]), float(coef[1])
 
 
-def _guess_theorem_2(t: np.ndarray, lam: np.ndarray) -> tuple[float, float]:
-    r"""Starting ``(a, b)`` for :math:`t=1/(1+a+\tfrac{a b^2}{2}\lambda^2)`.
-
-    Linearises :math:`1/t-1=a+\tfrac{ab^2}{2}\lambda^2` on the points with :math:`0<t\le1`, weighting by
-    :math:`t^4` (the variance of :math:`1/t` grows like :math:`t^{-4}`), and keeps both values positive.
-    """
-    ok = (t > 1e-6) & (t <= 1.0)
-    scale = _scale(lam)
-    if ok.sum() >= 2 and np.ptp(lam[ok]) > 0:
-        a, s = _weighted_line(lam[ok] ** 2, 1.0 / t[ok] - 1.0, t[ok] ** 4)
-    else:
-        a, s = 1.0, 0.0
-    a = max(a, _START_FRACTION)
-    s = max(s, 0.0)
-    b = np.sqrt(2.0 * s / a) if s > 0 else 0.0
-    return a, max(float(b), _START_FRACTION / scale)
-
-
 class _LamModel(lmfit.Model):
     """Base of the models here: the law ``_law`` as an :class:`lmfit.Model` in ``lam``, with the hints of
     :meth:`_set_paramhints_prefix` (which lmfit's constructor does not apply by itself)."""
@@ -230,8 +212,16 @@ class Theorem2Model(_LamModel):
         self.set_param_hint("b", min=0.0)
 
     def guess(self, data: object, lam: object = None, **kwargs: Any) -> lmfit.Parameters:
-        y, lm = _guess_inputs(data, lam)
-        a, b = _guess_theorem_2(y, lm)
+        t, lm = _guess_inputs(data, lam)
+        ok = (t > 1e-6) & (t <= 1.0)
+        if ok.sum() >= 2 and np.ptp(lm[ok]) > 0:
+            # the variance of 1/t grows like t^-4: weight the linearised points by t^4
+            a, s = _weighted_line(lm[ok] ** 2, 1.0 / t[ok] - 1.0, t[ok] ** 4)
+        else:
+            a, s = 1.0, 0.0
+        a = max(a, _START_FRACTION)
+        b = np.sqrt(2.0 * s / a) if s > 0 else 0.0
+        b = max(float(b), _START_FRACTION / _scale(lm))
         return update_param_vals(self.make_params(a=a, b=b), self.prefix, **kwargs)
 
     guess.__doc__ = _GUESS_DOC.format(

@@ -3,34 +3,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sympy as sp
 
 from .. import domains as S
 from ..definitions import assumption_1, assumption_2, assumption_3, assumption_4
 from ..statement import Statement
 from ..steered import behavior_expectation, helpfulness
-
-
-def _fn(name: str) -> Any:
-    return lambda: sp.Function(name)(sp.Symbol("q"))
-
-
-def _behavior_expr() -> sp.Expr:
-    return S.P_plus - S.P_minus
-
-
-def _helpfulness_expr() -> sp.Expr:
-    return sp.Function("P")(sp.Symbol("a^*"), sp.Symbol("q"))
-
-
-def _a1_expr() -> sp.Expr:
-    return sp.Eq(S.norm, S.alpha * sp.Abs(S.lam))
-
-
-def _a2_expr() -> sp.Expr:
-    return sp.Ge(sp.Symbol("z_min^+", real=True) - sp.Symbol("z_max^-", real=True), S.Delta)
+from . import of_q
 
 
 def _a3_expr() -> sp.Expr:
@@ -82,9 +61,9 @@ on the exact steered distribution of specification §1, the ground truth every b
 $\pm1$ here; Theorems 4 and 5 widen them to $\{-1,0,+1\}$ and $[-1,1]$.
 """,
     hypotheses=("B(s) in {-1, +1}",),
-    lhs=_fn("B_P"),
+    lhs=of_q("B_P"),
     relation="=",
-    build=_behavior_expr,
+    build=lambda: S.P_plus - S.P_minus,
     parameters={
         "P^+": "0 <= P^+ <= 1, mass of the aligned answers A+ = {s: B(s) = +1}",
         "P^-": "0 <= P^- <= 1, mass of the misaligned answers A- = {s: B(s) = -1}; P^+ + P^- = 1",
@@ -122,9 +101,9 @@ tokens is the chain-rule product of Corollary 3. The paper's experiments measure
 letter of an MMLU question, over the full vocabulary and renormalised over A–D (specification §14.2).
 """,
     hypotheses=("a single correct answer token a*",),
-    lhs=_fn("H_P"),
+    lhs=of_q("H_P"),
     relation="=",
-    build=_helpfulness_expr,
+    build=lambda: sp.Function("P")(sp.Symbol("a^*"), sp.Symbol("q")),
     parameters={"a^*": "index of the correct answer token, in [0, V-1]", "q": "the query"},
     numeric=helpfulness,
     not_closed_form=_DEF_NOT_CLOSED,
@@ -165,9 +144,9 @@ are linear within a tolerance; `weak=True` checks the monotone form of A.2. `ste
 $\|\delta\|$ after the final norm (the vector the unembedding multiplies) and reports the pre-norm change and
 $\|U\delta\|$ beside it.
 """,
-    lhs=_fn("A_1"),
+    lhs=of_q("A_1"),
     relation="pred",
-    build=_a1_expr,
+    build=lambda: sp.Eq(S.norm, S.alpha * sp.Abs(S.lam)),
     parameters={
         "norm": S.domains["norm"],
         "alpha": "alpha > 0",
@@ -212,9 +191,9 @@ checks the minimum over pairs, the margin the theorems need; the class-mean gap 
 it as what it is, an average gap that is not the margin and can be positive when no margin exists (specification
 §13.2). For $\lambda<0$ the roles of $A^+$ and $A^-$ swap.
 """,
-    lhs=_fn("A_2"),
+    lhs=of_q("A_2"),
     relation="pred",
-    build=_a2_expr,
+    build=lambda: sp.Ge(sp.Symbol("z_min^+", real=True) - sp.Symbol("z_max^-", real=True), S.Delta),
     parameters={
         "z_min^+": "real, min over aligned tokens of z_s",
         "z_max^-": "real, max over misaligned tokens of z_s",
@@ -261,7 +240,7 @@ mean); pooled across queries the differences spread by $\sqrt2\,\sigma$, and eve
 queries (`assumption_3_sample`). The simulators (`bounds.synthetic`, `bounds.simulate`) generate exactly this
 parametrisation, with any continuous noise law of finite variance.
 """,
-    lhs=_fn("A_3"),
+    lhs=of_q("A_3"),
     relation="pred",
     build=_a3_expr,
     parameters={
@@ -308,7 +287,7 @@ The project encodes (46)–(49) as the predicate `assumption_4`, states Theorem 
 instances that satisfy it for Theorem 3's property test. Whether the paper's own soft margin had this form cannot be
 checked: its equations are lost.
 """,
-    lhs=_fn("A_4"),
+    lhs=of_q("A_4"),
     relation="pred",
     build=_a4_expr,
     parameters={

@@ -24,24 +24,9 @@ from ..helpfulness import (
 from ..simulate import corollary_3_frequency, theorem_2_frequency
 from ..statement import Statement, symbol_domains
 from ..steered import helpfulness
-from . import pinned
+from . import of_q, pinned, symbol
 
-
-def _H() -> sp.Expr:
-    return sp.Function("H_lambda")(sp.Symbol("q"))
-
-
-def _theorem_2_expr() -> sp.Expr:
-    return S.p0 / (S.p0 + S.gamma * (1 - S.p0) * (1 + (S.alpha * S.beta * S.sigma * S.lam) ** 2 / 2))
-
-
-def _step_symbols(i: int) -> tuple[Any, Any, Any, Any]:
-    return (
-        sp.Symbol(f"p_0^({i})", positive=True),
-        sp.Symbol(f"gamma_{i}", positive=True),
-        sp.Symbol(f"beta_{i}", positive=True),
-        sp.Symbol(f"sigma_{i}", positive=True),
-    )
+_H = of_q("H_lambda")
 
 
 def corollary_3_expr(ell: int) -> sp.Expr:
@@ -50,7 +35,9 @@ def corollary_3_expr(ell: int) -> sp.Expr:
     ell = check_integer("ell", ell, 1)
     factors = []
     for i in range(1, ell + 1):
-        p, g, b, s = _step_symbols(i)
+        p, g, b, s = (
+            sp.Symbol(name, positive=True) for name in (f"p_0^({i})", f"gamma_{i}", f"beta_{i}", f"sigma_{i}")
+        )
         factors.append(p / (p + g * (1 - p) * (1 + (S.alpha * b * s * S.lam) ** 2 / 2)))
     return sp.Mul(*factors)
 
@@ -63,44 +50,23 @@ def _jensen_expr() -> sp.Expr:
     )
 
 
-def _event_expr() -> sp.Expr:
-    return S.p0 / (1 - S.eps + S.P_plus * (S.alpha * S.sigma * S.Y_plus * S.lam) ** 2 / 2)
-
-
-def _expectation_expr() -> sp.Expr:
-    return S.p0 - S.p0 * S.alpha**2 * S.sigma**2 * S.lam**2 * (S.p0 * (1 - S.p0) - S.S2)
-
-
-def _E_H() -> sp.Expr:
-    return sp.Function("E_z_H_lambda")(sp.Symbol("q"))
-
-
-def _limsup_E_H() -> sp.Expr:
-    return sp.Symbol("limsup_{lambda->oo} E_q[H_lambda(q)]")
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Violations of the failing claims (evaluated on the pinned counterexamples)
 # ---------------------------------------------------------------------------------------------------------------
-def _law_of(mc: Mapping[str, Any]) -> Any:
-    return noise_law(mc["law"], **dict(mc.get("law_params", {})))
+def _shared_mc(mc: Mapping[str, Any]) -> tuple[tuple[Any, np.ndarray, int], dict[str, Any]]:
+    """The positional ``(law, lam, seed)`` and keyword ``alpha``, ``sigma``, ``n_draws`` arguments of a pinned
+    Monte-Carlo configuration, as :func:`~bounds.simulate.theorem_2_frequency` and
+    :func:`~bounds.simulate.corollary_3_frequency` take them."""
+    law = noise_law(mc["law"], **dict(mc.get("law_params", {})))
+    kwargs = {"alpha": float(mc["alpha"]), "sigma": float(mc["sigma"]), "n_draws": int(mc["n_draws"])}
+    return (law, np.asarray(mc["lam"]), int(mc["seed"])), kwargs
 
 
 def theorem_2_mc_violation(mc: Mapping[str, Any]) -> float:
     """``claimed - frequency - 4 SE`` of eq. (6) on a pinned Monte-Carlo configuration (``> 0``: refuted)."""
-    study = theorem_2_frequency(
-        np.asarray(mc["p"]),
-        int(mc["answer"]),
-        np.asarray(mc["top"], dtype=bool),
-        _law_of(mc),
-        np.asarray(mc["lam"]),
-        int(mc["seed"]),
-        alpha=float(mc["alpha"]),
-        sigma=float(mc["sigma"]),
-        fixed_z=np.asarray(mc["fixed_z"]),
-        n_draws=int(mc["n_draws"]),
-    )
-    return study.deficit
+    args, kwargs = _shared_mc(mc)
+    p, top = np.asarray(mc["p"]), np.asarray(mc["top"], dtype=bool)
+    return theorem_2_frequency(p, int(mc["answer"]), top, *args, fixed_z=np.asarray(mc["fixed_z"]), **kwargs).deficit
 
 
 def theorem_2_realisation_violation(r: Mapping[str, Any]) -> float:
@@ -119,11 +85,6 @@ def theorem_2_realisation_violation(r: Mapping[str, Any]) -> float:
     return float(np.max(H - bound))
 
 
-def _theorem_2_violation(ce: Mapping[str, Any]) -> float:
-    """The probability claim's violation (Monte-Carlo deficit at 4 SE); the realisation is checked separately."""
-    return theorem_2_mc_violation(ce["monte_carlo"])
-
-
 def corollary_3_mc_violation(mc: Mapping[str, Any]) -> float:
     """``claimed - frequency - 4 SE`` of eq. (79) on a pinned multi-step configuration (``> 0``: refuted)."""
     steps = [
@@ -131,20 +92,8 @@ def corollary_3_mc_violation(mc: Mapping[str, Any]) -> float:
          "fixed_z": np.asarray(st["fixed_z"])}
         for st in mc["steps"]
     ]  # fmt: skip
-    study = corollary_3_frequency(
-        steps,
-        _law_of(mc),
-        np.asarray(mc["lam"]),
-        int(mc["seed"]),
-        alpha=float(mc["alpha"]),
-        sigma=float(mc["sigma"]),
-        n_draws=int(mc["n_draws"]),
-    )
-    return study.deficit
-
-
-def _corollary_3_violation(ce: Mapping[str, Any]) -> float:
-    return corollary_3_mc_violation(ce["monte_carlo"])
+    args, kwargs = _shared_mc(mc)
+    return corollary_3_frequency(steps, *args, **kwargs).deficit
 
 
 _T = "tests/test_helpfulness.py::"
@@ -195,7 +144,7 @@ paper's A.3.
     ),
     lhs=_H,
     relation="<=",
-    build=_theorem_2_expr,
+    build=lambda: S.p0 / (S.p0 + S.gamma * (1 - S.p0) * (1 + (S.alpha * S.beta * S.sigma * S.lam) ** 2 / 2)),
     parameters=symbol_domains("p_0", "gamma", "alpha", "beta", "sigma", "lambda"),
     status="fails",
     numeric=helpfulness_upper,
@@ -209,7 +158,8 @@ paper's A.3.
         _T + "test_helpfulness_upper_matches_sympy",
     ),
     **pinned("theorem-2"),  # the simplest, found by the searches of tests/test_helpfulness.py (shrunk)
-    violation=_theorem_2_violation,
+    # the probability claim's violation (Monte-Carlo deficit at 4 SE); the realisation is checked separately
+    violation=lambda ce: theorem_2_mc_violation(ce["monte_carlo"]),
     notes=(
         "Step 4 of the proof substitutes X+- >= alpha*beta*sigma*lambda, which goes the wrong way for the "
         "P- exp(-X-) term (docs/specification.md §6.2); step 5's 'the bound holds surely when both B+- are "
@@ -218,6 +168,21 @@ paper's A.3.
         "of a single half-normal mean; sigma is the within-query spread of z.",
         "Replaced by theorem-2-jensen, theorem-2-event and theorem-2-expectation.",
     ),
+    settled_by="tests/test_helpfulness.py::test_theorem_2_counterexample_found_by_search",
+    settled_how=(
+        "searches Assumption-3 configurations for one whose Monte-Carlo frequency of “(6) holds at every λ” is more "
+        "than 4 standard errors below the claimed 1 − 2/k"
+    ),
+    proof=r"""
+The paper's proof (App. C): $H=p_0/(p_0+\sum_{b\ne a^*}P(b\mid q)e^{\Delta_b})$ exactly; dropping the tail and
+Jensen's inequality on the wrong answers above and below $a^*$ give $H\le p_0/(p_0+P^+e^{X^+}+P^-e^{-X^-})$ — valid,
+and kept as `theorem-2-jensen`. The proof then substitutes $X^\pm\ge\alpha\beta\sigma\lambda$, which goes the wrong
+way for the decreasing term $P^-e^{-X^-}$, and claims the result holds surely when both $B^\pm$ are non-empty
+(probability $1-2/k$). **Both steps fail**: the first derivative of $H$ at $\lambda=0$ has a random sign, so $H$ rises
+above $p_0$ for about half of the noise draws, while (6) starts at $p_0/(p_0+\gamma(1-p_0))$ (which is $p_0$ only when
+$\gamma=1$) and decreases: a draw on which $H$ first rises above that starting value violates it. The quadratic
+decrease holds in expectation and on a probability-½ event (the replacements).
+""",
 )
 
 COROLLARY_2 = Statement(
@@ -251,7 +216,7 @@ limit of one realisation. The three-case average is available only as a descript
 a bound.
 """,
     hypotheses=("assumption-3 with k = n (all possible answers noised)", "tail tokens unconstrained"),
-    lhs=_limsup_E_H,
+    lhs=symbol("limsup_{lambda->oo} E_q[H_lambda(q)]"),
     relation="<=",
     build=lambda: 1 / S.n,
     parameters=symbol_domains("n"),
@@ -268,6 +233,18 @@ a bound.
         "20,000 draws) detects an excess of 0.014 (n = 2), 0.012 (n = 4), 0.0085 (n = 10)"
     ),
     min_instances={_T + "test_corollary_2_holds_monte_carlo_at_large_steering": 20},
+    settled_by="tests/test_helpfulness.py::test_corollary_2_holds_monte_carlo_at_large_steering",
+    settled_how=(
+        "on generated noisy queries, the Monte-Carlo mean of the λ → ∞ limit of the helpfulness is at most 1/n "
+        "plus 4 binomial standard errors (20,000 draws: detects an excess of about 0.01)"
+    ),
+    proof=r"""
+As $\lambda\to\infty$ with i.i.d. continuous noise on the $n$ answers, the steered distribution concentrates on the
+answer with the largest projection, so $H\to\mathbf 1[a^*=\arg\max_s z_s]$; by exchangeability this has expectation
+exactly $1/n$. The paper's three-case average (Theorem 2's bound with probability $1-2/k$, two sigmoids with
+probability $1/k$ each) reaches the same limit; its finite-λ form inherits Theorem 2's invalid term, the limit does
+not.
+""",
 )
 
 COROLLARY_3 = Statement(
@@ -327,11 +304,22 @@ $1-2\ell/k$ by more than 4 standard errors. Apply the Theorem 2 replacements at 
         _T + "test_helpfulness_upper_product_matches_sympy",
     ),
     **pinned("corollary-3"),
-    violation=_corollary_3_violation,
+    violation=lambda ce: corollary_3_mc_violation(ce["monte_carlo"]),
     notes=(
         "Each factor inherits Theorem 2's error (docs/specification.md §6.3); use the §12.2 replacements per step "
         "instead.",
     ),
+    settled_by="tests/test_helpfulness.py::test_corollary_3_counterexample_found_by_search",
+    settled_how=(
+        "searches two-step answers for one whose Monte-Carlo frequency of “(79) holds at every λ” is more than 4 "
+        "standard errors below the claimed 1 − 2ℓ/k"
+    ),
+    proof=r"""
+The chain rule $H=\prod_iH_i$ is exact, and applying Theorem 2 at each decoding step gives the product (79), which
+expands to (80) at small $\lambda$. Each factor inherits Theorem 2's invalid step, so **the probability claim fails**:
+a step with a near-certain token contributes a factor close to 1 on both sides and leaves no slack to absorb the
+failure of another step. Use the §12.2 replacements per step instead.
+""",
 )
 
 THEOREM_2_JENSEN = Statement(
@@ -387,6 +375,14 @@ $B^\pm$ defined for the sign of $\lambda$.
         "underflowed (<= 1e-12)"
     ),
     min_instances={_T + "test_theorem_2_jensen_holds_on_every_realisation": 500},
+    settled_by="tests/test_helpfulness.py::test_theorem_2_jensen_holds_on_every_realisation",
+    settled_how=("on generated noise realisations, the exact steered helpfulness is at most the Jensen bound"),
+    proof=r"""
+Step (≈32) of the paper's own proof, stopped before the invalid substitution: the exact $H=p_0/(p_0+\sum_{b\ne
+a^*}P(b\mid q)e^{\Delta_b})$, the tail dropped (the denominator only shrinks), and Jensen's inequality $\sum_{b\in
+B^\pm}P(b)e^{\pm\Delta_b}\ge P^\pm e^{\pm X^\pm}$ on the wrong answers above and below $a^*$. It holds for every
+realisation of the projections.
+""",
 )
 
 THEOREM_2_EVENT = Statement(
@@ -417,7 +413,7 @@ the paper's quadratic decrease and $1/\lambda^2$ decay, but on an event of proba
     hypotheses=("the realisation lies in E_q (for the sign of lambda)", "1 - eps <= top-k mass", "T_k contains a*"),
     lhs=_H,
     relation="<=",
-    build=_event_expr,
+    build=lambda: S.p0 / (1 - S.eps + S.P_plus * (S.alpha * S.sigma * S.Y_plus * S.lam) ** 2 / 2),
     parameters=symbol_domains("p_0", "epsilon", "P^+", "alpha", "sigma", "Y^+", "lambda"),
     status="holds",
     replaces="theorem-2",
@@ -434,6 +430,16 @@ the paper's quadratic decrease and $1/\lambda^2$ decay, but on an event of proba
         "nor underflowed (<= 1e-12)"
     ),
     min_instances={_T + "test_theorem_2_event_holds_on_the_event": 750},
+    settled_by="tests/test_helpfulness.py::test_theorem_2_event_holds_on_the_event",
+    settled_how=(
+        "on generated realisations inside the event E_q, the exact steered helpfulness is at most the quadratic bound"
+    ),
+    proof=r"""
+Use $e^y\ge1+y+\tfrac12y_+^2$ for every wrong answer in $T_k$ and sum. On the event $E_q=\{\sum_{b\in T_k\setminus
+a^*}P(b\mid q)(z_b-z_{a^*})\ge0\}$ the linear term is non-negative, and Jensen on $\sum_{B^+}P(b)\Delta_b^2$ leaves
+$H\le p_0/(1-\epsilon+\tfrac12P^+(\alpha\sigma Y^+\lambda)^2)$. For a symmetric continuous noise law $E_q$ has
+probability exactly ½; for $\lambda<0$ the event flips sign.
+""",
 )
 
 THEOREM_2_EXPECTATION = Statement(
@@ -470,9 +476,9 @@ regression towards $1/n$ of Corollary 2.
         "all tokens receive i.i.d. noise of variance sigma^2 (not only the top-k)",
         "symmetric law (odd orders vanish) with finite fourth moment (the O(lambda^4) remainder)",
     ),
-    lhs=_E_H,
+    lhs=of_q("E_z_H_lambda"),
     relation="=",
-    build=_expectation_expr,
+    build=lambda: S.p0 - S.p0 * S.alpha**2 * S.sigma**2 * S.lam**2 * (S.p0 * (1 - S.p0) - S.S2),
     parameters=symbol_domains("p_0", "alpha", "sigma", "lambda")
     | {"S_2": "0 <= S_2 <= (1 - p_0)**2 (sum over wrong answers b of P(b|q)**2)"},
     status="holds",
@@ -496,6 +502,19 @@ regression towards $1/n$ of Corollary 2.
         "alpha*sigma*lambda only; at large lambda it leaves [0, 1] and says nothing about E[H], whose limit is the "
         "subject of corollary-2.",
     ),
+    settled_by="tests/test_helpfulness.py::test_theorem_2_expectation_holds_monte_carlo",
+    settled_how=(
+        "on generated all-noised queries, the Monte-Carlo mean helpfulness at small ασλ matches the second-order "
+        "formula within standard errors (the expansion itself is derived by sympy in another test)"
+    ),
+    proof=r"""
+With i.i.d. noise of variance $\sigma^2$ on every token, expand $H=p_0/\sum_sP(s\mid q)e^{\alpha\lambda(z_s-z_{a^*})}$
+in $\lambda$ and take expectations term by term: odd orders vanish by symmetry, and the second-order term is
+$-p_0\alpha^2\sigma^2\lambda^2[p_0(1-p_0)-\sum_{b\ne a^*}P(b\mid q)^2]$ (derived by sympy). The bracket (the
+curvature term $p_0(1-p_0)-S_2$, $S_2=\sum_{b\ne a^*}P(b\mid q)^2$) is positive when $a^*$ is the model's top answer,
+so $\mathbb E[H]$ falls quadratically; it is negative for a confidently wrong model, whose expected helpfulness rises
+— the regression towards $1/n$ of Corollary 2.
+""",
 )
 
 STATEMENTS: list[Statement] = [

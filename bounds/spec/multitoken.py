@@ -12,7 +12,7 @@ import sympy as sp
 from .. import domains as S
 from ..multitoken import ResponseTree, multitoken_threshold, multitoken_threshold_corrected
 from ..statement import Statement, symbol_domains
-from . import pinned
+from . import pinned, symbol
 
 
 def _theorem_6_violation(ce: Mapping[str, Any]) -> float:
@@ -27,16 +27,8 @@ def _theorem_6_violation(ce: Mapping[str, Any]) -> float:
     return min((1.0 - 2.0 * ce["eps"]) - tree.behavior(ce["alpha"] * (lam + float(x))) for x in extras)
 
 
-def _lhs(name: str) -> Any:
-    return lambda: sp.Symbol(name)
-
-
-def _theorem_6_expr() -> sp.Expr:
-    return sp.Max(0, sp.log((1 - S.B0) / (1 + S.B0) * (S.ell / S.eps - 1)) / (S.alpha * S.Delta))
-
-
-def _theorem_6_corrected_expr() -> sp.Expr:
-    b = S.B0_min
+def _threshold(b: sp.Expr) -> sp.Expr:
+    """The threshold of Theorem 6 at the unsteered behavior ``b``."""
     return sp.Max(0, sp.log((1 - b) / (1 + b) * (S.ell / S.eps - 1)) / (S.alpha * S.Delta))
 
 
@@ -78,9 +70,9 @@ the maximum over the reachable aligned prefixes.
         "assumption-2 with margin Delta at every step (own projections per step); both kinds of token at every step",
         "the same ||delta|| = alpha*lambda at every step (assumption-1)",
     ),
-    lhs=_lhs("lambda^(ell)"),
+    lhs=symbol("lambda^(ell)"),
     relation="=",
-    build=_theorem_6_expr,
+    build=lambda: _threshold(S.B0),
     parameters={**symbol_domains("epsilon", "B_0", "ell", "alpha", "Delta")},
     status="fails",
     numeric=multitoken_threshold,
@@ -98,6 +90,19 @@ the maximum over the reachable aligned prefixes.
     # threshold, not only at it)
     **pinned("theorem-6"),
     violation=_theorem_6_violation,
+    settled_by="tests/test_multitoken.py::test_theorem_6_counterexample_found_by_search",
+    settled_how=(
+        "searches response trees (margin Δ at every step) for one where the response-level behavior is below "
+        "1 − 2ε at or beyond the claimed threshold"
+    ),
+    proof=r"""
+At every step $i$ the aligned-token probability is at least $1/(1+\frac{P_i^-}{P_i^+}e^{-\alpha\Delta\lambda})$;
+asking each step for $1-\epsilon/\ell$ and taking a union bound over the $\ell$ steps gives $B\ge1-2\epsilon$ beyond
+the largest per-step threshold. The proof then replaces every per-step $B_0^{(i)}(s_{<i})$ by the response-level
+$B_0$, claiming $B_0\le B_0^{(i)}$. **That step fails**: it holds only on average over prefixes, not for each prefix —
+an aligned first token can lead to a likely misaligned continuation. `theorem-6-corrected` keeps the maximum over
+reachable prefixes.
+""",
 )
 
 THEOREM_6_CORRECTED = Statement(
@@ -126,9 +131,9 @@ $B_0^{(i)}(s_{<i})$; the maximum is attained at the smallest $B_0^{(i)}$. `multi
 `ResponseTree` or the per-prefix values. As a threshold with a maximum over prefixes it has no expansion in $\lambda$.
 """,
     hypotheses=("the hypotheses of theorem-6",),
-    lhs=_lhs("lambda^(ell)_corr"),
+    lhs=symbol("lambda^(ell)_corr"),
     relation="=",
-    build=_theorem_6_corrected_expr,
+    build=lambda: _threshold(S.B0_min),
     parameters={**symbol_domains("epsilon", "B_0^min", "ell", "alpha", "Delta")},
     status="holds",
     replaces="theorem-6",
@@ -144,6 +149,17 @@ $B_0^{(i)}(s_{<i})$; the maximum is attained at the smallest $B_0^{(i)}$. `multi
         _T + "test_theorem_6_corrected_holds_at_and_beyond_threshold": 600,
         _T + "test_theorem_6_corrected_per_step_guarantee_holds": 150,
     },
+    settled_by="tests/test_multitoken.py::test_theorem_6_corrected_holds_at_and_beyond_threshold",
+    settled_how=(
+        "on generated response trees, the exact response-level behavior at the corrected threshold and beyond is "
+        "at least 1 − 2ε"
+    ),
+    proof=r"""
+The per-step argument of Theorem 6 with the threshold taken over the worst reachable aligned prefix:
+$\lambda\ge\frac{1}{\alpha\Delta}\max_{i,s_{<i}}\ln\big(\frac{1-B_0^{(i)}(s_{<i})}{1+B_0^{(i)}(s_{<i})}(\frac{\ell}{\epsilon}-1)\big)$
+makes every step aligned with probability $\ge1-\epsilon/\ell$ whatever the prefix, and the union bound over the
+$\ell$ steps gives $B\ge1-2\epsilon$.
+""",
 )
 
 STATEMENTS: list[Statement] = [THEOREM_6, THEOREM_6_CORRECTED]

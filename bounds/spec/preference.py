@@ -41,28 +41,13 @@ def proposition_1_violation(ce: Mapping[str, Any]) -> float:
     return float((np.linalg.norm(actual - p1) - REMAINDER_FACTOR * np.linalg.norm(actual - pk)) / scale)
 
 
-def _dims() -> tuple[Any, Any]:
-    return sp.Symbol("d", integer=True, positive=True), sp.Symbol("m", integer=True, positive=True)
+#: the hidden state's dimension d and the parameters' count m; the gradient at the hidden state and the Jacobian
+_d, _m = sp.Symbol("d", integer=True, positive=True), sp.Symbol("m", integer=True, positive=True)
+_GRAD_H, _J = sp.MatrixSymbol("nabla_h^(l)L", _d, 1), sp.MatrixSymbol("J_l", _d, _m)
 
 
 def _delta_h() -> sp.Expr:
-    d, _ = _dims()
-    return sp.MatrixSymbol("delta_h^(l)", d, 1)
-
-
-def _grad_h() -> sp.Expr:
-    d, _ = _dims()
-    return sp.MatrixSymbol("nabla_h^(l)L", d, 1)
-
-
-def _prop1_expr() -> sp.Expr:
-    return -S.eta * _grad_h()
-
-
-def _corrected_expr() -> sp.Expr:
-    d, m = _dims()
-    J = sp.MatrixSymbol("J_l", d, m)
-    return -S.eta * J * J.T * _grad_h()
+    return sp.MatrixSymbol("delta_h^(l)", _d, 1)
 
 
 def two_layer_kernel_expr() -> sp.Expr:
@@ -111,7 +96,7 @@ The project checks it with one gradient step on small numpy models and replaces 
     hypotheses=("a differentiable model", "the preference loss (63) or DPO", "one GD step on the parameters, eta > 0"),
     lhs=_delta_h,
     relation="=",
-    build=_prop1_expr,
+    build=lambda: -S.eta * _GRAD_H,
     parameters={
         "eta": S.domains["eta"],
         "nabla_h^(l)L": "gradient of the loss w.r.t. the layer-l hidden state, d x 1",
@@ -139,6 +124,19 @@ The project checks it with one gradient step on small numpy models and replaces 
         "The gap is eq. (64): gradient descent moves theta, and the hidden state moves by "
         "-eta J J^T grad_h L + O(eta^2) (proposition-1-corrected).",
     ),
+    settled_by="tests/test_preference.py::test_proposition_1_counterexample_found_by_search",
+    settled_how=(
+        "searches small differentiable models for a gradient step whose hidden-state change departs from "
+        "−η∇ₕL by more than 10 times the O(η²) remainder of that step"
+    ),
+    proof=r"""
+At the last layer the partition function cancels, so $\nabla_{h^{(L)}}[\log P(s^+\mid q)-\log P(s^-\mid
+q)]=U^T(e_{s^+}-e_{s^-})$ exactly, and the paper concludes that a gradient step with learning rate $\eta$ moves each
+hidden state by $-\eta\nabla_{h^{(l)}}\mathcal L$, i.e. steering with coefficient $\eta$. **The step (64) fails**:
+gradient descent moves the parameters, not the hidden states; the induced change is $-\eta
+J_lJ_l^T\nabla_{h^{(l)}}\mathcal L+O(\eta^2)$ with $J_l=\partial h^{(l)}/\partial\theta$, an input-dependent kernel
+(for one linear layer $h=Wx$ the coefficient is $\eta\|x\|^2$, not $\eta$).
+""",
 )
 
 PROPOSITION_1_CORRECTED = Statement(
@@ -174,7 +172,7 @@ actual gradient step on small models (error $O(\eta^2)$).
     hypotheses=("a differentiable model", "the preference loss (63) or DPO", "one GD step on the parameters, eta > 0"),
     lhs=_delta_h,
     relation="=",
-    build=_corrected_expr,
+    build=lambda: -S.eta * _J * _J.T * _GRAD_H,
     parameters={
         "eta": S.domains["eta"],
         "J_l": "Jacobian of h^(l) w.r.t. the parameters, d x m",
@@ -203,6 +201,18 @@ actual gradient step on small models (error $O(\eta^2)$).
         "tests/test_preference.py::test_proposition_1_corrected_holds_first_order_coefficient": 1500,
         "tests/test_preference.py::test_proposition_1_corrected_holds_error_is_second_order": 750,
     },
+    settled_by="tests/test_preference.py::test_proposition_1_corrected_holds_first_order_coefficient",
+    settled_how=(
+        "on generated small models, the first-order coefficient of the actual gradient step (Richardson "
+        "extrapolation) equals −JJᵀ∇ₕL at every layer and for every prompt"
+    ),
+    proof=r"""
+A gradient step moves the parameters by $-\eta\nabla_\theta\mathcal L=-\eta J_l^T\nabla_{h^{(l)}}\mathcal L$ (chain
+rule through the hidden state), and the hidden state then moves by $J_l\,\delta\theta+O(\eta^2)=-\eta
+J_lJ_l^T\nabla_{h^{(l)}}\mathcal L+O(\eta^2)$: steering by the gradient direction weighted by the positive
+semi-definite kernel $J_lJ_l^T$, which depends on the input and, across a batch, mixes the directions of different
+prompts.
+""",
 )
 
 STATEMENTS: list[Statement] = [PROPOSITION_1, PROPOSITION_1_CORRECTED]

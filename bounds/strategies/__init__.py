@@ -12,9 +12,7 @@ variants, e.g.::
     def test_my_bound(inst):
         assert inst.behavior(inst.norm) >= my_bound(inst.B0, inst.norm, inst.delta)
 
-Submodules (one per family of hypotheses) re-exported here: ``_common`` (distributions, floats),
-``_alignment`` (Assumption 2/4 margins, trinary and graded scores), ``_helpfulness`` (Assumption 3 noise),
-``_multitoken`` (response trees for Theorem 6), ``_preference`` (small differentiable models for Proposition 1).
+The submodules (one per family of hypotheses, ``docs/api/strategies.md``) are re-exported here.
 """
 
 from __future__ import annotations

@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 
 from ..steered import behavior_expectation
 from ..synthetic import BehaviorInstance
-from ._common import MIN_LOG_WEIGHT, TYPICAL_LOW_LOG_WEIGHT, TYPICAL_MIN, _normalise, log_weights, typical_draw, within
+from ._common import MIN_LOG_WEIGHT, TYPICAL_MIN, _array, _floats, _log_weights, _normalise, typical_draw, within
 
 __all__ = ["hard_margin_instances"]
 
-_Z = st.floats(-50.0, 50.0, allow_nan=False, allow_infinity=False)
+_Z = _floats(-50.0, 50.0)
 
 
 #: the smallest positive margin drawn for a threshold statement (``positive=True``): below it the thresholds
@@ -49,7 +49,7 @@ def _separated_above(
     """
     if delta is None:
         delta = draw(margins if margins is not None else _margins(False))
-    extra = np.asarray(draw(st.lists(st.floats(0.0, 50.0), min_size=n_high, max_size=n_high)))
+    extra = _array(draw, st.floats(0.0, 50.0), n_high)
     if draw(st.booleans()) if exact is None else exact:
         extra[0] = 0.0  # the closest pair at exactly the margin: the bounds are tightest there
     else:
@@ -99,11 +99,8 @@ def hard_margin_instances(
     typical = typical_draw(draw)
     n_plus = draw(st.integers(1, max_aligned))
     n_minus = draw(st.integers(1, max_misaligned))
-    logw = draw(
-        log_weights(n_plus + n_minus, max(TYPICAL_LOW_LOG_WEIGHT, min_log_weight) if typical else min_log_weight)
-    )
-    p = _normalise(logw)
-    z_minus = np.asarray(draw(st.lists(_Z, min_size=n_minus, max_size=n_minus)))
+    p = _normalise(_log_weights(draw, n_plus + n_minus, typical, min_log_weight))
+    z_minus = _array(draw, _Z, n_minus)
     z_plus, delta = _separated_above(draw, z_minus, n_plus, exact_margin, margins=_margins(typical, positive_margin))
     z = np.concatenate([z_plus, z_minus])
     scores = np.concatenate([np.ones(n_plus), -np.ones(n_minus)])
@@ -179,10 +176,8 @@ def soft_margin_bound_instances(
     typical = typical_draw(draw)
     n_plus = draw(st.integers(1, max_aligned))
     n_minus = draw(st.integers(1, max_misaligned))
-    logw = draw(
-        log_weights(n_plus + n_minus, max(TYPICAL_LOW_LOG_WEIGHT, min_log_weight) if typical else min_log_weight)
-    )
-    z_plus = np.asarray(draw(st.lists(_Z, min_size=n_plus, max_size=n_plus)))
+    logw = _log_weights(draw, n_plus + n_minus, typical, min_log_weight)
+    z_plus = _array(draw, _Z, n_plus)
     delta = draw(_margins(typical))
     lo = z_plus.min() - delta
     z_minus = []
@@ -248,10 +243,9 @@ def trinary_instances(
     typical = typical_draw(draw)
     n_plus = draw(st.integers(1, max_aligned))
     n_other = draw(st.integers(1, max_other))
-    other = np.asarray(draw(st.lists(st.sampled_from([-1.0, 0.0]), min_size=n_other, max_size=n_other)))
-    logw = draw(log_weights(n_plus + n_other, TYPICAL_LOW_LOG_WEIGHT if typical else MIN_LOG_WEIGHT))
-    p = _normalise(logw)
-    z_other = np.asarray(draw(st.lists(_Z, min_size=n_other, max_size=n_other)))
+    other = _array(draw, st.sampled_from([-1.0, 0.0]), n_other)
+    p = _normalise(_log_weights(draw, n_plus + n_other, typical))
+    z_other = _array(draw, _Z, n_other)
     z_plus, delta = _separated_above(draw, z_other, n_plus, margins=_margins(typical))
     z = np.concatenate([z_plus, z_other])
     scores = np.concatenate([np.ones(n_plus), other])
@@ -311,14 +305,13 @@ def graded_instances(draw: st.DrawFn, max_ge: int = 4, max_lt: int = 4, max_norm
     n_lt = draw(st.integers(1 if typical else 0, max_lt)) if b > -1.0 else 0
     s_ge = draw(st.lists(within("scores", lo=b), min_size=n_ge, max_size=n_ge))
     s_lt = draw(st.lists(within("scores", hi=b, exclude_max=True), min_size=n_lt, max_size=n_lt)) if n_lt else []
-    logw = draw(log_weights(n_ge + n_lt, TYPICAL_LOW_LOG_WEIGHT if typical else MIN_LOG_WEIGHT))
-    p = _normalise(logw)
+    p = _normalise(_log_weights(draw, n_ge + n_lt, typical))
     if n_lt:
-        z_lt = np.asarray(draw(st.lists(_Z, min_size=n_lt, max_size=n_lt)))
+        z_lt = _array(draw, _Z, n_lt)
         z_ge, delta = _separated_above(draw, z_lt, n_ge, margins=_margins(typical))
     else:
         z_lt = np.zeros(0)
-        z_ge = np.asarray(draw(st.lists(_Z, min_size=n_ge, max_size=n_ge)))
+        z_ge = _array(draw, _Z, n_ge)
         delta = draw(_margins(typical))
     z = np.concatenate([z_ge, z_lt])
     scores = np.asarray(s_ge + s_lt, dtype=float)

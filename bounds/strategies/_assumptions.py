@@ -16,7 +16,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from ._alignment import hard_margin_instances
-from ._common import probability_vectors
+from ._common import _array, _floats, probability_vectors
 
 __all__ = [
     "MarginInstance",
@@ -33,8 +33,9 @@ __all__ = [
 ]
 
 
-def _floats(lo: float, hi: float) -> st.SearchStrategy[float]:
-    return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+def _signs(draw: st.DrawFn, n: int) -> np.ndarray:
+    """``n`` random signs ``±1.0``."""
+    return np.where(draw(st.lists(st.booleans(), min_size=n, max_size=n)), 1.0, -1.0)
 
 
 # -- Assumption 1 -----------------------------------------------------------------------------------------------
@@ -70,16 +71,16 @@ def norm_curves(draw: st.DrawFn, linear: bool = True) -> NormCurve:
         r = draw(_floats(0.01, 0.5))
         alpha = draw(_floats(1e-3, 1e3))
         n = draw(st.integers(2, 8))
-        a = np.asarray(draw(st.lists(_floats(1e-3, 10.0), min_size=n, max_size=n, unique=True)))
-        e = np.asarray(draw(st.lists(_floats(-r / 3, r / 3), min_size=n, max_size=n)))
-        sign = np.where(draw(st.lists(st.booleans(), min_size=n, max_size=n)), 1.0, -1.0)
+        a = _array(draw, _floats(1e-3, 10.0), n, unique=True)
+        e = _array(draw, _floats(-r / 3, r / 3), n)
+        sign = _signs(draw, n)
         lam, norms = sign * a, alpha * a * (1.0 + e)
         n_tail = draw(st.integers(0, 5))
         if n_tail:
-            t = np.asarray(draw(st.lists(_floats(0.01, 10.0), min_size=n_tail, max_size=n_tail)))
+            t = _array(draw, _floats(0.01, 10.0), n_tail)
             lam = np.concatenate([lam, a.max() * (1.0 + t)])
-            tail = draw(st.lists(_floats(0.0, 50.0), min_size=n_tail, max_size=n_tail))
-            norms = np.concatenate([norms, alpha * a.max() * np.asarray(tail)])
+            tail = _array(draw, _floats(0.0, 50.0), n_tail)
+            norms = np.concatenate([norms, alpha * a.max() * tail])
         if draw(st.booleans()):
             lam, norms = np.append(lam, 0.0), np.append(norms, 0.0)
         return NormCurve(lam, norms, r, "linear")
@@ -89,20 +90,20 @@ def norm_curves(draw: st.DrawFn, linear: bool = True) -> NormCurve:
     n = draw(st.integers(2, 8))
     if kind == "power":
         a0 = draw(_floats(1e-3, 1.0))
-        ratios = np.asarray(draw(st.lists(_floats(1.5, 3.0), min_size=n - 1, max_size=n - 1)))
+        ratios = _array(draw, _floats(1.5, 3.0), n - 1)
         a = a0 * np.concatenate([[1.0], np.cumprod(ratios)])
         gamma = draw(st.one_of(_floats(0.0, 0.5), _floats(1.5, 3.0)))
         norms = c * a**gamma
     elif kind == "offset":
-        a = np.concatenate([[0.0], np.asarray(draw(st.lists(_floats(1e-3, 10.0), min_size=n, max_size=n)))])
+        a = np.concatenate([[0.0], _array(draw, _floats(1e-3, 10.0), n)])
         norms = draw(_floats(1e-6, 10.0)) * c + c * a
     elif kind == "zero":
-        a = np.asarray(draw(st.lists(_floats(0.0, 10.0), min_size=n, max_size=n)))
+        a = _array(draw, _floats(0.0, 10.0), n)
         norms = np.zeros_like(a)
     else:
         a = np.full(n, draw(_floats(1e-3, 10.0)))
-        norms = np.asarray(draw(st.lists(_floats(0.0, 1e3), min_size=n, max_size=n)))
-    sign = np.where(draw(st.lists(st.booleans(), min_size=a.size, max_size=a.size)), 1.0, -1.0)
+        norms = _array(draw, _floats(0.0, 1e3), n)
+    sign = _signs(draw, a.size)
     return NormCurve(sign * a, norms, r, kind)
 
 
@@ -118,8 +119,8 @@ def monotone_norm_curves(draw: st.DrawFn, monotone: bool = True) -> NormCurve:
     """
     c, gamma = draw(_floats(1e-3, 1e3)), draw(_floats(0.1, 0.5))
     n = draw(st.integers(2, 8))
-    a = np.asarray(draw(st.lists(_floats(1e-3, 10.0), min_size=n, max_size=n, unique=True)))
-    sign = np.where(draw(st.lists(st.booleans(), min_size=n, max_size=n)), 1.0, -1.0)
+    a = _array(draw, _floats(1e-3, 10.0), n, unique=True)
+    sign = _signs(draw, n)
     if not monotone:
         # at least two distinct |λ| on the positive side
         sign[:2] = 1.0
@@ -199,7 +200,7 @@ def top_k_instances(draw: st.DrawFn, satisfy: bool = True) -> TopKInstance:
     """
     V = draw(st.integers(1 if satisfy else 2, 8))
     p = draw(probability_vectors(V))
-    z = np.asarray(draw(st.lists(_floats(-50.0, 50.0), min_size=V, max_size=V)))
+    z = _array(draw, _floats(-50.0, 50.0), V)
     order = np.lexsort((np.arange(V), -p))
     mass = np.cumsum(p[order])
     if satisfy:
@@ -307,11 +308,11 @@ def soft_margin_instances(draw: st.DrawFn, satisfy: bool = True) -> SoftMarginIn
     n_M = draw(st.integers(0 if satisfy else 1, 4))
     zmin = draw(_floats(-20.0, 20.0))
     delta = draw(_floats(0.0, 10.0))
-    e = np.asarray(draw(st.lists(_floats(0.0, 20.0), min_size=n_plus, max_size=n_plus)))
+    e = _array(draw, _floats(0.0, 20.0), n_plus)
     e[0] = 0.0
     z_plus = zmin + e
-    z_rest = zmin - delta - np.asarray(draw(st.lists(_floats(0.0, 20.0), min_size=n_rest, max_size=n_rest)))
-    tM = np.asarray(draw(st.lists(_floats(1e-6, delta + 20.0), min_size=n_M, max_size=n_M)))
+    z_rest = zmin - delta - _array(draw, _floats(0.0, 20.0), n_rest)
+    tM = _array(draw, _floats(1e-6, delta + 20.0), n_M)
     z_M = zmin - delta + tM
     z = np.concatenate([z_plus, z_rest, z_M])
     scores = np.concatenate([np.ones(n_plus), -np.ones(n_rest + n_M)])

@@ -13,6 +13,11 @@ __all__ = ["log_weights", "probability_vectors", "split_masses", "typical_draw",
 MIN_LOG_WEIGHT = -690.0
 
 
+def _floats(lo: float, hi: float, **kwargs: bool) -> st.SearchStrategy[float]:
+    """Finite floats in ``[lo, hi]``."""
+    return st.floats(lo, hi, allow_nan=False, allow_infinity=False, **kwargs)
+
+
 def within(
     name: str, call: str | None = None, *, lo: float = -np.inf, hi: float = np.inf, exclude_max: bool = False
 ) -> st.SearchStrategy[float]:
@@ -37,11 +42,7 @@ def log_weights(n: int | st.SearchStrategy[int], low: float = MIN_LOG_WEIGHT) ->
     Edge values (all equal, one dominant, tiny masses) come from hypothesis' float shrinking towards 0 and bounds.
     """
     ns = st.just(n) if isinstance(n, int) else n
-    return ns.flatmap(
-        lambda m: st.lists(st.floats(low, 0.0, allow_nan=False, allow_infinity=False), min_size=m, max_size=m).map(
-            np.asarray
-        )
-    )
+    return ns.flatmap(lambda m: st.lists(_floats(low, 0.0), min_size=m, max_size=m).map(np.asarray))
 
 
 #: the typical half of the draws (:func:`typical_draw`): log-weights within this of each other (masses >= 1e-13 of the
@@ -59,6 +60,16 @@ def typical_draw(draw: st.DrawFn) -> bool:
     the ones that test the statement (hypothesis draws the edges of a float range often).
     """
     return draw(st.booleans())
+
+
+def _array(draw: st.DrawFn, elements: st.SearchStrategy, n: int, unique: bool = False) -> np.ndarray:
+    """``n`` draws of ``elements`` (distinct if ``unique``), as an array."""
+    return np.asarray(draw(st.lists(elements, min_size=n, max_size=n, unique=unique)))
+
+
+def _log_weights(draw: st.DrawFn, n: int, typical: bool, low: float = MIN_LOG_WEIGHT) -> np.ndarray:
+    """``n`` log-weights in ``[low, 0]`` (in ``[max(-30, low), 0]`` when :func:`typical_draw` chose ``typical``)."""
+    return draw(log_weights(n, max(TYPICAL_LOW_LOG_WEIGHT, low) if typical else low))
 
 
 def _normalise(logw: np.ndarray) -> np.ndarray:

@@ -23,15 +23,7 @@ from scipy.special import expit
 from .._montecarlo import noise_law
 from ..steered import helpfulness
 from ..synthetic import SyntheticQuery
-from ._common import (
-    MIN_LOG_WEIGHT,
-    TYPICAL_LOW_LOG_WEIGHT,
-    TYPICAL_MIN,
-    _normalise,
-    log_weights,
-    typical_draw,
-    within,
-)
+from ._common import MIN_LOG_WEIGHT, TYPICAL_MIN, _array, _log_weights, _normalise, log_weights, typical_draw, within
 
 __all__ = [
     "SHAPES",
@@ -102,7 +94,12 @@ class NoisyQuery(SyntheticQuery):
 
     def mc_dict(self, n_draws: int, seed: int) -> dict[str, Any]:
         """A JSON-able Monte-Carlo configuration for :func:`bounds.spec.helpfulness.theorem_2_mc_violation`."""
-        return self.to_dict() | {
+        return self.to_dict() | self._mc_fields(n_draws, seed)
+
+    def _mc_fields(self, n_draws: int, seed: int) -> dict[str, Any]:
+        """The noise, steering and Monte-Carlo fields of :meth:`mc_dict` (shared by every step of a
+        :class:`MultiStepQuery`)."""
+        return {
             "law": self.law,
             "law_params": dict(self.law_params),
             "sigma": float(self.sigma),
@@ -125,17 +122,8 @@ class MultiStepQuery:
         return len(self.steps)
 
     def mc_dict(self, n_draws: int, seed: int) -> dict[str, Any]:
-        s0 = self.steps[0]
-        return {
-            "steps": [s.to_dict() for s in self.steps],
-            "law": s0.law,
-            "law_params": dict(s0.law_params),
-            "sigma": float(s0.sigma),
-            "alpha": float(s0.alpha),
-            "lam": [float(x) for x in s0.lam],
-            "n_draws": int(n_draws),
-            "seed": int(seed),
-        }
+        """A JSON-able Monte-Carlo configuration for :func:`bounds.spec.helpfulness.corollary_3_mc_violation`."""
+        return {"steps": [s.to_dict() for s in self.steps]} | self.steps[0]._mc_fields(n_draws, seed)
 
 
 def _wrong_weights(draw: st.DrawFn, m: int, shape: str) -> np.ndarray:
@@ -168,10 +156,10 @@ def _step(draw: st.DrawFn, k: int, max_tail: int, sigma: float) -> dict[str, Any
     # tail masses u_i * min(top-k mass), 1e-13 <= u_i <= 1 (before the common normalisation): the top-k set is the
     # k most probable tokens (eq. 9), and rounding is monotone so the order survives; u_i >= 1e-13 keeps every tail
     # mass > 0 in float64 even when min(top) is tiny
-    u = expit(np.asarray(draw(st.lists(st.floats(-30.0, 36.0), min_size=n_tail, max_size=n_tail)), dtype=float))
+    u = expit(np.asarray(_array(draw, st.floats(-30.0, 36.0), n_tail), dtype=float))
     tail = u * float(top_p.min())
     p = np.concatenate([top_p, tail]) / (1.0 + float(tail.sum()))
-    tail_z = np.asarray(draw(st.lists(st.floats(-10.0, 10.0), min_size=n_tail, max_size=n_tail)), dtype=float)
+    tail_z = np.asarray(_array(draw, st.floats(-10.0, 10.0), n_tail), dtype=float)
     fixed_z = np.concatenate([np.zeros(k), sigma * tail_z])
     top = np.concatenate([np.ones(k, dtype=bool), np.zeros(n_tail, dtype=bool)])
     return {"p": p, "answer": pos, "top": top, "fixed_z": fixed_z, "shape": shape}
@@ -284,14 +272,14 @@ def helpfulness_realisations(
     """
     typical = typical_draw(draw)
     V = draw(st.integers(2, max_vocab))
-    p = draw(log_weights(V, TYPICAL_LOW_LOG_WEIGHT if typical else MIN_LOG_WEIGHT).map(_normalise))
+    p = _normalise(_log_weights(draw, V, typical))
     k = draw(st.integers(2, V))
     order = np.argsort(-p, kind="stable")
     top = np.zeros(V, dtype=bool)
     top[order[:k]] = True
     answer = int(order[draw(st.integers(0, k - 1))])
     z_max = min(5.0, max_abs_z) if typical else max_abs_z
-    z = np.asarray(draw(st.lists(st.floats(-z_max, z_max), min_size=V, max_size=V)), dtype=float)
+    z = np.asarray(_array(draw, st.floats(-z_max, z_max), V), dtype=float)
     if typical:
         lo = min(TYPICAL_MIN, max_norm)
         lam_norm = draw(st.floats(lo, max(lo, min(10.0, max_norm)))) * draw(st.sampled_from([1.0, -1.0]))

@@ -13,12 +13,10 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..multitoken import ResponseTree
-from ._alignment import _margins, _separated_above
-from ._common import MIN_LOG_WEIGHT, TYPICAL_LOW_LOG_WEIGHT, _normalise, log_weights, typical_draw
+from ._alignment import _Z, _margins, _separated_above
+from ._common import MIN_LOG_WEIGHT, _array, _log_weights, _normalise, typical_draw
 
 __all__ = ["ResponseTreeInstance", "response_tree_instances"]
-
-_Z = st.floats(-50.0, 50.0, allow_nan=False, allow_infinity=False)
 
 
 @dataclass(frozen=True)
@@ -57,9 +55,8 @@ def _step(
 ) -> ResponseTree:
     n_al = draw(st.integers(1, max_aligned))
     n_mis = draw(st.integers(1, max_misaligned))
-    logw = draw(log_weights(n_al + n_mis, max(TYPICAL_LOW_LOG_WEIGHT, low) if typical else low))
-    p = _normalise(logw)
-    z_mis = np.asarray(draw(st.lists(_Z, min_size=n_mis, max_size=n_mis)))
+    p = _normalise(_log_weights(draw, n_al + n_mis, typical, low))
+    z_mis = _array(draw, _Z, n_mis)
     # the tree's one margin at this step; float64 rounding of the gap is handled by tree.min_margin() below
     z_al, _ = _separated_above(draw, z_mis, n_al, delta=delta)
     children: list[ResponseTree | None] = []

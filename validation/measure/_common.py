@@ -1,41 +1,45 @@
-r"""Shared pieces of :mod:`validation.measure`: input checks, across-query statistics, verdicts and JSON output.
-
-Conventions used by every measurement:
-
-* **Layout.** Per-query measurements over a λ grid are arrays of shape ``(n_queries, G)`` (queries first, grid
-  last); per-token quantities add a trailing token axis. A 1-D input where a 2-D one is expected is *not*
-  reshaped silently: the error names the parameter and the expected shape.
-* **Uncertainty across queries.** The mean over queries comes with its standard error :math:`s/\sqrt n`
-  (``ddof=1``) and a Student-t confidence interval with :math:`n-1` degrees of freedom. With a single query the
-  SE and the interval are ``nan`` (there is no spread to estimate), never zero.
-* **JSON.** Every result has ``to_dict()`` returning plain Python objects: numpy arrays become lists and
-  non-finite floats (``nan``, ``±inf``) become ``None`` (strict JSON has no NaN/Infinity); where an infinity
-  carries meaning the result also carries an explicit flag or reason string.
-"""
+"""Shared pieces of :mod:`validation.measure`: input checks, across-query statistics (mean, SE and t interval;
+``nan``, never zero, with one query), verdicts and JSON output (:class:`Result`)."""
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from bounds._check import as_real
+from bounds._check import as_real, check_domain
 from bounds._io import jsonable
+from bounds.domains import Domain
 
 __all__ = [
     "AcrossQueries",
+    "Result",
     "Verdict",
     "across_queries",
+    "check_indices",
     "check_level",
     "check_matrix",
+    "check_scalar",
     "check_unit_interval",
 ]
 
 
+class Result:
+    """Base of the result dataclasses: ``to_dict()`` gives the fields as JSON-safe Python (:func:`bounds._io.jsonable`:
+    arrays as lists, non-finite floats as ``None``), after ``"assumption": ASSUMPTION`` when the class sets one."""
+
+    ASSUMPTION: ClassVar[str | None] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dictionary."""
+        head = {} if self.ASSUMPTION is None else {"assumption": self.ASSUMPTION}
+        return jsonable(head | {f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
+
+
 @dataclass(frozen=True)
-class Verdict:
+class Verdict(Result):
     """The pass/fail decision on one assumption, with the rule that produced it.
 
     Attributes:
@@ -56,10 +60,6 @@ class Verdict:
     rule: str
     evidence: str
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dictionary (see the module docstring)."""
-        return jsonable(dataclasses.asdict(self))
-
 
 def check_matrix(
     name: str, x: object, *, ndim: int = 2, what: str = "(n_queries, G)", allow_inf: bool = False
@@ -78,12 +78,33 @@ def check_matrix(
     return arr
 
 
+def check_scalar(name: str, x: object, lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False) -> float:
+    """A real number from ``lo`` to ``hi`` (each end closed unless ``*_open``; ``±inf``: one-sided)."""
+    arr = as_real(name, x)
+    if arr.ndim != 0:
+        raise ValueError(f"{name} must be a number, got shape {arr.shape}")
+    return float(check_domain(name, arr, Domain(lo, hi, lo_open, hi_open)))
+
+
 def check_level(name: str, level: object) -> float:
     """A confidence or significance level strictly inside ``(0, 1)``."""
-    arr = as_real(name, level)
-    if arr.ndim != 0 or not 0.0 < float(arr) < 1.0:
-        raise ValueError(f"{name} must be a number in the open interval (0, 1), got {level!r}")
-    return float(arr)
+    return check_scalar(name, level, 0.0, 1.0, lo_open=True, hi_open=True)
+
+
+def check_indices(name: str, x: object, n: int, lo: int, hi: int, what: str) -> np.ndarray:
+    """An integer array of shape ``(n,)`` (``what`` its entries) with entries in ``[lo, hi]``.
+
+    Raises:
+        TypeError: not integers. ValueError: another shape, or an entry out of range.
+    """
+    idx = np.asarray(x)
+    if isinstance(x, bool) or idx.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be an integer array ({what}), got {x!r}")
+    if idx.shape != (n,):
+        raise ValueError(f"{name} must have shape (n_queries,) = ({n},), got {idx.shape}")
+    if ((idx < lo) | (idx > hi)).any():
+        raise ValueError(f"{name} must lie in [{lo}, {hi}] ({what}), got {idx.tolist()}")
+    return idx.astype(np.intp)
 
 
 def check_unit_interval(name: str, x: np.ndarray, *, atol: float = 1e-9) -> np.ndarray:
@@ -96,7 +117,7 @@ def check_unit_interval(name: str, x: np.ndarray, *, atol: float = 1e-9) -> np.n
 
 
 @dataclass(frozen=True)
-class AcrossQueries:
+class AcrossQueries(Result):
     """Mean over queries (axis 0) with its standard error, spread and Student-t confidence interval.
 
     ``mean``, ``se``, ``sd``, ``ci_low`` and ``ci_high`` have the shape of the input without its first axis
@@ -110,10 +131,6 @@ class AcrossQueries:
     ci_high: Any
     n: int
     level: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dictionary."""
-        return jsonable({f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
 
 
 def across_queries(values: np.ndarray, level: float = 0.95) -> AcrossQueries:

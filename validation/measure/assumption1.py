@@ -1,79 +1,22 @@
 r"""Assumption 1 on measured data: :math:`\|\delta_\lambda(q)\|=\alpha\,|\lambda|` for small :math:`|\lambda|`
-(docs/specification.md §3, eq. 7).
+(docs/specification.md §3, eq. 7), for ``delta_final`` (after the final norm: the specification's δ and the only one
+the verdict uses), ``delta_residual`` (before it) and ``U_delta`` (the logit change). The method (steps 1-5), the
+10 % tolerance and the verdict: ``docs/api/validation-measure.md``.
 
-Three quantities can be supplied, each labelled in the result (docs/specification.md §13.1 explains why they differ):
-
-* ``delta_final`` -- :math:`\|\delta\|` with :math:`\delta=h^{(L)}_\lambda-h^{(L)}_0` the change of the final hidden
-  state **after the final norm**, the vector the unembedding multiplies, at the last prompt token. This is the
-  specification's :math:`\delta` and the only one the verdict uses.
-* ``delta_residual`` -- the same change measured on the residual stream **before** the final norm. In Llama the
-  RMSNorm sits between it and :math:`U`, so its linearity does not imply that of ``delta_final``.
-* ``U_delta`` -- :math:`\|U\delta\|`, the norm of the logit change (what the authors' A.3 check plots). It is linear
-  in :math:`\delta`, but :math:`\|U\delta\|/\|\delta\|` is constant only if the direction of :math:`\delta` is.
-
-**Method** (the same for each quantity and for each *side*: ``positive`` (:math:`\lambda>0`), ``negative``
-(:math:`\lambda<0`) and ``symmetric`` (both signs, one common :math:`\alpha`)):
-
-1. Windows :math:`W_L=\{\lambda\ne0 \text{ on the side}: |\lambda|\le L\}`, for :math:`L` running over the distinct
-   grid values of :math:`|\lambda|` in increasing order, starting with the first window that holds ``min_points``
-   distinct :math:`|\lambda|>0`.
-2. In each window the slope is the weighted least-squares fit **through the origin** of the query-mean curve
-   :math:`\bar n(\lambda)`, with weights :math:`1/\lambda_i^2`, i.e. it minimises the *relative* residuals
-   :math:`\sum_i(\bar n_i/|\lambda_i|-\alpha)^2`: :math:`\hat\alpha_L=\operatorname{mean}_i\,\bar n_i/|\lambda_i|`.
-   Relative weighting matches the relative criterion of step 3 and keeps the slope a small-:math:`|\lambda|`
-   quantity: the unweighted fit :math:`\sum|\lambda_i|n_i/\sum\lambda_i^2` is dominated by the largest
-   :math:`|\lambda|` in the window, exactly where saturation starts, and is biased low by it.
-3. A window is *linear* when :math:`\hat\alpha_L>0` and every point obeys
-   :math:`|\bar n_i-\hat\alpha_L|\lambda_i||\le\tau\,\hat\alpha_L|\lambda_i|` (relative deviation at most the
-   ``tolerance`` :math:`\tau`).
-4. The **detected linear range** is the largest :math:`L` such that :math:`W_L` and every smaller window are linear
-   (the range is a neighbourhood of 0: growth stops at the first failing window). If even the first window fails
-   there is no linear range; the slope is then still reported from that first window, flagged ``linear=False``.
-5. Per query, :math:`\hat\alpha_q` is fitted on the detected window (Assumption 1's :math:`\alpha` is query
-   dependent); the mean over queries comes with its SE and t interval. The regression SE of the mean-curve slope is
-   reported too (``alpha_curve_se``).
-
-**Why not** :func:`bounds.definitions.assumption_1`. That is the statement's predicate on one exact curve (slope
-:math:`\sum|\lambda_i|n_i/\sum\lambda_i^2`, the largest linear prefix, an absolute tolerance for :math:`\lambda=0`).
-Here the curves are noisy per-query measurements of a real model, so the slope is weighted (step 2), the range grows
-from 0 on each sign (step 4) and :math:`\alpha` comes with its uncertainty (step 5). One rule for both would change
-the numbers either reports (slopes, ranges, verdicts), so both are kept.
-
-**Why 10 % by default.** Theorem 1 uses :math:`\|\delta\|` only through :math:`\Delta\|\delta\|/2`; replacing
-:math:`\|\delta\|` by :math:`\alpha|\lambda|` with a relative error :math:`\tau` moves the bound's argument by the
-same fraction, i.e. it acts like a :math:`\tau` error on :math:`\alpha\Delta`. 10 % is below the spread of the
-slopes the authors themselves report for one model (45–54 per unit :math:`r_e` across subsets, 36–45 for
-:math:`r_e<0`, docs/specification.md §14.1), so a range that passes is linear to better precision than the paper's own
-estimates of :math:`\alpha` agree with each other.
-
-**Diagnostics.** Centred :math:`R^2=1-\mathrm{SS}_\mathrm{res}/\mathrm{SS}_\mathrm{tot}` of the through-origin fit
-on the window (it can be negative; :math:`\mathrm{SS}_\mathrm{tot}` is taken about the mean of the window's
-values); the relative curvature :math:`\kappa=bL/a` of the fit :math:`n=a|\lambda|+b\lambda^2` (the quadratic
-term's share at the window's edge :math:`L`; negative for saturation), on the window and on the whole side;
-A.2's weak form (fraction of queries whose norm is non-decreasing in :math:`|\lambda|` on each side); and
-:math:`\|\delta\|` at :math:`\lambda=0`, which must vanish.
-
-**Verdict** (on ``delta_final`` only): *pass* when every one-sided side present in the grid has a linear range
-with at least ``min_points`` distinct :math:`|\lambda|>0`, the lower end of the t interval of the mean
-:math:`\alpha` (combined fit) is :math:`>0` (with one query: :math:`\hat\alpha>0`), and the norm at
-:math:`\lambda=0` (when given) is below :math:`\tau\hat\alpha\min|\lambda|` (a non-zero change without steering
-means the measurement itself is wrong). *Undetermined* (``None``) when no side has ``min_points`` non-zero points.
-The statistic reported is the smallest one-sided ``linear_up_to``: the linear forms of the theorems (in
-:math:`\alpha\lambda`) are validated only up to it.
+Not :func:`bounds.definitions.assumption_1`, the statement's predicate on one exact curve: these curves are noisy
+per-query measurements of a real model, so the slope is weighted, the range grows from 0 on each sign and α comes
+with its uncertainty; one rule for both would change the numbers either reports.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from bounds._check import as_real, check_integer
-from bounds._io import jsonable
 
-from ._common import AcrossQueries, Verdict, across_queries, check_level, check_matrix
+from ._common import AcrossQueries, Result, Verdict, across_queries, check_level, check_matrix, check_scalar
 
 __all__ = ["QUANTITIES", "Assumption1Result", "LinearityFit", "SideFit", "assumption_1", "detect_linear_range"]
 
@@ -87,7 +30,7 @@ _SIDES = ("positive", "negative", "symmetric")
 
 
 @dataclass(frozen=True)
-class SideFit:
+class SideFit(Result):
     r"""The linear fit of one quantity on one side of the grid.
 
     Attributes:
@@ -132,13 +75,9 @@ class SideFit:
     query_linear_up_to: np.ndarray = field(default_factory=lambda: np.empty(0))
     query_linear_fraction: float = float("nan")
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dictionary."""
-        return jsonable({f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
-
 
 @dataclass(frozen=True)
-class LinearityFit:
+class LinearityFit(Result):
     """Assumption 1 measurements of one labelled quantity.
 
     Attributes:
@@ -156,21 +95,9 @@ class LinearityFit:
     monotone_fraction: dict[str, float]
     norm_at_zero: float
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dictionary."""
-        return jsonable(
-            {
-                "label": self.label,
-                "description": self.description,
-                "sides": {k: v.to_dict() for k, v in self.sides.items()},
-                "monotone_fraction": self.monotone_fraction,
-                "norm_at_zero": self.norm_at_zero,
-            }
-        )
-
 
 @dataclass(frozen=True)
-class Assumption1Result:
+class Assumption1Result(Result):
     """Result of :func:`assumption_1`.
 
     Attributes:
@@ -181,8 +108,10 @@ class Assumption1Result:
             ``delta_final`` across queries when the combined fit is linear; otherwise the ``positive`` side's (the
             sign the theorems are stated for), or the only side the grid has.
         alpha_side: which side ``alpha`` comes from.
-        verdict: the :class:`Verdict` (see the module docstring for the rule).
+        verdict: the :class:`Verdict`.
     """
+
+    ASSUMPTION = "assumption-1"
 
     lam: np.ndarray
     tolerance: float
@@ -193,29 +122,13 @@ class Assumption1Result:
     alpha_side: str | None
     verdict: Verdict
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dictionary."""
-        return jsonable(
-            {
-                "assumption": "assumption-1",
-                "lam": self.lam,
-                "tolerance": self.tolerance,
-                "min_points": self.min_points,
-                "level": self.level,
-                "quantities": {k: v.to_dict() for k, v in self.quantities.items()},
-                "alpha": None if self.alpha is None else self.alpha.to_dict(),
-                "alpha_side": self.alpha_side,
-                "verdict": self.verdict.to_dict(),
-            }
-        )
-
 
 # ---------------------------------------------------------------------------------------------------------------
 # Fitting helpers (vectorised over rows)
 # ---------------------------------------------------------------------------------------------------------------
 def _slope(x: np.ndarray, Y: np.ndarray) -> np.ndarray:
     r"""Slope through the origin of each row of ``Y`` against ``x > 0``, weighted least squares with weights
-    :math:`1/x^2`: :math:`\hat\alpha=\operatorname{mean}_i(y_i/x_i)` (relative residuals, see step 2)."""
+    :math:`1/x^2`: :math:`\hat\alpha=\operatorname{mean}_i(y_i/x_i)` (relative residuals)."""
     return np.mean(Y / x, axis=1)
 
 
@@ -246,7 +159,7 @@ def _detect(x: np.ndarray, Y: np.ndarray, tol: float, min_points: int) -> np.nda
 def detect_linear_range(
     lam: object, norms: object, *, tolerance: float = 0.10, min_points: int = 2, side: str = "symmetric"
 ) -> float:
-    r"""The detected linear range :math:`L` of one curve (steps 1--4 of the module docstring); 0.0 when none.
+    r"""The detected linear range :math:`L` of one curve (steps 1--4 of the method); 0.0 when none.
 
     Args:
         lam: grid, 1-D, finite.
@@ -363,10 +276,8 @@ def _check_lam(lam: object) -> np.ndarray:
 
 
 def _check_settings(tolerance: object, min_points: object) -> tuple[float, int]:
-    tol = as_real("tolerance", tolerance)
-    if tol.ndim != 0 or not 0.0 < float(tol) < 1.0:
-        raise ValueError(f"tolerance must be a relative tolerance in the open interval (0, 1), got {tolerance!r}")
-    return float(tol), check_integer("min_points", min_points, 2)
+    tol = check_scalar("tolerance", tolerance, 0.0, 1.0, lo_open=True, hi_open=True)
+    return tol, check_integer("min_points", min_points, 2)
 
 
 def _fit_quantity(label: str, lm: np.ndarray, N: np.ndarray, tol: float, mp: int, level: float) -> LinearityFit:
@@ -450,7 +361,7 @@ def assumption_1(
     min_points: int = 2,
     level: float = 0.95,
 ) -> Assumption1Result:
-    r"""Measure Assumption 1 (eq. 7) from per-query norms over a λ grid (method, thresholds: module docstring).
+    r"""Measure Assumption 1 (eq. 7) from per-query norms over a λ grid (method: ``docs/api/validation-measure.md``).
 
     Args:
         lam: the steering coefficients, 1-D, finite, no repeats; both signs and 0 allowed.

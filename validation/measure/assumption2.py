@@ -1,54 +1,18 @@
-r"""Assumption 2 (hard margin, eq. 8) and Assumption 4 (soft margin, eqs. 46--50) on measured projections.
-
-The inputs are the projections :math:`z_s=\langle u_s,\hat\delta\rangle` (:func:`projections`) of the answer-token
-unembeddings :math:`u_s=U^Te_s` on the unit steering direction :math:`\hat\delta=\delta_\lambda/\|\delta_\lambda\|`
-of each query and each :math:`\lambda\ne0`, for the aligned set :math:`A^+` and the misaligned set :math:`A^-`.
-
-**Orientation.** The assumptions are stated for the sign of :math:`\lambda` that moves :math:`\delta` towards
-:math:`A^+` (docs/specification.md §3). For :math:`\lambda<0` the roles swap: the set steered *towards* is :math:`A^-`
-(:math:`\hat\delta_{-\lambda}\approx-\hat\delta_\lambda`). So, with :math:`T` the set steered towards and
-:math:`F` the other one (:math:`T=A^+` for :math:`\lambda>0`, :math:`T=A^-` for :math:`\lambda<0`; all
-:math:`\lambda>0` when ``lam`` is not given):
-
-* **hard margin** (eq. 8, full gap): :math:`\Delta=\min_{s\in T}z_s-\max_{s\in F}z_s`; Assumption 2 holds at that
-  cell iff :math:`\Delta>0`.
-* **mean gap**: :math:`\operatorname{mean}_T z-\operatorname{mean}_F z`, the authors' "mean instead of min" check
-  (docs/specification.md §13.2). It is reported *because* it is what the paper plotted and it is **not** the margin: it
-  can be positive while the margin is negative (``fraction_mean_gap_only`` counts those queries).
-* **soft margin** (Assumption 4, eq. 46): the misclassified set for a target margin :math:`\Delta_t`
-  (``delta_target``, default 0: the tokens of :math:`F` not strictly below every token of :math:`T`) is
-  :math:`M=\{s\in F:\min_T z-z_s<\Delta_t\}`; its unsteered mass :math:`\rho=P(M\mid q)` (eq. 47, needs the
-  probabilities of :math:`F`) and its depth :math:`\Delta_M=\max_M z-\min_T z` (eq. 48; ``nan`` when
-  :math:`M=\varnothing`, with ``n_misclassified = 0``).
-* **soft margin at a mass budget**: :math:`\Delta_\rho=\min_T z-\max_{F\setminus M_\rho}z` where :math:`M_\rho` drops
-  the highest-:math:`z` tokens of :math:`F` while their cumulative mass stays :math:`\le\rho_{\max}`. It is the best
-  :math:`\Delta` Theorem 3 may use with :math:`\rho\le\rho_{\max}`.
-* the masses :math:`P^+=P(A^+\mid q)`, :math:`P^-=P(A^-\mid q)` and their sum (how much of the next-token
-  distribution the token sets cover; Theorem 1's :math:`P^++P^-=1` is an idealisation of that).
-
-**Verdicts.** Both assumptions are per query; a query satisfies the hard margin when :math:`\Delta>0` at every
-:math:`\lambda` of the grid, and the soft margin when :math:`\rho\le\rho_{\max}` at every :math:`\lambda`.
-*Assumption 2 passes* when at least ``min_fraction`` (default 0.9) of the queries satisfy the hard margin;
-*Assumption 4 passes* when at least ``min_fraction`` satisfy the soft one (undetermined without probabilities).
-Reasons: the token sets are a template-level proxy for :math:`A^\pm` (a few queries whose natural answer does not
-start with a listed token should not decide the verdict), and the bound comparison is made on query-averaged
-curves; the exact fractions are reported, so a reader who wants every query (``min_fraction=1``) can apply that.
-:math:`\rho_{\max}=0.05`: Theorem 3's correction :math:`2\rho/P^+\,e^{\alpha\Delta_M\lambda}` is then at most
-:math:`0.1/P^+` at :math:`\lambda=0` -- small unless the aligned set is itself rare.
+r"""Assumption 2 (hard margin, eq. 8) and Assumption 4 (soft margin, eqs. 46--50) on the projections
+:math:`z_s=\langle u_s,\hat\delta\rangle` of the answer tokens (:func:`projections`). For :math:`\lambda<0` the set
+steered towards is :math:`A^-`, so every margin is oriented by the sign of λ. Definitions and the verdicts'
+thresholds: ``docs/api/validation-measure.md``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from bounds._check import as_real
-from bounds._io import jsonable
 
-from ._common import AcrossQueries, Verdict, across_queries, check_level, check_unit_interval
+from ._common import AcrossQueries, Result, Verdict, across_queries, check_level, check_scalar, check_unit_interval
 
 __all__ = ["Assumption2Result", "assumption_2", "projections"]
 
@@ -89,12 +53,12 @@ def projections(U_rows: object, delta: object, *, normalize: bool = True) -> np.
 
 
 @dataclass(frozen=True)
-class Assumption2Result:
+class Assumption2Result(Result):
     r"""Result of :func:`assumption_2`. Per-cell arrays have shape ``(n_queries, G)``; summaries shape ``(G,)``.
 
     Attributes:
         lam: the grid (``None`` if not given: all cells treated as :math:`\lambda>0`).
-        margin: hard margin :math:`\Delta` per cell (oriented, see the module docstring).
+        margin: hard margin :math:`\Delta` per cell (oriented by the sign of λ).
         mean_gap: mean gap per cell (authors' statistic, not a margin).
         n_misclassified: :math:`|M|` per cell.
         rho: :math:`P(M\mid q)` per cell (``None`` without probabilities).
@@ -113,6 +77,8 @@ class Assumption2Result:
         verdict: Assumption 2 (hard margin).
         verdict_soft: Assumption 4 (soft margin).
     """
+
+    ASSUMPTION = "assumption-2"
 
     lam: np.ndarray | None
     margin: np.ndarray
@@ -138,11 +104,6 @@ class Assumption2Result:
     level: float
     verdict: Verdict
     verdict_soft: Verdict
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dictionary (``inf``/``nan`` become ``None``)."""
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        return jsonable({"assumption": "assumption-2"} | out)
 
 
 def _tokens(name: str, x: object) -> np.ndarray:
@@ -207,7 +168,7 @@ def assumption_2(
         p_aligned: optional unsteered probabilities of the :math:`A^+` tokens, shape ``(n_queries, n_pos)`` or
             ``(n_queries, G, n_pos)``, entries in ``[0, 1]``, row sums ``<= 1``.
         p_misaligned: the same for :math:`A^-` (needed for :math:`\rho` and the soft margin at a budget).
-        lam: optional grid of length ``G`` without 0; its signs orient the margins (module docstring).
+        lam: optional grid of length ``G`` without 0; its signs orient the margins.
         delta_target: :math:`\Delta_t` defining :math:`M`, finite, ``>= 0``.
         rho_max: mass budget of the soft-margin verdict and of :math:`\Delta_\rho`, in ``[0, 1]``.
         min_fraction: fraction of queries that must satisfy an assumption for it to pass, in ``(0, 1]``.
@@ -236,18 +197,9 @@ def assumption_2(
         sign = np.sign(lm)
     pp = None if p_aligned is None else _probs("p_aligned", p_aligned, zp.shape)
     pm = None if p_misaligned is None else _probs("p_misaligned", p_misaligned, zm.shape)
-    dt = as_real("delta_target", delta_target)
-    if dt.ndim != 0 or float(dt) < 0:
-        raise ValueError(f"delta_target must be a finite number >= 0, got {delta_target!r}")
-    dt = float(dt)
-    rm = as_real("rho_max", rho_max)
-    if rm.ndim != 0 or not 0.0 <= float(rm) <= 1.0:
-        raise ValueError(f"rho_max must be a mass in [0, 1], got {rho_max!r}")
-    rm = float(rm)
-    mf = as_real("min_fraction", min_fraction)
-    if mf.ndim != 0 or not 0.0 < float(mf) <= 1.0:
-        raise ValueError(f"min_fraction must lie in (0, 1], got {min_fraction!r}")
-    mf = float(mf)
+    dt = check_scalar("delta_target", delta_target, 0.0, np.inf)
+    rm = check_scalar("rho_max", rho_max, 0.0, 1.0)
+    mf = check_scalar("min_fraction", min_fraction, 0.0, 1.0, lo_open=True)
     lv = check_level("level", level)
 
     pos = sign > 0  # (G,): T = A+ where True, T = A- where False

@@ -1,68 +1,27 @@
-r"""Assumption 3 (eq. 9) on measured projections: the top-:math:`k` tokens of queries unrelated to the behavior.
-
-For each query :math:`q` (e.g. an MMLU question) the caller supplies the projections
-:math:`z_s=\langle u_s,\hat\delta\rangle` of its :math:`k` most probable next tokens (columns in decreasing order of
-unsteered probability), optionally their probabilities and the position of the correct answer :math:`a^*` among
-them. Assumption 3 says these :math:`z_s` are **i.i.d. draws of a continuous law with variance** :math:`\sigma^2`;
-it does not say normal (normality enters only through the illustration :math:`\beta\approx0.8` of A.3).
-
-**σ** (docs/specification.md §6.1). The toolkit's :math:`\sigma` is the *within-query* spread: pooled over queries after
-removing each query's mean, :math:`\hat\sigma^2=\sum_q\sum_s(z_{qs}-\bar z_q)^2/\sum_q(k-1)`. The spread of the
-differences
-:math:`z_b-z_{a^*}` pooled across queries is :math:`\sqrt2\,\sigma` under the assumption (the differences share
-:math:`z_{a^*}`); it is reported as ``sigma_pooled_differences`` with its ratio to :math:`\hat\sigma`.
-
-**Samples for the tests.** Each query's :math:`k` values are reduced to their :math:`k-1` Helmert contrasts, which
-remove the query's mean and are i.i.d. :math:`N(0,\sigma^2)` when the :math:`z` are i.i.d. normal (the plain
-residuals :math:`z_{qs}-\bar z_q` are correlated within a query). Normality tests on the pooled contrasts, all
-reported with p-values: Shapiro--Wilk (on a seeded random subsample of at most 5000, the range where its p-value is
-accurate), D'Agostino--Pearson :math:`K^2` (``scipy.stats.normaltest``; needs at least 20 values) and
-Anderson--Darling for the normal with estimated mean and variance (p-value from D'Agostino & Stephens 1986,
-Table 4.9, applied to :math:`A^{*2}=A^2(1+0.75/n+2.25/n^2)`). QQ data (theoretical vs sample quantiles of the
-standardised contrasts) are returned for a figure.
-
-**i.i.d. diagnostics** (what is tested, and why):
-
-* *identical across tokens*: the mean over queries of the within-query Spearman correlation between
-  :math:`z_{qs}` and the token's probability rank, with an exact distribution-free null (each
-  :math:`\rho_q` has mean 0 and variance :math:`1/(k-1)` under exchangeability; two-sided normal p-value, a
-  two-sided Page trend test). Under i.i.d. the projection cannot depend on how likely the token is; a trend means
-  the top tokens are not exchangeable.
-* *exchangeability of the correct answer*: the rank of :math:`z_{a^*}` among its query's :math:`k` values is
-  uniform on :math:`\{1..k\}` under i.i.d. (chi-square goodness of fit, when every expected count is
-  :math:`\ge5`). This is exactly what Theorem 2's probability :math:`1-2/k` and Corollary 2's :math:`1/k` rest on;
-  the fractions of queries with :math:`a^*` on top (:math:`B^+=\varnothing`) or at the bottom
-  (:math:`B^-=\varnothing`) are reported next to :math:`1/k`.
-* *identical across queries* (reported, not part of the verdict: :math:`\sigma` may legitimately vary with the
-  query): Levene's test (median-centred) of equal within-query variances, and the coefficient of variation of the
-  per-query spreads.
-* finite variance cannot be tested from a sample; the excess kurtosis of the contrasts is reported as a hint of
-  heavy tails.
-
-**Verdict.** *Pass* when neither i.i.d. diagnostic (token-rank correlation, answer-rank uniformity) is rejected at
-``level`` with a Bonferroni correction (each test at ``level/2``); the answer-rank test is skipped (and the
-correction with it) when no answer positions are given or the sample is too small. Normality is reported as its own
-line (``normal``: no normality test rejected at ``level``/3), not as part of the assumption. A pass means "not
-rejected", never a proof.
-
-**β, γ** (docs/specification.md §6.1) per query, from the probabilities, via :func:`bounds.helpfulness_quantities` on
-:math:`T_k` (the mass outside :math:`T_k` is one extra token outside the set), with :math:`Y^\pm` normalised by
-:math:`\hat\sigma`: :math:`\gamma=2\min(P^+,P^-)/(1-p_0)`, :math:`\beta=\min(Y^+,Y^-)`, for :math:`\lambda>0`
-(both are symmetric in the sign of :math:`\lambda`).
+r"""Assumption 3 (eq. 9) on the projections of the top-:math:`k` tokens of queries unrelated to the behavior: σ
+(the within-query spread, docs/specification.md §6.1), normality tests on Helmert contrasts, the i.i.d. diagnostics
+that decide the verdict (i.i.d. with finite variance, not normality), β and γ. Method:
+``docs/api/validation-measure.md``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from bounds._check import as_real, check_integer
-from bounds._io import jsonable
 
-from ._common import AcrossQueries, Verdict, across_queries, check_level, check_matrix, check_unit_interval
+from ._common import (
+    AcrossQueries,
+    Result,
+    Verdict,
+    across_queries,
+    check_indices,
+    check_level,
+    check_matrix,
+    check_unit_interval,
+)
 
 __all__ = ["Assumption3Result", "anderson_darling_normal", "assumption_3", "helmert_contrasts", "sigma_within"]
 
@@ -143,7 +102,7 @@ def anderson_darling_normal(x: object) -> tuple[float, float]:
 
 
 @dataclass(frozen=True)
-class Assumption3Result:
+class Assumption3Result(Result):
     r"""Result of :func:`assumption_3`.
 
     Attributes:
@@ -171,6 +130,8 @@ class Assumption3Result:
         on_event_fraction: fraction on the event :math:`E_q` of docs/specification.md §12.2(b) (½ for symmetric noise).
         level: significance level; verdict: :class:`Verdict`.
     """
+
+    ASSUMPTION = "assumption-3"
 
     n_queries: int
     k: int
@@ -201,28 +162,12 @@ class Assumption3Result:
     level: float
     verdict: Verdict
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dictionary."""
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        return jsonable({"assumption": "assumption-3"} | out)
-
 
 def _test(stat: float, p: float, n: int) -> dict[str, float]:
     return {"statistic": float(stat), "pvalue": float(p), "n": int(n)}
 
 
 _NAN_TEST = {"statistic": float("nan"), "pvalue": float("nan"), "n": 0}
-
-
-def _answers(answer_index: object, nq: int, k: int) -> np.ndarray:
-    idx = np.asarray(answer_index)
-    if isinstance(answer_index, bool) or idx.dtype.kind not in "iu":
-        raise TypeError(f"answer_index must be an integer array (position of a* in the top k, or -1), got {idx.dtype}")
-    if idx.shape != (nq,):
-        raise ValueError(f"answer_index must have shape (n_queries,) = ({nq},), got {idx.shape}")
-    if ((idx < -1) | (idx >= k)).any():
-        raise ValueError(f"answer_index must lie in [-1, {k - 1}] (-1: a* not among the top k), got {idx.tolist()}")
-    return idx.astype(np.intp)
 
 
 def _rank_trend(z: np.ndarray, rank: np.ndarray) -> tuple[float, float]:
@@ -282,7 +227,7 @@ def assumption_3(
     n_qq: int = 200,
     seed: int = 0,
 ) -> Assumption3Result:
-    r"""Measure Assumption 3 on the top-:math:`k` projections of unrelated queries (method: module docstring).
+    r"""Measure Assumption 3 on the top-:math:`k` projections of unrelated queries (method: see the API page).
 
     Args:
         z_top: projections of each query's top-:math:`k` tokens, shape ``(n_queries, k)``, ``n_queries >= 2``,
@@ -319,7 +264,11 @@ def assumption_3(
         p = check_unit_interval("probs_top", p)
         if (p.sum(axis=1) > 1.0 + 1e-6).any():
             raise ValueError(f"probs_top rows must sum to <= 1 (distinct tokens), got {float(p.sum(1).max())!r}")
-    ans = None if answer_index is None else _answers(answer_index, nq, k)
+    ans = (
+        None
+        if answer_index is None
+        else check_indices("answer_index", answer_index, nq, -1, k - 1, "the position of a* in the top k, -1 if absent")
+    )
     lv = check_level("level", level)
     ms = check_integer("max_shapiro", max_shapiro, 3)
     if ms > 5000:

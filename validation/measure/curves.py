@@ -1,30 +1,26 @@
-r"""Measured curves over the λ grid: behavior :math:`B(\lambda)`, helpfulness :math:`H(\lambda)`, :math:`p_0` with its
-interval, and the comparison of a measured curve with a bound.
-
-* :func:`behavior_single_token` -- docs/specification.md §2's single-token form :math:`B=P(A^+\mid q)-P(A^-\mid q)` on
-  the first token of the answer, with :math:`B_0=B(\lambda=0)` and the explicit handling of :math:`B_0=\pm1`.
-* :func:`behavior_generated` -- the same curve from classifier scores of generated responses
-  (:func:`validation.behaviors.classify_response`), the response-level :math:`B` of Definition 1.
-* :func:`helpfulness_curves` -- the paper's helpfulness: probability of the correct letter over the full
-  vocabulary and renormalised over the answer letters.
-* :func:`choice_likelihood` -- probability of the correct continuation among the choices (multi-token answers, the
-  regime of Corollary 3).
-* :func:`p0_interval`, :func:`at_chance` -- :math:`p_0` with its interval, and whether the model is at chance.
-* :func:`compare_with_bound` -- where a measured curve violates a bound beyond its uncertainty.
+r"""Measured curves over the λ grid: behavior :math:`B(\lambda)` (single token, generated), helpfulness
+:math:`H(\lambda)` (letter probability, choice likelihood), :math:`p_0` with its interval and chance, and the
+comparison of a measured curve with a bound.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from bounds._check import as_real, check_integer
-from bounds._io import jsonable
 
-from ._common import AcrossQueries, across_queries, check_level, check_matrix, check_unit_interval
+from ._common import (
+    AcrossQueries,
+    Result,
+    across_queries,
+    check_indices,
+    check_level,
+    check_matrix,
+    check_scalar,
+    check_unit_interval,
+)
 
 __all__ = [
     "BehaviorCurve",
@@ -42,10 +38,6 @@ __all__ = [
     "helpfulness_curves",
     "p0_interval",
 ]
-
-
-def _dict(obj: Any) -> dict[str, Any]:
-    return jsonable({f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)})
 
 
 def _check_lam(lam: object, G: int) -> np.ndarray | None:
@@ -94,7 +86,7 @@ def degenerate_b0_reason(B0: float) -> str | None:
 
 
 @dataclass(frozen=True)
-class BehaviorCurve:
+class BehaviorCurve(Result):
     r"""A behavior curve :math:`B(q,\lambda)` and its summaries.
 
     Attributes:
@@ -127,14 +119,12 @@ class BehaviorCurve:
     degenerate_reasons: dict[int, str]
     all_degenerate: bool
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dictionary (``artanh_B0`` infinities become ``None``; the flags say why)."""
-        return _dict(self)
-
 
 def _curve(
-    B: np.ndarray, coverage: np.ndarray, lm: np.ndarray | None, level: float, atol: float, B_binary: np.ndarray
+    B: np.ndarray, coverage: np.ndarray, lm: np.ndarray | None, level: object, atol: object, B_binary: np.ndarray
 ) -> BehaviorCurve:
+    level = check_level("level", level)
+    atol = check_scalar("degenerate_atol", atol, 0.0, 1.0, hi_open=True)
     i0 = _zero_index(lm)
     B0 = artanh = deg = None
     B0_s = None
@@ -163,13 +153,6 @@ def _curve(
         degenerate_reasons=reasons,
         all_degenerate=bool(deg is not None and deg.all()),
     )
-
-
-def _check_atol(atol: object) -> float:
-    a = as_real("degenerate_atol", atol)
-    if a.ndim != 0 or not 0.0 <= float(a) < 1.0:
-        raise ValueError(f"degenerate_atol must lie in [0, 1), got {atol!r}")
-    return float(a)
 
 
 def behavior_single_token(
@@ -213,7 +196,7 @@ def behavior_single_token(
     lm = _check_lam(lam, pp.shape[1])
     with np.errstate(invalid="ignore", divide="ignore"):
         b_bin = np.where(cov > 0, (pp - pm) / np.where(cov > 0, cov, 1.0), np.nan)
-    return _curve(pp - pm, np.minimum(cov, 1.0), lm, check_level("level", level), _check_atol(degenerate_atol), b_bin)
+    return _curve(pp - pm, np.minimum(cov, 1.0), lm, level, degenerate_atol, b_bin)
 
 
 def behavior_generated(
@@ -244,14 +227,14 @@ def behavior_generated(
     cov = pos + neg
     with np.errstate(invalid="ignore", divide="ignore"):
         b_bin = np.where(cov > 0, (pos - neg) / np.where(cov > 0, cov, 1.0), np.nan)
-    return _curve(pos - neg, cov, lm, check_level("level", level), _check_atol(degenerate_atol), b_bin)
+    return _curve(pos - neg, cov, lm, level, degenerate_atol, b_bin)
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Helpfulness
 # ---------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class HelpfulnessCurves:
+class HelpfulnessCurves(Result):
     r"""Helpfulness curves :math:`H(q,\lambda)` with their summaries.
 
     Attributes:
@@ -271,10 +254,6 @@ class HelpfulnessCurves:
     p0_full: np.ndarray | None
     p0_restricted: np.ndarray | None
     inconsistent_cells: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dictionary."""
-        return _dict(self)
 
 
 def helpfulness_curves(
@@ -321,7 +300,7 @@ def helpfulness_curves(
 
 
 @dataclass(frozen=True)
-class ChoiceLikelihood:
+class ChoiceLikelihood(Result):
     r"""Result of :func:`choice_likelihood`.
 
     Attributes:
@@ -337,22 +316,13 @@ class ChoiceLikelihood:
     credit: np.ndarray
     normalized: bool
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dictionary."""
-        return _dict(self)
-
 
 def choice_likelihood(logprob_sums_per_choice: object, correct: object, *, lengths: object = None) -> ChoiceLikelihood:
     r"""Probability of the correct continuation among the choices: softmax over per-choice log-likelihoods.
 
-    With :math:`\ell_c=\sum_{t}\log P(x^{(c)}_t\mid q,x^{(c)}_{<t})` the total log-likelihood of choice :math:`c`'s
-    tokens, :math:`H=e^{\ell_{a^*}}/\sum_ce^{\ell_c}` -- the chain-rule probability of the correct multi-token
-    answer (Corollary 3's :math:`p_0=\prod_ip_0^{(i)}`), renormalised over the listed choices.
-
-    **Length normalisation** (``lengths`` given): :math:`\ell_c` is replaced by :math:`\ell_c/n_c` (per token when
-    :math:`n_c` counts tokens; lm-eval-harness's ``acc_norm`` divides by the byte length). That removes the bias
-    against long choices, but :math:`e^{\ell_c/n_c}` is a geometric-mean per-token probability, so the result is
-    then a score over the choices, **not** the probability of the continuation; report which one is used.
+    :math:`H=e^{\ell_{a^*}}/\sum_ce^{\ell_c}`, the chain-rule probability of the correct multi-token answer
+    renormalised over the listed choices; with ``lengths``, :math:`\ell_c/n_c` replaces :math:`\ell_c` and the result
+    is a score, not a probability (``docs/api/validation-measure.md``).
 
     Args:
         logprob_sums_per_choice: :math:`\ell_c`, shape ``(n_queries, n_choices)`` or ``(n_queries, G,
@@ -380,13 +350,7 @@ def choice_likelihood(logprob_sums_per_choice: object, correct: object, *, lengt
     if (ll > 1e-9).any():
         raise ValueError(f"logprob_sums_per_choice must be log-probabilities <= 0, got {float(ll.max())!r}")
     nq, nc = ll.shape[0], ll.shape[-1]
-    idx = np.asarray(correct)
-    if isinstance(correct, bool) or idx.dtype.kind not in "iu":
-        raise TypeError(f"correct must be an integer array of choice indices, got {correct!r}")
-    if idx.shape != (nq,):
-        raise ValueError(f"correct must have shape (n_queries,) = ({nq},), got {idx.shape}")
-    if ((idx < 0) | (idx >= nc)).any():
-        raise ValueError(f"correct must hold choice indices in [0, {nc - 1}], got {idx.tolist()}")
+    idx = check_indices("correct", correct, nq, 0, nc - 1, "choice indices")
     score = ll
     normalized = lengths is not None
     if normalized:
@@ -415,7 +379,7 @@ def choice_likelihood(logprob_sums_per_choice: object, correct: object, *, lengt
 # p0 and chance
 # ---------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Interval:
+class Interval(Result):
     """An estimate with a confidence interval.
 
     Attributes:
@@ -434,10 +398,6 @@ class Interval:
     n: int
     kind: str
     method: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dictionary."""
-        return _dict(self)
 
 
 def _wilson(k: float, n: int, level: float) -> tuple[float, float]:
@@ -513,7 +473,7 @@ def p0_interval(
 
 
 @dataclass(frozen=True)
-class ChanceCheck:
+class ChanceCheck(Result):
     """Whether :math:`p_0` is distinguishable from chance :math:`1/n`.
 
     Attributes:
@@ -528,10 +488,6 @@ class ChanceCheck:
     above_chance: bool
     below_chance: bool
     message: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dictionary."""
-        return _dict(self)
 
 
 def at_chance(interval: Interval, n_choices: int) -> ChanceCheck:
@@ -573,7 +529,7 @@ def at_chance(interval: Interval, n_choices: int) -> ChanceCheck:
 # Bound comparison
 # ---------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class BoundComparison:
+class BoundComparison(Result):
     r"""Result of :func:`compare_with_bound`.
 
     Attributes:
@@ -599,25 +555,15 @@ class BoundComparison:
     k: float
     rule: str
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dictionary."""
-        return _dict(self)
-
 
 def compare_with_bound(
     lam: object, B_measured: object, B_se: object, bound_values: object, *, kind: object = "lower", k: float = 2.0
 ) -> BoundComparison:
     r"""The λ values where a measured curve violates a bound beyond its uncertainty.
 
-    Rule: a **lower** bound :math:`L(\lambda)` is violated at λ when :math:`\hat B+k\,\mathrm{SE}<L` (the
-    measurement stays below the bound even when moved up by :math:`k` standard errors); an **upper** bound
-    :math:`U(\lambda)` when :math:`\hat B-k\,\mathrm{SE}>U`. With :math:`k=2` a single point of an unbiased,
-    roughly normal mean is flagged by chance with probability about 2.3 %; over a grid of :math:`G` points some
-    false flags are expected, so report the pattern (a run of violations), not one point. Points where the bound or
-    the measurement is NaN (undefined, e.g. a degenerate :math:`B_0`) are not compared and are listed.
-
-    Theorem 1 is a lower bound for :math:`\lambda\ge0` and an upper bound for :math:`\lambda<0` (docs/specification.md
-    §0): pass ``kind=np.where(lam >= 0, "lower", "upper")`` for it.
+    A lower bound :math:`L` is violated where :math:`\hat B+k\,\mathrm{SE}<L`, an upper one :math:`U` where
+    :math:`\hat B-k\,\mathrm{SE}>U`; NaN points are not compared (why :math:`k=2`: ``docs/api/validation-measure.md``).
+    For Theorem 1 pass ``kind=np.where(lam >= 0, "lower", "upper")``.
 
     Args:
         lam: grid, 1-D, finite.
@@ -658,10 +604,7 @@ def compare_with_bound(
     kd = np.asarray([kind] * G if isinstance(kind, str) else list(kind), dtype=object)
     if kd.shape != (G,) or not np.isin(kd, ("lower", "upper")).all():
         raise ValueError(f"kind must be 'lower', 'upper' or a sequence of those of length {G}, got {kind!r}")
-    kk = as_real("k", k)
-    if kk.ndim != 0 or float(kk) < 0:
-        raise ValueError(f"k must be a number >= 0, got {k!r}")
-    kk = float(kk)
+    kk = check_scalar("k", k, 0.0, np.inf)
     ok = ~(np.isnan(B) | np.isnan(se) | np.isnan(bd))
     with np.errstate(invalid="ignore"):
         excess = np.where(kd == "lower", bd - B, B - bd)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from . import schema
 from .schema import BoundEntry, CheckReport, Curve, Fit, Parameter, drop_duplicates
 
 __all__ = ["analyse", "curve_summary", "steering_norms", "token_projections"]
@@ -131,7 +132,6 @@ def _bound_entry(
             f" ({reasons[0].split(':')[0]}{', ...' if len(reasons) > 1 else ''})" if reasons else ""
         )
         entry.note = note + " Not compared: no query satisfies the bound's hypotheses."
-        entry._keys += ("applicable", "reason")
         return entry
     entry.applicable = True
     values = np.mean(bound_rows, axis=0)
@@ -139,13 +139,11 @@ def _bound_entry(
     entry.values = values
     entry.measured_mean_used = sub["mean"]
     entry.measured_se_used = sub["se"]
-    entry._keys += ("applicable", "measured_mean_used", "measured_se_used")
     if compare:
         cmp = compare_with_bound(lam, sub["mean"], np.nan_to_num(sub["se"], nan=0.0), values, kind=kind)
         entry.comparison = {k: v for k, v in cmp.to_dict().items() if k != "lam"}  # lam: lambda_grid.values
         per_q_excess = (bound_rows - measured[used]) * np.where(np.asarray(kind) == "upper", -1.0, 1.0)
         entry.per_query_violation_fraction = np.mean(per_q_excess > 1e-9, axis=0)
-        entry._keys += ("per_query_violation_fraction",)
     return entry
 
 
@@ -223,8 +221,8 @@ def analyse(
         curve.legend = LEGENDS.get(key, curve.label)
     for key, entry in r.bounds.items():
         entry.legend = LEGENDS.get(key, entry.title)
-        entry._keys += ("legend",)
-    drop_duplicates({"assumptions": r.assumptions, "behavior": r.behavior})
+    details = {name: {"details": a.details} for name, a in r.assumptions.items() if hasattr(a, "details")}
+    drop_duplicates({"assumptions": details, "behavior": r.behavior})  # the details' copies of stored quantities
     return r
 
 
@@ -245,12 +243,8 @@ def _assumptions(
     r.curves["delta_norm_pre"] = _curve(n_pre, "||delta|| of the pre-norm residual stream (last block output)", "")
     r.curves["delta_logit_norm"] = _curve(n_logit, "||U delta|| (logit change)", "logits")
     alpha = a1.alpha.mean if a1.alpha is not None else float("nan")
-    a1d = a1.to_dict()
-    r.assumptions["assumption_1"] = {
-        "verdict": a1.verdict.to_dict(),
-        "linear_range": _linear_range(a1d.get("quantities", {}).get("delta_final", {})),
-        "details": a1d,
-    }
+    linear_range = _linear_range(a1.quantities["delta_final"])
+    r.assumptions["assumption_1"] = schema.Assumption1(a1.verdict, linear_range, a1.to_dict())
     r.parameters["alpha"] = None if a1.alpha is None else _aq(a1.alpha, n=None, side=a1.alpha_side)
 
     nonzero = grid != 0.0
@@ -267,23 +261,23 @@ def _assumptions(
         y[nonzero] = np.asarray(x, dtype=float)
         return y
 
-    r.assumptions["assumption_2"] = {
-        "verdict": a2.verdict.to_dict(),
-        "margin_mean": full_grid(a2.margin_summary.mean),
-        "margin_min": full_grid(a2.margin_min),
-        "mean_gap_mean": full_grid(a2.mean_gap_summary.mean),
-        "fraction_positive_margin": full_grid(a2.fraction_positive_margin),
-        "z_aligned_mean": full_grid(z_a.mean(axis=(0, 2))),
-        "z_misaligned_mean": full_grid(z_m.mean(axis=(0, 2))),
-        "z_aligned_min_mean": full_grid(z_a.min(axis=2).mean(axis=0)),
-        "z_misaligned_max_mean": full_grid(z_m.max(axis=2).mean(axis=0)),
-        "details": a2.to_dict(),
-    }
-    r.assumptions["assumption_4"] = {
-        "verdict": a2.verdict_soft.to_dict(),
-        "rho_mean": full_grid(a2.rho_summary.mean) if a2.rho_summary is not None else None,
-        "soft_margin_mean": full_grid(a2.soft_margin_summary.mean) if a2.soft_margin_summary is not None else None,
-    }
+    r.assumptions["assumption_2"] = schema.Assumption2(
+        a2.verdict,
+        margin_mean=full_grid(a2.margin_summary.mean),
+        margin_min=full_grid(a2.margin_min),
+        mean_gap_mean=full_grid(a2.mean_gap_summary.mean),
+        fraction_positive_margin=full_grid(a2.fraction_positive_margin),
+        z_aligned_mean=full_grid(z_a.mean(axis=(0, 2))),
+        z_misaligned_mean=full_grid(z_m.mean(axis=(0, 2))),
+        z_aligned_min_mean=full_grid(z_a.min(axis=2).mean(axis=0)),
+        z_misaligned_max_mean=full_grid(z_m.max(axis=2).mean(axis=0)),
+        details=a2.to_dict(),
+    )
+    r.assumptions["assumption_4"] = schema.Assumption4(
+        a2.verdict_soft,
+        rho_mean=None if a2.rho_summary is None else full_grid(a2.rho_summary.mean),
+        soft_margin_mean=None if a2.soft_margin_summary is None else full_grid(a2.soft_margin_summary.mean),
+    )
     r.parameters["Delta"] = _aq(a2.delta)
     return n_post, alpha, a2
 
@@ -322,7 +316,6 @@ def _theorem_1(r: CheckReport, grid: np.ndarray, zero: int, b1: Any, a2: Any, al
 
     B0b = b1.B_binary[:, zero]
     params_t1: list[Any] = []
-    params_t1n: list[Any] = []
     for q in range(B0b.size):
         reason = None
         if not np.isfinite(B0b[q]):
@@ -334,12 +327,7 @@ def _theorem_1(r: CheckReport, grid: np.ndarray, zero: int, b1: Any, a2: Any, al
             reason = f"hard margin Delta_q <= 0: Assumption 2 fails for this query (Delta_q = {dq:.3g})"
         elif not np.isfinite(alpha):
             reason = "alpha undefined (Assumption 1 has no estimate)"
-        if reason:
-            params_t1.append(reason)
-            params_t1n.append(reason)
-        else:
-            params_t1.append((alpha, B0b[q], grid, a2.delta_per_query[q]))
-            params_t1n.append((B0b[q], n_post[q], a2.delta_per_query[q]))
+        params_t1.append(reason or (alpha, B0b[q], grid, a2.delta_per_query[q]))
     kind_t1 = np.where(grid >= 0, "lower", "upper")
     rows, excl, used = _per_query_bound(bounds.alignment_lower, grid, params_t1)
     r.bounds["theorem_1"] = _bound_entry(
@@ -353,12 +341,12 @@ def _theorem_1(r: CheckReport, grid: np.ndarray, zero: int, b1: Any, a2: Any, al
         "Lower bound for lambda >= 0, upper for lambda < 0, per query; compared on the mean over the queries it "
         "applies to (the mean of per-query bounds bounds the mean behavior).",
     )
-    rows_n = []
-    for p in params_t1n:
-        if not isinstance(p, str):
-            b0, nrm, dl = p
-            signed = np.sign(grid) * nrm  # alignment_lower_norm takes ||delta|| >= 0: apply the sign via the form
-            rows_n.append(np.tanh(dl * signed / 2.0 + np.arctanh(b0)))
+    signs = np.sign(grid)  # alignment_lower_norm takes ||delta|| >= 0: apply the sign via the form
+    rows_n = [
+        np.tanh(p[3] * (signs * n_post[q]) / 2.0 + np.arctanh(p[1]))
+        for q, p in enumerate(params_t1)
+        if not isinstance(p, str)
+    ]
     r.bounds["theorem_1_norm"] = _bound_entry(
         "Theorem 1 with the measured ||delta|| instead of alpha|lambda| (no Assumption 1 needed)",
         "B_single_binary",
@@ -404,21 +392,21 @@ def _mmlu(
     r.parameters["p0_mmlu_restricted"] = Parameter(**p0_interval(p_restr[:, zero], level).to_dict())
     r.parameters["acc0_mmlu"] = Parameter(**p0_interval(acc[:, zero].astype(bool), level).to_dict())
     r.chance["mmlu"] = at_chance(p0_interval(p_restr[:, zero], level), 4).to_dict()
-    a3, probs_top, answer_index = _assumption_3(r, cfg, grid, zero, W, ms, correct, letter_ids, norms_m)
+    a3, probs_top, answer_index = _assumption_3(r, ms, correct, letter_ids, norms_m, W, grid, zero, cfg.seed)
     _theorem_2(r, grid, zero, a3, p_full, hc, probs_top, answer_index, alpha)
     return hc
 
 
 def _assumption_3(
     r: CheckReport,
-    cfg: Any,
-    grid: np.ndarray,
-    zero: int,
-    W: Any,
     ms: Any,
     correct: np.ndarray,
     letter_ids: list[list[int]],
     norms_m: np.ndarray,
+    W: Any,
+    grid: np.ndarray,
+    zero: int,
+    seed: int,
 ) -> tuple[Any, np.ndarray, np.ndarray]:
     """Assumption 3 from the top-k projections at the smallest positive λ, and σ, β, γ."""
     from ..measure import assumption_3
@@ -432,33 +420,33 @@ def _assumption_3(
         hits = [j for j, t in enumerate(ms.top_ids[q]) if int(t) in letter_ids[c]]
         if hits:
             answer_index[q] = hits[0]
-    a3 = assumption_3(z_top, np.clip(probs_top, 0, 1), answer_index, seed=cfg.seed)
+    a3 = assumption_3(z_top, np.clip(probs_top, 0, 1), answer_index, seed=seed)
     sigma = a3.sigma
     # spread of the logit changes of the top-k tokens vs ||delta|| (Fig. 10): log-probability changes differ
     # from logit changes by one constant per (query, lambda), so their within-query SD is the logit-change SD
     changes = ms.top_logprobs.astype(float) - ms.top_logprobs[:, zero : zero + 1].astype(float)
     sd_changes = changes.std(axis=2, ddof=1)  # (n, G)
-    r.assumptions["assumption_3"] = {
-        "verdict": a3.verdict.to_dict(),
-        "sigma_pooled_differences": a3.sigma_pooled_differences,
-        "ratio_pooled_to_within": a3.ratio_pooled_to_within,
-        "tests": a3.tests,
-        "skewness": a3.skewness,
-        "excess_kurtosis": a3.excess_kurtosis,
-        "qq_theoretical": a3.qq_theoretical,
-        "qq_sample": a3.qq_sample,
-        "differences": a3.differences,
-        "top_k_mass_mean": None if a3.top_k_mass is None else float(np.mean(a3.top_k_mass)),
-        "k": a3.k,
-        "lambda_ref": float(grid[g_ref]),
-        "answer_in_top_k_fraction": a3.answer_in_top_k_fraction,
-        "details": {k: v for k, v in a3.to_dict().items() if k not in ("differences", "qq_theoretical", "qq_sample")},
-        "spread_by_lambda": {  # its delta_norm is curves.mmlu_delta_norm_post
+    r.assumptions["assumption_3"] = schema.Assumption3(
+        a3.verdict,
+        sigma_pooled_differences=a3.sigma_pooled_differences,
+        ratio_pooled_to_within=a3.ratio_pooled_to_within,
+        tests=a3.tests,
+        skewness=a3.skewness,
+        excess_kurtosis=a3.excess_kurtosis,
+        qq_theoretical=a3.qq_theoretical,
+        qq_sample=a3.qq_sample,
+        differences=a3.differences,
+        top_k_mass_mean=None if a3.top_k_mass is None else float(np.mean(a3.top_k_mass)),
+        k=a3.k,
+        lambda_ref=float(grid[g_ref]),
+        answer_in_top_k_fraction=a3.answer_in_top_k_fraction,
+        details={k: v for k, v in a3.to_dict().items() if k not in ("differences", "qq_theoretical", "qq_sample")},
+        spread_by_lambda={  # its delta_norm is curves.mmlu_delta_norm_post
             "logit_change_sd": curve_summary(sd_changes, "within-query SD of the top-k logit changes"),
             "sigma_times_norm": sigma * norms_m.mean(axis=0),
             "note": "Assumption 3 with a fixed direction predicts SD = sigma ||delta|| (sigma at lambda_ref)",
         },
-    }
+    )
     r.parameters["sigma"] = Parameter(
         estimate=sigma, definition="within-query spread of z over the top-k (docs/specification.md §6.1)"
     )
@@ -557,14 +545,12 @@ def _aq(summary: Any, **extra: Any) -> Parameter | None:
     return Parameter(**values, **{"n": summary.n, **extra})
 
 
-def _linear_range(fit: dict[str, Any]) -> list[float] | None:
-    """The λ interval where ‖δ‖ stays within the tolerance of α|λ|: [-(negative side's), +(positive side's)]."""
-    sides = fit.get("sides") if isinstance(fit, dict) else None
-    if not isinstance(sides, dict):
-        return None
-    neg, pos = sides.get("negative") or {}, sides.get("positive") or {}
-    lo = -float(neg["linear_up_to"]) if neg.get("available") and neg.get("linear_up_to") is not None else 0.0
-    hi = float(pos["linear_up_to"]) if pos.get("available") and pos.get("linear_up_to") is not None else 0.0
+def _linear_range(fit: Any) -> list[float] | None:
+    """The λ interval where ‖δ‖ stays within the tolerance of α|λ| (``fit``: a
+    :class:`~validation.measure.LinearityFit`): [-(negative side's), +(positive side's)]."""
+    neg, pos = fit.sides["negative"], fit.sides["positive"]
+    lo = -float(neg.linear_up_to) if neg.available else 0.0
+    hi = float(pos.linear_up_to) if pos.available else 0.0
     return None if lo == hi == 0.0 else [lo, hi]
 
 

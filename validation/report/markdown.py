@@ -235,27 +235,16 @@ def _verdict_result(passed: Any) -> str:
     return {True: "**pass**", False: "**FAIL**"}.get(passed, "n/a")
 
 
-def _statistic_text(v: Mapping[str, Any]) -> str:
-    stat = v.get("statistic")
-    value = v.get("value")
-    if isinstance(stat, str) and stat:
-        return f"{stat} = {_fmt(value)}" if "value" in v else stat
-    return _fmt(stat if stat is not None else value)
-
-
 def _md_verdict(report: CheckReport, lam: Any, notes: list[str]) -> list[str]:
     summary = report.summary
     rows, evidence = [], []
     for key, label in _ASSUMPTIONS:
-        v = (report.assumptions.get(key) or {}).get("verdict")
-        if v is None:
+        if key not in report.assumptions:
             continue
-        rows.append(
-            [label, _statistic_text(v), _fmt(v.get("threshold")), _verdict_result(v.get("passed")), v.get("rule")]
-        )
-        ev = v.get("evidence")
-        if ev:
-            evidence.append(f"- **Assumption {label.split(':')[0]}**: {_fmt(ev)}")
+        v = report.assumptions[key].verdict
+        rows.append([label, f"{v.statistic} = {_fmt(v.value)}", _fmt(v.threshold), _verdict_result(v.passed), v.rule])
+        if v.evidence:
+            evidence.append(f"- **Assumption {label.split(':')[0]}**: {_fmt(v.evidence)}")
     if not rows and not summary:
         return []
     out = ["## Verdict", ""]
@@ -277,15 +266,11 @@ def _md_assumption_details(report: CheckReport, lam: Any, notes: list[str]) -> l
         items = []
         if alpha is not None:
             items.append(f"α = {_interval_text(alpha)}" + (f" (side: {alpha.side})" if alpha.side else ""))
-        lr = a1.get("linear_range")
-        if isinstance(lr, Sequence) and not isinstance(lr, str) and len(lr) == 2:
-            items.append(f"linear range λ ∈ [{_fmt(lr[0])}, {_fmt(lr[1])}]")
-        elif "linear_range" in a1:
-            items.append("linear range: none detected")
-        if _num(a1.get("r2")) is not None:
-            items.append(f"R² = {_fmt(a1['r2'])}")
-        if items:
-            out += ["### Assumption 1", "", *[f"- {i}" for i in items], ""]
+        lr = a1.linear_range
+        items.append(
+            "linear range: none detected" if lr is None else f"linear range λ ∈ [{_fmt(lr[0])}, {_fmt(lr[1])}]"
+        )
+        out += ["### Assumption 1", "", *[f"- {i}" for i in items], ""]
     if a.get("assumption_2") is not None and report.parameters.get("Delta") is not None:
         out += ["### Assumption 2", "", f"- Δ = {_interval_text(report.parameters['Delta'])}", ""]
     a3 = a.get("assumption_3")
@@ -293,7 +278,7 @@ def _md_assumption_details(report: CheckReport, lam: Any, notes: list[str]) -> l
         sigma = report.parameters.get("sigma")
         items = [f"σ = {_fmt(sigma.estimate)}"] if sigma is not None and sigma.estimate is not None else []
         items += [
-            f"{name} = {_fmt(a3.get(key))}"
+            f"{name} = {_fmt(getattr(a3, key))}"
             for key, name in (
                 ("sigma_pooled_differences", "spread of z_b − z_a*"),
                 ("ratio_pooled_to_within", "ratio (√2 ≈ 1.414 expected)"),
@@ -303,12 +288,9 @@ def _md_assumption_details(report: CheckReport, lam: Any, notes: list[str]) -> l
                 ("k", "k"),
                 ("lambda_ref", "λ_ref"),
             )
-            if a3.get(key) is not None
+            if getattr(a3, key) is not None
         ]
-        trows = [
-            [name, _fmt(t.get("statistic")), _fmt(t.get("pvalue")), _fmt(t.get("n"))]
-            for name, t in (a3.get("tests") or {}).items()
-        ]
+        trows = [[name, _fmt(t["statistic"]), _fmt(t["pvalue"]), _fmt(t["n"])] for name, t in (a3.tests or {}).items()]
         if items or trows:
             out += ["### Assumption 3", ""]
             out += [f"- {i}" for i in items]

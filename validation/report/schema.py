@@ -16,19 +16,29 @@ from typing import Any, ClassVar
 from bounds._io import jsonable, read_records
 from bounds.errors import ParameterError
 
-__all__ = ["SCHEMA", "SCHEMA_VERSION", "BoundEntry", "CheckReport", "Curve", "Fit", "Parameter", "drop_duplicates"]
+from ..measure import Verdict
+
+__all__ = [
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "Assumption1",
+    "Assumption2",
+    "Assumption3",
+    "Assumption4",
+    "BoundEntry",
+    "CheckReport",
+    "Curve",
+    "Fit",
+    "Parameter",
+    "drop_duplicates",
+]
 
 SCHEMA = "steering-bounds/check-report"
 SCHEMA_VERSION = 2
 SUPPORTED_SCHEMA_VERSIONS = (1, SCHEMA_VERSION)
 
-#: Keys of a version-1 report that repeat a quantity stored elsewhere (``*``: every entry), and where it is kept:
-#: ``verdict.<assumption>``: ``assumptions.<assumption>.verdict.passed``; α, Δ, σ, β, γ and their summaries inside
-#: the assumptions: ``parameters``; the verdicts inside ``details``: ``assumptions.*.verdict``; the per-λ means and
-#: extremes of Assumption 2's ``details`` (λ ≠ 0): the full-grid ``assumption_2``/``assumption_4`` arrays; Assumption
-#: 3's ``details``: its top-level entries; ``spread_by_lambda.lam``, ``comparison.lam``: ``lambda_grid.values``;
-#: ``spread_by_lambda.delta_norm``: ``curves.mmlu_delta_norm_post``; ``behavior.tokens.behavior``/``warnings``:
-#: ``behavior.name``/``warnings``.
+#: Keys of a version-1 report that repeat a quantity stored elsewhere (``*``: every entry); where each is kept:
+#: ``docs/check.md``, "Format versions".
 V1_DUPLICATES = tuple(
     tuple(path.split("."))
     for path in """
@@ -72,15 +82,18 @@ def _drop(obj: Any, path: tuple[str, ...]) -> None:
         _drop(value, tuple(rest))
 
 
+@dataclass
 class _Record:
-    """A record whose JSON holds the keys it was read with (or, when built in code, its non-``None`` fields)."""
+    """A record whose JSON holds the keys it was read with or, when built in code, its non-``None`` fields and
+    ``ALWAYS``."""
 
     ALWAYS: ClassVar[tuple[str, ...]] = ()
+    _keys: tuple[str, ...] | None = field(default=None, repr=False, compare=False, kw_only=True)
 
-    def __post_init__(self) -> None:
-        if not self._keys:
-            names = [f.name for f in fields(self) if f.name != "_keys"]
-            self._keys = tuple(k for k in names if k in self.ALWAYS or getattr(self, k) is not None)
+    def _written(self, name: str) -> bool:
+        if self._keys is not None:
+            return name in self._keys
+        return name in self.ALWAYS or getattr(self, name) is not None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], where: str = "") -> Any:
@@ -91,7 +104,7 @@ class _Record:
         return cls(**data, _keys=tuple(k for k in names if k in data))
 
     def to_json(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name in self._keys}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "_keys" and self._written(f.name)}
 
 
 @dataclass
@@ -114,7 +127,6 @@ class Parameter(_Record):
     note: str | None = None
     degenerate_queries: int | None = None
     all_degenerate: bool | None = None
-    _keys: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass
@@ -161,7 +173,6 @@ class BoundEntry(_Record):
     per_query_violation_fraction: list[float | None] | None = None
     reason: str | None = None
     legend: str | None = None
-    _keys: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass
@@ -176,7 +187,88 @@ class Fit(_Record):
     n_queries: int | None = None
     measured_counterpart: dict[str, Any] | None = None
     error: str | None = None
-    _keys: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+
+class _Assumption(_Record):
+    """An assumption's entry: its :class:`~validation.measure.Verdict` and measurements (every field is written)."""
+
+    def _written(self, name: str) -> bool:
+        return self._keys is None or name in self._keys
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], where: str = "") -> Any:
+        if isinstance(data.get("verdict"), Mapping):
+            data = {**data, "verdict": Verdict(**data["verdict"])}
+        return super().from_json(data, where)
+
+
+@dataclass
+class Assumption1(_Assumption):
+    """Assumption 1: ``linear_range`` ``[-L-, L+]`` where the mean ‖δ‖ stays within the tolerance of α|λ| (``None``:
+    none) and ``details`` (:meth:`validation.measure.Assumption1Result.to_dict`; α is ``parameters.alpha``)."""
+
+    verdict: Verdict
+    linear_range: list[float] | None = None
+    details: dict[str, Any] | None = None
+
+
+@dataclass
+class Assumption2(_Assumption):
+    """Assumption 2 on the full λ grid (NaN at λ = 0): query means of the hard margin, mean gap and projections, the
+    smallest margin, the fraction separated, and ``details`` (:meth:`validation.measure.Assumption2Result.to_dict`;
+    Δ is ``parameters.Delta``)."""
+
+    verdict: Verdict
+    margin_mean: list[float | None] | None = None
+    margin_min: list[float | None] | None = None
+    mean_gap_mean: list[float | None] | None = None
+    fraction_positive_margin: list[float | None] | None = None
+    z_aligned_mean: list[float | None] | None = None
+    z_misaligned_mean: list[float | None] | None = None
+    z_aligned_min_mean: list[float | None] | None = None
+    z_misaligned_max_mean: list[float | None] | None = None
+    details: dict[str, Any] | None = None
+
+
+@dataclass
+class Assumption3(_Assumption):
+    """Assumption 3 on the MMLU top-k projections at ``lambda_ref`` (:class:`validation.measure.Assumption3Result`:
+    the figure's data here, the rest in ``details``; σ, β, γ are in ``parameters``) and ``spread_by_lambda`` (the
+    within-query SD of the top-k logit changes per λ against σ‖δ‖)."""
+
+    verdict: Verdict
+    sigma_pooled_differences: float | None = None
+    ratio_pooled_to_within: float | None = None
+    tests: dict[str, dict[str, float | None]] | None = None
+    skewness: float | None = None
+    excess_kurtosis: float | None = None
+    qq_theoretical: list[float | None] | None = None
+    qq_sample: list[float | None] | None = None
+    differences: list[list[float | None]] | None = None
+    top_k_mass_mean: float | None = None
+    k: int | None = None
+    lambda_ref: float | None = None
+    answer_in_top_k_fraction: float | None = None
+    details: dict[str, Any] | None = None
+    spread_by_lambda: dict[str, Any] | None = None
+
+
+@dataclass
+class Assumption4(_Assumption):
+    """Assumption 4 on the full λ grid: query means of the misclassified mass ρ and of the soft margin."""
+
+    verdict: Verdict
+    rho_mean: list[float | None] | None = None
+    soft_margin_mean: list[float | None] | None = None
+
+
+#: the type of each entry of ``CheckReport.assumptions``
+ASSUMPTIONS = {
+    "assumption_1": Assumption1,
+    "assumption_2": Assumption2,
+    "assumption_3": Assumption3,
+    "assumption_4": Assumption4,
+}
 
 
 def _typed(cls: Any, data: Any, where: str) -> Any:
@@ -200,8 +292,7 @@ class CheckReport:
     model: dict[str, Any] = field(default_factory=dict)
     behavior: dict[str, Any] = field(default_factory=dict)
     curves: dict[str, Curve] = field(default_factory=dict)
-    #: per assumption: ``verdict`` (:meth:`validation.measure.Verdict.to_dict`), its measurements and ``details``
-    assumptions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    assumptions: dict[str, Assumption1 | Assumption2 | Assumption3 | Assumption4] = field(default_factory=dict)
     parameters: dict[str, Parameter | None] = field(default_factory=dict)
     chance: dict[str, dict[str, Any]] = field(default_factory=dict)
     bounds: dict[str, BoundEntry] = field(default_factory=dict)
@@ -221,8 +312,9 @@ class CheckReport:
     def verdicts(self) -> dict[str, str]:
         """``"pass"``, ``"fail"`` or ``"n/a"`` per assumption, from its verdict."""
         out = {}
-        for name in ("assumption_1", "assumption_2", "assumption_3", "assumption_4"):
-            passed = (self.assumptions.get(name) or {}).get("verdict", {}).get("passed")
+        for name in ASSUMPTIONS:
+            entry = self.assumptions.get(name)
+            passed = None if entry is None else entry.verdict.passed
             out[name] = "n/a" if passed is None else ("pass" if passed else "fail")
         return out
 
@@ -237,7 +329,7 @@ class CheckReport:
         out: dict[str, Any] = {"schema": SCHEMA, "schema_version": SCHEMA_VERSION}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("curves", "parameters", "bounds", "fits"):
+            if f.name in ("curves", "assumptions", "parameters", "bounds", "fits"):
                 value = {k: None if v is None else v.to_json() for k, v in value.items()}
             if f.name == "summary":
                 out["verdict"] = {"summary": value}
@@ -269,7 +361,12 @@ class CheckReport:
             value = (d.get("verdict") or {}).get("summary") if f.name == "summary" else d.get(f.name)
             if value is None:
                 continue
-            if f.name in ("curves", "parameters", "bounds", "fits"):
+            if f.name == "assumptions":
+                unknown = [k for k in value if k not in ASSUMPTIONS]
+                if unknown:
+                    raise ParameterError(f"report: assumptions has unknown keys {unknown}; known: {list(ASSUMPTIONS)}")
+                value = {k: _typed(ASSUMPTIONS[k], v, f"assumptions.{k}") for k, v in value.items()}
+            elif f.name in ("curves", "parameters", "bounds", "fits"):
                 typ = {"curves": Curve, "parameters": Parameter, "bounds": BoundEntry, "fits": Fit}[f.name]
                 value = {k: _typed(typ, v, f"{f.name}.{k}") for k, v in value.items()}
             kw[f.name] = value

@@ -1,5 +1,5 @@
 """What the five check figures share: reading the :class:`~validation.report.schema.CheckReport`, captions that state
-what was measured, legends, and :func:`render_one` (a figure without its data warns and writes no file)."""
+what was measured, legends, and :func:`renderer` (a figure without its data warns and writes no file)."""
 
 from __future__ import annotations
 

@@ -3,35 +3,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from bounds import _plot
 
-from ..schema import CheckReport
+from ..schema import Assumption2, CheckReport
 from . import _common as rd
 
 FILENAME = "fig11_12_separation.png"
 Z_UNIT = "z = ⟨u_s, δ̂⟩ [logits per unit ‖δ‖]"
 
 
-def _full(a2: Mapping[str, Any], key: str, lam: np.ndarray) -> np.ndarray | None:
-    """``a2[key]`` on the full grid (None entries → NaN), or ``None`` if absent or never finite."""
-    v = rd.floats(a2.get(key), lam.size)
+def _full(values: list[float | None] | None, lam: np.ndarray) -> np.ndarray | None:
+    """A per-λ list of the full grid (None entries → NaN), or ``None`` if absent, of another length or never finite."""
+    v = rd.floats(values, lam.size)
     return v if v is not None and np.isfinite(v).any() else None
 
 
-def _details(a2: Mapping[str, Any], path: tuple[str, ...], lam: np.ndarray) -> np.ndarray | None:
+def _details(a2: Assumption2, path: tuple[str, ...], lam: np.ndarray) -> np.ndarray | None:
     """A per-λ list of ``a2.details`` (given on ``details.lam``, λ ≠ 0) placed on the full grid."""
-    v = rd.on_grid(rd.get(a2, "details", *path), rd.get(a2, "details", "lam"), lam)
+    v = rd.on_grid(rd.get(a2.details, *path), rd.get(a2.details, "lam"), lam)
     return v if v is not None and np.isfinite(v).any() else None
 
 
-def _projections(ax: Any, a2: Mapping[str, Any], lam: np.ndarray) -> list[str] | None:
-    zp, zm = _full(a2, "z_aligned_mean", lam), _full(a2, "z_misaligned_mean", lam)
-    pmin, mmax = _full(a2, "z_aligned_min_mean", lam), _full(a2, "z_misaligned_max_mean", lam)
+def _projections(ax: Any, a2: Assumption2, lam: np.ndarray) -> list[str] | None:
+    zp, zm = _full(a2.z_aligned_mean, lam), _full(a2.z_misaligned_mean, lam)
+    pmin, mmax = _full(a2.z_aligned_min_mean, lam), _full(a2.z_misaligned_max_mean, lam)
     if zp is None and zm is None:
         return None
     if zp is not None:
@@ -65,8 +64,8 @@ def _projections(ax: Any, a2: Mapping[str, Any], lam: np.ndarray) -> list[str] |
     return out
 
 
-def _margins(ax: Any, report: CheckReport, a2: Mapping[str, Any], lam: np.ndarray) -> list[str] | None:
-    margin, mmin, gap = _full(a2, "margin_mean", lam), _full(a2, "margin_min", lam), _full(a2, "mean_gap_mean", lam)
+def _margins(ax: Any, report: CheckReport, a2: Assumption2, lam: np.ndarray) -> list[str] | None:
+    margin, mmin, gap = _full(a2.margin_mean, lam), _full(a2.margin_min, lam), _full(a2.mean_gap_mean, lam)
     if margin is None and mmin is None and gap is None:
         return None
     out = []
@@ -101,8 +100,8 @@ def _margins(ax: Any, report: CheckReport, a2: Mapping[str, Any], lam: np.ndarra
     return out
 
 
-def _fractions(ax: Any, a2: Mapping[str, Any], lam: np.ndarray) -> list[str] | None:
-    frac = _full(a2, "fraction_positive_margin", lam)
+def _fractions(ax: Any, a2: Assumption2, lam: np.ndarray) -> list[str] | None:
+    frac = _full(a2.fraction_positive_margin, lam)
     only = _details(a2, ("fraction_mean_gap_only",), lam)
     if frac is None and only is None:
         return None
@@ -123,11 +122,13 @@ def make_figure(report: CheckReport) -> Any:
         NothingToDraw: no λ grid, or no projections, margins or fractions in ``assumptions.assumption_2``.
     """
     lam = rd.require_grid(report)
-    a2 = report.assumptions.get("assumption_2") or {}
+    a2 = report.assumptions.get("assumption_2")
+    if a2 is None:
+        raise rd.NothingToDraw("the report has no assumptions.assumption_2")
     has = {
-        "projections": any(_full(a2, k, lam) is not None for k in ("z_aligned_mean", "z_misaligned_mean")),
-        "margins": any(_full(a2, k, lam) is not None for k in ("margin_mean", "margin_min", "mean_gap_mean")),
-        "fractions": _full(a2, "fraction_positive_margin", lam) is not None
+        "projections": any(_full(v, lam) is not None for v in (a2.z_aligned_mean, a2.z_misaligned_mean)),
+        "margins": any(_full(v, lam) is not None for v in (a2.margin_mean, a2.margin_min, a2.mean_gap_mean)),
+        "fractions": _full(a2.fraction_positive_margin, lam) is not None
         or _details(a2, ("fraction_mean_gap_only",), lam) is not None,
     }
     drawers = (
@@ -155,9 +156,8 @@ def make_figure(report: CheckReport) -> Any:
         ax.sharex(axes[-1])
         ax.tick_params(labelbottom=False)
     drawn += [f"{name} skipped: not in the report." for key, name, *_ in drawers if not has[key]]
-    verdict = rd.get(a2, "verdict", "evidence")
-    if isinstance(verdict, str):
-        drawn.append(f"Assumption 2 evidence: {verdict}.")
+    if a2.verdict.evidence:
+        drawn.append(f"Assumption 2 evidence: {a2.verdict.evidence}.")
     axes[-1].set_xlabel(rd.lam_label(report))
     behavior = report.behavior.get("name")
     title = f"Figs. 11–12: separation along δ̂ — {rd.model_name(report)}" + (f", '{behavior}'" if behavior else "")

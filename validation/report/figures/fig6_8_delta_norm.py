@@ -38,7 +38,8 @@ PANELS = (
 
 
 def _side(report: CheckReport, quantity: str, side: str) -> Mapping[str, Any] | None:
-    s = rd.get(report.assumptions, "assumption_1", "details", "quantities", quantity, "sides", side)
+    a1 = report.assumptions.get("assumption_1")
+    s = None if a1 is None else rd.get(a1.details, "quantities", quantity, "sides", side)
     return s if isinstance(s, Mapping) and s.get("available", True) else None
 
 
@@ -87,13 +88,12 @@ def _global_alpha(ax: Any, report: CheckReport, lam: np.ndarray, color: str) -> 
         lo, hi = rd.num(alpha.ci_low), rd.num(alpha.ci_high)
         ci = f", 95 % interval [{lo:.3g}, {hi:.3g}]" if lo is not None and hi is not None else ""
         out.append(f"Fig. 6: α = {rd.pm(est, alpha.se)}{ci} ({side or '?'} fit; the α the bounds use).")
-    lr = rd.floats(rd.get(a1, "linear_range"), 2)
+    lr = None if a1 is None else rd.floats(a1.linear_range, 2)
     if lr is not None and np.all(np.isfinite(lr)) and lr[1] > lr[0]:
         ax.axvspan(lr[0], lr[1], color=color, alpha=0.10, label=f"linear range [{lr[0]:.3g}, {lr[1]:.3g}]")
         out.append(f"Shaded: linear range λ ∈ [{lr[0]:.3g}, {lr[1]:.3g}] (query-mean ‖δ‖ within 10 % of a line).")
-    verdict = rd.get(a1, "verdict", "evidence")
-    if isinstance(verdict, str):
-        out.append(f"Assumption 1 evidence: {verdict}.")
+    if a1 is not None and a1.verdict.evidence:
+        out.append(f"Assumption 1 evidence: {a1.verdict.evidence}.")
     return out
 
 

@@ -26,13 +26,10 @@ def _sigma(report: CheckReport) -> float | None:
 def standardized_differences(report: CheckReport) -> tuple[np.ndarray, float] | None:
     """The pooled :math:`(z_b-z_{a^*})/\\sigma` (finite values) and σ, or ``None`` when absent or σ ≤ 0."""
     sigma = _sigma(report)
-    rows = rd.get(report.assumptions, "assumption_3", "differences")
-    if sigma is None or sigma <= 0 or not isinstance(rows, list):
+    a3 = report.assumptions.get("assumption_3")
+    if sigma is None or sigma <= 0 or a3 is None or a3.differences is None:
         return None
-    flat = [v for row in rows if isinstance(row, list) for v in row]
-    arr = rd.floats(flat)
-    if arr is None:
-        return None
+    arr = rd.floats([v for row in a3.differences for v in row])
     arr = arr[np.isfinite(arr)] / sigma
     return (arr, sigma) if arr.size >= 2 else None
 
@@ -43,9 +40,7 @@ def _normal(x: np.ndarray, mean: float, sd: float) -> np.ndarray:
 
 def _histogram(ax: Any, report: CheckReport, d: np.ndarray, sigma: float) -> list[str]:
     a3 = report.assumptions["assumption_3"]
-    n_q = rd.get(a3, "details", "n_queries")
-    k = rd.get(a3, "k")
-    lref = rd.num(rd.get(a3, "lambda_ref"))
+    n_q, k, lref = rd.get(a3.details, "n_queries"), a3.k, rd.num(a3.lambda_ref)
     ax.hist(d, bins=min(50, max(10, int(1.2 * math.sqrt(d.size)))), density=True, color="C0", alpha=0.55,
             edgecolor="white", linewidth=0.4, label=f"(z_b − z_a*)/σ, {d.size} contrasts")  # fmt: skip
     m, s = float(np.mean(d)), float(np.std(d, ddof=1))
@@ -55,8 +50,7 @@ def _histogram(ax: Any, report: CheckReport, d: np.ndarray, sigma: float) -> lis
     ax.plot(xs, _normal(xs, m, s), "-", color="C3", linewidth=1.4, label=f"N({m:.2f}, {s:.2f}²): sample mean, SD")
     ax.set_xlabel("(z_b − z_a*) / σ  [units of σ]")
     ax.set_ylabel("density")
-    tests = rd.get(a3, "tests") if isinstance(rd.get(a3, "tests"), Mapping) else {}
-    pv = {name: rd.num(rd.get(t, "pvalue")) for name, t in tests.items()}
+    pv = {name: rd.num(t["pvalue"]) for name, t in (a3.tests or {}).items()}
     shown = [f"{n} p = {p:.2g}" for n, p in pv.items() if p is not None and n in ("shapiro", "rank_correlation")]
     ax.set_title("Fig. 9: logit-noise projections" + (f" ({'; '.join(shown)})" if shown else ""), fontsize=10)
     out = [
@@ -71,9 +65,8 @@ def _histogram(ax: Any, report: CheckReport, d: np.ndarray, sigma: float) -> lis
             "Tests (p-values): " + ", ".join(f"{n} {p:.2g}" for n, p in pv.items() if p is not None) + "; normality "
             "is not the assumption (i.i.d. with finite variance is)."
         )
-    verdict = rd.get(a3, "verdict", "passed")
-    if isinstance(verdict, bool):
-        out.append(f"Assumption 3 verdict: {'pass' if verdict else 'fail'}.")
+    if a3.verdict.passed is not None:
+        out.append(f"Assumption 3 verdict: {'pass' if a3.verdict.passed else 'fail'}.")
     return out
 
 
@@ -115,7 +108,7 @@ def _spread(ax: Any, report: CheckReport, sbl: Mapping[str, Any]) -> list[str] |
     ax.set_xlabel("‖δ‖ on MMLU prompts [hidden-state units]")
     ax.set_ylabel("SD of top-k logit changes [logits]")
     ax.set_title("Fig. 10: spread of the logit changes vs ‖δ‖", fontsize=10)
-    note = sbl.get("note") if isinstance(sbl.get("note"), str) else ""
+    note = sbl.get("note", "")
     out.insert(
         0,
         f"Fig. 10: per λ, the query-mean ‖δ‖ and within-query SD of the top-k logit changes (n = {n} MMLU queries, "
@@ -131,8 +124,9 @@ def make_figure(report: CheckReport) -> Any:
         NothingToDraw: neither ``assumption_3.differences`` (with σ > 0) nor ``assumption_3.spread_by_lambda``.
     """
     diff = standardized_differences(report)
-    sbl = rd.get(report.assumptions, "assumption_3", "spread_by_lambda")
-    has_spread = isinstance(sbl, Mapping) and bool(report.lam)
+    a3 = report.assumptions.get("assumption_3")
+    sbl = None if a3 is None else a3.spread_by_lambda
+    has_spread = sbl is not None and bool(report.lam)
     if diff is None and not has_spread:
         raise rd.NothingToDraw(
             "the report has neither assumptions.assumption_3.differences (with sigma > 0) nor "
