@@ -115,7 +115,7 @@ def alignment_guarantee(eps: object, B0: object, alpha: object, delta: object) -
 # ---------------------------------------------------------------------------------------------------------------
 # Theorems 3-5 (docs/specification.md §8-§10) and the corrected Theorem 4. All are stated for steering towards the
 # aligned side (lambda >= 0) only; the specification states nothing for lambda < 0, and the soft-margin expression is
-# then no bound on either side (tests/test_alignment_extensions.py::
+# then no bound on either side (tests/bounds/test_alignment_extensions.py::
 # test_theorem_3_expression_is_no_bound_for_negative_lambda), so lambda < 0 is rejected rather than given a meaning the
 # statements do not have.
 # ---------------------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,19 +117,7 @@ class CoverageConfig:
 
 
 def default_configs(quick: bool = False) -> list[CoverageConfig]:
-    r"""The documented default grid of configurations.
-
-    Default (144 rows):
-
-    * main block, no tail (:math:`\epsilon=0`, so "top-:math:`k` noise" and "all tokens noised" coincide):
-      :math:`k\in\{3,4,10,50\}` :math:`\times` shapes {uniform, dirichlet(1), zipf(s=1), two_dominant(0.8)}
-      :math:`\times` laws {normal, laplace, uniform, t(df=5)} :math:`\times` :math:`p_0\in\{0.2,0.5\}` (128 rows);
-      :math:`p_0=0.2` with :math:`k=3` makes :math:`a^*` a minority answer (the curvature of §12.2c flips sign);
-    * tail block: :math:`\epsilon=0.1` over the smallest tail that keeps :math:`T_k` the top-:math:`k` set,
-      :math:`k\in\{4,10\}` :math:`\times` the four shapes :math:`\times` {normal, laplace}, :math:`p_0=0.3` (16 rows).
-
-    Quick (6 rows, for tests and smoke runs): the first is one where Theorem 2 fails; the last two have a tail.
-    """
+    """The documented grid of configurations (docs/api/simulate.md): 144 rows, or 6 when ``quick``."""
 
     def cfg(k: int, shape: str, law: str, p0: float, eps: float = 0.0) -> CoverageConfig:
         name, params = LAWS[law]
@@ -253,10 +241,6 @@ def evaluate_config(
     r"""One row of the study (see :data:`ROW_FIELDS`): deterministic given (configuration, index, seed, draws,
     grid, backend, device type).
 
-    Random streams: ``SeedSequence(seed, spawn_key=(index,)).spawn(4)`` -> the query, the top-:math:`k` noise
-    simulation, the all-tokens simulation (only when :math:`\epsilon>0`; otherwise the two settings coincide and the
-    first simulation is used for both) and Theorem 1's instances.
-
     Args:
         cfg: the configuration. index: its position (keys its random stream).
         seed: integer ``>= 0``. n_draws: realisations ``>= 2`` per simulation.
@@ -267,6 +251,7 @@ def evaluate_config(
     index = check_integer("index", index, 0)
     g = _check_grid(DEFAULT_GRID if grid is None else grid)
     dev = resolve_device(backend, device)
+    # the all-tokens simulation uses its own stream only when eps > 0 (otherwise the two settings coincide)
     ss_query, ss_top, ss_all, ss_thm1 = np.random.SeedSequence(seed, spawn_key=(index,)).spawn(4)
     query = synthetic_query(
         cfg.k, cfg.p0, cfg.shape, np.random.default_rng(ss_query), tail_mass=cfg.eps, **dict(cfg.shape_params)
@@ -365,10 +350,6 @@ def _check_grid(grid: object) -> np.ndarray:
     return g
 
 
-def _device_type(device: str) -> str:
-    return device.split(":")[0]
-
-
 def row_key(
     cfg: CoverageConfig, index: int, *, seed: int, n_draws: int, grid: np.ndarray, backend: str, device: str
 ) -> str:
@@ -381,7 +362,7 @@ def row_key(
             "n_draws": n_draws,
             "grid": np.asarray(grid, dtype=float).tolist(),
             "backend": backend,
-            "device": _device_type(device),
+            "device": device.split(":")[0],  # the device type: rows are equal across cuda:0 and cuda:1
             "version": STUDY_VERSION,
         }
     )
@@ -538,7 +519,7 @@ def run_study(
         "n_draws": n,
         "grid": g.tolist(),
         "backend": backend,
-        "device_type": _device_type(dev),
+        "device_type": dev.split(":")[0],
         "n_configs": len(cfgs),
         "version": STUDY_VERSION,
         "small_lambda": SMALL_LAMBDA,
@@ -578,7 +559,11 @@ def run_study(
         if progress is not None:
             progress(StudyProgress(done=i + 1, total=len(cfgs), row=row, seconds=secs, resumed=resumed))
     csv_path, json_path = out / "coverage.csv", out / "coverage.json"
-    _write_csv(csv_path, rows)
+    with csv_path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(CSV_FIELDS), extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: ("" if r[k] is None else r[k]) for k in CSV_FIELDS})
     json_path.write_text(
         json.dumps(
             {"settings": settings, "fields": ROW_FIELDS, "claims": _CLAIMS, "rows": rows}, indent=1, allow_nan=False
@@ -609,14 +594,6 @@ _CLAIMS = {
     "corollary-2": "E[lim H] = 1/n with all n answers noised",
     "theorem-1": "B >= tanh(Delta ||delta||/2 + artanh B0) under Assumption 2; equality on the two-token instance",
 }
-
-
-def _write_csv(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(CSV_FIELDS), extrasaction="ignore")
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: ("" if r[k] is None else r[k]) for k in CSV_FIELDS})
 
 
 _SHAPE_COLORS = {"uniform": "tab:blue", "dirichlet": "tab:orange", "zipf": "tab:green", "two_dominant": "tab:red"}
@@ -724,19 +701,12 @@ def _fig_expected(rows: list[dict[str, Any]], path: Path) -> None:
     save(fig, path)
 
 
-def theorem_1_examples(seed: int) -> list[Any]:
-    r"""The instances of the Theorem-1 figure: hard-margin instances with :math:`B_0\in\{-0.8,-0.3,0.3\}` and
-    exact margin :math:`\Delta=1`, then the two-token extremal instance with :math:`B_0=-0.6` (last)."""
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1 << 30,)))
-    out = [hard_margin_instance(rng, 3, 3, delta=THM1_DELTA, B0=b0, slack=2.0) for b0 in (-0.8, -0.3, 0.3)]
-    out.append(two_token_extremal(-0.6, THM1_DELTA))
-    return out
-
-
 def _fig_theorem_1(rows: list[dict[str, Any]], path: Path, seed: int) -> None:
     fig, ax = new_figure((7.5, 5.0), layout="constrained")
     norms = np.linspace(0.0, 8.0, 161)
-    examples = theorem_1_examples(seed)
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1 << 30,)))
+    examples = [hard_margin_instance(rng, 3, 3, delta=THM1_DELTA, B0=b0, slack=2.0) for b0 in (-0.8, -0.3, 0.3)]
+    examples.append(two_token_extremal(-0.6, THM1_DELTA))
     colors = ["tab:blue", "tab:orange", "tab:green", "black"]
     for j, (inst, c) in enumerate(zip(examples, colors, strict=False)):
         ext = j == len(examples) - 1
@@ -764,15 +734,7 @@ def _fig_theorem_1(rows: list[dict[str, Any]], path: Path, seed: int) -> None:
 
 
 def write_figures(out_dir: str | os.PathLike[str], rows: list[dict[str, Any]], *, seed: int = 0) -> list[Path]:
-    """Write the three PNG figures of the study into ``out_dir`` and return their paths.
-
-    * ``theorem2_coverage.png``: per law, the frequency that (6) holds (±2 SE) per :math:`k`, shape, :math:`p_0`
-      and tail, against the claimed :math:`1-2/k`;
-    * ``expected_helpfulness.png``: :math:`\\mathbb E[H](\\alpha\\sigma\\lambda)` with a ±2 SE band, the
-      second-order formula and :math:`1/n` for up to four rows;
-    * ``theorem1_tightness.png``: exact :math:`B(\\|\\delta\\|)` vs Theorem 1's bound on hard-margin instances
-      (:func:`theorem_1_examples`), the two-token extremal instance on its bound.
-    """
+    """Write the three PNG figures of the study (docs/api/simulate.md) into ``out_dir`` and return their paths."""
     if not rows:
         raise ValueError("rows must hold at least one row")
     out = Path(out_dir)

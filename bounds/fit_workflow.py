@@ -233,10 +233,8 @@ def _curve_set(path: Path, rows: list[_Row], quantity: str) -> tuple[CurveSet | 
 
 
 def load_curves(path: str | Path) -> Curves:
-    r"""Read steering curves from a CSV, JSON Lines or JSON file (schema in the module docstring).
-
-    Each quantity's curves are put on the grid of the :math:`\lambda` values measured for **every** query (other
-    points are dropped, with a note); at least 3 are needed.
+    r"""Read steering curves from a CSV, JSON Lines or JSON file (schema: docs/api/fitting.md) onto, per quantity,
+    the grid of the :math:`\lambda` values measured for **every** query (others dropped with a note; at least 3).
 
     Args:
         path: the file; its suffix picks the format (``.csv``, ``.jsonl``/``.ndjson``, ``.json``).
@@ -590,9 +588,7 @@ def run_fit(
                 raise ParameterError(
                     "alignment_law 'tanh-fixed-b0' needs B0: pass B0 or include λ = 0 in the behavior data"
                 )
-            model = AlignmentModel(b0=b0_fixed)
-        else:
-            model = AlignmentModel()
+        model = AlignmentModel(b0=b0_fixed)  # b0=None: b0 free
         fitted_b = _fit_one(
             cs, model, columns=np.ones(cs.lam.size, bool), n_boot=nb, rng=rng, level=lv, warnings_=warns
         )
@@ -631,12 +627,8 @@ def run_fit(
         win = 0.5 * max_abs if window is None else _scalar("window", window, 0.0, np.inf)
         if win <= 0:
             raise ParameterError(f"window must be > 0, got {win!r}")
-        if h_law == "theorem-2":
-            model = Theorem2Model()
-        elif h_law == "restricted":
-            model = RestrictedModel(kk)
-        else:
-            model = ExpectationModel()
+        plain = {"theorem-2": Theorem2Model, "expectation": ExpectationModel}
+        model = RestrictedModel(kk) if h_law == "restricted" else plain[h_law]()
         columns = np.abs(cs.lam) <= win if h_law == "expectation" else np.ones(cs.lam.size, bool)
         if h_law == "expectation" and columns.sum() < 3:
             raise ParameterError(f"window = {win:g} keeps {int(columns.sum())} helpfulness λ values; at least 3 needed")

@@ -51,8 +51,8 @@ def _collect() -> dict[str, Statement]:
 
 
 def statements() -> list[Statement]:
-    """All statements, in docs/specification.md §0 order (ids not yet encoded are skipped; ``tests/test_registry.py``
-    forbids that)."""
+    """All statements, in docs/specification.md §0 order (ids not yet encoded are skipped;
+    ``tests/bounds/test_registry.py`` forbids that)."""
     found = _collect()
     extra = set(found) - set(ORDER)
     if extra:

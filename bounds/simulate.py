@@ -122,7 +122,7 @@ class _NumpyOps:
     name = "numpy"
     device = "cpu"
     log, exp, abs, logaddexp, minimum = np.log, np.exp, np.abs, np.logaddexp, np.minimum  # ufuncs: not bound
-    where = staticmethod(np.where)
+    where, sum = staticmethod(np.where), staticmethod(np.sum)
 
     def f64(self, x: object) -> np.ndarray:
         return np.asarray(x, dtype=np.float64)
@@ -145,9 +145,6 @@ class _NumpyOps:
         """``op`` (``"sum"``, ``"max"``, ``"all"``, ``"any"``) along ``axis``."""
         return getattr(np, op)(x, axis=axis)
 
-    def sum(self, x: Any, axis: int) -> Any:
-        return np.sum(x, axis=axis)
-
     @staticmethod
     def numpy(x: Any) -> np.ndarray:
         return np.asarray(x)
@@ -163,7 +160,7 @@ class _TorchOps:
 
         self.torch = torch
         self.device = torch.device(device)
-        self.log, self.exp, self.abs, self.where = torch.log, torch.exp, torch.abs, torch.where
+        self.log, self.exp, self.abs, self.where, self.sum = torch.log, torch.exp, torch.abs, torch.where, torch.sum
 
     def f64(self, x: object) -> Any:
         if isinstance(x, self.torch.Tensor):
@@ -184,9 +181,6 @@ class _TorchOps:
 
     def reduce(self, op: str, x: Any, axis: int) -> Any:
         return getattr(self.torch, "amax" if op == "max" else op)(x, dim=axis)
-
-    def sum(self, x: Any, axis: int) -> Any:
-        return self.torch.sum(x, dim=axis)
 
     @staticmethod
     def numpy(x: Any) -> np.ndarray:
@@ -387,12 +381,6 @@ def evaluate_draws(
     return DrawResults(lam=grid, beta=beta, **out)
 
 
-def _torch_uniform_open(torch: Any, shape: tuple[int, int], gen: Any, device: Any) -> Any:
-    """Uniforms in the open interval (0, 1) with 53 random bits: ``(randint(2^53) + 1/2) / 2^53``."""
-    k = torch.randint(0, 1 << 53, shape, generator=gen, device=device, dtype=torch.int64)
-    return (k.to(torch.float64) + 0.5) * (2.0**-53)
-
-
 def _torch_noise(ops: _TorchOps, law: Any, shape: tuple[int, int], gen: Any, sigma: float) -> Any:
     """I.i.d. draws of ``law`` standardised to mean 0, sd ``sigma`` on the torch device (:data:`_NATIVE` laws natively,
     the others by scipy's inverse CDF on the CPU)."""
@@ -401,7 +389,9 @@ def _torch_noise(ops: _TorchOps, law: Any, shape: tuple[int, int], gen: Any, sig
     if name == "norm":
         x = torch.randn(shape, generator=gen, device=dev, dtype=torch.float64)
     else:
-        u = _torch_uniform_open(torch, shape, gen, dev)
+        # uniforms in the open interval (0, 1) with 53 random bits: (randint(2^53) + 1/2) / 2^53
+        k = torch.randint(0, 1 << 53, shape, generator=gen, device=dev, dtype=torch.int64)
+        u = (k.to(torch.float64) + 0.5) * (2.0**-53)
         if name == "uniform":
             x = u
         elif name == "laplace":
@@ -442,9 +432,12 @@ class _Moments:
     def __init__(self) -> None:
         self.n, self.mean, self.m2 = 0, 0.0, 0.0
 
-    def add(self, n: int, mean: np.ndarray, m2: np.ndarray) -> None:
-        if n == 0:
-            return
+    def add(self, xp: Any, x: Any) -> None:
+        """Merge the draws ``x`` (along axis 0, at least one), reduced on the backend."""
+        n = int(x.shape[0])
+        chunk_mean = xp.sum(x, 0) / n
+        dev = x - chunk_mean
+        mean, m2 = xp.numpy(chunk_mean).astype(float), xp.numpy(xp.sum(dev * dev, 0)).astype(float)
         tot = self.n + n
         delta = mean - self.mean
         self.mean = self.mean + delta * (n / tot)
@@ -461,14 +454,6 @@ class _Moments:
 def _freq(count: int, n: int) -> Estimate:
     f = count / n
     return Estimate(float(f), float(math.sqrt(f * (1.0 - f) / n)), int(n))
-
-
-def _chunk_stats(xp: Any, x: Any) -> tuple[int, np.ndarray, np.ndarray]:
-    """``(n, mean, M2)`` of ``x`` along axis 0, reduced on the backend."""
-    n = int(x.shape[0])
-    mean = xp.sum(x, 0) / n
-    dev = x - mean
-    return n, xp.numpy(mean).astype(float), xp.numpy(xp.sum(dev * dev, 0)).astype(float)
 
 
 @dataclass(frozen=True)
@@ -568,13 +553,13 @@ def corollary_3_frequency(
     n_draws: int = 10_000,
     chunk: int = 2_000,
 ) -> ProbabilityStudy:
-    r"""Monte-Carlo frequency of "eq. (79) holds at every :math:`\lambda` of the grid" for an :math:`\ell`-step answer.
+    r"""Monte-Carlo frequency of "eq. (79) holds at every :math:`\lambda` of the grid" for an :math:`\ell`-step answer
+    (independent noise per step; ``.claimed`` is the union bound :math:`1-\sum_i2/k_i`).
 
-    Each step :math:`i` is a dict with ``p`` (distribution of step :math:`i` given the correct prefix), ``answer``
-    (index of the correct token), ``top_k`` (int or mask) and optionally ``fixed_z`` (tail projections). Steps get
-    **independent** Assumption-3 noise; :math:`H=\prod_iH_i` (chain rule, exact) is compared with
-    :func:`bounds.helpfulness.helpfulness_upper_product` with per-realisation :math:`\gamma_i,\beta_i`.
-    ``.claimed`` is the union bound :math:`1-\sum_i2/k_i` (:math:`=1-2\ell/k` for equal :math:`k`).
+    Args:
+        steps: one dict per step :math:`i`: ``p`` (given the correct prefix), ``answer``, ``top_k`` (int or mask),
+            optionally ``fixed_z``.
+        law, lam, rng, alpha, sigma, n_draws, chunk: as in :func:`theorem_2_frequency`.
     """
     if not steps:
         raise ValueError("steps must hold at least one decoding step")
@@ -787,11 +772,9 @@ def simulate_helpfulness(
         rng: :class:`numpy.random.Generator` or integer seed (may be ``None`` only when ``z`` is given).
         alpha: :math:`\alpha>0`. sigma: :math:`\sigma>0`, the sd of each noised projection.
         n_draws: realisations, ``>= 2`` (default 10,000; must equal ``len(z)`` when ``z`` is given).
-        noise: ``"top_k"`` (Assumption 3: noise on :math:`T_k`, tail fixed; Theorem 2) or ``"all"`` (every token;
-            §12.2c and Corollary 2 with :math:`n=V`).
+        noise: one of :data:`NOISE_MODES` (``"all"``: Corollary 2 with :math:`n=V`).
         backend: ``"numpy"`` or ``"torch"``. device: torch device (``None``: CUDA if available, else CPU).
-        chunk: draws per block (default: as many as fit ``max_elements`` float64 entries of the
-            ``(draws, grid, vocabulary)`` block).
+        chunk: draws per block (default: as many as fit ``max_elements``).
         max_elements: memory bound used when ``chunk`` is ``None`` (default :data:`MAX_ELEMENTS` on a CPU,
             :data:`MAX_ELEMENTS_CUDA` on a CUDA device).
         z: optional projections ``(n, V)`` to evaluate instead of sampling (numpy array or torch tensor).
@@ -849,7 +832,7 @@ def simulate_helpfulness(
             counts[key] += int(xp.numpy(xp.sum(x, 0)))
         stats = {"H": xp.exp(q["log_H"]), "limit": q["limit"], "beta": q["beta_sigma"] / s, "gamma": q["gamma"]}
         for name, x in stats.items():
-            mom[name].add(*_chunk_stats(xp, x))
+            mom[name].add(xp, x)
     both_n = counts["both"]
     return HelpfulnessSimulation(
         query=query,

@@ -57,24 +57,13 @@ def _shape_params(shape: str, params: dict[str, Any]) -> dict[str, float]:
 def wrong_answer_weights(shape: str, m: int, rng: object, **params: float) -> np.ndarray:
     r"""``m`` positive weights summing to 1: how the wrong answers of :math:`T_k` share their mass.
 
-    Shapes (the parameter, its default and its range):
-
-    * ``"uniform"``: :math:`w_j=1/m`.
-    * ``"dirichlet"`` (``concentration`` :math:`c>0`, default 1): :math:`w\sim\mathrm{Dirichlet}(c\mathbf 1_m)`,
-      drawn as normalised :math:`\mathrm{Gamma}(c)` variates (small :math:`c`: a few answers take most of the mass;
-      large :math:`c`: close to uniform). The only random shape; returned in draw order.
-    * ``"zipf"`` (exponent ``s`` :math:`\ge0`, default 1): :math:`w_j\propto j^{-s}`, :math:`j=1..m` (``s = 0`` is
-      uniform), in decreasing order.
-    * ``"two_dominant"`` (``share`` in :math:`(0,1)`, default 0.8): two wrong answers hold ``share`` of the mass,
-      :math:`\mathrm{share}/2` each, the other :math:`m-2` share :math:`1-\mathrm{share}` equally; needs :math:`m\ge3`
-      and :math:`\mathrm{share}/2\ge(1-\mathrm{share})/(m-2)` (the two really dominate); for :math:`m=2` it is
-      the uniform shape (both answers dominant; ``share`` unused).
-
     Args:
         shape: one of :data:`WRONG_SHAPES`.
         m: number of wrong answers, an integer ``>= 1``.
         rng: :class:`numpy.random.Generator` or integer seed (consumed only by ``"dirichlet"``).
-        params: the shape's parameter (``concentration``, ``s`` or ``share``).
+        params: the shape's parameter: ``concentration`` :math:`>0` (``"dirichlet"``, default 1), ``s`` :math:`\ge0`
+            (``"zipf"``, default 1) or ``share`` in :math:`(0,1)` (``"two_dominant"``, default 0.8; needs
+            :math:`\mathrm{share}/2\ge(1-\mathrm{share})/(m-2)` when :math:`m\ge3`). Shapes: docs/api/synthetic.md.
 
     Returns:
         float64 array of shape ``(m,)``, every entry ``> 0``, summing to 1 (within rounding).
@@ -277,21 +266,7 @@ def synthetic_query(
     **shape_params: float,
 ) -> SyntheticQuery:
     r"""A query satisfying Assumption 3's hypotheses: :math:`T_k` = the :math:`k` most probable tokens, of mass
-    :math:`1-\epsilon`, with :math:`a^*\in T_k`.
-
-    Masses, with :math:`w` from :func:`wrong_answer_weights` (``shape``, ``shape_params``) and
-    :math:`\epsilon` = ``tail_mass``:
-
-    * ``p0`` given: :math:`P(a^*)=p_0` and the :math:`k-1` wrong answers of :math:`T_k` get :math:`(1-\epsilon-p_0)w`;
-      the rank of :math:`a^*` follows (``answer_rank``, if also given, is checked against it);
-    * ``p0=None``: ``answer_rank`` :math:`r` is required; the :math:`k` tokens of :math:`T_k` get
-      :math:`(1-\epsilon)w` with :math:`w` of length :math:`k` sorted decreasingly, and :math:`a^*` takes the
-      :math:`r`-th mass (``r = 2`` with ``"two_dominant"``: two wrong answers dominate the right one); when that
-      mass is tied with more probable ones, :attr:`SyntheticQuery.answer_rank` (the number of strictly more
-      probable tokens) is smaller than :math:`r`;
-    * the tail: ``tail_size`` tokens outside :math:`T_k` share :math:`\epsilon` equally; each must be strictly less
-      probable than every token of :math:`T_k`, so ``tail_size=None`` picks the smallest such count
-      (:math:`\lfloor\epsilon/\min_{T_k}p\rfloor+1`); their projections are ``tail_z`` (eq. 9 leaves them free).
+    :math:`1-\epsilon`, with :math:`a^*\in T_k` (the masses: docs/api/synthetic.md).
 
     Args:
         k: :math:`k\ge2`, the size of :math:`T_k`.
@@ -509,15 +484,8 @@ def hard_margin_instance(
     concentration: float = 1.0,
     B0: float | None = None,
 ) -> BehaviorInstance:
-    r"""An instance of Assumption 2 (eq. 8): :math:`\min_{A^+}z-\max_{A^-}z\ge\Delta` (full-gap margin).
-
-    Construction: misaligned projections :math:`z^-\sim\mathcal N(0,\mathrm{spread}^2)`; aligned ones
-    :math:`z^+=\max z^-+\Delta+e_j` with :math:`e_j\sim\mathrm{Exp}(\mathrm{slack})` and, when ``exact``, the
-    smallest :math:`e_j=0`: the closest pair sits at exactly :math:`\Delta`, where Theorem 1 is tightest. The gap is
-    guaranteed in float64 (projections are nudged up by an ulp when rounding would lose it). Masses are
-    :math:`\mathrm{Dirichlet}(\text{concentration})` over the ``n_plus + n_minus`` tokens; or, with ``B0``, Dirichlet
-    within each class scaled to :math:`P^\pm=(1\pm B_0)/2`; or the given ``p`` with a uniformly random choice of
-    ``n_plus`` aligned tokens.
+    r"""An instance of Assumption 2 (eq. 8): :math:`\min_{A^+}z-\max_{A^-}z\ge\Delta` (full-gap margin; the
+    construction: docs/api/synthetic.md).
 
     Args:
         rng: :class:`numpy.random.Generator` or integer seed.
@@ -600,20 +568,8 @@ def soft_margin_instance(
     exact_mass: bool = False,
     concentration: float = 1.0,
 ) -> BehaviorInstance:
-    r"""An instance of Assumption 4 (eqs. 46--50), the soft margin, with a non-empty misclassified set :math:`M`.
-
-    Construction, with :math:`z^+_{\min}=\min_{A^+}z`:
-
-    * aligned projections :math:`z^+_{\min}+e_j`, :math:`e\sim\mathrm{Exp}(\mathrm{slack})`, smallest :math:`e=0`;
-    * correctly classified misaligned ones :math:`z\le z^+_{\min}-\Delta` (gap :math:`\Delta+\mathrm{Exp}`,
-      float-exact), so (49) holds outside :math:`M`;
-    * the ``n_misclassified`` tokens of :math:`M` (eq. 46: :math:`z^+_{\min}-z<\Delta`) uniformly in the middle
-      96% of :math:`(z^+_{\min}-\Delta,\ z^+_{\min}+\Delta_M]`, so the depth (48) is :math:`\le\Delta_M`
-      (requires :math:`\Delta_M>-\Delta`, else :math:`M` would be empty);
-    * :math:`P(M\mid q)=\rho\,u` with :math:`u\sim U(0,1]` (``exact_mass``: :math:`u=1`), so (47) holds; the other
-      tokens share :math:`1-P(M)` by Dirichlet(``concentration``) weights.
-
-    The result is checked with :func:`bounds.assumption_4` before it is returned.
+    r"""An instance of Assumption 4 (eqs. 46--50), the soft margin, with a non-empty misclassified set :math:`M`,
+    checked with :func:`bounds.assumption_4` (the construction: docs/api/synthetic.md).
 
     Args:
         rng: :class:`numpy.random.Generator` or integer seed.

@@ -44,9 +44,7 @@ __all__ = [
     "plot_pareto",
 ]
 
-#: relative step of the central differences, :math:`h=\text{FD\_STEP}\cdot\max(1,|\lambda|)`: the cube root of the
-#: float64 machine epsilon (about 6.06e-6), which balances the :math:`O(h^2)` truncation error against the
-#: :math:`O(\varepsilon/h)` rounding error, so the derivative is accurate to about 1e-10 relative for smooth laws.
+#: relative step of the central differences, :math:`h=\text{FD\_STEP}\cdot\max(1,|\lambda|)` (why: docs/api/tradeoff.md)
 FD_STEP = float(np.finfo(np.float64).eps ** (1.0 / 3.0))
 
 #: default number of grid points of the analysis functions (the grid is refined by root finding / optimisation)
@@ -140,9 +138,6 @@ class Law:
     def from_result(cls, result: Any, kind: Kind | None = None) -> Law:
         r"""A fitted curve (an lmfit ``ModelResult`` in one independent variable, :math:`\lambda`) as a law.
 
-        Value: ``result.eval``. Derivative: the model function's λ-derivative
-        (:func:`bounds.fitting.lineshapes.derivative_of`) at the fitted parameters, else a central difference.
-
         Args:
             result: the fit.
             kind: ``"behavior"`` or ``"helpfulness"``; default ``"behavior"`` for a tanh fit, else ``"helpfulness"``.
@@ -233,8 +228,7 @@ def law_from_callable(
         name: display name.
         kind: ``"behavior"`` or ``"helpfulness"``.
         f: :math:`\lambda\mapsto L(\lambda)`, accepting float64 arrays.
-        derivative: :math:`\lambda\mapsto L'(\lambda)`, analytic, or ``None`` for the central difference
-            :math:`\big(f(\lambda+h)-f(\lambda-h)\big)/(2h)`, :math:`h=` :data:`FD_STEP` :math:`\cdot\max(1,|\lambda|)`.
+        derivative: :math:`\lambda\mapsto L'(\lambda)`, analytic, or ``None`` for the central difference.
         provenance: where the law comes from.
         params: parameter values for reports.
         warning: a caution to show with every result that uses the law.
@@ -281,9 +275,6 @@ def _scalar(name: str, x: object, lo: float, hi: float) -> float:
 def alignment_theorem_1_law(alpha: object, delta: object, B0: object) -> Law:
     r"""Theorem 1 (eq. 5) as a behavior law: :math:`B(\lambda)=\tanh(\alpha\Delta\lambda/2+\operatorname{artanh}B_0)`.
 
-    Derivative (analytic): :math:`B'(\lambda)=\tfrac{\alpha\Delta}{2}\big(1-B(\lambda)^2\big)`. A **lower** bound
-    for :math:`\lambda\ge0`, an **upper** bound for :math:`\lambda<0` (docs/specification.md §0).
-
     Args:
         alpha: :math:`\alpha\ge0` (Assumption 1).
         delta: the full-gap margin :math:`\Delta\ge0` (Assumption 2).
@@ -310,9 +301,7 @@ def alignment_theorem_1_law(alpha: object, delta: object, B0: object) -> Law:
 
 
 def helpfulness_expectation_law(p0: object, S2: object, alpha: object, sigma: object) -> Law:
-    r"""docs/specification.md §12.2(c) (:func:`bounds.helpfulness_expectation`) as a helpfulness law:
-    :math:`H(\lambda)=p_0-p_0\alpha^2\sigma^2\lambda^2[p_0(1-p_0)-S_2]`, with
-    :math:`H'(\lambda)=-2p_0\alpha^2\sigma^2\lambda[p_0(1-p_0)-S_2]` (so :math:`H'(0)=0`).
+    r"""docs/specification.md §12.2(c) (:func:`bounds.helpfulness_expectation`) as a helpfulness law.
 
     Args:
         p0: :math:`0<p_0\le1`.
@@ -349,14 +338,7 @@ def _theorem_2_failure_note() -> str:
 
 
 def helpfulness_theorem_2_law(p0: object, gamma: object, alpha: object, beta: object, sigma: object) -> Law:
-    r"""Eq. (6) (Theorem 2 as stated, **status fails**) as a helpfulness law, with a warning.
-
-    .. math::
-
-        T(\lambda)=\frac{1}{1+A\,(1+\tfrac12(\alpha\beta\sigma\lambda)^2)},\quad A=\gamma\frac{1-p_0}{p_0},\qquad
-        T'(\lambda)=-T(\lambda)^2\,A\,(\alpha\beta\sigma)^2\lambda .
-
-    Emits a :class:`Theorem2Warning` and sets :attr:`Law.warning` (the inequality fails, docs/specification.md §6.3).
+    r"""Eq. (6) (Theorem 2 as stated, **status fails**) as a helpfulness law; emits a :class:`Theorem2Warning`.
 
     Args:
         p0, gamma, alpha, beta, sigma: as in :func:`bounds.helpfulness_upper` (scalars).
@@ -430,12 +412,8 @@ def efficient_regime(
 ) -> list[tuple[float, float]]:
     r"""The efficient regime :math:`\{\lambda\in[\lambda_{lo},\lambda_{hi}]:\ B'(\lambda) > -H'(\lambda)\}`.
 
-    Where :math:`B+H` increases. Each sign change of :math:`B'+H'` on the grid is refined by Brent's method; two
-    crossings inside one grid cell (a tangency) can be missed.
-
     Args:
-        B: behavior law (a :class:`Law` of kind ``"behavior"``, or a callable: central differences).
-        H: helpfulness law.
+        B, H: the behavior and the helpfulness law (a :class:`Law` of that kind, or a callable: central differences).
         lam_range: ``(lo, hi)``, finite, ``lo < hi``.
         n_grid: grid points, ``>= 3``.
 
@@ -498,14 +476,9 @@ def best_lambda(
 ) -> BestLambda:
     r""":math:`\lambda^\star=\arg\max_{\lambda\in[\lambda_{lo},\lambda_{hi}]} B(\lambda)+w\,H(\lambda)`, :math:`w\ge0`.
 
-    :math:`w` is the exchange rate: one unit of helpfulness is worth :math:`w` units of behavior. The best grid
-    point is refined in its two neighbouring cells (method: docs/api/tradeoff.md); ties on a flat objective go to the
-    smallest :math:`\lambda`.
-
     Args:
-        B: behavior law.
-        H: helpfulness law.
-        w: weight :math:`w\ge0`, finite.
+        B, H: the behavior and the helpfulness law.
+        w: weight :math:`w\ge0`, finite (one unit of helpfulness is worth :math:`w` units of behavior).
         lam_range: ``(lo, hi)``, finite, ``lo < hi``.
         n_grid: grid points, ``>= 3``.
 
@@ -582,16 +555,13 @@ def max_lambda_keeping_helpfulness(
 ) -> HelpfulnessLimit:
     r"""The largest :math:`\lambda` in range with :math:`H\ge(1-\tau)p_0` on **all** of :math:`[0,\lambda]`.
 
-    The **first** crossing of the threshold going out from :math:`\lambda=0` (a law that dips and comes back stops at
-    the dip), bracketed on the grid and refined by Brent's method. ``side="negative"`` searches towards negative
-    :math:`\lambda` and returns the most negative :math:`\lambda` with the property on :math:`[\lambda,0]`.
-
     Args:
         H: helpfulness law.
         tau: tolerated relative loss, :math:`0\le\tau\le1`.
         lam_range: ``(lo, hi)``, finite, ``lo < hi``, containing 0, with room on the searched side.
         p0: reference helpfulness in :math:`[0,1]`; default :math:`H(0)`.
-        side: ``"positive"`` or ``"negative"``.
+        side: ``"positive"`` or ``"negative"`` (the most negative :math:`\lambda` with the property on
+            :math:`[\lambda,0]`).
         n_grid: grid points, ``>= 3``.
 
     Returns:
@@ -639,11 +609,7 @@ def max_lambda_keeping_helpfulness(
 
 @dataclass(frozen=True)
 class ParetoFrontier:
-    r"""Points :math:`(\lambda_i,B(\lambda_i),H(\lambda_i))` and the mask of the non-dominated ones.
-
-    Point :math:`i` is dominated when some :math:`j` has :math:`B_j\ge B_i`, :math:`H_j\ge H_i` and one of the two
-    strictly; ``mask[i]`` is ``True`` for the non-dominated points (the Pareto frontier).
-    """
+    r"""Points :math:`(\lambda_i,B(\lambda_i),H(\lambda_i))` and the ``mask`` of the non-dominated ones."""
 
     lam: np.ndarray
     B: np.ndarray
@@ -655,33 +621,12 @@ class ParetoFrontier:
         return [(float(self.lam[i]), float(self.lam[j])) for i, j in _runs(self.mask)]
 
 
-def _non_dominated(b: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """Mask of Pareto-optimal points (maximising both ``b`` and ``h``) by one sweep in decreasing ``b``."""
-    order = np.lexsort((-h, -b))  # by b descending, ties by h descending
-    mask = np.zeros(b.size, dtype=bool)
-    best_h_above = -np.inf  # the largest h among points with strictly larger b
-    k = 0
-    while k < order.size:
-        group = [order[k]]
-        while k + len(group) < order.size and b[order[k + len(group)]] == b[order[k]]:
-            group.append(order[k + len(group)])
-        top = h[group[0]]  # the group's largest h (sorted)
-        for idx in group:
-            mask[idx] = h[idx] == top and h[idx] > best_h_above
-        best_h_above = max(best_h_above, top)
-        k += len(group)
-    return mask
-
-
 def pareto_frontier(B: Law | Callable, H: Law | Callable, lam: object) -> ParetoFrontier:
-    r"""The Pareto frontier of :math:`(B(\lambda),H(\lambda))` over the given :math:`\lambda` values.
-
-    A :math:`\lambda_i` is on the frontier when no :math:`\lambda_j` gives at least as much :math:`B` **and**
-    :math:`H` with one strictly more; equal points are all kept.
+    r"""The Pareto frontier of :math:`(B(\lambda),H(\lambda))` over the given :math:`\lambda` values (equal points
+    are all kept).
 
     Args:
-        B: behavior law.
-        H: helpfulness law.
+        B, H: the behavior and the helpfulness law.
         lam: 1-D array of finite :math:`\lambda` values (any order, at least one).
 
     Returns:
@@ -696,16 +641,21 @@ def pareto_frontier(B: Law | Callable, H: Law | Callable, lam: object) -> Pareto
         raise ValueError(f"lam must be a non-empty 1-D array of λ values, got shape {x.shape}")
     b = np.asarray(b_law(x), dtype=np.float64)
     h = np.asarray(h_law(x), dtype=np.float64)
-    return ParetoFrontier(lam=x.copy(), B=b, H=h, mask=_non_dominated(b, h))
-
-
-def _marks(mark: object) -> dict[str, float]:
-    if mark is None:
-        return {}
-    if isinstance(mark, Mapping):
-        return {str(k): _scalar(f"mark[{k!r}]", v, -np.inf, np.inf) for k, v in mark.items()}
-    arr = as_real("mark", mark)
-    return {f"λ = {v:.3g}": float(v) for v in np.atleast_1d(arr)}
+    # the non-dominated points (maximising both b and h) by one sweep in decreasing b
+    order = np.lexsort((-h, -b))  # by b descending, ties by h descending
+    mask = np.zeros(b.size, dtype=bool)
+    best_h_above = -np.inf  # the largest h among points with strictly larger b
+    k = 0
+    while k < order.size:
+        group = [order[k]]
+        while k + len(group) < order.size and b[order[k + len(group)]] == b[order[k]]:
+            group.append(order[k + len(group)])
+        top = h[group[0]]  # the group's largest h (sorted)
+        for idx in group:
+            mask[idx] = h[idx] == top and h[idx] > best_h_above
+        best_h_above = max(best_h_above, top)
+        k += len(group)
+    return ParetoFrontier(lam=x.copy(), B=b, H=h, mask=mask)
 
 
 def plot_pareto(
@@ -720,14 +670,10 @@ def plot_pareto(
 ) -> Any:
     r"""Plot the curve :math:`\lambda\mapsto(B(\lambda),H(\lambda))` with its Pareto frontier; return the Figure.
 
-    Points coloured by :math:`\lambda`, the frontier highlighted, marks as stars, the laws' names and every warning
-    in the title. A new figure uses the Agg canvas (no pyplot state).
-
     Args:
-        B: behavior law.
-        H: helpfulness law.
+        B, H: the behavior and the helpfulness law.
         lam_range: ``(lo, hi)``, finite, ``lo < hi``.
-        ax: a matplotlib Axes to draw into, or ``None`` for a new Figure.
+        ax: a matplotlib Axes to draw into, or ``None`` for a new Figure (Agg canvas, no pyplot state).
         mark: λ values to mark: a mapping ``label -> λ``, a sequence of λ, or one λ.
         n_grid: points along the curve, ``>= 3``.
         extra_warnings: more warnings to print on the figure.
@@ -741,7 +687,12 @@ def plot_pareto(
     b_law, h_law = _as_law("B", B, "behavior"), _as_law("H", H, "helpfulness")
     lo, hi = _check_range(lam_range)
     n = check_integer("n_grid", n_grid, 3)
-    marks = _marks(mark)
+    if mark is None:
+        marks = {}
+    elif isinstance(mark, Mapping):
+        marks = {str(k): _scalar(f"mark[{k!r}]", v, -np.inf, np.inf) for k, v in mark.items()}
+    else:
+        marks = {f"λ = {v:.3g}": float(v) for v in np.atleast_1d(as_real("mark", mark))}
     pf = pareto_frontier(b_law, h_law, np.linspace(lo, hi, n))
     fig, ax = new_figure((7.0, 5.2)) if ax is None else (ax.figure, ax)
     ax.plot(pf.B, pf.H, color="0.75", lw=1.0, zorder=1)
@@ -859,15 +810,10 @@ def analyse(
     p0: float | None = None,
     n_grid: int = N_GRID,
 ) -> TradeoffSummary:
-    r"""Run the whole tradeoff analysis of two laws on one range.
-
-    :func:`efficient_regime`, :func:`best_lambda`, :func:`max_lambda_keeping_helpfulness` on each side of 0 the range
-    covers (``None`` when it does not contain 0), :func:`pareto_frontier`, the slopes at 0 and every warning (the
-    laws' own, and where a law leaves its scale).
+    r"""Run every analysis of this module on two laws and one range (a limit is ``None`` on a side the range lacks).
 
     Args:
-        B: behavior law.
-        H: helpfulness law.
+        B, H: the behavior and the helpfulness law.
         w: weight :math:`w\ge0` of :math:`H` in :math:`B+wH`.
         tau: tolerated relative helpfulness loss, :math:`0\le\tau\le1`.
         lam_range: ``(lo, hi)``, finite, ``lo < hi``.

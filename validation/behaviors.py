@@ -1,13 +1,7 @@
 r"""Behaviors: the token sets :math:`A^\pm`, prompt templates, the data recipe and a rule-based response classifier.
 
-A behavior fixes what "aligned" means for :math:`B` (docs/specification.md §2): :math:`A^+` is the set the steering
-pushes towards (score +1), :math:`A^-` the opposite set (score −1). Built in (:data:`BEHAVIORS`): ``harmless`` (steer
-towards refusal, the paper's base-model experiment), ``harmful`` (misalign an aligned model; ``score_sign = -1``) and
-``bias`` (disagree with stereotyped statements).
-
-Token sets are **first tokens** (the single-token behavior reads the answer's first token; docs/check.md), and the
-two sets' first tokens must be disjoint (:func:`resolve_behavior`). :func:`get_behavior` accepts a built-in name or a
-JSON override (:func:`load_behavior`).
+Token sets are **first tokens**, and the two sets' first tokens must be disjoint (:func:`resolve_behavior`); the
+built-in behaviors and the classifier's limits: ``docs/api/validation-vectors.md``.
 """
 
 from __future__ import annotations
@@ -302,9 +296,6 @@ def get_behavior(name_or_path: str | Path) -> BehaviorSpec:
     )
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Token resolution
-# ---------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TokenEntry:
     """How one variant of one string tokenizes.
@@ -399,13 +390,8 @@ def _is_fragment(first: str, variant: str) -> bool:
 def resolve_token_ids(
     tokenizer: Any, strings: Sequence[str], *, space_variants: bool = True, allow_fragments: bool = False
 ) -> TokenSet:
-    """Resolve strings to first-token ids, checking each against the tokenizer.
-
-    Each string is encoded without special tokens as listed and, with ``space_variants``, also without and with
-    one leading space ("Sure" and " Sure" are different tokens in byte-level BPE vocabularies). Each variant's first
-    token is kept unless its :attr:`TokenEntry.status` says otherwise: a fragment ("Ap" of "Apologies") opens many
-    unrelated words, so counting it would put unrelated mass into the set; a whole-word first token is kept even
-    when the string has more tokens ("Of" of "Of course").
+    """Resolve strings to first-token ids, checking each against the tokenizer (kept unless :class:`TokenEntry`'s
+    ``status`` says otherwise).
 
     Args:
         tokenizer: anything with ``encode(text, add_special_tokens=False)`` returning ids (a transformers
@@ -533,9 +519,6 @@ def resolve_behavior(
     return BehaviorTokens(spec.name, a, m, tuple(warnings))
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Response classifier
-# ---------------------------------------------------------------------------------------------------------------
 #: refusal phrases (case-insensitive substrings, after normalising apostrophes), after the prefix lists of GCG
 #: (Zou et al. 2023) and the keyword rules of the paper's code; matched within the opening ``window`` characters
 REFUSAL_PHRASES: tuple[str, ...] = (
@@ -681,14 +664,8 @@ def classify_response(text: str, behavior: BehaviorSpec | str, *, window: int | 
     """Score a generated response for a behavior: +1 (aligned, :math:`A^+`), −1 (misaligned), 0 (neither).
 
     The label comes from :func:`detect_stance` with the behavior's ``rule``; it scores +1 when it equals the
-    behavior's ``positive_label``, 0 when ``"neutral"``, −1 otherwise. So for ``harmless`` a refusal is +1 and a
-    compliant answer −1; for ``harmful`` the reverse; for ``bias`` disagreement is +1 and agreement −1.
-
-    **Limits** (keyword rules, like the paper's and GCG's): a compliant answer that opens with a disclaimer ("I
-    can't stress enough…", "As an AI, here is…") counts as a refusal; a refusal worded outside the list
-    ("That is something I will have to pass on") counts as compliance; partial compliance and off-topic answers
-    are compliance; agreement patterns are English only and an early hedge word can decide the stance. Use a
-    judge model for publication-grade numbers; this classifier is for the 2-core default run and for tests.
+    behavior's ``positive_label``, 0 when ``"neutral"``, −1 otherwise. Keyword rules: use a judge model for
+    publication-grade numbers (limits: ``docs/api/validation-vectors.md``).
 
     Raises:
         ValueError: unknown behavior name; TypeError: ``text`` not a string.

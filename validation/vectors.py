@@ -55,17 +55,9 @@ _FORMAT_VERSION = 1
 Tokens = str | tuple[int, ...]
 
 
-# ---------------------------------------------------------------------------------------------------------------------
-# Contrast pairs and templates
-# ---------------------------------------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class ContrastPair:
     """Two inputs that differ in one behaviour or property; the vector points from ``negative`` to ``positive``.
-
-    What the property is depends on the source and is documented by each loader of :mod:`validation.data`
-    (CrowS-Pairs: ``positive`` is the more stereotypical sentence).
 
     Attributes:
         positive: Text (or token ids) showing the behaviour the vector points towards.
@@ -152,9 +144,6 @@ def _instruction(text: str) -> str:
 def harmfulness_pairs(harmful: Sequence[str], harmless: Sequence[str], *, template: str) -> list[ContrastPair]:
     """The paper's harmfulness pairs: ``positive`` = a harmful request, ``negative`` = a harmless one, same template.
 
-    Instructions are lightly normalised (one trailing '.', '?' or '!' dropped; a capitalised first word lower-cased)
-    so that "Write a script." reads "Can you write a script?".
-
     Args:
         harmful: Harmful instructions (e.g. AdvBench goals).
         harmless: Harmless instructions, paired by position with ``harmful``.
@@ -210,13 +199,6 @@ def bias_pairs(
     return out
 
 
-def _first_words(text: str, max_words: int | None) -> str:
-    text = text.strip()
-    if max_words is None:
-        return text
-    return " ".join(text.split()[:max_words])
-
-
 def response_pairs(
     questions: Sequence[str],
     refusing: str | Sequence[str],
@@ -227,10 +209,6 @@ def response_pairs(
     max_words: int | None = None,
 ) -> list[ContrastPair]:
     """Response contrasts for the "harmless" behaviour: a question followed by a refusing vs a complying response.
-
-    Complete-sentence responses (the defaults of :mod:`validation.behaviors`) keep the last-token contrast about
-    the response's stance; ``max_words`` cuts per-question answers mid-sentence, a token-identity confound the caller
-    accepts by choosing it.
 
     Args:
         questions: The (harmful) questions.
@@ -258,7 +236,7 @@ def response_pairs(
         items = [value] * n if isinstance(value, str) else list(value)
         if len(items) != n:
             raise ValueError(f"{name}: {len(items)} responses for {n} questions (give one, or one per question)")
-        items = [_first_words(r, max_words) for r in items]
+        items = [r.strip() if max_words is None else " ".join(r.split()[:max_words]) for r in items]
         if any(not r for r in items):
             raise ValueError(f"{name}: empty response")
         return items
@@ -281,11 +259,6 @@ def dataset_hash(pairs: Iterable[ContrastPair]) -> str:
                 p.negative if isinstance(p.negative, str) else list(p.negative)] for p in pairs]  # fmt: skip
     blob = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return "sha256:" + hashlib.sha256(blob).hexdigest()
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# Directions from paired hidden states (pure functions of arrays)
-# ---------------------------------------------------------------------------------------------------------------------
 
 
 class DirectionFit(NamedTuple):
@@ -343,10 +316,6 @@ def _finish(u: np.ndarray, diffs: np.ndarray, explained: float) -> DirectionFit:
 def pca_direction(pos_hidden: Any, neg_hidden: Any, *, seed: int = 0, orientation: str = "random") -> DirectionFit:
     """First principal component of paired differences, RepE's ``rep-reading`` recipe (docs/specification.md §14.2).
 
-    The paired differences :math:`d_i = h^+_i - h^-_i` get RepE's random signs (``"random"``, seeded) or are stacked
-    with their negatives (``"symmetric"``), are centred, and decomposed by a deterministic float64 SVD; the first right
-    singular vector is signed so that :math:`\\hat u\\cdot\\bar d > 0` (details: ``docs/api/validation-vectors.md``).
-
     Args:
         pos_hidden: ``(n, d)`` hidden states of the positive members (tensor or array).
         neg_hidden: ``(n, d)`` hidden states of the negative members, row-aligned with ``pos_hidden``.
@@ -354,7 +323,7 @@ def pca_direction(pos_hidden: Any, neg_hidden: Any, *, seed: int = 0, orientatio
         orientation: ``"random"`` (RepE, default) or ``"symmetric"``.
 
     Returns:
-        A :class:`DirectionFit`; ``explained_variance`` is :math:`s_1^2/\\sum_k s_k^2`.
+        A :class:`DirectionFit`.
 
     Raises:
         ValueError: For mismatched or non-2-D inputs, fewer than 2 pairs, non-finite values, an unknown
@@ -385,8 +354,7 @@ def mean_difference_direction(pos_hidden: Any, neg_hidden: Any) -> DirectionFit:
         neg_hidden: ``(n, d)`` hidden states of the negative members, row-aligned.
 
     Returns:
-        A :class:`DirectionFit`; ``explained_variance`` is
-        :math:`\\sum_i (d_i\\cdot\\hat u)^2/\\sum_i\\lVert d_i\\rVert^2`.
+        A :class:`DirectionFit`.
 
     Raises:
         ValueError: For mismatched or non-2-D inputs, no pair, non-finite values, or a zero mean difference.
@@ -405,11 +373,6 @@ def mean_difference_direction(pos_hidden: Any, neg_hidden: Any) -> DirectionFit:
 METHODS: dict[str, Callable[..., DirectionFit]] = {"pca": pca_direction, "mean_diff": mean_difference_direction}
 
 
-# ---------------------------------------------------------------------------------------------------------------------
-# The vectors object
-# ---------------------------------------------------------------------------------------------------------------------
-
-
 def _versions() -> dict[str, str]:
     from importlib import metadata
 
@@ -424,10 +387,7 @@ def _versions() -> dict[str, str]:
 
 @dataclass(eq=False)
 class SteeringVectors(Mapping[int, Any]):
-    """Per-layer unit steering vectors with the metadata needed to reuse them correctly.
-
-    A read-only mapping ``{layer: vector}`` (``sv[8]``, ``len(sv)``, iteration over layers), so it can be
-    passed straight to :func:`validation.hooks.steer`.
+    """Per-layer unit steering vectors with their metadata; a read-only mapping ``{layer: vector}`` for ``steer``.
 
     Attributes:
         vectors: ``{decoder-layer index (non-negative): (d,) unit tensor}``; float32 CPU as computed/loaded.
@@ -596,11 +556,6 @@ class SteeringVectors(Mapping[int, Any]):
         return cls(vectors=vectors, **{k: v for k, v in meta.items() if k in known}, **scores)
 
 
-# ---------------------------------------------------------------------------------------------------------------------
-# Reading hidden states from a model
-# ---------------------------------------------------------------------------------------------------------------------
-
-
 def _tokenize(texts: Sequence[Tokens], tokenizer: Any, add_special_tokens: bool) -> list[list[int]]:
     out = []
     for k, t in enumerate(texts):
@@ -627,10 +582,6 @@ def read_hidden(
     add_special_tokens: bool = True,
 ) -> dict[int, torch.Tensor]:
     """Decoder-layer outputs at the last real token of each input (padding-aware, batched, in input order).
-
-    Position ids are :math:`\\max(0, \\mathrm{cumsum}(m) - 1)` when the forward accepts them, so a text reads the same
-    alone or in a left- or right-padded batch (up to float rounding). Put the model in ``eval()`` mode first; inside
-    :func:`validation.hooks.steer` the steered states are read.
 
     Args:
         model: A Hugging Face causal LM, or a ``validation.models.LoadedModel`` (whose tokenizer is then the default).

@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-#: the names re-exported from each submodule (each in its ``__all__``; tests/test_fitting.py checks)
+#: the names re-exported from each submodule (each in its ``__all__``; tests/bounds/test_fitting.py checks)
 _EXPORTS = {
     "lineshapes": "derivative_of expectation_form restricted_form tanh_law theorem_2_form",
     "models": "AlignmentModel ExpectationModel RestrictedModel Theorem2Model",

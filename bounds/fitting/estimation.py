@@ -187,13 +187,6 @@ class ConfidenceIntervals(dict):
         self.notes = dict(notes or {})
 
 
-def _quantile(result: ModelResult, level: float) -> float:
-    """Two-sided quantile: Student t with ``nfree`` dof when the noise scale was estimated, else normal."""
-    if result.scale_covar:
-        return float(stats.t.ppf(0.5 + level / 2.0, result.nfree))
-    return float(stats.norm.ppf(0.5 + level / 2.0))
-
-
 def _normal_interval(result: ModelResult, name: str, level: float) -> tuple[float, float]:
     par = result.params[name]
     if par.stderr is None or not np.isfinite(par.stderr):
@@ -201,7 +194,9 @@ def _normal_interval(result: ModelResult, name: str, level: float) -> tuple[floa
             f"no uncertainty for parameter {name!r}: lmfit could not estimate the covariance (parameter at a bound "
             "or not identifiable from these data)"
         )
-    q = _quantile(result, level) * float(par.stderr)
+    # two-sided quantile: Student t with nfree dof when the noise scale was estimated, else normal
+    t = stats.t.ppf(0.5 + level / 2.0, result.nfree) if result.scale_covar else stats.norm.ppf(0.5 + level / 2.0)
+    q = float(t) * float(par.stderr)
     return float(par.value) - q, float(par.value) + q
 
 
@@ -222,14 +217,7 @@ def _chisqr_at(result: ModelResult, name: str, value: float) -> float:
 
 
 def _profile_interval(result: ModelResult, name: str, level: float) -> tuple[float, float, str]:
-    r"""Profile-likelihood interval for one parameter; returns ``(lower, upper, note)``.
-
-    Statistic: :math:`\Delta\chi^2(v)=\chi^2_{\mathrm{prof}}(v)-\chi^2_{\min}` against the :math:`\chi^2_1`
-    quantile (absolute errors), or :math:`F(v)=\Delta\chi^2(v)\,\nu/\chi^2_{\min}` against the :math:`F_{1,\nu}`
-    quantile (noise scale estimated; the profile analogue of the t interval). Each end is bracketed by doubling
-    steps from ``stderr`` and found with Brent's method; an end stops at a parameter bound when the statistic stays
-    below the threshold up to it, and is infinite when it never reaches the threshold.
-    """
+    """Profile-likelihood interval for one parameter (method: docs/api/fitting.md); returns ``(lower, upper, note)``."""
     par = result.params[name]
     best = float(par.value)
     chi_best = float(np.sum(np.asarray(result.residual, dtype=float) ** 2))
@@ -273,21 +261,14 @@ def _profile_interval(result: ModelResult, name: str, level: float) -> tuple[flo
 
 
 def confidence_intervals(result: ModelResult, level: float = 0.95, *, method: str = "profile") -> ConfidenceIntervals:
-    r"""Confidence intervals at ``level`` for every varying parameter of a fit.
-
-    * ``method="profile"`` (default): **profile likelihood**, computed here (:func:`lmfit.conf_interval` needs two or
-      more varying parameters): the other parameters are refitted with :math:`\theta_j=v` fixed (statistic in
-      :func:`_profile_interval`). It respects parameter bounds; a parameter whose refit raises falls back to the
-      normal interval, and ``notes`` says why.
-    * ``method="normal"``: :math:`\hat\theta_j\pm q\,\mathrm{se}_j` (Student-t quantile with ``nfree`` dof when
-      ``scale_covar=True``, else normal); never clipped to bounds.
-
-    Fixed and constrained (``expr``) parameters are left out.
+    r"""Confidence intervals at ``level`` for every varying parameter of a fit (fixed and ``expr`` ones left out).
 
     Args:
         result: a :class:`lmfit.model.ModelResult` (from :func:`fit` and friends).
         level: confidence level, :math:`0<\text{level}<1`.
-        method: ``"profile"`` or ``"normal"``.
+        method: ``"profile"`` (profile likelihood, respecting bounds; a refit that raises falls back to the normal
+            interval with a note) or ``"normal"`` (:math:`\hat\theta\pm q\,\mathrm{se}`, never clipped); both are
+            described in docs/api/fitting.md.
 
     Returns:
         :class:`ConfidenceIntervals`, a ``dict[str, tuple[float, float]]`` with ``level``, ``methods``, ``notes``.
@@ -325,12 +306,7 @@ def confidence_intervals(result: ModelResult, level: float = 0.95, *, method: st
 
 # -- Many queries ------------------------------------------------------------------------------------------------------
 def average_curve(Y: object) -> tuple[np.ndarray, np.ndarray]:
-    r"""Dataset-average curve and its standard error across queries.
-
-    .. math::
-
-        \bar y_g=\frac1n\sum_{i=1}^n Y_{ig},\qquad
-        \mathrm{se}_g=\frac{1}{\sqrt n}\Big(\frac{1}{n-1}\sum_i\big(Y_{ig}-\bar y_g\big)^2\Big)^{1/2}.
+    r"""Dataset-average curve and its standard error across queries (sample sd with ``ddof=1`` over :math:`\sqrt n`).
 
     Args:
         Y: curves, shape ``(n_queries, G)``, :math:`n\ge2`, finite.
@@ -350,8 +326,7 @@ def average_curve(Y: object) -> tuple[np.ndarray, np.ndarray]:
 def fit_per_query(
     model: lmfit.Model, lam: object, Y: object, *, y_err: object = None, **options: Any
 ) -> list[ModelResult]:
-    r"""Fit ``model`` to each query's curve separately (the per-query reading of the theory, docs/specification.md
-    §13.3).
+    r"""Fit ``model`` to each query's curve separately (the per-query reading, docs/specification.md §13.3).
 
     Args:
         model: an :class:`lmfit.Model` in ``lam``.
@@ -392,16 +367,13 @@ def fit_dataset_average(
 ) -> ModelResult:
     r"""Fit ``model`` to the dataset-average curve, weighted by the standard error across queries.
 
-    With ``weighted=True`` the SE of :func:`average_curve` are absolute errors; ``result.redchi`` well above 1 says the
-    form does not describe the average (prefer :func:`bootstrap` intervals then). ``weighted=False`` fits the
-    unweighted mean (noise scale from residuals).
-
     Args:
         model: an :class:`lmfit.Model` in ``lam``.
         lam: steering coefficients, 1-D of length :math:`G`.
         Y: curves, shape ``(n_queries, G)``, :math:`n\ge2`.
         params: starting Parameters; ``None`` uses ``model.guess`` on the mean curve.
-        weighted: weight by :math:`1/\mathrm{se}_g`.
+        weighted: weight by :math:`1/\mathrm{se}_g` (absolute errors; a ``redchi`` well above 1 says the form does
+            not describe the average); ``False``: the unweighted mean, noise scale from residuals.
         scale_covar: as in :func:`fit`.
 
     Returns:
@@ -465,22 +437,17 @@ def bootstrap(
 ) -> BootstrapResult:
     r"""Nonparametric bootstrap over queries of the dataset-average fit, with percentile intervals.
 
-    Each replicate resamples the queries with replacement and refits the average as :func:`fit_dataset_average`
-    does, from the full-data optimum. Unlike the weighted fit's ``stderr``, this accounts for correlation across
-    :math:`\lambda` within a query. Use ``n_boot`` of 1000 or more for 95 % intervals.
-
     Args:
         model: an :class:`lmfit.Model` in ``lam``.
         lam: steering coefficients, 1-D of length :math:`G`.
         Y: curves, shape ``(n_queries, G)``, :math:`n\ge2`.
-        n_boot: number of resamples, an integer :math:`\ge1`.
+        n_boot: number of resamples, an integer :math:`\ge1` (1000 or more for 95 % intervals).
         rng: a :class:`numpy.random.Generator` or an integer seed (``None`` refused: reproducible).
         level: confidence level, :math:`0<\text{level}<1`.
         params: starting Parameters of the full-data fit (``None``: guess).
         weighted: as in :func:`fit_dataset_average`.
-        full: the full-data fit when the caller already has it -- the result of
-            ``fit_dataset_average(model, lam, Y, weighted=weighted)`` -- so that it is not computed twice;
-            ``None``: fit it here (from ``params``).
+        full: ``fit_dataset_average(model, lam, Y, weighted=weighted)`` when the caller already has it; ``None``: fit
+            it here (from ``params``).
 
     Returns:
         :class:`BootstrapResult`.

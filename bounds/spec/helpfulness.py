@@ -24,7 +24,7 @@ from ..helpfulness import (
 from ..simulate import corollary_3_frequency, theorem_2_frequency
 from ..statement import Statement, symbol_domains
 from ..steered import helpfulness
-from . import of_q, pinned, symbol
+from . import of_q, pinned, prose, symbol
 
 _H = of_q("H_lambda")
 
@@ -96,7 +96,7 @@ def corollary_3_mc_violation(mc: Mapping[str, Any]) -> float:
     return corollary_3_frequency(steps, *args, **kwargs).deficit
 
 
-_T = "tests/test_helpfulness.py::"
+_T = "tests/bounds/test_helpfulness.py::"
 
 THEOREM_2 = Statement(
     id="theorem-2",
@@ -112,31 +112,7 @@ THEOREM_2 = Statement(
         "configurations found by search the frequency of the bound holding is below 1 - 2/k by more than 4 standard "
         "errors, and it fails on realisations where both B+ and B- are non-empty (the proof's step 5)."
     ),
-    paper=r"""
-"Let [$P$] be a model prompted with query [$q$] and injected with representations of coefficient [$r_e$]. If the
-resulting change to the directionality of the last hidden layer representation due to the injections in all layers,
-distributes randomly with variance [$\sigma^2$] w.r.t. the representations of correct and incorrect answers making up
-[$1-\epsilon$] of the probability mass, the helpfulness of the model on the query is bounded with probability
-[$1-2/k$] by:" eq. (6), "Where [$p_0$] is the probability of answering correctly without steering, [$k$] is the number
-of tokens making [$1-\epsilon$] of the probability mass and [$\gamma,\beta$] that depend on the query." The prose
-describes a parabola near $r_e=0$ and a "decay to zero at a rate proportional to [$1/r_e^2$]".
-""",
-    reconstruction=r"""
-The functional form is the authors' own (`VERBATIM-CODE`): their fit $1/(1+a+a\frac{b^2}{2}r_e^2)$ is eq. (6), $H\le
-p_0/(p_0+\gamma(1-p_0)(1+\frac12(\alpha\beta\sigma r_e)^2))$, with $a=\gamma(1-p_0)/p_0$ and $b=\alpha\beta\sigma$
-(sympy-checked). The parameters are medium confidence (`RECONSTRUCTED-M`), read off the proof of App. C (eqs. 28–38):
-$\gamma=2\min(P^+,P^-)/(1-p_0)$ and $\beta=\min(Y^+,Y^-)$, both functions of the same noise realisation over which the
-probability $1-2/k$ is taken. The proof is valid up to its Jensen step (≈32); the next step substitutes
-$X^\pm\ge\alpha\beta\sigma r_e$, which goes the wrong way for the decreasing term $P^-e^{-X^-}$ (specification §6.2).
-""",
-    decision=r"""
-The project ships eq. (6) as stated (`helpfulness_upper`) with status `fails`, because researchers fit it; a tradeoff
-analysis built on it carries a warning. Three statements that hold replace it: the Jensen bound (`theorem-2-jensen`),
-the quadratic decrease on a probability-½ event (`theorem-2-event`) and the second-order expected helpfulness
-(`theorem-2-expectation`). A $\sigma$ inferred from a fitted $b=\alpha\beta\sigma$ must state its $\beta$:
-$\beta=\min(Y^+,Y^-)$ is about 0.47–0.58 for Gaussian noise, not the 0.8 (the mean of one half-normal variable) of the
-paper's A.3.
-""",
+    **prose("theorem-2"),
     hypotheses=(
         "assumption-3 (i.i.d. continuous noise of finite variance on the top-k tokens, a* in T_k)",
         "tail tokens outside T_k unconstrained",
@@ -157,7 +133,7 @@ paper's A.3.
         _T + "test_theorem_2_asymptotic_matches_hand_derivation",
         _T + "test_helpfulness_upper_matches_sympy",
     ),
-    **pinned("theorem-2"),  # the simplest, found by the searches of tests/test_helpfulness.py (shrunk)
+    **pinned("theorem-2"),  # the simplest, found by the searches of tests/bounds/test_helpfulness.py (shrunk)
     # the probability claim's violation (Monte-Carlo deficit at 4 SE); the realisation is checked separately
     violation=lambda ce: theorem_2_mc_violation(ce["monte_carlo"]),
     notes=(
@@ -168,21 +144,7 @@ paper's A.3.
         "of a single half-normal mean; sigma is the within-query spread of z.",
         "Replaced by theorem-2-jensen, theorem-2-event and theorem-2-expectation.",
     ),
-    settled_by="tests/test_helpfulness.py::test_theorem_2_counterexample_found_by_search",
-    settled_how=(
-        "searches Assumption-3 configurations for one whose Monte-Carlo frequency of “(6) holds at every λ” is more "
-        "than 4 standard errors below the claimed 1 − 2/k"
-    ),
-    proof=r"""
-The paper's proof (App. C): $H=p_0/(p_0+\sum_{b\ne a^*}P(b\mid q)e^{\Delta_b})$ exactly; dropping the tail and
-Jensen's inequality on the wrong answers above and below $a^*$ give $H\le p_0/(p_0+P^+e^{X^+}+P^-e^{-X^-})$ — valid,
-and kept as `theorem-2-jensen`. The proof then substitutes $X^\pm\ge\alpha\beta\sigma\lambda$, which goes the wrong
-way for the decreasing term $P^-e^{-X^-}$, and claims the result holds surely when both $B^\pm$ are non-empty
-(probability $1-2/k$). **Both steps fail**: the first derivative of $H$ at $\lambda=0$ has a random sign, so $H$ rises
-above $p_0$ for about half of the noise draws, while (6) starts at $p_0/(p_0+\gamma(1-p_0))$ (which is $p_0$ only when
-$\gamma=1$) and decreases: a draw on which $H$ first rises above that starting value violates it. The quadratic
-decrease holds in expectation and on a probability-½ event (the replacements).
-""",
+    settled_by="tests/bounds/test_helpfulness.py::test_theorem_2_counterexample_found_by_search",
 )
 
 COROLLARY_2 = Statement(
@@ -196,25 +158,7 @@ COROLLARY_2 = Statement(
         "helpfulness over queries satisfies limsup_{lambda -> oo} E_q[H_lambda(q)] <= 1/n. Exactly: "
         "H -> 1[a* = argmax z], whose expectation is 1/n by exchangeability (tail tokens can only lower it)."
     ),
-    paper=r"""
-"Under the conditions of theorem 2, the expected value of the helpfulness on a dataset of queries, is asymptotically
-bounded from above by [$1/n$] as [$r_e\to\infty$]. Where [$n$] is the number of possible answers for each query." The
-proof (App. E, eqs. 39–45) averages three cases, Theorem 2's bound with probability $1-2/k$ and two sigmoids with
-probability $1/k$ each.
-""",
-    reconstruction=r"""
-The statement is high confidence (`RECONSTRUCTED-H`): $\limsup_{r_e\to\infty}\mathbb E_q[H_{P_{r_e}}(q)]\le1/n$. The
-proof sketch is medium confidence, and its finite-$r_e$ average inherits Theorem 2's invalid term. The limit does not
-need it: with i.i.d. continuous noise on the $n$ answers, $H\to\mathbf 1[a^*=\arg\max_sz_s]$, whose expectation is
-exactly $1/n$ by exchangeability. The authors' restricted-vocabulary fit $0.5\,T+0.25$ is exactly $(1-2/k)T+1/k$ with
-$k=4$ (`VERBATIM-CODE`).
-""",
-    decision=r"""
-The project keeps the limit statement, which holds, and settles it by Monte Carlo at large $\alpha\sigma\lambda$
-against $1/n$ within standard errors. `helpfulness_limit(n)` returns $1/n$ and `helpfulness_at_infinity` the exact
-limit of one realisation. The three-case average is available only as a descriptive fit, `RestrictedModel(k)`, not as
-a bound.
-""",
+    **prose("corollary-2"),
     hypotheses=("assumption-3 with k = n (all possible answers noised)", "tail tokens unconstrained"),
     lhs=symbol("limsup_{lambda->oo} E_q[H_lambda(q)]"),
     relation="<=",
@@ -233,18 +177,7 @@ a bound.
         "20,000 draws) detects an excess of 0.014 (n = 2), 0.012 (n = 4), 0.0085 (n = 10)"
     ),
     min_instances={_T + "test_corollary_2_holds_monte_carlo_at_large_steering": 20},
-    settled_by="tests/test_helpfulness.py::test_corollary_2_holds_monte_carlo_at_large_steering",
-    settled_how=(
-        "on generated noisy queries, the Monte-Carlo mean of the λ → ∞ limit of the helpfulness is at most 1/n "
-        "plus 4 binomial standard errors (20,000 draws: detects an excess of about 0.01)"
-    ),
-    proof=r"""
-As $\lambda\to\infty$ with i.i.d. continuous noise on the $n$ answers, the steered distribution concentrates on the
-answer with the largest projection, so $H\to\mathbf 1[a^*=\arg\max_s z_s]$; by exchangeability this has expectation
-exactly $1/n$. The paper's three-case average (Theorem 2's bound with probability $1-2/k$, two sigmoids with
-probability $1/k$ each) reaches the same limit; its finite-λ form inherits Theorem 2's invalid term, the limit does
-not.
-""",
+    settled_by="tests/bounds/test_helpfulness.py::test_corollary_2_holds_monte_carlo_at_large_steering",
 )
 
 COROLLARY_3 = Statement(
@@ -261,24 +194,7 @@ COROLLARY_3 = Statement(
         "Theorem 2's error; on configurations found by search the Monte-Carlo frequency is below 1 - 2 ell/k by more "
         "than 4 standard errors."
     ),
-    paper=r"""
-"Let [$P$] be a language model and [$q$] be a query with answer containing at most [$\ell$] tokens. Denote by
-[$p_0^{(i)}$] the probability assigned to each correct token … such that the probability of the full sequence is
-[$p_0=\prod_ip_0^{(i)}$]. Then under the conditions of theorem 2 holding at each decoding step, we have with
-probability of at least" $1-2\ell/k$ ($(1-2/k)^\ell$ if the steps are independent) the product bound (79), expanded at
-small $r_e$ as (80): "if [$p_0^{(i)}$] is close to [1], then [$\gamma_i(1-p_0^{(i)})\to0$], making the bound tighter".
-""",
-    reconstruction=r"""
-Medium confidence (`RECONSTRUCTED-M`): eq. (79) is the product over the steps of Theorem 2's bound,
-$\prod_ip_0^{(i)}/(p_0^{(i)}+\gamma_i(1-p_0^{(i)})(1+\frac12(\alpha\beta_i\sigma_ir_e)^2))$. The chain rule
-$H=\prod_iH_i$ behind it is exact.
-""",
-    decision=r"""
-The project ships (79) as stated (`helpfulness_upper_product`; the registry shows $\ell=2$, and
-`bounds.spec.helpfulness.corollary_3_expr(ell)` builds any $\ell$) with status `fails`: each factor inherits Theorem 2's
-error, and a search finds two-step answers whose Monte-Carlo frequency of "(79) holds" is below the claimed
-$1-2\ell/k$ by more than 4 standard errors. Apply the Theorem 2 replacements at each step instead.
-""",
+    **prose("corollary-3"),
     hypotheses=(
         "theorem-2's hypotheses at every decoding step, with independent noise across steps",
         "chain rule H = prod_i H_i (exact)",
@@ -309,17 +225,7 @@ $1-2\ell/k$ by more than 4 standard errors. Apply the Theorem 2 replacements at 
         "Each factor inherits Theorem 2's error (docs/specification.md §6.3); use the §12.2 replacements per step "
         "instead.",
     ),
-    settled_by="tests/test_helpfulness.py::test_corollary_3_counterexample_found_by_search",
-    settled_how=(
-        "searches two-step answers for one whose Monte-Carlo frequency of “(79) holds at every λ” is more than 4 "
-        "standard errors below the claimed 1 − 2ℓ/k"
-    ),
-    proof=r"""
-The chain rule $H=\prod_iH_i$ is exact, and applying Theorem 2 at each decoding step gives the product (79), which
-expands to (80) at small $\lambda$. Each factor inherits Theorem 2's invalid step, so **the probability claim fails**:
-a step with a near-certain token contributes a factor close to 1 on both sides and leaves no slack to absorb the
-failure of another step. Use the §12.2 replacements per step instead.
-""",
+    settled_by="tests/bounds/test_helpfulness.py::test_corollary_3_counterexample_found_by_search",
 )
 
 THEOREM_2_JENSEN = Statement(
@@ -333,21 +239,7 @@ THEOREM_2_JENSEN = Statement(
         "on T_k for the sign of lambda: H_lambda(q) <= p0 / (p0 + P+ exp(X+) + P- exp(-X-)), X+- = "
         "alpha sigma |lambda| Y+- (step ~32 of the paper's proof)."
     ),
-    paper=r"""
-The paper has no such statement: this is step (≈32) of the paper's own proof of Theorem 2 (App. C), the last step at
-which that proof is valid.
-""",
-    reconstruction=r"""
-`CORRECTED`: the proof's steps (≈28–32) kept, without the invalid substitution that follows them. $H$ is exact, the
-tail outside $T_k$ is dropped (the denominator only shrinks), and Jensen's inequality on the wrong answers above and
-below $a^*$ gives $H\le p_0/(p_0+P^+e^{X^+}+P^-e^{-X^-})$. No simulation found a violation.
-""",
-    decision=r"""
-The project ships it as the deterministic replacement for Theorem 2 (`helpfulness_jensen`, which takes the realised
-$P^\pm$ and $X^\pm$; `helpfulness_quantities` computes them from one realisation). It needs no distributional
-assumption and holds for every realisation and either sign of $\lambda$, with $X^\pm=\alpha\sigma|\lambda|Y^\pm$ and
-$B^\pm$ defined for the sign of $\lambda$.
-""",
+    **prose("theorem-2-jensen"),
     notes=(
         "No large-lambda expansion: the decay rate depends on the realisation. When some wrong answer lies above a* "
         "(Y+ > 0) the bound decays like (p0/P+) exp(-alpha sigma Y+ lambda), a gauge that contains the random Y+; "
@@ -375,14 +267,7 @@ $B^\pm$ defined for the sign of $\lambda$.
         "underflowed (<= 1e-12)"
     ),
     min_instances={_T + "test_theorem_2_jensen_holds_on_every_realisation": 500},
-    settled_by="tests/test_helpfulness.py::test_theorem_2_jensen_holds_on_every_realisation",
-    settled_how=("on generated noise realisations, the exact steered helpfulness is at most the Jensen bound"),
-    proof=r"""
-Step (≈32) of the paper's own proof, stopped before the invalid substitution: the exact $H=p_0/(p_0+\sum_{b\ne
-a^*}P(b\mid q)e^{\Delta_b})$, the tail dropped (the denominator only shrinks), and Jensen's inequality $\sum_{b\in
-B^\pm}P(b)e^{\pm\Delta_b}\ge P^\pm e^{\pm X^\pm}$ on the wrong answers above and below $a^*$. It holds for every
-realisation of the projections.
-""",
+    settled_by="tests/bounds/test_helpfulness.py::test_theorem_2_jensen_holds_on_every_realisation",
 )
 
 THEOREM_2_EVENT = Statement(
@@ -396,20 +281,7 @@ THEOREM_2_EVENT = Statement(
         "H_lambda(q) <= p0 / (1 - eps + P+ (alpha sigma Y+ lambda)^2 / 2) for any 1 - eps <= P(T_k). "
         "P(E_q) = 1/2 for a symmetric continuous noise law."
     ),
-    paper=r"""
-The paper has no such statement: it replaces Theorem 2's "with probability [$1-2/k$]" by an event of probability ½ on
-which the quadratic decrease the paper describes does hold.
-""",
-    reconstruction=r"""
-`CORRECTED`: derived for this project. Let $E_q=\{\sum_{b\in T_k\setminus a^*}P(b\mid q)(z_b-z_{a^*})\ge0\}$. Since
-$e^y\ge1+y+\frac12y_+^2$, on $E_q$ the linear term is non-negative, and Jensen on $\sum_{B^+}P(b)\Delta_b^2$ gives
-$H\le p_0/(1-\epsilon+\frac12P^+(\alpha\sigma Y^+r_e)^2)$. $E_q$ has probability exactly ½ for a symmetric continuous
-noise law. No violation in 9,920 noise draws × 40 norms.
-""",
-    decision=r"""
-The project states it for $\lambda\ge0$ with the event flipping sign for $\lambda<0$ (`helpfulness_event`). It keeps
-the paper's quadratic decrease and $1/\lambda^2$ decay, but on an event of probability ½, not $1-2/k$.
-""",
+    **prose("theorem-2-event"),
     hypotheses=("the realisation lies in E_q (for the sign of lambda)", "1 - eps <= top-k mass", "T_k contains a*"),
     lhs=_H,
     relation="<=",
@@ -430,16 +302,7 @@ the paper's quadratic decrease and $1/\lambda^2$ decay, but on an event of proba
         "nor underflowed (<= 1e-12)"
     ),
     min_instances={_T + "test_theorem_2_event_holds_on_the_event": 750},
-    settled_by="tests/test_helpfulness.py::test_theorem_2_event_holds_on_the_event",
-    settled_how=(
-        "on generated realisations inside the event E_q, the exact steered helpfulness is at most the quadratic bound"
-    ),
-    proof=r"""
-Use $e^y\ge1+y+\tfrac12y_+^2$ for every wrong answer in $T_k$ and sum. On the event $E_q=\{\sum_{b\in T_k\setminus
-a^*}P(b\mid q)(z_b-z_{a^*})\ge0\}$ the linear term is non-negative, and Jensen on $\sum_{B^+}P(b)\Delta_b^2$ leaves
-$H\le p_0/(1-\epsilon+\tfrac12P^+(\alpha\sigma Y^+\lambda)^2)$. For a symmetric continuous noise law $E_q$ has
-probability exactly ½; for $\lambda<0$ the event flips sign.
-""",
+    settled_by="tests/bounds/test_helpfulness.py::test_theorem_2_event_holds_on_the_event",
 )
 
 THEOREM_2_EXPECTATION = Statement(
@@ -454,24 +317,7 @@ THEOREM_2_EXPECTATION = Statement(
         "S2 = sum_{b != a*} P(b)^2. The bracket p0 (1 - p0) - S2 is positive when a* is the top answer (E[H] falls) "
         "and negative for confidently wrong models (E[H] rises: the regression towards 1/n)."
     ),
-    paper=r"""
-The paper has no such statement: this is the reading of the paper's "helpfulness decreases quadratically" that holds,
-in expectation over the noise.
-""",
-    reconstruction=r"""
-`CORRECTED`: derived for this project. If every token (not only the top $k$) receives i.i.d. noise of variance
-$\sigma^2$, $\mathbb E_z[H_{P_{r_e}}(q)]=p_0-p_0\alpha^2\sigma^2r_e^2[p_0(1-p_0)-\sum_{b\ne a^*}P(b\mid
-q)^2]+O(r_e^4)$. The odd orders vanish by symmetry; the expansion is exact to this order (sympy) and agrees with Monte
-Carlo to about $10^{-4}$ at small $\alpha\sigma r_e$.
-""",
-    decision=r"""
-The project ships the second-order formula (`helpfulness_expectation`, the law
-`bounds.tradeoff.helpfulness_expectation_law` and the fit `ExpectationModel`) as an approximation for small
-$\alpha\sigma\lambda$, not a bound, and its strategy puts noise on every token, as the hypothesis requires. The
-bracket is positive when $a^*$ is the model's top answer, so the expected helpfulness falls, and negative for a
-confidently wrong model, whose expected helpfulness rises (e.g. $p=(0.2,0.7,0.1)$ with $a^*$ the first answer): the
-regression towards $1/n$ of Corollary 2.
-""",
+    **prose("theorem-2-expectation"),
     hypotheses=(
         "all tokens receive i.i.d. noise of variance sigma^2 (not only the top-k)",
         "symmetric law (odd orders vanish) with finite fourth moment (the O(lambda^4) remainder)",
@@ -502,19 +348,7 @@ regression towards $1/n$ of Corollary 2.
         "alpha*sigma*lambda only; at large lambda it leaves [0, 1] and says nothing about E[H], whose limit is the "
         "subject of corollary-2.",
     ),
-    settled_by="tests/test_helpfulness.py::test_theorem_2_expectation_holds_monte_carlo",
-    settled_how=(
-        "on generated all-noised queries, the Monte-Carlo mean helpfulness at small ασλ matches the second-order "
-        "formula within standard errors (the expansion itself is derived by sympy in another test)"
-    ),
-    proof=r"""
-With i.i.d. noise of variance $\sigma^2$ on every token, expand $H=p_0/\sum_sP(s\mid q)e^{\alpha\lambda(z_s-z_{a^*})}$
-in $\lambda$ and take expectations term by term: odd orders vanish by symmetry, and the second-order term is
-$-p_0\alpha^2\sigma^2\lambda^2[p_0(1-p_0)-\sum_{b\ne a^*}P(b\mid q)^2]$ (derived by sympy). The bracket (the
-curvature term $p_0(1-p_0)-S_2$, $S_2=\sum_{b\ne a^*}P(b\mid q)^2$) is positive when $a^*$ is the model's top answer,
-so $\mathbb E[H]$ falls quadratically; it is negative for a confidently wrong model, whose expected helpfulness rises
-— the regression towards $1/n$ of Corollary 2.
-""",
+    settled_by="tests/bounds/test_helpfulness.py::test_theorem_2_expectation_holds_monte_carlo",
 )
 
 STATEMENTS: list[Statement] = [

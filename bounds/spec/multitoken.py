@@ -12,7 +12,7 @@ import sympy as sp
 from .. import domains as S
 from ..multitoken import ResponseTree, multitoken_threshold, multitoken_threshold_corrected
 from ..statement import Statement, symbol_domains
-from . import pinned, symbol
+from . import pinned, prose, symbol
 
 
 def _theorem_6_violation(ce: Mapping[str, Any]) -> float:
@@ -32,7 +32,7 @@ def _threshold(b: sp.Expr) -> sp.Expr:
     return sp.Max(0, sp.log((1 - b) / (1 + b) * (S.ell / S.eps - 1)) / (S.alpha * S.Delta))
 
 
-_T = "tests/test_multitoken.py::"
+_T = "tests/bounds/test_multitoken.py::"
 
 THEOREM_6 = Statement(
     id="theorem-6",
@@ -46,25 +46,7 @@ THEOREM_6 = Statement(
         "response-level unsteered behavior expectation. FAILS for ell >= 2: the step B0 <= B0^(i)(s_<i) is false "
         "for individual prefixes."
     ),
-    paper=r"""
-"Let [$\epsilon>0$], a language model, [$B$] behavior scoring function and [$q$] a query, and suppose the model's
-reply contains at most [$\ell$] tokens. Under the assumption of theorem 1 holding in every decoding step, for [$r_e\ge
-r_e^{(\ell)}$], then:" eq. (72), behavior at least $1-2\epsilon$. The proof takes a union bound over the $\ell$ steps
-and uses the claim that "the behavior expectation of the entire response is no larger than the behavior expectation of
-each decoding step, [$B_0\le B_0^{(i)}$]".
-""",
-    reconstruction=r"""
-Medium confidence (`RECONSTRUCTED-M`): the threshold is
-$r_e^{(\ell)}=\frac{1}{\alpha\Delta}\ln(\frac{1-B_0}{1+B_0}(\frac{\ell}{\epsilon}-1))$ with $B_0$ the response-level
-unsteered behavior, from the proof's steps (73–78); inverting it gives the "sigmoid-like" form
-$B\ge1-\frac{2\ell}{1+\frac{1+B_0}{1-B_0}e^{\alpha\Delta r_e}}$.
-""",
-    decision=r"""
-The project ships the threshold as stated (`multitoken_threshold`) with status `fails`: $B_0\le B_0^{(i)}(s_{<i})$ is
-false for individual prefixes (only an average over prefixes relates to $B_0$), and a search finds a response tree in
-which an aligned first token leads to a likely misaligned continuation. The replacement `theorem-6-corrected` takes
-the maximum over the reachable aligned prefixes.
-""",
+    **prose("theorem-6"),
     hypotheses=(
         "a response tree of depth <= ell; a response is aligned iff all its tokens are aligned",
         "assumption-2 with margin Delta at every step (own projections per step); both kinds of token at every step",
@@ -90,19 +72,7 @@ the maximum over the reachable aligned prefixes.
     # threshold, not only at it)
     **pinned("theorem-6"),
     violation=_theorem_6_violation,
-    settled_by="tests/test_multitoken.py::test_theorem_6_counterexample_found_by_search",
-    settled_how=(
-        "searches response trees (margin Δ at every step) for one where the response-level behavior is below "
-        "1 − 2ε at or beyond the claimed threshold"
-    ),
-    proof=r"""
-At every step $i$ the aligned-token probability is at least $1/(1+\frac{P_i^-}{P_i^+}e^{-\alpha\Delta\lambda})$;
-asking each step for $1-\epsilon/\ell$ and taking a union bound over the $\ell$ steps gives $B\ge1-2\epsilon$ beyond
-the largest per-step threshold. The proof then replaces every per-step $B_0^{(i)}(s_{<i})$ by the response-level
-$B_0$, claiming $B_0\le B_0^{(i)}$. **That step fails**: it holds only on average over prefixes, not for each prefix —
-an aligned first token can lead to a likely misaligned continuation. `theorem-6-corrected` keeps the maximum over
-reachable prefixes.
-""",
+    settled_by="tests/bounds/test_multitoken.py::test_theorem_6_counterexample_found_by_search",
 )
 
 THEOREM_6_CORRECTED = Statement(
@@ -116,20 +86,7 @@ THEOREM_6_CORRECTED = Statement(
         "B0^(i)(s_<i)) (ell/eps - 1)), the maximum over steps i <= ell and reachable aligned prefixes s_<i, implies "
         "B >= 1 - 2 eps. The maximum is attained at the smallest per-prefix B0^(i) (B_0^min)."
     ),
-    paper=r"""
-The paper has no such statement: this is the project's replacement for Theorem 6 (eq. 72).
-""",
-    reconstruction=r"""
-`CORRECTED`: derived for this project from the valid part of the paper's proof, the per-step bound (73–75) and the
-union bound (76). The response-level score is binary, and a response is aligned iff each of its at most $\ell$ tokens
-is aligned at its step.
-""",
-    decision=r"""
-The threshold takes the maximum, over the steps $i\le\ell$ and the aligned prefixes $s_{<i}$ the steered model can
-reach (the union bound needs only those), of the per-step threshold with the unsteered per-step behavior
-$B_0^{(i)}(s_{<i})$; the maximum is attained at the smallest $B_0^{(i)}$. `multitoken_threshold_corrected` takes a
-`ResponseTree` or the per-prefix values. As a threshold with a maximum over prefixes it has no expansion in $\lambda$.
-""",
+    **prose("theorem-6-corrected"),
     hypotheses=("the hypotheses of theorem-6",),
     lhs=symbol("lambda^(ell)_corr"),
     relation="=",
@@ -149,17 +106,7 @@ $B_0^{(i)}(s_{<i})$; the maximum is attained at the smallest $B_0^{(i)}$. `multi
         _T + "test_theorem_6_corrected_holds_at_and_beyond_threshold": 600,
         _T + "test_theorem_6_corrected_per_step_guarantee_holds": 150,
     },
-    settled_by="tests/test_multitoken.py::test_theorem_6_corrected_holds_at_and_beyond_threshold",
-    settled_how=(
-        "on generated response trees, the exact response-level behavior at the corrected threshold and beyond is "
-        "at least 1 − 2ε"
-    ),
-    proof=r"""
-The per-step argument of Theorem 6 with the threshold taken over the worst reachable aligned prefix:
-$\lambda\ge\frac{1}{\alpha\Delta}\max_{i,s_{<i}}\ln\big(\frac{1-B_0^{(i)}(s_{<i})}{1+B_0^{(i)}(s_{<i})}(\frac{\ell}{\epsilon}-1)\big)$
-makes every step aligned with probability $\ge1-\epsilon/\ell$ whatever the prefix, and the union bound over the
-$\ell$ steps gives $B\ge1-2\epsilon$.
-""",
+    settled_by="tests/bounds/test_multitoken.py::test_theorem_6_corrected_holds_at_and_beyond_threshold",
 )
 
 STATEMENTS: list[Statement] = [THEOREM_6, THEOREM_6_CORRECTED]

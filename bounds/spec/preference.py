@@ -12,7 +12,7 @@ import sympy as sp
 from .. import domains as S
 from ..preference import PreferenceProblem, kernel_prediction, steering_prediction
 from ..statement import Statement
-from . import pinned
+from . import pinned, prose
 
 #: how many times the true second-order remainder the error of Proposition 1 must exceed to count as a violation
 REMAINDER_FACTOR = 10.0
@@ -75,24 +75,7 @@ PROPOSITION_1 = Statement(
         "with coefficient eta and vectors v^(l) = grad_{h^(l)}(log P(s+|q) - log P(s-|q)): each representation "
         "changes by h^(l) <- h^(l) - eta grad_{h^(l)} L (eq. 64)."
     ),
-    paper=r"""
-"For an LLM, one iteration of gradient descent on the preference learning loss with learning rate [$\eta$] is
-equivalent to steering with coefficient [$\eta$]." The proof (App. I, eqs. 63–65) says that "each representation is
-changed by" $-\eta$ times the gradient of the loss with respect to it, which is "steering with coefficient [$\eta$],
-and vectors [$v^{(l)}=\nabla_{h^{(l)}}(\log P(s^+\mid q)-\log P(s^-\mid q))$]".
-""",
-    reconstruction=r"""
-Medium confidence (`RECONSTRUCTED-M`): the loss (63) is $\mathcal L=-\mathbb E[\log P(s^+\mid q)-\log P(s^-\mid q)]$
-(DPO's $-\log\sigma(\cdot)$ gives the same direction up to a positive factor), the update (64) is $h^{(l)}\leftarrow
-h^{(l)}-\eta\nabla_{h^{(l)}}\mathcal L$, and at the last layer the partition function cancels, so that
-$\nabla_{h^{(L)}}[\log P(s^+\mid q)-\log P(s^-\mid q)]=U^T(e_{s^+}-e_{s^-})$ exactly (65).
-""",
-    decision=r"""
-The project ships the proposition as stated with status `fails`: gradient descent moves the parameters, not the hidden
-states, so (64) does not follow. To first order the hidden state moves by $-\eta J_lJ_l^T\nabla_{h^{(l)}}\mathcal L$
-with $J_l=\partial h^{(l)}/\partial\theta$; for one linear layer $h=Wx$ the coefficient is $\eta\|x\|^2$, not $\eta$.
-The project checks it with one gradient step on small numpy models and replaces it by `proposition-1-corrected`.
-""",
+    **prose("proposition-1"),
     hypotheses=("a differentiable model", "the preference loss (63) or DPO", "one GD step on the parameters, eta > 0"),
     lhs=_delta_h,
     relation="=",
@@ -106,12 +89,12 @@ The project checks it with one gradient step on small numpy models and replaces 
     numeric=steering_prediction,
     not_closed_form=_NOT_CLOSED,
     evidence=(
-        "tests/test_preference.py::test_proposition_1_counterexample_found_by_search",
-        "tests/test_preference.py::test_proposition_1_regression_pinned_counterexample",
-        "tests/test_preference.py::test_proposition_1_regression_linear_layer_coefficient",
-        "tests/test_preference.py::test_proposition_1_nondegenerate_counterexample_found_by_search",
-        "tests/test_preference.py::test_proposition_1_regression_nondegenerate_counterexample",
-        "tests/test_preference.py::test_last_layer_gradient_is_exact",
+        "tests/bounds/test_preference.py::test_proposition_1_counterexample_found_by_search",
+        "tests/bounds/test_preference.py::test_proposition_1_regression_pinned_counterexample",
+        "tests/bounds/test_preference.py::test_proposition_1_regression_linear_layer_coefficient",
+        "tests/bounds/test_preference.py::test_proposition_1_nondegenerate_counterexample_found_by_search",
+        "tests/bounds/test_preference.py::test_proposition_1_regression_nondegenerate_counterexample",
+        "tests/bounds/test_preference.py::test_last_layer_gradient_is_exact",
     ),
     # the simplest: found by test_proposition_1_counterexample_found_by_search; further: found by
     # test_proposition_1_nondegenerate_counterexample_found_by_search (ci profile), whose predicate excludes the
@@ -124,19 +107,7 @@ The project checks it with one gradient step on small numpy models and replaces 
         "The gap is eq. (64): gradient descent moves theta, and the hidden state moves by "
         "-eta J J^T grad_h L + O(eta^2) (proposition-1-corrected).",
     ),
-    settled_by="tests/test_preference.py::test_proposition_1_counterexample_found_by_search",
-    settled_how=(
-        "searches small differentiable models for a gradient step whose hidden-state change departs from "
-        "−η∇ₕL by more than 10 times the O(η²) remainder of that step"
-    ),
-    proof=r"""
-At the last layer the partition function cancels, so $\nabla_{h^{(L)}}[\log P(s^+\mid q)-\log P(s^-\mid
-q)]=U^T(e_{s^+}-e_{s^-})$ exactly, and the paper concludes that a gradient step with learning rate $\eta$ moves each
-hidden state by $-\eta\nabla_{h^{(l)}}\mathcal L$, i.e. steering with coefficient $\eta$. **The step (64) fails**:
-gradient descent moves the parameters, not the hidden states; the induced change is $-\eta
-J_lJ_l^T\nabla_{h^{(l)}}\mathcal L+O(\eta^2)$ with $J_l=\partial h^{(l)}/\partial\theta$, an input-dependent kernel
-(for one linear layer $h=Wx$ the coefficient is $\eta\|x\|^2$, not $\eta$).
-""",
+    settled_by="tests/bounds/test_preference.py::test_proposition_1_counterexample_found_by_search",
 )
 
 PROPOSITION_1_CORRECTED = Statement(
@@ -153,22 +124,7 @@ PROPOSITION_1_CORRECTED = Statement(
         "exactly eta ||x||^2 U^T(e_{s+} - e_{s-}); for the two-layer model the kernel is "
         "(||h1||^2 + 1) I + (||x||^2 + 1) W2 D^2 W2^T, D = diag(1 - h1^2)."
     ),
-    paper=r"""
-The paper has no such statement: this is the project's replacement for Proposition 1, whose proof (App. I, eqs. 63–65)
-it completes.
-""",
-    reconstruction=r"""
-`CORRECTED`: derived for this project by the chain rule through the hidden state. A gradient step moves $\theta$ by
-$-\eta J_l^T\nabla_{h^{(l)}}\mathcal L$, so the hidden state moves by $-\eta J_lJ_l^T\nabla_{h^{(l)}}\mathcal
-L+O(\eta^2)$, $J_l=\partial h^{(l)}/\partial\theta$. Numerically, for one linear layer the coefficient is 0.022275 for
-$\eta=0.01$: $\eta\|x\|^2$, not $\eta$.
-""",
-    decision=r"""
-The project states Proposition 1 as steering by a positive semi-definite, input-dependent kernel applied to the
-paper's steering vectors; across a batch the kernel mixes the directions of different prompts. "Equivalent to steering
-with coefficient [$\eta$]" holds only up to that kernel. The test extrapolates the first-order coefficient of an
-actual gradient step on small models (error $O(\eta^2)$).
-""",
+    **prose("proposition-1-corrected"),
     hypotheses=("a differentiable model", "the preference loss (63) or DPO", "one GD step on the parameters, eta > 0"),
     lhs=_delta_h,
     relation="=",
@@ -185,12 +141,12 @@ actual gradient step on small models (error $O(\eta^2)$).
     numeric=kernel_prediction,
     not_closed_form=_NOT_CLOSED + "; the claim is asymptotic in eta (error O(eta^2))",
     evidence=(
-        "tests/test_preference.py::test_proposition_1_corrected_holds_first_order_coefficient",
-        "tests/test_preference.py::test_proposition_1_corrected_holds_error_is_second_order",
-        "tests/test_preference.py::test_kernel_matches_finite_difference_jacobian",
-        "tests/test_preference.py::test_two_layer_kernel_sympy_derivation",
-        "tests/test_preference.py::test_linear_layer_step_is_exact",
-        "tests/test_preference.py::test_batch_step_mixes_prompts",
+        "tests/bounds/test_preference.py::test_proposition_1_corrected_holds_first_order_coefficient",
+        "tests/bounds/test_preference.py::test_proposition_1_corrected_holds_error_is_second_order",
+        "tests/bounds/test_preference.py::test_kernel_matches_finite_difference_jacobian",
+        "tests/bounds/test_preference.py::test_two_layer_kernel_sympy_derivation",
+        "tests/bounds/test_preference.py::test_linear_layer_step_is_exact",
+        "tests/bounds/test_preference.py::test_batch_step_mixes_prompts",
     ),
     nondegenerate=(
         "the predicted first-order step -eta J J^T grad_h L is resolved: its norm is at least 1e4 times the float "
@@ -198,21 +154,10 @@ actual gradient step on small models (error $O(\eta^2)$).
         "such as the prompt x = 0 of a linear layer, or a step lost to rounding is degenerate)"
     ),
     min_instances={
-        "tests/test_preference.py::test_proposition_1_corrected_holds_first_order_coefficient": 1500,
-        "tests/test_preference.py::test_proposition_1_corrected_holds_error_is_second_order": 750,
+        "tests/bounds/test_preference.py::test_proposition_1_corrected_holds_first_order_coefficient": 1500,
+        "tests/bounds/test_preference.py::test_proposition_1_corrected_holds_error_is_second_order": 750,
     },
-    settled_by="tests/test_preference.py::test_proposition_1_corrected_holds_first_order_coefficient",
-    settled_how=(
-        "on generated small models, the first-order coefficient of the actual gradient step (Richardson "
-        "extrapolation) equals −JJᵀ∇ₕL at every layer and for every prompt"
-    ),
-    proof=r"""
-A gradient step moves the parameters by $-\eta\nabla_\theta\mathcal L=-\eta J_l^T\nabla_{h^{(l)}}\mathcal L$ (chain
-rule through the hidden state), and the hidden state then moves by $J_l\,\delta\theta+O(\eta^2)=-\eta
-J_lJ_l^T\nabla_{h^{(l)}}\mathcal L+O(\eta^2)$: steering by the gradient direction weighted by the positive
-semi-definite kernel $J_lJ_l^T$, which depends on the input and, across a batch, mixes the directions of different
-prompts.
-""",
+    settled_by="tests/bounds/test_preference.py::test_proposition_1_corrected_holds_first_order_coefficient",
 )
 
 STATEMENTS: list[Statement] = [PROPOSITION_1, PROPOSITION_1_CORRECTED]

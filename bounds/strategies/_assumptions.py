@@ -295,9 +295,9 @@ def soft_margin_instances(draw: st.DrawFn, satisfy: bool = True) -> SoftMarginIn
     Layout: 1--4 aligned tokens at :math:`z_{\min}^++e_i` (:math:`e_0=0`, :math:`e_i\in[0,20]`); 0--4 correctly
     classified misaligned tokens at :math:`z_{\min}^+-\Delta-t`, :math:`t\in[0,20]` (:math:`t=0`: exactly on the
     margin, allowed by (49)); 0--4 misclassified tokens at :math:`z_{\min}^+-\Delta+t`, :math:`t\in(0,\Delta+20]`
-    (inside the margin or beyond :math:`z_{\min}^+`); :math:`\Delta\in[0,10]`; any positive masses. Instances whose
-    float arithmetic puts a token on the other side of the margin than its construction are discarded (float
-    representability).
+    (inside the margin or beyond :math:`z_{\min}^+`); :math:`\Delta\in[0,10]`; any positive masses (with
+    :math:`P(M)\le1` in float arithmetic too). Instances whose float arithmetic puts a token on the other side of the
+    margin than its construction are discarded (float representability).
 
     Satisfying: :math:`\rho=\min(1,P(M)+s)` and :math:`\Delta_M=\text{depth}+s'` with slacks :math:`\ge0`
     (:math:`\Delta_M` any real when :math:`M=\varnothing`). Violating (``kind``): ``mass`` -- :math:`\rho<P(M)`;
@@ -318,7 +318,13 @@ def soft_margin_instances(draw: st.DrawFn, satisfy: bool = True) -> SoftMarginIn
     scores = np.concatenate([np.ones(n_plus), -np.ones(n_rest + n_M)])
     M = np.arange(n_plus + n_rest, z.size)
     assume(np.all(zmin - z_rest >= delta) and np.all(zmin - z_M < delta))
-    p = draw(probability_vectors(z.size))
+    p = draw(probability_vectors(z.size)).copy()
+    # normalisation rounds: when M holds nearly all the mass its float sum can exceed 1 (1 + 2**-52 seen), which is no
+    # probability (outside A4's hypotheses, where rho <= 1 must be able to bound it); M's largest entry is lowered by
+    # one ulp until it is not (a few ulps at most)
+    while np.sum(p[M]) > 1.0:
+        j = M[np.argmax(p[M])]
+        p[j] = np.nextafter(p[j], 0.0)
     mass = float(np.sum(p[M]))
     depth = float(z_M.max() - zmin) if n_M else float("-inf")
     if satisfy:

@@ -182,9 +182,6 @@ def _lam_list(values: Any) -> str:
     return ", ".join(_fmt(float(v)) for v in arr)
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Markdown
-# ---------------------------------------------------------------------------------------------------------------
 def render_markdown(report: CheckReport) -> str:
     """``report.md``: verdicts, assumption details, parameters, chance, per-λ measurements, bounds, fits, figures and
     provenance, each section only when its data is present (ends with a newline)."""

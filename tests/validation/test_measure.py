@@ -46,7 +46,7 @@ def test_import_is_light():
         "import sys, validation.measure, validation.behaviors; "
         "bad = [m for m in ('torch', 'transformers') if m in sys.modules]; assert not bad, bad"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from validation.data import (
 )
 from validation.vectors import ContrastPair
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def needs(module: str):

@@ -24,7 +24,7 @@ import bounds.fitting as F
 from bounds import alignment_lower, helpfulness_expectation, helpfulness_upper
 from bounds.fitting import lineshapes
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # the two simulated designs of the coverage checks: (model factory, form, truth, lam grid, noise sd)
 TANH = (F.AlignmentModel, F.tanh_law, {"a": 0.8, "b0": -0.4}, np.linspace(-3.0, 3.0, 31), 0.05)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import bounds
 from bounds import domains as S
 from bounds import registry
-from bounds.spec import COUNTEREXAMPLES
+from bounds.spec import COUNTEREXAMPLES, PROSE
 from bounds.statement import CLAIM_KINDS, NotClosedForm, Statement
 from bounds.strategies import hard_margin_instances
 from tests import _hyp
@@ -111,7 +111,7 @@ def test_counting_fails_below_the_stated_minimum() -> None:
         return test_demo
 
     property_test(1)()
-    ran = _hyp.LAST_RUN["tests/test_registry.py::test_demo"]
+    ran = _hyp.LAST_RUN["tests/bounds/test_registry.py::test_demo"]
     assert ran.checked == 40 and 1 <= ran.nondegenerate < 40
     with pytest.raises(TooFewInstances, match=rf"checked {ran.nondegenerate} non-degenerate instances of theorem-1"):
         property_test(ran.nondegenerate + 1)()
@@ -121,7 +121,7 @@ def test_counting_fails_below_the_stated_minimum() -> None:
 def test_real_evidence_with_too_few_examples_fails_its_stated_minimum() -> None:
     """Theorem 1's settling property test, its body and strategy unchanged but run on 30 examples: it checks fewer
     non-degenerate instances than the 1500 that ``theorem-1`` states, and fails."""
-    from tests import test_alignment
+    from tests.bounds import test_alignment
 
     inner = test_alignment.test_theorem_1_holds_on_hard_margin_instances.__wrapped__.hypothesis.inner_test
     thirty = settings(max_examples=30, derandomize=True, database=None)
@@ -151,6 +151,16 @@ def test_pinned_counterexamples_file_holds_exactly_the_failing_claims() -> None:
     for sid, found in COUNTEREXAMPLES.items():
         assert failing[sid].counterexample == found["counterexample"]
         assert list(failing[sid].further_counterexamples) == found.get("further_counterexamples", [])
+
+
+def test_prose_files_hold_exactly_the_statements_prose() -> None:
+    """``bounds/spec/*.md`` hold one section per statement, with exactly its prose fields, carried as they are."""
+    by_id = {s.id: s for s in ALL}
+    assert set(PROSE) == set(by_id)
+    for sid, fields in PROSE.items():
+        claim = ("settled_how", "proof") if by_id[sid].is_claim else ()
+        assert tuple(fields) == ("paper", "reconstruction", "decision", *claim), sid
+        assert all(getattr(by_id[sid], name) == value for name, value in fields.items()), sid
 
 
 @pytest.mark.parametrize("s", ALL, ids=IDS)

@@ -29,7 +29,7 @@ from validation import _packages, models  # noqa: E402
 from validation.layout import ArchitectureError, decoder_layers, final_norm, unembedding  # noqa: E402
 from validation.models import ChecksumError, LoadedModel, ModelNotFoundError, cache_root, load_model  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 VOCAB = 128
 
 

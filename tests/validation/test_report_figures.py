@@ -30,7 +30,7 @@ from validation.report.figures import (
 # $STEERING_BOUNDS_SAMPLE_REPORT, tests/data/sample_check_report.json, the development copy
 _CANDIDATES = (
     os.environ.get("STEERING_BOUNDS_SAMPLE_REPORT", ""),
-    str(Path(__file__).parent / "data" / "sample_check_report.json"),
+    str(Path(__file__).parents[1] / "data" / "sample_check_report.json"),
     "/work/briefs/sample_report/report.json",
 )
 SAMPLE = next((Path(c) for c in _CANDIDATES if c and Path(c).is_file()), Path(_CANDIDATES[-1]))
