@@ -21,7 +21,7 @@ from bounds.helpfulness import RTOL
 from bounds.multitoken import ResponseTree
 from bounds.preference import PreferenceProblem
 from bounds.simulate import corollary_3_frequency, theorem_2_frequency
-from bounds.synthetic import as_noise_law
+from bounds.spec.helpfulness import mc_arguments
 from paper_figures._common import save
 
 #: file name of a statement's figure
@@ -119,10 +119,6 @@ def _mark(ax: Any, x: float, ys: tuple[float, float], y: float, gid: str, text: 
     ax.annotate(text, (x, y), xytext=xytext, textcoords="axes fraction", fontsize=8, arrowprops=arrow)
 
 
-def _law_of(mc: Mapping[str, Any]) -> Any:
-    return as_noise_law(mc["law"], **dict(mc.get("law_params", {})))
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # theorem-2: the pinned realisation and the pinned Monte-Carlo configuration
 # ---------------------------------------------------------------------------------------------------------------
@@ -150,18 +146,9 @@ def theorem_2_studies(mc: Mapping[str, Any]) -> tuple[np.ndarray, list[Any]]:
     """:func:`bounds.simulate.theorem_2_frequency` on every prefix of the pinned grid (pinned seed and draws)."""
 
     def run(grid: np.ndarray) -> Any:
-        return theorem_2_frequency(
-            np.asarray(mc["p"]),
-            int(mc["answer"]),
-            np.asarray(mc["top"], dtype=bool),
-            _law_of(mc),
-            grid,
-            int(mc["seed"]),
-            alpha=float(mc["alpha"]),
-            sigma=float(mc["sigma"]),
-            fixed_z=np.asarray(mc["fixed_z"]),
-            n_draws=int(mc["n_draws"]),
-        )
+        args, kwargs = mc_arguments(mc, grid)
+        p, top = np.asarray(mc["p"]), np.asarray(mc["top"], dtype=bool)
+        return theorem_2_frequency(p, int(mc["answer"]), top, *args, fixed_z=np.asarray(mc["fixed_z"]), **kwargs)
 
     return _prefix_studies(run, mc)
 
@@ -228,15 +215,8 @@ def corollary_3_studies(mc: Mapping[str, Any]) -> tuple[np.ndarray, list[Any]]:
     ]  # fmt: skip
 
     def run(grid: np.ndarray) -> Any:
-        return corollary_3_frequency(
-            steps,
-            _law_of(mc),
-            grid,
-            int(mc["seed"]),
-            alpha=float(mc["alpha"]),
-            sigma=float(mc["sigma"]),
-            n_draws=int(mc["n_draws"]),
-        )
+        args, kwargs = mc_arguments(mc, grid)
+        return corollary_3_frequency(steps, *args, **kwargs)
 
     return _prefix_studies(run, mc)
 

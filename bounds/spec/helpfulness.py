@@ -53,18 +53,20 @@ def _jensen_expr() -> sp.Expr:
 # ---------------------------------------------------------------------------------------------------------------
 # Violations of the failing claims (evaluated on the pinned counterexamples)
 # ---------------------------------------------------------------------------------------------------------------
-def _shared_mc(mc: Mapping[str, Any]) -> tuple[tuple[Any, np.ndarray, int], dict[str, Any]]:
+def mc_arguments(
+    mc: Mapping[str, Any], lam: np.ndarray | None = None
+) -> tuple[tuple[Any, np.ndarray, int], dict[str, Any]]:
     """The positional ``(law, lam, seed)`` and keyword ``alpha``, ``sigma``, ``n_draws`` arguments of a pinned
     Monte-Carlo configuration, as :func:`~bounds.simulate.theorem_2_frequency` and
-    :func:`~bounds.simulate.corollary_3_frequency` take them."""
+    :func:`~bounds.simulate.corollary_3_frequency` take them (``lam``: another grid than the pinned one)."""
     law = noise_law(mc["law"], **dict(mc.get("law_params", {})))
     kwargs = {"alpha": float(mc["alpha"]), "sigma": float(mc["sigma"]), "n_draws": int(mc["n_draws"])}
-    return (law, np.asarray(mc["lam"]), int(mc["seed"])), kwargs
+    return (law, np.asarray(mc["lam"] if lam is None else lam), int(mc["seed"])), kwargs
 
 
 def theorem_2_mc_violation(mc: Mapping[str, Any]) -> float:
     """``claimed - frequency - 4 SE`` of eq. (6) on a pinned Monte-Carlo configuration (``> 0``: refuted)."""
-    args, kwargs = _shared_mc(mc)
+    args, kwargs = mc_arguments(mc)
     p, top = np.asarray(mc["p"]), np.asarray(mc["top"], dtype=bool)
     return theorem_2_frequency(p, int(mc["answer"]), top, *args, fixed_z=np.asarray(mc["fixed_z"]), **kwargs).deficit
 
@@ -92,7 +94,7 @@ def corollary_3_mc_violation(mc: Mapping[str, Any]) -> float:
          "fixed_z": np.asarray(st["fixed_z"])}
         for st in mc["steps"]
     ]  # fmt: skip
-    args, kwargs = _shared_mc(mc)
+    args, kwargs = mc_arguments(mc)
     return corollary_3_frequency(steps, *args, **kwargs).deficit
 
 
