@@ -157,6 +157,57 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _study(args: argparse.Namespace) -> int:
+    from validation.study import grid, run_study
+
+    behaviors = {}
+    for item in args.behavior or []:
+        model, sep, behavior = item.partition("=")
+        if not sep or not model or not behavior:
+            raise ParameterError(f"behavior: expected MODEL=BEHAVIOR, got {item!r}")
+        behaviors[model] = behavior
+    cells = grid(args.models, args.methods, args.bands, behaviors)
+    shared = {name: getattr(args, name) for name in _study_shared()}
+    result = run_study(cells, args.out, shared=shared, progress=not args.quiet)
+    print(result.summary())
+    return 0
+
+
+def _study_shared() -> list[str]:
+    """The CheckConfig settings a study shares between its cells (all but the axes and the per-model ones)."""
+    from validation.check import CheckConfig
+    from validation.study import AXES
+
+    return [f.name for f in dataclasses.fields(CheckConfig) if f.name not in (*AXES, "layers", "vectors")]
+
+
+def _vectors(args: argparse.Namespace) -> int:
+    from validation.interop import describe, export_control_vector_gguf, load_any_vectors
+
+    if args.action == "show":
+        print(describe(load_any_vectors(args.file), args.file))
+        return 0
+    vectors = load_any_vectors(args.vectors)
+    out = export_control_vector_gguf(vectors, args.out, coefficient=args.coefficient, model_hint=args.model_hint)
+    layers = ", ".join(map(str, vectors.layers))
+    print(f"wrote {out}: direction.k = {args.coefficient:g} x unit vector k, k in {layers}")
+    print(f"llama.cpp: --control-vector-scaled {out} S adds S x {args.coefficient:g} x unit vector to block k's output")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from validation.compare import compare_reports
+
+    options = {"task": args.task, "budget": args.budget, "behavior_curve": args.behavior_curve, "level": args.level}
+    result = compare_reports(args.reports, args.out, **options)
+    print(f"{len(result['rows'])} reports; ranking task: {result['settings']['task_rule']}")
+    for margin, a in result["ranking"]["agreement"].items():
+        tau = f"Kendall tau = {a['kendall_tau']:.3f} over {a['n_used']} rows" if a["reason"] is None else a["reason"]
+        print(f"measured vs predicted ({margin}): {tau}")
+    print(f"wrote {args.out}/compare.md, compare.json and {len(result['figures'])} figures")
+    return 0
+
+
 def _figures(args: argparse.Namespace) -> int:
     from paper_figures.build import build_all
 
@@ -179,9 +230,16 @@ _CHECK_OPTIONS: dict[str, dict[str, Any]] = {
     "model": {"help": "embedded name, GGUF file, HF directory or id"},
     "behavior": {"help": "harmless, harmful, bias, or a behavior JSON file"},
     "layers": {"type": _int_list, "help": "steered decoder blocks, e.g. 12,13,14 (default: the middle fifth)"},
+    "layer_band": {
+        "help": "named band of blocks when --layers is not given: early 20-40 %%, middle 40-60 %%, late 60-80 %% of "
+        "the depth",
+    },
     "lambdas": {"type": _float_list, "help": "lambda grid (must contain 0), e.g. -4,0,2,4 (default: from the norm)"},
-    "vectors": {"help": "a saved steering-vectors .safetensors file (default: computed)"},
-    "method": {"choices": ("pca", "mean_diff")},
+    "vectors": {"help": "a vectors file: .safetensors, .gguf (llama.cpp), .pt (steering-vectors) (default: computed)"},
+    "method": {
+        "help": "how the steering direction is estimated: RepE PCA, CAA mean difference, ITI logistic probe "
+        "or ActAdd single pair (docs/api/validation-vectors.md)"
+    },
     "n_vector_pairs": {"type": int, "help": "contrast pairs for the vectors"},
     "n_behavior": {"type": int, "help": "behavior prompts"},
     "n_mmlu": {"type": int, "help": "MMLU questions, 0 skips"},
@@ -200,7 +258,8 @@ _CHECK_OPTIONS: dict[str, dict[str, Any]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from validation.check import CheckConfig
+    from validation.check import LAYER_BANDS, CheckConfig
+    from validation.vectors import METHODS
 
     parser = argparse.ArgumentParser(prog="steering-bounds", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -253,6 +312,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for f in dataclasses.fields(CheckConfig):  # one option per setting; the default is the field's
         kw = dict(_CHECK_OPTIONS[f.name])
+        if f.name == "layer_band":
+            kw["choices"] = tuple(LAYER_BANDS)
+        if f.name == "method":
+            kw["choices"] = tuple(METHODS)
         if f.default is not None:
             kw["help"] = kw.get("help", f.name.replace("_", " ")) + " (default %(default)s)"
         ck.add_argument("--" + f.name.replace("_", "-"), default=f.default, **kw)
@@ -260,6 +323,70 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--fresh", action="store_true", help="discard cached partial results in --out first")
     ck.add_argument("--quiet", action="store_true", help="no progress on stderr")
     ck.set_defaults(func=_check)
+
+    st = sub.add_parser(
+        "study",
+        help="run a grid of checks (models x methods x layer bands) resumably into OUT/runs, then compare every "
+        "report there into OUT/compare",
+    )
+    st.add_argument("--out", default="study-out", help="study directory (default: study-out)")
+    st.add_argument(
+        "--models", type=_list_of(str, "model names"), default=["smollm2-135m-instruct"], help="comma-separated"
+    )
+    st.add_argument("--methods", type=_list_of(str, "method names"), default=["pca", "mean_diff"], help="comma-sep.")
+    st.add_argument("--bands", type=_list_of(str, "layer bands"), default=["middle"], help="early, middle, late")
+    st.add_argument(
+        "--behavior",
+        action="append",
+        metavar="MODEL=BEHAVIOR",
+        help="behavior of one model (repeatable; default harmful for qwen2.5-coder-0.5b-instruct, else harmless)",
+    )
+    shared = set(_study_shared())
+    for f in dataclasses.fields(CheckConfig):  # the settings every cell shares, as in check
+        if f.name in shared:
+            kw = dict(_CHECK_OPTIONS[f.name])
+            if f.default is not None:
+                kw["help"] = kw.get("help", f.name.replace("_", " ")) + " (default %(default)s)"
+            st.add_argument("--" + f.name.replace("_", "-"), default=f.default, **kw)
+    st.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    st.set_defaults(func=_study)
+
+    vc = sub.add_parser(
+        "vectors",
+        help="steering vectors in and out of other tools: export to a llama.cpp control vector (.gguf), or show a "
+        "vectors file (.safetensors, .gguf, steering-vectors .pt/.pth); docs/interop.md",
+    )
+    vsub = vc.add_subparsers(dest="action", required=True)
+    ve = vsub.add_parser("export", help="write a llama.cpp control vector: direction.k = coefficient x unit vector k")
+    ve.add_argument("vectors", help="vectors file (.safetensors, .gguf, .pt/.pth); layer 0 cannot be exported")
+    ve.add_argument("out", help="the .gguf file to write")
+    ve.add_argument("--coefficient", type=float, default=1.0, help="factor of every unit vector (default 1)")
+    ve.add_argument("--model-hint", default=None, help="controlvector.model_hint (default: the vectors' model id)")
+    vs = vsub.add_parser("show", help="print a vectors file's format, model, method, layers, hidden size and norms")
+    vs.add_argument("file", help="vectors file (.safetensors, .gguf, .pt/.pth)")
+    vc.set_defaults(func=_vectors)
+
+    cp = sub.add_parser(
+        "compare",
+        help="compare check reports: parameters, verdicts, measured consequences and the ranking by alignment gained "
+        "per helpfulness lost, measured and predicted; writes compare.md, compare.json and figures (docs/compare.md)",
+    )
+    cp.add_argument("reports", nargs="+", metavar="DIR", help="output folders of check (holding report.json) or files")
+    cp.add_argument("--out", default="compare-out", help="output directory (default: compare-out)")
+    cp.add_argument(
+        "--task",
+        default="auto",
+        help="helpfulness task of the ranking: mmlu_full, mmlu_restricted, piqa or auto (default: mmlu_full, or piqa "
+        "when a report is at chance on MMLU)",
+    )
+    cp.add_argument("--budget", type=float, default=0.05, help="helpfulness loss of the ranking (default 0.05)")
+    cp.add_argument(
+        "--behavior-curve",
+        default="B_generated",
+        help="behavior of the ranking: B_generated, B_single or B_single_binary (default B_generated)",
+    )
+    cp.add_argument("--level", type=float, default=0.95, help="confidence level of the intervals (default 0.95)")
+    cp.set_defaults(func=_compare)
 
     fg = sub.add_parser(
         "figures",

@@ -28,7 +28,15 @@ from bounds.errors import MissingFileError, ParameterError
 from ._batch import check_number
 from .report.schema import CheckReport
 
-__all__ = ["DEFAULT_FRACTIONS", "CheckConfig", "check_device_map", "default_layers", "run_check"]
+__all__ = [
+    "DEFAULT_FRACTIONS",
+    "LAYER_BANDS",
+    "CheckConfig",
+    "band_layers",
+    "check_device_map",
+    "default_layers",
+    "run_check",
+]
 
 #: Default λ grid as fractions of the residual-norm scale r (:func:`_grid`). Denser on the positive side
 #: (the direction the theorems are stated for); the smallest values probe the linear regime of Assumption 1, the
@@ -37,15 +45,33 @@ __all__ = ["DEFAULT_FRACTIONS", "CheckConfig", "check_device_map", "default_laye
 DEFAULT_FRACTIONS: tuple[float, ...] = (-0.1, -0.05, -0.02, 0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15)
 
 
+#: Named layer bands as ``(start, stop)`` fractions of the depth: block indices ``round(start L) .. round(stop L) - 1``
+#: (at least one block). ``middle`` is the default (:func:`default_layers`); ``early`` is the paper's band (blocks
+#: 8--15 of Llama-2-13B's 40, 20--40 % of the depth); ``late`` the next fifth after the middle one.
+LAYER_BANDS: dict[str, tuple[float, float]] = {"early": (0.2, 0.4), "middle": (0.4, 0.6), "late": (0.6, 0.8)}
+
+
+def band_layers(band: str, n_layers: int) -> list[int]:
+    """The decoder blocks of the named band (:data:`LAYER_BANDS`) of a model with ``n_layers`` blocks.
+
+    Raises:
+        ParameterError: an unknown band name.
+    """
+    if band not in LAYER_BANDS:
+        raise ParameterError(f"layer_band: expected one of {sorted(LAYER_BANDS)}, got {band!r}")
+    start, stop = LAYER_BANDS[band]
+    lo, hi = round(start * n_layers), round(stop * n_layers)
+    return list(range(lo, max(hi, lo + 1)))
+
+
 def default_layers(n_layers: int) -> list[int]:
     r"""The default steered band: the middle fifth of the depth, blocks :math:`\lfloor0.4L\rceil..\lfloor0.6L\rceil-1`.
 
     The paper steered blocks 8--15 of 40 (20--40 % of the depth) of Llama-2-13B; on SmolLM2 (30 blocks) that band
     (6--11) left greedy refusal at 0--25 % for every λ tried, while the middle band 12--17 moves it from 0 to
-    100 % (measured with this module's sweeps; see docs). Override with ``--layers``.
+    100 % (measured with this module's sweeps; see docs). Override with ``--layers`` or ``--layer-band``.
     """
-    lo, hi = round(0.4 * n_layers), round(0.6 * n_layers)
-    return list(range(lo, max(hi, lo + 1)))
+    return band_layers("middle", n_layers)
 
 
 def check_device_map(device_map: object) -> None:
@@ -63,11 +89,16 @@ class CheckConfig:
     Attributes:
         model: embedded model name, GGUF file, checkpoint directory or hub id (:func:`validation.models.load_model`).
         behavior: ``"harmless"``, ``"harmful"``, ``"bias"`` or a behavior JSON file.
-        layers: steered decoder blocks (negative allowed); ``None``: :func:`default_layers`.
+        layers: steered decoder blocks (negative allowed); ``None``: the blocks of ``layer_band``.
+        layer_band: a named band of :data:`LAYER_BANDS` (``"middle"``: :func:`default_layers`), used when ``layers``
+            is ``None``; giving both is an error.
         lambdas: the λ grid (must contain 0); ``None``: :data:`DEFAULT_FRACTIONS` times the residual scale.
-        vectors: a saved :class:`~validation.vectors.SteeringVectors` file; ``None``: computed.
-        method: ``"pca"`` or ``"mean_diff"``.
-        n_vector_pairs: contrast pairs for the vectors, ``>= 2``.
+        vectors: a vectors file read by :func:`validation.interop.load_any_vectors` (this project's ``.safetensors``,
+            a llama.cpp control vector ``.gguf``, a steering-vectors ``.pt``/``.pth``); ``None``: computed.
+        method: how the direction is estimated, a key of :data:`validation.vectors.METHODS`: ``"pca"`` (RepE),
+            ``"mean_diff"`` (CAA), ``"probe"`` (ITI's logistic probe, with its held-out accuracy) or ``"actadd"``
+            (one pair, chosen by ``seed``).
+        n_vector_pairs: contrast pairs for the vectors, ``>= 2`` (``probe``: ``>= 5``, one pair per fold).
         n_behavior: behavior prompts (single-token and generated behavior, Assumptions 1, 2), ``>= 2``.
         n_mmlu: MMLU questions (helpfulness, Assumption 3); ``0`` skips, else ``>= 2``.
         mmlu_max_tokens: longest MMLU prompt kept, in tokens, ``>= 16`` (:func:`validation.data.select_mmlu`).
@@ -75,7 +106,7 @@ class CheckConfig:
         max_new_tokens: greedy tokens per generated response; ``0`` skips generation.
         top_k: tokens per MMLU query for Assumption 3, ``>= 2``.
         mmlu_subjects: MMLU topics (``None``: all).
-        seed: sampling of prompts and the PCA orientation, ``>= 0``.
+        seed: sampling of prompts, the PCA orientation, the probe's folds and the ActAdd pair, ``>= 0``.
         batch_size: rows (prompt × λ) per forward, ``>= 1``, or ``"auto"``
             (:func:`validation.batching.choose_batch_size`: chosen once per run, cached and recorded in the report).
         dtype, device, device_map: passed to the model loader (:func:`validation.models.load_model`); ``device``
@@ -87,6 +118,7 @@ class CheckConfig:
     model: str = "smollm2-135m-instruct"
     behavior: str = "harmless"
     layers: list[int] | None = None
+    layer_band: str = "middle"
     lambdas: list[float] | None = None
     vectors: str | None = None
     method: str = "pca"
@@ -119,6 +151,7 @@ class CheckConfig:
         from ._batch import check_grid
         from .behaviors import get_behavior
         from .models import DTYPES
+        from .vectors import check_method
 
         minima = {"n_vector_pairs": 2, "n_behavior": 2, "n_mmlu": 0, "mmlu_max_tokens": 16, "n_piqa": 0}
         for name, minimum in {**minima, "max_new_tokens": 0, "top_k": 2, "seed": 0}.items():
@@ -129,13 +162,19 @@ class CheckConfig:
             isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size < 1
         ):
             raise ParameterError(f"batch_size: expected 'auto' or an integer >= 1, got {self.batch_size!r}")
-        if self.method not in ("pca", "mean_diff"):
-            raise ParameterError(f"method: expected 'pca' or 'mean_diff', got {self.method!r}")
+        check_method(self.method, self.n_vector_pairs, name="n_vector_pairs")  # every method named in the error
         if isinstance(self.level, bool) or not isinstance(self.level, numbers.Real) or not 0.0 < self.level < 1.0:
             raise ParameterError(f"level: expected a confidence level in the open interval (0, 1), got {self.level!r}")
         if self.lambdas is not None:
             check_grid(self.lambdas)
+        if self.layer_band not in LAYER_BANDS:
+            raise ParameterError(f"layer_band: expected one of {sorted(LAYER_BANDS)}, got {self.layer_band!r}")
         if self.layers is not None:
+            if self.layer_band != "middle":
+                raise ParameterError(
+                    f"layers and layer_band are exclusive: give explicit layers or a band, got layers={self.layers!r} "
+                    f"and layer_band={self.layer_band!r}"
+                )
             if len(self.layers) == 0:
                 raise ParameterError("layers: give at least one decoder layer")
             bad = [i for i in self.layers if isinstance(i, bool) or not isinstance(i, int)]
@@ -156,19 +195,27 @@ class CheckConfig:
                 f"mmlu_subjects: expected None or a non-empty list of names, got {self.mmlu_subjects!r}"
             )
         get_behavior(self.behavior)  # a known name or a readable behavior JSON file (ParameterError otherwise)
-        if self.vectors is not None and not Path(self.vectors).is_file():
-            raise MissingFileError(f"vectors: no such file {str(self.vectors)!r} (a .safetensors file of vectors)")
+        if self.vectors is not None:
+            from .interop import FORMATS, vector_format
+
+            if not Path(self.vectors).is_file():
+                raise MissingFileError(f"vectors: no such file {str(self.vectors)!r} (a {', '.join(FORMATS)} file)")
+            vector_format(self.vectors)  # a suffix load_any_vectors reads (ParameterError otherwise)
         return self
 
     def fingerprint(self) -> dict[str, Any]:
-        """The settings in the resume fingerprint: :meth:`to_dict`, without ``device_map`` when it is ``None``.
+        """The settings in the resume fingerprint: :meth:`to_dict`, without ``device_map`` when it is ``None`` and
+        without ``layer_band`` when it is ``"middle"``.
 
-        ``device_map`` is part of the fingerprint like ``device`` (a resumed run uses the same placement); it is
-        left out when unset so that caches written before the setting existed stay valid.
+        ``device_map`` is part of the fingerprint like ``device`` (a resumed run uses the same placement); it and
+        ``layer_band`` are left out at their defaults so that caches written before the settings existed stay valid
+        (the resolved layers are in the fingerprint anyway).
         """
         out = self.to_dict()
         if out.get("device_map") is None:
             out.pop("device_map", None)
+        if out.get("layer_band") == "middle":
+            out.pop("layer_band", None)
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -281,7 +328,7 @@ def run_check(
 def _data(run: _Run) -> None:
     """Everything that needs no model: the behavior and its data, the model name, the vectors file, the samples."""
     from . import behaviors, data, models
-    from .vectors import SteeringVectors
+    from .interop import load_any_vectors
 
     cfg = run.cfg
     run.spec = behaviors.get_behavior(cfg.behavior)
@@ -291,12 +338,20 @@ def _data(run: _Run) -> None:
     else:
         models.model_kind(cfg.model, name="model")  # ModelNotFoundError for a path that does not exist
         models.require_accelerate(cfg.device_map)
-    run.given_vectors = SteeringVectors.load(cfg.vectors) if cfg.vectors else None
+    run.given_vectors = load_any_vectors(cfg.vectors) if cfg.vectors else None
     run.pairs, pairs_provenance = run.spec.vector_pairs(cfg)
     run.inputs, prompts_provenance = run.spec.eval_prompts(cfg)
     run.provenance = {"vector_pairs": pairs_provenance, "behavior_prompts": prompts_provenance}
     run.mmlu_population = data.mmlu(cfg.mmlu_subjects) if cfg.n_mmlu else None
     run.piqa_items = data.sample(data.piqa(), cfg.n_piqa, cfg.seed, name="n_piqa") if cfg.n_piqa else None
+
+
+def _model_identity(lm: Any) -> dict[str, Any]:
+    """The loaded model in the resume fingerprint: name, dtype and the weights' sha256 -- or, for a checkpoint with no
+    sha256 (``"hf"``), its path. Not the path of an embedded or GGUF model: the first load reads the GGUF file and
+    later ones the dequantized-weights cache, the same weights (a resumed run must not see a different model)."""
+    ident = {"name": lm.name, "sha256": lm.sha256, "dtype": lm.dtype}
+    return ident if lm.sha256 is not None else {**ident, "path": lm.path}
 
 
 def _load(run: _Run) -> None:
@@ -312,11 +367,13 @@ def _load(run: _Run) -> None:
     run.btoks = behaviors.resolve_behavior(lm.tokenizer, run.spec)
     # resolve_layers: ParameterError naming ``layers`` and the valid range
     run.layers = (
-        default_layers(lm.n_layers) if cfg.layers is None else sorted(set(resolve_layers(cfg.layers, lm.n_layers)))
+        band_layers(cfg.layer_band, lm.n_layers)
+        if cfg.layers is None
+        else sorted(set(resolve_layers(cfg.layers, lm.n_layers)))
     )
     fingerprint = {
         "config": cfg.fingerprint(),
-        "model": {"name": lm.name, "path": lm.path, "sha256": lm.sha256, "dtype": lm.dtype},
+        "model": _model_identity(lm),
         "layers": run.layers,
         "data": {k: v.get("hash") for k, v in run.provenance.items()},
         "vectors_file": models.file_sha256(cfg.vectors) if cfg.vectors else None,

@@ -1,4 +1,5 @@
-"""Steering vectors from contrast pairs: reading hidden states, PCA and mean-difference directions, save/load.
+"""Steering vectors from contrast pairs: reading hidden states, the direction estimators (:data:`METHODS`: RepE's PCA,
+CAA's mean difference, an ITI-style logistic probe, ActAdd's single pair), save/load.
 
 The pair builders (:func:`harmfulness_pairs`, :func:`bias_pairs`, :func:`response_pairs`) take their templates as
 arguments; the paper's templates live in :mod:`validation.behaviors`. Estimators, token position and file format:
@@ -31,17 +32,22 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "FORMAT",
     "METHODS",
+    "PROBE_FOLDS",
+    "PROBE_L2",
     "TOKEN_POSITION",
     "ContrastPair",
     "DirectionFit",
     "SteeringVectors",
+    "actadd_direction",
     "as_pairs",
     "bias_pairs",
+    "check_method",
     "compute_vectors",
     "dataset_hash",
     "harmfulness_pairs",
     "mean_difference_direction",
     "pca_direction",
+    "probe_direction",
     "read_hidden",
     "response_pairs",
 ]
@@ -266,20 +272,24 @@ class DirectionFit(NamedTuple):
 
     Attributes:
         direction: ``(d,)`` float32 CPU tensor of unit norm, oriented so that
-            :math:`\\hat u\\cdot\\frac1n\\sum_i (h^+_i - h^-_i) > 0`.
+            :math:`\\hat u\\cdot\\frac1n\\sum_i (h^+_i - h^-_i) > 0` (``actadd`` keeps its pair's own sign instead).
         explained_variance: For ``pca``, the explained-variance ratio :math:`s_1^2/\\sum_k s_k^2` of the decomposed
-            matrix; for ``mean_diff``, the share of the differences' second moment along the direction,
-            :math:`\\sum_i (d_i\\cdot\\hat u)^2/\\sum_i \\lVert d_i\\rVert^2`.
+            matrix; for the other methods, the share of the differences' second moment along the direction,
+            :math:`\\sum_i (d_i\\cdot\\hat u)^2/\\sum_i \\lVert d_i\\rVert^2` over all pairs.
         accuracy: Reading accuracy, the fraction of pairs with :math:`(h^+_i - h^-_i)\\cdot\\hat u > 0` (RepE's
-            criterion for choosing layers).
+            criterion for choosing layers), over all pairs.
+        heldout_accuracy: For ``probe``, the probe's classification accuracy on held-out pairs (k-fold
+            cross-validation by pair, see :func:`probe_direction`); ``None`` for the other methods.
     """
 
     direction: torch.Tensor
     explained_variance: float
     accuracy: float
+    heldout_accuracy: float | None = None
 
 
-def _paired(pos: Any, neg: Any, min_pairs: int) -> np.ndarray:
+def _members(pos: Any, neg: Any, min_pairs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Both members' hidden states as float64 ``(n, d)`` arrays, checked to align and to hold ``min_pairs`` pairs."""
     a = _as_float64(pos, "pos_hidden")
     b = _as_float64(neg, "neg_hidden")
     if a.shape != b.shape:
@@ -288,6 +298,11 @@ def _paired(pos: Any, neg: Any, min_pairs: int) -> np.ndarray:
         )
     if a.shape[0] < min_pairs:
         raise ValueError(f"pos_hidden: at least {min_pairs} pairs are needed, got {a.shape[0]}")
+    return a, b
+
+
+def _paired(pos: Any, neg: Any, min_pairs: int) -> np.ndarray:
+    a, b = _members(pos, neg, min_pairs)
     return a - b
 
 
@@ -302,12 +317,12 @@ def _as_float64(x: Any, name: str) -> np.ndarray:
     return a
 
 
-def _finish(u: np.ndarray, diffs: np.ndarray, explained: float) -> DirectionFit:
+def _finish(u: np.ndarray, diffs: np.ndarray, explained: float, *, orient: bool = True) -> DirectionFit:
     import torch
 
     u = u / np.linalg.norm(u)
     proj = diffs @ u
-    if proj.mean() < 0:
+    if orient and proj.mean() < 0:
         u, proj = -u, -proj
     accuracy = float(np.mean(proj > 0))
     return DirectionFit(torch.from_numpy(u.astype(np.float32)), float(explained), accuracy)
@@ -365,12 +380,198 @@ def mean_difference_direction(pos_hidden: Any, neg_hidden: Any) -> DirectionFit:
     if norm == 0.0:
         raise ValueError("pos_hidden/neg_hidden: the mean difference is zero; no direction")
     u = mean / norm
-    explained = float(np.sum((diffs @ u) ** 2) / np.sum(diffs**2))
-    return _finish(u, diffs, explained)
+    return _finish(u, diffs, _share_along(diffs, u))
 
 
-#: The direction estimators by name: ``METHODS[method](pos_hidden, neg_hidden, **options) -> DirectionFit``.
-METHODS: dict[str, Callable[..., DirectionFit]] = {"pca": pca_direction, "mean_diff": mean_difference_direction}
+def _share_along(diffs: np.ndarray, u: np.ndarray) -> float:
+    """The share of the differences' second moment along the unit vector ``u``: :math:`\\sum_i (d_i\\cdot u)^2 /
+    \\sum_i\\lVert d_i\\rVert^2` (0 when every difference is zero)."""
+    total = float(np.sum(diffs**2))
+    return float(np.sum((diffs @ u) ** 2) / total) if total > 0.0 else 0.0
+
+
+PROBE_L2 = 1e-4
+"""Default L2 penalty of :func:`probe_direction`, on features scaled to unit RMS row norm (see there)."""
+
+PROBE_FOLDS = 5
+"""Default number of cross-validation folds (by pair) of :func:`probe_direction`'s held-out accuracy."""
+
+
+def _probe_rows(pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The probe's features and labels: the ``2n`` rows (positive members first, label 1; then the negative members,
+    label 0), centred at their grand mean and divided by one scalar, the RMS norm of the centred rows."""
+    x = np.concatenate([pos, neg], axis=0)
+    x = x - x.mean(axis=0, keepdims=True)
+    rms = math.sqrt(float(np.mean(np.sum(x**2, axis=1))))
+    if rms == 0.0:
+        raise ValueError("pos_hidden/neg_hidden: every hidden state is the same; no probe direction")
+    return x / rms, np.concatenate([np.ones(len(pos)), np.zeros(len(neg))])
+
+
+def _fit_logistic(z: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, float]:
+    """``(w, b)`` minimising the mean logistic loss of labels ``y`` (0/1) given ``z`` plus ``l2/2 * |w|^2`` (the
+    intercept ``b`` is not penalised): L-BFGS on the exact loss with its analytic gradient, float64, from zero."""
+    from scipy.optimize import minimize
+    from scipy.special import expit, log_expit
+
+    sign, n, d = 2.0 * y - 1.0, z.shape[0], z.shape[1]
+
+    def loss(p: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = p[:d], p[d]
+        margin = sign * (z @ w + b)
+        r = -sign * expit(-margin) / n  # d(mean loss)/d(score) per row
+        value = -float(np.mean(log_expit(margin))) + 0.5 * l2 * float(w @ w)
+        return value, np.concatenate([z.T @ r + l2 * w, [r.sum()]])
+
+    res = minimize(
+        loss, np.zeros(d + 1), jac=True, method="L-BFGS-B", options={"maxiter": 10_000, "gtol": 1e-9, "ftol": 1e-15}
+    )
+    gradient = float(np.max(np.abs(res.jac)))
+    if not res.success and gradient > 1e-6:  # a line-search stop at the optimum (gradient ~ 0) is a success
+        raise ValueError(f"probe: L-BFGS did not converge ({res.message}; largest gradient entry {gradient:.3g})")
+    return res.x[:d], float(res.x[d])
+
+
+def _pair_folds(n: int, folds: int, seed: int) -> list[np.ndarray]:
+    """The pair indices of each fold: a permutation of ``0..n-1`` by ``numpy.random.default_rng(seed)`` cut into
+    ``folds`` parts of sizes differing by at most one (``numpy.array_split``)."""
+    return np.array_split(np.random.default_rng(seed).permutation(n), folds)
+
+
+def _heldout_accuracy(z: np.ndarray, y: np.ndarray, l2: float, folds: list[np.ndarray]) -> float:
+    """Accuracy of the probe on held-out pairs: for each fold, fit on the other pairs' rows and classify both members
+    of the fold's pairs by the sign of :math:`w\\cdot z + b` (a score of exactly 0 counts as wrong); the correct
+    rows over all ``2n`` rows (each row is held out once)."""
+    n = len(z) // 2
+    correct = 0
+    for held in folds:
+        test = np.concatenate([held, held + n])  # both members of each held-out pair
+        train = np.setdiff1d(np.arange(2 * n), test)
+        w, b = _fit_logistic(z[train], y[train], l2)
+        score = z[test] @ w + b
+        correct += int(np.sum(np.where(y[test] == 1.0, score > 0.0, score < 0.0)))
+    return correct / (2 * n)
+
+
+def probe_direction(
+    pos_hidden: Any, neg_hidden: Any, *, l2: float = PROBE_L2, folds: int = PROBE_FOLDS, seed: int = 0
+) -> DirectionFit:
+    """The normal of an L2-regularised logistic-regression probe separating the two members of the pairs: the
+    linear-probe direction of ITI (Li et al., 2023), with its held-out accuracy.
+
+    The ``2n`` hidden states are the rows (positive members label 1, negative members label 0). They are centred at
+    their grand mean and divided by one scalar, the RMS norm of the centred rows, so that ``l2`` means the same on
+    every model and layer; the probe minimises the mean logistic loss over the rows plus
+    :math:`\\frac{l_2}{2}\\lVert w\\rVert^2` (intercept not penalised) by L-BFGS in float64. A scalar rescaling does
+    not turn the normal, so the direction in the hidden-state space is :math:`w/\\lVert w\\rVert`, then oriented like
+    the other methods (positive mean projection of the differences).
+
+    The default ``l2 = 1e-4`` (:data:`PROBE_L2`): with ``d`` = 576–1024 and about 128 rows the two classes are
+    linearly separable, so without a penalty :math:`\\lVert w\\rVert` grows without bound and the minimiser does not
+    exist; as ``l2 -> 0`` the normal tends to the hard-margin (max-margin) separator, and as ``l2`` grows it tends to
+    the mean difference of the classes (the gradient at ``w = 0``), i.e. ``mean_diff``. A small penalty keeps the
+    max-margin-like probe direction, the one that differs from ``mean_diff``, while the optimum stays finite and
+    unique.
+
+    Held-out accuracy: ``folds``-fold cross-validation **by pair** (both members of a pair in the same fold, so the
+    probe is never tested on a text whose partner it was trained on); folds from ``default_rng(seed)``. The features
+    are scaled once with all rows (a label-free step).
+
+    Args:
+        pos_hidden: ``(n, d)`` hidden states of the positive members.
+        neg_hidden: ``(n, d)`` hidden states of the negative members, row-aligned.
+        l2: The L2 penalty, a finite number ``> 0``.
+        folds: Cross-validation folds, an integer in ``[2, n]``.
+        seed: Seed of the fold assignment, an integer ``>= 0``.
+
+    Returns:
+        A :class:`DirectionFit` with ``heldout_accuracy`` set.
+
+    Raises:
+        ParameterError: (a ``ValueError``) For a bad ``l2``, ``folds`` or ``seed`` (named).
+        ValueError: For mismatched or non-2-D inputs, fewer than 2 pairs, non-finite values, identical hidden states,
+            or a zero mean difference (then ``w = 0`` is the probe's optimum: no direction).
+    """
+    l2 = _batch.check_number("l2", l2, 0, integer=False)
+    folds = _batch.check_number("folds", folds, 2)
+    seed = _batch.check_number("seed", seed, 0)
+    a, b = _members(pos_hidden, neg_hidden, 2)
+    n = a.shape[0]
+    if folds > n:
+        raise ParameterError(f"folds: expected an integer in [2, {n}] (at most one fold per pair), got {folds}")
+    z, y = _probe_rows(a, b)
+    # the loss is convex and its gradient at w = 0, b = 0 is proportional to the classes' mean difference: when that
+    # vanishes, w = 0 is the optimum and there is no normal (z has unit RMS row norm, so the tolerance is relative)
+    if float(np.linalg.norm(z[:n].mean(axis=0) - z[n:].mean(axis=0))) <= 1e-12:
+        raise ValueError("pos_hidden/neg_hidden: the mean difference is zero, so the probe's normal is zero")
+    w, _ = _fit_logistic(z, y, l2)
+    diffs = a - b
+    fit = _finish(w, diffs, _share_along(diffs, w / np.linalg.norm(w)))
+    return fit._replace(heldout_accuracy=_heldout_accuracy(z, y, l2, _pair_folds(n, folds, seed)))
+
+
+def actadd_direction(pos_hidden: Any, neg_hidden: Any, *, pair: int = 0) -> DirectionFit:
+    """The normalised difference of one contrast pair, :math:`(h^+_k - h^-_k)/\\lVert h^+_k - h^-_k\\rVert`: ActAdd
+    (Turner et al., 2023), which steers with the activation difference of a single prompt pair.
+
+    The sign is the pair's own (not re-oriented); ``explained_variance`` and ``accuracy`` are computed over all the
+    pairs given, as for ``mean_diff``, so they say how representative the one pair is.
+
+    Args:
+        pos_hidden: ``(n, d)`` hidden states of the positive members.
+        neg_hidden: ``(n, d)`` hidden states of the negative members, row-aligned.
+        pair: Which pair, an integer in ``[0, n - 1]``.
+
+    Returns:
+        A :class:`DirectionFit`.
+
+    Raises:
+        ParameterError: (a ``ValueError``) For a ``pair`` out of range.
+        ValueError: For mismatched or non-2-D inputs, no pair, non-finite values, or a pair whose members read the same.
+    """
+    diffs = _paired(pos_hidden, neg_hidden, 1)
+    n = diffs.shape[0]
+    if isinstance(pair, bool) or not isinstance(pair, int | np.integer) or not 0 <= pair < n:
+        raise ParameterError(f"pair: expected an integer in [0, {n - 1}], got {pair!r}")
+    u = diffs[pair]
+    norm = float(np.linalg.norm(u))
+    if norm == 0.0:
+        raise ValueError(f"pos_hidden/neg_hidden: pair {pair}'s members have the same hidden state; no direction")
+    return _finish(u, diffs, _share_along(diffs, u / norm), orient=False)
+
+
+#: The direction estimators by name: ``METHODS[method](pos_hidden, neg_hidden, **options) -> DirectionFit``:
+#: ``pca`` (RepE), ``mean_diff`` (CAA), ``probe`` (ITI's logistic probe), ``actadd`` (ActAdd's single pair).
+METHODS: dict[str, Callable[..., DirectionFit]] = {
+    "pca": pca_direction,
+    "mean_diff": mean_difference_direction,
+    "probe": probe_direction,
+    "actadd": actadd_direction,
+}
+
+_MIN_PAIRS = {"pca": 2, "mean_diff": 1, "actadd": 1}  # probe: max(2, folds)
+
+
+def check_method(method: object, n_pairs: int | None = None, *, folds: int = PROBE_FOLDS, name: str = "pairs") -> str:
+    """``method`` checked to be a key of :data:`METHODS` and, when ``n_pairs`` is given, to have enough contrast pairs
+    (``pca``: 2; ``mean_diff``, ``actadd``: 1; ``probe``: ``max(2, folds)``, one pair per fold); returns it.
+
+    Args:
+        method: The method name.
+        n_pairs: The number of contrast pairs (``None``: not checked).
+        folds: The probe's cross-validation folds.
+        name: The name of the setting that gives the pairs, for the error message.
+
+    Raises:
+        ParameterError: (a ``ValueError``) naming ``method`` and every method, or ``name`` and the minimum.
+    """
+    if not isinstance(method, str) or method not in METHODS:
+        raise ParameterError(f"method: expected one of {list(METHODS)}, got {method!r}")
+    if n_pairs is not None:
+        least = max(2, folds) if method == "probe" else _MIN_PAIRS.get(method, 1)
+        if n_pairs < least:
+            raise ParameterError(f"{name}: method {method!r} needs at least {least} pairs, got {n_pairs}")
+    return method
 
 
 def _versions() -> dict[str, str]:
@@ -392,17 +593,20 @@ class SteeringVectors(Mapping[int, Any]):
     Attributes:
         vectors: ``{decoder-layer index (non-negative): (d,) unit tensor}``; float32 CPU as computed/loaded.
         model_id: Model the vectors were read from (path, hub id or embedded name).
-        method: ``"pca"`` or ``"mean_diff"`` (or another label for externally made vectors).
+        method: A key of :data:`METHODS` (or another label for externally made vectors).
         layer_convention: Always :data:`validation.hooks.LAYER_CONVENTION` (checked by ``steer``).
         token_position: Where the hidden states were read (:data:`TOKEN_POSITION`).
         explained_variance: Per layer, see :class:`DirectionFit`.
         accuracy: Per layer, the reading accuracy (see :class:`DirectionFit`).
         n_pairs: Number of contrast pairs.
         dataset_hash: :func:`dataset_hash` of the pairs.
-        seed: Seed of the PCA orientation (``None`` when unused).
+        seed: Seed of the PCA orientation, of the probe's folds or of the ActAdd pair (``None`` when unused).
         num_layers: Number of decoder blocks of the model (``None`` if unknown).
         versions: Package versions at extraction time.
-        extra: Any further JSON-serialisable metadata (e.g. the behaviour, the template, the PCA orientation).
+        extra: Any further JSON-serialisable metadata (e.g. the behaviour, the template, the PCA orientation, the
+            probe's ``l2`` and ``folds``, the ActAdd ``pair`` index).
+        heldout_accuracy: Per layer, the probe's held-out accuracy (see :class:`DirectionFit`); empty for the other
+            methods and in files written before it existed.
     """
 
     vectors: dict[int, torch.Tensor]
@@ -418,6 +622,7 @@ class SteeringVectors(Mapping[int, Any]):
     num_layers: int | None = None
     versions: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    heldout_accuracy: dict[int, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         import torch
@@ -473,7 +678,9 @@ class SteeringVectors(Mapping[int, Any]):
         return replace(self, vectors={k: v.to(device=device, dtype=dtype) for k, v in self.vectors.items()})
 
     def metadata(self) -> dict[str, Any]:
-        """Everything but the tensors, JSON-serialisable (integer layer keys become strings)."""
+        """Everything but the tensors, JSON-serialisable (integer layer keys become strings); ``heldout_accuracy``
+        only when there is one (so the metadata of the other methods is as before it existed)."""
+        held = {"heldout_accuracy": {str(k): float(v) for k, v in self.heldout_accuracy.items()}}
         return {
             "format": FORMAT,
             "format_version": _FORMAT_VERSION,
@@ -491,7 +698,7 @@ class SteeringVectors(Mapping[int, Any]):
             "num_layers": self.num_layers,
             "versions": dict(self.versions),
             "extra": self.extra,
-        }
+        } | (held if self.heldout_accuracy else {})
 
     def save(self, path: str | Path) -> Path:
         """Write a safetensors file: tensors ``layer.<i>`` (CPU, contiguous, dtype as held) and the metadata as one
@@ -550,10 +757,21 @@ class SteeringVectors(Mapping[int, Any]):
                     f"path: tensors {sorted(names)} do not match the metadata's layers {meta['layers']}"
                 )
             vectors = {int(k): f.get_tensor(f"layer.{k}") for k in meta["layers"]}
-        per_layer = ("explained_variance", "accuracy")
+        return cls.from_metadata(vectors, meta)
+
+    @classmethod
+    def from_metadata(cls, vectors: Mapping[int, Any], meta: Mapping[str, Any]) -> SteeringVectors:
+        """The vectors with a :meth:`metadata` dict read back: per-layer scores get integer layer keys, keys that are
+        not fields (``format``, ``layers``, ...) are dropped, and a per-layer score absent from the dict (a file
+        written before it existed, e.g. without ``heldout_accuracy``) is empty.
+
+        Raises:
+            ValueError: If the vectors do not fit (see the class).
+        """
+        per_layer = ("explained_variance", "accuracy", "heldout_accuracy")
         known = {f.name for f in fields(cls)} - {"vectors", *per_layer}
-        scores = {k: {int(layer): float(v) for layer, v in meta.get(k, {}).items()} for k in per_layer}
-        return cls(vectors=vectors, **{k: v for k, v in meta.items() if k in known}, **scores)
+        scores = {k: {int(layer): float(v) for layer, v in (meta.get(k) or {}).items()} for k in per_layer}
+        return cls(vectors=dict(vectors), **{k: v for k, v in meta.items() if k in known}, **scores)
 
 
 def _tokenize(texts: Sequence[Tokens], tokenizer: Any, add_special_tokens: bool) -> list[list[int]]:
@@ -660,6 +878,32 @@ def read_hidden(
     return {layer: torch.cat(rec.layers[layer], dim=0)[inverse] for layer in resolved}
 
 
+def _method_options(
+    method: str, n: int, *, seed: int, orientation: str, l2: float, folds: int
+) -> tuple[dict[str, Any], dict[str, Any], int | None]:
+    """The estimator's keyword arguments, what :func:`compute_vectors` records of them in ``extra``, and the seed it
+    records (``None`` when the method uses none); the options and the number of pairs ``n`` are checked here, before
+    any hidden state is read."""
+    if method in ("probe", "actadd"):
+        seed = _batch.check_number("seed", seed, 0)
+    if method == "probe":
+        l2 = _batch.check_number("l2", l2, 0, integer=False)
+        folds = _batch.check_number("folds", folds, 2)
+    check_method(method, n, folds=folds)
+    if method == "pca":
+        return (
+            {"seed": seed, "orientation": orientation},
+            {"orientation": orientation},
+            (seed if orientation == "random" else None),
+        )
+    if method == "probe":
+        return {"l2": l2, "folds": folds, "seed": seed}, {"l2": l2, "folds": folds}, seed
+    if method == "actadd":
+        pair = int(np.random.default_rng(seed).integers(n))
+        return {"pair": pair}, {"pair": pair}, seed
+    return {}, {}, None
+
+
 def compute_vectors(
     model: nn.Module,
     tokenizer: Any,
@@ -671,6 +915,8 @@ def compute_vectors(
     seed: int = 0,
     model_id: str | None = None,
     orientation: str = "random",
+    l2: float = PROBE_L2,
+    folds: int = PROBE_FOLDS,
     padding_side: str | None = None,
     add_special_tokens: bool = True,
     extra: Mapping[str, Any] | None = None,
@@ -682,30 +928,40 @@ def compute_vectors(
         tokenizer: Its tokenizer (``None``: the ``LoadedModel``'s, or none if every pair is given as token ids).
         pairs: Contrast pairs in any form :func:`as_pairs` accepts (template output or user-supplied).
         layers: Decoder-layer indices (negative allowed); stored resolved.
-        method: ``"pca"`` or ``"mean_diff"``.
+        method: A key of :data:`METHODS`: ``"pca"`` (:func:`pca_direction`), ``"mean_diff"``
+            (:func:`mean_difference_direction`), ``"probe"`` (:func:`probe_direction`) or ``"actadd"``
+            (:func:`actadd_direction`).
         batch_size: Rows per forward.
-        seed: Seed of the PCA's random pair orientation (recorded in the metadata).
+        seed: Recorded in the metadata; for ``pca`` (random orientation), the seed of the pairs' orientation; for
+            ``probe``, of the cross-validation folds; for ``actadd``, it chooses the pair:
+            ``numpy.random.default_rng(seed).integers(n_pairs)`` (the same pair at every layer; its index in the
+            pairs as given is recorded as ``extra["pair"]``). Unused by ``mean_diff``.
         model_id: Identifier stored in the metadata (default: the ``LoadedModel``'s name, else
             ``model.config.name_or_path``).
-        orientation: PCA orientation (``"random"`` or ``"symmetric"``), see :func:`pca_direction`.
+        orientation: PCA orientation (``"random"`` or ``"symmetric"``), see :func:`pca_direction`; recorded in
+            ``extra`` for ``pca``.
+        l2: The probe's L2 penalty, see :func:`probe_direction`; recorded in ``extra`` for ``probe``.
+        folds: The probe's cross-validation folds (at most the number of pairs); recorded in ``extra`` for ``probe``,
+            with the held-out accuracy per layer in :attr:`SteeringVectors.heldout_accuracy`.
         padding_side: See :func:`read_hidden`.
         add_special_tokens: See :func:`read_hidden`.
         extra: Further JSON-serialisable metadata (e.g. ``{"behavior": "harmless"}``).
 
     Raises:
-        ValueError: For an unknown ``method`` or any error of the functions above.
+        ParameterError: (a ``ValueError``) For an unknown ``method``, too few pairs for it (:func:`check_method`), a
+            bad ``l2``, ``folds`` or ``seed`` for ``probe``, or a bad ``seed`` for ``actadd``, before any hidden state
+            is read.
+        ValueError: For any error of the functions above.
     """
-    if method not in METHODS:
-        raise ValueError(f"method: expected one of {tuple(METHODS)}, got {method!r}")
+    check_method(method)
     if tokenizer is None:
         tokenizer = getattr(model, "tokenizer", None)
     if model_id is None and isinstance(getattr(model, "name", None), str):
         model_id = model.name  # a validation.models.LoadedModel's name
     model = as_module(model)
     pair_list = as_pairs(pairs)
-    n, pca = len(pair_list), method == "pca"
-    if pca and n < 2:
-        raise ValueError(f"pairs: PCA needs at least 2 pairs, got {n}")
+    n = len(pair_list)
+    options, recorded, used_seed = _method_options(method, n, seed=seed, orientation=orientation, l2=l2, folds=folds)
     num_layers = len(decoder_layers(model))
     texts = [p.positive for p in pair_list] + [p.negative for p in pair_list]
     hidden = read_hidden(
@@ -717,7 +973,6 @@ def compute_vectors(
         padding_side=padding_side,
         add_special_tokens=add_special_tokens,
     )
-    options = {"seed": seed, "orientation": orientation} if pca else {}
     fit = {layer: METHODS[method](h[:n], h[n:], **options) for layer, h in hidden.items()}
     if model_id is None:
         model_id = str(getattr(getattr(model, "config", None), "name_or_path", "") or type(model).__name__)
@@ -729,8 +984,9 @@ def compute_vectors(
         accuracy={layer: f.accuracy for layer, f in fit.items()},
         n_pairs=n,
         dataset_hash=dataset_hash(pair_list),
-        seed=seed if pca and orientation == "random" else None,
+        seed=used_seed,
         num_layers=num_layers,
         versions=_versions(),
-        extra=({"orientation": orientation} if pca else {}) | dict(extra or {}),
+        extra=recorded | dict(extra or {}),
+        heldout_accuracy={k: f.heldout_accuracy for k, f in fit.items() if f.heldout_accuracy is not None},
     )

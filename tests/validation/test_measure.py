@@ -553,3 +553,19 @@ def test_compare_with_bound_finds_a_planted_violation():
         compare_with_bound(lam, B, se, bound, kind="both")
     with pytest.raises(ValueError, match="bound_values must have the length of lam"):
         compare_with_bound(lam, B, se, bound[:3])
+
+
+def test_behavior_room_says_when_the_model_cannot_show_an_effect():
+    from validation.measure import behavior_room
+
+    lam = np.array([-1.0, 0.0, 1.0, 2.0])
+    moves = behavior_room([[0, 0, 1, 1], [0, 0, 0, 1], [1, 1, 1, 1]], lam, "refusal")
+    assert moves.can_show_effect and (moves.at_zero, moves.best, moves.lam_best) == (1, 3, 2.0)
+    full = behavior_room([[1, 1, 1, 1], [0, 1, 1, 1]], lam, "compliance")
+    assert not full.can_show_effect and "nothing to gain" in full.message and full.at_zero == 2
+    flat = behavior_room([[1, 0, 0, 0], [0, 1, 1, 0]], lam, "refusal")  # only lambda < 0 adds one
+    assert not flat.can_show_effect and "does not move" in flat.message and flat.best == 1
+    with pytest.raises(ValueError, match="positive: expected shape"):
+        behavior_room([[0, 1]], lam, "refusal")
+    with pytest.raises(ValueError, match="must contain 0"):
+        behavior_room([[0, 1, 1, 1]], lam + 5, "refusal")

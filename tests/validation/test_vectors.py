@@ -1,5 +1,6 @@
-"""Tests of validation.vectors: PCA/mean-difference directions on synthetic data with a planted direction, the pair
-templates, user pairs, save/load, and padding-aware reading on a tiny random Llama (offline)."""
+"""Tests of validation.vectors: the direction estimators (PCA, mean difference, logistic probe, single pair) on
+synthetic data with a planted direction, the pair templates, user pairs, save/load, and padding-aware reading on a
+tiny random Llama (offline)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ transformers = pytest.importorskip(
 
 from transformers import LlamaForCausalLM  # noqa: E402
 
+from bounds.errors import ParameterError  # noqa: E402
 from tests._tiny import tiny_llama  # noqa: E402
+from validation import vectors as vectors_module  # noqa: E402
 from validation.behaviors import (  # noqa: E402
     BIAS_ALIGNED_ANSWER,
     BIAS_MISALIGNED_ANSWER,
@@ -34,16 +37,20 @@ from validation.data import load_pairs  # noqa: E402
 from validation.hooks import LAYER_CONVENTION, record, steer  # noqa: E402
 from validation.vectors import (  # noqa: E402
     METHODS,
+    PROBE_L2,
     TOKEN_POSITION,
     ContrastPair,
     SteeringVectors,
+    actadd_direction,
     as_pairs,
     bias_pairs,
+    check_method,
     compute_vectors,
     dataset_hash,
     harmfulness_pairs,
     mean_difference_direction,
     pca_direction,
+    probe_direction,
     read_hidden,
     response_pairs,
 )
@@ -171,6 +178,196 @@ def test_direction_input_validation():
 
 
 # ----------------------------------------------------------------------------------------------------------------------
+# the logistic probe (ITI) and the single pair (ActAdd)
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def separated(n=64, d=16, seed=0, shift=3.0, noise=None):
+    """Two classes at ±shift·v with unit isotropic noise (or ``noise``: a (d, d) matrix applied to it)."""
+    rng = np.random.default_rng(seed)
+    v = rng.normal(size=d)
+    v /= np.linalg.norm(v)
+    e_pos, e_neg = rng.normal(size=(n, d)), rng.normal(size=(n, d))
+    if noise is not None:
+        e_pos, e_neg = e_pos @ noise, e_neg @ noise
+    return e_pos + shift * v, e_neg - shift * v, v
+
+
+def test_probe_recovers_planted_direction_with_isotropic_noise():
+    pos, neg, v = separated()
+    fit = probe_direction(pos, neg)
+    assert fit.direction.dtype == torch.float32 and fit.direction.shape == (16,)
+    assert abs(float(fit.direction.double().norm()) - 1.0) < 1e-6
+    assert cos(fit.direction, v) > 0.9
+    assert fit.accuracy == 1.0 and fit.heldout_accuracy >= 0.95
+    assert 0.0 < fit.explained_variance <= 1.0
+    swapped = probe_direction(neg, pos)  # labels exchanged: the same probe with w -> -w
+    torch.testing.assert_close(swapped.direction, -fit.direction, atol=1e-5, rtol=0)
+    assert swapped.heldout_accuracy == fit.heldout_accuracy
+    # the other methods leave the held-out accuracy unset
+    assert (
+        pca_direction(pos, neg).heldout_accuracy is None
+        and mean_difference_direction(pos, neg).heldout_accuracy is None
+    )
+
+
+def test_probe_discounts_a_high_variance_nuisance_direction_unlike_the_mean_difference():
+    """The class means differ along v + e, but along e the noise is 10x larger: the discriminative normal is ~v."""
+    d = 16
+    rng = np.random.default_rng(4)
+    q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    v, e = q[:, 0], q[:, 1]
+    noise = 0.3 * np.eye(d) + 3.0 * np.outer(e, e)
+    pos, neg, _ = separated(seed=5, shift=0.0, noise=noise)
+    pos, neg = pos + (v + e), neg - (v + e)
+    probe, mean = probe_direction(pos, neg), mean_difference_direction(pos, neg)
+    assert cos(probe.direction, v) > 0.95
+    assert cos(mean.direction, v) < 0.85  # ~1/sqrt(2): the nuisance share of the mean difference
+    assert probe.heldout_accuracy > 0.9
+
+
+def test_probe_matches_the_documented_objective_solved_independently():
+    """Centre at the grand mean, divide by the RMS norm of the centred rows, minimise the mean logistic loss plus
+    l2/2 |w|^2 (intercept free): solved here by BFGS with numerical gradients, compared with the L-BFGS result."""
+    from scipy.optimize import minimize
+
+    pos, neg, _ = separated(n=30, d=8, seed=6, shift=0.5)
+    l2 = 1e-2
+    x = np.concatenate([pos, neg])
+    x = x - x.mean(axis=0)
+    z = x / np.sqrt(np.mean(np.sum(x**2, axis=1)))
+    sign = np.r_[np.ones(30), -np.ones(30)]
+
+    def objective(p):
+        return np.mean(np.logaddexp(0.0, -sign * (z @ p[:-1] + p[-1]))) + 0.5 * l2 * p[:-1] @ p[:-1]
+
+    ref = minimize(objective, np.zeros(9), method="BFGS", options={"gtol": 1e-10}).x[:-1]
+    fit = probe_direction(pos, neg, l2=l2)
+    assert cos(fit.direction, ref) > 1 - 1e-6
+    # a different penalty gives a different normal (so the comparison above can fail)
+    assert cos(probe_direction(pos, neg, l2=10.0).direction, ref) < 1 - 1e-4
+
+
+def test_probe_is_invariant_to_the_scale_and_offset_of_the_hidden_states():
+    """l2 means the same at every scale: the features are scaled by one scalar before the penalty applies."""
+    pos, neg, _ = separated(n=40, d=24, seed=7, shift=1.0)
+    offset = 30.0 * np.random.default_rng(2).normal(size=24)
+    a = probe_direction(pos, neg, seed=3)
+    b = probe_direction(1000.0 * pos + offset, 1000.0 * neg + offset, seed=3)
+    torch.testing.assert_close(b.direction, a.direction, atol=1e-5, rtol=0)
+    assert b.heldout_accuracy == a.heldout_accuracy
+
+
+def test_probe_heldout_accuracy_is_chance_for_identical_classes():
+    rng = np.random.default_rng(8)
+    pos, neg = rng.normal(size=(64, 48)), rng.normal(size=(64, 48))  # the same distribution: nothing to learn
+    fit = probe_direction(pos, neg)
+    assert abs(fit.heldout_accuracy - 0.5) < 0.12
+    assert fit.accuracy < 1.0 or fit.explained_variance < 0.2  # no strong direction either
+    with pytest.raises(ValueError, match="mean difference is zero"):
+        probe_direction(pos, pos)
+
+
+def test_probe_folds_keep_both_members_of_a_pair_together():
+    """Pairs share a large pair-specific component and carry no class signal. Held out by pair, each pair's two
+    members score alike, so the accuracy is ~1/2; held out by row (a leak: the partner of a held-out text is in the
+    training set with the other label), the probe classifies held-out texts as their partner's class, far below 1/2."""
+    rng = np.random.default_rng(9)
+    n, d = 40, 100
+    shared = 3.0 * rng.normal(size=(n, d))
+    pos, neg = shared + 0.3 * rng.normal(size=(n, d)), shared + 0.3 * rng.normal(size=(n, d))
+    fit = probe_direction(pos, neg, seed=1)
+    assert abs(fit.heldout_accuracy - 0.5) < 0.1
+    z, y = vectors_module._probe_rows(pos, neg)
+    by_row = np.array_split(np.random.default_rng(1).permutation(2 * n), 5)
+    correct = 0
+    for held in by_row:
+        w, b = vectors_module._fit_logistic(
+            z[np.setdiff1d(np.arange(2 * n), held)], y[np.setdiff1d(np.arange(2 * n), held)], PROBE_L2
+        )
+        score = z[held] @ w + b
+        correct += int(np.sum(np.where(y[held] == 1, score > 0, score < 0)))
+    assert correct / (2 * n) < 0.3  # the leak the by-pair folds avoid
+    folds = vectors_module._pair_folds(n, 5, seed=1)
+    assert sorted(np.concatenate(folds).tolist()) == list(range(n)) and {len(f) for f in folds} == {8}
+    assert all(np.array_equal(a, b) for a, b in zip(folds, vectors_module._pair_folds(n, 5, seed=1), strict=True))
+
+
+def test_actadd_is_the_normalised_difference_of_the_chosen_pair():
+    pos, neg, _ = planted(n=10, d=12, seed=10)
+    neg[3] = pos[3] + (pos[3] - neg[3])  # pair 3 points against the others
+    diffs = pos - neg
+    for k in (0, 3, 9):
+        fit = actadd_direction(pos, neg, pair=k)
+        ref = diffs[k] / np.linalg.norm(diffs[k])
+        np.testing.assert_allclose(fit.direction.numpy(), ref, atol=1e-6)  # the pair's own sign, even for pair 3
+        assert fit.accuracy == pytest.approx(np.mean(diffs @ ref > 0))
+        assert fit.explained_variance == pytest.approx(np.sum((diffs @ ref) ** 2) / np.sum(diffs**2), rel=1e-9)
+        assert fit.heldout_accuracy is None
+    assert actadd_direction(pos, neg, pair=3).accuracy <= 0.1 and actadd_direction(pos, neg, pair=0).accuracy >= 0.9
+    assert actadd_direction(pos, neg).direction.equal(actadd_direction(pos, neg, pair=0).direction)
+    with pytest.raises(ValueError, match="same hidden state"):
+        actadd_direction(pos, np.where(np.arange(10)[:, None] == 2, pos, neg), pair=2)
+
+
+@pytest.mark.parametrize(
+    ("function", "kwargs", "name"),
+    [
+        (actadd_direction, {"pair": -1}, "pair"),
+        (actadd_direction, {"pair": 10}, "pair"),
+        (actadd_direction, {"pair": 1.0}, "pair"),
+        (actadd_direction, {"pair": True}, "pair"),
+        (probe_direction, {"l2": 0.0}, "l2"),
+        (probe_direction, {"l2": -1.0}, "l2"),
+        (probe_direction, {"l2": float("nan")}, "l2"),
+        (probe_direction, {"l2": "big"}, "l2"),
+        (probe_direction, {"folds": 1}, "folds"),
+        (probe_direction, {"folds": 11}, "folds"),
+        (probe_direction, {"folds": 2.5}, "folds"),
+        (probe_direction, {"seed": -1}, "seed"),
+    ],
+)
+def test_bad_options_name_the_parameter(function, kwargs, name):
+    pos, neg, _ = planted(n=10, d=6)
+    with pytest.raises(ParameterError, match=rf"^{name}: expected"):
+        function(pos, neg, **kwargs)
+
+
+def test_check_method_lists_every_method_and_the_pairs_needed():
+    with pytest.raises(ParameterError, match=r"method: expected one of \['pca', 'mean_diff', 'probe', 'actadd'\]"):
+        check_method("nope")
+    assert [check_method(m, 5) for m in METHODS] == list(METHODS)
+    with pytest.raises(ParameterError, match="n_vector_pairs: method 'probe' needs at least 5 pairs, got 4"):
+        check_method("probe", 4, name="n_vector_pairs")
+    check_method("probe", 3, folds=3)
+    with pytest.raises(ParameterError, match="at least 2 pairs"):
+        check_method("pca", 1)
+    check_method("actadd", 1)
+
+
+def test_check_config_method_error_lists_all_four_methods():
+    from validation.check import CheckConfig
+
+    with pytest.raises(ParameterError) as err:
+        CheckConfig(method="nope").validate()
+    assert str(err.value).startswith("method:")
+    for name in ("pca", "mean_diff", "probe", "actadd"):
+        assert repr(name) in str(err.value)
+    with pytest.raises(ParameterError, match="n_vector_pairs: method 'probe' needs at least 5 pairs"):
+        CheckConfig(method="probe", n_vector_pairs=4).validate()
+
+
+def test_check_command_offers_every_method():
+    from steering_bounds.cli import build_parser
+
+    parser = build_parser()
+    for name in METHODS:
+        assert parser.parse_args(["check", "--method", name]).method == name
+    with pytest.raises(SystemExit):
+        parser.parse_args(["check", "--method", "nope"])
+
+
+# ----------------------------------------------------------------------------------------------------------------------
 # templates and user pairs
 # ----------------------------------------------------------------------------------------------------------------------
 
@@ -295,6 +492,7 @@ def test_steering_vectors_round_trip(tmp_path):
     assert isinstance(back, Mapping) and list(back.keys()) == [1, 3] and 3 in back and 2 not in back
     assert [k for k, _ in back.items()] == [1, 3] and back.get(2) is None and back != sv and back == back
     assert METHODS["pca"] is pca_direction and METHODS["mean_diff"] is mean_difference_direction
+    assert METHODS["probe"] is probe_direction and METHODS["actadd"] is actadd_direction
     for k in sv:
         assert torch.equal(back[k], sv[k])
     assert back.metadata() == sv.metadata()
@@ -311,6 +509,27 @@ def test_steering_vectors_round_trip(tmp_path):
     assert half[1].dtype == torch.bfloat16 and half.model_id == "tiny" and sv[1].dtype == torch.float32
     back16 = SteeringVectors.load(half.save(tmp_path / "h.safetensors"))
     assert back16[3].dtype == torch.bfloat16
+
+
+def test_heldout_accuracy_round_trip_and_files_written_before_it(tmp_path):
+    sv = make_vectors(method="probe", heldout_accuracy={1: 0.875, 3: 0.5}, extra={"l2": PROBE_L2, "folds": 5})
+    back = SteeringVectors.load(sv.save(tmp_path / "probe.safetensors"))
+    assert back.heldout_accuracy == {1: 0.875, 3: 0.5} and back.extra == sv.extra
+    assert back.metadata() == sv.metadata() and back.metadata()["heldout_accuracy"] == {"1": 0.875, "3": 0.5}
+    # a file of the format before the field existed: no "heldout_accuracy" key in its metadata
+    from safetensors.torch import save_file
+
+    meta = sv.metadata()
+    del meta["heldout_accuracy"]
+    old = tmp_path / "old.safetensors"
+    tensors = {f"layer.{k}": v.contiguous() for k, v in sv.vectors.items()}
+    save_file(
+        tensors, str(old), metadata={"format": "steering-bounds/steering-vectors", "steering_bounds": json.dumps(meta)}
+    )
+    loaded = SteeringVectors.load(old)
+    assert loaded.heldout_accuracy == {} and loaded.accuracy == sv.accuracy and loaded.method == "probe"
+    assert "heldout_accuracy" not in loaded.metadata()
+    assert all(torch.equal(loaded[k], sv[k]) for k in sv)
 
 
 def test_steering_vectors_validation(tmp_path):
@@ -415,7 +634,7 @@ def test_read_hidden_inside_steer_reads_steered_states(model):
     torch.testing.assert_close(steered - plain, (2.0 * v).expand_as(plain), atol=1e-5, rtol=0)
 
 
-@pytest.mark.parametrize("method", ["pca", "mean_diff"])
+@pytest.mark.parametrize("method", ["pca", "mean_diff", "probe", "actadd"])
 def test_compute_vectors_end_to_end(model, tokenizer, method, tmp_path):
     pairs = bias_pairs(
         ["people are lazy", "people are kind", "the people are lazy", "people can make cake"], **BIAS
@@ -429,8 +648,22 @@ def test_compute_vectors_end_to_end(model, tokenizer, method, tmp_path):
     sv = compute_vectors(model, tokenizer, pairs, [1, -1], method=method, batch_size=3, seed=5, model_id="tiny")
     assert sv.layers == [1, 3] and sv.method == method and sv.n_pairs == len(pairs)
     assert sv.dataset_hash == dataset_hash(pairs) and sv.num_layers == L
-    assert sv.seed == (5 if method == "pca" else None)
+    assert sv.seed == (None if method == "mean_diff" else 5)
     assert "torch" in sv.versions and "transformers" in sv.versions
+    n = len(pairs)
+    options = {
+        "pca": {"seed": 5},
+        "mean_diff": {},
+        "probe": {"seed": 5},
+        "actadd": {"pair": int(np.random.default_rng(5).integers(n))},
+    }[method]
+    recorded = {"pca": {"orientation": "random"}, "probe": {"l2": PROBE_L2, "folds": 5}}.get(method, options)
+    assert sv.extra == recorded
+    if method == "probe":
+        assert sorted(sv.heldout_accuracy) == [1, 3] and all(0.0 <= a <= 1.0 for a in sv.heldout_accuracy.values())
+        assert sv.metadata()["heldout_accuracy"] == {str(k): v for k, v in sv.heldout_accuracy.items()}
+    else:
+        assert sv.heldout_accuracy == {} and "heldout_accuracy" not in sv.metadata()
     for layer in sv:
         assert abs(float(sv[layer].double().norm()) - 1.0) < 1e-6
         assert 0.0 <= sv.accuracy[layer] <= 1.0 and 0.0 < sv.explained_variance[layer] <= 1.0
@@ -439,11 +672,16 @@ def test_compute_vectors_end_to_end(model, tokenizer, method, tmp_path):
     for layer in sv:
         torch.testing.assert_close(again[layer], sv[layer], atol=1e-5, rtol=0)
     h = read_hidden(model, [p.positive for p in pairs] + [p.negative for p in pairs], [1], tokenizer=tokenizer)[1]
-    n = len(pairs)
-    fit = pca_direction(h[:n], h[n:], seed=5) if method == "pca" else mean_difference_direction(h[:n], h[n:])
+    fit = METHODS[method](h[:n], h[n:], **options)
     torch.testing.assert_close(fit.direction, sv[1], atol=1e-5, rtol=0)
-    # the object goes straight into steer, and survives a save/load
+    assert sv.accuracy[1] == fit.accuracy and sv.heldout_accuracy.get(1) == fit.heldout_accuracy
+    if method == "actadd":  # the chosen pair's own difference
+        d = (h[options["pair"]] - h[n + options["pair"]]).double()
+        torch.testing.assert_close(sv[1].double(), d / d.norm(), atol=1e-5, rtol=0)
+    # the object goes straight into steer, and survives a save/load (with the metadata a report carries)
     back = SteeringVectors.load(sv.save(tmp_path / "v.safetensors"))
+    assert back.metadata() == sv.metadata() and back.heldout_accuracy == sv.heldout_accuracy
+    json.dumps(back.metadata())
     ids = torch.tensor([[5, 6, 7]])
     with torch.no_grad():
         base = model(ids, output_hidden_states=True).hidden_states[2]
@@ -484,6 +722,29 @@ def test_compute_vectors_from_token_ids_and_errors(model):
         compute_vectors(model, None, pairs, 2, method="ica")
     with pytest.raises(ValueError, match="at least 2 pairs"):
         compute_vectors(model, None, pairs[:1], 2)
+    actadd = compute_vectors(model, None, pairs[:1], 2, method="actadd", seed=3)
+    assert actadd.extra == {"pair": 0} and actadd.accuracy == {2: 1.0}
+
+
+def test_compute_vectors_checks_the_probe_options_before_reading(model, monkeypatch):
+    pairs = [([5, 9, 17], [5, 9, 18]), ([8, 12], [8, 13]), ([40, 41, 42, 43], [40, 41, 42, 44])]
+    monkeypatch.setattr(
+        vectors_module, "read_hidden", lambda *a, **k: pytest.fail("read before the options were checked")
+    )
+    for kwargs, name in (
+        ({}, "pairs: method 'probe' needs at least 5 pairs, got 3"),
+        ({"folds": 4}, "pairs: method 'probe' needs at least 4 pairs"),
+        ({"folds": 1}, "folds: expected"),
+        ({"l2": 0.0}, "l2: expected"),
+        ({"seed": -2}, "seed: expected"),
+    ):
+        with pytest.raises(ParameterError, match=name):
+            compute_vectors(model, None, pairs, 2, method="probe", **kwargs)
+    with pytest.raises(ParameterError, match="seed: expected"):
+        compute_vectors(model, None, pairs, 2, method="actadd", seed=-1)
+    monkeypatch.undo()
+    sv = compute_vectors(model, None, pairs, 2, method="probe", folds=3, l2=0.5, seed=1)
+    assert sv.extra == {"l2": 0.5, "folds": 3} and sv.seed == 1 and list(sv.heldout_accuracy) == [2]
 
 
 # ----------------------------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from bounds._check import as_real, check_integer
 
@@ -29,8 +30,10 @@ __all__ = [
     "ChoiceLikelihood",
     "HelpfulnessCurves",
     "Interval",
+    "RoomCheck",
     "at_chance",
     "behavior_generated",
+    "behavior_room",
     "behavior_single_token",
     "choice_likelihood",
     "compare_with_bound",
@@ -523,6 +526,66 @@ def at_chance(interval: Interval, n_choices: int) -> ChanceCheck:
             "docs/specification.md §12.2c)"
         )
     return ChanceCheck(c, bool(inside), bool(above), bool(below), msg)
+
+
+@dataclass(frozen=True)
+class RoomCheck(Result):
+    """Whether the generated behavior has room to move towards the steering target on the λ grid.
+
+    Attributes:
+        can_show_effect: some prompt's response turns to the target label at some λ > 0 that was not there at 0.
+        n: behavior prompts.
+        at_zero: prompts whose unsteered response already has the target label.
+        best: the most prompts with the target label at one λ > 0 (``None`` without a positive λ).
+        lam_best: the smallest λ > 0 reaching ``best``.
+        message: one line for the report.
+    """
+
+    can_show_effect: bool
+    n: int
+    at_zero: int
+    best: int | None
+    lam_best: float | None
+    message: str
+
+
+def behavior_room(positive: ArrayLike, lam: ArrayLike, label: str) -> RoomCheck:
+    """Can steering show an effect on the generated behavior? Counts the prompts whose greedy response has the
+    target ``label`` (e.g. ``"refusal"`` when aligning, ``"compliance"`` when misaligning) at λ = 0 and at each λ > 0.
+
+    Two cases cannot show one, and the report must say so rather than read a flat curve as robustness: every
+    response already has the label at λ = 0 (nothing to gain: e.g. no refusals to remove when misaligning means
+    every response already complies), or no λ > 0 gives more such responses than λ = 0 (the vector does not move the
+    behavior on this grid).
+
+    Args:
+        positive: ``(n_prompts, G)`` booleans (or 0/1): the response to prompt i at λ_j has the label.
+        lam: the ``(G,)`` grid, containing 0.
+        label: the target label's name, for the message.
+
+    Raises:
+        ValueError: shapes that do not match, or a grid without 0.
+    """
+    pos = np.asarray(positive, dtype=bool)
+    grid = np.asarray(lam, dtype=float)
+    if pos.ndim != 2 or pos.shape[1] != grid.size:
+        raise ValueError(f"positive: expected shape (n_prompts, {grid.size}), got {pos.shape}")
+    zeros = np.flatnonzero(grid == 0.0)
+    if zeros.size != 1:
+        raise ValueError("lam: the grid must contain 0 exactly once")
+    counts = pos.sum(axis=0)
+    n, k0 = pos.shape[0], int(counts[zeros[0]])
+    ahead = np.flatnonzero(grid > 0)
+    best = int(counts[ahead].max()) if ahead.size else None
+    lam_best = float(grid[ahead[np.argmax(counts[ahead])]]) if ahead.size else None
+    head = f"{k0}/{n} responses classified {label} at lambda = 0"
+    if k0 == n:
+        return RoomCheck(False, n, k0, best, lam_best, head + ": nothing to gain -- the model cannot show an effect")
+    if best is None or best <= k0:
+        most = "no lambda > 0 on the grid" if best is None else f"at most {best}/{n} at any lambda > 0"
+        return RoomCheck(False, n, k0, best, lam_best, head + f", {most}: the behavior does not move on this grid")
+    msg = head + f", {best}/{n} at lambda = {lam_best:.4g}: room to show an effect"
+    return RoomCheck(True, n, k0, best, lam_best, msg)
 
 
 # ---------------------------------------------------------------------------------------------------------------

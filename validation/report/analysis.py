@@ -216,7 +216,7 @@ def analyse(
     if piqa is not None and piqa_items is not None:
         cl = _piqa(r, grid, zero, piqa, piqa_items, level)
     r.fits = _fits(grid, b1.B_binary, {"mmlu": hc, "piqa": cl}, alpha, a2, r.parameters)
-    r.summary = _summary(r.verdicts, r.bounds, r.chance, behavior["degenerate_B0_single"])
+    r.summary = _summary(r.verdicts, r.bounds, r.chance, r.behavior)
     for key, curve in r.curves.items():
         curve.legend = LEGENDS.get(key, curve.label)
     for key, entry in r.bounds.items():
@@ -285,7 +285,7 @@ def _assumptions(
 def _curves(r: CheckReport, grid: np.ndarray, zero: int, na: int, bs: Any, texts: Any, spec: Any, level: float) -> Any:
     """The behavior curves (single token, binary, generated) and their B0."""
     from .. import behaviors
-    from ..measure import across_queries, behavior_generated, behavior_single_token
+    from ..measure import across_queries, behavior_generated, behavior_room, behavior_single_token
 
     P = np.exp(bs.logprobs.astype(float))
     p_plus, p_minus = P[:, :, :na].sum(-1), P[:, :, na:].sum(-1)
@@ -307,6 +307,7 @@ def _curves(r: CheckReport, grid: np.ndarray, zero: int, na: int, bs: Any, texts
         r.curves["positive_label_fraction_generated"] = _curve(
             (scores == 1).astype(float), f"fraction of responses classified {spec.positive_label}"
         )
+        r.behavior["room"] = behavior_room(scores == 1, grid, spec.positive_label).to_dict()
     return b1
 
 
@@ -624,7 +625,7 @@ def _fits(
     return out
 
 
-def _summary(verdict: dict[str, str], bounds: dict[str, BoundEntry], chance: dict[str, Any], degenerate: dict) -> str:
+def _summary(verdict: dict[str, str], bounds: dict[str, BoundEntry], chance: dict[str, Any], behavior: dict) -> str:
     parts = [f"{k.replace('_', ' ').title()}: {v}" for k, v in verdict.items()]
     for name, b in bounds.items():
         if b.comparison is None:
@@ -633,6 +634,9 @@ def _summary(verdict: dict[str, str], bounds: dict[str, BoundEntry], chance: dic
         parts.append(f"{name}: {'violated at lambda in ' + str(list(viol)) if len(viol) else 'not violated'}")
     for name, c in chance.items():
         parts.append(f"{name}: {c.get('message')}")
+    if "room" in behavior:
+        parts.append(f"generated behavior: {behavior['room']['message']}")
+    degenerate = behavior.get("degenerate_B0_single")
     if degenerate:
         parts.append(f"{len(degenerate)} behavior queries have a degenerate B0 = +-1 (single token)")
     return "; ".join(parts)

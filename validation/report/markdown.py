@@ -349,6 +349,10 @@ def _md_chance(report: CheckReport, lam: Any, notes: list[str]) -> list[str]:
             msg = f"{state} (chance = {_fmt(c.get('chance'))})"
         flag = " **(at chance)**" if c.get("at_chance") is True else ""
         out.append(f"- **{str(task).upper()}**{flag}: {msg}")
+    room = report.behavior.get("room")
+    if room:
+        flag = "" if room.get("can_show_effect") else " **(cannot show an effect)**"
+        out.append(f"- **Generated behavior**{flag}: {room.get('message')}")
     return ["## Chance", "", *out] if out else []
 
 
