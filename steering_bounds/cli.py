@@ -1,4 +1,4 @@
-"""The ``steering-bounds`` command line: ``theory``, ``simulate``, ``fit``, ``check`` and ``figures`` (``--help``).
+"""The ``steering-bounds`` command line: theory, simulate, fit, check, study, compare, vectors, figures (``--help``).
 
 Subcommands import their heavy parts lazily. An error the project raises on purpose about the input
 (:class:`bounds.errors.SteeringBoundsError`) is printed as one line ``steering-bounds <subcommand>: error: <message>``

@@ -2,7 +2,8 @@
 
 Each cell of the grid is one :func:`validation.check.run_check` into ``OUT/runs/<cell>/``. A cell whose
 ``report.json`` already holds the cell's settings is not run again; an interrupted cell resumes from its own stage
-cache. ``OUT/study.json`` is rewritten after every cell (status, wall time, error), and at the end every report under
+cache. ``OUT/study.json`` is rewritten after every cell (status, wall time, error; the cells of earlier studies into the
+same ``OUT`` are kept), and at the end every report under
 ``OUT/runs`` -- those of earlier studies into the same ``OUT`` included -- is compared
 (:func:`validation.compare.compare_reports`) into ``OUT/compare``.
 
@@ -150,16 +151,19 @@ def run_study(
     loaded: tuple[str, Any] | None = None
     t_study = time.perf_counter()
 
-    def save() -> None:
-        record = {"schema": STUDY_SCHEMA, "cells": rows, "wall_seconds": round(time.perf_counter() - t_study, 1)}
+    earlier = _earlier_cells(out / "study.json")
+
+    def save() -> None:  # this study's cells, after the cells of earlier studies into OUT that it did not redo
+        mine = {r["dir"] for r in rows}
+        cells_all = [r for r in earlier if r.get("dir") not in mine] + rows
+        record = {"schema": STUDY_SCHEMA, "cells": cells_all, "wall_seconds": round(time.perf_counter() - t_study, 1)}
         atomic_write(out / "study.json", json.dumps(jsonable(record), indent=2) + "\n")
 
     for i, (cell, cfg) in enumerate(zip(cells, configs, strict=True)):
         folder = out / "runs" / cell.name
         row: dict[str, Any] = {"cell": dataclasses.asdict(cell), "dir": str(folder.relative_to(out))}
         if _finished(folder / "report.json", cfg):
-            row["status"] = "done before"
-            row["check_seconds"] = json.loads((folder / "report.json").read_text())["runtime_seconds"].get("total")
+            row.update(status="done before", **_seconds(json.loads((folder / "report.json").read_text())))
         else:
             if progress:
                 print(f"[study] cell {i + 1}/{len(cells)}: {cell.name}", file=sys.stderr, flush=True)
@@ -172,7 +176,7 @@ def run_study(
             except SteeringBoundsError as exc:
                 row.update(status="failed", error=" ".join(str(exc).split()))
             else:
-                row.update(status="ran", check_seconds=report.runtime_seconds.get("total"))
+                row.update(status="ran", **_seconds(report.to_json()))
             row["wall_seconds"] = round(time.perf_counter() - t0, 1)
         rows.append(row)
         save()
@@ -185,6 +189,29 @@ def run_study(
             compare_dir = out / "compare"
             compare_reports([p.parent for p in reports], compare_dir)
     return StudyResult(out, rows, compare_dir)
+
+
+def _earlier_cells(path: Path) -> list[dict[str, Any]]:
+    """The cells recorded in an earlier ``study.json`` (none when there is none; a file of another kind is an error)."""
+    if not path.is_file():
+        return []
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise ParameterError(f"out: {path} is not a study record ({exc})") from exc
+    if not isinstance(record, dict) or record.get("schema") != STUDY_SCHEMA:
+        raise ParameterError(f"out: {path} is not a study record (schema {STUDY_SCHEMA!r})")
+    return list(record.get("cells", []))
+
+
+def _seconds(report: Mapping[str, Any]) -> dict[str, float | None]:
+    """``check_seconds``: the report's last run, start to end (a resumed run counts only what it redid);
+    ``sweep_seconds``: the sweeps' own times when they were computed, whichever run computed them."""
+    sweeps = report.get("stage_seconds_when_computed") or {}
+    return {
+        "check_seconds": (report.get("runtime_seconds") or {}).get("total"),
+        "sweep_seconds": round(sum(sweeps.values()), 1) if sweeps else None,
+    }
 
 
 def _load(cfg: CheckConfig) -> Any:

@@ -223,3 +223,17 @@ def test_check_is_bitwise_reproducible_on_cpu(smollm2, tmp_path):
     assert pngs and pngs == sorted(p.name for p in (tmp_path / "b").glob("*.png"))
     for name in pngs:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_resume_fingerprint_names_the_weights_not_where_they_were_read():
+    """An embedded model's first load reads the GGUF file, later ones the dequantized-weights cache: the same weights
+    (same sha256), so a run interrupted after the first load must resume; a checkpoint without a sha256 is known by
+    its path."""
+    from types import SimpleNamespace
+
+    first = SimpleNamespace(name="m", sha256="ab" * 32, dtype="float32", path="/cache/gguf/m.gguf")
+    later = SimpleNamespace(**{**vars(first), "path": "/cache/models/m-abab-float32"})
+    assert check._model_identity(first) == check._model_identity(later)
+    hf = SimpleNamespace(name="m", sha256=None, dtype="float32", path="/ckpt/m")
+    assert check._model_identity(hf)["path"] == "/ckpt/m"
+    assert check._model_identity(hf) != check._model_identity(SimpleNamespace(**{**vars(hf), "path": "/ckpt/other"}))

@@ -2,14 +2,16 @@
 towards refusal (``harmless``) and Qwen2.5-Coder-0.5B-Instruct misaligned towards compliance (``harmful``), each with
 a steering method other than the default. Skipped, with the install command, when a model's packages are absent.
 
-Run alone with ``pytest -m optional_models`` (CI installs the packages after the main suite and runs this file:
-``.ci/run``). Each test loads its model once (the first load on a machine assembles and dequantizes the GGUF file).
+Run alone with ``pytest -m optional_models``. CI installs the packages after the main suite and runs this file with
+``STEERING_BOUNDS_OPTIONAL_MODELS=require``, which turns the skip into a failure (``.ci/run``). Each test loads its
+model once (the first load on a machine assembles and dequantizes the GGUF file).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 
 import pytest
 
@@ -25,7 +27,7 @@ def _require(name: str) -> None:
     entry = EMBEDDED_MODELS[name]
     missing = [module for module, _ in entry.chunks if importlib.util.find_spec(module) is None]
     if missing or importlib.util.find_spec("transformers") is None:
-        pytest.skip(
+        (pytest.fail if os.environ.get("STEERING_BOUNDS_OPTIONAL_MODELS") == "require" else pytest.skip)(
             f"{name}: its packages are not installed ({', '.join(missing) or 'transformers'}); "
             f"pip install --no-deps -r {entry.requirements_file}"
         )

@@ -101,12 +101,15 @@ def test_study_runs_cells_resumes_and_compares(smollm2, tmp_path):
         assert report["config"]["method"] == cell.method and report["vectors"]["method"] == cell.method
     saved = json.loads((tmp_path / "study.json").read_text())
     assert [c["cell"]["method"] for c in saved["cells"]] == ["pca", "mean_diff"]
-    assert all(c["check_seconds"] > 0 for c in saved["cells"])
+    assert all(c["check_seconds"] > 0 and c["sweep_seconds"] > 0 for c in saved["cells"])
     assert (result.compare_dir / "compare.json").is_file() and (result.compare_dir / "compare.md").is_file()
 
-    # a second study with one more cell runs only that one; the comparison covers all three reports
-    more = study.grid([smollm2.name], ["pca", "mean_diff", "actadd"])
+    # a second study: its finished cell is not redone, its new one runs; study.json keeps the first study's cells
+    # and the comparison covers every report in OUT/runs
+    more = study.grid([smollm2.name], ["mean_diff", "actadd"])
     again = study.run_study(more, tmp_path, shared=SMALL, progress=False, load=load)
-    assert [c["status"] for c in again.cells] == ["done before", "done before", "ran"]
+    assert [c["status"] for c in again.cells] == ["done before", "ran"]
+    saved = json.loads((tmp_path / "study.json").read_text())
+    assert [c["cell"]["method"] for c in saved["cells"]] == ["pca", "mean_diff", "actadd"]
     rows = json.loads((again.compare_dir / "compare.json").read_text())["rows"]
     assert sorted(r["method"] for r in rows) == ["actadd", "mean_diff", "pca"]
