@@ -23,6 +23,7 @@ from transformers import LlamaForCausalLM  # noqa: E402
 
 from bounds.errors import ParameterError  # noqa: E402
 from tests._tiny import tiny_llama  # noqa: E402
+from validation import directions  # noqa: E402
 from validation import vectors as vectors_module  # noqa: E402
 from validation.behaviors import (  # noqa: E402
     BIAS_ALIGNED_ANSWER,
@@ -278,19 +279,19 @@ def test_probe_folds_keep_both_members_of_a_pair_together():
     pos, neg = shared + 0.3 * rng.normal(size=(n, d)), shared + 0.3 * rng.normal(size=(n, d))
     fit = probe_direction(pos, neg, seed=1)
     assert abs(fit.heldout_accuracy - 0.5) < 0.1
-    z, y = vectors_module._probe_rows(pos, neg)
+    z, y = directions._probe_rows(pos, neg)
     by_row = np.array_split(np.random.default_rng(1).permutation(2 * n), 5)
     correct = 0
     for held in by_row:
-        w, b = vectors_module._fit_logistic(
+        w, b = directions._fit_logistic(
             z[np.setdiff1d(np.arange(2 * n), held)], y[np.setdiff1d(np.arange(2 * n), held)], PROBE_L2
         )
         score = z[held] @ w + b
         correct += int(np.sum(np.where(y[held] == 1, score > 0, score < 0)))
     assert correct / (2 * n) < 0.3  # the leak the by-pair folds avoid
-    folds = vectors_module._pair_folds(n, 5, seed=1)
+    folds = directions._pair_folds(n, 5, seed=1)
     assert sorted(np.concatenate(folds).tolist()) == list(range(n)) and {len(f) for f in folds} == {8}
-    assert all(np.array_equal(a, b) for a, b in zip(folds, vectors_module._pair_folds(n, 5, seed=1), strict=True))
+    assert all(np.array_equal(a, b) for a, b in zip(folds, directions._pair_folds(n, 5, seed=1), strict=True))
 
 
 def test_actadd_is_the_normalised_difference_of_the_chosen_pair():
