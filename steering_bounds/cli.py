@@ -377,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--task",
         default="auto",
         help="helpfulness task of the ranking: mmlu_full, mmlu_restricted, piqa or auto (default: mmlu_full, or piqa "
-        "when a report is at chance on MMLU)",
+        "when a report has no MMLU curve)",
     )
     cp.add_argument("--budget", type=float, default=0.05, help="helpfulness loss of the ranking (default 0.05)")
     cp.add_argument(

@@ -91,10 +91,13 @@ def test_slope_ratio_on_a_linear_toy_is_the_ratio_of_the_slopes(tmp_path: Path) 
     assert ratio["lam1"] == 1.0
 
 
-def test_slope_ratio_is_undefined_when_h_does_not_fall() -> None:
+def test_slope_ratio_is_undefined_when_h_does_not_fall_and_open_ended_when_flat_within_noise() -> None:
     b, h = _series(GRID[1:], [0, 0.2, 0.4, 0.6, 0.8]), _series(GRID[1:], [0.5, 0.49, 0.4, 0.3, 0.2], [0.02] * 5)
-    est = cq.slope_ratio(b, h, Z95)
-    assert est.value is None and est.reason.startswith("H does not fall")
+    flat = cq.slope_ratio(b, h, Z95)  # -dH/dλ = 0.01 > 0 but within z SE: H flat to first order, no upper end
+    assert flat.value == pytest.approx(0.2 / 0.01) and flat.high is None and "no upper end" in flat.detail["note"]
+    assert flat.low == pytest.approx(20 - Z95 * 0.2 * 0.02 * np.sqrt(2) / 0.01**2)  # B exact: only H's SE counts
+    level = cq.slope_ratio(b, _series(GRID[1:], [0.5, 0.5, 0.4, 0.3, 0.2]), Z95)
+    assert level.value is None and level.reason.startswith("H does not fall")
     rising = cq.slope_ratio(b, _series(GRID[1:], [0.5, 0.6, 0.7, 0.8, 0.9]), Z95)
     assert rising.value is None and "H does not fall" in rising.reason
 
@@ -295,3 +298,15 @@ def test_cli_compare_bad_dir_is_one_line_and_exit_2(
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and err.startswith("steering-bounds compare: error: reports: ")
     assert str(tmp_path / bad) in err and not (tmp_path / "o").exists()
+
+
+def test_a_task_whose_helpfulness_is_below_the_budget_gives_no_score(tmp_path: Path) -> None:
+    """A base model puts almost no probability on the answer letters (H(0) = 0.004 on MMLU full): it cannot lose 0.05
+    there, so neither score exists, rather than a score read at the largest λ."""
+    tiny = [0.004, 0.0039, 0.003, 0.002, 0.001, 0.0]
+    data = _toy(parameters=PARAMS, B_generated=[-0.9, -0.5, 0.3, 0.6, 0.7, 0.7], H_mmlu_full=tiny)
+    _, result = compare([_write(tmp_path, "a", data)], task="mmlu_full")
+    scores = result["ranking"]["scores"]
+    assert scores["measured"][0]["value"] is None and "is not above the budget 0.05" in scores["measured"][0]["reason"]
+    _, smaller = compare([tmp_path / "a"], task="mmlu_full", budget=0.002)
+    assert smaller["ranking"]["scores"]["measured"][0]["value"] is not None

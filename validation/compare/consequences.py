@@ -136,7 +136,13 @@ def change_at(s: Series, lam: float, z: float) -> Estimate:
 
 def slope_ratio(b: Series, h: Series, z: float) -> Estimate:
     r"""``(dB/dλ) / (−dH/dλ)`` by finite differences from λ = 0 to the first λ > 0 where both are measured, with
-    ``± z·SE`` by the delta method; ``None`` ("H does not fall") when ``−dH/dλ ≤ z·SE``."""
+    ``± z·SE`` by the delta method; ``None`` ("H does not fall") when ``−dH/dλ ≤ 0``.
+
+    When ``−dH/dλ`` is positive but within ``z·SE`` of 0 the ratio is given with no upper end (``high = None``) and a
+    note: the theory's H is flat to first order at λ = 0 (quadratic), so a ratio that grows without bound near 0 is
+    the efficient regime itself. The SEs are those of independent means; the queries are shared between the two λ,
+    so the test is conservative.
+    """
     common = np.intersect1d(b.lam[1:], h.lam[1:])
     if common.size == 0:
         return Estimate(None, reason=f"{b.name} and {h.name} share no λ > 0")
@@ -145,16 +151,23 @@ def slope_ratio(b: Series, h: Series, z: float) -> Estimate:
     (h1, sh1), (h0, sh0) = h.at(lam1), h.at_zero
     slope, se_slope = (b1 - b0) / lam1, float(np.hypot(sb1, sb0)) / lam1
     fall, se_fall = (h0 - h1) / lam1, float(np.hypot(sh1, sh0)) / lam1
-    detail = {
+    detail: dict[str, Any] = {
         "lam1": lam1,
         "dB_dlam": slope,
         "dB_dlam_se": se_slope,
         "minus_dH_dlam": fall,
         "minus_dH_dlam_se": se_fall,
+        "note": None,
     }
-    if not fall > z * se_fall:
-        why = f"H does not fall: −dH/dλ = {fall:.3g} ≤ z·SE = {z * se_fall:.3g} (from λ = 0 to {lam1:g})"
+    if not fall > 0:
+        why = f"H does not fall: −dH/dλ = {fall:.3g} ≤ 0 (from λ = 0 to {lam1:g})"
         return Estimate(None, reason=why, detail=detail)
     ratio = slope / fall
     se = float(np.hypot(se_slope / fall, slope * se_fall / fall**2))
+    if not fall > z * se_fall:
+        detail["note"] = (
+            f"−dH/dλ = {fall:.3g} is within z·SE = {z * se_fall:.3g} of 0 (from λ = 0 to {lam1:g}): H is flat to "
+            "first order there, the ratio has no upper end"
+        )
+        return Estimate(ratio, ratio - z * se, None, detail=detail)
     return Estimate(ratio, ratio - z * se, ratio + z * se, detail=detail)

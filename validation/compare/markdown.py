@@ -27,6 +27,8 @@ def _est(e: dict[str, Any] | None, sig: int = 3) -> str:
     if v is None:
         return _DASH
     lo, hi = e.get("low"), e.get("high")
+    if lo is not None and hi is None:  # an interval with no upper end (a slope ratio where H is flat within noise)
+        return f"{v:.{sig}g} [{lo:.{sig}g}, ∞)"
     return f"{v:.{sig}g}" + ("" if lo is None or hi is None else f" [{lo:.{sig}g}, {hi:.{sig}g}]")
 
 
@@ -123,7 +125,8 @@ def _consequences(result: dict[str, Any]) -> list[str]:
         "### Slope ratio near λ = 0",
         "",
         "(dB/dλ) / (−dH/dλ) by finite differences from λ = 0 to the first λ > 0 of the grid, ± z·SE by the delta "
-        "method; undefined (–) when H does not fall there by more than z SE.",
+        "method; undefined (–) when H does not fall there (−dH/dλ ≤ 0); with no upper end (∞) when it falls by less "
+        "than z SE: H is flat to first order at λ = 0, as the theory's H is (quadratic in λ), the efficient regime.",
         "",
         *_table(slopes_header, slopes_body),
         *_notes(slope_notes),

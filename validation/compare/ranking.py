@@ -64,6 +64,13 @@ def _at_chance(row: Row, task: str) -> str | None:
     )
 
 
+def _unspendable(h0: float, budget: float, task: str) -> str:
+    return (
+        f"H(0) = {h0:.3g} on {TASKS[task].title} is not above the budget {budget:g}: that much helpfulness cannot be "
+        "lost there (no score; a smaller --budget or another --task ranks this row)"
+    )
+
+
 def measured_score(row: Row, task: str, curve: str, budget: float, z: float) -> Estimate:
     """B gained on the measured curves at the λ where H on ``task`` has fallen by ``budget`` (± z SE of B)."""
     b, h = cq.series(row.report, curve), cq.series(row.report, TASKS[task].curve)
@@ -72,6 +79,8 @@ def measured_score(row: Row, task: str, curve: str, budget: float, z: float) -> 
         return Estimate(None, reason=reason)
     assert isinstance(b, cq.Series) and isinstance(h, cq.Series)
     h0 = h.at_zero[0]
+    if not h0 > budget:
+        return Estimate(None, reason=_unspendable(h0, budget, task))
     lam = cq.first_crossing(h, h0 - budget, rising=False)
     note = None
     if lam is None:
@@ -116,11 +125,10 @@ def predicted_score(row: Row, task: str, curve: str, budget: float, margin: str 
     if not hi > 0:
         return Estimate(None, reason="the report's grid has no λ > 0")
     h0 = float(h_law(0.0))
-    if budget >= h0:
-        lam, note = hi, f"the law's H(0) = {h0:.3g} ≤ budget: λ* = the largest grid λ, {hi:g}"
-    else:
-        limit = max_lambda_keeping_helpfulness(h_law, budget / h0, (0.0, hi))
-        lam, note = float(limit.lam), None if limit.crossed else f"{limit.reason}: λ* = {hi:g}"
+    if not h0 > budget:
+        return Estimate(None, reason="the law's " + _unspendable(h0, budget, task))
+    limit = max_lambda_keeping_helpfulness(h_law, budget / h0, (0.0, hi))
+    lam, note = float(limit.lam), None if limit.crossed else f"{limit.reason}: λ* = {hi:g}"
     score = float(b_law(lam)) - float(b_law(0.0))
     detail = {
         "lam_star": lam,
