@@ -257,9 +257,25 @@ _CHECK_OPTIONS: dict[str, dict[str, Any]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _add_config_options(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
+    """One option per named :class:`~validation.check.CheckConfig` setting; the default is the field's."""
     from validation.check import LAYER_BANDS, CheckConfig
     from validation.vectors import METHODS
+
+    choices = {"layer_band": tuple(LAYER_BANDS), "method": tuple(METHODS)}
+    for f in dataclasses.fields(CheckConfig):
+        if f.name not in names:
+            continue
+        kw = dict(_CHECK_OPTIONS[f.name])
+        if f.name in choices:
+            kw["choices"] = choices[f.name]
+        if f.default is not None:
+            kw["help"] = kw.get("help", f.name.replace("_", " ")) + " (default %(default)s)"
+        parser.add_argument("--" + f.name.replace("_", "-"), default=f.default, **kw)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from validation.check import CheckConfig
 
     parser = argparse.ArgumentParser(prog="steering-bounds", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -310,15 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="check a real model against the theory's assumptions and bounds (default: the embedded SmolLM2, "
         "about 4 minutes on 2 CPU cores); writes report.json, report.md and figures; resumes an interrupted run",
     )
-    for f in dataclasses.fields(CheckConfig):  # one option per setting; the default is the field's
-        kw = dict(_CHECK_OPTIONS[f.name])
-        if f.name == "layer_band":
-            kw["choices"] = tuple(LAYER_BANDS)
-        if f.name == "method":
-            kw["choices"] = tuple(METHODS)
-        if f.default is not None:
-            kw["help"] = kw.get("help", f.name.replace("_", " ")) + " (default %(default)s)"
-        ck.add_argument("--" + f.name.replace("_", "-"), default=f.default, **kw)
+    _add_config_options(ck, [f.name for f in dataclasses.fields(CheckConfig)])
     ck.add_argument("--out", default="check-report", help="output directory (default: check-report)")
     ck.add_argument("--fresh", action="store_true", help="discard cached partial results in --out first")
     ck.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -341,13 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MODEL=BEHAVIOR",
         help="behavior of one model (repeatable; default harmful for qwen2.5-coder-0.5b-instruct, else harmless)",
     )
-    shared = set(_study_shared())
-    for f in dataclasses.fields(CheckConfig):  # the settings every cell shares, as in check
-        if f.name in shared:
-            kw = dict(_CHECK_OPTIONS[f.name])
-            if f.default is not None:
-                kw["help"] = kw.get("help", f.name.replace("_", " ")) + " (default %(default)s)"
-            st.add_argument("--" + f.name.replace("_", "-"), default=f.default, **kw)
+    _add_config_options(st, _study_shared())  # the settings every cell shares, as in check
     st.add_argument("--quiet", action="store_true", help="no progress on stderr")
     st.set_defaults(func=_study)
 
