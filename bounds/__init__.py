@@ -8,6 +8,8 @@ heart a function of :math:`\|\delta\|`, the norm of the change of the final hidd
 threshold such as :func:`alignment_guarantee` then returns a norm). :func:`alignment_lower_norm`, Theorem 1 without
 Assumption 1, and the functions of the exact steered distribution take ``norm`` :math:`=\|\delta\|` directly;
 :func:`helpfulness_jensen` and :func:`helpfulness_event` take the realised :math:`X^\pm`, which contain it.
+The KL price of steering (:func:`kl_divergence`, exact; :func:`kl_second_order` and :func:`kl_upper`, its laws;
+:func:`lambda_for_kl`, the strength at a KL budget) takes ``norm`` or returns :math:`\lambda` with ``alpha``.
 
 The statements that fail as stated (:func:`helpfulness_upper`, :func:`helpfulness_upper_product`,
 :func:`trinary_lower`, :func:`multitoken_threshold`) are kept, for fitting, beside their corrected replacements;
@@ -50,6 +52,7 @@ from .helpfulness import (
     helpfulness_upper,
     helpfulness_upper_product,
 )
+from .kl import kl_divergence, kl_second_order, kl_upper, lambda_for_kl, projection_spread
 from .multitoken import ResponseTree, multitoken_threshold, multitoken_threshold_corrected, response_behavior
 from .registry import get as statement
 from .registry import statements
@@ -86,8 +89,13 @@ __all__ = [
     "helpfulness_quantities",
     "helpfulness_upper",
     "helpfulness_upper_product",
+    "kl_divergence",
+    "kl_second_order",
+    "kl_upper",
+    "lambda_for_kl",
     "multitoken_threshold",
     "multitoken_threshold_corrected",
+    "projection_spread",
     "response_behavior",
     "soft_margin_lower",
     "soft_margin_range",

@@ -43,6 +43,10 @@ S2 = sp.Symbol("S_2", nonnegative=True)  # sum over wrong answers b of P(b|q)**2
 ell = sp.Symbol("ell", positive=True, integer=True)
 k = sp.Symbol("k", positive=True, integer=True)
 n = sp.Symbol("n", positive=True, integer=True)
+# the KL price of steering (bounds.kl): the variance and range of z under the unsteered P, and a KL budget
+var_z = sp.Symbol("var_z", positive=True)  # Var_{s~P}(z_s)
+z_range = sp.Symbol("z_range", positive=True)  # R_z = max - min of z over the tokens with P(s) > 0
+tau = sp.Symbol("tau", positive=True)
 
 #: absolute float64 slack of a mass: sums of a distribution that sums to 1 within this (``check_probability_vector``)
 MASS_ATOL = 1e-8
@@ -118,6 +122,11 @@ PARAMETERS: dict[str, Domain] = {
     "ell": Domain(1, integer=True, note=" (maximal response length)"),
     "k": Domain(2, integer=True, note=" (number of noised top tokens)"),
     "n": Domain(1, integer=True, note=" (number of possible answers)"),
+    "var_z": Domain(0.0, note=", finite: Var_P(z), the variance of the projections z_s under the unsteered P"),
+    "z_range": Domain(
+        0.0, note=", finite: at least max_s z_s - min_s z_s over the tokens with P(s) > 0 (the range of z under P)"
+    ),
+    "tau": Domain(0.0, lo_open=True, note=", finite: a KL budget in nats, KL(P_lambda || P) <= tau"),
     # arguments that are no statement symbol
     "z": Domain(note=": projections z_s on the steering direction"),
     "scores": Domain(-1.0, 1.0, note=": the score B(s) of every token"),
@@ -205,6 +214,10 @@ latex_names: dict[str, str] = {
     "P_lt": r"P_{<b}",
     "S_2": r"S_{2}",
     "B_0^min": r"B_{0}^{\min}",
+    "var_z": r"\operatorname{Var}_{P}(z)",
+    "z_range": r"R_{z}",
+    "lambda_tau": r"\lambda_{\tau}",
+    "lambda_tau^(2)": r"\lambda_{\tau}^{(2)}",
     # Assumptions 2-4 (bounds.definitions): margins, masses and the noise variance
     "z_min^+": r"\min_{A^{+}} z",
     "z_max^-": r"\max_{A^{-}} z",
@@ -229,6 +242,8 @@ latex_names: dict[str, str] = {
 latex_definitions: dict[str, str] = {
     "S_2": r"\sum_{b\neq a^{*}} P(b \mid q)^{2}",
     "B_0^min": r"\min_{i,\,s_{<i}} B_{0}^{(i)}(s_{<i})",
+    "var_z": r"\mathbb{E}_{s\sim P}\big[(z_{s} - \mathbb{E}_{t\sim P}\, z_{t})^{2}\big]",
+    "z_range": r"\max_{s:\,P(s \mid q)>0} z_{s} - \min_{s:\,P(s \mid q)>0} z_{s}",
 }
 
 #: LaTeX templates of the undefined functions of the statements (``#1``, ``#2``: the arguments, as in a TeX macro),
@@ -244,6 +259,7 @@ latex_functions: dict[str, str] = {
     "H_lambda": r"H_{\lambda}(#1)",
     "E_z_H_lambda": r"\mathbb{E}_{z}\left[H_{\lambda}(#1)\right]",
     "P": r"P(#1 \mid #2)",
+    "KL_lambda": r"\mathrm{KL}\left(P_{\lambda}(\cdot \mid #1)\,\Vert\,P(\cdot \mid #1)\right)",
 }
 
 

@@ -10,7 +10,7 @@ import importlib
 from .statement import Statement
 
 #: the modules of :mod:`bounds.spec` (each has a module-level ``STATEMENTS`` list)
-FAMILIES = ("definitions", "alignment", "helpfulness", "multitoken", "preference")
+FAMILIES = ("definitions", "alignment", "helpfulness", "multitoken", "preference", "kl")
 
 #: docs/specification.md §0 order.
 ORDER: tuple[str, ...] = (
@@ -36,6 +36,12 @@ ORDER: tuple[str, ...] = (
     "theorem-4-corrected",
     "theorem-6-corrected",
     "proposition-1-corrected",
+    # docs/specification.md §16: the KL price of steering (derived for this project)
+    "proposition-kl-second-order",
+    "proposition-kl-second-order-accuracy",
+    "proposition-kl-upper",
+    "corollary-kl-budget-safe",
+    "corollary-kl-budget-second-order",
 )
 
 

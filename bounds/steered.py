@@ -49,25 +49,65 @@ def log_steered_distribution(p: object, z: object, norm: object) -> np.ndarray:
     Returns:
         array of the broadcast shape; ``-inf`` exactly where ``p_s = 0``.
     """
+    _, logp, tilt = log_weights_and_tilt(p, z, norm)
+    a = logp + tilt  # logs taken before broadcasting: a batch of norms costs one log per token, not per norm
+    shifted = a - np.max(a, axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+
+
+def log_weights_and_tilt(
+    p: object, z: object, norm: object, *, centre: str = "max"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""The validated pieces of :math:`\log P_\lambda`: ``(p, log p, tilt = ‖δ‖ (z - c))``; ``p`` and ``log p`` of
+    the shape of ``p``, ``tilt`` of the broadcast shape of ``norm[..., None]``, ``z`` (and ``p`` for ``centre !=
+    "max"``).
+
+    ``log P_λ(s) = log p_s + tilt_s - logsumexp_t(log p_t + tilt_t)`` for any centre ``c`` (only differences of
+    projections matter). ``centre``:
+
+    * ``"max"``: ``c = max_s z_s`` over every token (:func:`log_steered_distribution`; ``tilt <= 0``);
+    * ``"support max"``: ``c`` the largest ``z`` of the tokens with ``p > 0``;
+    * ``"support mean"``: ``c = E_P[z]`` over the tokens with ``p > 0`` (``p / sum(p)``): the tilt of the likely tokens
+      is then small when the norm is, and keeps its digits.
+
+    With a support centre the massless tokens get tilt 0 (they carry no mass, so they may lie anywhere, and only the
+    supported tokens must keep ``norm * |z_s - z_t|`` within float64). :func:`bounds.kl.kl_divergence` uses the pieces
+    as they are (``log P_λ - log P = tilt - logsumexp``, without cancelling ``log p``).
+
+    Raises:
+        ValueError: as :func:`steered_distribution`, and where ``norm * z`` overflows float64.
+    """
     pa, za, na = _inputs(p, z, norm)
     with np.errstate(divide="ignore"):
         logp = np.log(pa)
     # Only differences of projections matter (docs/specification.md §1): centring z before multiplying by the norm keeps
     # the exponents small, so rounding does not scale with |‖δ‖ z| (e.g. z = (24, 24), ‖δ‖ = 683 stays exact).
-    zmax = np.max(za, axis=-1, keepdims=True)
+    supported = None if centre == "max" else pa > 0
+    if centre == "max":
+        c = np.max(za, axis=-1, keepdims=True)
+    elif centre == "support max":
+        c = np.max(np.where(supported, za, -np.inf), axis=-1, keepdims=True)
+    elif centre == "support mean":  # halved: the weighted sum of z near ±1.8e308 does not overflow
+        weights = pa / np.sum(pa, axis=-1, keepdims=True)
+        c = 2.0 * np.sum(weights * np.where(supported, 0.5 * za, 0.0), axis=-1, keepdims=True)
+    else:
+        raise ValueError(f"centre must be 'max', 'support max' or 'support mean', got {centre!r}")
     with np.errstate(over="ignore", invalid="ignore"):
-        zc = za - zmax
-        tilt = na[..., None] * zc
+        zc = za - c
+        tilt = _masked(na[..., None] * zc, supported)
     if not np.isfinite(tilt).all():
         # z_s - z_t itself may overflow (|z| near 1e308) while norm * (z_s - z_t) does not (norm = 0, or norm < 1):
         # halve before subtracting (exact for normal floats), 0 * inf counts as 0.
         with np.errstate(over="ignore"):
-            tilt = 2.0 * product(na[..., None], 0.5 * za - 0.5 * zmax)
+            tilt = _masked(2.0 * product(na[..., None], 0.5 * za - 0.5 * c), supported)
         if not np.isfinite(tilt).all():
             raise ValueError("norm * z overflows float64; reduce norm (valid: norm * |z_s - z_t| < 1.7e308)")
-    a = logp + tilt  # logs taken before broadcasting: a batch of norms costs one log per token, not per norm
-    shifted = a - np.max(a, axis=-1, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    return pa, logp, tilt
+
+
+def _masked(tilt: np.ndarray, supported: np.ndarray | None) -> np.ndarray:
+    """``tilt`` with 0 on the massless tokens (``supported`` False), or as it is (``supported`` None)."""
+    return tilt if supported is None else np.where(supported, tilt, 0.0)
 
 
 def steered_distribution(p: object, z: object, norm: object) -> np.ndarray:

@@ -36,6 +36,7 @@ PROVENANCE_MEANING: dict[str, str] = {
     "RECONSTRUCTED-M": "reconstructed by derivation, medium confidence",
     "RECONSTRUCTED-L": "reconstructed by derivation, low confidence",
     "CORRECTED": "a rigorous replacement for a statement that does not hold as reconstructed",
+    "DERIVED": "derived for this project from the setup of the specification (§1); not a statement of the paper",
 }
 
 

@@ -3,7 +3,7 @@
 :data:`FIGURES` maps a figure id to its module and kind:
 
 * ``"theory"``: ``render(out_dir) -> list[Path]`` from :mod:`bounds` alone;
-* ``"report"``: ``render(report, out_dir) -> list[Path]`` from a :class:`validation.report.CheckReport` (the five
+* ``"report"``: ``render(report, out_dir) -> list[Path]`` from a :class:`validation.report.CheckReport` (the
   figures that ``steering-bounds check`` writes too, in :mod:`validation.report.figures`);
 * ``"model"``: ``render(out_dir, *, loaded, report, **sizes) -> list[Path]``: computes on a model (sampled answers,
   HumanEval), reusing the report's vectors, layers and λ grid.
@@ -22,6 +22,8 @@ FIGURES: dict[str, tuple[str, str]] = {
     "fig6-8": ("validation.report.figures.fig6_8_delta_norm", "report"),
     "fig9-10": ("validation.report.figures.fig9_10_noise", "report"),
     "fig11-12": ("validation.report.figures.fig11_12_separation", "report"),
+    "steerability": ("validation.report.figures.steerability", "report"),
+    "kl": ("validation.report.figures.kl", "report"),
     "fig13-15": ("paper_figures.fig13_15_sampled", "model"),
     "fig17": ("paper_figures.fig17_humaneval", "model"),
 }

@@ -34,11 +34,12 @@ def _theory(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0
     order = args.order
-    head = f"{'ID':<26}{'KIND':<13}{'STATUS':<8}NAME"
+    width = max(26, *(len(s.id) + 2 for s in items))  # the longest id keeps a gap before its kind
+    head = f"{'ID':<{width}}{'KIND':<13}{'STATUS':<8}NAME"
     print(head)
     print("-" * max(len(head), 100))
     for s in items:
-        print(f"{s.id:<26}{s.kind:<13}{(s.status or '-'):<8}{s.name}")
+        print(f"{s.id:<{width}}{s.kind:<13}{(s.status or '-'):<8}{s.name}")
         print(f"    formula:   {s.text()}")
         print(f"    expansion: {s.expansion_text(order)}")
     n_claims = sum(s.is_claim for s in items)
@@ -254,6 +255,7 @@ _CHECK_OPTIONS: dict[str, dict[str, Any]] = {
     "device": {"help": "cpu, cuda, cuda:1, ... (default: the loader's)"},
     "level": {"type": float, "help": "confidence level"},
     "device_map": {"help": "let accelerate place the model, e.g. auto (needs accelerate; exclusive with --device)"},
+    "kl_budget": {"type": float, "help": "KL budget in nats: the report gives the lambda that spends it"},
 }
 
 

@@ -242,6 +242,8 @@ def _no_model_load(monkeypatch: pytest.MonkeyPatch) -> None:
         (["--vectors", "missing.safetensors"], "vectors: no such file"),
         (["--model", "/no/such/dir"], "model: no such file or directory"),
         (["--device-map", "auto", "--device", "cpu"], "device and device_map are exclusive"),
+        (["--kl-budget", "0"], "kl_budget: expected a finite KL budget > 0 in nats, got 0.0"),
+        (["--kl-budget", "-0.1"], "kl_budget: expected a finite KL budget > 0"),
     ],
 )
 def test_check_rejects_bad_arguments_before_loading_the_model(

@@ -294,6 +294,8 @@ def test_gallery_shows_every_paper_figure_and_the_check_figures() -> None:
         "fig6_8_delta_norm.png",
         "fig9_10_noise.png",
         "fig11_12_separation.png",
+        "steerability.png",
+        "kl.png",
     ]
     for name in FIGURE_NAMES:
         assert f"figures/{name}" in shown

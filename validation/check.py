@@ -113,6 +113,8 @@ class CheckConfig:
             moves the loaded model to one device, ``device_map`` (e.g. ``"auto"``, needs ``accelerate``) lets
             accelerate place it; the two are exclusive.
         level: confidence level of intervals, in ``(0, 1)``.
+        kl_budget: the KL budget τ in nats, ``> 0``: the report gives the λ that spends it (measured on MMLU, and
+            predicted by ``bounds.kl``). Read by the analysis only, so it is not part of the resume fingerprint.
     """
 
     model: str = "smollm2-135m-instruct"
@@ -136,6 +138,7 @@ class CheckConfig:
     device: str | None = None
     level: float = 0.95
     device_map: str | dict[str, Any] | None = None
+    kl_budget: float = 0.1
 
     def validate(self) -> CheckConfig:
         """Check every setting that needs no model (errors name the parameter and what is valid); returns ``self``.
@@ -165,6 +168,12 @@ class CheckConfig:
         check_method(self.method, self.n_vector_pairs, name="n_vector_pairs")  # every method named in the error
         if isinstance(self.level, bool) or not isinstance(self.level, numbers.Real) or not 0.0 < self.level < 1.0:
             raise ParameterError(f"level: expected a confidence level in the open interval (0, 1), got {self.level!r}")
+        if (
+            isinstance(self.kl_budget, bool)
+            or not isinstance(self.kl_budget, numbers.Real)
+            or not (np.isfinite(self.kl_budget) and self.kl_budget > 0)
+        ):
+            raise ParameterError(f"kl_budget: expected a finite KL budget > 0 in nats, got {self.kl_budget!r}")
         if self.lambdas is not None:
             check_grid(self.lambdas)
         if self.layer_band not in LAYER_BANDS:
@@ -204,14 +213,16 @@ class CheckConfig:
         return self
 
     def fingerprint(self) -> dict[str, Any]:
-        """The settings in the resume fingerprint: :meth:`to_dict`, without ``device_map`` when it is ``None`` and
-        without ``layer_band`` when it is ``"middle"``.
+        """The settings in the resume fingerprint: :meth:`to_dict`, without ``device_map`` when it is ``None``,
+        without ``layer_band`` when it is ``"middle"``, and without ``kl_budget`` (only the analysis, which every run
+        redoes, reads it: another budget reuses the sweeps).
 
         ``device_map`` is part of the fingerprint like ``device`` (a resumed run uses the same placement); it and
         ``layer_band`` are left out at their defaults so that caches written before the settings existed stay valid
         (the resolved layers are in the fingerprint anyway).
         """
         out = self.to_dict()
+        out.pop("kl_budget", None)
         if out.get("device_map") is None:
             out.pop("device_map", None)
         if out.get("layer_band") == "middle":
@@ -497,8 +508,15 @@ def _prompts(run: _Run) -> None:
     run.log(f"rows per forward: {run.batch} (longest prompt {len(longest)} tokens, {G} lambda values)")
 
 
+#: Cache names of the sweep stages whose stored arrays changed: a finished stage (or its groups) of an older version
+#: under the same fingerprint is never read as this one (it lacks the arrays), so it is recomputed, not mixed.
+#: ``_v2``: with the KL of issue 17 (``kl``, ``var_z``, ``z_range``; ``kl_context``, ``kl_continuation``).
+SWEEP_STAGES = {"mmlu": "mmlu_sweep_v2", "piqa": "piqa_sweep_v2"}
+
+
 def _sweeps(run: _Run) -> None:
-    """The λ sweeps: behavior prompts (last-token readings, generated responses), MMLU letters, PIQA choices."""
+    """The λ sweeps: behavior prompts (last-token readings, generated responses), MMLU letters, PIQA choices; the KL
+    of the next-token distributions on MMLU and PIQA (``kl=True``)."""
     from bounds._progress import progress_bar
 
     from . import sweep
@@ -522,10 +540,10 @@ def _sweeps(run: _Run) -> None:
         )
 
     def choices() -> dict[str, np.ndarray]:
-        sums, lengths = sweep.choice_sweep(
-            lm, run.contexts, run.conts, vectors, grid, **opts("PIQA choices", "piqa_sweep")
+        sums, lengths, kl = sweep.choice_sweep(
+            lm, run.contexts, run.conts, vectors, grid, kl=True, **opts("PIQA choices", SWEEP_STAGES["piqa"])
         )
-        return {"sums": sums, "lengths": lengths}
+        return {"sums": sums, "lengths": lengths, **kl}
 
     a_ids, m_ids = list(run.btoks.aligned.ids), list(run.btoks.misaligned.ids)
     with run.timed("behavior sweep"):
@@ -537,10 +555,12 @@ def _sweeps(run: _Run) -> None:
     if run.mmlu_prompts is not None:
         flat_letters = [i for v in run.letter_ids for i in v]
         with run.timed("mmlu sweep"):
-            run.ms = readings("mmlu_sweep", "MMLU prompts", run.mmlu_prompts, ids=flat_letters, top_k=run.cfg.top_k)
+            run.ms = readings(
+                SWEEP_STAGES["mmlu"], "MMLU prompts", run.mmlu_prompts, ids=flat_letters, top_k=run.cfg.top_k, kl=True
+            )
     if run.contexts is not None:
         with run.timed("piqa sweep"):
-            run.piqa = store.stage("piqa_sweep", choices)
+            run.piqa = store.stage(SWEEP_STAGES["piqa"], choices)
 
 
 def _analyse(run: _Run) -> None:

@@ -26,7 +26,7 @@ from .layout import as_module, decoder_layers
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["PromptSweep", "choice_sweep", "generate_sweep", "prompt_sweep"]
+__all__ = ["PromptSweep", "choice_sweep", "generate_sweep", "kl_reference", "prompt_sweep"]
 
 Progress = Callable[[int, int], None]
 
@@ -43,6 +43,11 @@ class PromptSweep:
         logprobs: :math:`\log P_\lambda(t\mid q)` over the full vocabulary for ``ids``, ``(n, G, m)``.
         top_ids: each prompt's top-:math:`k` tokens at :math:`\lambda=0`, in decreasing probability, ``(n, k)``.
         top_logprobs: their log-probabilities at every λ, ``(n, G, k)``.
+        kl: :math:`\mathrm{KL}(P_\lambda\Vert P_0)` of the next-token distribution over the full vocabulary,
+            ``(n, G)`` float64 (``None`` unless the sweep ran with ``kl=True``).
+        var_z: :math:`\operatorname{Var}_{P_0}(z)`, ``z = U\hat\delta`` over the full vocabulary with
+            :math:`\delta` read at :func:`kl_reference`'s λ, ``(n,)`` (``None`` as ``kl``; NaN where δ = 0 there).
+        z_range: :math:`\max_s z_s-\min_s z_s` of the same ``z``, ``(n,)``.
     """
 
     lam: np.ndarray
@@ -52,6 +57,9 @@ class PromptSweep:
     logprobs: np.ndarray
     top_ids: np.ndarray
     top_logprobs: np.ndarray
+    kl: np.ndarray | None = None
+    var_z: np.ndarray | None = None
+    z_range: np.ndarray | None = None
 
     @property
     def zero(self) -> int:
@@ -64,13 +72,45 @@ class PromptSweep:
         return h - h[:, self.zero : self.zero + 1]
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """The fields as a dict of arrays (for ``np.savez``)."""
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        """The fields as a dict of arrays (for ``np.savez``; the KL fields only when measured)."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__ if getattr(self, k) is not None}
 
     @classmethod
     def from_arrays(cls, arrays: Any) -> PromptSweep:
         """Inverse of :meth:`arrays`."""
-        return cls(**{k: np.asarray(arrays[k]) for k in cls.__dataclass_fields__})
+        return cls(**{k: np.asarray(arrays[k]) for k in cls.__dataclass_fields__ if k in arrays})
+
+
+def kl_reference(grid: np.ndarray) -> int:
+    """Index of the λ at which the projections ``z = U δ̂`` of the KL prediction are read: the smallest positive λ
+    of the grid (else the first λ ≠ 0), the same λ_ref as Assumption 3's σ on the check's sorted grid."""
+    pos = np.flatnonzero(grid > 0)
+    return int(pos[np.argmin(grid[pos])]) if pos.size else int(np.flatnonzero(grid != 0.0)[0])
+
+
+def _kl_rows(lp: torch.Tensor, zero: int) -> torch.Tensor:
+    r""":math:`\mathrm{KL}(P_g\Vert P_{\mathrm{zero}})=\sum_sP_g(s)(\log P_g(s)-\log P_{\mathrm{zero}}(s))` for every
+    index ``g`` of the first (λ) axis of float64 log-probabilities ``lp`` ``(G, ..., V)``, against index ``zero``;
+    shape ``(G, ...)``."""
+    import torch
+
+    ref = lp.select(0, zero).unsqueeze(0)
+    return torch.sum(torch.exp(lp) * (lp - ref), dim=-1)
+
+
+def _projection_spread(module: Any, post: torch.Tensor, lp0: torch.Tensor, ref: int, zero: int) -> dict[str, Any]:
+    """``var_z`` and ``z_range`` per prompt: ``z = U δ̂`` over the full vocabulary, δ the change of the final-norm
+    output at λ index ``ref`` (``post``: ``(g, G, d)``), under ``P_0 = exp(lp0)`` (``lp0``: ``(g, V)`` float64),
+    by :func:`bounds.kl.projection_spread`; NaN where δ = 0."""
+    from bounds.kl import projection_spread
+
+    W = module.get_output_embeddings().weight.detach()
+    delta = (post[:, ref] - post[:, zero]).double()
+    norm = delta.norm(dim=-1, keepdim=True)
+    z = (delta / norm.clamp_min(1e-300)) @ W.double().T.to(delta.device)
+    var, spread = projection_spread(np.exp(lp0.cpu().numpy()), z.cpu().numpy())
+    bad = (norm[:, 0] == 0).cpu().numpy()
+    return {"var_z": np.where(bad, np.nan, var), "z_range": np.where(bad, np.nan, spread)}
 
 
 def _unembed(module: Any, hidden: torch.Tensor) -> torch.Tensor:
@@ -255,6 +295,7 @@ def _prompt_group(
     last: int,
     id_t: torch.Tensor,
     top_k: int,
+    kl: bool = False,
 ) -> dict[str, np.ndarray]:
     """One forward of ``len(rows) * G`` rows: the readings of :func:`prompt_sweep` for these prompts."""
     import torch
@@ -279,6 +320,10 @@ def _prompt_group(
         top = torch.topk(lp[:, zero], top_k, dim=-1).indices  # (g, k), decreasing
         out["top_ids"] = top.cpu().numpy()
         out["top_lp"] = torch.gather(lp, 2, top[:, None, :].expand(-1, G, -1)).cpu().numpy()
+    if kl:  # in float64 from the logits: small KLs keep their digits, P_0 sums to 1 within 1e-15
+        lp64 = torch.log_softmax(logits.double(), dim=-1).view(g, G, -1)
+        out["kl"] = _kl_rows(lp64.transpose(0, 1), zero).transpose(0, 1).cpu().numpy()
+        out |= _projection_spread(module, rec.final_norm[0].view(g, G, -1), lp64[:, zero], kl_reference(grid), zero)
     return out
 
 
@@ -295,6 +340,7 @@ def prompt_sweep(
     progress: Progress | None = None,
     reuse_prefix: bool = True,
     store: ChunkStore | None = None,
+    kl: bool = False,
 ) -> PromptSweep:
     r"""Run every λ of the grid on every prompt and read the last prompt token (``docs/api/validation-sweep.md``).
 
@@ -312,6 +358,9 @@ def prompt_sweep(
         reuse_prefix: compute the blocks below the first steered one once per prompt and start every λ row from
             that state (exact; see :class:`_PrefixReuse`); ``False`` runs the whole model on every row.
         store: a :class:`ChunkStore`: finished groups are written there and reused by a rerun (resume after a kill).
+        kl: also measure, inside each group (no full-vocabulary array is kept), the KL of every λ row's next-token
+            distribution from the λ = 0 row, and ``var_z``/``z_range`` of ``z = U δ̂`` at :func:`kl_reference`
+            (:class:`PromptSweep`'s ``kl``, ``var_z``, ``z_range``).
 
     Returns:
         :class:`PromptSweep`.
@@ -335,10 +384,11 @@ def prompt_sweep(
     top_lp = np.zeros((n, G, top_k), dtype=np.float32)
     last = len(decoder_layers(module)) - 1
     id_t = torch.as_tensor(id_arr, device=device)
+    kl_arrays = {"kl": np.zeros((n, G)), "var_z": np.zeros(n), "z_range": np.zeros(n)} if kl else {}
 
     def compute(group: np.ndarray) -> dict[str, np.ndarray]:
         rows = [prompts[i] for i in group]
-        return _prompt_group(module, rows, vectors, grid, G, zero, pad_id, device, first, last, id_t, top_k)
+        return _prompt_group(module, rows, vectors, grid, G, zero, pad_id, device, first, last, id_t, top_k, kl)
 
     groups = _batch.groups([len(p) for p in prompts], max(1, batch_size // G))
     for group, part in _run_groups(groups, compute, store, progress, G):
@@ -350,8 +400,10 @@ def prompt_sweep(
             logprobs[group] = part["logprobs"]
         if top_k:
             top_ids[group], top_lp[group] = part["top_ids"], part["top_lp"]
+        for key, arr in kl_arrays.items():
+            arr[group] = part[key]
     assert post is not None and pre is not None
-    return PromptSweep(grid, post, pre, id_arr, logprobs, top_ids, top_lp)
+    return PromptSweep(grid, post, pre, id_arr, logprobs, top_ids, top_lp, **kl_arrays)
 
 
 def _generation_positions(mask: torch.Tensor) -> torch.Tensor:
@@ -517,8 +569,10 @@ def _choice_group(
     pad_id: int,
     device: Any,
     first: int,
-) -> np.ndarray:
-    """Summed continuation log-probabilities of one forward, one value per ``keys`` row."""
+    kl: bool = False,
+) -> dict[str, np.ndarray]:
+    """One forward: ``sums``, the summed continuation log-probabilities, one value per ``keys`` row; with ``kl`` also
+    ``kl_context`` ``(g, G)`` and ``kl_continuation`` ``(g, G, C)`` (:func:`choice_sweep`)."""
     import torch
 
     unique = [list(contexts[i]) + list(continuations[i][c]) for i in group for c in range(C)]
@@ -540,7 +594,30 @@ def _choice_group(
         lp = torch.log_softmax(logits.float(), dim=-1)
         tok_lp = lp.gather(1, ids_t[rows_idx, pos_idx + 1].to(lp.device)[:, None])[:, 0].cpu().numpy()
     starts = np.cumsum([0] + [int(lengths[i, c]) for i, c, _ in keys])
-    return np.add.reduceat(tok_lp.astype(np.float64), starts[:-1])
+    out = {"sums": np.add.reduceat(tok_lp.astype(np.float64), starts[:-1])}
+    if kl:
+        out |= _continuation_kl(logits, keys, starts, len(group), C, G, int(np.flatnonzero(grid == 0.0)[0]))
+    return out
+
+
+def _continuation_kl(
+    logits: torch.Tensor, keys: list[tuple[int, int, int]], starts: np.ndarray, g: int, C: int, G: int, zero: int
+) -> dict[str, np.ndarray]:
+    """Per (item, λ, choice): the mean over the continuation's tokens of the KL of the teacher-forced next-token
+    distribution from the λ = 0 row (``kl_continuation``), and the KL at the last context token (``kl_context``,
+    the distribution of the first continuation token, read on choice 0). ``logits``: the rows of ``keys`` (``(i, c,
+    g)``, λ fastest) one after the other, ``starts`` their offsets."""
+    import torch
+
+    cont, ctx = np.zeros((g, G, C)), np.zeros((g, G))
+    for b in range(g * C):  # one (item, choice): G rows of L tokens each
+        s0, L = int(starts[b * G]), int(starts[b * G + 1] - starts[b * G])
+        lp = torch.log_softmax(logits[s0 : s0 + G * L].double(), dim=-1).view(G, L, -1)
+        per_token = _kl_rows(lp, zero).cpu().numpy()  # (G, L)
+        cont[b // C, :, b % C] = per_token.mean(axis=1)
+        if b % C == 0:
+            ctx[b // C] = per_token[:, 0]
+    return {"kl_context": ctx, "kl_continuation": cont}
 
 
 def choice_sweep(
@@ -555,7 +632,8 @@ def choice_sweep(
     progress: Progress | None = None,
     reuse_prefix: bool = True,
     store: ChunkStore | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+    kl: bool = False,
+) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     r"""Summed log-probability :math:`\sum_t\log P_\lambda(c_t\mid x, c_{<t})` of each continuation at each λ.
 
     Args:
@@ -564,9 +642,13 @@ def choice_sweep(
         continuations: ``continuations[i][c]``: token ids of choice ``c`` of item ``i`` (same number of choices for
             every item, each non-empty).
         vectors, lam, batch_size, pad_id, progress, reuse_prefix, store: As in :func:`prompt_sweep`.
+        kl: also measure, inside each group (no full-vocabulary array is kept), the KL from the λ = 0 row of the
+            next-token distribution at the last context token and, teacher-forced, at every continuation token.
 
     Returns:
-        ``(logprob_sums, lengths)``: shapes ``(n, G, C)`` and ``(n, C)`` (continuation lengths in tokens).
+        ``(logprob_sums, lengths)``: shapes ``(n, G, C)`` and ``(n, C)`` (continuation lengths in tokens); with
+        ``kl``, a third element ``{"kl_context": (n, G), "kl_continuation": (n, G, C)}``: the KL at the last context
+        token, and the mean over each continuation's tokens of the per-token KL (both in nats, float64).
     """
     grid, batch_size = _checked(lam, "contexts", contexts, batch_size)
     if len(continuations) != len(contexts):
@@ -588,11 +670,14 @@ def choice_sweep(
         return [(i, c, g) for i in group for c in range(C) for g in range(G)]
 
     def compute(group: np.ndarray) -> dict[str, np.ndarray]:
-        args = (keys(group), group, C, G, grid, lengths, vectors, pad_id, device, first)
-        return {"sums": _choice_group(module, contexts, continuations, *args)}
+        args = (keys(group), group, C, G, grid, lengths, vectors, pad_id, device, first, kl)
+        return _choice_group(module, contexts, continuations, *args)
 
+    kl_arrays = {"kl_context": np.zeros((n, G)), "kl_continuation": np.zeros((n, G, C))} if kl else {}
     groups = _batch.groups(totals, max(1, batch_size // (G * C)))
     for group, part in _run_groups(groups, compute, store, progress, G * C):
         for r, (i, c, g) in enumerate(keys(group)):
             sums[i, g, c] = float(part["sums"][r])
-    return sums, lengths
+        for key, arr in kl_arrays.items():
+            arr[group] = part[key]
+    return (sums, lengths, kl_arrays) if kl else (sums, lengths)

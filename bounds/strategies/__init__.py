@@ -23,7 +23,7 @@ from ._common import *  # noqa: F403
 from ._common import __all__ as _common_all
 
 __all__ = list(_common_all)
-for _name in ("_alignment", "_helpfulness", "_multitoken", "_preference", "_assumptions"):
+for _name in ("_alignment", "_helpfulness", "_multitoken", "_preference", "_assumptions", "_kl"):
     _mod = import_module(f"{__name__}.{_name}")
     globals().update({k: getattr(_mod, k) for k in _mod.__all__})
     __all__ += list(_mod.__all__)

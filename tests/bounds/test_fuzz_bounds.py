@@ -582,6 +582,18 @@ def _joint_corrected(v: dict) -> Verdict | None:
     return _ratio_overflow(np.where(np.isneginf(num), 0.0, num), v["alpha"], v["delta"], {"alpha", "delta"}, clip0=True)
 
 
+def _joint_kl_second_order(v: dict) -> Verdict | None:
+    """Documented: ½ norm² var_z beyond float64 is an error naming norm (and var_z)."""
+    n = _ld(v["norm"])
+    return _overflow(n * n * _ld(v["var_z"]) / 2, {"norm", "var_z"})
+
+
+def _joint_kl_upper(v: dict) -> Verdict | None:
+    """Documented: (norm z_range)² / 8 beyond float64 is an error naming norm (and z_range)."""
+    x = _ld(v["norm"]) * _ld(v["z_range"])
+    return _overflow(x * x / 8, {"norm", "z_range"})
+
+
 def _check_range_inf_where_rho_0(out: object, v: dict) -> None:
     arr = np.asarray(out)
     r = np.broadcast_to(v["rho"], arr.shape)
@@ -691,6 +703,8 @@ SPECS: dict[str, Spec] = {
         shapes=_corrected_call_shapes(),
         shape_of=_step_b0_shape,
     ),
+    "kl_second_order": Spec(bounds.kl_second_order, (0.0, MAX), joint=_joint_kl_second_order),
+    "kl_upper": Spec(bounds.kl_upper, (0.0, MAX), joint=_joint_kl_upper),
 }
 
 
@@ -855,6 +869,125 @@ def steered_helpfulness_calls(draw: Callable) -> Call:
             errors["answer"] = "shape"
     call = Call(bounds.steered_helpfulness, {"p": t.p, "z": t.z, "norm": t.norm, "answer": answer}, errors, either)
     call.check = lambda out: check_numeric(out, t.batch, 0.0, 1.0 + 1e-9)
+    return call
+
+
+def _support_spread(p: object, z: object, full: tuple[int, ...]) -> np.ndarray:
+    """``max - min`` of ``z`` over the tokens with ``p > 0`` on the last axis (longdouble, broadcast to ``full``)."""
+    pa = np.broadcast_to(np.asarray(p, dtype=np.float64), full)
+    zz = np.broadcast_to(_ld(z), full)
+    hi = np.max(np.where(pa > 0, zz, LD(-np.inf)), axis=-1)
+    lo = np.min(np.where(pa > 0, zz, LD(np.inf)), axis=-1)
+    return np.where(np.isfinite(hi), hi - lo, LD(0))
+
+
+@st.composite
+def kl_divergence_calls(draw: Callable) -> Call:
+    """``kl_divergence``: the steered distribution's inputs, with the overflow documented over the supported tokens
+    only (a massless token may lie anywhere); the KL is finite, >= 0 and at most -log of the smallest mass (745)."""
+    t, _ = draw(tilt_inputs())
+    errors, either = dict(t.errors), set(t.either)
+    if errors.get("norm") == "overflow":
+        del errors["norm"]
+    either.discard("norm")
+    if not errors and t.full is not None:
+        spread = _support_spread(t.p, t.z, t.full)
+        verdict = _overflow(_ld(t.norm) * spread, {"norm"})
+        if verdict:
+            (errors.update({"norm": "overflow"}) if verdict[0] == "error" else either.add("norm"))
+    call = Call(bounds.kl_divergence, {"p": t.p, "z": t.z, "norm": t.norm}, errors, either)
+    call.check = lambda out: check_numeric(out, t.batch, 0.0, 750.0)
+    call.positional = draw(st.booleans())
+    return call
+
+
+@st.composite
+def projection_spread_calls(draw: Callable) -> Call:
+    """``projection_spread``: a distribution and projections; a variance or range beyond float64 names z."""
+    V = draw(st.integers(1, 5))
+    batch = draw(st.sampled_from([(), (), (2,)]))
+    p: object = draw(distributions((*batch, V)))
+    z: object = _array(draw, Z_VALUES, draw(st.sampled_from([(V,), (*batch, V)])))
+    corrupt = draw(st.sampled_from([None, None, "p", "z"]))
+    if corrupt == "p":
+        p = draw(bad_distributions(p))
+    elif corrupt == "z":
+        z = draw(st.one_of(wild_values(), st.just(np.zeros(V + 1)), st.just(0.5)))
+    errors, either = classify(p=(p, prob_kind), z=(z, REAL))
+    shape = None
+    if not {k for k in errors.values() if k in ("type", "shape")} and "z" not in errors and "p" not in errors:
+        if np.ndim(z) == 0 or np.ndim(p) == 0:
+            errors["z"] = "shape"
+        elif np.shape(z)[-1] not in (1, np.shape(p)[-1]) or _broadcast([np.shape(p), np.shape(z)]) is None:
+            errors["z"] = "shape"
+        else:
+            shape = _broadcast([np.shape(p), np.shape(z)])
+            pa = np.broadcast_to(np.asarray(p, dtype=np.float64), shape).astype(LD)
+            zz = np.broadcast_to(_ld(z), shape)
+            w = np.where(pa > 0, pa / pa.sum(axis=-1, keepdims=True), LD(0))
+            zs = np.where(pa > 0, zz, LD(0))
+            mean = np.sum(w * zs, axis=-1, keepdims=True)
+            var = np.sum(w * (zs - mean) ** 2, axis=-1)
+            verdict = _overflow(np.maximum(var, _support_spread(p, z, shape)), {"z"})
+            if verdict:
+                (errors.update({"z": "overflow"}) if verdict[0] == "error" else either.add("z"))
+    call = Call(bounds.projection_spread, {"p": p, "z": z}, errors, either)
+
+    def check(out: object) -> None:
+        assert isinstance(out, tuple) and len(out) == 2
+        for value in out:
+            check_numeric(value, shape[:-1], 0.0, MAX)
+
+    call.check = check
+    call.positional = draw(st.booleans())
+    return call
+
+
+@st.composite
+def lambda_for_kl_calls(draw: Callable) -> Call:
+    """``lambda_for_kl``: exactly one of the keyword-only var_z and z_range (both or neither: an error naming them);
+    ``inf`` exactly where the spread is 0, finite elsewhere unless λ exceeds float64 (an error naming alpha)."""
+    which = draw(st.sampled_from(["var_z", "z_range", "var_z", "z_range", "both", "neither"]))
+    base = draw(st.sampled_from([(), (), (3,), (2, 3)]))
+    shape_for = lambda: draw(st.sampled_from([(), base, (1,) * len(base)])) if base else ()  # noqa: E731
+    names = ("tau", "alpha", "spread")
+    doms = {"tau": domain("tau", "lambda_for_kl"), "alpha": domain("alpha", "lambda_for_kl"), "spread": NONNEG}
+    vals = {n: _valid_value(draw, doms[n], shape_for()) for n in names}
+    if draw(st.booleans()):
+        vals["spread"] = _array(draw, st.sampled_from([0.0, 1.0, 5e-324]), np.shape(vals["spread"]) or (1,))
+    corrupt = draw(st.sampled_from([None, None, *names]))
+    if corrupt is not None:
+        vals[corrupt] = draw(wild_values())
+    spread_name = "var_z" if which in ("var_z", "both") else "z_range"
+    kwargs: dict[str, object] = {"tau": vals["tau"], "alpha": vals["alpha"]}
+    if which == "both":
+        kwargs |= {"var_z": vals["spread"], "z_range": vals["spread"]}
+    elif which != "neither":
+        kwargs[spread_name] = vals["spread"]
+    if which in ("both", "neither"):
+        call = Call(bounds.lambda_for_kl, kwargs, {"var_z": "value", "z_range": "value"})
+        return call
+    errors, either = classify(tau=(vals["tau"], doms["tau"]), alpha=(vals["alpha"], doms["alpha"]))
+    spread_kind = kind_of(vals["spread"], doms["spread"])
+    if spread_kind:
+        errors[spread_name] = spread_kind
+    shape = None
+    if not errors:
+        shape = _broadcast([np.shape(np.asarray(vals[n], dtype=np.float64)) for n in names])
+        if shape is None:
+            errors.update({"tau": "shape", "alpha": "shape", spread_name: "shape"})
+        else:
+            c = 2.0 if spread_name == "var_z" else 8.0
+            s = _ld(vals["spread"])
+            den = np.sqrt(s) if spread_name == "var_z" else s
+            with np.errstate(divide="ignore"):
+                lam = np.where(s > 0, np.sqrt(LD(c) * _ld(vals["tau"])) / (den * _ld(vals["alpha"])), LD(0))
+            verdict = _overflow(lam, {"alpha", "tau", spread_name})
+            if verdict:
+                (errors.update({"alpha": "overflow"}) if verdict[0] == "error" else either.update(verdict[1]))
+    call = Call(bounds.lambda_for_kl, kwargs, errors, either)
+    spread_arr = np.asarray(vals["spread"], dtype=np.float64) if shape is not None else None
+    call.check = lambda out: check_numeric(out, shape, 0.0, INF, finite=spread_arr > 0)
     return call
 
 
@@ -1547,6 +1680,9 @@ CASES.update(
         "steered_distribution": steered_distribution_calls(),
         "behavior_expectation": behavior_expectation_calls(),
         "steered_helpfulness": steered_helpfulness_calls(),
+        "kl_divergence": kl_divergence_calls(),
+        "projection_spread": projection_spread_calls(),
+        "lambda_for_kl": lambda_for_kl_calls(),
         "behavior_unsteered": unsteered_calls(binary=False),
         "binary_masses": unsteered_calls(binary=True),
         "helpfulness_at_infinity": at_infinity_calls(),
@@ -1586,6 +1722,9 @@ _CUSTOM_FNS = {
     bounds.steered_distribution,
     bounds.behavior_expectation,
     bounds.steered_helpfulness,
+    bounds.kl_divergence,
+    bounds.projection_spread,
+    bounds.lambda_for_kl,
     bounds.behavior_unsteered,
     bounds.binary_masses,
     bounds.helpfulness_at_infinity,

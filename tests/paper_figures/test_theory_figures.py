@@ -330,6 +330,28 @@ def test_theorem_6_figure(rendered) -> None:
     assert c["B_corrected"] >= target  # the corrected threshold delivers the guarantee
 
 
+@pytest.mark.parametrize("sid", ["proposition-kl-second-order-accuracy", "corollary-kl-budget-second-order"])
+def test_kl_figures(rendered, sid: str) -> None:
+    """The KL figures draw the exact KL, the law and the rigorous bound of bounds.kl, and mark the registry's
+    violation (a relative miss of the law, or the budget overspent)."""
+    st = bounds.statement(sid)
+    ce = st.counterexample
+    fig = rendered[1][sid]
+    p, z = np.asarray(ce["p"]), np.asarray(ce["z"])
+    var, spread = bounds.projection_spread(p, z)
+    x, exact = _line(fig, "exact").get_data()
+    np.testing.assert_allclose(exact, bounds.kl_divergence(p, z, x))
+    np.testing.assert_allclose(_line(fig, "law").get_data()[1], bounds.kl_second_order(x, var))
+    upper = _line(fig, "upper").get_data()[1]
+    np.testing.assert_allclose(upper, bounds.kl_upper(x, spread))
+    assert np.all(exact <= upper * (1 + 1e-12))  # proposition-kl-upper holds on the same instance
+    low, high = _line(fig, "pinned_violation").get_data()[1]
+    if "tau" in ce:  # from the budget up to the KL spent at the law's strength
+        assert low == ce["tau"] and high - low == pytest.approx(st.violation(ce))
+    else:  # from the exact KL up to the law
+        assert abs(high - low) / low - 0.1 == pytest.approx(st.violation(ce))
+
+
 def test_proposition_1_figure(rendered) -> None:
     st = bounds.statement("proposition-1")
     ce = st.counterexample

@@ -41,12 +41,22 @@ pytestmark = pytest.mark.usefixtures("one_thread")
         ("lambdas", [0.0, 1.0, 1.0], "lambdas: values must not repeat"),
         ("layers", [], "layers"),
         ("max_new_tokens", True, "max_new_tokens"),
+        ("kl_budget", 0.0, "kl_budget: expected a finite KL budget > 0"),
+        ("kl_budget", float("inf"), "kl_budget"),
+        ("kl_budget", "0.1", "kl_budget"),
     ],
 )
 def test_config_rejects_bad_settings(field, value, match):
     cfg = check.CheckConfig(**{field: value})
     with pytest.raises(ValueError, match=match):
         cfg.validate()
+
+
+def test_kl_budget_is_read_by_the_analysis_only():
+    """Another KL budget reuses the sweeps: it is not in the resume fingerprint (the report records it)."""
+    a, b = check.CheckConfig(), check.CheckConfig(kl_budget=0.5)
+    assert a.fingerprint() == b.fingerprint() and "kl_budget" not in a.fingerprint()
+    assert b.to_dict()["kl_budget"] == 0.5
 
 
 def test_default_layers_is_the_middle_fifth():
@@ -173,17 +183,57 @@ def test_check_end_to_end_on_smollm2(smollm2, tmp_path, capsys):
         assert report.verdicts[name] in ("pass", "fail", "n/a")  # from assumptions.<name>.verdict
         assert {"threshold", "passed", "rule"} <= set(saved["assumptions"][name]["verdict"])
     assert set(saved["bounds"]) >= {"theorem_1", "theorem_1_norm", "theorem_2_as_stated", "helpfulness_expectation"}
+    # each headline with its window: a minimum over fewer lambda can only be larger
+    params = saved["parameters"]
+    assert params["Delta"]["window"].startswith("whole grid") and params["Delta"]["window_lam"] == [-4.0, 2.0, 4.0, 8.0]
+    assert params["Delta_positive"]["window_lam"] == [2.0, 4.0, 8.0]
+    assert params["Delta_positive"]["estimate"] >= params["Delta"]["estimate"]
+    assert params["Delta_linear_window"]["estimate"] >= params["Delta"]["estimate"]
+    assert params["Delta_linear_window"]["window"] == params["alpha"]["window"]
+    spread = saved["spreads"]["sigma"]
+    assert spread["reference"] == params["sigma"]["estimate"] and spread["low"] <= spread["high"]
+    assert spread["values"][spread["lam"].index(params["sigma"]["window_lam"][0])] == pytest.approx(spread["reference"])
+    # per-query steerability of the 3 behavior prompts on alpha's window (lambda = 0 included)
+    steer = saved["steerability"]
+    assert 0.0 in steer["window_lam"] and set(steer["window_lam"]) <= set(SMALL["lambdas"])
+    for name in ("B_single_binary", "logit_difference"):
+        m = steer["measures"][name]
+        assert len(m["slope"]) == len(steer["drive"]) == 3 and m["n_queries"] == 3
+        assert m["n_wrong_way"] + m["n_right_way"] <= m["n_with_interval"] <= m["n_defined"] <= 3
+    assert "steerability.png" in report.figures
+    # the KL price of steering: measured in the sweeps, predicted from Var_q and R_q, the budget lambda
+    kl = saved["kl"]
+    mm = kl["measured"]["mmlu"]
+    assert mm["n"] == 3 and mm["mean"][1] == 0.0 and all(m > 0 for i, m in enumerate(mm["mean"]) if i != 1)
+    assert mm["mean"][4] > mm["mean"][3] > mm["mean"][2] > 0
+    assert all(
+        lo <= m <= hi for lo, m, hi in zip(mm["ci_low"], mm["mean"], mm["ci_high"], strict=True) if lo is not None
+    )
+    assert kl["measured"]["piqa_context"]["mean"][1] == 0.0 and kl["measured"]["piqa_continuation"]["mean"][4] > 0
+    assert kl["lam_ref"] == 2.0 and len(kl["var_z"]) == len(kl["z_range"]) == 3
+    assert all(0 < v <= r * r / 4 for v, r in zip(kl["var_z"], kl["z_range"], strict=True))  # Popoviciu
+    for key in ("predicted_norm", "predicted_alpha", "bound"):
+        assert len(kl[key]) == G and kl[key][1] == 0.0, key
+    assert all(p <= b for p, b in zip(kl["predicted_norm"], kl["bound"], strict=True))  # Var <= R^2/4
+    budget = kl["budget"]
+    assert budget["tau"] == 0.1 and budget["safe_every_query"] <= budget["safe_mean"]
+    assert budget["measured"] is None or 0 < budget["measured"] <= 8.0
+    assert budget["measured"] is not None or "stays below" in budget["measured_reason"]
+    assert set(budget["at"]) == {"measured", "second_order", "safe_mean", "safe_every_query"}
+    assert "kl.png" in report.figures
     for name in report.figures:
         assert (tmp_path / name).stat().st_size > 1000
     md = (tmp_path / "report.md").read_text()
     assert "Verdict" in md and "smollm2" in md.lower()
+    assert "## Per-query steerability" in md and "| Δ on λ > 0 |" in md and "| σ read at each λ |" in md
+    assert "## KL divergence" in md and "### λ at the KL budget τ = 0.1 nats" in md
     err = capsys.readouterr().err
     assert "behavior prompts: 15/15 rows" in err
 
     # a rerun with the same settings reuses every finished stage and gives the same numbers
     again = check.run_check(cfg, tmp_path, loaded=smollm2, progress=True)
     err = capsys.readouterr().err
-    for stage in ("behavior_sweep", "generation", "mmlu_sweep", "piqa_sweep"):
+    for stage in ("behavior_sweep", "generation", check.SWEEP_STAGES["mmlu"], check.SWEEP_STAGES["piqa"]):
         assert f"{stage}: reusing" in err
     again, first = again.to_json(), report.to_json()
     assert again["curves"] == first["curves"] and again["parameters"] == first["parameters"]

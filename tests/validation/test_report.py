@@ -33,7 +33,9 @@ def _fake_report() -> dict:
     version-1 layout: reading it also tests that an older report.json is still read).
 
     Planted features: a Theorem 1 bound violated at λ = 8 only; a degenerate ``theorem_1_norm`` (B0 = 1 for every
-    query: values all None, every λ not compared); None holes in curves; a failed helpfulness fit; no ``acc_mmlu``.
+    query: values all None, every λ not compared); None holes in curves; a failed helpfulness fit; no ``acc_mmlu``;
+    Δ on three windows and σ's spread over α's window; per-query steerability with prompts 2 and 5 steering the wrong
+    way on the binary B (6 prompts).
     """
     lam = np.array(LAM)
     rng = np.random.default_rng(0)
@@ -229,8 +231,34 @@ def _fake_report() -> dict:
         },
         "parameters": {
             "alpha": {"estimate": alpha, "se": 0.01, "ci_low": 0.50, "ci_high": 0.54, "side": "symmetric"},
-            "Delta": {"estimate": -0.8, "se": 0.1, "ci_low": -1.0, "ci_high": -0.6},
-            "sigma": {"estimate": 0.9, "se": None},
+            "Delta": {
+                "estimate": -0.8,
+                "se": 0.1,
+                "ci_low": -1.0,
+                "ci_high": -0.6,
+                "window": "whole grid, λ ≠ 0",
+                "window_lam": [x for x in LAM if x != 0],
+            },
+            "Delta_positive": {
+                "estimate": -0.3,
+                "se": 0.05,
+                "n": 24,
+                "window": "λ > 0",
+                "window_lam": [1.0, 2.0, 4.0, 8.0],
+            },
+            "Delta_linear_window": {
+                "estimate": -0.45,
+                "se": 0.06,
+                "n": 24,
+                "window": "α's window |λ| ≤ 4",
+                "window_lam": [-4.0, -2.0, -1.0, 1.0, 2.0, 4.0],
+            },
+            "sigma": {
+                "estimate": 0.9,
+                "se": None,
+                "window": "λ_ref = 1 (z at the smallest positive λ)",
+                "window_lam": [1.0],
+            },
             "beta": {"estimate": 0.7, "se": 0.05},
             "gamma": None,
             "p0_mmlu_full": {
@@ -274,6 +302,22 @@ def _fake_report() -> dict:
             "B0_single_binary": {"estimate": -0.29, "se": 0.04},
             "B0_generated": {"estimate": -0.54, "se": 0.1},
         },
+        "spreads": {
+            "sigma": {
+                "window": "α's window |λ| ≤ 4",
+                "lam": [-4.0, -2.0, -1.0, 1.0, 2.0, 4.0],
+                "values": [0.828, 0.85, 0.88, 0.9, 0.92, 0.954],
+                "low": 0.828,
+                "high": 0.954,
+                "lam_low": -4.0,
+                "lam_high": 4.0,
+                "reference": 0.9,
+                "rel_low": 0.828 / 0.9 - 1,
+                "rel_high": 0.954 / 0.9 - 1,
+            }
+        },
+        "steerability": _fake_steerability(),
+        "kl": _fake_kl(lam),
         "chance": {
             "mmlu": {
                 "chance": 0.25,
@@ -356,6 +400,83 @@ def _fake_report() -> dict:
     }
 
 
+def _fake_kl(lam: np.ndarray) -> dict:
+    """KL per λ: measured 0.02 λ², predicted 0.01 λ² (parting by 2 at every λ), bound λ²; the budget λ's."""
+    sq = lam**2
+    return {
+        "lam_ref": 1.0,
+        "level": 0.95,
+        "var_z": [0.02, 0.02, None],
+        "z_range": [1.0, 2.0, None],
+        "measured": {
+            "mmlu": {"mean": (0.02 * sq).tolist(), "ci_low": (0.015 * sq).tolist(), "ci_high": (0.025 * sq).tolist()},
+            "piqa_context": {"mean": (0.03 * sq).tolist()},
+        },
+        "predicted_norm": (0.01 * sq).tolist(),
+        "bound": sq.tolist(),
+        "above_bound_fraction": [0.0] * lam.size,
+        "factor": 2.0,
+        "first_off_positive": 1.0,
+        "regime": "on lambda > 0 the measured mean first leaves a factor 2 of the second-order law at lambda = 1",
+        "budget": {
+            "tau": 0.1,
+            "measured": 2.236,
+            "second_order": None,
+            "note": "summaries",
+            "at": {"measured": {"lam": 2.236, "kl_mmlu": 0.1, "H_piqa": 0.61}, "second_order": {"lam": None}},
+        },
+    }
+
+
+def _fake_steerability() -> dict:
+    """Six prompts on the window |λ| ≤ 4: prompts 2 and 5 have intervals below 0 on the binary B, prompt 4 has no
+    interval; the logit difference has no Spearman ρ (its note says why)."""
+    slope = [0.1, 0.05, -0.04, 0.2, 0.01, -0.02]
+    ci_low = [0.08, 0.01, -0.06, 0.15, None, -0.03]
+    ci_high = [0.12, 0.09, -0.02, 0.25, None, -0.01]
+    b = {
+        "label": "binary single-token B",
+        "slope": slope,
+        "se": [0.01, 0.02, 0.01, 0.02, None, 0.004],
+        "ci_low": ci_low,
+        "ci_high": ci_high,
+        "n_points": [7, 7, 7, 7, 2, 7],
+        "n_queries": 6,
+        "n_defined": 6,
+        "n_with_interval": 5,
+        "mean": 0.05,
+        "mean_se": 0.035,
+        "mean_ci_low": -0.04,
+        "mean_ci_high": 0.14,
+        "median": 0.03,
+        "q25": -0.0125,
+        "q75": 0.0875,
+        "min": -0.04,
+        "max": 0.2,
+        "n_wrong_way": 2,
+        "n_right_way": 3,
+        "wrong_way_share": 0.4,
+        "wrong_way_low": 0.1176,
+        "wrong_way_high": 0.7693,
+        "spearman_rho": 0.7714,
+        "spearman_p": 0.0724,
+        "spearman_n": 6,
+        "spearman_note": None,
+        "level": 0.95,
+    }
+    d = {k: v for k, v in b.items() if k not in ("spearman_rho", "spearman_p")}
+    d |= {"label": "log P(A+) - log P(A-)", "spearman_note": "the slopes or the drive are constant over the prompts"}
+    return {
+        "window": "α's window |λ| ≤ 4",
+        "window_lam": [-4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0],
+        "rule": "least squares per prompt",
+        "drive": [0.3, 0.2, -0.1, 0.5, 0.1, -0.2],
+        "drive_definition": "alpha Delta_q",
+        "level": 0.95,
+        "measures": {"B_single_binary": b, "logit_difference": d},
+    }
+
+
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
@@ -428,7 +549,37 @@ def test_markdown_sections(written):
     # parameters with intervals; infinite bound rendered as a dash
     assert "| α (‖δ‖ = α\\|λ\\|) | 0.52 ± 0.01 [0.5, 0.54] |" in md
     assert "| Δ (hard margin) | -0.8 ± 0.1 [-1, –] |" in md
-    assert "| p0 PIQA, choice likelihood | 0.62 [0.57, 0.66] (95%) | n = 40, kind = probability, method = t |" in md
+    assert "| p0 PIQA, choice likelihood | 0.62 [0.57, 0.66] (95%) | – | n = 40, kind = probability, method = t |" in md
+    # each headline with the window it rests on; σ's spread over α's window under σ
+    assert "| Parameter | Estimate ± SE [interval] | Window (the λ it rests on) | Notes |" in md
+    assert "| Δ (hard margin) | -0.8 ± 0.1 [-1, –] | whole grid, λ ≠ 0: λ from -8 to 8 (8 values) |" in md
+    assert "| Δ on λ > 0 | -0.3 ± 0.05 | λ > 0: λ from 1 to 8 (4 values) | n = 24 |" in md
+    assert "| Δ on α's window | -0.45 ± 0.06 | α's window \\|λ\\| ≤ 4: λ from -4 to 4 (6 values) | n = 24 |" in md
+    sigma_rows = [line for line in md.splitlines() if line.startswith("| σ")]
+    assert sigma_rows == [
+        "| σ (within-query spread) | 0.9 | λ_ref = 1 (z at the smallest positive λ) | – |",
+        "| σ read at each λ | 0.828 to 0.954 (-8% to +6% of the headline) | α's window \\|λ\\| ≤ 4: λ from -4 to 4 "
+        "(6 values) | lowest at λ = -4, highest at λ = 4 |",
+    ]
+    assert "- Δ = -0.3 ± 0.05 (λ > 0: λ from 1 to 8 (4 values))" in md  # the Assumption 2 details list the windows
+    # per-query steerability: the wrong-way prompts with their Wilson interval, Spearman's ρ or why there is none
+    steer = md.split("## Per-query steerability")[1].split("\n## ")[0]
+    assert "- **window**: α's window |λ| ≤ 4; λ = -4, -2, -1, 0, 1, 2, 4" in steer
+    assert "| 2/5 = 40% [12%, 77%] (95% Wilson) | 3/5 | +0.771 (p = 0.0724, n = 6) |" in steer
+    assert (
+        "- **B_single_binary**: 2 of 5 prompts with an interval steer the wrong way (prompts 2, 5); 3 the right"
+        in steer
+    )
+    assert "– (the slopes or the drive are constant over the prompts)" in steer
+    assert "| 0.05 ± 0.035 [-0.04, 0.14] | 0.03 [-0.0125, 0.0875] | -0.04 to 0.2 |" in steer
+    # KL: the per-λ table (MMLU with its interval, PIQA, predictions; no alpha prediction given) and the budget λ's
+    kl = md.split("## KL divergence")[1].split("\n## ")[0]
+    assert "| λ | MMLU measured [CI] | PIQA context | predicted ½‖δ‖²Var | predicted ½α²λ²Var |" in kl
+    assert "| 2 | 0.08 [0.06, 0.1] | 0.12 | 0.04 | – | 4 | 0 |" in kl
+    assert "first leaves a factor 2 of the second-order law at lambda = 1" in kl
+    assert "### λ at the KL budget τ = 0.1 nats" in kl
+    assert "| measured: the mean KL on MMLU reaches τ | 2.24 | 0.1 | 0.61 |" in kl
+    assert "| second-order law ½α²λ² mean Var_q = τ (not safe) | – | – | – |" in kl
     # chance: given message, and one built from the flags
     assert "AT CHANCE" in md and "**PIQA**: above (chance = 0.5)" in md
     # per-λ table, compact mean ± se, violation marked at λ = 8 on B_single
@@ -539,7 +690,7 @@ def test_failing_figure_warns_and_others_are_written(tmp_path, monkeypatch):
     monkeypatch.setattr(fig4_behavior, "make_figure", boom)
     with pytest.warns(RuntimeWarning, match=r"fig4_behavior\.png.*planted"):
         names = rp.plot_figures(CheckReport.from_json(_fake_report()), tmp_path)
-    assert "fig4_behavior.png" not in names and len(names) == 4
+    assert "fig4_behavior.png" not in names and len(names) == len(rp.FIGURE_NAMES) - 1
     assert not (tmp_path / "fig4_behavior.png").exists()
 
 
@@ -551,6 +702,39 @@ def test_version_1_reads_without_its_duplicates_and_writes_version_2():
     assert new["parameters"]["alpha"] == old["parameters"]["alpha"]
     assert CheckReport.from_json(old).verdicts == {k: old["verdict"][k] for k in new["assumptions"]}
     assert CheckReport.from_json(new).to_json() == new  # version 2 reads back unchanged
+
+
+def test_windows_spreads_and_steerability_round_trip_typed():
+    from validation.report.schema import Parameter, ParameterSpread, Slopes, Steerability
+
+    report = CheckReport.from_json(_fake_report())
+    assert isinstance(report.steerability, Steerability)
+    b = report.steerability.measures["B_single_binary"]
+    assert isinstance(b, Slopes) and b.n_wrong_way == 2 and b.ci_high[2] == -0.02
+    assert isinstance(report.spreads["sigma"], ParameterSpread) and report.spreads["sigma"].lam_low == -4.0
+    assert isinstance(report.parameters["Delta_positive"], Parameter)
+    assert report.parameters["Delta"].window == "whole grid, λ ≠ 0"
+    data = json.loads(json.dumps(report.to_json(), allow_nan=False))
+    assert data["steerability"]["measures"]["logit_difference"]["spearman_note"].startswith("the slopes")
+    assert "spearman_rho" not in data["steerability"]["measures"]["logit_difference"]  # absent keys stay absent
+    assert data["parameters"]["Delta_linear_window"]["window_lam"] == [-4.0, -2.0, -1.0, 1.0, 2.0, 4.0]
+    assert CheckReport.from_json(data).to_json() == data
+    # a report written before these keys existed reads as before: no steerability, no spreads, no windows
+    old = _fake_report()
+    for key in ("steerability", "spreads"):
+        del old[key]
+    for key in ("Delta_positive", "Delta_linear_window"):
+        del old["parameters"][key]
+    old["parameters"]["Delta"] = {"estimate": -0.8, "se": 0.1}
+    legacy = CheckReport.from_json(old)
+    assert legacy.steerability is None and legacy.spreads == {} and legacy.parameters["Delta"].window is None
+    assert "window" not in legacy.to_json()["parameters"]["Delta"]
+    md = rp.render_markdown(legacy)
+    assert "Per-query steerability" not in md and "| Δ (hard margin) | -0.8 ± 0.1 | – |" in md
+    bad = _fake_report()
+    bad["steerability"]["measures"]["B_single_binary"]["colour"] = "red"
+    with pytest.raises(ValueError, match=r"steerability\.measures\.B_single_binary.*unknown keys \['colour'\]"):
+        CheckReport.from_json(bad)
 
 
 def test_format_helpers():

@@ -24,6 +24,7 @@ from validation.report.figures import (
     fig6_8_delta_norm,
     fig9_10_noise,
     fig11_12_separation,
+    steerability,
 )
 
 # a real `steering-bounds check` report (SmolLM2-135M-Instruct, behavior `harmless`): the first that exists of
@@ -271,3 +272,32 @@ def test_missing_assumptions_and_grid_skip_cleanly(sample: dict, tmp_path: Path)
     with pytest.raises(TypeError, match="CheckReport"):
         _module("fig4").render([], tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_steerability_draws_each_prompts_slope_and_highlights_the_wrong_way(sample: dict) -> None:
+    report = copy.deepcopy(sample)
+    m = report["steerability"]["measures"]["B_single_binary"]
+    m["slope"][3], m["ci_low"][3], m["ci_high"][3] = -0.05, -0.08, -0.02  # a planted wrong-way prompt
+    m["n_wrong_way"], m["n_right_way"] = 1, m["n_right_way"] - 1
+    fig = steerability.make_figure(_typed(report))
+    forest, _, scatter, scatter_logit = fig.axes[:4]
+    red = [c for c in forest.containers if c[0].get_color() == "C3"]
+    assert len(red) == 1 and red[0][0].get_ydata().tolist() == [-0.05]
+    assert red[0][0].get_xdata().tolist() == [0]  # sorted by slope: the lowest comes first
+    labels = forest.get_legend_handles_labels()[1]
+    assert "interval below 0 (wrong way): 1" in labels
+    plotted = sorted(y for c in forest.containers for y in c[0].get_ydata())
+    assert plotted == pytest.approx(sorted(m["slope"]))  # every prompt's slope, nothing else
+    xs = sorted(x for c in scatter.containers for x in c[0].get_xdata())
+    assert xs == pytest.approx(sorted(report["steerability"]["drive"]))  # against the report's alpha Delta_q
+    rho = report["steerability"]["measures"]["logit_difference"]["spearman_rho"]
+    assert scatter_logit.get_title().startswith(f"Spearman ρ = {rho:+.2f}")
+    cap = _caption(fig)
+    assert "B_single_binary: 1 of 24 prompts with an interval steer the wrong way" in cap
+    assert "Error bars: each prompt's own 95% t interval" in cap and "1 SE across queries" not in cap
+    assert "|λ| ≤ 4.19" in cap
+    no_slopes = copy.deepcopy(sample)
+    for m in no_slopes["steerability"]["measures"].values():
+        m["slope"] = [None] * len(m["slope"])
+    with pytest.raises(rd.NothingToDraw, match="no finite per-query slope"):
+        steerability.make_figure(_typed(no_slopes))

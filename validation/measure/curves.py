@@ -411,7 +411,8 @@ def _wilson(k: float, n: int, level: float) -> tuple[float, float]:
     den = 1.0 + z * z / n
     centre = (p + z * z / (2 * n)) / den
     half = z / den * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # exact ends at k = 0 and k = n (centre - half and centre + half round to 1e-17 off 0 and 1 there)
+    return (0.0 if k == 0 else max(0.0, centre - half)), (1.0 if k == n else min(1.0, centre + half))
 
 
 def p0_interval(

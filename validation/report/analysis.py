@@ -12,7 +12,19 @@ from typing import Any
 import numpy as np
 
 from . import schema
-from .schema import BoundEntry, CheckReport, Curve, Fit, Parameter, drop_duplicates
+from .schema import (
+    BoundEntry,
+    CheckReport,
+    Curve,
+    Fit,
+    KLBudget,
+    KLDivergence,
+    Parameter,
+    ParameterSpread,
+    Slopes,
+    Steerability,
+    drop_duplicates,
+)
 
 __all__ = ["analyse", "curve_summary", "steering_norms", "token_projections"]
 
@@ -207,16 +219,18 @@ def analyse(
         vectors=vectors,
     )
     level = cfg.level
-    n_post, alpha, a2 = _assumptions(r, grid, zero, W, na, bs, btoks, level)
+    n_post, alpha, a2, win = _assumptions(r, grid, zero, W, na, bs, btoks, level)
     b1 = _curves(r, grid, zero, na, bs, texts, spec, level)
     _theorem_1(r, grid, zero, b1, a2, alpha, n_post)
+    _steerability(r, grid, na, bs, b1, a2, alpha, win, level)
     hc = cl = None
     if ms is not None and mmlu_items is not None and letter_ids is not None:
-        hc = _mmlu(r, cfg, grid, zero, W, ms, mmlu_items, letter_ids, alpha)
+        hc = _mmlu(r, cfg, grid, zero, W, ms, mmlu_items, letter_ids, alpha, win)
     if piqa is not None and piqa_items is not None:
         cl = _piqa(r, grid, zero, piqa, piqa_items, level)
     r.fits = _fits(grid, b1.B_binary, {"mmlu": hc, "piqa": cl}, alpha, a2, r.parameters)
-    r.summary = _summary(r.verdicts, r.bounds, r.chance, r.behavior)
+    _kl(r, grid, ms, piqa, alpha, getattr(cfg, "kl_budget", 0.1), level)
+    r.summary = _summary(r.verdicts, r.bounds, r.chance, r.behavior, r.steerability)
     for key, curve in r.curves.items():
         curve.legend = LEGENDS.get(key, curve.label)
     for key, entry in r.bounds.items():
@@ -226,15 +240,20 @@ def analyse(
     return r
 
 
+#: the window of the estimates read at λ = 0 (B0, p0, accuracy at λ = 0)
+_AT_ZERO = {"window": "λ = 0", "window_lam": [0.0]}
+
+
 def _curve(values: np.ndarray, label: str, unit: str = "") -> Curve:
     return Curve(**curve_summary(values, label, unit))
 
 
 def _assumptions(
     r: CheckReport, grid: np.ndarray, zero: int, W: Any, na: int, bs: Any, btoks: Any, level: float
-) -> tuple[np.ndarray, float, Any]:
-    """Assumption 1 (‖δ‖ curves, α) and Assumptions 2 and 4 (projections, Δ) on the behavior prompts."""
-    from ..measure import assumption_1, assumption_2
+) -> tuple[np.ndarray, float, Any, Any]:
+    """Assumption 1 (‖δ‖ curves, α) and Assumptions 2 and 4 (projections, Δ on each window) on the behavior
+    prompts; also returns the window α rests on (:func:`validation.measure.alpha_window`, ``None`` without α)."""
+    from ..measure import alpha_window, assumption_1, assumption_2
 
     d_post = bs.delta("post")
     n_post, n_pre, n_logit = steering_norms(bs, W)
@@ -245,7 +264,10 @@ def _assumptions(
     alpha = a1.alpha.mean if a1.alpha is not None else float("nan")
     linear_range = _linear_range(a1.quantities["delta_final"])
     r.assumptions["assumption_1"] = schema.Assumption1(a1.verdict, linear_range, a1.to_dict())
-    r.parameters["alpha"] = None if a1.alpha is None else _aq(a1.alpha, n=None, side=a1.alpha_side)
+    win = alpha_window(grid, a1)
+    r.parameters["alpha"] = (
+        None if a1.alpha is None else _aq(a1.alpha, n=None, side=a1.alpha_side, **_window_of(win, nonzero_only=True))
+    )
 
     nonzero = grid != 0.0
     dirs = d_post[:, nonzero]
@@ -278,8 +300,83 @@ def _assumptions(
         rho_mean=None if a2.rho_summary is None else full_grid(a2.rho_summary.mean),
         soft_margin_mean=None if a2.soft_margin_summary is None else full_grid(a2.soft_margin_summary.mean),
     )
-    r.parameters["Delta"] = _aq(a2.delta)
-    return n_post, alpha, a2
+    _margin_windows(r, grid, a2, win, level)
+    return n_post, alpha, a2, win
+
+
+def _window_of(win: Any, nonzero_only: bool = False) -> dict[str, Any]:
+    """``window``/``window_lam`` of a :class:`Parameter` resting on :class:`validation.measure.Window` ``win``."""
+    if win is None:
+        return {}
+    lam = win.lam[win.lam != 0] if nonzero_only else win.lam
+    return {"window": win.text, "window_lam": lam}
+
+
+def _margin_windows(r: CheckReport, grid: np.ndarray, a2: Any, win: Any, level: float) -> None:
+    """The hard margin Δ (mean over queries of each query's minimum over a window) on the whole grid -- the Δ of the
+    bounds --, on λ > 0 and on α's window, each with the window it rests on."""
+    from ..measure import grid_window, minimum_over
+
+    lam = grid[grid != 0.0]
+    windows = {"Delta": grid_window(grid, "whole_grid", lam.min(), lam.max(), "whole grid, λ ≠ 0")}
+    if (lam > 0).any():
+        pos = lam[lam > 0]
+        windows["Delta_positive"] = grid_window(grid, "positive", pos.min(), pos.max(), "λ > 0")
+    if win is not None and win.contains(lam).any():
+        windows["Delta_linear_window"] = win
+    for key, w in windows.items():
+        _, summary = minimum_over(lam, a2.margin, w, level)
+        r.parameters[key] = _aq(summary, **_window_of(w, nonzero_only=True))
+
+
+def _steerability(
+    r: CheckReport, grid: np.ndarray, na: int, bs: Any, b1: Any, a2: Any, alpha: float, win: Any, level: float
+) -> None:
+    """Per-query slopes of the binary B and of log P(A+) - log P(A-) on α's window, against αΔ_q on that window."""
+    from scipy.special import logsumexp
+
+    from ..measure import grid_window, minimum_over, steerability
+
+    lam = grid[grid != 0.0]
+    drive = np.full(b1.B_binary.shape[0], np.nan)
+    if win is None:  # no α, so no α window and no drive: the smallest |λ| <= L holding 3 grid points
+        L = np.sort(np.abs(grid))[min(2, grid.size - 1)]
+        win = grid_window(grid, "small", -L, L, f"|λ| ≤ {L:.3g} (no α window: the 3 grid points nearest 0)")
+    else:
+        drive = alpha * minimum_over(lam, a2.margin, win, level)[0]
+    lp = bs.logprobs.astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logit_diff = logsumexp(lp[:, :, :na], axis=-1) - logsumexp(lp[:, :, na:], axis=-1)
+    res = steerability(
+        grid,
+        {"B_single_binary": b1.B_binary, "logit_difference": logit_diff},
+        drive,
+        window=(win.low, win.high),
+        labels={
+            "B_single_binary": "binary single-token B = (P(A+) - P(A-)) / (P(A+) + P(A-))",
+            "logit_difference": "log P(A+) - log P(A-) (refusal minus compliance)",
+        },
+        level=level,
+    )
+    r.steerability = Steerability(
+        window=win.text,
+        window_lam=res.window_lam,
+        rule=(
+            "ordinary least squares of each prompt's values on lambda over the grid points of the window (lambda = 0 "
+            "included; non-finite cells left out), where ||delta|| grows like alpha |lambda| (Assumption 1) and the "
+            "first-order picture of Theorem 1 applies (d/dlambda (log P+ - log P-) >= alpha Delta_q, dB/dlambda = "
+            "(1 - B^2)/2 times that for the binary B); interval: Student t from the residuals with m - 2 degrees of "
+            "freedom (a prompt with 2 finite points has its secant slope and no interval: undetermined); wrong way: "
+            "the interval lies entirely below 0, its share over the prompts with an interval, Wilson interval"
+        ),
+        drive=res.drive,
+        drive_definition=(
+            "alpha Delta_q: alpha of Assumption 1 (one value for every prompt, so the rank correlation is that with "
+            "Delta_q), Delta_q the prompt's hard margin (Assumption 2) minimised over the lambda != 0 of the window"
+        ),
+        level=level,
+        measures={k: Slopes(**v.to_dict()) for k, v in res.measures.items()},
+    )
 
 
 def _curves(r: CheckReport, grid: np.ndarray, zero: int, na: int, bs: Any, texts: Any, spec: Any, level: float) -> Any:
@@ -293,16 +390,21 @@ def _curves(r: CheckReport, grid: np.ndarray, zero: int, na: int, bs: Any, texts
     r.curves["B_single"] = _curve(b1.B, "B single token: P(A+) - P(A-)")
     r.curves["B_single_binary"] = _curve(b1.B_binary, "B binary: (P(A+) - P(A-)) / (P(A+) + P(A-))")
     r.curves["coverage_single"] = _curve(b1.coverage, "P(A+) + P(A-)")
-    r.parameters["B0_single"] = _aq(b1.B0_summary)
+    r.parameters["B0_single"] = _aq(b1.B0_summary, **_AT_ZERO)
     finite_b0 = b1.B_binary[:, zero][np.isfinite(b1.B_binary[:, zero])]
-    r.parameters["B0_single_binary"] = _aq(across_queries(finite_b0, level)) if finite_b0.size >= 2 else None
+    r.parameters["B0_single_binary"] = (
+        _aq(across_queries(finite_b0, level), **_AT_ZERO) if finite_b0.size >= 2 else None
+    )
     r.behavior["degenerate_B0_single"] = {str(k): v for k, v in b1.degenerate_reasons.items()}
     if texts is not None:
         scores = np.array([[behaviors.classify_response(t, spec) for t in row] for row in texts], dtype=float)
         bg = behavior_generated(scores, lam=grid, level=level)
         r.curves["B_generated"] = _curve(bg.B, "B generated (greedy response, rule-based classifier)")
         r.parameters["B0_generated"] = _aq(
-            bg.B0_summary, degenerate_queries=len(bg.degenerate_reasons), all_degenerate=bg.all_degenerate
+            bg.B0_summary,
+            degenerate_queries=len(bg.degenerate_reasons),
+            all_degenerate=bg.all_degenerate,
+            **_AT_ZERO,
         )
         r.curves["positive_label_fraction_generated"] = _curve(
             (scores == 1).astype(float), f"fraction of responses classified {spec.positive_label}"
@@ -370,8 +472,10 @@ def _mmlu(
     mmlu_items: list[Any],
     letter_ids: list[list[int]],
     alpha: float,
+    win: Any = None,
 ) -> Any:
-    """MMLU helpfulness curves, p0 and chance, then Assumption 3 and the Theorem 2 bounds."""
+    """MMLU helpfulness curves, p0 and chance, then Assumption 3 (σ's spread over α's window ``win``) and the
+    Theorem 2 bounds."""
     from ..measure import at_chance, helpfulness_curves, p0_interval
 
     level = cfg.level
@@ -389,11 +493,13 @@ def _mmlu(
     r.curves["acc_mmlu"] = _curve(acc, "MMLU accuracy (argmax over A-D)")
     norms_m = np.linalg.norm(ms.delta("post"), axis=-1)
     r.curves["mmlu_delta_norm_post"] = _curve(norms_m, "||delta|| on MMLU")
-    r.parameters["p0_mmlu_full"] = Parameter(**p0_interval(p_full[:, zero], level).to_dict())
-    r.parameters["p0_mmlu_restricted"] = Parameter(**p0_interval(p_restr[:, zero], level).to_dict())
-    r.parameters["acc0_mmlu"] = Parameter(**p0_interval(acc[:, zero].astype(bool), level).to_dict())
+    r.parameters["p0_mmlu_full"] = Parameter(**p0_interval(p_full[:, zero], level).to_dict(), **_AT_ZERO)
+    r.parameters["p0_mmlu_restricted"] = Parameter(**p0_interval(p_restr[:, zero], level).to_dict(), **_AT_ZERO)
+    r.parameters["acc0_mmlu"] = Parameter(**p0_interval(acc[:, zero].astype(bool), level).to_dict(), **_AT_ZERO)
     r.chance["mmlu"] = at_chance(p0_interval(p_restr[:, zero], level), 4).to_dict()
     a3, probs_top, answer_index = _assumption_3(r, ms, correct, letter_ids, norms_m, W, grid, zero, cfg.seed)
+    if win is not None:
+        _sigma_spread(r, ms, W, grid, win)
     _theorem_2(r, grid, zero, a3, p_full, hc, probs_top, answer_index, alpha)
     return hc
 
@@ -448,12 +554,28 @@ def _assumption_3(
             "note": "Assumption 3 with a fixed direction predicts SD = sigma ||delta|| (sigma at lambda_ref)",
         },
     )
+    which = "the smallest positive λ" if grid[g_ref] > 0 else "the first λ ≠ 0: the grid has no λ > 0"
+    at_ref = {"window": f"λ_ref = {grid[g_ref]:.3g} (z at {which})", "window_lam": [grid[g_ref]]}
     r.parameters["sigma"] = Parameter(
-        estimate=sigma, definition="within-query spread of z over the top-k (docs/specification.md §6.1)"
+        estimate=sigma, definition="within-query spread of z over the top-k (docs/specification.md §6.1)", **at_ref
     )
-    r.parameters["beta"] = _aq(a3.beta_summary)
-    r.parameters["gamma"] = _aq(a3.gamma_summary)
+    at_ref_p0 = {**at_ref, "window": at_ref["window"] + ", probabilities at λ = 0"}
+    r.parameters["beta"] = _aq(a3.beta_summary, **at_ref_p0)
+    r.parameters["gamma"] = _aq(a3.gamma_summary, **at_ref_p0)
     return a3, probs_top, answer_index
+
+
+def _sigma_spread(r: CheckReport, ms: Any, W: Any, grid: np.ndarray, win: Any) -> None:
+    """σ read at each λ ≠ 0 of α's window (z of the same top-k tokens on δ̂ at that λ), against the headline σ."""
+    from ..measure import sigma_within, spread_over
+
+    sigma = r.parameters["sigma"]
+    gs = np.flatnonzero(win.contains(grid) & (grid != 0.0))
+    if sigma is None or not sigma.estimate or gs.size == 0:
+        return
+    d_post = ms.delta("post")
+    values = [sigma_within(token_projections(W, ms.top_ids, d_post[:, g])) for g in gs]
+    r.spreads["sigma"] = ParameterSpread(**spread_over(grid[gs], values, sigma.estimate, win.text).to_dict())
 
 
 def _theorem_2(
@@ -522,10 +644,102 @@ def _piqa(
     cl = choice_likelihood(piqa["sums"], correct_p)
     r.curves["H_piqa"] = _curve(cl.p_correct, "PIQA P(correct continuation | choices)")
     r.curves["acc_piqa"] = _curve(cl.credit, "PIQA accuracy (argmax likelihood)")
-    r.parameters["p0_piqa"] = Parameter(**p0_interval(cl.p_correct[:, zero], level).to_dict())
-    r.parameters["acc0_piqa"] = Parameter(**p0_interval((cl.credit[:, zero] >= 0.5), level).to_dict())
+    r.parameters["p0_piqa"] = Parameter(**p0_interval(cl.p_correct[:, zero], level).to_dict(), **_AT_ZERO)
+    r.parameters["acc0_piqa"] = Parameter(**p0_interval((cl.credit[:, zero] >= 0.5), level).to_dict(), **_AT_ZERO)
     r.chance["piqa"] = at_chance(p0_interval(cl.p_correct[:, zero], level), 2).to_dict()
     return cl
+
+
+#: the measured curves reported at each KL-budget λ (those the run has)
+_AT_BUDGET = ("B_generated", "B_single_binary", "H_mmlu_full", "H_mmlu_restricted", "H_piqa")
+
+
+def _kl(r: CheckReport, grid: np.ndarray, ms: Any, piqa: Any, alpha: float, tau: float, level: float) -> None:
+    """KL(P_λ‖P_0) measured on MMLU (last prompt token) and PIQA (last context token; per-token mean over the answer
+    continuations), against the second-order law and the rigorous bound of :mod:`bounds.kl`; the KL-budget λ.
+    Needs the MMLU sweep's KL arrays (a sweep without them -- no MMLU -- leaves ``r.kl`` unset)."""
+    from ..measure import across_queries, interpolate_at, kl_budget, kl_prediction
+
+    if ms is None or getattr(ms, "kl", None) is None:
+        return
+    norms = np.linalg.norm(ms.delta("post"), axis=-1)
+    pred = kl_prediction(grid, ms.kl, norms, ms.var_z, ms.z_range, alpha, level=level)
+
+    def summary(values: np.ndarray) -> dict[str, Any]:
+        a = across_queries(values, level)
+        return {"mean": a.mean, "se": a.se, "ci_low": a.ci_low, "ci_high": a.ci_high, "n": a.n}
+
+    measured = {"mmlu": summary(ms.kl)}
+    if piqa is not None and "kl_context" in piqa:
+        measured["piqa_context"] = summary(piqa["kl_context"])
+        measured["piqa_continuation"] = summary(piqa["kl_continuation"].mean(axis=-1))
+    b = kl_budget(grid, pred.measured.mean, ms.var_z, ms.z_range, alpha, tau)
+    at: dict[str, dict[str, float | None]] = {}
+    for name in ("measured", "second_order", "safe_mean", "safe_every_query"):
+        lam_b = getattr(b, name)
+        row = {"lam": lam_b, "kl_mmlu": interpolate_at(grid, pred.measured.mean, lam_b)}
+        for key in _AT_BUDGET:
+            if key in r.curves:
+                row[key] = interpolate_at(grid, r.curves[key].mean, lam_b)
+        at[name] = row
+    lam_ref = float(grid[_kl_reference(grid)])
+    r.kl = KLDivergence(
+        definition=(
+            "KL(P_lambda || P_0) = sum_s P_lambda(s) (log P_lambda(s) - log P_0(s)) over the full vocabulary, in "
+            "nats, per query and lambda, computed inside the sweep's forward (float64 from the logits). MMLU: the "
+            "next-token distribution at the last prompt token; PIQA: at the last context token, and the mean over "
+            "each answer continuation's tokens (teacher-forced) of the per-token KL, averaged over the two answers. "
+            "Predicted: 1/2 ||delta_q||^2 Var_q (bounds.kl.kl_second_order) with Var_q = Var_{P_0}(z), z = U "
+            "delta_hat over the full vocabulary at lam_ref, per MMLU query; bound: ||delta_q||^2 R_q^2 / 8 "
+            "(bounds.kl.kl_upper), rigorous only for the exact tilted family P_0(s) e^{||delta|| z_s}"
+        ),
+        lam_ref=lam_ref,
+        level=level,
+        var_z=ms.var_z,
+        z_range=ms.z_range,
+        measured=measured,
+        predicted_norm=pred.predicted_norm,
+        predicted_alpha=pred.predicted_alpha,
+        bound=pred.bound,
+        above_bound_fraction=pred.above_bound_fraction,
+        factor=pred.factor,
+        first_off_positive=pred.first_off_positive,
+        first_off_negative=pred.first_off_negative,
+        first_above_bound_positive=pred.first_above_bound_positive,
+        first_above_bound_negative=pred.first_above_bound_negative,
+        regime=_kl_regime(pred),
+        budget=KLBudget(**b.to_dict(), at=at),
+    )
+
+
+def _kl_reference(grid: np.ndarray) -> int:
+    """The λ index of z = U δ̂ (the sweep's rule, :func:`validation.sweep.kl_reference`)."""
+    from ..sweep import kl_reference
+
+    return kl_reference(grid)
+
+
+def _kl_regime(pred: Any) -> str:
+    """Where the measured mean KL on MMLU leaves the second-order law and the bound, in words."""
+    parts = []
+    for side, off, above in (
+        ("lambda > 0", pred.first_off_positive, pred.first_above_bound_positive),
+        ("lambda < 0", pred.first_off_negative, pred.first_above_bound_negative),
+    ):
+        text = (
+            f"on {side} the measured mean stays within a factor {pred.factor:g} of the second-order law"
+            if off is None
+            else f"on {side} the measured mean first leaves a factor {pred.factor:g} of the second-order law at "
+            f"lambda = {off:.4g}"
+        )
+        text += (
+            " and below the mean rigorous bound"
+            if above is None
+            else f"; it exceeds the mean rigorous bound from lambda = {above:.4g} (the model is not in the tilted "
+            "family there: the direction of delta turns or the output collapses)"
+        )
+        parts.append(text)
+    return "; ".join(parts)
 
 
 def _quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -625,7 +839,13 @@ def _fits(
     return out
 
 
-def _summary(verdict: dict[str, str], bounds: dict[str, BoundEntry], chance: dict[str, Any], behavior: dict) -> str:
+def _summary(
+    verdict: dict[str, str],
+    bounds: dict[str, BoundEntry],
+    chance: dict[str, Any],
+    behavior: dict,
+    steer: Steerability | None = None,
+) -> str:
     parts = [f"{k.replace('_', ' ').title()}: {v}" for k, v in verdict.items()]
     for name, b in bounds.items():
         if b.comparison is None:
@@ -636,6 +856,12 @@ def _summary(verdict: dict[str, str], bounds: dict[str, BoundEntry], chance: dic
         parts.append(f"{name}: {c.get('message')}")
     if "room" in behavior:
         parts.append(f"generated behavior: {behavior['room']['message']}")
+    m = None if steer is None or not steer.measures else steer.measures.get("B_single_binary")
+    if m is not None and m.n_with_interval:
+        parts.append(
+            f"steerability: {m.n_wrong_way}/{m.n_with_interval} behavior prompts steer the wrong way (binary B, "
+            f"slope interval below 0 on {steer.window})"
+        )
     degenerate = behavior.get("degenerate_B0_single")
     if degenerate:
         parts.append(f"{len(degenerate)} behavior queries have a degenerate B0 = +-1 (single token)")

@@ -20,7 +20,7 @@ from bounds._io import atomic_write
 from .figures import plot_figures
 from .figures._common import floats as _floats
 from .figures._common import num as _num
-from .schema import BoundEntry, CheckReport, Curve, Parameter
+from .schema import BoundEntry, CheckReport, Curve, Parameter, ParameterSpread, Slopes
 
 __all__ = ["render_markdown", "write_report"]
 
@@ -36,6 +36,8 @@ _ASSUMPTIONS = (
 _PARAMETERS = (
     ("alpha", "α (‖δ‖ = α|λ|)"),
     ("Delta", "Δ (hard margin)"),
+    ("Delta_positive", "Δ on λ > 0"),
+    ("Delta_linear_window", "Δ on α's window"),
     ("sigma", "σ (within-query spread)"),
     ("beta", "β"),
     ("gamma", "γ"),
@@ -206,9 +208,11 @@ def render_markdown(report: CheckReport) -> str:
         _md_assumption_details,
         _md_parameters,
         _md_chance,
+        _md_steerability,
         _md_per_lambda,
         _md_bounds,
         _md_fits,
+        _md_kl,
         _md_figures,
         _md_provenance,
     ]
@@ -269,7 +273,12 @@ def _md_assumption_details(report: CheckReport, lam: Any, notes: list[str]) -> l
         )
         out += ["### Assumption 1", "", *[f"- {i}" for i in items], ""]
     if a.get("assumption_2") is not None and report.parameters.get("Delta") is not None:
-        out += ["### Assumption 2", "", f"- Δ = {_interval_text(report.parameters['Delta'])}", ""]
+        out += ["### Assumption 2", ""]
+        for key in ("Delta", "Delta_positive", "Delta_linear_window"):
+            p = report.parameters.get(key)
+            if p is not None:
+                out.append(f"- Δ = {_interval_text(p)}" + (f" ({_window_text(p)})" if p.window else ""))
+        out.append("")
     a3 = a.get("assumption_3")
     if a3 is not None:
         sigma = report.parameters.get("sigma")
@@ -323,14 +332,164 @@ def _param_notes(p: Parameter | None) -> str:
     )
 
 
+def _window_text(p: Parameter | ParameterSpread | None) -> str:
+    """The window an estimate rests on: its words and the range of its grid points (``–`` when not recorded)."""
+    if p is None or not p.window:
+        return _DASH
+    lam = _floats(p.window_lam if isinstance(p, Parameter) else p.lam)
+    if lam is None or lam.size == 0:
+        return p.window
+    if lam.size == 1:
+        return p.window if "=" in p.window else f"{p.window}: λ = {_fmt(float(lam[0]))}"
+    return f"{p.window}: λ from {_fmt(float(lam.min()))} to {_fmt(float(lam.max()))} ({lam.size} values)"
+
+
+def _spread_row(label: str, sp: ParameterSpread) -> list[str]:
+    lo, hi, rlo, rhi = (_num(x) for x in (sp.low, sp.high, sp.rel_low, sp.rel_high))
+    text = f"{_fmt(lo)} to {_fmt(hi)}"
+    if rlo is not None and rhi is not None:
+        text += f" ({rlo:+.0%} to {rhi:+.0%} of the headline)"
+    where = f"lowest at λ = {_fmt(sp.lam_low)}, highest at λ = {_fmt(sp.lam_high)}"
+    return [f"{label} read at each λ", text, _window_text(sp), where]
+
+
 def _md_parameters(report: CheckReport, lam: Any, notes: list[str]) -> list[str]:
     params = report.parameters
     if not params:
         return []
     known = dict(_PARAMETERS)
     order = [k for k, _ in _PARAMETERS if k in params] + sorted(str(k) for k in params if k not in known)
-    rows = [[known.get(k, k), _interval_text(params[k]), _param_notes(params[k])] for k in order]
-    return ["## Parameters", "", *_table(["Parameter", "Estimate ± SE [interval]", "Notes"], rows)]
+    rows = []
+    for k in order:
+        p = params[k]
+        rows.append([known.get(k, k), _interval_text(p), _window_text(p), _param_notes(p)])
+        if k in report.spreads:
+            rows.append(_spread_row(known.get(k, k).split(" (")[0], report.spreads[k]))
+    header = ["Parameter", "Estimate ± SE [interval]", "Window (the λ it rests on)", "Notes"]
+    return ["## Parameters", "", *_table(header, rows)]
+
+
+def _md_steerability(report: CheckReport, lam: Any, notes: list[str]) -> list[str]:
+    st = report.steerability
+    if st is None or not st.measures:
+        return []
+    lam_w = _floats(st.window_lam)
+    out = [
+        "## Per-query steerability",
+        "",
+        f"- **window**: {st.window or _DASH}" + ("" if lam_w is None else f"; λ = {_lam_list(lam_w)}"),
+        f"- **method**: {st.rule or _DASH}",
+        f"- **drive**: {st.drive_definition or _DASH}",
+        "",
+    ]
+    level = _num(st.level)
+    pct = f"{level:.0%}" if level is not None else "level"
+    rows = [_slopes_row(name, m, pct) for name, m in st.measures.items()]
+    header = ["Quantity", "Mean slope ± SE [CI]", "Median [q25, q75]", "Range", "Wrong way (CI < 0)",
+              "Right way (CI > 0)", "Spearman ρ with αΔ_q (p, n)"]  # fmt: skip
+    out += _table(header, rows)
+    out.append("")
+    for name, m in st.measures.items():
+        slope, hi = _floats(m.slope), _floats(m.ci_high)
+        if slope is None or hi is None or hi.size != slope.size:
+            continue
+        wrong = [str(i) for i in np.flatnonzero(np.nan_to_num(hi, nan=np.inf) < 0)]
+        out.append(
+            f"- **{name}**: {_fmt(m.n_wrong_way)} of {_fmt(m.n_with_interval)} prompts with an interval steer the "
+            f"wrong way" + (f" (prompts {', '.join(wrong)})" if wrong else "") + f"; {_fmt(m.n_right_way)} the right "
+            f"way; {_fmt(m.n_defined)} of {_fmt(m.n_queries)} have a slope."
+        )
+    return out
+
+
+#: what each KL-budget λ is (``KLBudget.at`` keys)
+_KL_BUDGET_ROWS = {
+    "measured": "measured: the mean KL on MMLU reaches τ",
+    "second_order": "second-order law ½α²λ² mean Var_q = τ (not safe)",
+    "safe_mean": "rigorous bound, mean over queries (RMS R_q)",
+    "safe_every_query": "rigorous bound, every query (largest R_q)",
+}
+
+
+def _md_kl(report: CheckReport, lam: Any, notes: list[str]) -> list[str]:
+    kl = report.kl
+    if kl is None or not kl.measured or lam is None:
+        return []
+    level = _num(kl.level)
+    pct = f"{level:.0%}" if level is not None else "level"
+    out = ["## KL divergence", "", f"- **definition**: {kl.definition or _DASH}"]
+    out.append(f"- **z read at**: λ_ref = {_fmt(kl.lam_ref)}; mean Var_q, median R_q: "
+               f"{_fmt(_nanstat(kl.var_z, np.nanmean))}, {_fmt(_nanstat(kl.z_range, np.nanmedian))}")  # fmt: skip
+    out += [f"- **end of the theory's regime**: {kl.regime or _DASH}", ""]
+    mm = kl.measured.get("mmlu", {})
+    columns = {
+        "MMLU measured [CI]": mm,
+        "PIQA context": kl.measured.get("piqa_context"),
+        "PIQA continuation (per token)": kl.measured.get("piqa_continuation"),
+    }
+    header = ["λ", *[k for k, v in columns.items() if v], "predicted ½‖δ‖²Var", "predicted ½α²λ²Var",
+              "bound ‖δ‖²R²/8", "share above own bound"]  # fmt: skip
+    series = [_floats(x) for x in (kl.predicted_norm, kl.predicted_alpha, kl.bound, kl.above_bound_fraction)]
+    rows = []
+    for g, x in enumerate(lam):
+        row = [_fmt(x)]
+        for name, v in columns.items():
+            if not v:
+                continue
+            mean, lo, hi = (_floats(v.get(k)) for k in ("mean", "ci_low", "ci_high"))
+            cell = _fmt(mean[g]) if mean is not None else _DASH
+            if name.startswith("MMLU") and lo is not None and hi is not None and np.isfinite(lo[g]):
+                cell += f" [{_fmt(lo[g])}, {_fmt(hi[g])}]"
+            row.append(cell)
+        row += [_DASH if s is None else _fmt(s[g]) for s in series]
+        rows.append(row)
+    out += [*_table(header, rows), "", f"Intervals: {pct} t intervals of the mean over the MMLU queries.", ""]
+    b = kl.budget
+    if b is not None:
+        out += [f"### λ at the KL budget τ = {_fmt(b.tau)} nats", "", f"- {b.note or ''}"]
+        if b.measured is None and b.measured_reason:
+            out.append(f"- **measured**: none, {b.measured_reason}")
+        out.append("")
+        curves = list(dict.fromkeys(k for row in (b.at or {}).values() for k in row if k != "lam"))
+        rows = [
+            [_KL_BUDGET_ROWS.get(name, name), *[_fmt(row.get(k)) if row.get(k) is not None else _DASH
+                                                for k in ("lam", *curves)]]
+            for name, row in (b.at or {}).items()
+        ]  # fmt: skip
+        out += _table(["λ of the budget", "λ", *curves], rows)
+        out += ["", "Values at each λ: the measured mean curves interpolated linearly on the grid (– outside it)."]
+    return out
+
+
+def _nanstat(values: Any, fn: Any) -> float | None:
+    v = _floats(values)
+    return None if v is None or not np.isfinite(v).any() else float(fn(v))
+
+
+def _slopes_row(name: str, m: Slopes, pct: str) -> list[str]:
+    mean = _pm(m.mean, m.mean_se)
+    if _num(m.mean_ci_low) is not None:
+        mean += f" [{_fmt(m.mean_ci_low)}, {_fmt(m.mean_ci_high)}]"
+    share = _num(m.wrong_way_share)
+    wrong = f"{_fmt(m.n_wrong_way)}/{_fmt(m.n_with_interval)}"
+    if share is not None:
+        wrong += f" = {share:.0%} [{_num(m.wrong_way_low) or 0:.0%}, {_num(m.wrong_way_high) or 0:.0%}] ({pct} Wilson)"
+    rho = _num(m.spearman_rho)
+    corr = (
+        f"{rho:+.3f} (p = {_fmt(m.spearman_p)}, n = {_fmt(m.spearman_n)})"
+        if rho is not None
+        else f"– ({m.spearman_note or 'not computed'})"
+    )
+    label = f"`{name}`" + (f": {m.label}" if m.label and m.label != name else "")
+    return [
+        label,
+        mean,
+        f"{_fmt(m.median)} [{_fmt(m.q25)}, {_fmt(m.q75)}]",
+        f"{_fmt(m.min)} to {_fmt(m.max)}",
+        wrong,
+        f"{_fmt(m.n_right_way)}/{_fmt(m.n_with_interval)}",
+        corr,
+    ]
 
 
 def _md_chance(report: CheckReport, lam: Any, notes: list[str]) -> list[str]:
@@ -512,6 +671,8 @@ def _md_figures(report: CheckReport, lam: Any, notes: list[str]) -> list[str]:
         "fig6_8_delta_norm.png": "Assumption 1: norms of the steering-induced change vs λ",
         "fig9_10_noise.png": "Assumption 3: projections of unrelated tokens and their spread",
         "fig11_12_separation.png": "Assumption 2: separation of the answer tokens along δ̂ vs λ",
+        "steerability.png": "Per-query steerability: each prompt's slope near λ = 0 and its rank against αΔ_q",
+        "kl.png": "KL divergence: measured KL(P_λ‖P_0) per λ against the second-order law and the rigorous bound",
     }
     out = ["## Figures", ""]
     for f in report.figures:

@@ -29,7 +29,12 @@ __all__ = [
     "CheckReport",
     "Curve",
     "Fit",
+    "KLBudget",
+    "KLDivergence",
     "Parameter",
+    "ParameterSpread",
+    "Slopes",
+    "Steerability",
     "drop_duplicates",
 ]
 
@@ -110,7 +115,8 @@ class _Record:
 @dataclass
 class Parameter(_Record):
     """An estimated parameter: ``estimate`` with its SE and interval (``ci_*`` for means, ``low``/``high`` for
-    probabilities at ``level``) and how it was obtained."""
+    probabilities at ``level``), how it was obtained, and the λ it rests on (``window`` in words, ``window_lam`` the
+    grid points; absent in reports written before they were recorded)."""
 
     estimate: float | None = None
     se: float | None = None
@@ -127,6 +133,154 @@ class Parameter(_Record):
     note: str | None = None
     degenerate_queries: int | None = None
     all_degenerate: bool | None = None
+    window: str | None = None
+    window_lam: list[float] | None = None
+
+
+@dataclass
+class ParameterSpread(_Record):
+    """How the headline estimate ``parameters.<key>`` moves with the λ it is read at over a window
+    (:class:`validation.measure.Spread`): ``values`` at each of ``lam``, their extremes ``low``/``high`` (at
+    ``lam_low``/``lam_high``) and those relative to the headline value ``reference`` (``rel_low = low / reference -
+    1``)."""
+
+    window: str | None = None
+    lam: list[float] | None = None
+    values: list[float | None] | None = None
+    low: float | None = None
+    high: float | None = None
+    lam_low: float | None = None
+    lam_high: float | None = None
+    reference: float | None = None
+    rel_low: float | None = None
+    rel_high: float | None = None
+
+
+@dataclass
+class Slopes(_Record):
+    """One quantity's per-query slopes against λ on the steerability window and their summary across prompts
+    (:class:`validation.measure.SlopeSummary`: per-query ``slope``/``se``/``ci_*``/``n_points``; the distribution;
+    the prompts moving the wrong way with a Wilson interval; Spearman's ρ with the drive αΔ_q)."""
+
+    label: str | None = None
+    slope: list[float | None] | None = None
+    se: list[float | None] | None = None
+    ci_low: list[float | None] | None = None
+    ci_high: list[float | None] | None = None
+    n_points: list[int] | None = None
+    n_queries: int | None = None
+    n_defined: int | None = None
+    n_with_interval: int | None = None
+    mean: float | None = None
+    mean_se: float | None = None
+    mean_ci_low: float | None = None
+    mean_ci_high: float | None = None
+    median: float | None = None
+    q25: float | None = None
+    q75: float | None = None
+    min: float | None = None
+    max: float | None = None
+    n_wrong_way: int | None = None
+    n_right_way: int | None = None
+    wrong_way_share: float | None = None
+    wrong_way_low: float | None = None
+    wrong_way_high: float | None = None
+    spearman_rho: float | None = None
+    spearman_p: float | None = None
+    spearman_n: int | None = None
+    spearman_note: str | None = None
+    level: float | None = None
+
+
+@dataclass
+class KLBudget(_Record):
+    """The λ > 0 that spends the KL budget ``tau`` (:class:`validation.measure.KLBudget`): ``measured`` (where the
+    measured mean KL on MMLU reaches τ; ``None`` with ``measured_reason``), ``second_order`` and the safe
+    ``safe_mean``/``safe_every_query`` (:func:`bounds.kl.lambda_for_kl` with the summaries named in ``note``), and
+    ``at``: per one of those λ, the measured curves there (``lam``, ``kl_mmlu``, ``B_*``, ``H_*``; linear
+    interpolation on the grid, ``None`` outside it)."""
+
+    tau: float | None = None
+    measured: float | None = None
+    measured_reason: str | None = None
+    second_order: float | None = None
+    safe_mean: float | None = None
+    safe_every_query: float | None = None
+    var_z_mean: float | None = None
+    z_range_rms: float | None = None
+    z_range_max: float | None = None
+    alpha: float | None = None
+    note: str | None = None
+    at: dict[str, dict[str, float | None]] | None = None
+
+
+@dataclass
+class KLDivergence(_Record):
+    """KL(P_λ‖P_0) of the next-token distribution over the full vocabulary (:func:`validation.measure.kl_prediction`):
+    ``measured`` per data set (``mmlu``, ``piqa_context``, ``piqa_continuation``: per λ ``mean``, ``se``,
+    ``ci_low``, ``ci_high``, ``n``), the per-query ``var_z``/``z_range`` of z = U δ̂ read at ``lam_ref``, the mean
+    second-order prediction with the measured ‖δ_q‖ (``predicted_norm``) and with α|λ| (``predicted_alpha``), the
+    mean rigorous bound (``bound``) and the share of queries above their own bound; where measured and predicted part
+    (``first_off_*`` by ``factor``, ``first_above_bound_*``, in words in ``regime``) and the ``budget``."""
+
+    definition: str | None = None
+    lam_ref: float | None = None
+    level: float | None = None
+    var_z: list[float | None] | None = None
+    z_range: list[float | None] | None = None
+    measured: dict[str, dict[str, Any]] | None = None
+    predicted_norm: list[float | None] | None = None
+    predicted_alpha: list[float | None] | None = None
+    bound: list[float | None] | None = None
+    above_bound_fraction: list[float | None] | None = None
+    factor: float | None = None
+    first_off_positive: float | None = None
+    first_off_negative: float | None = None
+    first_above_bound_positive: float | None = None
+    first_above_bound_negative: float | None = None
+    regime: str | None = None
+    budget: KLBudget | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], where: str = "") -> Any:
+        if isinstance(data.get("budget"), Mapping):
+            data = {**data, "budget": _typed(KLBudget, data["budget"], f"{where or 'kl'}.budget")}
+        return super().from_json(data, where)
+
+    def to_json(self) -> dict[str, Any]:
+        out = super().to_json()
+        if self.budget is not None and "budget" in out:
+            out["budget"] = self.budget.to_json()
+        return out
+
+
+@dataclass
+class Steerability(_Record):
+    """Per-query steerability (:func:`validation.measure.steerability`): the window the slopes are fitted on
+    (``window`` in words, ``window_lam`` its grid points, ``rule`` why), the per-query drive αΔ_q they are ranked
+    against, and ``measures`` (:class:`Slopes` per quantity: ``B_single_binary``, ``logit_difference``)."""
+
+    window: str | None = None
+    window_lam: list[float] | None = None
+    rule: str | None = None
+    drive: list[float | None] | None = None
+    drive_definition: str | None = None
+    level: float | None = None
+    measures: dict[str, Slopes] | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], where: str = "") -> Any:
+        measures = data.get("measures")
+        if isinstance(measures, Mapping):
+            typed = {k: _typed(Slopes, v, f"{where or 'steerability'}.measures.{k}") for k, v in measures.items()}
+            data = {**data, "measures": typed}
+        return super().from_json(data, where)
+
+    def to_json(self) -> dict[str, Any]:
+        out = super().to_json()
+        if self.measures is not None and "measures" in out:
+            out["measures"] = {k: v.to_json() for k, v in self.measures.items()}
+        return out
 
 
 @dataclass
@@ -307,6 +461,9 @@ class CheckReport:
     runtime_seconds: dict[str, float] = field(default_factory=dict)
     stage_seconds_when_computed: dict[str, float] = field(default_factory=dict)
     command: str | None = None
+    spreads: dict[str, ParameterSpread] = field(default_factory=dict)
+    steerability: Steerability | None = None
+    kl: KLDivergence | None = None
 
     @property
     def verdicts(self) -> dict[str, str]:
@@ -329,8 +486,10 @@ class CheckReport:
         out: dict[str, Any] = {"schema": SCHEMA, "schema_version": SCHEMA_VERSION}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("curves", "assumptions", "parameters", "bounds", "fits"):
+            if f.name in ("curves", "assumptions", "parameters", "bounds", "fits", "spreads"):
                 value = {k: None if v is None else v.to_json() for k, v in value.items()}
+            elif f.name in ("steerability", "kl") and value is not None:
+                value = value.to_json()
             if f.name == "summary":
                 out["verdict"] = {"summary": value}
             else:
@@ -366,9 +525,13 @@ class CheckReport:
                 if unknown:
                     raise ParameterError(f"report: assumptions has unknown keys {unknown}; known: {list(ASSUMPTIONS)}")
                 value = {k: _typed(ASSUMPTIONS[k], v, f"assumptions.{k}") for k, v in value.items()}
-            elif f.name in ("curves", "parameters", "bounds", "fits"):
-                typ = {"curves": Curve, "parameters": Parameter, "bounds": BoundEntry, "fits": Fit}[f.name]
+            elif f.name in ("curves", "parameters", "bounds", "fits", "spreads"):
+                typ = {"curves": Curve, "parameters": Parameter, "bounds": BoundEntry, "fits": Fit}.get(
+                    f.name, ParameterSpread
+                )
                 value = {k: _typed(typ, v, f"{f.name}.{k}") for k, v in value.items()}
+            elif f.name in ("steerability", "kl"):
+                value = _typed(Steerability if f.name == "steerability" else KLDivergence, value, f.name)
             kw[f.name] = value
         return cls(**kw)
 

@@ -1,6 +1,7 @@
-"""The five figures of a check report, written by :func:`validation.report.write_report` and registered in
+"""The figures of a check report, written by :func:`validation.report.write_report` and registered in
 ``paper_figures.FIGURES``: Fig. 4 (:mod:`.fig4_behavior`), Fig. 5 (:mod:`.fig5_helpfulness`), Figs. 6–8
-(:mod:`.fig6_8_delta_norm`), Figs. 9–10 (:mod:`.fig9_10_noise`) and Figs. 11–12 (:mod:`.fig11_12_separation`).
+(:mod:`.fig6_8_delta_norm`), Figs. 9–10 (:mod:`.fig9_10_noise`), Figs. 11–12 (:mod:`.fig11_12_separation`) and the
+per-query steerability (:mod:`.steerability`) and the KL price of steering (:mod:`.kl`), not figures of the paper.
 Each module has ``make_figure(report)`` and ``render(report, out_dir)``."""
 
 from __future__ import annotations
@@ -9,12 +10,12 @@ import warnings
 from pathlib import Path
 
 from ..schema import CheckReport
-from . import fig4_behavior, fig5_helpfulness, fig6_8_delta_norm, fig9_10_noise, fig11_12_separation
+from . import fig4_behavior, fig5_helpfulness, fig6_8_delta_norm, fig9_10_noise, fig11_12_separation, kl, steerability
 from ._common import NothingToDraw, save
 
 __all__ = ["FIGURE_NAMES", "MODULES", "plot_figures"]
 
-MODULES = (fig4_behavior, fig5_helpfulness, fig6_8_delta_norm, fig9_10_noise, fig11_12_separation)
+MODULES = (fig4_behavior, fig5_helpfulness, fig6_8_delta_norm, fig9_10_noise, fig11_12_separation, steerability, kl)
 FIGURE_NAMES = tuple(m.FILENAME for m in MODULES)
 
 

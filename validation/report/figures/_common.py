@@ -1,4 +1,4 @@
-"""What the five check figures share: reading the :class:`~validation.report.schema.CheckReport`, captions that state
+"""What the check figures share: reading the :class:`~validation.report.schema.CheckReport`, captions that state
 what was measured, legends, and :func:`renderer` (a figure without its data warns and writes no file)."""
 
 from __future__ import annotations
@@ -155,9 +155,11 @@ def model_title(report: CheckReport, what: str) -> str:
     return f"{what} — {model_name(report)}" + (f", behavior '{behavior}'" if behavior else "")
 
 
-def empirical_caption(report: Mapping[str, Any], what: str, keys: tuple[str, ...] = ()) -> str:
+def empirical_caption(
+    report: Mapping[str, Any], what: str, keys: tuple[str, ...] = (), error_bars: str = "1 SE across queries"
+) -> str:
     """Caption of an empirical figure (``report``: the JSON object): ``what``, then model, behavior, data and sizes
-    (the ``data`` entries named by ``keys``), λ grid, layers, and :data:`PAPER_MODELS`."""
+    (the ``data`` entries named by ``keys``), λ grid, layers, what the error bars are, and :data:`PAPER_MODELS`."""
     model = (report.get("model") or {}).get("name", "?")
     behavior = (report.get("behavior") or {}).get("name", "?")
     grid = (report.get("lambda_grid") or {}).get("values") or []
@@ -170,14 +172,20 @@ def empirical_caption(report: Mapping[str, Any], what: str, keys: tuple[str, ...
             parts.append(f"{k}: {d.get('source', '?')}, n = {d.get('n', '?')}.")
     if grid:
         parts.append(f"λ grid: {len(grid)} points from {min(grid):g} to {max(grid):g}; steered layers {layers}.")
-    parts.append(f"Error bars: 1 SE across queries; {PAPER_MODELS}.")
+    parts.append(f"Error bars: {error_bars}; {PAPER_MODELS}.")
     return " ".join(parts)
 
 
-def caption(report: CheckReport, what: str, keys: tuple[str, ...], drawn: Sequence[str]) -> str:
+def caption(
+    report: CheckReport,
+    what: str,
+    keys: tuple[str, ...],
+    drawn: Sequence[str],
+    error_bars: str = "1 SE across queries",
+) -> str:
     """:func:`empirical_caption` followed by the sentences in ``drawn``."""
     sub = {"model": report.model, "behavior": report.behavior, "lambda_grid": report.lambda_grid}
-    text = empirical_caption({**sub, "layers": report.layers, "data": report.data}, what, keys)
+    text = empirical_caption({**sub, "layers": report.layers, "data": report.data}, what, keys, error_bars)
     extra = " ".join(s.strip() for s in drawn if s and s.strip())
     return f"{text} {extra}".strip()
 
