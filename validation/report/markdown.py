@@ -215,6 +215,7 @@ def render_markdown(report: CheckReport) -> str:
         _md_kl,
         _md_figures,
         _md_provenance,
+        _md_candidates,
     ]
     for section in sections:
         try:
@@ -426,10 +427,14 @@ def _md_kl(report: CheckReport, lam: Any, notes: list[str]) -> list[str]:
         "MMLU measured [CI]": mm,
         "PIQA context": kl.measured.get("piqa_context"),
         "PIQA continuation (per token)": kl.measured.get("piqa_continuation"),
+        "benign prompts (behavior data) [CI]": kl.measured.get("benign"),
     }
     header = ["λ", *[k for k, v in columns.items() if v], "predicted ½‖δ‖²Var", "predicted ½α²λ²Var",
               "bound ‖δ‖²R²/8", "share above own bound"]  # fmt: skip
     series = [_floats(x) for x in (kl.predicted_norm, kl.predicted_alpha, kl.bound, kl.above_bound_fraction)]
+    if kl.measured.get("benign") and kl.benign_predicted_norm is not None:
+        header.append("benign predicted ½‖δ‖²Var")
+        series.append(_floats(kl.benign_predicted_norm))
     rows = []
     for g, x in enumerate(lam):
         row = [_fmt(x)]
@@ -438,12 +443,19 @@ def _md_kl(report: CheckReport, lam: Any, notes: list[str]) -> list[str]:
                 continue
             mean, lo, hi = (_floats(v.get(k)) for k in ("mean", "ci_low", "ci_high"))
             cell = _fmt(mean[g]) if mean is not None else _DASH
-            if name.startswith("MMLU") and lo is not None and hi is not None and np.isfinite(lo[g]):
+            if name.endswith("[CI]") and lo is not None and hi is not None and np.isfinite(lo[g]):
                 cell += f" [{_fmt(lo[g])}, {_fmt(hi[g])}]"
             row.append(cell)
         row += [_DASH if s is None else _fmt(s[g]) for s in series]
         rows.append(row)
-    out += [*_table(header, rows), "", f"Intervals: {pct} t intervals of the mean over the MMLU queries.", ""]
+    over = "the MMLU queries" + (" and over the benign prompts" if kl.measured.get("benign") else "")
+    out += [*_table(header, rows), "", f"Intervals: {pct} t intervals of the mean over {over}.", ""]
+    if kl.measured.get("benign"):
+        out += [f"Benign prompts: the benign matched prompts of the behavior data (last prompt token); mean Var_q, "
+                f"median R_q: {_fmt(_nanstat(kl.benign_var_z, np.nanmean))}, "
+                f"{_fmt(_nanstat(kl.benign_z_range, np.nanmedian))}.", ""]  # fmt: skip
+    elif kl.benign_reason:
+        out += [f"Benign prompts: none, {kl.benign_reason}.", ""]
     b = kl.budget
     if b is not None:
         out += [f"### λ at the KL budget τ = {_fmt(b.tau)} nats", "", f"- {b.note or ''}"]
@@ -750,6 +762,45 @@ def _md_provenance(report: CheckReport, lam: np.ndarray | None, notes: list[str]
             rows.append(["total (sum)", _fmt(sum(t for t in total if t is not None))])
         out += ["### Run time", "", *_table(["Stage", "Seconds"], rows), ""]
     return out if len(out) > 2 else []
+
+
+#: the columns of the candidate table: (key in ``at``, header)
+_CANDIDATE_COLUMNS = (
+    ("B_generated", "B generated"),
+    ("B_single_binary", "B binary"),
+    ("H_mmlu_full", "H MMLU full"),
+    ("H_mmlu_restricted", "H MMLU A–D"),
+    ("H_piqa", "H PIQA"),
+    ("kl_mmlu", "KL MMLU"),
+)
+
+
+def _md_candidates(report: CheckReport, lam: Any, notes: list[str]) -> list[str]:
+    c = report.candidates
+    if c is None or not c.rows:
+        return []
+    cols = [(k, h) for k, h in _CANDIDATE_COLUMNS if any(k in (row.at or {}) for row in c.rows)]
+    rows = []
+    for row in c.rows:
+        at = row.at or {}
+        vals = [_DASH if at.get(k) is None else _fmt(at[k]) for k, _ in cols]
+        rows.append([row.title or row.key, _DASH if row.lam is None else _fmt(row.lam), *vals])
+    out = [
+        "## A λ you can defend",
+        "",
+        f"Candidate strengths (target behavior {_fmt(c.target_behavior)}); the measured mean curves at each λ, "
+        "interpolated linearly on the grid (– where the candidate is absent or outside the grid).",
+        "",
+        *_table(["Candidate", "λ", *[h for _, h in cols]], rows),
+        "",
+    ]
+    for row in c.rows:
+        title = (row.title or row.key or "").replace("*", "\\*")
+        line = f"- **{title}**: for {row.purpose or _DASH}; rests on {row.assumptions or _DASH}."
+        if row.reason:
+            line += f" {'Absent' if row.lam is None else 'Note'}: {row.reason}."
+        out.append(line)
+    return out
 
 
 def write_report(report: CheckReport, out_dir: Path | str) -> dict[str, Path]:

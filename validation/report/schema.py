@@ -26,6 +26,8 @@ __all__ = [
     "Assumption3",
     "Assumption4",
     "BoundEntry",
+    "CandidateLambda",
+    "CandidateLambdas",
     "CheckReport",
     "Curve",
     "Fit",
@@ -217,11 +219,14 @@ class KLBudget(_Record):
 @dataclass
 class KLDivergence(_Record):
     """KL(P_λ‖P_0) of the next-token distribution over the full vocabulary (:func:`validation.measure.kl_prediction`):
-    ``measured`` per data set (``mmlu``, ``piqa_context``, ``piqa_continuation``: per λ ``mean``, ``se``,
+    ``measured`` per data set (``mmlu``, ``piqa_context``, ``piqa_continuation``, ``benign``: per λ ``mean``, ``se``,
     ``ci_low``, ``ci_high``, ``n``), the per-query ``var_z``/``z_range`` of z = U δ̂ read at ``lam_ref``, the mean
     second-order prediction with the measured ‖δ_q‖ (``predicted_norm``) and with α|λ| (``predicted_alpha``), the
     mean rigorous bound (``bound``) and the share of queries above their own bound; where measured and predicted part
-    (``first_off_*`` by ``factor``, ``first_above_bound_*``, in words in ``regime``) and the ``budget``."""
+    (``first_off_*`` by ``factor``, ``first_above_bound_*``, in words in ``regime``) and the ``budget``. The benign
+    matched prompts of the behavior data (``measured["benign"]``) have their own ``benign_var_z``/``benign_z_range``
+    and mean predictions ``benign_predicted_norm``/``benign_predicted_alpha``/``benign_bound``; ``benign_reason``
+    says why they are missing (``bias``); all ``None`` in reports written before them."""
 
     definition: str | None = None
     lam_ref: float | None = None
@@ -240,6 +245,12 @@ class KLDivergence(_Record):
     first_above_bound_negative: float | None = None
     regime: str | None = None
     budget: KLBudget | None = None
+    benign_var_z: list[float | None] | None = None
+    benign_z_range: list[float | None] | None = None
+    benign_predicted_norm: list[float | None] | None = None
+    benign_predicted_alpha: list[float | None] | None = None
+    benign_bound: list[float | None] | None = None
+    benign_reason: str | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], where: str = "") -> Any:
@@ -251,6 +262,45 @@ class KLDivergence(_Record):
         out = super().to_json()
         if self.budget is not None and "budget" in out:
             out["budget"] = self.budget.to_json()
+        return out
+
+
+@dataclass
+class CandidateLambda(_Record):
+    """One candidate strength of :class:`CandidateLambdas`: ``key`` and ``title``, the ``lam`` (``None`` with
+    ``reason`` when absent; ``reason`` may also be a caveat on a λ), what it is for (``purpose``), the
+    ``assumptions`` it rests on, and ``at``: the measured curves there (``kl_mmlu``, ``B_*``, ``H_*``; linear
+    interpolation on the grid)."""
+
+    key: str | None = None
+    title: str | None = None
+    lam: float | None = None
+    reason: str | None = None
+    purpose: str | None = None
+    assumptions: str | None = None
+    at: dict[str, float | None] | None = None
+
+
+@dataclass
+class CandidateLambdas(_Record):
+    """The candidate strengths a user can defend (``docs/check.md``, "A λ you can defend"): the ``target_behavior``
+    of the target row and Corollary 1, and one :class:`CandidateLambda` per candidate in ``rows``."""
+
+    target_behavior: float | None = None
+    rows: list[CandidateLambda] | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], where: str = "") -> Any:
+        rows = data.get("rows")
+        if isinstance(rows, list):
+            here = where or "candidates"
+            data = {**data, "rows": [_typed(CandidateLambda, v, f"{here}.rows[{i}]") for i, v in enumerate(rows)]}
+        return super().from_json(data, where)
+
+    def to_json(self) -> dict[str, Any]:
+        out = super().to_json()
+        if self.rows is not None and "rows" in out:
+            out["rows"] = [row.to_json() for row in self.rows]
         return out
 
 
@@ -464,6 +514,7 @@ class CheckReport:
     spreads: dict[str, ParameterSpread] = field(default_factory=dict)
     steerability: Steerability | None = None
     kl: KLDivergence | None = None
+    candidates: CandidateLambdas | None = None
 
     @property
     def verdicts(self) -> dict[str, str]:
@@ -488,7 +539,7 @@ class CheckReport:
             value = getattr(self, f.name)
             if f.name in ("curves", "assumptions", "parameters", "bounds", "fits", "spreads"):
                 value = {k: None if v is None else v.to_json() for k, v in value.items()}
-            elif f.name in ("steerability", "kl") and value is not None:
+            elif f.name in _NESTED and value is not None:
                 value = value.to_json()
             if f.name == "summary":
                 out["verdict"] = {"summary": value}
@@ -530,8 +581,8 @@ class CheckReport:
                     f.name, ParameterSpread
                 )
                 value = {k: _typed(typ, v, f"{f.name}.{k}") for k, v in value.items()}
-            elif f.name in ("steerability", "kl"):
-                value = _typed(Steerability if f.name == "steerability" else KLDivergence, value, f.name)
+            elif f.name in _NESTED:
+                value = _typed(_NESTED[f.name], value, f.name)
             kw[f.name] = value
         return cls(**kw)
 
@@ -548,6 +599,10 @@ class CheckReport:
             return cls.from_json(data)
         except ParameterError as exc:
             raise ParameterError(f"report: {str(path)!r}: {exc}") from exc
+
+
+#: the report's fields that are one typed record (absent in reports written before they existed)
+_NESTED: dict[str, type] = {"steerability": Steerability, "kl": KLDivergence, "candidates": CandidateLambdas}
 
 
 def drop_duplicates(report: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The KL price of steering: the measured KL(P_λ‖P_0) per λ (MMLU last prompt token with its interval, PIQA) against
+"""The KL price of steering: the measured KL(P_λ‖P_0) per λ (MMLU last prompt token with its interval, PIQA, the
+benign matched prompts of the behavior data with their interval) against
 the second-order law ½‖δ‖²Var_{P_0}(z) (with the measured ‖δ‖ and with α|λ|) and the rigorous bound ‖δ‖²R_z²/8,
 on a log scale, with the KL budget τ and the λ that spend it (``report.kl``)."""
 
@@ -50,6 +51,7 @@ def make_figure(report: CheckReport) -> Any:
         "PIQA last context token": (kl.measured or {}).get("piqa_context"),
         "PIQA answer, per token": (kl.measured or {}).get("piqa_continuation"),
     }
+    benign = (kl.measured or {}).get("benign")
     budget = kl.budget
     for ax, side in zip(axes[0], sides, strict=True):
         sel = np.sign(lam) == side
@@ -72,6 +74,12 @@ def make_figure(report: CheckReport) -> Any:
             if data:
                 ax.plot(x, pick(rd.floats(data.get("mean"), lam.size)), "s-", color=colour, markersize=3,
                         linewidth=0.9, alpha=0.8, label=f"measured, {label}")  # fmt: skip
+        if benign:
+            bm = pick(rd.floats(benign.get("mean"), lam.size))
+            ax.plot(x, bm, "^-", color="C6", markersize=3.5, linewidth=1.1, label="benign prompts (behavior data)")
+            blo, bhi = (pick(rd.floats(benign.get(k), lam.size)) for k in ("ci_low", "ci_high"))
+            if blo is not None and bhi is not None:
+                ax.fill_between(x, np.where(np.isfinite(blo), blo, bm), bhi, color="C6", alpha=0.15, linewidth=0)
         for label, (values, style, colour) in lines.items():
             if values is not None:
                 ax.plot(x, pick(values), style, color=colour, linewidth=1.4, label=label)
@@ -82,8 +90,7 @@ def make_figure(report: CheckReport) -> Any:
                     at = rd.num(getattr(budget, key))
                     if at is not None and 0 < at <= x.max():
                         ax.axvline(at, color=colour, linewidth=0.8, alpha=0.7)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+        _plot.log_scale(ax)
         ax.set_xlabel(f"|λ| (λ {'> 0' if side > 0 else '< 0'})")
         ax.set_ylabel("KL(P_λ ‖ P_0), nats")
         ax.set_title(f"λ {'> 0' if side > 0 else '< 0'}", fontsize=9.5)
@@ -101,7 +108,10 @@ def make_figure(report: CheckReport) -> Any:
         )
     fig.suptitle(rd.model_title(report, "the KL price of steering"), fontsize=11)
     bars = f"the {rd.num(kl.level) or 0.95:.0%} t interval of the mean KL over the MMLU queries"
-    text = rd.caption(report, "KL divergence of the next-token distribution.", ("mmlu", "piqa"), drawn, error_bars=bars)
+    if benign:
+        bars += "; shaded: the same for the benign matched prompts of the behavior data (last prompt token)"
+    keys = ("mmlu", "piqa", "benign_prompts") if benign else ("mmlu", "piqa")
+    text = rd.caption(report, "KL divergence of the next-token distribution.", keys, drawn, error_bars=bars)
     _plot.add_caption(fig, text, width=int(60 * len(sides)))
     return fig
 
