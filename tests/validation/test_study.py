@@ -7,6 +7,7 @@ import json
 import pytest
 
 from bounds.errors import ParameterError
+from tests.validation.test_check import SMALL  # the end-to-end check's small settings, shared
 from validation import check, study
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -72,17 +73,6 @@ def test_study_cli_rejects_a_bad_behavior_item(tmp_path, capsys):
     assert (
         capsys.readouterr().err.strip() == "steering-bounds study: error: behavior: expected MODEL=BEHAVIOR, got 'qwen'"
     )
-
-
-SMALL = {
-    "n_vector_pairs": 8,
-    "n_behavior": 3,
-    "n_mmlu": 3,
-    "n_piqa": 3,
-    "max_new_tokens": 4,
-    "top_k": 8,
-    "lambdas": [-4.0, 0.0, 2.0, 4.0, 8.0],
-}
 
 
 @pytest.mark.integration
