@@ -54,11 +54,40 @@ def _theory(args: argparse.Namespace) -> int:
 def _fit(args: argparse.Namespace) -> int:
     from bounds.fit_workflow import run_fit
 
+    if args.paper or args.curves is None:
+        return _fit_paper(args)
+    for name in ("n", "n_sensitivity"):
+        if getattr(args, name) is not None:
+            raise ParameterError(f"{name}: applies to --paper only (the paper's curves' assumed sample size)")
     options = ("alignment_law", "helpfulness_law", "k", "w", "tau", "lam_range", "B0", "window", "alpha", "beta")
     out = run_fit(args.curves, out_dir=args.out, **{k: getattr(args, k) for k in (*options, "n_boot", "level", "seed")})
     print(_fit_summary(out))
     print(f"wrote {args.out}/fit.json, curves.png, pareto.png")
     return 0
+
+
+def _fit_paper(args: argparse.Namespace) -> int:
+    """``fit --paper``: the paper's published curves, fitted as the authors did and weighted (docs/paper-curves.md)."""
+    from bounds.paper import DEFAULT_N, SENSITIVITY_N, write_paper_fits
+    from bounds.paper.report import summary
+
+    if not args.paper:
+        raise ParameterError("curves: give a curve file (CSV, JSON or JSON Lines), or --paper for the paper's curves")
+    if args.curves is not None:
+        raise ParameterError(f"curves: give either a curve file or --paper, not both (got {args.curves!r} and --paper)")
+    n = DEFAULT_N if args.n is None else args.n
+    sensitivity = SENSITIVITY_N if args.n_sensitivity is None else tuple(args.n_sensitivity)
+    listed = ",".join(map(str, sensitivity)) or "none"
+    command = f"steering-bounds fit --paper --out {args.out} --n {n} --level {args.level:g} --n-sensitivity {listed}"
+    fits = write_paper_fits(args.out, n=n, level=args.level, sensitivity_n=sensitivity, command=command)
+    print(summary(fits))
+    print(f"wrote {args.out}/paper_fits.json, paper_fits.md")
+    return 0
+
+
+def _sample_sizes(text: str) -> list[int]:
+    """An argparse type: comma-separated integers, or ``none`` for an empty list."""
+    return [] if text.strip().lower() == "none" else _int_list(text)
 
 
 def _fit_summary(out: dict) -> str:
@@ -260,6 +289,11 @@ _CHECK_OPTIONS: dict[str, dict[str, Any]] = {
         "type": float,
         "help": "target generated behavior B in (-1, 1]: the report gives the smallest grid lambda > 0 reaching it",
     },
+    "positions": {
+        "choices": ("all", "last"),
+        "help": "where the vector is added: all, every position (the paper's); last, from the last prompt token on "
+        "(exact fast path)",
+    },
 }
 
 
@@ -310,7 +344,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="fit the alignment and helpfulness laws to measured curves (CSV/JSON/JSONL: lam, behavior, "
         "helpfulness[, query, *_se]) and analyse the tradeoff; writes fit.json, curves.png, pareto.png",
     )
-    ft.add_argument("curves", help="curve file: CSV, JSON or JSON Lines with columns lam, behavior and/or helpfulness")
+    ft.add_argument(
+        "curves",
+        nargs="?",
+        default=None,
+        help="curve file: CSV, JSON or JSON Lines with columns lam, behavior and/or helpfulness (omit with --paper)",
+    )
     ft.add_argument("--out", default="fit-out", help="output directory (default: fit-out)")
     ft.add_argument("--alignment-law", choices=("tanh", "tanh-fixed-b0"), default="tanh")
     ft.add_argument("--helpfulness-law", choices=("theorem-2", "restricted", "expectation"), default="theorem-2")
@@ -325,6 +364,19 @@ def build_parser() -> argparse.ArgumentParser:
     ft.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples over queries (default 1000)")
     ft.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
     ft.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    ft.add_argument(
+        "--paper",
+        action="store_true",
+        help="fit the paper's published Llama-2-13B curves instead of a file (the authors' laws and windows, "
+        "unweighted and weighted; --n, --n-sensitivity, --level apply); writes paper_fits.json and paper_fits.md",
+    )
+    ft.add_argument("--n", type=int, default=None, help="--paper: assumed prompts/questions per point (default 100)")
+    ft.add_argument(
+        "--n-sensitivity",
+        type=_sample_sizes,
+        default=None,
+        help="--paper: other n to refit at, comma-separated, or none (default 16,400)",
+    )
     ft.set_defaults(func=_fit)
 
     ck = sub.add_parser(

@@ -199,6 +199,7 @@ def _one_error_line(err: str, sub: str) -> str:
         (["theory", "--order", "-1"], "order: expected an integer >= 0"),
         (["simulate", "--n-draws", "1"], "n_draws must be an integer >= 2"),
         (["fit", "no-such-curves.csv"], "curves: no such file"),
+        (["fit", "curves.csv", "--paper"], "curves: give either a curve file or --paper, not both"),
         (["check", "--model", "/no/such/dir"], "model: no such file or directory '/no/such/dir'"),
         (["check", "--behavior", "nope"], "behavior must be one of ['bias', 'harmful', 'harmless']"),
         (["figures", "--only", "fig99"], "only: unknown figure ids ['fig99']"),

@@ -118,6 +118,9 @@ class CheckConfig:
         target_behavior: the target of the generated behavior B, in ``(-1, 1]``: the report's candidate strengths
             include the smallest grid λ > 0 reaching it, and Corollary 1's λ* for the target ``1 - eps`` (equal to
             it). Read by the analysis only, so it is not part of the resume fingerprint.
+        positions: where the vector is added in every sweep (:data:`validation.lastpos.SWEEP_POSITIONS`): ``"all"``,
+            every position (the paper's); ``"last"``, from the last prompt token on (the last prompt token for the
+            last-token readings, then every generated or scored continuation token), by the sweeps' exact fast path.
     """
 
     model: str = "smollm2-135m-instruct"
@@ -143,6 +146,7 @@ class CheckConfig:
     device_map: str | dict[str, Any] | None = None
     kl_budget: float = 0.1
     target_behavior: float = 0.5
+    positions: str = "all"
 
     def validate(self) -> CheckConfig:
         """Check every setting that needs no model (errors name the parameter and what is valid); returns ``self``.
@@ -157,6 +161,7 @@ class CheckConfig:
         """
         from ._batch import check_grid
         from .behaviors import get_behavior
+        from .lastpos import check_positions
         from .models import DTYPES
         from .vectors import check_method
 
@@ -188,6 +193,7 @@ class CheckConfig:
             )
         if self.lambdas is not None:
             check_grid(self.lambdas)
+        check_positions(self.positions)
         if self.layer_band not in LAYER_BANDS:
             raise ParameterError(f"layer_band: expected one of {sorted(LAYER_BANDS)}, got {self.layer_band!r}")
         if self.layers is not None:
@@ -226,12 +232,13 @@ class CheckConfig:
 
     def fingerprint(self) -> dict[str, Any]:
         """The settings in the resume fingerprint: :meth:`to_dict`, without ``device_map`` when it is ``None``,
-        without ``layer_band`` when it is ``"middle"``, and without ``kl_budget`` and ``target_behavior`` (only the
-        analysis, which every run redoes, reads them: another budget or target reuses the sweeps).
+        without ``layer_band`` when it is ``"middle"``, without ``positions`` when it is ``"all"``, and without
+        ``kl_budget`` and ``target_behavior`` (only the analysis, which every run redoes, reads them: another budget
+        or target reuses the sweeps).
 
-        ``device_map`` is part of the fingerprint like ``device`` (a resumed run uses the same placement); it and
-        ``layer_band`` are left out at their defaults so that caches written before the settings existed stay valid
-        (the resolved layers are in the fingerprint anyway).
+        ``device_map`` is part of the fingerprint like ``device`` (a resumed run uses the same placement); it,
+        ``layer_band`` and ``positions`` are left out at their defaults so that caches written before the settings
+        existed stay valid (the resolved layers are in the fingerprint anyway).
         """
         out = self.to_dict()
         out.pop("kl_budget", None)
@@ -240,6 +247,8 @@ class CheckConfig:
             out.pop("device_map", None)
         if out.get("layer_band") == "middle":
             out.pop("layer_band", None)
+        if out.get("positions") == "all":
+            out.pop("positions", None)
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -545,7 +554,7 @@ def _sweeps(run: _Run) -> None:
 
     def opts(what: str, stage: str) -> dict[str, Any]:  # rows per forward, progress bar, finished groups
         bar = progress_bar(what, run.progress)
-        return {"batch_size": run.batch, "progress": bar, "store": store.groups(stage)}
+        return {"batch_size": run.batch, "progress": bar, "store": store.groups(stage), "positions": run.cfg.positions}
 
     def readings(stage: str, what: str, prompts: Any, **more: Any) -> Any:
         def compute() -> dict[str, np.ndarray]:

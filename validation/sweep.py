@@ -18,7 +18,7 @@ from torch import nn
 from bounds._io import ChunkStore
 from bounds.errors import ParameterError
 
-from . import _batch
+from . import _batch, lastpos
 from .hooks import _StopForward, record, steer
 from .kvcache import cache_kwargs, new_cache
 from .layout import as_module, decoder_layers
@@ -296,20 +296,18 @@ def _prompt_group(
     id_t: torch.Tensor,
     top_k: int,
     kl: bool = False,
+    positions: str = "all",
 ) -> dict[str, np.ndarray]:
-    """One forward of ``len(rows) * G`` rows: the readings of :func:`prompt_sweep` for these prompts."""
+    """One forward of ``len(rows) * G`` rows: the readings of :func:`prompt_sweep` for these prompts (with
+    ``positions="last"``, one token per row after the prompts' prefill, :func:`validation.lastpos.prompt_inputs`)."""
     import torch
 
     g = len(rows)
     lam_rows = torch.as_tensor(np.tile(grid, g), dtype=torch.float32)
-    ids_t, mask, swap = _lambda_rows(module, rows, G, pad_id, device, first)
-    with (
-        torch.inference_mode(),
-        steer(module, vectors, lam_rows),
-        record(module, [last], keep="last_real") as rec,
-        swap,
-    ):
-        logits = _last_logits(module, ids_t, mask, 1)[:, -1]
+    with torch.inference_mode():
+        run, swap = _prompt_pass(module, rows, G, pad_id, device, first, positions)
+        with steer(module, vectors, lam_rows), record(module, [last], keep="last_real") as rec, swap:
+            logits = run()
     lp = torch.log_softmax(logits.float(), dim=-1).view(g, G, -1)
     out = {
         "post": rec.final_norm[0].view(g, G, -1).numpy(),
@@ -327,6 +325,19 @@ def _prompt_group(
     return out
 
 
+def _prompt_pass(
+    module: Any, rows: list[Sequence[int]], G: int, pad_id: int, device: Any, first: int, positions: str
+) -> tuple[Callable[[], torch.Tensor], AbstractContextManager[Any]]:
+    """The λ pass of :func:`_prompt_group` (a call returning the last position's logits) and the context it runs
+    in: every prompt token per row (``"all"``, blocks below ``first`` reused), or one token per row after the
+    prefill of the prompts minus their last token (``"last"``)."""
+    if positions == "last":
+        inputs = lastpos.prompt_inputs(module, rows, G, pad_id, device)
+        return lambda: lastpos.forward(module, **inputs), nullcontext()
+    ids_t, mask, swap = _lambda_rows(module, rows, G, pad_id, device, first)
+    return lambda: _last_logits(module, ids_t, mask, 1)[:, -1], swap
+
+
 def prompt_sweep(
     model: Any,
     prompts: Sequence[Sequence[int]],
@@ -341,6 +352,7 @@ def prompt_sweep(
     reuse_prefix: bool = True,
     store: ChunkStore | None = None,
     kl: bool = False,
+    positions: str = "all",
 ) -> PromptSweep:
     r"""Run every λ of the grid on every prompt and read the last prompt token (``docs/api/validation-sweep.md``).
 
@@ -361,6 +373,10 @@ def prompt_sweep(
         kl: also measure, inside each group (no full-vocabulary array is kept), the KL of every λ row's next-token
             distribution from the λ = 0 row, and ``var_z``/``z_range`` of ``z = U δ̂`` at :func:`kl_reference`
             (:class:`PromptSweep`'s ``kl``, ``var_z``, ``z_range``).
+        positions: where the vector is added (:data:`validation.lastpos.SWEEP_POSITIONS`): ``"all"``, every prompt
+            token (the paper's); ``"last"``, the last prompt token only, by the exact fast path of
+            :mod:`validation.lastpos` (each prompt minus its last token runs once, unsteered, and its KV cache is
+            shared by the λ rows, each of which then runs one token; ``reuse_prefix`` has no effect there).
 
     Returns:
         :class:`PromptSweep`.
@@ -369,6 +385,7 @@ def prompt_sweep(
 
     grid, batch_size = _checked(lam, "prompts", prompts, batch_size)
     top_k = _batch.check_number("top_k", top_k, 0)
+    positions = lastpos.check_positions(positions)
     module, pad_id, device, first = _parts(model, vectors, pad_id, reuse_prefix)
     vocab = module.get_output_embeddings().weight.shape[0]
     id_arr = np.asarray(list(ids), dtype=np.int64)
@@ -388,7 +405,8 @@ def prompt_sweep(
 
     def compute(group: np.ndarray) -> dict[str, np.ndarray]:
         rows = [prompts[i] for i in group]
-        return _prompt_group(module, rows, vectors, grid, G, zero, pad_id, device, first, last, id_t, top_k, kl)
+        args = (grid, G, zero, pad_id, device, first, last, id_t, top_k, kl, positions)
+        return _prompt_group(module, rows, vectors, *args)
 
     groups = _batch.groups([len(p) for p in prompts], max(1, batch_size // G))
     for group, part in _run_groups(groups, compute, store, progress, G):
@@ -406,10 +424,7 @@ def prompt_sweep(
     return PromptSweep(grid, post, pre, id_arr, logprobs, top_ids, top_lp, **kl_arrays)
 
 
-def _generation_positions(mask: torch.Tensor) -> torch.Tensor:
-    """Position ids of left-padded rows as ``generate`` forms them: ``cumsum(mask) - 1`` (0 on padding, which no
-    real token attends to)."""
-    return (mask.long().cumsum(-1) - 1).clamp_min(0)
+_generation_positions = lastpos.generation_positions
 
 
 def _prefilled_cache(
@@ -471,6 +486,7 @@ def _generate_group(
     pad_id: int,
     device: Any,
     first: int,
+    positions: str = "all",
     **generate: Any,
 ) -> torch.Tensor:
     r"""Greedy steered continuations of ``rows`` at every λ of ``grid`` (rows ``[row0 λ0, row0 λ1, ...]``): the new
@@ -483,6 +499,10 @@ def _generate_group(
     generates as usual (transformers continues a generation from a given cache when ``input_ids`` hold the whole
     sequence). Position ids are those ``generate`` uses for left padding, so the cache equals the one a plain
     ``generate`` builds up to floating-point summation order.
+
+    With ``positions="last"`` the prompt minus its last token is read once per distinct prompt through every block,
+    unsteered (:func:`validation.lastpos.generation_cache`), and ``generate`` continues from that cache under
+    steering: the vector is added at the last prompt token and at every generated one.
     """
     import torch
 
@@ -492,9 +512,12 @@ def _generate_group(
     ids_t, mask = ids_u.repeat_interleave(G, dim=0), mask_u.repeat_interleave(G, dim=0)
     T = ids_t.shape[1]
     with torch.inference_mode():
-        prefilled = _prefilled_cache(module, ids_u, mask_u, G, first) if first > 0 else None
+        last = positions == "last"
+        prefilled = _prefilled_cache(module, ids_u, mask_u, G, first) if first > 0 and not last else None
+        cache = lastpos.generation_cache(module, ids_u, mask_u, G) if last else None  # unsteered, before steer
         with steer(module, vectors, lam_rows, positions="all"):
-            cache = _lambda_cache(module, prefilled, ids_t, mask, first) if prefilled is not None else None
+            if prefilled is not None:
+                cache = _lambda_cache(module, prefilled, ids_t, mask, first)
             out = module.generate(
                 input_ids=ids_t,
                 attention_mask=mask,
@@ -519,8 +542,10 @@ def generate_sweep(
     progress: Progress | None = None,
     reuse_prefix: bool = True,
     store: ChunkStore | None = None,
+    positions: str = "all",
 ) -> list[list[str]]:
-    """Greedy continuation of every prompt at every λ, steered at every position (prompt and generated tokens).
+    """Greedy continuation of every prompt at every λ, steered at every position (prompt and generated tokens), or
+    from the last prompt token on (``positions="last"``).
 
     Args:
         model: A ``LoadedModel`` (or a model, then its tokenizer must be reachable as ``model.tokenizer``).
@@ -529,6 +554,9 @@ def generate_sweep(
         reuse_prefix: share the unsteered prompt's KV cache below the first steered block (``False``: every row
             runs its prompt through the whole model).
         store: as in :func:`prompt_sweep`.
+        positions: ``"all"`` (every prompt and generated token) or ``"last"`` (the last prompt token and every
+            generated one; the prompt minus its last token is read once per prompt, unsteered, and its KV cache is
+            shared by the λ rows; ``reuse_prefix`` has no effect there).
 
     Returns:
         ``texts[i][g]``: the decoded continuation of prompt ``i`` at ``lam[g]`` (special tokens removed).
@@ -538,13 +566,16 @@ def generate_sweep(
     tokenizer = getattr(model, "tokenizer", None)
     if tokenizer is None:
         raise ParameterError("model: generate_sweep needs the tokenizer (pass a validation.models.LoadedModel)")
+    positions = lastpos.check_positions(positions)
     module, pad_id, device, first = _parts(model, vectors, pad_id, reuse_prefix)
     n, G = len(prompts), grid.size
     texts: list[list[str]] = [["" for _ in range(G)] for _ in range(n)]
 
     def compute(group: np.ndarray) -> dict[str, np.ndarray]:
         rows = [prompts[i] for i in group]
-        new = _generate_group(module, rows, vectors, grid, pad_id, device, first, max_new_tokens=max_new_tokens)
+        new = _generate_group(
+            module, rows, vectors, grid, pad_id, device, first, positions, max_new_tokens=max_new_tokens
+        )
         decoded = [tokenizer.decode(seq, skip_special_tokens=True) for seq in new]
         return {"texts": np.array(decoded, dtype=str).reshape(len(group), G)}
 
@@ -570,26 +601,23 @@ def _choice_group(
     device: Any,
     first: int,
     kl: bool = False,
+    positions: str = "all",
 ) -> dict[str, np.ndarray]:
     """One forward: ``sums``, the summed continuation log-probabilities, one value per ``keys`` row; with ``kl`` also
     ``kl_context`` ``(g, G)`` and ``kl_continuation`` ``(g, G, C)`` (:func:`choice_sweep`)."""
     import torch
 
-    unique = [list(contexts[i]) + list(continuations[i][c]) for i in group for c in range(C)]
     lam_rows = torch.as_tensor([grid[g] for _, _, g in keys], dtype=torch.float32)
-    ids_t, mask, swap = _lambda_rows(module, unique, G, pad_id, device, first)
-    T = ids_t.shape[1]
-    with (
-        torch.inference_mode(),
-        steer(module, vectors, lam_rows, positions="all"),
-        record(module, [-1], keep="all") as rec,
-        swap,
-    ):
-        _last_logits(module, ids_t, mask, 1)
+    with torch.inference_mode():
+        run, swap, ids_t, start = _choice_pass(
+            module, contexts, continuations, group, C, G, pad_id, device, first, positions
+        )
+        with steer(module, vectors, lam_rows, positions="all"), record(module, [-1], keep="all") as rec, swap:
+            run()
         # logits only where a continuation token is predicted: position t predicts token t + 1
         h = rec.final_norm[0]
         rows_idx = torch.cat([torch.full((int(lengths[i, c]),), r) for r, (i, c, _) in enumerate(keys)])
-        pos_idx = torch.cat([torch.arange(T - 1 - int(lengths[i, c]), T - 1) for i, c, _ in keys])
+        pos_idx = torch.cat([start(int(lengths[i, c])) + torch.arange(int(lengths[i, c])) for i, c, _ in keys])
         logits = _unembed(module, h[rows_idx, pos_idx].to(device))
         lp = torch.log_softmax(logits.float(), dim=-1)
         tok_lp = lp.gather(1, ids_t[rows_idx, pos_idx + 1].to(lp.device)[:, None])[:, 0].cpu().numpy()
@@ -598,6 +626,32 @@ def _choice_group(
     if kl:
         out |= _continuation_kl(logits, keys, starts, len(group), C, G, int(np.flatnonzero(grid == 0.0)[0]))
     return out
+
+
+def _choice_pass(
+    module: Any,
+    contexts: Sequence[Sequence[int]],
+    continuations: Sequence[Sequence[Sequence[int]]],
+    group: np.ndarray,
+    C: int,
+    G: int,
+    pad_id: int,
+    device: Any,
+    first: int,
+    positions: str,
+) -> tuple[Callable[[], Any], AbstractContextManager[Any], torch.Tensor, Callable[[int], int]]:
+    """The λ pass of :func:`_choice_group`: a call running it, the context it runs in, its input ids, and
+    ``start(L)``, the position of a row's input ids that predicts the first of its ``L`` continuation tokens.
+    ``"all"``: context and continuation, left-padded, per row (blocks below ``first`` reused); ``"last"``: the last
+    context token and the continuation after the contexts' prefill (:func:`validation.lastpos.choice_inputs`)."""
+    if positions == "last":
+        ctx, conts = [contexts[i] for i in group], [continuations[i] for i in group]
+        inputs = lastpos.choice_inputs(module, ctx, conts, G, pad_id, device)
+        return lambda: lastpos.forward(module, **inputs), nullcontext(), inputs["input_ids"], lambda L: 0
+    unique = [list(contexts[i]) + list(continuations[i][c]) for i in group for c in range(C)]
+    ids_t, mask, swap = _lambda_rows(module, unique, G, pad_id, device, first)
+    T = ids_t.shape[1]
+    return lambda: _last_logits(module, ids_t, mask, 1), swap, ids_t, lambda L: T - 1 - L
 
 
 def _continuation_kl(
@@ -633,6 +687,7 @@ def choice_sweep(
     reuse_prefix: bool = True,
     store: ChunkStore | None = None,
     kl: bool = False,
+    positions: str = "all",
 ) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     r"""Summed log-probability :math:`\sum_t\log P_\lambda(c_t\mid x, c_{<t})` of each continuation at each λ.
 
@@ -644,6 +699,9 @@ def choice_sweep(
         vectors, lam, batch_size, pad_id, progress, reuse_prefix, store: As in :func:`prompt_sweep`.
         kl: also measure, inside each group (no full-vocabulary array is kept), the KL from the λ = 0 row of the
             next-token distribution at the last context token and, teacher-forced, at every continuation token.
+        positions: ``"all"`` (every context and continuation token) or ``"last"`` (the last context token and every
+            continuation token; each context minus its last token is read once per item, unsteered, and its KV cache
+            is shared by the item's choices and λ rows; ``reuse_prefix`` has no effect there).
 
     Returns:
         ``(logprob_sums, lengths)``: shapes ``(n, G, C)`` and ``(n, C)`` (continuation lengths in tokens); with
@@ -660,6 +718,7 @@ def choice_sweep(
         for c, toks in enumerate(cs):
             if len(toks) == 0:
                 raise ParameterError(f"continuations: choice {c} of item {i} has no token")
+    positions = lastpos.check_positions(positions)
     module, pad_id, device, first = _parts(model, vectors, pad_id, reuse_prefix)
     n, G = len(contexts), grid.size
     sums = np.zeros((n, G, C), dtype=np.float64)
@@ -670,7 +729,7 @@ def choice_sweep(
         return [(i, c, g) for i in group for c in range(C) for g in range(G)]
 
     def compute(group: np.ndarray) -> dict[str, np.ndarray]:
-        args = (keys(group), group, C, G, grid, lengths, vectors, pad_id, device, first, kl)
+        args = (keys(group), group, C, G, grid, lengths, vectors, pad_id, device, first, kl, positions)
         return _choice_group(module, contexts, continuations, *args)
 
     kl_arrays = {"kl_context": np.zeros((n, G)), "kl_continuation": np.zeros((n, G, C))} if kl else {}

@@ -184,6 +184,23 @@ def _lam_list(values: Any) -> str:
     return ", ".join(_fmt(float(v)) for v in arr)
 
 
+#: One sentence per steering-position setting of the check (``config.positions``; a report without it steered at
+#: every position).
+POSITIONS_TEXT = {
+    "all": "the vector is added at every position (the paper's)",
+    "last": "the vector is added from the last prompt token on (the last prompt token, then every generated or "
+    "scored continuation token)",
+}
+
+
+def _positions(report: CheckReport) -> str | None:
+    """The steering positions of the run, as ``report.md`` states them (``None`` for a report without settings)."""
+    if not report.config:
+        return None
+    value = report.config.get("positions") or "all"
+    return f"`{value}`: {POSITIONS_TEXT.get(value, 'unknown setting')}"
+
+
 def render_markdown(report: CheckReport) -> str:
     """``report.md``: verdicts, assumption details, parameters, chance, per-λ measurements, bounds, fits, figures and
     provenance, each section only when its data is present (ends with a newline)."""
@@ -199,6 +216,7 @@ def render_markdown(report: CheckReport) -> str:
         ("Created", report.created or None),
         ("Command", f"`{report.command}`" if report.command else None),
         ("Layers", _full_list(report.layers) if report.layers is not None else None),
+        ("Steering positions", _positions(report)),
         ("λ grid", None if lam is None else f"{lam.size} points from {_fmt(lam.min())} to {_fmt(lam.max())}"),
     ]
     lines += [f"- **{k}**: {_fmt(v)}" for k, v in meta if v is not None] + [""]
