@@ -3,6 +3,8 @@
 :data:`FIGURES` maps a figure id to its module and kind:
 
 * ``"theory"``: ``render(out_dir) -> list[Path]`` from :mod:`bounds` alone;
+* ``"paper-data"``: ``render(out_dir) -> list[Path]`` from the authors' published curves shipped with
+  :mod:`bounds.paper` alone (no model, no report);
 * ``"report"``: ``render(report, out_dir) -> list[Path]`` from a :class:`validation.report.CheckReport` (the
   figures that ``steering-bounds check`` writes too, in :mod:`validation.report.figures`);
 * ``"model"``: ``render(out_dir, *, loaded, report, **sizes) -> list[Path]``: computes on a model (sampled answers,
@@ -18,7 +20,9 @@ FIGURES: dict[str, tuple[str, str]] = {
     "helpfulness-corrected": ("paper_figures.fig_helpfulness_corrected", "theory"),
     "counterexamples": ("paper_figures.fig_counterexamples", "theory"),
     "fig4": ("validation.report.figures.fig4_behavior", "report"),
+    "fig4-paper": ("paper_figures.fig4_paper_curves", "paper-data"),
     "fig5": ("validation.report.figures.fig5_helpfulness", "report"),
+    "fig5-paper": ("paper_figures.fig5_paper_curves", "paper-data"),
     "fig6-8": ("validation.report.figures.fig6_8_delta_norm", "report"),
     "fig9-10": ("validation.report.figures.fig9_10_noise", "report"),
     "fig11-12": ("validation.report.figures.fig11_12_separation", "report"),

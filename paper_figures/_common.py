@@ -1,4 +1,4 @@
-"""Saving a figure and reading a check report, shared by the figure scripts."""
+"""Saving a figure, reading a check report and drawing the paper's published curves, shared by the figure scripts."""
 
 from __future__ import annotations
 
@@ -29,3 +29,48 @@ def load_report(path: str | Path) -> dict[str, Any]:
     from validation.report import CheckReport
 
     return CheckReport.read(path).to_json()
+
+
+# -- the paper's published curves (kind "paper-data": fig4_paper_curves, fig5_paper_curves) ----------------------------
+def number(x: float) -> str:
+    """``x`` to 3 significant digits with a typographic minus (``∞`` for an unbounded end)."""
+    import math
+
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    return f"{x:.3g}".replace("-", "−")
+
+
+def with_interval(est: Any) -> str:
+    """A :class:`bounds.paper.Estimate` as ``"value [lower, upper]"``."""
+    return f"{number(est.value)} [{number(est.interval[0])}, {number(est.interval[1])}]"
+
+
+def draw_published(ax: Any, curve: Any, n: int, window: tuple[float, float], color: str, label: str) -> Any:
+    """The published means of ``curve`` (a :class:`bounds.paper.PaperCurve`, as published: not oriented) with ±1
+    pseudo-count standard error at ``n`` (:func:`bounds.paper.standard_errors`, the weighted fits' errors): filled
+    markers inside the fit ``window``, hollow outside; returns the in-window handle for a legend."""
+    import numpy as np
+
+    from bounds.paper import standard_errors
+
+    lam, mean, se = np.asarray(curve.lam), np.asarray(curve.mean), standard_errors(curve, n)
+    inside = curve.window(*window)
+    kw = {"yerr": None, "linestyle": "none", "marker": "o", "markersize": 2.6, "elinewidth": 0.7, "color": color}
+    handle = ax.errorbar(lam[inside], mean[inside], **{**kw, "yerr": se[inside]}, label=label, gid="published")
+    if (~inside).any():
+        ax.errorbar(lam[~inside], mean[~inside], **{**kw, "yerr": se[~inside]}, mfc="none", alpha=0.6,
+                    gid="published-outside")  # fmt: skip
+    return handle
+
+
+def provenance_sentence(fits: Any) -> str:
+    """Where the data come from and the assumed ``n``, from a :class:`bounds.paper.PaperFits`."""
+    p, s = fits.provenance, fits.settings
+    return (
+        f"Data: the authors' published means ({p.paper}, Llama-2-13B base and Llama-2-13B-chat), from their repository "
+        f"{p.repository} at commit {p.commit[:7]} ({p.commit_date}), shipped in {p.package_folder}; no model is run. "
+        f"Error bars: ±1 standard error by the pseudo-count rule at an assumed n = {s['n']} per point (the files give "
+        "no n; bounds.paper.standard_errors), the errors of the weighted fits. Intervals: "
+        f"{s['level']:.0%} profile likelihood."
+    )

@@ -1,6 +1,7 @@
 """Regenerate the paper's figures: ``steering-bounds figures [--model …] [--report report.json] [--out DIR]``.
 
-Theory figures come from :mod:`bounds` alone. Empirical figures come from a ``steering-bounds check`` report: the
+Theory figures come from :mod:`bounds` alone, the redrawn Figs. 4 and 5 (kind ``"paper-data"``) from the authors'
+published curves shipped with :mod:`bounds.paper`. Empirical figures come from a ``steering-bounds check`` report: the
 one given with ``--report`` (reused as it is), or one computed first into ``OUT/check`` (resumable, like
 ``steering-bounds check``). Figures that need more model computation (sampled answers, HumanEval) reuse that
 report's vectors, layers and λ grid.
@@ -91,7 +92,7 @@ def build_all(
         module_name, kind = FIGURES[fid]
         t0 = time.perf_counter()
         module = importlib.import_module(module_name)
-        if kind == "theory":
+        if kind in ("theory", "paper-data"):
             paths = module.render(out)
         elif kind == "report":
             from validation.report import CheckReport

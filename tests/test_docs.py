@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 TUTORIALS = DOCS / "tutorials"
 DOCS_INSTALL = "bash scripts/test.sh (it installs requirements/lock.txt, the docs extra included)"
-FAST_TUTORIALS = ("bounds.md", "property-testing.md", "fitting.md")
+FAST_TUTORIALS = ("bounds.md", "property-testing.md", "fitting.md", "paper-curves.md")
 CHECK_TUTORIAL = "check.md"
 SHOWN_LANGUAGES = {"shell", "text", "json", "console"}  # fenced blocks that are shown, never run
 
