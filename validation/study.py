@@ -107,6 +107,12 @@ def _config(cell: Cell, shared: Mapping[str, Any]) -> CheckConfig:
     return CheckConfig(**{**shared, **dataclasses.asdict(cell)}).validate()
 
 
+def _folder(cell: Cell, cfg: CheckConfig) -> str:
+    """The cell's folder under ``OUT/runs``: its name, with ``__<positions>`` when the study steers other positions
+    than every one (so that studies of both semantics into one ``OUT`` keep both reports, and compare sees both)."""
+    return cell.name if cfg.positions == "all" else f"{cell.name}__{cfg.positions}"
+
+
 def _finished(report: Path, cfg: CheckConfig) -> bool:
     """``report`` exists and was written with ``cfg``'s settings (a resolved ``"auto"`` batch size matches)."""
     if not report.is_file():
@@ -119,6 +125,7 @@ def _finished(report: Path, cfg: CheckConfig) -> bool:
     if want.get("batch_size") == "auto":
         stored = {**stored, "batch_size": "auto"}
     stored.setdefault("layer_band", "middle")  # reports written before the setting existed
+    stored.setdefault("positions", "all")
     return {k: stored.get(k) for k in want} == want
 
 
@@ -160,13 +167,13 @@ def run_study(
         atomic_write(out / "study.json", json.dumps(jsonable(record), indent=2) + "\n")
 
     for i, (cell, cfg) in enumerate(zip(cells, configs, strict=True)):
-        folder = out / "runs" / cell.name
+        folder = out / "runs" / _folder(cell, cfg)
         row: dict[str, Any] = {"cell": dataclasses.asdict(cell), "dir": str(folder.relative_to(out))}
         if _finished(folder / "report.json", cfg):
             row.update(status="done before", **_seconds(json.loads((folder / "report.json").read_text())))
         else:
             if progress:
-                print(f"[study] cell {i + 1}/{len(cells)}: {cell.name}", file=sys.stderr, flush=True)
+                print(f"[study] cell {i + 1}/{len(cells)}: {folder.name}", file=sys.stderr, flush=True)
             t0 = time.perf_counter()
             try:
                 if loaded is None or loaded[0] != cfg.model:

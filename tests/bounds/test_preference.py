@@ -256,13 +256,16 @@ def _resolved(pr: P.PreferenceProblem, pk: np.ndarray, layer: int, eta: float | 
 @many(2000)
 @given(preference_problems(min_eta=1e-4, max_eta=1e-3))
 def test_proposition_1_corrected_holds_first_order_coefficient(pr: P.PreferenceProblem) -> None:
-    r"""The first-order coefficient of the actual step, (4 dh(eta/2) - dh(eta)) / eta (Richardson: O(eta^2) error),
-    is -J J^T grad_h L, at every layer and for every prompt of the batch."""
+    r"""The first-order coefficient of the actual step is -J J^T grad_h L, at every layer and for every prompt of the
+    batch. The coefficient is read from the steps at eta, eta/2 and eta/4 by two levels of Richardson extrapolation
+    (error O(eta^3) relative to the coefficient): one level, (4 dh(eta/2) - dh(eta)) / eta, leaves c3 eta^2 / 2, which
+    a DPO step with a large third derivative (c3/c1 ~ 5e3 at eta ~ 7e-4) pushed past the 1e-3 tolerance."""
     resolved = True
     for layer in range(pr.model.n_layers):
-        a1, a2 = pr.actual(pr.eta, layer), pr.actual(pr.eta / 2, layer)
+        a1, a2, a4 = (pr.actual(pr.eta / m, layer) for m in (1, 2, 4))
         pk = pr.corrected(pr.eta, layer)
-        err = np.linalg.norm(4 * a2 - a1 - pk)
+        first, half = 4 * a2 - a1, 2 * (4 * a4 - a2)  # eta * (c1 - c3 eta^2/2 + ...), eta * (c1 - c3 eta^2/8 + ...)
+        err = np.linalg.norm((4 * half - first) / 3 - pk)
         assert err <= 1e-3 * np.linalg.norm(pk) + 5 * _floor(pr, layer)
         resolved = resolved and _resolved(pr, pk, layer)
     checked(resolved)

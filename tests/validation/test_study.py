@@ -103,3 +103,18 @@ def test_study_runs_cells_resumes_and_compares(smollm2, tmp_path):
     assert [c["cell"]["method"] for c in saved["cells"]] == ["pca", "mean_diff", "actadd"]
     rows = json.loads((again.compare_dir / "compare.json").read_text())["rows"]
     assert sorted(r["method"] for r in rows) == ["actadd", "mean_diff", "pca"]
+
+
+def test_study_folders_and_finished_reports_know_the_positions(tmp_path):
+    cell = study.Cell("smollm2-135m-instruct", "harmless", "pca", "middle")
+    cfg_all = check.CheckConfig(method="pca")
+    cfg_last = check.CheckConfig(method="pca", positions="last")
+    assert study._folder(cell, cfg_all) == cell.name  # folders of earlier studies keep their names
+    assert study._folder(cell, cfg_last) == cell.name + "__last"
+    report = tmp_path / "report.json"
+    stored = {k: v for k, v in cfg_all.to_dict().items() if k != "positions"}  # written before the setting existed
+    report.write_text(json.dumps({"config": stored}))
+    assert study._finished(report, cfg_all)
+    assert not study._finished(report, cfg_last)
+    report.write_text(json.dumps({"config": cfg_last.to_dict()}))
+    assert study._finished(report, cfg_last) and not study._finished(report, cfg_all)
