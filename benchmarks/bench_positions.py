@@ -8,8 +8,8 @@ Variants, on the same prompts × λ rows (P of the answer letters over the full 
 * ``paper pattern (last)`` — the same loop with the vector at the last prompt position only (a position mask): the
   straightforward computation the fast path must equal;
 * ``sweep all`` — :func:`validation.sweep.prompt_sweep` (λ along the batch, prefix reuse), every position;
-* ``sweep last`` — ``prompt_sweep(..., positions="last")``: the prompt minus its last token once per prompt through
-  every block, its KV cache shared by the λ rows, one token per λ row.
+* ``sweep last`` — ``prompt_sweep(..., positions="last")``: one packed pass per prompt (the prompt minus its last token
+  once, then the last token once per λ, each copy seeing the prefix and itself only; :mod:`validation.lastpos`).
 
 The *ceiling* of a variant is the ratio of the paper pattern's matrix-product FLOPs to the variant's (both counted
 exactly by :func:`flops`, checked against ``torch.utils.flop_counter.FlopCounterMode`` on one prompt); *efficiency*
@@ -62,8 +62,10 @@ def flops(cfg: object, lengths: list[int], n_lambdas: int, first: int, attention
 
 
 def counted_flops(module: object, ids: list[int], n_lambdas: int) -> dict[str, int]:
-    """FLOPs counted by ``FlopCounterMode`` for one prompt: the paper pattern's forward (times ``n_lambdas``) and
-    the fast path's parts (prefix once, one token with the cache per λ row; the cache is built with ``use_cache``)."""
+    """FLOPs counted by ``FlopCounterMode`` for one prompt: the paper pattern's forward (times ``n_lambdas``) and the
+    least work of the last-token sweep (the prefix once, then one token per λ row reading the prefix's keys and values
+    from a KV cache) — the count :func:`flops` uses for its ceiling; the packed pass does this work plus the score
+    products of the copies against each other, which its mask discards."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 

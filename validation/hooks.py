@@ -260,12 +260,13 @@ def _lambda(lam: Any) -> torch.Tensor:
     import torch
 
     t = torch.as_tensor(lam, dtype=torch.float32).detach().cpu()
-    if t.ndim > 1:
+    if t.ndim > 2:
         raise ParameterError(
-            f"lam: expected a scalar or a 1-D tensor with one value per batch row, got shape {tuple(t.shape)}"
+            "lam: expected a scalar, a 1-D tensor with one value per batch row or a 2-D (batch, T) tensor over "
+            f"absolute positions, got shape {tuple(t.shape)}"
         )
-    if t.ndim == 1 and t.shape[0] == 0:
-        raise ParameterError("lam: empty tensor")
+    if t.ndim >= 1 and t.numel() == 0:
+        raise ParameterError(f"lam: empty tensor (shape {tuple(t.shape)})")
     if not bool(torch.isfinite(t).all()):
         raise ParameterError("lam: must be finite")
     return t
@@ -292,6 +293,24 @@ def _split_output(output: Any) -> tuple[torch.Tensor, Callable[[torch.Tensor], A
     raise TypeError(f"steer: unsupported decoder-layer output of type {type(output).__name__}")
 
 
+def _position_delta(
+    lam_t: torch.Tensor, unit: torch.Tensor, past: int, q: int, hidden: torch.Tensor, cache: dict, layer: int
+) -> torch.Tensor:
+    """:math:`\\lambda_{b,t}\\hat v` for the ``q`` positions ``past .. past + q - 1`` of a pass, ``(batch, q, d)`` in
+    ``hidden``'s dtype (computed in float32), from a 2-D ``lam_t`` ``(batch, T)`` over absolute positions; columns at
+    or beyond ``T`` are 0 (not steered). ``lam_t`` and ``unit`` are moved to the device once (``cache``)."""
+    import torch
+
+    key = ("position", layer, hidden.device)
+    if key not in cache:
+        cache[key] = (lam_t.to(hidden.device), unit.to(hidden.device))
+    lam_d, unit_d = cache[key]
+    cols = lam_d[:, past : past + q]
+    if cols.shape[1] < q:
+        cols = torch.cat([cols, cols.new_zeros((cols.shape[0], q - cols.shape[1]))], dim=1)
+    return (cols.unsqueeze(-1) * unit_d).to(hidden.dtype)
+
+
 @contextmanager
 def steer(
     model: nn.Module,
@@ -310,8 +329,11 @@ def steer(
         model: A Hugging Face causal LM (or a ``LoadedModel``) whose decoder blocks can be located.
         vectors: ``{layer: vector}`` (negative layers allowed) or a ``SteeringVectors``; each vector is normalised to
             unit norm here, so only its direction matters.
-        lam: The coefficient :math:`\\lambda`: a scalar, or a 1-D tensor with one value per batch row (row ``b`` of
-            every pass gets :math:`\\lambda_b`), which lets one batched forward sweep several :math:`\\lambda`.
+        lam: The coefficient :math:`\\lambda`: a scalar, a 1-D tensor with one value per batch row (row ``b`` of
+            every pass gets :math:`\\lambda_b`), which lets one batched forward sweep several :math:`\\lambda`, or a
+            2-D ``(batch, T)`` tensor over absolute positions (position ``t`` of row ``b`` gets
+            :math:`\\lambda_{b,t}`; positions at or beyond ``T`` get 0, i.e. are not steered), which lets one
+            sequence carry several :math:`\\lambda`. ``positions`` and padding still select where it is added.
         positions: ``"all"``, ``"prompt"``, ``"generated"`` or a ``(batch, T)`` boolean tensor over absolute positions.
         attention_mask: Optional ``(batch, T0)`` mask over absolute positions that replaces the mask the forward
             receives when deciding which positions are padding; positions at or beyond ``T0`` count as real.
@@ -371,13 +393,16 @@ def steer(
                 handle.calls.append((layer, state.past, q, False))
                 return None
             key = (layer, hidden.dtype, hidden.device)
-            if key not in cache:
-                if lam_t.ndim == 0:
-                    delta = (lam_t * unit).view(1, 1, -1)
-                else:
-                    delta = (lam_t.view(-1, 1) * unit.view(1, -1)).unsqueeze(1)
-                cache[key] = delta.to(device=hidden.device, dtype=hidden.dtype)
-            delta = cache[key]
+            if lam_t.ndim == 2:
+                delta = _position_delta(lam_t, unit, state.past, q, hidden, cache, layer)
+            else:
+                if key not in cache:
+                    if lam_t.ndim == 0:
+                        delta = (lam_t * unit).view(1, 1, -1)
+                    else:
+                        delta = (lam_t.view(-1, 1) * unit.view(1, -1)).unsqueeze(1)
+                    cache[key] = delta.to(device=hidden.device, dtype=hidden.dtype)
+                delta = cache[key]
             if delta.shape[0] != 1 and delta.shape[0] != batch:
                 raise ParameterError(
                     f"lam: {delta.shape[0]} per-row values for a batch of {batch} rows at layer {layer}"

@@ -1,12 +1,15 @@
 r"""The exact last-token fast path of the sweeps (``positions="last"``): the vector is added from the last prompt token
 on, so everything before it is the unsteered model and is read once per prompt.
 
-The prompt minus its last token runs once per distinct prompt through every block, unsteered, with a KV cache
-(:func:`prefill`); the cache is repeated along the batch for the λ rows (``Cache.batch_repeat_interleave``), and each
-λ row then runs only the tokens from the last prompt token on, under ``steer(..., positions="all")``: exactly the
-per-row forward with the vector added from the last prompt position on, up to floating-point summation order. Rows of
-a λ pass are ``[row0 λ0, row0 λ1, ..., row1 λ0, ...]``. Position ids are those ``generate`` uses for left padding,
-``cumsum(mask) - 1``, and the attention mask of a λ pass spans the cached and the new positions
+``prompt_sweep`` runs one **packed pass** per group (:func:`packed_inputs`): per prompt row, the prompt minus its last
+token, then its last token ``G`` times along the sequence, every copy at the last token's position id, under a 4-D
+additive mask (:func:`packed_mask`) in which copy ``j`` sees the real prefix and itself only, steered with λ_j by a
+per-position ``lam`` of :func:`validation.hooks.steer`: no KV cache, nothing replicated. ``choice_sweep`` and
+``generate_sweep`` run the prompt minus its last token once, unsteered, with a KV cache (:func:`prefill`) repeated
+along the batch for the λ rows (``Cache.batch_repeat_interleave``); each λ row then runs the tokens from the last
+prompt token on under ``steer(..., positions="all")``; rows are ``[row0 λ0, row0 λ1, ..., row1 λ0, ...]``. Either is
+exactly the per-row forward with the vector added from the last prompt position on, up to floating-point summation
+order. Position ids are those ``generate`` uses for left padding, ``cumsum(mask) - 1``
 (``docs/api/validation-sweep.md``). torch is imported inside the functions.
 """
 
@@ -30,8 +33,9 @@ __all__ = [
     "forward",
     "generation_cache",
     "generation_positions",
+    "packed_inputs",
+    "packed_mask",
     "prefill",
-    "prompt_inputs",
 ]
 
 SWEEP_POSITIONS = ("all", "last")
@@ -52,14 +56,14 @@ def generation_positions(mask: torch.Tensor) -> torch.Tensor:
     return (mask.long().cumsum(-1) - 1).clamp_min(0)
 
 
-def forward(module: Any, **inputs: Any) -> torch.Tensor:
-    """The model's forward on ``inputs``; the logits of the last position, ``(batch, V)`` (``logits_to_keep=1`` when
-    the model accepts it)."""
+def forward(module: Any, keep: int = 1, **inputs: Any) -> torch.Tensor:
+    """The model's forward on ``inputs``; the logits of the last ``keep`` positions, flattened row by row to
+    ``(batch * keep, V)`` (``logits_to_keep=keep`` when the model accepts it)."""
     try:
-        out = module(**inputs, logits_to_keep=1)
+        out = module(**inputs, logits_to_keep=keep)
     except TypeError:  # an architecture without logits_to_keep
         out = module(**inputs)
-    return out.logits[:, -1]
+    return out.logits[:, -keep:].reshape(-1, out.logits.shape[-1])
 
 
 def prefill(module: Any, ids: torch.Tensor, mask: torch.Tensor, repeat: int) -> Any:
@@ -79,24 +83,58 @@ def _with_cache(module: Any, cache: Any) -> dict[str, Any]:
     return {"use_cache": False} if cache is None else {"use_cache": True, **cache_kwargs(module, cache)}
 
 
-def prompt_inputs(module: Any, rows: Sequence[Sequence[int]], G: int, pad_id: int, device: Any) -> dict[str, Any]:
-    """The inputs of the λ pass of a last-token sweep: one token per row (each prompt's last, repeated ``G`` times),
-    after the prompts minus their last token have been prefilled (:func:`prefill`).
+def packed_mask(prefix_mask: torch.Tensor, G: int, dtype: torch.dtype) -> torch.Tensor:
+    """The additive 4-D attention mask ``(g, 1, P + G, P + G)`` of a packed pass over ``P`` prefix positions (left-
+    padded, ``prefix_mask`` ``(g, P)``, 1 where real) followed by ``G`` copies of the last token: a prefix position
+    attends causally to the real prefix tokens (and to itself, so that no row is empty); copy ``j`` attends to the
+    real prefix tokens and to itself, not to the other copies. 0 where attended, ``torch.finfo(dtype).min``
+    elsewhere: what eager attention adds to its scores and what sdpa takes as a float mask (a boolean mask would be
+    added as 0/1 by eager attention)."""
+    import torch
+
+    g, P = prefix_mask.shape
+    device = prefix_mask.device
+    real = (prefix_mask != 0)[:, None, :]
+    own_p, own_g = torch.eye(P, dtype=torch.bool, device=device), torch.eye(G, dtype=torch.bool, device=device)
+    prefix_rows = (torch.ones_like(own_p).tril() & real) | own_p
+    seen = torch.cat(
+        [
+            torch.cat([prefix_rows, prefix_rows.new_zeros((g, P, G))], dim=-1),
+            torch.cat([real.expand(g, G, P), own_g.expand(g, G, G)], dim=-1),
+        ],
+        dim=1,
+    )[:, None]
+    return torch.zeros(seen.shape, dtype=dtype, device=device).masked_fill(~seen, torch.finfo(dtype).min)
+
+
+def packed_inputs(
+    module: Any, rows: Sequence[Sequence[int]], grid: Sequence[float], pad_id: int, device: Any
+) -> tuple[dict[str, Any], torch.Tensor]:
+    """The packed pass of a last-token prompt sweep: per prompt row (``g`` rows, left-padded, no repetition), the
+    prompt minus its last token (``P`` positions), then its last token ``G = len(grid)`` times along the sequence,
+    every copy at the last token's position id, under :func:`packed_mask`; copy ``j`` is steered with ``grid[j]``, the
+    prefix not at all. No KV cache: the prefix is computed once, in the same pass.
 
     Returns:
-        Keyword arguments of the model's forward: ``input_ids`` ``(len(rows) * G, 1)``, ``attention_mask`` over the
-        cached and the new position, ``position_ids``, and the cache.
+        Keyword arguments of the model's forward (``input_ids`` ``(g, P + G)``, the 4-D ``attention_mask``,
+        ``position_ids``, ``use_cache=False``) and the coefficients of :func:`validation.hooks.steer`, ``(g, P + G)``
+        over absolute positions: 0 on the prefix, ``grid`` on the copies.
     """
+    import torch
+
     ids_u, mask_u = _batch.pad(rows, pad_id, device)
-    T = ids_u.shape[1]
-    cache = prefill(module, ids_u[:, : T - 1], mask_u[:, : T - 1], G)
-    mask = mask_u.repeat_interleave(G, dim=0)
-    return {
-        "input_ids": ids_u[:, T - 1 :].repeat_interleave(G, dim=0),
-        "attention_mask": mask,
-        "position_ids": generation_positions(mask)[:, T - 1 :],
-        **_with_cache(module, cache),
+    (g, T), G = ids_u.shape, len(grid)
+    P = T - 1
+    lam = torch.zeros((g, P + G), dtype=torch.float32)
+    lam[:, P:] = torch.as_tensor(grid, dtype=torch.float32)
+    positions = generation_positions(mask_u)
+    inputs = {
+        "input_ids": torch.cat([ids_u[:, :P], ids_u[:, P:].repeat(1, G)], dim=1),
+        "attention_mask": packed_mask(mask_u[:, :P], G, module.get_input_embeddings().weight.dtype),
+        "position_ids": torch.cat([positions[:, :P], positions[:, P:].repeat(1, G)], dim=1),
+        "use_cache": False,
     }
+    return inputs, lam
 
 
 def choice_inputs(

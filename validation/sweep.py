@@ -298,20 +298,21 @@ def _prompt_group(
     kl: bool = False,
     positions: str = "all",
 ) -> dict[str, np.ndarray]:
-    """One forward of ``len(rows) * G`` rows: the readings of :func:`prompt_sweep` for these prompts (with
-    ``positions="last"``, one token per row after the prompts' prefill, :func:`validation.lastpos.prompt_inputs`)."""
+    """One forward of ``len(rows) * G`` rows (``positions="last"``: one packed pass, per prompt its prefix and ``G``
+    copies of its last token, :func:`validation.lastpos.packed_inputs`): the readings of :func:`prompt_sweep` for
+    these prompts."""
     import torch
 
     g = len(rows)
-    lam_rows = torch.as_tensor(np.tile(grid, g), dtype=torch.float32)
     with torch.inference_mode():
-        run, swap = _prompt_pass(module, rows, G, pad_id, device, first, positions)
-        with steer(module, vectors, lam_rows), record(module, [last], keep="last_real") as rec, swap:
+        run, swap, lam, keep = _prompt_pass(module, rows, grid, pad_id, device, first, positions)
+        with steer(module, vectors, lam), record(module, [last], keep=keep) as rec, swap:
             logits = run()
     lp = torch.log_softmax(logits.float(), dim=-1).view(g, G, -1)
+    post = _lambda_readings(rec.final_norm[0], g, G)
     out = {
-        "post": rec.final_norm[0].view(g, G, -1).numpy(),
-        "pre": rec.layer(last).view(g, G, -1).numpy(),
+        "post": post.numpy(),
+        "pre": _lambda_readings(rec.layer(last), g, G).numpy(),
         "logprobs": lp[:, :, id_t].cpu().numpy(),
     }
     if top_k:
@@ -321,21 +322,33 @@ def _prompt_group(
     if kl:  # in float64 from the logits: small KLs keep their digits, P_0 sums to 1 within 1e-15
         lp64 = torch.log_softmax(logits.double(), dim=-1).view(g, G, -1)
         out["kl"] = _kl_rows(lp64.transpose(0, 1), zero).transpose(0, 1).cpu().numpy()
-        out |= _projection_spread(module, rec.final_norm[0].view(g, G, -1), lp64[:, zero], kl_reference(grid), zero)
+        out |= _projection_spread(module, post, lp64[:, zero], kl_reference(grid), zero)
     return out
 
 
+def _lambda_readings(recorded: torch.Tensor, g: int, G: int) -> torch.Tensor:
+    """A recorded state of a prompt group's λ pass as ``(g, G, d)``: from ``(g * G, d)`` (the last real token of each
+    λ row) or ``(g, S, d)`` (every position of a packed pass, the ``G`` copies last)."""
+    return (recorded[:, -G:] if recorded.ndim == 3 else recorded).reshape(g, G, -1)
+
+
 def _prompt_pass(
-    module: Any, rows: list[Sequence[int]], G: int, pad_id: int, device: Any, first: int, positions: str
-) -> tuple[Callable[[], torch.Tensor], AbstractContextManager[Any]]:
-    """The λ pass of :func:`_prompt_group` (a call returning the last position's logits) and the context it runs
-    in: every prompt token per row (``"all"``, blocks below ``first`` reused), or one token per row after the
-    prefill of the prompts minus their last token (``"last"``)."""
+    module: Any, rows: list[Sequence[int]], grid: np.ndarray, pad_id: int, device: Any, first: int, positions: str
+) -> tuple[Callable[[], torch.Tensor], AbstractContextManager[Any], torch.Tensor, str]:
+    """The λ pass of :func:`_prompt_group` (a call returning the logits of every (prompt, λ) row at the last prompt
+    token, ``(len(rows) * G, V)``), the context it runs in, its ``lam`` for :func:`validation.hooks.steer` and the
+    ``keep`` of :func:`validation.hooks.record` that reads those rows: every prompt token per row (``"all"``, blocks
+    below ``first`` reused; λ per row, the last real token), or the packed pass of the prompts minus their last token
+    and ``G`` copies of it (``"last"``; λ per position, every position of the pass)."""
+    import torch
+
+    G = grid.size
     if positions == "last":
-        inputs = lastpos.prompt_inputs(module, rows, G, pad_id, device)
-        return lambda: lastpos.forward(module, **inputs), nullcontext()
+        inputs, lam = lastpos.packed_inputs(module, rows, grid, pad_id, device)
+        return lambda: lastpos.forward(module, G, **inputs), nullcontext(), lam, "all"
     ids_t, mask, swap = _lambda_rows(module, rows, G, pad_id, device, first)
-    return lambda: _last_logits(module, ids_t, mask, 1)[:, -1], swap
+    lam_rows = torch.as_tensor(np.tile(grid, len(rows)), dtype=torch.float32)
+    return lambda: _last_logits(module, ids_t, mask, 1)[:, -1], swap, lam_rows, "last_real"
 
 
 def prompt_sweep(
@@ -375,8 +388,9 @@ def prompt_sweep(
             (:class:`PromptSweep`'s ``kl``, ``var_z``, ``z_range``).
         positions: where the vector is added (:data:`validation.lastpos.SWEEP_POSITIONS`): ``"all"``, every prompt
             token (the paper's); ``"last"``, the last prompt token only, by the exact fast path of
-            :mod:`validation.lastpos` (each prompt minus its last token runs once, unsteered, and its KV cache is
-            shared by the λ rows, each of which then runs one token; ``reuse_prefix`` has no effect there).
+            :mod:`validation.lastpos`: one pass per group, each prompt minus its last token once (unsteered) and
+            then its last token ``G`` times along the sequence, copy ``j`` seeing the prefix and itself and steered
+            with λ_j; ``reuse_prefix`` has no effect there.
 
     Returns:
         :class:`PromptSweep`.

@@ -243,7 +243,8 @@ def test_steer_validates_inputs(model):
         (({1: torch.zeros(D)}, 1.0), {}, ValueError, "zero vector"),
         (({1: torch.ones(D, 2)}, 1.0), {}, ValueError, "1-D"),
         (({}, 1.0), {}, ValueError, "non-empty"),
-        (({1: unit(0)}, torch.ones(2, 2)), {}, ValueError, "lam"),
+        (({1: unit(0)}, torch.ones(2, 2, 2)), {}, ValueError, r"lam: expected .* 2-D \(batch, T\)"),
+        (({1: unit(0)}, torch.ones(2, 0)), {}, ValueError, "lam: empty tensor"),
         (({1: unit(0)}, float("nan")), {}, ValueError, "lam: must be finite"),
         (({1: unit(0)}, 1.0), {"positions": "prefix"}, ValueError, "positions"),
         (({1: unit(0)}, 1.0), {"positions": torch.ones(3, dtype=torch.bool)}, ValueError, "positions"),
@@ -390,6 +391,30 @@ def test_lambda_per_batch_row_equals_separate_runs(model):
         with steer(model, v, float(lams[r])):
             single = hidden(model, ids[r : r + 1]).logits
         torch.testing.assert_close(batched[r : r + 1], single, atol=1e-5, rtol=1e-5)
+
+
+def test_lambda_per_position_is_sliced_by_absolute_position_in_cached_passes(model):
+    """A 2-D ``lam`` ``(batch, T)`` adds ``lam[b, t] v`` at absolute position ``t`` (0 at or beyond ``T``): a prefix
+    pass and a cached pass give the uncached forward with those coefficients, and a 1-D ``lam`` is unchanged."""
+    from validation.kvcache import cache_kwargs, new_cache
+
+    ids, layer, v = ids_batch(13, batch=2), 1, unit(21)
+    lam = torch.randn(2, 6, generator=torch.Generator().manual_seed(3))  # position 6 (the last) lies beyond T = 6
+    sel = torch.cat([lam, torch.zeros(2, 1)], dim=1)
+    ref = _ReferenceSteer(model, layer, v, 1.0, sel)
+    try:
+        expected = hidden(model, ids).logits
+    finally:
+        ref.remove()
+    cache = new_cache(model)
+    with torch.no_grad(), steer(model, {layer: v}, lam) as handle:
+        head = model(ids[:, :4], use_cache=True, **cache_kwargs(model, cache)).logits
+        tail = model(ids[:, 4:], use_cache=True, **cache_kwargs(model, cache)).logits
+    assert handle.calls == [(layer, 0, 4, True), (layer, 4, 3, True)]
+    torch.testing.assert_close(torch.cat([head, tail], dim=1), expected, atol=1e-5, rtol=0)
+    assert (expected - hidden(model, ids).logits).abs().max() > 0.1  # the coefficients do something
+    with pytest.raises(ValueError, match=r"lam: 2 per-row values for a batch of 3"), steer(model, {layer: v}, lam):
+        hidden(model, ids_batch(13, batch=3))
 
 
 # ----------------------------------------------------------------------------------------------------------------------

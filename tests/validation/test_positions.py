@@ -1,10 +1,12 @@
 """Tests of the sweeps' ``positions="last"``: the vector added from the last prompt token on, by the exact fast path of
-validation.lastpos (the prompt minus its last token read once, its KV cache shared by the λ rows).
+validation.lastpos (the prompt minus its last token read once: in the prompt sweep in one packed pass with the last
+token G times along the sequence under a 4-D mask, elsewhere into a KV cache repeated for the λ rows).
 
 The fast path equals the straightforward per-row forward without a cache, ``steer(..., positions=<mask from the last
-prompt position on>)``, in batches padded on the left and on the right, on two tiny random Llamas (with and without
-grouped-query attention) and on the embedded SmolLM2; each λ row really runs one token (or the last context token and
-its continuation); and ``"last"`` is not ``"all"``.
+prompt position on>)``, in batches padded on the left and on the right, on three tiny random Llamas (with and without
+grouped-query attention, sdpa and eager attention) and on the embedded SmolLM2; the prompt sweep runs one pass of
+P + G tokens per prompt, the other sweeps one token per λ row (or the last context token and its continuation) after
+the prefill; and ``"last"`` is not ``"all"``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from tests._tiny import tiny_llama  # noqa: E402
 from validation._batch import pad  # noqa: E402
 from validation._batch import pad_id as pad_id_of  # noqa: E402
 from validation.hooks import last_real_token_index, record, steer  # noqa: E402
-from validation.lastpos import generation_positions  # noqa: E402
+from validation.lastpos import generation_positions, packed_inputs, packed_mask  # noqa: E402
 from validation.layout import decoder_layers  # noqa: E402
 from validation.sweep import choice_sweep, generate_sweep, kl_reference, prompt_sweep  # noqa: E402
 
@@ -41,7 +43,13 @@ CHOICE_LAM = [0.0, 4.0, -7.0]
 GEN_PROMPTS = [[5, 9, 17, 33], [8], [40, 41, 42, 43, 44, 45, 46]]
 GEN_LAM = [-2.0, 0.0, 2.0]  # moderate: the continuations depend on where the vector is added
 NEW = 5
-CONFIGS = {"mha": {}, "gqa": {"num_attention_heads": 4, "num_key_value_heads": 2}}
+GQA = {"num_attention_heads": 4, "num_key_value_heads": 2}
+# the packed pass's 4-D mask under both attention implementations (eager adds the mask, sdpa takes it as a float mask)
+CONFIGS = {
+    "mha": {"attn_implementation": "sdpa"},
+    "gqa": GQA | {"attn_implementation": "sdpa"},
+    "gqa-eager": GQA | {"attn_implementation": "eager"},
+}
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -244,7 +252,12 @@ def test_each_lambda_row_runs_only_the_tokens_from_the_last_prompt_token_on(mode
     seen = _block0_shapes(
         model, lambda: prompt_sweep(model, PROMPTS, VECS, LAM, batch_size=100, pad_id=0, positions="last")
     )
-    assert seen == [(n, T - 1), (n * G, 1)]  # the prefill once per prompt, then one token per λ row
+    assert seen == [(n, T - 1 + G)]  # one pass, one row per prompt: its prefix once, then G copies of its last token
+    seen = _block0_shapes(
+        model, lambda: prompt_sweep(model, PROMPTS, VECS, LAM, batch_size=2 * G, pad_id=0, positions="last")
+    )
+    lengths = sorted(len(p) for p in PROMPTS)  # groups of two prompts of similar length (validation._batch.groups)
+    assert seen == [(2, lengths[1] - 1 + G), (2, lengths[3] - 1 + G)]
     g, C, Gc = len(CONTEXTS), 3, len(CHOICE_LAM)
     width = 1 + max(len(c) for cs in CONTINUATIONS for c in cs)
     seen = _block0_shapes(
@@ -260,6 +273,43 @@ def test_each_lambda_row_runs_only_the_tokens_from_the_last_prompt_token_on(mode
         model, lambda: generate_sweep(wrapped, GEN_PROMPTS, VECS, GEN_LAM, max_new_tokens=NEW, positions="last")
     )
     assert seen == [(n, max(map(len, GEN_PROMPTS)) - 1)] + [(n * G, 1)] * NEW
+
+
+def test_packed_mask_lets_each_copy_see_the_real_prefix_and_itself():
+    """Rows: prefix positions (causal over the real prefix, and themselves), then the copies (the real prefix and
+    themselves); additive, in the given dtype."""
+    low = torch.finfo(torch.bfloat16).min
+    mask = packed_mask(torch.tensor([[0, 1, 1], [1, 1, 1]]), 2, torch.bfloat16)
+    assert mask.shape == (2, 1, 5, 5) and mask.dtype == torch.bfloat16
+    assert set(mask.unique().tolist()) == {0.0, low}
+    seen = (mask[:, 0] == 0).int().tolist()
+    assert seen[0] == [[1, 0, 0, 0, 0], [0, 1, 0, 0, 0], [0, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 1, 1, 0, 1]]
+    assert seen[1] == [[1, 0, 0, 0, 0], [1, 1, 0, 0, 0], [1, 1, 1, 0, 0], [1, 1, 1, 1, 0], [1, 1, 1, 0, 1]]
+    alone = packed_mask(torch.ones(1, 0, dtype=torch.long), 3, torch.float32)[0, 0]  # one-token prompts: no prefix
+    assert torch.equal(alone == 0, torch.eye(3, dtype=torch.bool)) and alone[0, 1] == torch.finfo(torch.float32).min
+
+
+@pytest.mark.parametrize("implementation", ["eager", "sdpa"])
+def test_the_packed_pass_reads_its_additive_mask_under_either_attention(implementation):
+    """The packed pass (prefix, then the last token once per λ) equals every λ row run alone, under eager and sdpa
+    attention; a boolean version of the mask would give the same result under sdpa but not under eager (which adds
+    the mask): the two implementations really are the ones run."""
+    m = tiny_llama(seed=5, attn_implementation=implementation)
+    rows, grid = [[5, 9, 17, 33], [8, 12]], [0.0, 4.0, -4.0]
+    inputs, lam = packed_inputs(m, rows, grid, 0, "cpu")
+    with torch.no_grad(), steer(m, VECS, lam):
+        packed = m(**inputs).logits[:, -len(grid) :]  # the copies, (g, G, V)
+    assert packed.shape[:2] == (2, 3) and (packed[:, 1] - packed[:, 0]).abs().max() > 0.1
+    ids, mask = pad(rows, 0)
+    for j, lam_j in enumerate(grid):
+        with torch.no_grad(), steer(m, VECS, lam_j, positions=_from(mask, [len(r) - 1 for r in rows], "left")):
+            alone = m(input_ids=ids, attention_mask=mask, position_ids=generation_positions(mask)).logits[:, -1]
+        torch.testing.assert_close(packed[:, j], alone, atol=TOL, rtol=0)
+    boolean, _ = packed_inputs(m, rows, grid, 0, "cpu")
+    boolean["attention_mask"] = boolean["attention_mask"] == 0
+    with torch.no_grad(), steer(m, VECS, lam):
+        wrong = m(**boolean).logits[:, -len(grid) :]
+    assert torch.allclose(wrong, packed, atol=TOL) == (implementation == "sdpa")
 
 
 def test_one_token_prompts_need_no_prefill(model):
