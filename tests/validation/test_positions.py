@@ -25,6 +25,7 @@ pytest.importorskip("transformers", reason="needs transformers: pip install 'ste
 
 from bounds.kl import projection_spread  # noqa: E402
 from tests._tiny import tiny_llama  # noqa: E402
+from tests.validation.test_sweep import StubTokenizer  # noqa: E402  (the same stub as the sweep tests)
 from validation._batch import pad  # noqa: E402
 from validation._batch import pad_id as pad_id_of  # noqa: E402
 from validation.hooks import last_real_token_index, record, steer  # noqa: E402
@@ -60,16 +61,6 @@ def _vectors(first: int = 1) -> dict[int, torch.Tensor]:
 
 
 VECS = _vectors()
-
-
-class StubTokenizer:
-    """Decodes ids to their decimal strings, so generated token ids are compared exactly."""
-
-    pad_token_id = 0
-    eos_token_id = None
-
-    def decode(self, ids, skip_special_tokens: bool = True) -> str:
-        return " ".join(str(int(i)) for i in ids)
 
 
 @pytest.fixture(scope="module", params=list(CONFIGS))
