@@ -103,30 +103,16 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
     from bench_alignment import machine  # same folder
-    from bench_sweep import load, paper_band, random_steering, timer
+    from bench_sweep import setup, timer
 
-    from validation.batching import choose_batch_size
     from validation.hooks import steer
-    from validation.layout import as_module
     from validation.sweep import prompt_sweep
 
-    model, prompts, letters, what = load(args)
-    module = as_module(model)
-    L = module.config.num_hidden_layers
-    layers = paper_band(L)
-    vectors, grid = random_steering(module, layers, args.n_lambdas)
-    ids = [i for v in letters for i in v]
+    w = setup(args)
+    model, module, prompts, ids, what, layers = w.model, w.module, w.prompts, w.ids, w.what, w.layers
+    vectors, grid, device, pad, batch = w.vectors, w.grid, w.device, w.pad, w.batch
     n, G, nb = len(prompts), grid.size, min(args.baseline_prompts, len(prompts))
-    device = str(module.get_input_embeddings().weight.device)
-    pad = getattr(getattr(model, "tokenizer", None), "pad_token_id", None) or 0
-    batch = (
-        choose_batch_size(module, max(prompts, key=len), G, device=device)
-        if args.batch_size == "auto"
-        else int(args.batch_size)
-    )
-    print(f"machine: {machine()}")
-    print(f"workload: {what}; {n} prompts x {G} lambdas = {n * G} rows; steered blocks {layers} of {L}")
-    print(f"rows per forward: {batch}; paper-pattern variants on the first {nb} prompts, scaled per row")
+    print(f"paper-pattern variants on the first {nb} prompts, scaled per row")
     results: dict[str, dict] = {}
     timed = timer(results, device, width=24)
 

@@ -14,6 +14,7 @@ import json
 import os
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -97,6 +98,45 @@ def load(args: argparse.Namespace):
     return lm, prompts, data.letter_ids(tok), f"{lm.name} ({args.dtype}), MMLU prompts (chat template, <= 192 tokens)"
 
 
+def setup(args: argparse.Namespace) -> SimpleNamespace:
+    """The shared workload of the sweep benchmarks: the model and prompts of :func:`load`, the paper's band with random
+    vectors and the λ grid of :func:`random_steering`, the letter ids, the device, the pad id and the rows per forward
+    (``--batch-size``, or chosen by :func:`validation.batching.choose_batch_size`); prints the machine, the workload
+    and the rows per forward."""
+    from bench_alignment import machine  # same folder
+
+    from validation.batching import choose_batch_size
+    from validation.layout import as_module
+
+    model, prompts, letters, what = load(args)
+    module = as_module(model)
+    L = module.config.num_hidden_layers
+    layers = paper_band(L)
+    vectors, grid = random_steering(module, layers, args.n_lambdas)
+    n, G = len(prompts), grid.size
+    device = str(module.get_input_embeddings().weight.device)
+    print(f"machine: {machine()}")
+    print(f"workload: {what}; {n} prompts x {G} lambdas = {n * G} rows; steered blocks {layers} of {L}")
+    if args.batch_size == "auto":
+        batch = choose_batch_size(module, max(prompts, key=len), G, device=device)
+    else:
+        batch = int(args.batch_size)
+    print(f"rows per forward: {batch} ({'chosen automatically' if args.batch_size == 'auto' else 'given'})")
+    return SimpleNamespace(
+        model=model,
+        module=module,
+        prompts=prompts,
+        ids=[i for v in letters for i in v],
+        what=what,
+        layers=layers,
+        vectors=vectors,
+        grid=grid,
+        device=device,
+        pad=getattr(getattr(model, "tokenizer", None), "pad_token_id", None) or 0,
+        batch=batch,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="smollm2-135m-instruct", help="embedded name, path, or llama-2-13b-shaped")
@@ -115,28 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     from bench_alignment import machine  # same folder
 
     from validation import _batch
-    from validation.batching import choose_batch_size
     from validation.hooks import steer
-    from validation.layout import as_module
     from validation.sweep import prompt_sweep
 
-    model, prompts, letters, what = load(args)
-    module = as_module(model)
-    L = module.config.num_hidden_layers
-    layers = paper_band(L)
-    vectors, grid = random_steering(module, layers, args.n_lambdas)
-    ids = [i for v in letters for i in v]
+    w = setup(args)
+    model, module, prompts, ids, what, layers = w.model, w.module, w.prompts, w.ids, w.what, w.layers
+    vectors, grid, device, pad, batch = w.vectors, w.grid, w.device, w.pad, w.batch
     n, G = len(prompts), grid.size
-    device = str(module.get_input_embeddings().weight.device)
-    pad = getattr(getattr(model, "tokenizer", None), "pad_token_id", None) or 0
-    print(f"machine: {machine()}")
-    print(f"workload: {what}; {n} prompts x {G} lambdas = {n * G} rows; steered blocks {layers} of {L}")
-
-    if args.batch_size == "auto":
-        batch = choose_batch_size(module, max(prompts, key=len), G, device=device)
-    else:
-        batch = int(args.batch_size)
-    print(f"rows per forward: {batch} ({'chosen automatically' if args.batch_size == 'auto' else 'given'})")
     results: dict[str, dict] = {}
 
     timed = timer(results, device)

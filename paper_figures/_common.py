@@ -32,20 +32,6 @@ def load_report(path: str | Path) -> dict[str, Any]:
 
 
 # -- the paper's published curves (kind "paper-data": fig4_paper_curves, fig5_paper_curves) ----------------------------
-def number(x: float) -> str:
-    """``x`` to 3 significant digits with a typographic minus (``∞`` for an unbounded end)."""
-    import math
-
-    if math.isinf(x):
-        return "∞" if x > 0 else "−∞"
-    return f"{x:.3g}".replace("-", "−")
-
-
-def with_interval(est: Any) -> str:
-    """A :class:`bounds.paper.Estimate` as ``"value [lower, upper]"``."""
-    return f"{number(est.value)} [{number(est.interval[0])}, {number(est.interval[1])}]"
-
-
 def draw_published(ax: Any, curve: Any, n: int, window: tuple[float, float], color: str, label: str) -> Any:
     """The published means of ``curve`` (a :class:`bounds.paper.PaperCurve`, as published: not oriented) with ±1
     pseudo-count standard error at ``n`` (:func:`bounds.paper.standard_errors`, the weighted fits' errors): filled

@@ -17,7 +17,8 @@ import numpy as np
 
 from bounds._plot import add_caption, new_figure
 from bounds.paper import MODELS, PaperFits, fit_paper_curves
-from paper_figures._common import draw_published, number, provenance_sentence, save, with_interval
+from bounds.paper.results import number
+from paper_figures._common import draw_published, provenance_sentence, save
 
 FILENAME = "fig4_paper_curves.png"
 #: line style of each weighting's fitted law
@@ -42,7 +43,7 @@ def _panel(ax: Any, cf: Any, n: int) -> None:
         ax.plot(lam, cf.sign * y, color=color, ls=ls, lw=1.5, gid=w, label=label)
     lines = []
     for w, f in cf.fits.items():
-        lines.append(f"{w}: a = {with_interval(f.params['a'])}, b0 = {with_interval(f.params['b0'])}")
+        lines.append(f"{w}: a = {f.params['a'].text()}, b0 = {f.params['b0'].text()}")
         lines.append(f"    αΔ = 2a = {number(f.derived['alpha_delta'].value)}, χ²_red = {number(f.redchi)}")
     if any(not d.startswith("best by") for d in cf.disagreements):
         lines.append("weightings disagree: " + ", ".join(d.split(":")[0] for d in cf.disagreements))

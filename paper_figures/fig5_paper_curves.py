@@ -21,7 +21,8 @@ import numpy as np
 
 from bounds._plot import add_caption, new_figure
 from bounds.paper import MEASURES, MODELS, NEAR_ZERO_WINDOW, RESTRICTED_K, PaperFits, fit_paper_curves
-from paper_figures._common import draw_published, number, provenance_sentence, save
+from bounds.paper.results import number
+from paper_figures._common import draw_published, provenance_sentence, save
 
 FILENAME = "fig5_paper_curves.png"
 #: how each measure is named in a column title

@@ -16,7 +16,17 @@ from bounds.errors import ParameterError
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-__all__ = ["check_grid", "check_ids", "check_number", "encode", "groups", "input_device", "pad", "pad_id"]
+__all__ = [
+    "check_grid",
+    "check_ids",
+    "check_number",
+    "encode",
+    "groups",
+    "input_device",
+    "last_logits",
+    "pad",
+    "pad_id",
+]
 
 
 def check_number(name: str, value: object, minimum: float = 1, *, integer: bool = True) -> Any:
@@ -141,3 +151,13 @@ def input_device(model: Any) -> torch.device:
     if emb is not None and getattr(emb, "weight", None) is not None:
         return emb.weight.device
     return next(model.parameters()).device
+
+
+def last_logits(module: Any, keep: int = 1, **inputs: Any) -> torch.Tensor:
+    """The model's forward on ``inputs``; the logits of the last ``keep`` positions, flattened row by row to
+    ``(batch * keep, V)`` (``logits_to_keep=keep`` when the model accepts it)."""
+    try:
+        out = module(**inputs, logits_to_keep=keep)
+    except TypeError:  # an architecture without logits_to_keep
+        out = module(**inputs)
+    return out.logits[:, -keep:].reshape(-1, out.logits.shape[-1])

@@ -30,7 +30,6 @@ __all__ = [
     "SWEEP_POSITIONS",
     "check_positions",
     "choice_inputs",
-    "forward",
     "generation_cache",
     "generation_positions",
     "packed_inputs",
@@ -56,16 +55,6 @@ def generation_positions(mask: torch.Tensor) -> torch.Tensor:
     return (mask.long().cumsum(-1) - 1).clamp_min(0)
 
 
-def forward(module: Any, keep: int = 1, **inputs: Any) -> torch.Tensor:
-    """The model's forward on ``inputs``; the logits of the last ``keep`` positions, flattened row by row to
-    ``(batch * keep, V)`` (``logits_to_keep=keep`` when the model accepts it)."""
-    try:
-        out = module(**inputs, logits_to_keep=keep)
-    except TypeError:  # an architecture without logits_to_keep
-        out = module(**inputs)
-    return out.logits[:, -keep:].reshape(-1, out.logits.shape[-1])
-
-
 def prefill(module: Any, ids: torch.Tensor, mask: torch.Tensor, repeat: int) -> Any:
     """The unsteered KV cache of ``ids`` (all blocks; left-padded rows, ``mask`` their attention mask), each row
     repeated ``repeat`` times consecutively; ``None`` when ``ids`` has no column (nothing to cache)."""
@@ -73,7 +62,7 @@ def prefill(module: Any, ids: torch.Tensor, mask: torch.Tensor, repeat: int) -> 
         return None
     cache = new_cache(module)
     inputs = {"input_ids": ids, "attention_mask": mask, "position_ids": generation_positions(mask)}
-    forward(module, **inputs, use_cache=True, **cache_kwargs(module, cache))
+    _batch.last_logits(module, **inputs, use_cache=True, **cache_kwargs(module, cache))
     cache.batch_repeat_interleave(repeat)
     return cache
 

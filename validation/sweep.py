@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -128,15 +129,6 @@ def _unembed(module: Any, hidden: torch.Tensor) -> torch.Tensor:
     if cap:
         logits = torch.tanh(logits / cap) * cap
     return logits
-
-
-def _last_logits(model: Any, ids: torch.Tensor, mask: torch.Tensor, keep: int) -> torch.Tensor:
-    """Logits of the last ``keep`` positions (``logits_to_keep`` when the model accepts it)."""
-    try:
-        out = model(input_ids=ids, attention_mask=mask, use_cache=False, logits_to_keep=keep)
-    except TypeError:  # an architecture without logits_to_keep
-        out = model(input_ids=ids, attention_mask=mask, use_cache=False)
-    return out.logits[:, -keep:]
 
 
 class _SkipModule(nn.Module):
@@ -345,10 +337,11 @@ def _prompt_pass(
     G = grid.size
     if positions == "last":
         inputs, lam = lastpos.packed_inputs(module, rows, grid, pad_id, device)
-        return lambda: lastpos.forward(module, G, **inputs), nullcontext(), lam, "all"
+        return lambda: _batch.last_logits(module, G, **inputs), nullcontext(), lam, "all"
     ids_t, mask, swap = _lambda_rows(module, rows, G, pad_id, device, first)
     lam_rows = torch.as_tensor(np.tile(grid, len(rows)), dtype=torch.float32)
-    return lambda: _last_logits(module, ids_t, mask, 1)[:, -1], swap, lam_rows, "last_real"
+    run = partial(_batch.last_logits, module, input_ids=ids_t, attention_mask=mask, use_cache=False)
+    return run, swap, lam_rows, "last_real"
 
 
 def prompt_sweep(
@@ -438,9 +431,6 @@ def prompt_sweep(
     return PromptSweep(grid, post, pre, id_arr, logprobs, top_ids, top_lp, **kl_arrays)
 
 
-_generation_positions = lastpos.generation_positions
-
-
 def _prefilled_cache(
     module: Any, ids_u: torch.Tensor, mask_u: torch.Tensor, G: int, first: int
 ) -> tuple[Any, AbstractContextManager[Any]] | None:
@@ -460,7 +450,7 @@ def _prefilled_cache(
     prefix.run(
         ids_u[:, : T - 1],
         m,
-        position_ids=_generation_positions(m),
+        position_ids=lastpos.generation_positions(m),
         use_cache=True,
         **cache_kwargs(module, prefix_cache),
     )
@@ -482,7 +472,7 @@ def _lambda_cache(
         module(
             input_ids=ids_t[:, : T - 1],
             attention_mask=m,
-            position_ids=_generation_positions(m),
+            position_ids=lastpos.generation_positions(m),
             use_cache=True,
             logits_to_keep=1,
             **cache_kwargs(module, cache),
@@ -661,11 +651,12 @@ def _choice_pass(
     if positions == "last":
         ctx, conts = [contexts[i] for i in group], [continuations[i] for i in group]
         inputs = lastpos.choice_inputs(module, ctx, conts, G, pad_id, device)
-        return lambda: lastpos.forward(module, **inputs), nullcontext(), inputs["input_ids"], lambda L: 0
+        return lambda: _batch.last_logits(module, **inputs), nullcontext(), inputs["input_ids"], lambda L: 0
     unique = [list(contexts[i]) + list(continuations[i][c]) for i in group for c in range(C)]
     ids_t, mask, swap = _lambda_rows(module, unique, G, pad_id, device, first)
     T = ids_t.shape[1]
-    return lambda: _last_logits(module, ids_t, mask, 1), swap, ids_t, lambda L: T - 1 - L
+    run = partial(_batch.last_logits, module, input_ids=ids_t, attention_mask=mask, use_cache=False)
+    return run, swap, ids_t, lambda L: T - 1 - L
 
 
 def _continuation_kl(

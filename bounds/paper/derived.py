@@ -28,7 +28,7 @@ def _pair(est: Any) -> Any:
 
 
 def _estimate(mapped: Any, interval: tuple[float, float], method: str, note: str = "") -> Any:
-
+    """An :class:`Estimate` from a mapping function's value or ``(value, stderr)``."""
     value, se = mapped if isinstance(mapped, tuple) else (mapped, None)
     return Estimate(float(value), None if se is None else float(se), interval, method, note)
 

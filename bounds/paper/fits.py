@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .._check import as_real, check_open
 from ..errors import ParameterError
 from .data import PaperCurve, paper_measurements, paper_provenance
 from .results import WEIGHTINGS, Comparison, CurveFit, Estimate, Fit, PaperFits
@@ -197,9 +198,7 @@ def fit_curve(
 
 
 def _check_level(level: object) -> float:
-    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0.0 < float(level) < 1.0:
-        raise ParameterError(f"level: expected a confidence level in the open interval (0, 1), got {level!r}")
-    return float(level)
+    return float(check_open("level", as_real("level", level), 0.0, 1.0))
 
 
 def _fit_all(curves: tuple[PaperCurve, ...], n: int, level: float, near_zero: float) -> dict[str, tuple[CurveFit, ...]]:

@@ -12,7 +12,7 @@ import numpy as np
 
 from .._io import atomic_write, jsonable
 from .fits import fit_paper_curves
-from .results import WEIGHTINGS, CurveFit, Estimate, Fit, PaperFits
+from .results import WEIGHTINGS, CurveFit, Estimate, Fit, PaperFits, number
 from .standard_errors import DEFAULT_N
 
 __all__ = ["fits_markdown", "fits_to_dict", "summary", "write_paper_fits"]
@@ -124,18 +124,8 @@ def fits_to_dict(fits: PaperFits) -> dict[str, Any]:
 
 
 # -- markdown ----------------------------------------------------------------------------------------------------------
-def _num(x: float) -> str:
-    if math.isinf(x):
-        return "∞" if x > 0 else "−∞"
-    if math.isnan(x):
-        return "–"
-    return f"{x:.3g}".replace("-", "−")
-
-
 def _ci(e: Estimate | None) -> str:
-    if e is None:
-        return "–"
-    return f"{_num(e.value)} [{_num(e.interval[0])}, {_num(e.interval[1])}]"
+    return "–" if e is None else e.text()
 
 
 def _best(f: Fit) -> str:
@@ -153,21 +143,21 @@ def _row(cf: CurveFit, w: str) -> list[str]:
             _ci(f.params["a"]),
             _ci(f.params["b0"]),
             _ci(d["alpha_delta"]),
-            _num(d["B0_implied"].value),
-            _num(d["B0_measured"].value),
-            _num(d["transition"].value) if d["transition"] else "–",
+            number(d["B0_implied"].value),
+            number(d["B0_measured"].value),
+            number(d["transition"].value) if d["transition"] else "–",
         ]
     else:
         d = f.derived
         vals = [
             _ci(f.params["a"]),
             _ci(f.params["b"]),
-            _num(d["b_over_2_5"].value),
-            _num(d["p0"].value),
+            number(d["b_over_2_5"].value),
+            number(d["p0"].value),
             _ci(d["gamma"]),
         ]
     flags = "; ".join(n.split(":")[0] for n in f.notes if n.startswith(("saturated", "degenerate", "reduced", "γ")))
-    return [*who, w, *vals, _best(f), _num(f.redchi), flags or ""]
+    return [*who, w, *vals, _best(f), number(f.redchi), flags or ""]
 
 
 def _table(items: tuple[CurveFit, ...], law: str) -> list[str]:

@@ -5,6 +5,7 @@ the parameters, the intervals and the fitted curve (:meth:`CurveFit.grid`) from 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,10 +13,20 @@ import numpy as np
 
 from .data import PaperCurve, Provenance
 
-__all__ = ["WEIGHTINGS", "Comparison", "CurveFit", "Estimate", "Fit", "PaperFits"]
+__all__ = ["WEIGHTINGS", "Comparison", "CurveFit", "Estimate", "Fit", "PaperFits", "number"]
 
 #: the two weightings: the authors' (noise scale from the residuals) and the pseudo-count standard errors
 WEIGHTINGS = ("unweighted", "weighted")
+
+
+def number(x: float) -> str:
+    """``x`` to 3 significant digits with a typographic minus (``∞``/``−∞`` for an unbounded end, ``–`` for NaN): how
+    the tables of ``paper_fits.md`` and the redrawn figures print a value."""
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    if math.isnan(x):
+        return "–"
+    return f"{x:.3g}".replace("-", "−")
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,10 @@ class Estimate:
     def half_width(self) -> float:
         """Half the interval's width (inf for an unbounded interval)."""
         return (self.interval[1] - self.interval[0]) / 2.0
+
+    def text(self) -> str:
+        """``"value [lower, upper]"`` (:func:`number` of each)."""
+        return f"{number(self.value)} [{number(self.interval[0])}, {number(self.interval[1])}]"
 
     def scaled(self, factor: float, method: str = "mapped", note: str = "") -> Estimate:
         """The estimate times ``factor > 0``."""

@@ -534,7 +534,8 @@ def test_generate_prefix_reuse_cache_equals_the_full_models_cache(model):
     """The λ rows' KV cache built with prefix reuse equals that of a plain steered forward (every block, ≤ 1e-5)."""
     from validation._batch import pad
     from validation.kvcache import cache_kwargs, new_cache
-    from validation.sweep import _generation_positions, _lambda_cache, _prefilled_cache
+    from validation.lastpos import generation_positions
+    from validation.sweep import _lambda_cache, _prefilled_cache
 
     rows, G = GEN_PROMPTS, len(GEN_LAM)
     ids_u, mask_u = pad(rows, 0, "cpu")
@@ -550,7 +551,7 @@ def test_generate_prefix_reuse_cache_equals_the_full_models_cache(model):
             model(
                 input_ids=ids_t[:, : T - 1],
                 attention_mask=m,
-                position_ids=_generation_positions(m),
+                position_ids=generation_positions(m),
                 use_cache=True,
                 **cache_kwargs(model, full),
             )
