@@ -33,11 +33,16 @@ def _estimate(mapped: Any, interval: tuple[float, float], method: str, note: str
     return Estimate(float(value), None if se is None else float(se), interval, method, note)
 
 
-def _published_at_zero(cf: dict[str, Any]) -> tuple[float, float]:
-    """``(sign * mean, se)`` of the curve at λ = 0 (se by the pseudo-count rule at the fit's n)."""
+def _published_at_zero(cf: dict[str, Any], note: str) -> Estimate:
+    """The curve's ``sign * mean`` at λ = 0 with its standard error (the pseudo-count rule at the fit's n) and the
+    normal interval at the fit's level."""
+    from scipy.stats import norm
+
     curve = cf["curve"]
     j = int(np.flatnonzero(np.isclose(curve.lam, 0.0, atol=1e-9))[0])
-    return cf["sign"] * float(curve.mean[j]), float(standard_errors(curve, cf["n"])[j])
+    value, se = cf["sign"] * float(curve.mean[j]), float(standard_errors(curve, cf["n"])[j])
+    z = float(norm.ppf(0.5 + cf["level"] / 2.0))
+    return Estimate(value, se, (value - z * se, value + z * se), "published", f"{note}; interval ±{z:.3g} se")
 
 
 def _tanh(cf: dict[str, Any], params: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -45,7 +50,8 @@ def _tanh(cf: dict[str, Any], params: dict[str, Any]) -> tuple[dict[str, Any], l
 
     a, b0 = params["a"], params["b0"]
     notes: list[str] = []
-    B0, B0_se = _published_at_zero(cf)
+    measured = _published_at_zero(cf, "sign × published mean at λ = 0; se by the pseudo-count rule")
+    B0, B0_se = measured.value, measured.stderr
     out: dict[str, Any] = {
         "alpha_delta": _estimate(
             alpha_delta_from_tanh(_pair(a)),
@@ -60,13 +66,7 @@ def _tanh(cf: dict[str, Any], params: dict[str, Any]) -> tuple[dict[str, Any], l
             "mapped",
             "tanh(b0); interval: tanh of b0's",
         ),
-        "B0_measured": Estimate(
-            B0,
-            B0_se,
-            (B0 - 1.96 * B0_se, B0 + 1.96 * B0_se),
-            "published",
-            "sign × published mean at λ = 0; se by the pseudo-count rule; interval ±1.96 se",
-        ),
+        "B0_measured": measured,
         "transition": Estimate(
             -b0.value / a.value, None, (math.nan, math.nan), "mapped", "λ* = −b0/a, where the fitted tanh crosses 0"
         )
@@ -100,16 +100,13 @@ def _helpfulness(cf: dict[str, Any], params: dict[str, Any]) -> tuple[dict[str, 
 
     a, b = params["a"], params["b"]
     notes: list[str] = []
-    p0, p0_se = _published_at_zero(cf)
+    p0_est = _published_at_zero(
+        cf, "published mean at λ = 0 of this curve (its own measure); se by the pseudo-count rule"
+    )
+    p0, p0_se = p0_est.value, p0_est.stderr
     odds = p0 / (1.0 - p0)
     out: dict[str, Any] = {
-        "p0": Estimate(
-            p0,
-            p0_se,
-            (p0 - 1.96 * p0_se, p0 + 1.96 * p0_se),
-            "published",
-            "published mean at λ = 0 of this curve (its own measure); se by the pseudo-count rule; interval ±1.96 se",
-        ),
+        "p0": p0_est,
         "gamma": _estimate(
             gamma_from_theorem_2(_pair(a), (p0, p0_se)),
             (a.interval[0] * odds, a.interval[1] * odds),
@@ -150,7 +147,7 @@ def derived_quantities(cf: dict[str, Any], params: dict[str, Any]) -> tuple[dict
     """The derived quantities of one fit and the notes about it (see the module docstring).
 
     Args:
-        cf: the fit's context (``curve``, ``law``, ``n``, ``sign``) as :func:`~bounds.paper.fit_curve` builds it.
+        cf: the fit's context (``curve``, ``law``, ``n``, ``level``, ``sign``) as :func:`~bounds.paper.fit_curve` builds it.
         params: the fitted :class:`~bounds.paper.fits.Estimate` by name.
 
     Returns:

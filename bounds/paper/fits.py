@@ -162,7 +162,7 @@ def fit_curve(
 
     lw = _check_law(curve, law)
     nn = check_n(n)
-    _check_level(level)
+    lv = _check_level(level)
     if not (math.isfinite(near_zero_window) and near_zero_window > 0):
         raise ParameterError(f"near_zero_window: expected a finite half-width > 0, got {near_zero_window!r}")
     window = BEHAVIOR_WINDOW if curve.quantity == "behavior" else HELPFULNESS_WINDOW
@@ -172,13 +172,14 @@ def fit_curve(
         "curve": curve,
         "law": lw,
         "n": nn,
+        "level": lv,
         "sign": sign,
         "lam": np.array(curve.lam[inside]),
         "y": sign * np.array(curve.mean[inside]),
         "std": np.array(curve.std[inside]),
         "se": standard_errors(curve, nn)[inside],
     }
-    fits = {w: _fit_one(cf, w, level, near_zero_window) for w in WEIGHTINGS}
+    fits = {w: _fit_one(cf, w, lv, near_zero_window) for w in WEIGHTINGS}
     share = cf["se"] ** -2.0 / np.sum(cf["se"] ** -2.0)
     return CurveFit(
         curve,

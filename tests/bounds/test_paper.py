@@ -171,6 +171,24 @@ def test_helpfulness_fits_match_an_independent_curve_fit(law: str) -> None:
     assert derived["p0"].value == p0 and derived["gamma"].value == pytest.approx(a * p0 / (1 - p0), rel=1e-4)
 
 
+@pytest.mark.parametrize("level", [0.8, 0.95])
+def test_published_values_at_zero_take_the_fit_level(level: float) -> None:
+    """B0 and p0 are published means with pseudo-count standard errors; their intervals are normal at the fit's level
+    (they were ±1.96 se at every level)."""
+    from scipy.stats import norm
+
+    z = norm.ppf(0.5 + level / 2.0)
+    behavior = fit_curve(paper_curve(model="Llama-2-13b", behavior="harmful"), level=level).unweighted
+    helpfulness = fit_curve(
+        paper_curve(model="Llama-2-13b", vector="fairness", subject="international_law", measure="full_vocabulary"),
+        level=level,
+    ).unweighted
+    for est in (behavior.derived["B0_measured"], helpfulness.derived["p0"]):
+        assert est.stderr > 0
+        np.testing.assert_allclose(est.interval, (est.value - z * est.stderr, est.value + z * est.stderr), rtol=1e-12)
+        assert est.note.endswith(f"interval ±{z:.3g} se")
+
+
 def test_a_saturated_chat_curve_says_that_b0_cannot_be_fixed() -> None:
     chat = fit_curve(paper_curve(model="Llama-2-13b-chat", behavior="bias"))
     for f in chat.fits.values():
