@@ -16,6 +16,7 @@ import numpy as np
 
 from bounds._io import jsonable
 
+from ..measure._common import first_crossing
 from ..report.figures import _common as rd
 from ..report.schema import CheckReport
 
@@ -24,7 +25,6 @@ __all__ = [
     "Series",
     "change_at",
     "cross_zero",
-    "first_crossing",
     "plateau_90",
     "series",
     "slope_ratio",
@@ -84,27 +84,13 @@ def series(report: CheckReport, name: str) -> Series | str:
     return Series(name, x, m, s)
 
 
-def first_crossing(s: Series, level: float, *, rising: bool) -> float | None:
-    """The first λ ≥ 0 where the interpolated mean reaches ``level`` going out from λ = 0 (upwards when
-    ``rising``, else downwards); 0 when it is there at λ = 0, ``None`` when it never gets there on the grid."""
-    past = (s.mean >= level) if rising else (s.mean <= level)
-    if past[0]:
-        return 0.0
-    hits = np.flatnonzero(past)
-    if hits.size == 0:
-        return None
-    i = int(hits[0])
-    x0, x1, y0, y1 = s.lam[i - 1], s.lam[i], s.mean[i - 1], s.mean[i]
-    return float(x0 + (level - y0) * (x1 - x0) / (y1 - y0))
-
-
 def cross_zero(s: Series) -> Estimate:
     """Where the behavior ``s`` crosses 0 going out from λ = 0 (``None`` with the reason when it starts above 0 or
     never gets there)."""
     b0, _ = s.at_zero
     if b0 > 0:
         return Estimate(None, reason=f"{s.name}(0) = {b0:+.3g} > 0: above 0 already at λ = 0")
-    lam = first_crossing(s, 0.0, rising=True)
+    lam = first_crossing(s.lam, s.mean, 0.0)
     if lam is None:
         i = int(np.argmax(s.mean))
         return Estimate(None, reason=f"{s.name} stays below 0 for λ ≥ 0 (largest {s.mean[i]:+.3g} at λ = {s.lam[i]:g})")
@@ -122,7 +108,7 @@ def plateau_90(s: Series) -> Estimate:
             None, reason=f"{s.name} never rises above its value at λ = 0 ({b0:+.3g}) for λ > 0", detail=detail
         )
     target = b0 + 0.9 * (plateau - b0)
-    return Estimate(first_crossing(s, target, rising=True), detail={**detail, "target": target})
+    return Estimate(first_crossing(s.lam, s.mean, target), detail={**detail, "target": target})
 
 
 def change_at(s: Series, lam: float, z: float) -> Estimate:

@@ -24,6 +24,7 @@ from bounds.tradeoff import (
     max_lambda_keeping_helpfulness,
 )
 
+from ..measure._common import first_crossing
 from . import consequences as cq
 from .consequences import Estimate
 from .rows import BEHAVIOR_CURVES, TASKS, Row, mean_gap
@@ -81,7 +82,7 @@ def measured_score(row: Row, task: str, curve: str, budget: float, z: float) -> 
     h0 = h.at_zero[0]
     if not h0 > budget:
         return Estimate(None, reason=_unspendable(h0, budget, task))
-    lam = cq.first_crossing(h, h0 - budget, rising=False)
+    lam = first_crossing(h.lam, h.mean, h0 - budget, rising=False)
     note = None
     if lam is None:
         lam = float(min(h.lam[-1], b.lam[-1]))

@@ -158,3 +158,18 @@ def across_queries(values: np.ndarray, level: float = 0.95) -> AcrossQueries:
         return float(a) if a.ndim == 0 else a
 
     return AcrossQueries(out(mean), out(se), out(sd), out(lo), out(hi), int(v.shape[0]), float(level))
+
+
+def first_crossing(lam: np.ndarray, values: np.ndarray, level: float, *, rising: bool = True) -> float | None:
+    """The first λ where ``values`` reach ``level`` going out from λ = 0 (upwards when ``rising``, else downwards), by
+    linear interpolation between the neighbouring grid points; 0 when they are there at λ = 0, ``None`` when they never
+    get there on the grid. ``lam`` ascending from 0 (the λ ≥ 0 side of a grid), ``values`` finite, one per λ."""
+    past = (values >= level) if rising else (values <= level)
+    hits = np.flatnonzero(past)
+    if hits.size == 0:
+        return None
+    i = int(hits[0])
+    if i == 0:
+        return 0.0
+    x0, x1, y0, y1 = lam[i - 1], lam[i], values[i - 1], values[i]
+    return float(x0 + (level - y0) * (x1 - x0) / (y1 - y0))

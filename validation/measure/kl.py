@@ -13,7 +13,7 @@ from bounds._check import as_real
 from bounds.errors import ParameterError
 from bounds.kl import kl_second_order, kl_upper, lambda_for_kl
 
-from ._common import AcrossQueries, Result, across_queries, check_level
+from ._common import AcrossQueries, Result, across_queries, check_level, first_crossing
 
 __all__ = ["KLBudget", "KLPrediction", "interpolate_at", "kl_budget", "kl_prediction", "lambda_at_level"]
 
@@ -136,14 +136,10 @@ def lambda_at_level(lam: object, curve: object, tau: float) -> tuple[float | Non
     x, y = lm[keep][order], c[keep][order]
     if x.size == 0 or x[0] != 0:
         return None, "the grid has no lambda = 0 with a finite value"
-    hit = np.flatnonzero(y >= tau)
-    if hit.size == 0:
+    at = first_crossing(x, y, tau)
+    if at is None:
         return None, f"the measured mean KL stays below {tau:g} nats up to the largest lambda {x[-1]:.4g}"
-    j = int(hit[0])
-    if j == 0:
-        return 0.0, None
-    x0, x1, y0, y1 = x[j - 1], x[j], y[j - 1], y[j]
-    return float(x0 + (tau - y0) * (x1 - x0) / (y1 - y0)), None
+    return at, None
 
 
 def interpolate_at(lam: object, curve: object, at: float | None) -> float | None:
