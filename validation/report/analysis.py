@@ -656,15 +656,27 @@ def _piqa(
     return cl
 
 
-#: the measured curves reported at each KL-budget λ (those the run has)
+#: the measured curves reported at each KL-budget λ and each candidate strength (those the run has)
 _AT_BUDGET = ("B_generated", "B_single_binary", "H_mmlu_full", "H_mmlu_restricted", "H_piqa")
+
+
+def _curves_at(r: CheckReport, grid: np.ndarray, lam: float | None, kl_mean: Any) -> dict[str, float | None]:
+    """The measured mean KL on MMLU (``kl_mean`` per grid point, when given) and the curves of :data:`_AT_BUDGET` the
+    run has, at ``lam`` (linear interpolation, :func:`validation.measure.interpolate_at`; ``None`` off the grid)."""
+    from ..measure import interpolate_at
+
+    at = {} if kl_mean is None else {"kl_mmlu": interpolate_at(grid, kl_mean, lam)}
+    for name in _AT_BUDGET:
+        if name in r.curves:
+            at[name] = interpolate_at(grid, r.curves[name].mean, lam)
+    return at
 
 
 def _kl(r: CheckReport, grid: np.ndarray, ms: Any, piqa: Any, alpha: float, tau: float, level: float) -> None:
     """KL(P_λ‖P_0) measured on MMLU (last prompt token) and PIQA (last context token; per-token mean over the answer
     continuations), against the second-order law and the rigorous bound of :mod:`bounds.kl`; the KL-budget λ.
     Needs the MMLU sweep's KL arrays (a sweep without them -- no MMLU -- leaves ``r.kl`` unset)."""
-    from ..measure import across_queries, interpolate_at, kl_budget, kl_prediction
+    from ..measure import across_queries, kl_budget, kl_prediction
 
     if ms is None or getattr(ms, "kl", None) is None:
         return
@@ -683,11 +695,7 @@ def _kl(r: CheckReport, grid: np.ndarray, ms: Any, piqa: Any, alpha: float, tau:
     at: dict[str, dict[str, float | None]] = {}
     for name in ("measured", "second_order", "safe_mean", "safe_every_query"):
         lam_b = getattr(b, name)
-        row = {"lam": lam_b, "kl_mmlu": interpolate_at(grid, pred.measured.mean, lam_b)}
-        for key in _AT_BUDGET:
-            if key in r.curves:
-                row[key] = interpolate_at(grid, r.curves[key].mean, lam_b)
-        at[name] = row
+        at[name] = {"lam": lam_b, **_curves_at(r, grid, lam_b, pred.measured.mean)}
     lam_ref = float(grid[_kl_reference(grid)])
     r.kl = KLDivergence(
         definition=(
@@ -787,7 +795,7 @@ _CANDIDATES = (
 def _candidates(r: CheckReport, grid: np.ndarray, alpha: float, target: float) -> CandidateLambdas:
     """The candidate strengths a user can defend (:mod:`validation.measure.candidates` and the KL budget in
     ``r.kl``), each with the measured curves there."""
-    from ..measure import Candidate, corollary_1_lambda, efficient_regime_end, interpolate_at, target_crossing
+    from ..measure import Candidate, corollary_1_lambda, efficient_regime_end, target_crossing
 
     def est(name: str) -> float | None:
         p = r.parameters.get(name)
@@ -826,12 +834,7 @@ def _candidates(r: CheckReport, grid: np.ndarray, alpha: float, target: float) -
     rows = []
     for key, title, purpose, assumptions in _CANDIDATES:
         c = found[key]
-        at: dict[str, float | None] = {}
-        if kl_mean is not None:
-            at["kl_mmlu"] = interpolate_at(grid, np.asarray(kl_mean, dtype=float), c.lam)
-        for name in _AT_BUDGET:
-            if name in r.curves:
-                at[name] = interpolate_at(grid, np.asarray(r.curves[name].mean, dtype=float), c.lam)
+        at = _curves_at(r, grid, c.lam, kl_mean)
         rows.append(
             CandidateLambda(
                 key=key, title=title, lam=c.lam, reason=c.reason, purpose=purpose, assumptions=assumptions, at=at
