@@ -147,7 +147,8 @@ def derived_quantities(cf: dict[str, Any], params: dict[str, Any]) -> tuple[dict
     """The derived quantities of one fit and the notes about it (see the module docstring).
 
     Args:
-        cf: the fit's context (``curve``, ``law``, ``n``, ``level``, ``sign``) as :func:`~bounds.paper.fit_curve` builds it.
+        cf: the fit's context (``curve``, ``law``, ``n``, ``level``, ``sign``) as :func:`~bounds.paper.fit_curve`
+            builds it.
         params: the fitted :class:`~bounds.paper.fits.Estimate` by name.
 
     Returns:
